@@ -1,0 +1,143 @@
+# asyncleak: one flat Makefile.
+#
+#   make                  build the runtime library and the asyncleak command
+#   make check            build and run every test
+#   make demo             run asyncleak on the bundled leaking example
+#   make install PREFIX=/usr/local DESTDIR=
+#   make SANITIZE=address,undefined check
+#   make DEVELOPER=1      turn warnings into errors (CI does)
+
+VERSION  := 0.1.0
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+O        ?= build
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-unused-parameter
+ifneq ($(DEVELOPER),)
+WARN     += -Werror
+endif
+ifneq ($(SANITIZE),)
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+# Programs the tests run that were not built with the sanitizer (lua, nvim,
+# sh) load the runtime too, and a sanitizer's runtime must come first.
+comma    := ,
+SANLIBS  := $(subst $(comma), ,$(SANITIZE))
+SAN_PRELOAD := $(if $(filter address,$(SANLIBS)),$(shell $(CC) -print-file-name=libasan.so),\
+               $(if $(filter thread,$(SANLIBS)),$(shell $(CC) -print-file-name=libtsan.so)))
+SAN_ENV  := LD_PRELOAD=$(SAN_PRELOAD) ASAN_OPTIONS=detect_leaks=0
+endif
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP \
+             -Iinclude -DASYNCLEAK_VERSION='"$(VERSION)"'
+
+# Everything the build and the tests need comes from Debian's packages.
+DEPS_STAMP := $(O)/.deps-ok
+$(DEPS_STAMP): scripts/install-deps.sh
+	@./scripts/install-deps.sh
+	@mkdir -p $(O) && touch $@
+
+# ---------------------------------------------------------------- runtime
+LIB_SRC  := $(wildcard lib/*.c)
+SHIM_SRC := $(wildcard shim/*.c)
+RT_OBJ   := $(patsubst %.c,$(O)/pic/%.o,$(LIB_SRC) $(SHIM_SRC))
+CORE_OBJ := $(patsubst %.c,$(O)/pic/%.o,$(LIB_SRC))
+RT_LIBS  := -lunwind -ldw -ldl -lpthread
+RUNTIME  := $(O)/lib/libasyncleak.so
+
+$(O)/pic/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Ilib -fPIC -fvisibility=hidden -c $< -o $@
+
+$(RUNTIME): $(RT_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) -shared -Wl,-soname,libasyncleak.so \
+	  -Wl,--no-undefined -Wl,-Bsymbolic-functions -o $@ $^ $(RT_LIBS)
+
+# ---------------------------------------------------------------- command
+CLI_SRC  := $(wildcard cli/*.c)
+CLI_OBJ  := $(patsubst %.c,$(O)/obj/%.o,$(CLI_SRC))
+CLI      := $(O)/bin/asyncleak
+
+$(O)/obj/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(CLI): $(CLI_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^
+
+all: $(RUNTIME) $(CLI)
+.DEFAULT_GOAL := all
+
+# ---------------------------------------------------------------- tests
+# Unit tests link the loop-neutral core only, never the interposers.
+UNIT_SRC  := $(wildcard tests/unit/test-*.c)
+UNIT_BIN  := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
+
+$(O)/tests/test-%: tests/unit/test-%.c $(CORE_OBJ) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -O0 -Ilib -o $@ $< $(CORE_OBJ) -lcmocka $(RT_LIBS)
+
+# Scenario programs are built with -O0 so that their frames and lines are
+# exactly the ones their expectations name.
+PROG_SRC  := $(wildcard tests/progs/uv-*.c)
+PROG_BIN  := $(patsubst tests/progs/%.c,$(O)/progs/%,$(PROG_SRC))
+PROG_CFLAGS = -std=gnu11 $(WARN) -O0 -g $(SANFLAGS) -MMD -MP
+
+$(O)/progs/%: tests/progs/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -luv -lpthread -ldl
+
+# The plugin scenario: the program does not link libuv, its plugin does.
+$(O)/progs/uv-plugin: tests/progs/uv-plugin.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -ldl
+$(O)/progs/plugin-timer.so: tests/progs/plugin/plugin-timer.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $< -luv
+$(O)/progs/static-hello: tests/progs/plugin/static-hello.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) -O0 -static -o $@ $<
+
+TEST_PROGS := $(PROG_BIN) $(O)/progs/plugin-timer.so $(O)/progs/static-hello
+
+check: all $(UNIT_BIN) $(TEST_PROGS)
+	@SANITIZE=$(SANITIZE) tests/run-unit.sh $(O) $(UNIT_BIN)
+	@$(SAN_ENV) tests/run-scenarios.sh $(O) tests/progs/uv-*.c tests/real/*.lua tests/real/*.sh tests/cli/*.sh
+
+# ---------------------------------------------------------------- demo
+DEMO := $(O)/examples/leaky-server
+
+$(DEMO): examples/leaky-server.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -O0 -g -o $@ $< -luv
+
+demo: all $(DEMO)
+	@echo '$$ asyncleak $(DEMO)'
+	@$(CLI) $(DEMO); status=$$?; \
+	  echo "(asyncleak exited with status $$status)"; \
+	  [ $$status -eq 23 ]
+
+# ---------------------------------------------------------------- install
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/asyncleak
+	install -m 755 $(RUNTIME) $(DESTDIR)$(PREFIX)/lib/libasyncleak.so
+	install -m 644 include/asyncleak.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 man/asyncleak.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+	  asyncleak.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/asyncleak.pc
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	  --std=c11 -Iinclude -Ilib --suppress=missingIncludeSystem lib shim cli
+
+clean:
+	rm -rf $(O)
+
+.PHONY: all check demo install lint clean
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

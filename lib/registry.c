@@ -1,0 +1,443 @@
+/* The registry: every loop and every open resource the interposers told us
+ * about. It, not the program's memory, is the source of truth, because the
+ * program may free or reuse a handle's memory at any time.
+ *
+ * Resources live in a hash table keyed by address, split into stripes with
+ * a lock each so that threads with their own loops rarely meet. Records come
+ * from per-stripe free lists refilled from mmap'd slabs: no malloc on the
+ * hot path. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+#define STRIPE_BITS 6
+#define STRIPES (1u << STRIPE_BITS)
+#define SLAB_BYTES (64u * 1024)
+#define MIN_BUCKETS 512u
+
+struct stripe {
+  pthread_mutex_t lock;
+  struct al_res **buckets;
+  size_t nbuckets; /* a power of two, or 0 before first use */
+  size_t count;
+  struct al_res *free;
+} __attribute__((aligned(64)));
+
+static struct stripe stripes[STRIPES] = {
+#define S0 {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, NULL}
+#define S4 S0, S0, S0, S0
+#define S16 S4, S4, S4, S4
+    S16, S16, S16, S16,
+#undef S16
+#undef S4
+#undef S0
+};
+_Static_assert(STRIPES == 64, "the initializer above assumes 64 stripes");
+
+static _Atomic uint64_t next_seq = 1;
+/* In a fork child, records with a smaller seq came from the parent. */
+static uint64_t inherited_below = 1;
+static _Atomic unsigned shims_seen;
+
+static pthread_mutex_t loops_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct al_loop *loops_head, **loops_tail = &loops_head;
+static uint64_t loop_serial;
+
+const struct al_shim *al_shims[AL_MAX_SHIMS];
+static pthread_mutex_t shims_lock = PTHREAD_MUTEX_INITIALIZER;
+
+uint8_t al_shim_register(const struct al_shim *s) {
+  uint8_t i;
+  pthread_mutex_lock(&shims_lock);
+  for (i = 0; i < AL_MAX_SHIMS && al_shims[i] != NULL; i++)
+    if (al_shims[i] == s)
+      break;
+  if (i == AL_MAX_SHIMS)
+    abort(); /* more loop libraries than AL_MAX_SHIMS: a build mistake */
+  al_shims[i] = s;
+  pthread_mutex_unlock(&shims_lock);
+  return i;
+}
+
+static inline uint64_t mix(uintptr_t addr) {
+  return (uint64_t)(addr >> 3) * 0x9e3779b97f4a7c15ull;
+}
+
+static inline struct stripe *stripe_of(uint64_t h) {
+  return &stripes[h >> (64 - STRIPE_BITS)];
+}
+
+static inline struct al_res **bucket_of(struct stripe *st, uint64_t h) {
+  return &st->buckets[(h >> 16) & (st->nbuckets - 1)];
+}
+
+static void *map(size_t bytes) {
+  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+/* Grows the bucket array when it gets crowded. Lock held. A failed grow
+ * leaves the table as it was: slower, never wrong. */
+static void maybe_grow(struct stripe *st) {
+  size_t n = st->nbuckets ? st->nbuckets * 2 : MIN_BUCKETS;
+  struct al_res **nb;
+
+  if (st->nbuckets != 0 && st->count < st->nbuckets)
+    return;
+  nb = map(n * sizeof(*nb));
+  if (nb == NULL)
+    return;
+  for (size_t i = 0; i < st->nbuckets; i++) {
+    struct al_res *r = st->buckets[i], *next;
+    /* Keep chain order (newest first) by appending at each tail. */
+    for (; r != NULL; r = next) {
+      struct al_res **tail = &nb[(mix(r->addr) >> 16) & (n - 1)];
+      next = r->next;
+      while (*tail != NULL)
+        tail = &(*tail)->next;
+      r->next = NULL;
+      *tail = r;
+    }
+  }
+  if (st->buckets != NULL)
+    munmap(st->buckets, st->nbuckets * sizeof(*nb));
+  st->buckets = nb;
+  st->nbuckets = n;
+}
+
+static struct al_res *res_alloc(struct stripe *st) {
+  struct al_res *r = st->free;
+  if (r == NULL) {
+    struct al_res *slab = map(SLAB_BYTES);
+    size_t n = SLAB_BYTES / sizeof(*slab);
+    if (slab == NULL)
+      return NULL;
+    for (size_t i = 0; i < n; i++) {
+      slab[i].next = r;
+      r = &slab[i];
+    }
+  }
+  st->free = r->next;
+  return r;
+}
+
+static void res_free(struct stripe *st, struct al_res *r) {
+  r->next = st->free;
+  st->free = r;
+}
+
+void al_res_open(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
+                 const struct al_stack *stack) {
+  uint64_t h = mix(addr);
+  struct stripe *st = stripe_of(h);
+  struct al_res *r;
+  uint64_t seq = atomic_fetch_add_explicit(&next_seq, 1, memory_order_relaxed);
+  pid_t tid = al_gettid();
+
+  if (!(atomic_load_explicit(&shims_seen, memory_order_relaxed) & 1u << shim))
+    atomic_fetch_or(&shims_seen, 1u << shim);
+  pthread_mutex_lock(&st->lock);
+  maybe_grow(st);
+  r = st->nbuckets ? res_alloc(st) : NULL;
+  if (r != NULL) {
+    struct al_res **b = bucket_of(st, h);
+    r->addr = addr;
+    r->stack = stack;
+    r->close_cb = NULL;
+    r->loop = loop;
+    r->seq = seq;
+    r->tid = tid;
+    r->type = (uint16_t)type;
+    r->state = AL_RES_OPEN;
+    r->shim = shim;
+    /* Newest first: a handle initialised again at the same address without
+     * a close shadows the old record, which stays reported as open. */
+    r->next = *b;
+    *b = r;
+    st->count++;
+  }
+  pthread_mutex_unlock(&st->lock);
+}
+
+/* Finds the newest record at addr in the given state. Lock held. */
+static struct al_res **lookup(struct stripe *st, uint64_t h, uintptr_t addr,
+                              int state) {
+  struct al_res **p;
+  if (st->nbuckets == 0)
+    return NULL;
+  for (p = bucket_of(st, h); *p != NULL; p = &(*p)->next)
+    if ((*p)->addr == addr && (*p)->state == state)
+      return p;
+  return NULL;
+}
+
+int al_res_closing(uintptr_t addr, void *cb) {
+  uint64_t h = mix(addr);
+  struct stripe *st = stripe_of(h);
+  struct al_res **p;
+
+  pthread_mutex_lock(&st->lock);
+  p = lookup(st, h, addr, AL_RES_OPEN);
+  if (p != NULL) {
+    (*p)->state = AL_RES_CLOSING;
+    (*p)->close_cb = cb;
+  }
+  pthread_mutex_unlock(&st->lock);
+  return p != NULL;
+}
+
+void al_res_close_aborted(uintptr_t addr) {
+  uint64_t h = mix(addr);
+  struct stripe *st = stripe_of(h);
+  struct al_res **p;
+
+  pthread_mutex_lock(&st->lock);
+  p = lookup(st, h, addr, AL_RES_CLOSING);
+  if (p != NULL) {
+    (*p)->state = AL_RES_OPEN;
+    (*p)->close_cb = NULL;
+  }
+  pthread_mutex_unlock(&st->lock);
+}
+
+int al_res_closed(uintptr_t addr, void **cb) {
+  uint64_t h = mix(addr);
+  struct stripe *st = stripe_of(h);
+  struct al_res **p, *r = NULL;
+
+  pthread_mutex_lock(&st->lock);
+  p = lookup(st, h, addr, AL_RES_CLOSING);
+  if (p != NULL) {
+    r = *p;
+    *p = r->next;
+    *cb = r->close_cb;
+    st->count--;
+    res_free(st, r);
+  }
+  pthread_mutex_unlock(&st->lock);
+  return r != NULL;
+}
+
+/* ----------------------------------------------------------------- loops */
+
+/* Lock held. */
+static struct al_loop *find_open_loop(uintptr_t addr) {
+  for (struct al_loop *l = loops_head; l != NULL; l = l->next)
+    if (l->addr == addr && !(l->flags & AL_LOOP_CLOSED))
+      return l;
+  return NULL;
+}
+
+uint64_t al_loop_open(uint8_t shim, uintptr_t addr, unsigned flags,
+                      const struct al_stack *stack) {
+  struct al_loop *l;
+  uint64_t serial = 0;
+
+  pthread_mutex_lock(&loops_lock);
+  l = find_open_loop(addr);
+  if (l == NULL && (l = calloc(1, sizeof(*l))) != NULL) {
+    l->addr = addr;
+    l->shim = shim;
+    l->tid = al_gettid();
+    l->serial = ++loop_serial;
+    *loops_tail = l;
+    loops_tail = &l->next;
+  }
+  if (l != NULL) {
+    /* An outer call (uv_default_loop) knows the program's call site better
+     * than the inner uv_loop_init it made, which records none. */
+    if (l->stack == NULL)
+      l->stack = stack;
+    l->flags |= flags;
+    serial = l->serial;
+  }
+  pthread_mutex_unlock(&loops_lock);
+  atomic_fetch_or(&shims_seen, 1u << shim);
+  return serial;
+}
+
+void al_loop_ran(uint8_t shim, uintptr_t addr) {
+  struct al_loop *l;
+
+  pthread_mutex_lock(&loops_lock);
+  l = find_open_loop(addr);
+  if (l != NULL && l->run_tid == 0)
+    l->run_tid = al_gettid();
+  pthread_mutex_unlock(&loops_lock);
+  if (l == NULL) /* a loop made before asyncleak was loaded */
+    al_loop_open(shim, addr, 0, NULL);
+}
+
+void al_loop_close_busy(uintptr_t addr) {
+  struct al_loop *l;
+
+  pthread_mutex_lock(&loops_lock);
+  l = find_open_loop(addr);
+  if (l != NULL)
+    l->busy_closes++;
+  pthread_mutex_unlock(&loops_lock);
+}
+
+uint64_t al_loop_serial(uintptr_t addr) {
+  struct al_loop *l;
+  uint64_t serial;
+
+  pthread_mutex_lock(&loops_lock);
+  l = find_open_loop(addr);
+  serial = l ? l->serial : 0;
+  pthread_mutex_unlock(&loops_lock);
+  return serial;
+}
+
+void al_loop_closed(uintptr_t addr, uint64_t serial) {
+  struct al_loop *l;
+
+  pthread_mutex_lock(&loops_lock);
+  l = find_open_loop(addr);
+  if (l != NULL && (serial == 0 || l->serial == serial))
+    l->flags |= AL_LOOP_CLOSED;
+  else
+    l = NULL;
+  pthread_mutex_unlock(&loops_lock);
+  if (l == NULL)
+    return;
+
+  /* The loop library closed the loop, so it holds no handle of the
+   * program's any more: whatever we still have on it closed in a way we
+   * did not see, or was the library's own. */
+  for (unsigned i = 0; i < STRIPES; i++) {
+    struct stripe *st = &stripes[i];
+    pthread_mutex_lock(&st->lock);
+    for (size_t b = 0; b < st->nbuckets; b++) {
+      struct al_res **p = &st->buckets[b];
+      while (*p != NULL) {
+        struct al_res *r = *p;
+        if (r->loop == addr) {
+          *p = r->next;
+          st->count--;
+          res_free(st, r);
+        } else {
+          p = &r->next;
+        }
+      }
+    }
+    pthread_mutex_unlock(&st->lock);
+  }
+}
+
+/* -------------------------------------------------------------- snapshot */
+
+int al_registry_snapshot(struct al_snapshot *s) {
+  size_t cap = 0, n = 0;
+  struct al_res *res = NULL;
+
+  memset(s, 0, sizeof(*s));
+  for (unsigned i = 0; i < STRIPES; i++) {
+    struct stripe *st = &stripes[i];
+    pthread_mutex_lock(&st->lock);
+    if (n + st->count > cap) {
+      size_t ncap = (n + st->count) * 2;
+      struct al_res *p = realloc(res, ncap * sizeof(*p));
+      if (p == NULL) {
+        pthread_mutex_unlock(&st->lock);
+        free(res);
+        return -1;
+      }
+      res = p;
+      cap = ncap;
+    }
+    for (size_t b = 0; b < st->nbuckets; b++)
+      for (struct al_res *r = st->buckets[b]; r != NULL; r = r->next)
+        if (r->seq >= inherited_below)
+          res[n++] = *r;
+    pthread_mutex_unlock(&st->lock);
+  }
+  s->res = res;
+  s->nres = n;
+
+  pthread_mutex_lock(&loops_lock);
+  for (struct al_loop *l = loops_head; l != NULL; l = l->next)
+    s->nloops++;
+  s->loops = calloc(s->nloops ? s->nloops : 1, sizeof(*s->loops));
+  if (s->loops == NULL) {
+    pthread_mutex_unlock(&loops_lock);
+    free(res);
+    return -1;
+  }
+  n = 0;
+  for (struct al_loop *l = loops_head; l != NULL; l = l->next) {
+    s->loops[n] = *l;
+    s->loops[n++].next = NULL;
+  }
+  pthread_mutex_unlock(&loops_lock);
+
+  s->created = atomic_load(&next_seq) - inherited_below;
+  s->shims_seen = atomic_load(&shims_seen);
+  return 0;
+}
+
+void al_snapshot_release(struct al_snapshot *s) {
+  free(s->res);
+  free(s->loops);
+  memset(s, 0, sizeof(*s));
+}
+
+/* ------------------------------------------------------------------ fork */
+
+void al_registry_atfork_prepare(void) {
+  al_stack_atfork_prepare();
+  pthread_mutex_lock(&loops_lock);
+  for (unsigned i = 0; i < STRIPES; i++)
+    pthread_mutex_lock(&stripes[i].lock);
+}
+
+void al_registry_atfork_parent(void) {
+  for (unsigned i = 0; i < STRIPES; i++)
+    pthread_mutex_unlock(&stripes[i].lock);
+  pthread_mutex_unlock(&loops_lock);
+  al_stack_atfork_parent();
+}
+
+void al_registry_atfork_child(void) {
+  /* Only this thread exists in the child, and it holds every lock. */
+  for (unsigned i = 0; i < STRIPES; i++)
+    pthread_mutex_unlock(&stripes[i].lock);
+  pthread_mutex_unlock(&loops_lock);
+  al_stack_atfork_child();
+  /* What the parent made is the parent's to report. */
+  inherited_below = atomic_load(&next_seq);
+  for (struct al_loop *l = loops_head; l != NULL; l = l->next)
+    l->flags |= AL_LOOP_INHERITED;
+}
+
+void al_registry_reset(void) {
+  for (unsigned i = 0; i < STRIPES; i++) {
+    struct stripe *st = &stripes[i];
+    pthread_mutex_lock(&st->lock);
+    for (size_t b = 0; b < st->nbuckets; b++) {
+      while (st->buckets[b] != NULL) {
+        struct al_res *r = st->buckets[b];
+        st->buckets[b] = r->next;
+        res_free(st, r);
+      }
+    }
+    st->count = 0;
+    pthread_mutex_unlock(&st->lock);
+  }
+  pthread_mutex_lock(&loops_lock);
+  while (loops_head != NULL) {
+    struct al_loop *l = loops_head;
+    loops_head = l->next;
+    free(l);
+  }
+  loops_tail = &loops_head;
+  loop_serial = 0;
+  pthread_mutex_unlock(&loops_lock);
+  inherited_below = atomic_load(&next_seq);
+  atomic_store(&shims_seen, 0);
+}

@@ -1,0 +1,294 @@
+/* The text report: open resources grouped by creation stack, most frequent
+ * first, in the layout LeakSanitizer users know. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define MAX_LOOPS_LISTED 16
+
+struct group {
+  size_t first; /* index into the sorted records */
+  size_t count;
+  uint64_t min_seq;
+};
+
+struct typecount {
+  uint8_t shim;
+  uint16_t type;
+  size_t count;
+};
+
+struct entry {
+  struct al_res r;
+  struct al_state st;
+};
+
+static int by_site(const void *a, const void *b) {
+  const struct entry *x = a, *y = b;
+  if (x->r.stack != y->r.stack)
+    return (uintptr_t)x->r.stack < (uintptr_t)y->r.stack ? -1 : 1;
+  if (x->r.shim != y->r.shim)
+    return x->r.shim - y->r.shim;
+  if (x->r.type != y->r.type)
+    return x->r.type - y->r.type;
+  return x->r.seq < y->r.seq ? -1 : x->r.seq > y->r.seq;
+}
+
+static int same_site(const struct al_res *x, const struct al_res *y) {
+  return x->stack == y->stack && x->shim == y->shim && x->type == y->type;
+}
+
+static int by_count(const void *a, const void *b) {
+  const struct group *x = a, *y = b;
+  if (x->count != y->count)
+    return x->count > y->count ? -1 : 1;
+  return x->min_seq < y->min_seq ? -1 : x->min_seq > y->min_seq;
+}
+
+static int by_typecount(const void *a, const void *b) {
+  const struct typecount *x = a, *y = b;
+  if (x->count != y->count)
+    return x->count > y->count ? -1 : 1;
+  return x->type - y->type;
+}
+
+static const char *type_name(uint8_t shim, unsigned type) {
+  const struct al_shim *s = shim < AL_MAX_SHIMS ? al_shims[shim] : NULL;
+  const char *n = s ? s->type_name(type) : NULL;
+  return n ? n : "resource";
+}
+
+static void put_thread(struct al_buf *b, pid_t tid) {
+  if (tid == getpid())
+    al_buf_printf(b, "thread %d (main)", (int)tid);
+  else
+    al_buf_printf(b, "thread %d", (int)tid);
+}
+
+static void put_frame(struct al_buf *b, struct al_symbolizer *sym,
+                      unsigned i, uintptr_t pc) {
+  struct al_frame f;
+
+  al_symbolize(sym, pc, &f);
+  al_buf_printf(b, "    #%u 0x%012lx", i, (unsigned long)pc);
+  if (f.function != NULL)
+    al_buf_printf(b, " in %s", f.function);
+  if (f.file != NULL)
+    al_buf_printf(b, " %s:%d\n", f.file, f.line);
+  else if (f.module != NULL)
+    al_buf_printf(b, " (%s+0x%lx)\n", f.module, (unsigned long)f.offset);
+  else
+    al_buf_printf(b, "\n");
+}
+
+static void put_stack(struct al_buf *b, struct al_symbolizer *sym,
+                      const struct al_stack *s) {
+  if (s == NULL) {
+    al_buf_printf(b, "    <no stack>\n");
+    return;
+  }
+  for (uint32_t i = 0; i < s->depth; i++)
+    put_frame(b, sym, i, s->pc[i]);
+}
+
+/* The one line naming where a loop was made: its first frame. */
+static void put_site(struct al_buf *b, struct al_symbolizer *sym,
+                     const struct al_stack *s) {
+  struct al_frame f;
+
+  if (s == NULL || s->depth == 0) {
+    al_buf_printf(b, "at an unknown place");
+    return;
+  }
+  al_symbolize(sym, s->pc[0], &f);
+  al_buf_printf(b, "in %s", f.function ? f.function : "??");
+  if (f.file != NULL)
+    al_buf_printf(b, " %s:%d", f.file, f.line);
+  else if (f.module != NULL)
+    al_buf_printf(b, " (%s+0x%lx)", f.module, (unsigned long)f.offset);
+}
+
+static uint64_t loop_number(const struct al_snapshot *s, uintptr_t addr) {
+  for (size_t i = s->nloops; i-- > 0;)
+    if (s->loops[i].addr == addr && !(s->loops[i].flags & AL_LOOP_CLOSED))
+      return s->loops[i].serial;
+  return 0;
+}
+
+static void put_state(struct al_buf *b, const struct al_state *st) {
+  if (!st->known)
+    al_buf_printf(b, "state unknown (its memory was freed or reused)");
+  else if (st->closing)
+    al_buf_printf(b, "closing");
+  else
+    al_buf_printf(b, "%s, %s", st->active ? "active" : "inactive",
+                  st->referenced ? "referenced" : "unreferenced");
+}
+
+static void put_group(struct al_buf *b, struct al_symbolizer *sym,
+                      const struct al_snapshot *s, const struct entry *e,
+                      const struct group *g) {
+  const struct entry *first = &e[g->first];
+  size_t shown = g->count;
+
+  al_buf_printf(b, "%zu %s of type %s, created at:\n", g->count,
+                g->count == 1 ? "handle" : "handles",
+                type_name(first->r.shim, first->r.type));
+  put_stack(b, sym, first->r.stack);
+  if (shown > (size_t)al_opt.max_addresses)
+    shown = (size_t)al_opt.max_addresses;
+  for (size_t i = 0; i < shown; i++) {
+    const struct entry *x = &e[g->first + i];
+    uint64_t loop = loop_number(s, x->r.loop);
+    al_buf_printf(b, "  %#lx", (unsigned long)x->r.addr);
+    if (loop != 0)
+      al_buf_printf(b, " on loop %lu, ", (unsigned long)loop);
+    else
+      al_buf_printf(b, " on loop %#lx, ", (unsigned long)x->r.loop);
+    put_thread(b, x->r.tid);
+    al_buf_printf(b, ", ");
+    put_state(b, &x->st);
+    al_buf_printf(b, "\n");
+  }
+  if (shown < g->count)
+    al_buf_printf(b, "  ... and %zu more\n", g->count - shown);
+  al_buf_printf(b, "\n");
+}
+
+static void put_loops(struct al_buf *b, struct al_symbolizer *sym,
+                      const struct al_snapshot *s, size_t nloops,
+                      size_t unclosed) {
+  size_t listed = 0;
+
+  if (nloops == 0)
+    return;
+  al_buf_printf(b, "Loops: %zu seen, %zu closed", nloops, nloops - unclosed);
+  al_buf_printf(b, unclosed ? ", %zu not closed:\n" : "\n", unclosed);
+  for (size_t i = 0; i < s->nloops; i++) {
+    const struct al_loop *l = &s->loops[i];
+    if (l->flags & (AL_LOOP_CLOSED | AL_LOOP_INHERITED))
+      continue;
+    if (listed++ == MAX_LOOPS_LISTED) {
+      al_buf_printf(b, "  ... and %zu more\n", unclosed - MAX_LOOPS_LISTED);
+      break;
+    }
+    al_buf_printf(b, "  loop %lu (%s %#lx%s) created ", (unsigned long)l->serial,
+                  al_shims[l->shim] ? al_shims[l->shim]->name : "?",
+                  (unsigned long)l->addr,
+                  l->flags & AL_LOOP_DEFAULT ? ", default loop" : "");
+    put_site(b, sym, l->stack);
+    al_buf_printf(b, " by ");
+    put_thread(b, l->tid);
+    if (l->busy_closes)
+      al_buf_printf(b, ": close failed %u time%s (handles open), never closed\n",
+                    l->busy_closes, l->busy_closes == 1 ? "" : "s");
+    else
+      al_buf_printf(b, ": never closed\n");
+  }
+  al_buf_printf(b, "\n");
+}
+
+static void put_summary(struct al_buf *b, const struct entry *e,
+                        const struct al_report_totals *t) {
+  struct typecount tc[64];
+  size_t ntc = 0;
+
+  for (size_t i = 0; i < t->open; i++) {
+    size_t k;
+    for (k = 0; k < ntc; k++)
+      if (tc[k].shim == e[i].r.shim && tc[k].type == e[i].r.type)
+        break;
+    if (k == ntc) {
+      if (ntc == sizeof(tc) / sizeof(tc[0]))
+        continue;
+      tc[ntc++] = (struct typecount){e[i].r.shim, e[i].r.type, 0};
+    }
+    tc[k].count++;
+  }
+  qsort(tc, ntc, sizeof(tc[0]), by_typecount);
+  al_buf_printf(b, "SUMMARY: asyncleak: %zu %s left open (", t->open,
+                t->open == 1 ? "handle" : "handles");
+  for (size_t k = 0; k < ntc; k++)
+    al_buf_printf(b, "%s%zu %s", k ? ", " : "", tc[k].count,
+                  type_name(tc[k].shim, tc[k].type));
+  al_buf_printf(b, ") from %zu creation %s", t->groups,
+                t->groups == 1 ? "site" : "sites");
+  if (t->loops_unclosed)
+    al_buf_printf(b, "; %zu of %zu %s not closed", t->loops_unclosed,
+                  t->loops, t->loops == 1 ? "loop" : "loops");
+  al_buf_printf(b, "\n");
+}
+
+void al_report_format(struct al_snapshot *s, struct al_buf *b,
+                      struct al_report_totals *t) {
+  struct entry *e = calloc(s->nres ? s->nres : 1, sizeof(*e));
+  struct group *g = NULL;
+  struct al_symbolizer *sym = NULL;
+  size_t n = 0, ng = 0;
+
+  memset(t, 0, sizeof(*t));
+  t->created = s->created;
+  t->shims_seen = s->shims_seen;
+  for (size_t i = 0; i < s->nloops; i++) {
+    if (s->loops[i].flags & AL_LOOP_INHERITED)
+      continue;
+    t->loops++;
+    if (!(s->loops[i].flags & AL_LOOP_CLOSED))
+      t->loops_unclosed++;
+  }
+  if (e == NULL) {
+    al_buf_printf(b, "asyncleak: out of memory while writing the report\n");
+    return;
+  }
+
+  /* What the loop library made for itself, or closed without our seeing,
+   * is not the program's leak. */
+  for (size_t i = 0; i < s->nres; i++) {
+    const struct al_shim *sh = al_shims[s->res[i].shim];
+    e[n].r = s->res[i];
+    memset(&e[n].st, 0, sizeof(e[n].st));
+    if (sh != NULL && sh->probe != NULL)
+      sh->probe(&e[n].r, &e[n].st);
+    if (e[n].st.known && (e[n].st.internal || e[n].st.closed))
+      continue;
+    n++;
+  }
+  t->open = n;
+
+  qsort(e, n, sizeof(*e), by_site);
+  g = calloc(n ? n : 1, sizeof(*g));
+  if (g == NULL) {
+    free(e);
+    al_buf_printf(b, "asyncleak: out of memory while writing the report\n");
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (i == 0 || !same_site(&e[i].r, &e[i - 1].r))
+      g[ng++] = (struct group){i, 0, e[i].r.seq};
+    g[ng - 1].count++;
+  }
+  qsort(g, ng, sizeof(*g), by_count);
+  t->groups = ng;
+
+  if (n > 0 || al_opt.verbosity >= 1) {
+    sym = al_symbolizer_new();
+    al_buf_printf(b, "=================================================="
+                     "===============\n");
+    if (n > 0)
+      al_buf_printf(b, "==%d==ERROR: asyncleak: %zu %s left open at exit\n\n",
+                    (int)getpid(), n, n == 1 ? "handle" : "handles");
+    else
+      al_buf_printf(b, "==%d== asyncleak: no handles left open at exit\n\n",
+                    (int)getpid());
+    for (size_t i = 0; i < ng; i++)
+      put_group(b, sym, s, e, &g[i]);
+    put_loops(b, sym, s, t->loops, t->loops_unclosed);
+    if (n > 0)
+      put_summary(b, e, t);
+    al_symbolizer_free(sym);
+  }
+  free(g);
+  free(e);
+}

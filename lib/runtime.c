@@ -1,0 +1,171 @@
+/* Process-level life of the runtime: start-up, the report at exit, fork. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int al_ready;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static atomic_int reported;
+
+struct self_search {
+  uintptr_t probe;
+  uintptr_t lo, hi;
+};
+
+static int find_self(struct dl_phdr_info *info, size_t size, void *arg) {
+  struct self_search *s = arg;
+
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+      continue;
+    if (s->probe >= lo && s->probe < lo + ph->p_memsz) {
+      /* Linked into the executable itself (the unit tests): its frames
+       * are the program's, not ours. */
+      if (info->dlpi_name == NULL || info->dlpi_name[0] == '\0')
+        return 1;
+      s->lo = lo;
+      s->hi = lo + ph->p_memsz;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static void report_at_exit(void);
+
+static void atfork_child(void) {
+  al_tid_forget();
+  al_registry_atfork_child();
+}
+
+static void initialize(void) {
+  struct self_search self = {(uintptr_t)&initialize, 0, 0};
+
+  al_options_defaults(&al_opt);
+  al_options_parse(&al_opt, secure_getenv("ASYNCLEAK_OPTIONS"));
+  if (al_opt.help)
+    al_options_print_help(2);
+  dl_iterate_phdr(find_self, &self);
+  al_stack_set_self_range(self.lo, self.hi);
+  pthread_atfork(al_registry_atfork_prepare, al_registry_atfork_parent,
+                 atfork_child);
+  /* Registered before main runs, so it runs after the program's own atexit
+   * handlers and before the libraries' destructors. */
+  atexit(report_at_exit);
+  al_ready = 1;
+}
+
+void al_init_slow(void) {
+  int saved = errno;
+  pthread_once(&init_once, initialize);
+  errno = saved;
+}
+
+__attribute__((constructor)) static void asyncleak_constructor(void) {
+  al_init();
+}
+
+/* Opens path for the report; %p becomes the pid. */
+static int open_log(const char *pattern, int flags) {
+  char path[AL_OPTION_STR_MAX + 32];
+  size_t n = 0;
+
+  for (const char *p = pattern; *p != '\0' && n < sizeof(path) - 24; p++) {
+    if (p[0] == '%' && p[1] == 'p') {
+      n += (size_t)snprintf(path + n, sizeof(path) - n, "%d", (int)getpid());
+      p++;
+    } else {
+      path[n++] = *p;
+    }
+  }
+  path[n] = '\0';
+  int fd = open(path, flags | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    al_warn("cannot open '%s': %s", path, strerror(errno));
+  return fd;
+}
+
+static void write_file(const char *dir, const char *ext, const char *data,
+                       size_t len) {
+  char path[AL_OPTION_STR_MAX + 32];
+  int fd;
+
+  snprintf(path, sizeof(path), "%s/%d.%s", dir, (int)getpid(), ext);
+  fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    al_warn("cannot create '%s': %s", path, strerror(errno));
+    return;
+  }
+  if (al_write_all(fd, data, len) != 0)
+    al_warn("cannot write '%s': %s", path, strerror(errno));
+  close(fd);
+}
+
+static void shims_seen_names(struct al_buf *b, unsigned seen) {
+  int first = 1;
+  for (unsigned i = 0; i < AL_MAX_SHIMS; i++) {
+    if (!(seen & 1u << i) || al_shims[i] == NULL)
+      continue;
+    al_buf_printf(b, "%s%s", first ? "" : ",", al_shims[i]->name);
+    first = 0;
+  }
+}
+
+void al_report_write(void) {
+  struct al_snapshot snap;
+  struct al_report_totals t;
+  struct al_buf text = {0}, sum = {0};
+
+  if (atomic_exchange(&reported, 1))
+    return;
+  if (al_registry_snapshot(&snap) != 0) {
+    al_warn("out of memory: no report");
+    return;
+  }
+  al_report_format(&snap, &text, &t);
+  al_snapshot_release(&snap);
+
+  if (al_opt.report_dir[0] != '\0') {
+    al_buf_printf(&sum, "pid=%d\nlibs=", (int)getpid());
+    shims_seen_names(&sum, t.shims_seen);
+    al_buf_printf(&sum,
+                  "\nloops=%zu\nloops_unclosed=%zu\nhandles_created=%lu\n"
+                  "handles_open=%zu\ngroups=%zu\n",
+                  t.loops, t.loops_unclosed, (unsigned long)t.created, t.open,
+                  t.groups);
+    if (text.len > 0)
+      write_file(al_opt.report_dir, "txt", text.data, text.len);
+    if (!sum.failed)
+      write_file(al_opt.report_dir, "sum", sum.data, sum.len);
+  } else if (text.len > 0) {
+    int fd = 2;
+    if (al_opt.log_path[0] != '\0')
+      fd = open_log(al_opt.log_path, O_CREAT | O_APPEND);
+    if (fd >= 0)
+      al_write_all(fd, text.data, text.len);
+    if (fd > 2)
+      close(fd);
+  }
+  if (text.failed)
+    al_warn("out of memory: the report is truncated");
+  al_buf_release(&text);
+  al_buf_release(&sum);
+}
+
+static void report_at_exit(void) {
+  int saved = errno;
+  al_report_write();
+  errno = saved;
+}

@@ -1,0 +1,132 @@
+/* The stack depot: creation stacks captured with libunwind and kept once
+ * each. Lookups take no lock; inserting a stack never seen before takes
+ * one. Stacks are never freed, so a pointer to one is a stable id. */
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+#define BUCKETS (1u << 16)
+#define CHUNK (1u << 20)
+/* Room for asyncleak's own frames above the program's. */
+#define SELF_FRAMES_MAX 8
+#define DEPTH_MAX 64
+
+static _Atomic(struct al_stack *) buckets[BUCKETS];
+static pthread_mutex_t insert_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *arena_cur, *arena_end;
+static size_t nstacks, nbytes;
+static uintptr_t self_lo, self_hi;
+
+void al_stack_set_self_range(uintptr_t lo, uintptr_t hi) {
+  self_lo = lo;
+  self_hi = hi;
+}
+
+static uint32_t hash_frames(const uintptr_t *pc, uint32_t depth) {
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ depth;
+  for (uint32_t i = 0; i < depth; i++) {
+    h ^= pc[i];
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+  }
+  return (uint32_t)(h ^ (h >> 32));
+}
+
+static const struct al_stack *find(const struct al_stack *s,
+                                   const struct al_stack *stop, uint32_t hash,
+                                   const uintptr_t *pc, uint32_t depth) {
+  for (; s != stop; s = s->next)
+    if (s->hash == hash && s->depth == depth &&
+        !memcmp(s->pc, pc, depth * sizeof(*pc)))
+      return s;
+  return NULL;
+}
+
+/* Called with insert_lock held. */
+static void *arena_alloc(size_t size) {
+  size = (size + 15) & ~(size_t)15;
+  if ((size_t)(arena_end - arena_cur) < size) {
+    void *p = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+      return NULL;
+    arena_cur = p;
+    arena_end = arena_cur + CHUNK;
+  }
+  void *r = arena_cur;
+  arena_cur += size;
+  nbytes += size;
+  return r;
+}
+
+const struct al_stack *al_stack_intern(const uintptr_t *pc, uint32_t depth) {
+  uint32_t hash = hash_frames(pc, depth);
+  _Atomic(struct al_stack *) *slot = &buckets[hash & (BUCKETS - 1)];
+  struct al_stack *head = atomic_load_explicit(slot, memory_order_acquire);
+  const struct al_stack *found = find(head, NULL, hash, pc, depth);
+  struct al_stack *s;
+
+  if (found != NULL)
+    return found;
+  pthread_mutex_lock(&insert_lock);
+  /* Another thread may have added it since we looked. */
+  struct al_stack *now = atomic_load_explicit(slot, memory_order_relaxed);
+  found = find(now, head, hash, pc, depth);
+  if (found == NULL) {
+    s = arena_alloc(sizeof(*s) + depth * sizeof(*pc));
+    if (s != NULL) {
+      s->hash = hash;
+      s->depth = depth;
+      memcpy(s->pc, pc, depth * sizeof(*pc));
+      s->next = now;
+      atomic_store_explicit(slot, s, memory_order_release);
+      nstacks++;
+    }
+    found = s;
+  }
+  pthread_mutex_unlock(&insert_lock);
+  return found;
+}
+
+const struct al_stack *al_stack_capture(void) {
+  void *buf[DEPTH_MAX + SELF_FRAMES_MAX];
+  int want = al_opt.stack_depth + SELF_FRAMES_MAX;
+  int n, skip = 1; /* this function's own frame */
+
+  if (want > (int)(sizeof(buf) / sizeof(buf[0])))
+    want = (int)(sizeof(buf) / sizeof(buf[0]));
+  n = unw_backtrace(buf, want);
+  while (skip < n && (uintptr_t)buf[skip] >= self_lo &&
+         (uintptr_t)buf[skip] < self_hi)
+    skip++;
+  n -= skip;
+  if (n > al_opt.stack_depth)
+    n = al_opt.stack_depth;
+  if (n <= 0)
+    return NULL;
+  return al_stack_intern((const uintptr_t *)(buf + skip), (uint32_t)n);
+}
+
+void al_stack_stats(size_t *stacks, size_t *bytes) {
+  pthread_mutex_lock(&insert_lock);
+  *stacks = nstacks;
+  *bytes = nbytes;
+  pthread_mutex_unlock(&insert_lock);
+}
+
+void al_stack_atfork_prepare(void) {
+  pthread_mutex_lock(&insert_lock);
+}
+
+void al_stack_atfork_parent(void) {
+  pthread_mutex_unlock(&insert_lock);
+}
+
+void al_stack_atfork_child(void) {
+  pthread_mutex_unlock(&insert_lock);
+}

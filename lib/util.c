@@ -1,0 +1,107 @@
+/* Small helpers shared by the core: a growing text buffer, whole writes,
+ * one-line warnings, a cached thread id and a read that cannot fault. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+void al_buf_printf(struct al_buf *b, const char *fmt, ...) {
+  va_list ap;
+  int n;
+
+  if (b->failed)
+    return;
+  for (;;) {
+    size_t room = b->cap - b->len;
+    va_start(ap, fmt);
+    n = vsnprintf(b->data ? b->data + b->len : NULL, room, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+      b->failed = 1;
+      return;
+    }
+    if ((size_t)n < room) {
+      b->len += (size_t)n;
+      return;
+    }
+    size_t cap = b->cap ? b->cap * 2 : 4096;
+    while (cap - b->len <= (size_t)n)
+      cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (p == NULL) {
+      b->failed = 1;
+      return;
+    }
+    b->data = p;
+    b->cap = cap;
+  }
+}
+
+void al_buf_release(struct al_buf *b) {
+  free(b->data);
+  b->data = NULL;
+  b->len = b->cap = 0;
+  b->failed = 0;
+}
+
+int al_write_all(int fd, const char *buf, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, buf, len);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return -1;
+    }
+    buf += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+void al_warn(const char *fmt, ...) {
+  char line[512];
+  int saved = errno;
+  size_t n = sizeof("asyncleak: ") - 1;
+  va_list ap;
+  int k;
+
+  memcpy(line, "asyncleak: ", n);
+  va_start(ap, fmt);
+  k = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+  va_end(ap);
+  if (k < 0)
+    k = 0;
+  n += (size_t)k < sizeof(line) - n - 1 ? (size_t)k : sizeof(line) - n - 2;
+  line[n++] = '\n';
+  al_write_all(2, line, n);
+  errno = saved;
+}
+
+static AL_TLS pid_t tid_cache;
+
+pid_t al_gettid(void) {
+  if (AL_UNLIKELY(tid_cache == 0))
+    tid_cache = (pid_t)syscall(SYS_gettid);
+  return tid_cache;
+}
+
+void al_tid_forget(void) {
+  tid_cache = 0;
+}
+
+int al_safe_read(void *dst, const void *addr, size_t len) {
+  struct iovec local = {dst, len};
+  struct iovec remote = {(void *)addr, len};
+  int saved = errno;
+  ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+
+  errno = saved;
+  return n == (ssize_t)len ? 0 : -1;
+}

@@ -1,0 +1,433 @@
+/* The libuv interposers. Each exported uv_* function here stands in front of
+ * libuv's own: it calls the real one and tells the core what happened.
+ *
+ * libuv calls its own public functions through the PLT, so these see its
+ * internal calls too (uv_loop_init making the loop's signal and async
+ * handles, uv_tcp_init tail-calling uv_tcp_init_ex, uv_fs_poll_start making
+ * a timer). A per-thread depth counter tells them apart: a call arriving
+ * while another interposer is on the thread's stack is libuv's own. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <uv.h>
+
+#include "internal.h"
+
+/* libuv's private handle flags (src/uv-common.h), stable across 1.x. They
+ * are read only to describe a handle in the report. */
+enum {
+  UV__CLOSING = 0x01,
+  UV__CLOSED = 0x02,
+  UV__ACTIVE = 0x04,
+  UV__REF = 0x08,
+  UV__INTERNAL = 0x10,
+};
+
+/* ---------------------------------------------------------- real functions */
+
+#define UV_FUNCS(X)                                                           \
+  X(uv_loop_init) X(uv_loop_new) X(uv_default_loop) X(uv_run)                 \
+  X(uv_loop_close) X(uv_loop_delete) X(uv_tcp_init) X(uv_tcp_init_ex)         \
+  X(uv_udp_init) X(uv_udp_init_ex) X(uv_tty_init) X(uv_pipe_init)             \
+  X(uv_poll_init) X(uv_poll_init_socket) X(uv_prepare_init)                   \
+  X(uv_check_init) X(uv_idle_init) X(uv_async_init) X(uv_timer_init)          \
+  X(uv_fs_poll_init) X(uv_fs_poll_start) X(uv_signal_init)                    \
+  X(uv_fs_event_init) X(uv_spawn) X(uv_close) X(uv_tcp_close_reset)
+
+enum {
+#define X(name) F_##name,
+  UV_FUNCS(X)
+#undef X
+  F_COUNT
+};
+
+static const char *const func_names[F_COUNT] = {
+#define X(name) #name,
+    UV_FUNCS(X)
+#undef X
+};
+
+static _Atomic(void *) real_funcs[F_COUNT];
+static atomic_int missing_warned[F_COUNT];
+
+#define MAX_OBJECTS 512
+
+struct objects {
+  const char *name[MAX_OBJECTS];
+  int n;
+};
+
+static int collect_object(struct dl_phdr_info *info, size_t size, void *arg) {
+  struct objects *o = arg;
+  if (info->dlpi_name != NULL && info->dlpi_name[0] != '\0' &&
+      o->n < MAX_OBJECTS)
+    o->name[o->n++] = info->dlpi_name;
+  return 0;
+}
+
+static void *lookup_in(const char *object, const char *name, void *self) {
+  void *h = dlopen(object, RTLD_LAZY | RTLD_NOLOAD);
+  void *p = NULL;
+  if (h != NULL) {
+    p = dlsym(h, name);
+    dlclose(h);
+  }
+  return p == self ? NULL : p;
+}
+
+/* dlsym(RTLD_NEXT) finds nothing when libuv was loaded into a local scope,
+ * as by a dlopen(RTLD_LOCAL)ed plugin or Lua's require "luv". Then ask the
+ * loaded objects themselves, libuv first. Never return our own symbol. */
+static void *resolve_slow(int i, void *self) {
+  const char *name = func_names[i];
+  void *p = dlsym(RTLD_NEXT, name);
+
+  if (p == self)
+    p = NULL;
+  if (p == NULL)
+    p = lookup_in("libuv.so.1", name, self);
+  if (p == NULL) {
+    struct objects o;
+    o.n = 0;
+    dl_iterate_phdr(collect_object, &o);
+    for (int k = 0; k < o.n && p == NULL; k++)
+      p = lookup_in(o.name[k], name, self);
+  }
+  if (p != NULL)
+    atomic_store_explicit(&real_funcs[i], p, memory_order_release);
+  else if (!atomic_exchange(&missing_warned[i], 1))
+    al_warn("cannot find libuv's '%s'; the call fails", name);
+  return p;
+}
+
+static inline void *resolve(int i, void *self) {
+  void *p = atomic_load_explicit(&real_funcs[i], memory_order_acquire);
+  return AL_LIKELY(p != NULL) ? p : resolve_slow(i, self);
+}
+
+#define REAL(name) ((__typeof__(&name))resolve(F_##name, (void *)&name))
+
+/* ----------------------------------------------------------------- the shim */
+
+static const char *uv_type_name(unsigned type) {
+  switch (type) {
+#define XX(uc, lc)                                                            \
+  case UV_##uc:                                                               \
+    return "uv_" #lc "_t";
+    UV_HANDLE_TYPE_MAP(XX)
+#undef XX
+  default:
+    return NULL;
+  }
+}
+
+static void uv_probe(const struct al_res *r, struct al_state *st) {
+  uv_handle_t h;
+
+  if (al_safe_read(&h, (const void *)r->addr, sizeof(h)) != 0)
+    return;
+  if ((uintptr_t)h.loop != r->loop || (unsigned)h.type != r->type)
+    return;
+  st->known = 1;
+  st->internal = (h.flags & UV__INTERNAL) != 0;
+  st->closed = (h.flags & UV__CLOSED) != 0;
+  st->closing = (h.flags & UV__CLOSING) != 0;
+  st->active = (h.flags & UV__ACTIVE) != 0;
+  st->referenced = (h.flags & UV__REF) != 0;
+}
+
+static const struct al_shim uv_shim = {"libuv", uv_type_name, uv_probe};
+
+static uint8_t shim_id;
+static pthread_once_t shim_once = PTHREAD_ONCE_INIT;
+static int shim_ready;
+
+static void shim_init(void) {
+  al_init();
+  shim_id = al_shim_register(&uv_shim);
+  shim_ready = 1;
+}
+
+/* How many interposers are on this thread's stack. */
+static AL_TLS unsigned depth;
+/* The loop this thread last ran, to keep uv_run cheap. */
+static AL_TLS uv_loop_t *last_run;
+/* The default loop once recorded, to keep uv_default_loop cheap. */
+static _Atomic(uv_loop_t *) known_default;
+
+/* Enters an interposer; returns 1 when the program called it directly. */
+static inline int enter(void) {
+  if (AL_UNLIKELY(!shim_ready)) {
+    int saved = errno;
+    pthread_once(&shim_once, shim_init);
+    errno = saved;
+  }
+  return depth++ == 0;
+}
+
+static inline void leave(void) {
+  depth--;
+}
+
+/* Records a handle the program made. errno is the program's: keep it. */
+static void handle_made(int outer, int ok, uv_loop_t *loop, void *handle,
+                       uv_handle_type type) {
+  leave();
+  if (outer && ok) {
+    int saved = errno;
+    al_res_open(shim_id, (uintptr_t)handle, type, (uintptr_t)loop,
+                al_stack_capture());
+    errno = saved;
+  }
+}
+
+#define INIT(name, type, params, args, loop, handle)                          \
+  AL_EXPORT int name params {                                                 \
+    __typeof__(&name) real = REAL(name);                                      \
+    int outer, rc;                                                            \
+    if (real == NULL)                                                         \
+      return UV_ENOSYS;                                                       \
+    outer = enter();                                                          \
+    rc = real args;                                                           \
+    handle_made(outer, rc == 0, loop, handle, type);                          \
+    return rc;                                                                \
+  }
+
+INIT(uv_tcp_init, UV_TCP, (uv_loop_t * l, uv_tcp_t *h), (l, h), l, h)
+INIT(uv_tcp_init_ex, UV_TCP, (uv_loop_t * l, uv_tcp_t *h, unsigned int f),
+     (l, h, f), l, h)
+INIT(uv_udp_init, UV_UDP, (uv_loop_t * l, uv_udp_t *h), (l, h), l, h)
+INIT(uv_udp_init_ex, UV_UDP, (uv_loop_t * l, uv_udp_t *h, unsigned int f),
+     (l, h, f), l, h)
+INIT(uv_tty_init, UV_TTY, (uv_loop_t * l, uv_tty_t *h, uv_file fd, int r),
+     (l, h, fd, r), l, h)
+INIT(uv_pipe_init, UV_NAMED_PIPE, (uv_loop_t * l, uv_pipe_t *h, int ipc),
+     (l, h, ipc), l, h)
+INIT(uv_poll_init, UV_POLL, (uv_loop_t * l, uv_poll_t *h, int fd),
+     (l, h, fd), l, h)
+INIT(uv_poll_init_socket, UV_POLL,
+     (uv_loop_t * l, uv_poll_t *h, uv_os_sock_t s), (l, h, s), l, h)
+INIT(uv_prepare_init, UV_PREPARE, (uv_loop_t * l, uv_prepare_t *h), (l, h),
+     l, h)
+INIT(uv_check_init, UV_CHECK, (uv_loop_t * l, uv_check_t *h), (l, h), l, h)
+INIT(uv_idle_init, UV_IDLE, (uv_loop_t * l, uv_idle_t *h), (l, h), l, h)
+INIT(uv_async_init, UV_ASYNC, (uv_loop_t * l, uv_async_t *h, uv_async_cb cb),
+     (l, h, cb), l, h)
+INIT(uv_timer_init, UV_TIMER, (uv_loop_t * l, uv_timer_t *h), (l, h), l, h)
+INIT(uv_fs_poll_init, UV_FS_POLL, (uv_loop_t * l, uv_fs_poll_t *h), (l, h),
+     l, h)
+INIT(uv_signal_init, UV_SIGNAL, (uv_loop_t * l, uv_signal_t *h), (l, h), l,
+     h)
+INIT(uv_fs_event_init, UV_FS_EVENT, (uv_loop_t * l, uv_fs_event_t *h),
+     (l, h), l, h)
+
+/* A failed uv_spawn still leaves the handle initialised, to be closed. */
+AL_EXPORT int uv_spawn(uv_loop_t *loop, uv_process_t *h,
+                       const uv_process_options_t *options) {
+  __typeof__(&uv_spawn) real = REAL(uv_spawn);
+  int outer, rc;
+
+  if (real == NULL)
+    return UV_ENOSYS;
+  outer = enter();
+  rc = real(loop, h, options);
+  handle_made(outer, 1, loop, h, UV_PROCESS);
+  return rc;
+}
+
+/* It makes a timer for itself. */
+AL_EXPORT int uv_fs_poll_start(uv_fs_poll_t *h, uv_fs_poll_cb cb,
+                               const char *path, unsigned int interval) {
+  __typeof__(&uv_fs_poll_start) real = REAL(uv_fs_poll_start);
+  int rc;
+
+  if (real == NULL)
+    return UV_ENOSYS;
+  enter();
+  rc = real(h, cb, path, interval);
+  leave();
+  return rc;
+}
+
+/* ------------------------------------------------------------------- close */
+
+/* Stands in for the program's close callback, so that we learn when the
+ * close has completed; then hands over to the program's own. */
+static void close_done(uv_handle_t *h) {
+  void *cb = NULL;
+  int saved = errno;
+  int found = al_res_closed((uintptr_t)h, &cb);
+
+  errno = saved;
+  if (!found) {
+    al_warn("lost track of the close of handle %p; its callback is skipped",
+            (void *)h);
+    return;
+  }
+  h->close_cb = (uv_close_cb)cb;
+  if (cb != NULL)
+    ((uv_close_cb)cb)(h);
+}
+
+AL_EXPORT void uv_close(uv_handle_t *h, uv_close_cb cb) {
+  __typeof__(&uv_close) real = REAL(uv_close);
+  int outer, saved, tracked = 0;
+
+  if (real == NULL)
+    return;
+  outer = enter();
+  if (outer) {
+    saved = errno;
+    tracked = al_res_closing((uintptr_t)h, (void *)cb);
+    errno = saved;
+  }
+  real(h, tracked ? close_done : cb);
+  leave();
+}
+
+AL_EXPORT int uv_tcp_close_reset(uv_tcp_t *h, uv_close_cb cb) {
+  __typeof__(&uv_tcp_close_reset) real = REAL(uv_tcp_close_reset);
+  int outer, rc, saved, tracked = 0;
+
+  if (real == NULL)
+    return UV_ENOSYS;
+  outer = enter();
+  if (outer) {
+    saved = errno;
+    tracked = al_res_closing((uintptr_t)h, (void *)cb);
+    errno = saved;
+  }
+  rc = real(h, tracked ? close_done : cb);
+  if (tracked && rc != 0) {
+    saved = errno;
+    al_res_close_aborted((uintptr_t)h);
+    errno = saved;
+  }
+  leave();
+  return rc;
+}
+
+/* ------------------------------------------------------------------- loops */
+
+static void loop_made(int outer, uv_loop_t *loop, unsigned flags) {
+  int saved = errno;
+  al_loop_open(shim_id, (uintptr_t)loop, flags,
+               outer ? al_stack_capture() : NULL);
+  errno = saved;
+}
+
+AL_EXPORT int uv_loop_init(uv_loop_t *loop) {
+  __typeof__(&uv_loop_init) real = REAL(uv_loop_init);
+  int outer, rc;
+
+  if (real == NULL)
+    return UV_ENOSYS;
+  outer = enter();
+  rc = real(loop);
+  leave();
+  /* Also when called by uv_default_loop or uv_loop_new: the loop is real
+   * either way; the outer call supplies the stack. */
+  if (rc == 0)
+    loop_made(outer, loop, 0);
+  return rc;
+}
+
+AL_EXPORT uv_loop_t *uv_loop_new(void) {
+  __typeof__(&uv_loop_new) real = REAL(uv_loop_new);
+  uv_loop_t *loop;
+  int outer;
+
+  if (real == NULL)
+    return NULL;
+  outer = enter();
+  loop = real();
+  leave();
+  if (loop != NULL)
+    loop_made(outer, loop, 0);
+  return loop;
+}
+
+AL_EXPORT uv_loop_t *uv_default_loop(void) {
+  __typeof__(&uv_default_loop) real = REAL(uv_default_loop);
+  uv_loop_t *loop;
+  int outer;
+
+  if (real == NULL)
+    return NULL;
+  outer = enter();
+  loop = real();
+  leave();
+  if (loop != NULL && loop != atomic_load_explicit(&known_default,
+                                                   memory_order_relaxed)) {
+    loop_made(outer, loop, AL_LOOP_DEFAULT);
+    atomic_store(&known_default, loop);
+  }
+  return loop;
+}
+
+AL_EXPORT int uv_run(uv_loop_t *loop, uv_run_mode mode) {
+  __typeof__(&uv_run) real = REAL(uv_run);
+
+  if (real == NULL)
+    return UV_ENOSYS;
+  /* No depth here: the program's callbacks run inside. */
+  if (AL_UNLIKELY(loop != last_run) && loop != NULL) {
+    int saved = errno;
+    enter();
+    leave();
+    al_loop_ran(shim_id, (uintptr_t)loop);
+    last_run = loop;
+    errno = saved;
+  }
+  return real(loop, mode);
+}
+
+static void loop_gone(uv_loop_t *loop, uint64_t serial) {
+  int saved = errno;
+  al_loop_closed((uintptr_t)loop, serial);
+  if (last_run == loop)
+    last_run = NULL;
+  uv_loop_t *expected = loop;
+  atomic_compare_exchange_strong(&known_default, &expected, NULL);
+  errno = saved;
+}
+
+/* A close that fails with UV_EBUSY is not the verdict: programs such as luv
+ * and neovim then close their handles, run the loop and close again. */
+AL_EXPORT int uv_loop_close(uv_loop_t *loop) {
+  __typeof__(&uv_loop_close) real = REAL(uv_loop_close);
+  int rc;
+
+  if (real == NULL)
+    return UV_ENOSYS;
+  enter();
+  rc = real(loop);
+  leave();
+  if (rc == 0) {
+    loop_gone(loop, 0);
+  } else if (rc == UV_EBUSY) {
+    int saved = errno;
+    al_loop_close_busy((uintptr_t)loop);
+    errno = saved;
+  }
+  return rc;
+}
+
+AL_EXPORT void uv_loop_delete(uv_loop_t *loop) {
+  __typeof__(&uv_loop_delete) real = REAL(uv_loop_delete);
+  uint64_t serial;
+
+  if (real == NULL)
+    return;
+  enter();
+  serial = al_loop_serial((uintptr_t)loop);
+  real(loop);
+  leave();
+  /* Its inner uv_loop_close normally told us already; the serial keeps a
+   * loop made since at the same address from being taken for this one. */
+  loop_gone(loop, serial);
+}
