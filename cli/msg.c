@@ -1,0 +1,73 @@
+/* Messages: one line, formatted whole and written with one call, so that
+ * lines written by the processes of a run do not cut into each other. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+int cli_write_all(int fd, const void *buf, size_t len) {
+  const char *p = buf;
+
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return -1;
+    }
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+static void say(int fd, const char *prefix, const char *fmt, va_list ap) {
+  char buf[8192];
+  size_t len = strlen(prefix);
+  size_t room = sizeof(buf) - len - 1; /* the last byte is for '\n' */
+  int n;
+
+  memcpy(buf, prefix, len);
+  n = vsnprintf(buf + len, room, fmt, ap);
+  if (n < 0)
+    return;
+  /* A longer line is cut, and still ends with its newline. */
+  len += (size_t)n < room ? (size_t)n : room - 1;
+  buf[len++] = '\n';
+  cli_write_all(fd, buf, len);
+}
+
+void cli_error(const char *fmt, ...) {
+  va_list ap;
+
+  va_start(ap, fmt);
+  say(STDERR_FILENO, "asyncleak: ", fmt, ap);
+  va_end(ap);
+}
+
+void cli_warning(const char *fmt, ...) {
+  va_list ap;
+
+  va_start(ap, fmt);
+  say(STDERR_FILENO, "asyncleak: warning: ", fmt, ap);
+  va_end(ap);
+}
+
+void cli_say(int fd, const char *fmt, ...) {
+  va_list ap;
+
+  va_start(ap, fmt);
+  say(fd, "asyncleak: ", fmt, ap);
+  va_end(ap);
+}
+
+void cli_line(int fd, const char *fmt, ...) {
+  va_list ap;
+
+  va_start(ap, fmt);
+  say(fd, "", fmt, ap);
+  va_end(ap);
+}

@@ -1,0 +1,145 @@
+/* Printing the run's reports and the lines that sum them up. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+struct totals {
+  unsigned long long open, loops, loops_unclosed, created;
+  size_t leaking;  /* processes with handles open */
+  int used_loop;   /* some process used a loop library */
+  int incomplete;  /* some process left a report without its .sum */
+};
+
+/* Opens the log file, %p in its name standing for pid; stderr when there is
+ * none or it cannot be opened. */
+static int open_output(const char *pattern, pid_t pid) {
+  char path[4096];
+  size_t used = 0;
+  int fd;
+
+  if (pattern == NULL)
+    return STDERR_FILENO;
+  path[0] = '\0';
+  for (const char *p = pattern; *p != '\0'; p++) {
+    int n;
+
+    if (p[0] == '%' && p[1] == 'p') {
+      n = snprintf(path + used, sizeof(path) - used, "%d", (int)pid);
+      p++;
+    } else {
+      n = snprintf(path + used, sizeof(path) - used, "%c", *p);
+    }
+    if (n < 0 || (size_t)n >= sizeof(path) - used) {
+      cli_error("cannot open '%s': %s", pattern, strerror(ENAMETOOLONG));
+      return STDERR_FILENO;
+    }
+    used += (size_t)n;
+  }
+  fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    cli_error("cannot open '%s': %s; the reports go to stderr", path,
+              strerror(errno));
+    return STDERR_FILENO;
+  }
+  return fd;
+}
+
+static void add_up(const struct cli_reports *r, struct totals *t) {
+  memset(t, 0, sizeof(*t));
+  for (size_t i = 0; i < r->nr; i++) {
+    const struct cli_proc *p = &r->procs[i];
+
+    t->open += p->handles_open;
+    t->loops += p->loops;
+    t->loops_unclosed += p->loops_unclosed;
+    t->created += p->handles_created;
+    t->leaking += p->handles_open > 0;
+    t->used_loop |= p->used_loop;
+    t->incomplete |= p->text != NULL && !p->has_sum;
+  }
+}
+
+/* An incomplete report is printed even when quiet: it is all there is of a
+ * process that died while writing it. */
+static void print_proc(int fd, const struct cli_proc *p, int quiet) {
+  if (p->text == NULL)
+    return;
+  if (!p->has_sum)
+    cli_say(fd, "process %d left an incomplete report", (int)p->pid);
+  else if (quiet)
+    return;
+  cli_write_all(fd, p->text, p->text_len);
+}
+
+static void say_killed(int fd, const struct cli_child *c) {
+  int sig = WTERMSIG(c->status);
+  char name[32];
+
+  cli_say(fd, "'%s' (pid %d) was killed by signal %d (%s: %s)", c->name,
+          (int)c->pid, sig, cli_signame(sig, name, sizeof(name)),
+          strsignal(sig));
+  cli_say(fd, "a program killed by a signal writes no report; handles open "
+          "at that moment are not listed");
+}
+
+/* Never "no leaks" when no loop library was seen: nothing was checked. */
+static void say_clean(int fd, const struct cli_child *c,
+                      const struct totals *t) {
+  if (!t->used_loop)
+    cli_say(fd, "no supported event loop library (libuv) was used by '%s'; "
+            "nothing was checked", c->name);
+  else if (t->loops_unclosed > 0)
+    cli_say(fd, "no leaks: %llu loop(s), %llu handle(s) created, all closed; "
+            "%llu loop(s) never closed", t->loops, t->created,
+            t->loops_unclosed);
+  else
+    cli_say(fd, "no leaks: %llu loop(s), %llu handle(s) created, all closed",
+            t->loops, t->created);
+}
+
+unsigned long long cli_report(const struct cli_reports *r,
+                              const struct cli_child *c,
+                              const struct cli_options *opt) {
+  const struct cli_proc *main_proc = NULL;
+  int fd = open_output(opt->log_file, c->pid);
+  int killed = WIFSIGNALED(c->status);
+  int quiet, complete;
+  struct totals t;
+
+  add_up(r, &t);
+  /* Leaks are printed, quiet or not. */
+  quiet = opt->quiet && t.open == 0;
+  for (size_t i = 0; i < r->nr; i++)
+    if (r->procs[i].pid == c->pid)
+      main_proc = &r->procs[i];
+  if (main_proc != NULL)
+    print_proc(fd, main_proc, quiet);
+  for (size_t i = 0; i < r->nr; i++)
+    if (&r->procs[i] != main_proc)
+      print_proc(fd, &r->procs[i], quiet);
+
+  if (killed)
+    say_killed(fd, c);
+  else if (main_proc == NULL)
+    cli_say(fd, "'%s' (pid %d) left no report (setuid, a static loop "
+            "library, or it called _exit)", c->name, (int)c->pid);
+
+  /* Saying that nothing leaked, or that no loop was used, needs every
+   * report of the run, the program's first. */
+  complete = !killed && main_proc != NULL && main_proc->has_sum &&
+             !t.incomplete;
+  if (t.open > 0)
+    cli_say(fd, "%llu handle(s) left open in %zu process(es)", t.open,
+            t.leaking);
+  else if (complete && !quiet)
+    say_clean(fd, c, &t);
+
+  if (fd != STDERR_FILENO)
+    close(fd);
+  return t.open;
+}

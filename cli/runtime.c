@@ -1,0 +1,74 @@
+/* Finding libasyncleak.so and handing it to the program through its
+ * environment. */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+/* The runtime sits in ../lib from the command's own directory: build/bin and
+ * build/lib in the build tree, PREFIX/bin and PREFIX/lib once installed. */
+int cli_find_runtime(char *path, size_t size) {
+  char self[PATH_MAX], tried[PATH_MAX + 32];
+  struct stat st;
+
+  if (realpath("/proc/self/exe", self) == NULL) {
+    cli_error("cannot find the runtime: '/proc/self/exe': %s",
+              strerror(errno));
+    return CLI_EXIT_FAILURE;
+  }
+  *strrchr(self, '/') = '\0';
+  snprintf(tried, sizeof(tried), "%s/../lib/libasyncleak.so", self);
+  if (size < PATH_MAX || realpath(tried, path) == NULL ||
+      stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+    cli_error("cannot find the runtime '%s'", tried);
+    return CLI_EXIT_FAILURE;
+  }
+  /* The loader splits LD_PRELOAD at colons and spaces, with no quoting. */
+  for (const char *p = path; *p != '\0'; p++) {
+    if (*p == ':' || isspace((unsigned char)*p)) {
+      cli_error("the runtime '%s' cannot go into LD_PRELOAD: its path holds "
+                "a colon or a space", path);
+      return CLI_EXIT_FAILURE;
+    }
+  }
+  return 0;
+}
+
+/* Appends item to the colon-separated list in the variable name, so that
+ * what the user put there still applies. */
+static int append_env(const char *name, const char *item) {
+  const char *old = getenv(name);
+  char *value;
+  size_t len;
+  int rc;
+
+  if (old == NULL || *old == '\0')
+    return setenv(name, item, 1);
+  len = strlen(old) + 1 + strlen(item) + 1;
+  value = malloc(len);
+  if (value == NULL)
+    return -1;
+  snprintf(value, len, "%s:%s", old, item);
+  rc = setenv(name, value, 1);
+  free(value);
+  return rc;
+}
+
+int cli_setup_env(const char *runtime, const char *report_dir) {
+  char option[PATH_MAX + 32];
+
+  /* The runtime reads its options left to right, so report_dir, last,
+   * overrides any the user gave. */
+  snprintf(option, sizeof(option), "report_dir='%s'", report_dir);
+  if (append_env("LD_PRELOAD", runtime) != 0 ||
+      append_env("ASYNCLEAK_OPTIONS", option) != 0) {
+    cli_error("cannot set up the environment: %s", strerror(errno));
+    return CLI_EXIT_FAILURE;
+  }
+  return 0;
+}

@@ -1,0 +1,134 @@
+/* Running the program: fork, exec, signals passed on, and its end. */
+#define _GNU_SOURCE /* pipe2() */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+/* The pid the handler passes signals to. Once the program has ended it is 0
+ * and signals are dropped, so that asyncleak still prints and removes the
+ * reports. */
+static volatile pid_t child_pid;
+
+/* A terminal sends its signals to the whole foreground process group, the
+ * program included, and marks them SI_KERNEL: passing those on would deliver
+ * them twice. Only kill() is called here, and errno is kept for the code the
+ * signal interrupted. */
+static void forward(int sig, siginfo_t *info, void *context) {
+  int saved = errno;
+
+  if (child_pid > 0 && info->si_code != SI_KERNEL)
+    kill(child_pid, sig);
+  errno = saved;
+}
+
+static void forwarded_set(sigset_t *set) {
+  sigemptyset(set);
+  for (size_t i = 0; i < CLI_ARRAY_SIZE(forwarded); i++)
+    sigaddset(set, forwarded[i]);
+}
+
+static void install_handlers(void) {
+  struct sigaction sa;
+
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_sigaction = forward;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  for (size_t i = 0; i < CLI_ARRAY_SIZE(forwarded); i++)
+    sigaction(forwarded[i], &sa, NULL);
+}
+
+/* Runs in the child, and never returns: when execv() fails, the parent is
+ * told why through the pipe. */
+__attribute__((noreturn)) static void
+exec_child(const char *path, char *const argv[], const sigset_t *mask,
+           int errfd) {
+  int err;
+  ssize_t n;
+
+  sigprocmask(SIG_SETMASK, mask, NULL);
+  execv(path, argv);
+  err = errno;
+  n = write(errfd, &err, sizeof(err));
+  (void)n;
+  _exit(CLI_EXIT_CANNOT_EXEC);
+}
+
+/* Waits for the child to end and reaps it. Until it is reaped its pid cannot
+ * be given to another process, so the handler may go on signalling it until
+ * it is taken out of the handler's reach. */
+static int wait_child(pid_t pid, int *status, const sigset_t *forward_set,
+                      const sigset_t *mask) {
+  siginfo_t info;
+
+  while (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT) != 0)
+    if (errno != EINTR)
+      return -1;
+  sigprocmask(SIG_BLOCK, forward_set, NULL);
+  child_pid = 0;
+  sigprocmask(SIG_SETMASK, mask, NULL);
+  while (waitpid(pid, status, 0) < 0)
+    if (errno != EINTR)
+      return -1;
+  return 0;
+}
+
+int cli_spawn(const char *path, char *const argv[], struct cli_child *child) {
+  sigset_t forward_set, mask;
+  int fds[2], err = 0;
+  ssize_t n;
+  pid_t pid;
+
+  /* An ignored SIGCHLD, inherited from whoever started asyncleak, would let
+   * the kernel reap the child and lose its status. */
+  signal(SIGCHLD, SIG_DFL);
+  /* The pipe closes on a successful exec; a failed one writes errno to it. */
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    cli_error("cannot create a pipe: %s", strerror(errno));
+    return CLI_EXIT_FAILURE;
+  }
+  /* Blocked until the handlers know the child's pid: a signal that comes
+   * meanwhile waits for them, and the child starts with the signal mask and
+   * dispositions asyncleak was given. */
+  forwarded_set(&forward_set);
+  sigprocmask(SIG_BLOCK, &forward_set, &mask);
+  pid = fork();
+  if (pid == 0)
+    exec_child(path, argv, &mask, fds[1]);
+  if (pid < 0)
+    err = errno;
+  close(fds[1]);
+  if (pid < 0) {
+    close(fds[0]);
+    sigprocmask(SIG_SETMASK, &mask, NULL);
+    cli_error("cannot fork: %s", strerror(err));
+    return CLI_EXIT_FAILURE;
+  }
+  child_pid = pid;
+  child->pid = pid;
+  install_handlers();
+  sigprocmask(SIG_SETMASK, &mask, NULL);
+
+  do
+    n = read(fds[0], &err, sizeof(err));
+  while (n < 0 && errno == EINTR);
+  close(fds[0]);
+
+  if (wait_child(pid, &child->status, &forward_set, &mask) != 0) {
+    cli_error("cannot wait for '%s' (pid %d): %s", argv[0], (int)pid,
+              strerror(errno));
+    return CLI_EXIT_FAILURE;
+  }
+  if (n == sizeof(err)) {
+    cli_error("cannot execute '%s': %s", argv[0], strerror(err));
+    return CLI_EXIT_CANNOT_EXEC;
+  }
+  return 0;
+}

@@ -1,0 +1,18 @@
+# A program killed by a signal: 128 + the signal, and why there is no report.
+. tests/cli/lib.sh
+
+run "$ASYNCLEAK" sh -c 'kill -TERM $$'
+expect_status 143
+grep -q "^asyncleak: 'sh' (pid [0-9]*) was killed by signal 15" "$tmp/err" ||
+  fail "no line saying how sh died in: $(cat "$tmp/err")"
+expect_no "$tmp/err" "pid 0)"
+grep -q " (SIGTERM: Terminated)\$" "$tmp/err" ||
+  fail "no line naming SIGTERM in: $(cat "$tmp/err")"
+expect_line "$tmp/err" "asyncleak: a program killed by a signal writes no \
+report; handles open at that moment are not listed"
+expect_no "$tmp/err" "nothing was checked"
+
+run "$ASYNCLEAK" sh -c 'kill -KILL $$'
+expect_status 137
+grep -q "was killed by signal 9 (SIGKILL: Killed)\$" "$tmp/err" ||
+  fail "no line naming SIGKILL in: $(cat "$tmp/err")"

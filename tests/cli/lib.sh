@@ -1,0 +1,50 @@
+# Helpers for the tests of the asyncleak command; sourced by each of them,
+# never run as a test. Tests run from the top of the tree as
+#   ASYNCLEAK=build/bin/asyncleak O=build sh tests/cli/NAME.sh
+
+: "${ASYNCLEAK:=build/bin/asyncleak}"
+: "${O:=build}"
+test_name=$(basename "$0" .sh)
+
+fail() {
+  echo "$test_name: $*" >&2
+  exit 1
+}
+
+[ -x "$ASYNCLEAK" ] || fail "'$ASYNCLEAK' is not built"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/asyncleak-test.XXXXXX") ||
+  fail "cannot create a temporary directory"
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' HUP INT TERM
+# What a killed asyncleak leaves behind goes with the rest.
+TMPDIR=$tmp
+export TMPDIR
+
+# run [NAME=value...] command [args...]: runs the command through env(1), so
+# with these variables set, and with a time limit; its output goes to
+# $tmp/out and $tmp/err, its exit status to $status.
+run() {
+  status=0
+  timeout -k 5 60 env "$@" >"$tmp/out" 2>"$tmp/err" || status=$?
+}
+
+expect_status() {
+  [ "$status" -eq "$1" ] ||
+    fail "expected status $1, got $status; stderr was:
+$(cat "$tmp/err")"
+}
+
+# expect_line FILE TEXT: FILE has a line that is exactly TEXT.
+expect_line() {
+  grep -qxF -- "$2" "$1" ||
+    fail "no line '$2' in $(basename "$1"), which has:
+$(cat "$1")"
+}
+
+# expect_no FILE TEXT: no line of FILE holds TEXT.
+expect_no() {
+  ! grep -qF -- "$2" "$1" ||
+    fail "unexpected '$2' in $(basename "$1"):
+$(cat "$1")"
+}

@@ -1,0 +1,22 @@
+# The runtime is appended to LD_PRELOAD: what the user preloads stays, first.
+. tests/cli/lib.sh
+
+runtime=$(readlink -f "$(dirname "$ASYNCLEAK")/../lib/libasyncleak.so")
+[ -f "$runtime" ] || fail "no runtime beside '$ASYNCLEAK'"
+# Any library the shell loads anyway will do as the user's.
+lib=$(ldd /bin/sh | sed -n 's|.*=> \(/[^ ]*\) .*|\1|p' | head -n 1)
+[ -f "$lib" ] || fail "no library found in 'ldd /bin/sh'"
+
+show='echo "$LD_PRELOAD"'
+
+run LD_PRELOAD="$lib" "$ASYNCLEAK" sh -c "$show"
+expect_status 0
+expect_line "$tmp/out" "$lib:$runtime"
+
+run LD_PRELOAD= "$ASYNCLEAK" sh -c "$show"
+expect_status 0
+expect_line "$tmp/out" "$runtime"
+
+run -u LD_PRELOAD "$ASYNCLEAK" sh -c "$show"
+expect_status 0
+expect_line "$tmp/out" "$runtime"

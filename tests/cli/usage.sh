@@ -1,0 +1,52 @@
+# Bad options and values: one line saying what is wrong, the usage line,
+# status 125, and the program not run.
+. tests/cli/lib.sh
+
+usage="usage: asyncleak [options] [--] program [args...]"
+
+rejects() {
+  run "$ASYNCLEAK" "$@" sh -c 'echo ran'
+  expect_status 125
+  expect_line "$tmp/err" "$said"
+  expect_line "$tmp/err" "$usage"
+  [ "$(wc -l <"$tmp/err")" -eq 2 ] ||
+    fail "more than two lines for '$1': $(cat "$tmp/err")"
+  [ ! -s "$tmp/out" ] || fail "the program ran despite '$1'"
+}
+
+for value in x -1 256 1000 '' 2x 0x10; do
+  said="asyncleak: invalid value '$value' for --error-exitcode"
+  rejects "--error-exitcode=$value"
+done
+
+said="asyncleak: unknown option '--foo'"
+rejects --foo
+said="asyncleak: unknown option '-x'"
+rejects -x
+said="asyncleak: unknown option '--quiet=1'"
+rejects --quiet=1
+said="asyncleak: option '--error-exitcode' needs a value"
+rejects --error-exitcode
+said="asyncleak: invalid value '' for --log-file"
+rejects --log-file=
+
+run "$ASYNCLEAK"
+expect_status 125
+expect_line "$tmp/err" "$usage"
+run "$ASYNCLEAK" -q --
+expect_status 125
+expect_line "$tmp/err" "$usage"
+
+# Good values, and the options end at the program or at "--".
+for value in 0 1 23 255; do
+  run "$ASYNCLEAK" --error-exitcode=$value /bin/true
+  expect_status 0
+done
+run "$ASYNCLEAK" -
+expect_status 127
+expect_line "$tmp/err" "asyncleak: '-': command not found"
+run "$ASYNCLEAK" -- sh -c 'exit 4' --foo
+expect_status 4
+run "$ASYNCLEAK" -q sh -c 'echo "$1"' sh --foo
+expect_status 0
+expect_line "$tmp/out" "--foo"
