@@ -1,0 +1,147 @@
+#!/bin/sh
+# Runs scenario tests and checks each against the expectations it carries.
+#
+#   tests/run-scenarios.sh BUILD_DIR FILE...
+#
+# FILE is a scenario program (tests/progs/NAME.c, run as BUILD_DIR/progs/NAME),
+# a Lua script (run with lua5.4), or a shell test (*.sh, run with sh; it
+# passes by exiting 0). Programs and scripts are run under the asyncleak
+# command; their comments hold the expectations, one per line:
+#
+#   RUN: ARGS            arguments for the program
+#   CLI: FLAGS           flags for asyncleak (before the program)
+#   EXIT: N              expected exit status of asyncleak (default 0)
+#   CHECK: ERE           a line of the output matches, after the previous
+#                        CHECK's line
+#   CHECK-NOT: ERE       no line of the output matches
+#   CHECK-COUNT-N: ERE   exactly N lines match
+#
+# %line(TAG) in an ERE stands for the number of the source line holding the
+# marker @TAG. A directive may start with [LABEL] to belong to a second run
+# of the same file, with its own RUN, EXIT and CHECKs.
+set -u
+
+O=$1
+shift
+ASYNCLEAK=${ASYNCLEAK:-$O/bin/asyncleak}
+export ASYNCLEAK O
+pass=0
+fail=0
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/asyncleak-tests.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+# Prints the directives of FILE as "LABEL<TAB>KIND<TAB>VALUE".
+directives() {
+  sed -n -E 's/^[[:space:]]*(\*|\/\/|--|#)[[:space:]]*(\[([a-z0-9-]+)\][[:space:]]*)?(RUN|CLI|EXIT|CHECK|CHECK-NOT|CHECK-COUNT-[0-9]+):[[:space:]]?(.*)$/\3	\4	\5/p' "$1"
+}
+
+# Replaces %line(TAG) with the line number of @TAG in FILE.
+expand_lines() {
+  file=$1
+  text=$2
+  while :; do
+    case $text in
+      *'%line('*')'*) ;;
+      *) break ;;
+    esac
+    tag=${text#*%line(}
+    tag=${tag%%)*}
+    n=$(grep -n -- "@$tag\\b" "$file" | grep -v 'CHECK' | head -n 1 | cut -d: -f1)
+    [ -n "$n" ] || n="no-marker-$tag"
+    text=$(printf '%s' "$text" | sed "s/%line($tag)/$n/g")
+  done
+  printf '%s' "$text"
+}
+
+# check OUTPUT DIRECTIVES FILE: prints each failed expectation.
+check() {
+  awk -F '\t' -v out="$1" '
+    BEGIN { n = 0; while ((getline line < out) > 0) lines[++n] = line }
+    $1 == "CHECK" {
+      found = 0
+      for (i = at + 1; i <= n; i++) if (lines[i] ~ $2) { found = i; break }
+      if (!found) { print "  expected (after line " at "): " $2; bad = 1 }
+      else at = found
+    }
+    $1 == "CHECK-NOT" {
+      for (i = 1; i <= n; i++) if (lines[i] ~ $2) {
+        print "  unexpected at line " i ": " $2; bad = 1; break
+      }
+    }
+    $1 ~ /^CHECK-COUNT-/ {
+      want = substr($1, 13); c = 0
+      for (i = 1; i <= n; i++) if (lines[i] ~ $2) c++
+      if (c != want) { print "  expected " want " lines, saw " c ": " $2; bad = 1 }
+    }
+    END { exit bad }
+  ' "$2"
+}
+
+run_one() {
+  file=$1
+  label=$2
+  name=$3
+  prog=$4
+  all=$tmp/directives
+  mine=$tmp/mine
+  directives "$file" | awk -F '\t' -v l="$label" '$1 == l' >"$mine"
+  args=$(awk -F '\t' '$2 == "RUN" { print $3; exit }' "$mine")
+  flags=$(awk -F '\t' '$2 == "CLI" { print $3; exit }' "$mine")
+  want=$(awk -F '\t' '$2 == "EXIT" { print $3; exit }' "$mine")
+  want=${want:-0}
+  out=$tmp/out
+  # shellcheck disable=SC2086
+  timeout -k 5 120 "$ASYNCLEAK" $flags $prog $args >"$out" 2>&1 </dev/null
+  status=$?
+  : >"$all"
+  while IFS='	' read -r _ kind value; do
+    case $kind in
+      CHECK*) printf '%s\t%s\n' "$kind" "$(expand_lines "$file" "$value")" >>"$all" ;;
+    esac
+  done <"$mine"
+  problems=$(check "$out" "$all")
+  if [ "$status" != "$want" ]; then
+    problems="  exit status $status, expected $want
+$problems"
+  fi
+  if [ -n "$problems" ]; then
+    echo "FAIL $name"
+    printf '%s\n' "$problems"
+    echo "  --- output of: asyncleak $flags $prog $args"
+    sed 's/^/  | /' "$out"
+    fail=$((fail + 1))
+  else
+    echo "PASS $name"
+    pass=$((pass + 1))
+  fi
+}
+
+for file in "$@"; do
+  [ -f "$file" ] || continue
+  base=$(basename "$file")
+  case $file in
+    */lib.sh) continue ;;
+    *.sh)
+      out=$tmp/out
+      if timeout -k 5 300 sh "$file" >"$out" 2>&1 </dev/null; then
+        echo "PASS $file"
+        pass=$((pass + 1))
+      else
+        echo "FAIL $file"
+        sed 's/^/  | /' "$out"
+        fail=$((fail + 1))
+      fi
+      continue
+      ;;
+    *.c) prog=$O/progs/${base%.c} ;;
+    *.lua) prog="lua5.4 $file" ;;
+    *) continue ;;
+  esac
+  for label in $(directives "$file" | cut -f1 | sort -u | sed 's/^$/-/'); do
+    [ "$label" = - ] && label=
+    run_one "$file" "$label" "$base${label:+ [$label]}" "$prog"
+  done
+done
+
+echo "scenarios: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

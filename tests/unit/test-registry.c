@@ -1,0 +1,200 @@
+/* The registry: records, closes, loops, snapshots. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+
+#include "fake-shim.h"
+
+static uint8_t shim;
+
+static int setup(void **state) {
+  (void)state;
+  al_init();
+  al_registry_reset();
+  shim = al_shim_register(&fake_shim);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  al_registry_reset();
+  return 0;
+}
+
+static size_t open_count(void) {
+  struct al_snapshot s;
+  size_t n;
+  assert_int_equal(al_registry_snapshot(&s), 0);
+  n = s.nres;
+  al_snapshot_release(&s);
+  return n;
+}
+
+static void test_registry__open_then_close_forgets(void **state) {
+  void *cb = NULL;
+  (void)state;
+  al_res_open(shim, 0x1000, 0, 0x10, NULL);
+  assert_int_equal(open_count(), 1);
+  assert_int_equal(al_res_closing(0x1000, (void *)0x77), 1);
+  /* Closing is not closed: it stays until the close completes. */
+  assert_int_equal(open_count(), 1);
+  assert_int_equal(al_res_closed(0x1000, &cb), 1);
+  assert_ptr_equal(cb, (void *)0x77);
+  assert_int_equal(open_count(), 0);
+}
+
+static void test_registry__unknown_address_is_not_followed(void **state) {
+  void *cb = NULL;
+  (void)state;
+  assert_int_equal(al_res_closing(0x2000, NULL), 0);
+  assert_int_equal(al_res_closed(0x2000, &cb), 0);
+}
+
+static void test_registry__close_twice_is_refused(void **state) {
+  (void)state;
+  al_res_open(shim, 0x1000, 0, 0x10, NULL);
+  assert_int_equal(al_res_closing(0x1000, NULL), 1);
+  assert_int_equal(al_res_closing(0x1000, NULL), 0);
+}
+
+static void test_registry__aborted_close_reopens(void **state) {
+  void *cb = NULL;
+  (void)state;
+  al_res_open(shim, 0x1000, 0, 0x10, NULL);
+  assert_int_equal(al_res_closing(0x1000, (void *)1), 1);
+  al_res_close_aborted(0x1000);
+  assert_int_equal(al_res_closed(0x1000, &cb), 0);
+  assert_int_equal(open_count(), 1);
+}
+
+static void test_registry__reinit_without_close_keeps_both(void **state) {
+  void *cb;
+  (void)state;
+  al_res_open(shim, 0x1000, 0, 0x10, NULL);
+  al_res_open(shim, 0x1000, 1, 0x10, NULL);
+  assert_int_equal(open_count(), 2);
+  /* The newest record is the one a close finds. */
+  assert_int_equal(al_res_closing(0x1000, NULL), 1);
+  assert_int_equal(al_res_closed(0x1000, &cb), 1);
+  struct al_snapshot s;
+  assert_int_equal(al_registry_snapshot(&s), 0);
+  assert_int_equal(s.nres, 1);
+  assert_int_equal(s.res[0].type, 0);
+  al_snapshot_release(&s);
+}
+
+static void test_registry__loop_close_drops_its_records(void **state) {
+  struct al_snapshot s;
+  (void)state;
+  al_loop_open(shim, 0x10, 0, NULL);
+  al_loop_open(shim, 0x20, 0, NULL);
+  for (uintptr_t i = 0; i < 100; i++)
+    al_res_open(shim, 0x100000 + i * 64, 0, i % 2 ? 0x10 : 0x20, NULL);
+  al_loop_closed(0x10, 0);
+  assert_int_equal(al_registry_snapshot(&s), 0);
+  assert_int_equal(s.nres, 50);
+  for (size_t i = 0; i < s.nres; i++)
+    assert_int_equal(s.res[i].loop, 0x20);
+  assert_int_equal(s.nloops, 2);
+  assert_true(s.loops[0].flags & AL_LOOP_CLOSED);
+  assert_false(s.loops[1].flags & AL_LOOP_CLOSED);
+  al_snapshot_release(&s);
+}
+
+static void test_registry__loop_reopened_at_same_address(void **state) {
+  struct al_snapshot s;
+  (void)state;
+  uint64_t a = al_loop_open(shim, 0x10, AL_LOOP_DEFAULT, NULL);
+  assert_int_equal(al_loop_open(shim, 0x10, 0, NULL), a);
+  al_loop_closed(0x10, 0);
+  uint64_t b = al_loop_open(shim, 0x10, 0, NULL);
+  assert_int_not_equal(a, b);
+  /* A stale serial must not close the new loop. */
+  al_loop_closed(0x10, a);
+  assert_int_equal(al_loop_serial(0x10), b);
+  al_loop_close_busy(0x10);
+  assert_int_equal(al_registry_snapshot(&s), 0);
+  assert_int_equal(s.nloops, 2);
+  assert_int_equal(s.loops[1].busy_closes, 1);
+  al_snapshot_release(&s);
+}
+
+static void test_registry__grows_past_initial_buckets(void **state) {
+  enum { N = 20000 };
+  void *cb;
+  (void)state;
+  for (uintptr_t i = 0; i < N; i++)
+    al_res_open(shim, 0x7000000 + i * 16, 1, 0x10, NULL);
+  assert_int_equal(open_count(), N);
+  for (uintptr_t i = 0; i < N; i += 2) {
+    assert_int_equal(al_res_closing(0x7000000 + i * 16, NULL), 1);
+    assert_int_equal(al_res_closed(0x7000000 + i * 16, &cb), 1);
+  }
+  assert_int_equal(open_count(), N / 2);
+}
+
+#define THREADS 8
+#define PER_THREAD 5000
+
+static void *churn(void *arg) {
+  uintptr_t base = 0x10000000 + (uintptr_t)arg * 0x1000000;
+  void *cb;
+  for (uintptr_t i = 0; i < PER_THREAD; i++) {
+    uintptr_t a = base + i * 32;
+    al_res_open(shim, a, 0, 0x10, NULL);
+    if (!al_res_closing(a, NULL) || !al_res_closed(a, &cb))
+      return (void *)1;
+  }
+  /* Each thread leaves exactly one behind. */
+  al_res_open(shim, base, 0, 0x10, NULL);
+  return NULL;
+}
+
+static void test_registry__threads_lose_nothing(void **state) {
+  pthread_t t[THREADS];
+  (void)state;
+  for (uintptr_t i = 0; i < THREADS; i++)
+    pthread_create(&t[i], NULL, churn, (void *)i);
+  for (int i = 0; i < THREADS; i++) {
+    void *r;
+    pthread_join(t[i], &r);
+    assert_null(r);
+  }
+  assert_int_equal(open_count(), THREADS);
+}
+
+static void test_registry__fork_child_inherits_silently(void **state) {
+  struct al_snapshot s;
+  (void)state;
+  al_loop_open(shim, 0x10, 0, NULL);
+  al_res_open(shim, 0x1000, 0, 0x10, NULL);
+  al_registry_atfork_prepare();
+  al_registry_atfork_child(); /* as if in the child */
+  al_res_open(shim, 0x2000, 0, 0x10, NULL);
+  assert_int_equal(al_registry_snapshot(&s), 0);
+  assert_int_equal(s.nres, 1);
+  assert_int_equal(s.res[0].addr, 0x2000);
+  assert_true(s.loops[0].flags & AL_LOOP_INHERITED);
+  al_snapshot_release(&s);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+      T(test_registry__open_then_close_forgets),
+      T(test_registry__unknown_address_is_not_followed),
+      T(test_registry__close_twice_is_refused),
+      T(test_registry__aborted_close_reopens),
+      T(test_registry__reinit_without_close_keeps_both),
+      T(test_registry__loop_close_drops_its_records),
+      T(test_registry__loop_reopened_at_same_address),
+      T(test_registry__grows_past_initial_buckets),
+      T(test_registry__threads_lose_nothing),
+      T(test_registry__fork_child_inherits_silently),
+#undef T
+  };
+  return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
+}
