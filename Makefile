@@ -105,7 +105,7 @@ TEST_PROGS := $(PROG_BIN) $(O)/progs/plugin-timer.so $(O)/progs/static-hello
 
 check: all $(UNIT_BIN) $(TEST_PROGS)
 	@SANITIZE=$(SANITIZE) tests/run-unit.sh $(O) $(UNIT_BIN)
-	@$(SAN_ENV) tests/run-scenarios.sh $(O) tests/progs/uv-*.c tests/real/*.lua tests/real/*.sh tests/cli/*.sh
+	@$(SAN_ENV) tests/run-scenarios.sh $(O) tests/progs/uv-*.c tests/real/*.lua tests/real/*.sh tests/cli/*.sh tests/install.sh
 
 # ---------------------------------------------------------------- demo
 DEMO := $(O)/examples/leaky-server

@@ -162,9 +162,17 @@ static void put_loops(struct al_buf *b, struct al_symbolizer *sym,
                       size_t unclosed) {
   size_t listed = 0;
 
+  unsigned libs = 0;
+
   if (nloops == 0)
     return;
-  al_buf_printf(b, "Loops: %zu seen, %zu closed", nloops, nloops - unclosed);
+  for (size_t i = 0; i < s->nloops; i++)
+    libs |= 1u << s->loops[i].shim;
+  al_buf_printf(b, "Loops (");
+  for (unsigned i = 0, n = 0; i < AL_MAX_SHIMS; i++)
+    if ((libs & 1u << i) && al_shims[i] != NULL)
+      al_buf_printf(b, "%s%s", n++ ? ", " : "", al_shims[i]->name);
+  al_buf_printf(b, "): %zu seen, %zu closed", nloops, nloops - unclosed);
   al_buf_printf(b, unclosed ? ", %zu not closed:\n" : "\n", unclosed);
   for (size_t i = 0; i < s->nloops; i++) {
     const struct al_loop *l = &s->loops[i];

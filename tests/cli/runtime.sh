@@ -16,7 +16,7 @@ layout() {
 layout "$top/prefix"
 run "$top/prefix/bin/asyncleak" sh -c 'echo "$LD_PRELOAD"'
 expect_status 0
-expect_line "$tmp/out" "$top/prefix/lib/libasyncleak.so"
+expect_line "$tmp/out" "${LD_PRELOAD:+$LD_PRELOAD:}$top/prefix/lib/libasyncleak.so"
 
 rm "$top/prefix/lib/libasyncleak.so"
 run "$top/prefix/bin/asyncleak" /bin/true

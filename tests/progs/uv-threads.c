@@ -6,7 +6,7 @@
  * CHECK: #0 0x[0-9a-f]+ in thread_leak .*uv-threads.c:%line(leak)$
  * CHECK: #1 0x[0-9a-f]+ in thread_main .*uv-threads.c:%line(call)$
  * CHECK-COUNT-4: ^  0x[0-9a-f]+ on loop [1-4], thread [0-9]+, inactive, referenced$
- * CHECK: ^Loops: 4 seen, 0 closed, 4 not closed:$
+ * CHECK: ^Loops \(libuv\): 4 seen, 0 closed, 4 not closed:$
  * CHECK-COUNT-4: created in thread_main .*uv-threads.c:%line(loop) by thread [0-9]+: never closed
  * CHECK: ^SUMMARY: asyncleak: 4 handles left open \(4 uv_timer_t\) from 1 creation site; 4 of 4 loops not closed$
  * EXIT: 23

@@ -122,7 +122,7 @@ static void test_report__loops_listed_with_site(void **state) {
   al_loop_close_busy(0x10);
   create_often(0x6000);
   char *text = report(&t);
-  assert_non_null(strstr(text, "Loops: 1 seen, 0 closed, 1 not closed:\n"));
+  assert_non_null(strstr(text, "Loops (fakelib): 1 seen, 0 closed, 1 not closed:\n"));
   assert_non_null(strstr(text, ", default loop) created in "
                                "test_report__loops_listed_with_site "));
   assert_non_null(strstr(text, ": close failed 1 time (handles open), never "

@@ -1,0 +1,24 @@
+# make install puts a working command, runtime, header, pkg-config file and
+# man page under PREFIX, and the installed command finds the installed
+# runtime from wherever it is run.
+. tests/cli/lib.sh
+
+prefix=$tmp/prefix
+make -s install PREFIX="$prefix" >"$tmp/install.log" 2>&1 ||
+  fail "make install failed: $(cat "$tmp/install.log")"
+for f in bin/asyncleak lib/libasyncleak.so include/asyncleak.h \
+  lib/pkgconfig/asyncleak.pc share/man/man1/asyncleak.1; do
+  [ -f "$prefix/$f" ] || fail "make install did not install $f"
+done
+
+# Run from elsewhere, with the build tree out of reach.
+cp "$O/progs/uv-timer-leak" "$tmp/prog"
+status=0
+(cd / && "$prefix/bin/asyncleak" "$tmp/prog") >"$tmp/out" 2>&1 || status=$?
+[ "$status" -eq 23 ] || fail "installed asyncleak exited $status: $(cat "$tmp/out")"
+grep -q "in start_heartbeat " "$tmp/out" ||
+  fail "installed asyncleak did not report the leak: $(cat "$tmp/out")"
+
+PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --libs asyncleak |
+  grep -q -- "-L$prefix/lib" || fail "pkg-config gives no -L for the install"
+exit 0
