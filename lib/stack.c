@@ -100,7 +100,24 @@ const struct al_stack *al_stack_capture(void) {
 
   if (want > (int)(sizeof(buf) / sizeof(buf[0])))
     want = (int)(sizeof(buf) / sizeof(buf[0]));
+#ifdef __SANITIZE_THREAD__
+  /* unw_backtrace's per-thread cache is freed by a thread-specific-data
+   * destructor that runs after ThreadSanitizer has torn the thread down;
+   * the plain unwinder keeps no such cache. */
+  unw_context_t uc;
+  unw_cursor_t cursor;
+  n = 0;
+  if (unw_getcontext(&uc) == 0 && unw_init_local(&cursor, &uc) == 0) {
+    unw_word_t ip;
+    do {
+      if (unw_get_reg(&cursor, UNW_REG_IP, &ip) != 0 || ip == 0)
+        break;
+      buf[n++] = (void *)ip;
+    } while (n < want && unw_step(&cursor) > 0);
+  }
+#else
   n = unw_backtrace(buf, want);
+#endif
   while (skip < n && (uintptr_t)buf[skip] >= self_lo &&
          (uintptr_t)buf[skip] < self_hi)
     skip++;
