@@ -59,7 +59,7 @@ $(O)/pic/%.o: %.c | $(DEPS_STAMP)
 $(RUNTIME): $(RT_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANFLAGS) -shared -Wl,-soname,libasyncleak.so \
-	  -Wl,--no-undefined -Wl,-Bsymbolic-functions -o $@ $^ $(RT_LIBS)
+	  -Wl,--no-undefined -Wl,-Bsymbolic-functions -Wl,-z,nodelete -o $@ $^ $(RT_LIBS)
 
 # ---------------------------------------------------------------- command
 CLI_SRC  := $(wildcard cli/*.c)
@@ -103,11 +103,18 @@ $(O)/progs/uv-plugin: tests/progs/uv-plugin.c | $(DEPS_STAMP)
 $(O)/progs/plugin-timer.so: tests/progs/plugin/plugin-timer.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $< -luv
+# A library with its own loop and exit-time cleanup, linked normally.
+$(O)/progs/libsvc.so: tests/progs/plugin/libsvc.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $< -luv
+$(O)/progs/uv-lib-cleanup: tests/progs/uv-lib-cleanup.c $(O)/progs/libsvc.so
+	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(O)/progs -lsvc -Wl,-rpath,'$$ORIGIN'
 $(O)/progs/static-hello: tests/progs/plugin/static-hello.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -O0 -static -o $@ $<
 
-TEST_PROGS := $(PROG_BIN) $(O)/progs/plugin-timer.so $(O)/progs/static-hello
+TEST_PROGS := $(PROG_BIN) $(O)/progs/plugin-timer.so $(O)/progs/libsvc.so \
+              $(O)/progs/static-hello
 
 check: all $(UNIT_BIN) $(TEST_PROGS)
 	@SANITIZE=$(SANITIZE) tests/run-unit.sh $(O) $(UNIT_BIN)

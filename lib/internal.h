@@ -4,6 +4,7 @@
 #ifndef ASYNCLEAK_INTERNAL_H_
 #define ASYNCLEAK_INTERNAL_H_
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -67,7 +68,6 @@ void al_stack_atfork_child(void);
 struct al_state {
   unsigned known : 1;    /* the memory still holds this resource */
   unsigned internal : 1; /* the loop library made it for itself */
-  unsigned closed : 1;   /* finished closing without our seeing it */
   unsigned active : 1;
   unsigned referenced : 1;
   unsigned closing : 1;
@@ -101,16 +101,20 @@ struct al_res {
   uint8_t shim;     /* index into al_shims */
 };
 
-enum { AL_LOOP_DEFAULT = 1, AL_LOOP_CLOSED = 2, AL_LOOP_INHERITED = 4 };
+enum {
+  AL_LOOP_DEFAULT = 1,   /* the library's default loop */
+  AL_LOOP_INHERITED = 2, /* made before fork, in the parent */
+  AL_LOOP_REPLACED = 4   /* initialised again at its address, never closed */
+};
 
-/* One loop, open or closed. Loops are few and never freed. */
+/* One loop not closed yet. A loop that closes is counted and freed. */
 struct al_loop {
   struct al_loop *next;
   uintptr_t addr;
   const struct al_stack *stack;
   uint64_t serial;      /* 1, 2, ... in order of creation */
+  uint64_t first_seq;   /* resources made on it have a seq from here on */
   pid_t tid;            /* creating thread */
-  pid_t run_tid;        /* first thread seen running it */
   unsigned flags;
   unsigned busy_closes; /* closes that failed because handles were open */
   uint8_t shim;
@@ -124,19 +128,21 @@ uint8_t al_shim_register(const struct al_shim *s);
 /* Records a resource the program created. `stack` may be NULL. */
 void al_res_open(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
                  const struct al_stack *stack);
-/* The program asked to close addr. Returns 1 and stores cb when addr is
- * tracked and open, 0 when it is not ours to follow. */
-int al_res_closing(uintptr_t addr, void *cb);
-/* A close that al_res_closing accepted did not happen after all. */
-void al_res_close_aborted(uintptr_t addr);
+/* The program asked to close addr. Returns the record's seq and stores cb
+ * when addr is tracked and open, 0 when it is not ours to follow. */
+uint64_t al_res_closing(uintptr_t addr, void *cb);
+/* A close that al_res_closing accepted (and numbered seq) did not happen. */
+void al_res_close_aborted(uintptr_t addr, uint64_t seq);
 /* Closing finished: forgets addr and returns the program's callback in
  * *cb. Returns 0 when no closing record was found. */
 int al_res_closed(uintptr_t addr, void **cb);
 
-/* Records a loop (idempotent for an open loop at addr). A non-NULL stack
- * replaces one recorded by an inner call. Returns the loop's serial. */
+/* Records a loop. A fresh loop (the library initialised the memory) is a
+ * new loop even where one is open at addr, which then stays reported as
+ * never closed. Otherwise an open loop at addr is completed with flags, and
+ * with stack if it has none. Returns the loop's serial. */
 uint64_t al_loop_open(uint8_t shim, uintptr_t addr, unsigned flags,
-                      const struct al_stack *stack);
+                      const struct al_stack *stack, int fresh);
 /* Notes that the calling thread runs the loop at addr. */
 void al_loop_ran(uint8_t shim, uintptr_t addr);
 /* A close of the loop failed because handles were still open. */
@@ -149,14 +155,19 @@ uint64_t al_loop_serial(uintptr_t addr);
 
 /* A consistent copy of the registry for reporting. */
 struct al_snapshot {
-  struct al_res *res;   /* open records, inherited ones left out */
+  struct al_res *res;    /* open records, inherited ones left out */
   size_t nres;
-  struct al_loop *loops; /* every loop */
+  struct al_loop *loops; /* loops not closed, inherited ones included */
   size_t nloops;
+  uint64_t loops_closed; /* since start (or fork) */
   uint64_t created;      /* resources recorded since start (or fork) */
   unsigned shims_seen;   /* bit per shim that saw a loop or a resource */
+  unsigned unreadable;   /* parts of the registry whose lock was never free */
 };
 
+/* Never waits long for a lock: exit() may come from a signal handler that
+ * interrupted this very thread inside the registry. What stays locked is
+ * counted in s->unreadable. Returns -1 when out of memory. */
 int al_registry_snapshot(struct al_snapshot *s);
 void al_snapshot_release(struct al_snapshot *s);
 
@@ -202,6 +213,7 @@ struct al_report_totals {
   size_t groups;
   size_t loops;
   size_t loops_unclosed;
+  unsigned unreadable;
   uint64_t created;
   unsigned shims_seen;
 };
@@ -215,9 +227,9 @@ void al_report_format(struct al_snapshot *s, struct al_buf *b,
 
 /* Makes sure the runtime is initialised; cheap after the first call. */
 void al_init_slow(void);
-extern int al_ready;
+extern atomic_int al_ready;
 static inline void al_init(void) {
-  if (AL_UNLIKELY(!al_ready))
+  if (AL_UNLIKELY(!atomic_load_explicit(&al_ready, memory_order_acquire)))
     al_init_slow();
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -49,6 +50,7 @@ static _Atomic unsigned shims_seen;
 static pthread_mutex_t loops_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct al_loop *loops_head, **loops_tail = &loops_head;
 static uint64_t loop_serial;
+static uint64_t loops_closed;
 
 const struct al_shim *al_shims[AL_MAX_SHIMS];
 static pthread_mutex_t shims_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -179,31 +181,35 @@ static struct al_res **lookup(struct stripe *st, uint64_t h, uintptr_t addr,
   return NULL;
 }
 
-int al_res_closing(uintptr_t addr, void *cb) {
+uint64_t al_res_closing(uintptr_t addr, void *cb) {
   uint64_t h = mix(addr);
   struct stripe *st = stripe_of(h);
   struct al_res **p;
+  uint64_t seq = 0;
 
   pthread_mutex_lock(&st->lock);
   p = lookup(st, h, addr, AL_RES_OPEN);
   if (p != NULL) {
     (*p)->state = AL_RES_CLOSING;
     (*p)->close_cb = cb;
+    seq = (*p)->seq;
   }
   pthread_mutex_unlock(&st->lock);
-  return p != NULL;
+  return seq;
 }
 
-void al_res_close_aborted(uintptr_t addr) {
+void al_res_close_aborted(uintptr_t addr, uint64_t seq) {
   uint64_t h = mix(addr);
   struct stripe *st = stripe_of(h);
-  struct al_res **p;
 
   pthread_mutex_lock(&st->lock);
-  p = lookup(st, h, addr, AL_RES_CLOSING);
-  if (p != NULL) {
-    (*p)->state = AL_RES_OPEN;
-    (*p)->close_cb = NULL;
+  for (struct al_res *r = st->nbuckets ? *bucket_of(st, h) : NULL; r != NULL;
+       r = r->next) {
+    if (r->addr == addr && r->seq == seq && r->state == AL_RES_CLOSING) {
+      r->state = AL_RES_OPEN;
+      r->close_cb = NULL;
+      break;
+    }
   }
   pthread_mutex_unlock(&st->lock);
 }
@@ -228,26 +234,35 @@ int al_res_closed(uintptr_t addr, void **cb) {
 
 /* ----------------------------------------------------------------- loops */
 
-/* Lock held. */
+/* Lock held. The newest loop at addr that has not been replaced. */
 static struct al_loop *find_open_loop(uintptr_t addr) {
+  struct al_loop *found = NULL;
   for (struct al_loop *l = loops_head; l != NULL; l = l->next)
-    if (l->addr == addr && !(l->flags & AL_LOOP_CLOSED))
-      return l;
-  return NULL;
+    if (l->addr == addr && !(l->flags & AL_LOOP_REPLACED))
+      found = l;
+  return found;
 }
 
 uint64_t al_loop_open(uint8_t shim, uintptr_t addr, unsigned flags,
-                      const struct al_stack *stack) {
-  struct al_loop *l;
+                      const struct al_stack *stack, int fresh) {
+  struct al_loop *l, *old;
   uint64_t serial = 0;
 
   pthread_mutex_lock(&loops_lock);
-  l = find_open_loop(addr);
+  old = find_open_loop(addr);
+  l = old;
+  if (old != NULL && fresh) {
+    /* The program initialised a loop over one it never closed: the old
+     * loop and its handles are lost, and stay reported. */
+    old->flags |= AL_LOOP_REPLACED;
+    l = NULL;
+  }
   if (l == NULL && (l = calloc(1, sizeof(*l))) != NULL) {
     l->addr = addr;
     l->shim = shim;
     l->tid = al_gettid();
     l->serial = ++loop_serial;
+    l->first_seq = atomic_load(&next_seq);
     *loops_tail = l;
     loops_tail = &l->next;
   }
@@ -269,11 +284,9 @@ void al_loop_ran(uint8_t shim, uintptr_t addr) {
 
   pthread_mutex_lock(&loops_lock);
   l = find_open_loop(addr);
-  if (l != NULL && l->run_tid == 0)
-    l->run_tid = al_gettid();
   pthread_mutex_unlock(&loops_lock);
   if (l == NULL) /* a loop made before asyncleak was loaded */
-    al_loop_open(shim, addr, 0, NULL);
+    al_loop_open(shim, addr, 0, NULL, 0);
 }
 
 void al_loop_close_busy(uintptr_t addr) {
@@ -298,34 +311,47 @@ uint64_t al_loop_serial(uintptr_t addr) {
 }
 
 void al_loop_closed(uintptr_t addr, uint64_t serial) {
-  struct al_loop *l;
+  struct al_loop *l = NULL, **p;
+  uint64_t first_seq = 0;
 
   pthread_mutex_lock(&loops_lock);
-  l = find_open_loop(addr);
-  if (l != NULL && (serial == 0 || l->serial == serial))
-    l->flags |= AL_LOOP_CLOSED;
-  else
+  for (p = &loops_head; *p != NULL; p = &(*p)->next)
+    if ((*p)->addr == addr && !((*p)->flags & AL_LOOP_REPLACED))
+      l = *p; /* keep the newest */
+  if (l != NULL && (serial == 0 || l->serial == serial)) {
+    for (p = &loops_head; *p != l; p = &(*p)->next)
+      ;
+    *p = l->next;
+    if (loops_tail == &l->next)
+      loops_tail = p;
+    first_seq = l->first_seq;
+    if (!(l->flags & AL_LOOP_INHERITED))
+      loops_closed++;
+    free(l);
+  } else {
     l = NULL;
+  }
   pthread_mutex_unlock(&loops_lock);
   if (l == NULL)
     return;
 
   /* The loop library closed the loop, so it holds no handle of the
    * program's any more: whatever we still have on it closed in a way we
-   * did not see, or was the library's own. */
+   * did not see, or was the library's own. Records from an older loop at
+   * the same address, replaced without a close, predate first_seq. */
   for (unsigned i = 0; i < STRIPES; i++) {
     struct stripe *st = &stripes[i];
     pthread_mutex_lock(&st->lock);
-    for (size_t b = 0; b < st->nbuckets; b++) {
-      struct al_res **p = &st->buckets[b];
-      while (*p != NULL) {
-        struct al_res *r = *p;
-        if (r->loop == addr) {
-          *p = r->next;
+    for (size_t b = 0; st->count > 0 && b < st->nbuckets; b++) {
+      struct al_res **q = &st->buckets[b];
+      while (*q != NULL) {
+        struct al_res *r = *q;
+        if (r->loop == addr && r->seq >= first_seq) {
+          *q = r->next;
           st->count--;
           res_free(st, r);
         } else {
-          p = &r->next;
+          q = &r->next;
         }
       }
     }
@@ -335,14 +361,33 @@ void al_loop_closed(uintptr_t addr, uint64_t serial) {
 
 /* -------------------------------------------------------------- snapshot */
 
+/* Takes a lock, waiting in 1 ms steps while *budget lasts: about a second
+ * for the whole snapshot, since a lock held by the interrupted thread
+ * itself is never released. */
+static int lock_briefly(pthread_mutex_t *m, int *budget) {
+  const struct timespec pause = {0, 1000000};
+  for (;;) {
+    if (pthread_mutex_trylock(m) == 0)
+      return 0;
+    if (*budget <= 0)
+      return -1;
+    --*budget;
+    nanosleep(&pause, NULL);
+  }
+}
+
 int al_registry_snapshot(struct al_snapshot *s) {
   size_t cap = 0, n = 0;
   struct al_res *res = NULL;
+  int budget = 1000;
 
   memset(s, 0, sizeof(*s));
   for (unsigned i = 0; i < STRIPES; i++) {
     struct stripe *st = &stripes[i];
-    pthread_mutex_lock(&st->lock);
+    if (lock_briefly(&st->lock, &budget) != 0) {
+      s->unreadable++;
+      continue;
+    }
     if (n + st->count > cap) {
       size_t ncap = (n + st->count) * 2;
       struct al_res *p = realloc(res, ncap * sizeof(*p));
@@ -363,21 +408,25 @@ int al_registry_snapshot(struct al_snapshot *s) {
   s->res = res;
   s->nres = n;
 
-  pthread_mutex_lock(&loops_lock);
-  for (struct al_loop *l = loops_head; l != NULL; l = l->next)
-    s->nloops++;
-  s->loops = calloc(s->nloops ? s->nloops : 1, sizeof(*s->loops));
-  if (s->loops == NULL) {
+  if (lock_briefly(&loops_lock, &budget) != 0) {
+    s->unreadable++;
+  } else {
+    for (struct al_loop *l = loops_head; l != NULL; l = l->next)
+      s->nloops++;
+    s->loops = calloc(s->nloops ? s->nloops : 1, sizeof(*s->loops));
+    if (s->loops == NULL) {
+      pthread_mutex_unlock(&loops_lock);
+      free(res);
+      return -1;
+    }
+    n = 0;
+    for (struct al_loop *l = loops_head; l != NULL; l = l->next) {
+      s->loops[n] = *l;
+      s->loops[n++].next = NULL;
+    }
+    s->loops_closed = loops_closed;
     pthread_mutex_unlock(&loops_lock);
-    free(res);
-    return -1;
   }
-  n = 0;
-  for (struct al_loop *l = loops_head; l != NULL; l = l->next) {
-    s->loops[n] = *l;
-    s->loops[n++].next = NULL;
-  }
-  pthread_mutex_unlock(&loops_lock);
 
   s->created = atomic_load(&next_seq) - inherited_below;
   s->shims_seen = atomic_load(&shims_seen);
@@ -414,6 +463,7 @@ void al_registry_atfork_child(void) {
   al_stack_atfork_child();
   /* What the parent made is the parent's to report. */
   inherited_below = atomic_load(&next_seq);
+  loops_closed = 0;
   for (struct al_loop *l = loops_head; l != NULL; l = l->next)
     l->flags |= AL_LOOP_INHERITED;
 }
@@ -440,6 +490,7 @@ void al_registry_reset(void) {
   }
   loops_tail = &loops_head;
   loop_serial = 0;
+  loops_closed = 0;
   pthread_mutex_unlock(&loops_lock);
   inherited_below = atomic_load(&next_seq);
   atomic_store(&shims_seen, 0);

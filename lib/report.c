@@ -110,18 +110,25 @@ static void put_site(struct al_buf *b, struct al_symbolizer *sym,
     al_buf_printf(b, " (%s+0x%lx)", f.module, (unsigned long)f.offset);
 }
 
-static uint64_t loop_number(const struct al_snapshot *s, uintptr_t addr) {
-  for (size_t i = s->nloops; i-- > 0;)
-    if (s->loops[i].addr == addr && !(s->loops[i].flags & AL_LOOP_CLOSED))
-      return s->loops[i].serial;
-  return 0;
+/* The loop a resource was made on: the newest loop at its address that
+ * existed when it was made. 0 when unknown. */
+static uint64_t loop_number(const struct al_snapshot *s,
+                            const struct al_res *r) {
+  const struct al_loop *best = NULL;
+  for (size_t i = 0; i < s->nloops; i++) {
+    const struct al_loop *l = &s->loops[i];
+    if (l->addr == r->loop && l->first_seq <= r->seq &&
+        (best == NULL || l->first_seq > best->first_seq))
+      best = l;
+  }
+  return best ? best->serial : 0;
 }
 
 static void put_state(struct al_buf *b, const struct al_state *st) {
   if (!st->known)
     al_buf_printf(b, "state unknown (its memory was freed or reused)");
   else if (st->closing)
-    al_buf_printf(b, "closing");
+    al_buf_printf(b, "closing (the loop did not run again to finish it)");
   else
     al_buf_printf(b, "%s, %s", st->active ? "active" : "inactive",
                   st->referenced ? "referenced" : "unreferenced");
@@ -141,7 +148,7 @@ static void put_group(struct al_buf *b, struct al_symbolizer *sym,
     shown = (size_t)al_opt.max_addresses;
   for (size_t i = 0; i < shown; i++) {
     const struct entry *x = &e[g->first + i];
-    uint64_t loop = loop_number(s, x->r.loop);
+    uint64_t loop = loop_number(s, &x->r);
     al_buf_printf(b, "  %#lx", (unsigned long)x->r.addr);
     if (loop != 0)
       al_buf_printf(b, " on loop %lu, ", (unsigned long)loop);
@@ -158,25 +165,21 @@ static void put_group(struct al_buf *b, struct al_symbolizer *sym,
 }
 
 static void put_loops(struct al_buf *b, struct al_symbolizer *sym,
-                      const struct al_snapshot *s, size_t nloops,
-                      size_t unclosed) {
-  size_t listed = 0;
+                      const struct al_snapshot *s,
+                      const struct al_report_totals *t) {
+  size_t listed = 0, unclosed = t->loops_unclosed;
 
-  unsigned libs = 0;
-
-  if (nloops == 0)
+  if (t->loops == 0)
     return;
-  for (size_t i = 0; i < s->nloops; i++)
-    libs |= 1u << s->loops[i].shim;
   al_buf_printf(b, "Loops (");
   for (unsigned i = 0, n = 0; i < AL_MAX_SHIMS; i++)
-    if ((libs & 1u << i) && al_shims[i] != NULL)
+    if ((t->shims_seen & 1u << i) && al_shims[i] != NULL)
       al_buf_printf(b, "%s%s", n++ ? ", " : "", al_shims[i]->name);
-  al_buf_printf(b, "): %zu seen, %zu closed", nloops, nloops - unclosed);
+  al_buf_printf(b, "): %zu seen, %zu closed", t->loops, t->loops - unclosed);
   al_buf_printf(b, unclosed ? ", %zu not closed:\n" : "\n", unclosed);
   for (size_t i = 0; i < s->nloops; i++) {
     const struct al_loop *l = &s->loops[i];
-    if (l->flags & (AL_LOOP_CLOSED | AL_LOOP_INHERITED))
+    if (l->flags & AL_LOOP_INHERITED)
       continue;
     if (listed++ == MAX_LOOPS_LISTED) {
       al_buf_printf(b, "  ... and %zu more\n", unclosed - MAX_LOOPS_LISTED);
@@ -190,10 +193,14 @@ static void put_loops(struct al_buf *b, struct al_symbolizer *sym,
     al_buf_printf(b, " by ");
     put_thread(b, l->tid);
     if (l->busy_closes)
-      al_buf_printf(b, ": close failed %u time%s (handles open), never closed\n",
+      al_buf_printf(b, ": close failed %u time%s (handles open),",
                     l->busy_closes, l->busy_closes == 1 ? "" : "s");
     else
-      al_buf_printf(b, ": never closed\n");
+      al_buf_printf(b, ":");
+    if (l->flags & AL_LOOP_REPLACED)
+      al_buf_printf(b, " initialised again without a close\n");
+    else
+      al_buf_printf(b, " never closed\n");
   }
   al_buf_printf(b, "\n");
 }
@@ -239,27 +246,24 @@ void al_report_format(struct al_snapshot *s, struct al_buf *b,
   memset(t, 0, sizeof(*t));
   t->created = s->created;
   t->shims_seen = s->shims_seen;
-  for (size_t i = 0; i < s->nloops; i++) {
-    if (s->loops[i].flags & AL_LOOP_INHERITED)
-      continue;
-    t->loops++;
-    if (!(s->loops[i].flags & AL_LOOP_CLOSED))
+  t->unreadable = s->unreadable;
+  for (size_t i = 0; i < s->nloops; i++)
+    if (!(s->loops[i].flags & AL_LOOP_INHERITED))
       t->loops_unclosed++;
-  }
+  t->loops = t->loops_unclosed + s->loops_closed;
   if (e == NULL) {
     al_buf_printf(b, "asyncleak: out of memory while writing the report\n");
     return;
   }
 
-  /* What the loop library made for itself, or closed without our seeing,
-   * is not the program's leak. */
+  /* What the loop library made for itself is not the program's leak. */
   for (size_t i = 0; i < s->nres; i++) {
     const struct al_shim *sh = al_shims[s->res[i].shim];
     e[n].r = s->res[i];
     memset(&e[n].st, 0, sizeof(e[n].st));
     if (sh != NULL && sh->probe != NULL)
       sh->probe(&e[n].r, &e[n].st);
-    if (e[n].st.known && (e[n].st.internal || e[n].st.closed))
+    if (e[n].st.known && e[n].st.internal)
       continue;
     n++;
   }
@@ -280,7 +284,7 @@ void al_report_format(struct al_snapshot *s, struct al_buf *b,
   qsort(g, ng, sizeof(*g), by_count);
   t->groups = ng;
 
-  if (n > 0 || al_opt.verbosity >= 1) {
+  if (n > 0 || t->unreadable || al_opt.verbosity >= 1) {
     sym = al_symbolizer_new();
     al_buf_printf(b, "=================================================="
                      "===============\n");
@@ -290,9 +294,14 @@ void al_report_format(struct al_snapshot *s, struct al_buf *b,
     else
       al_buf_printf(b, "==%d== asyncleak: no handles left open at exit\n\n",
                     (int)getpid());
+    if (t->unreadable)
+      al_buf_printf(b, "The report is incomplete: %u part%s of the registry "
+                       "stayed locked (was exit called from a signal "
+                       "handler?)\n\n", t->unreadable,
+                    t->unreadable == 1 ? "" : "s");
     for (size_t i = 0; i < ng; i++)
       put_group(b, sym, s, e, &g[i]);
-    put_loops(b, sym, s, t->loops, t->loops_unclosed);
+    put_loops(b, sym, s, t);
     if (n > 0)
       put_summary(b, e, t);
     al_symbolizer_free(sym);

@@ -13,7 +13,7 @@
 
 #include "internal.h"
 
-int al_ready;
+atomic_int al_ready;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static atomic_int reported;
 
@@ -43,7 +43,8 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *arg) {
   return 0;
 }
 
-static void report_at_exit(void);
+static void report_at_exit(void *unused);
+extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
 
 static void atfork_child(void) {
   al_tid_forget();
@@ -61,10 +62,12 @@ static void initialize(void) {
   al_stack_set_self_range(self.lo, self.hi);
   pthread_atfork(al_registry_atfork_prepare, al_registry_atfork_parent,
                  atfork_child);
-  /* Registered before main runs, so it runs after the program's own atexit
-   * handlers and before the libraries' destructors. */
-  atexit(report_at_exit);
-  al_ready = 1;
+  /* Not tied to this library (no DSO handle), and registered before main
+   * and before the loader's own exit handler: it runs after the program's
+   * atexit handlers and after every library's destructors and atexit
+   * handlers, which may still close handles. */
+  __cxa_atexit(report_at_exit, NULL, NULL);
+  atomic_store_explicit(&al_ready, 1, memory_order_release);
 }
 
 void al_init_slow(void) {
@@ -164,7 +167,7 @@ void al_report_write(void) {
   al_buf_release(&sum);
 }
 
-static void report_at_exit(void) {
+static void report_at_exit(void *unused) {
   int saved = errno;
   al_report_write();
   errno = saved;

@@ -130,11 +130,13 @@ static void uv_probe(const struct al_res *r, struct al_state *st) {
 
   if (al_safe_read(&h, (const void *)r->addr, sizeof(h)) != 0)
     return;
-  if ((uintptr_t)h.loop != r->loop || (unsigned)h.type != r->type)
+  /* A handle whose memory now says "closed" was never closed through us:
+   * its memory was taken over by a newer handle, which closed. */
+  if ((uintptr_t)h.loop != r->loop || (unsigned)h.type != r->type ||
+      (h.flags & UV__CLOSED))
     return;
   st->known = 1;
   st->internal = (h.flags & UV__INTERNAL) != 0;
-  st->closed = (h.flags & UV__CLOSED) != 0;
   st->closing = (h.flags & UV__CLOSING) != 0;
   st->active = (h.flags & UV__ACTIVE) != 0;
   st->referenced = (h.flags & UV__REF) != 0;
@@ -144,24 +146,27 @@ static const struct al_shim uv_shim = {"libuv", uv_type_name, uv_probe};
 
 static uint8_t shim_id;
 static pthread_once_t shim_once = PTHREAD_ONCE_INIT;
-static int shim_ready;
+static atomic_int shim_ready;
 
 static void shim_init(void) {
   al_init();
   shim_id = al_shim_register(&uv_shim);
-  shim_ready = 1;
+  atomic_store_explicit(&shim_ready, 1, memory_order_release);
 }
 
 /* How many interposers are on this thread's stack. */
 static AL_TLS unsigned depth;
 /* The loop this thread last ran, to keep uv_run cheap. */
 static AL_TLS uv_loop_t *last_run;
+/* What the last uv_loop_close on this thread returned, for uv_loop_delete. */
+static AL_TLS int last_close_rc;
+#define CLOSE_NOT_SEEN 1
 /* The default loop once recorded, to keep uv_default_loop cheap. */
 static _Atomic(uv_loop_t *) known_default;
 
 /* Enters an interposer; returns 1 when the program called it directly. */
 static inline int enter(void) {
-  if (AL_UNLIKELY(!shim_ready)) {
+  if (AL_UNLIKELY(!atomic_load_explicit(&shim_ready, memory_order_acquire))) {
     int saved = errno;
     pthread_once(&shim_once, shim_init);
     errno = saved;
@@ -273,38 +278,38 @@ static void close_done(uv_handle_t *h) {
     ((uv_close_cb)cb)(h);
 }
 
+/* Starts following the close of h when the program asked for it and h is
+ * one of its handles; returns the record's seq, or 0. */
+static uint64_t closing(int outer, void *h, uv_close_cb cb) {
+  int saved = errno;
+  uint64_t seq = outer ? al_res_closing((uintptr_t)h, (void *)cb) : 0;
+  errno = saved;
+  return seq;
+}
+
 AL_EXPORT void uv_close(uv_handle_t *h, uv_close_cb cb) {
   __typeof__(&uv_close) real = REAL(uv_close);
-  int outer, saved, tracked = 0;
+  uint64_t seq;
 
   if (real == NULL)
     return;
-  outer = enter();
-  if (outer) {
-    saved = errno;
-    tracked = al_res_closing((uintptr_t)h, (void *)cb);
-    errno = saved;
-  }
-  real(h, tracked ? close_done : cb);
+  seq = closing(enter(), h, cb);
+  real(h, seq ? close_done : cb);
   leave();
 }
 
 AL_EXPORT int uv_tcp_close_reset(uv_tcp_t *h, uv_close_cb cb) {
   __typeof__(&uv_tcp_close_reset) real = REAL(uv_tcp_close_reset);
-  int outer, rc, saved, tracked = 0;
+  uint64_t seq;
+  int rc;
 
   if (real == NULL)
     return UV_ENOSYS;
-  outer = enter();
-  if (outer) {
-    saved = errno;
-    tracked = al_res_closing((uintptr_t)h, (void *)cb);
-    errno = saved;
-  }
-  rc = real(h, tracked ? close_done : cb);
-  if (tracked && rc != 0) {
-    saved = errno;
-    al_res_close_aborted((uintptr_t)h);
+  seq = closing(enter(), h, cb);
+  rc = real(h, seq ? close_done : cb);
+  if (seq && rc != 0) {
+    int saved = errno;
+    al_res_close_aborted((uintptr_t)h, seq);
     errno = saved;
   }
   leave();
@@ -313,10 +318,11 @@ AL_EXPORT int uv_tcp_close_reset(uv_tcp_t *h, uv_close_cb cb) {
 
 /* ------------------------------------------------------------------- loops */
 
-static void loop_made(int outer, uv_loop_t *loop, unsigned flags) {
+/* fresh: libuv has just initialised the loop's memory. */
+static void loop_made(int outer, uv_loop_t *loop, unsigned flags, int fresh) {
   int saved = errno;
   al_loop_open(shim_id, (uintptr_t)loop, flags,
-               outer ? al_stack_capture() : NULL);
+               outer ? al_stack_capture() : NULL, fresh);
   errno = saved;
 }
 
@@ -332,7 +338,7 @@ AL_EXPORT int uv_loop_init(uv_loop_t *loop) {
   /* Also when called by uv_default_loop or uv_loop_new: the loop is real
    * either way; the outer call supplies the stack. */
   if (rc == 0)
-    loop_made(outer, loop, 0);
+    loop_made(outer, loop, 0, 1);
   return rc;
 }
 
@@ -347,7 +353,7 @@ AL_EXPORT uv_loop_t *uv_loop_new(void) {
   loop = real();
   leave();
   if (loop != NULL)
-    loop_made(outer, loop, 0);
+    loop_made(outer, loop, 0, 0);
   return loop;
 }
 
@@ -363,7 +369,7 @@ AL_EXPORT uv_loop_t *uv_default_loop(void) {
   leave();
   if (loop != NULL && loop != atomic_load_explicit(&known_default,
                                                    memory_order_relaxed)) {
-    loop_made(outer, loop, AL_LOOP_DEFAULT);
+    loop_made(outer, loop, AL_LOOP_DEFAULT, 0);
     atomic_store(&known_default, loop);
   }
   return loop;
@@ -407,6 +413,7 @@ AL_EXPORT int uv_loop_close(uv_loop_t *loop) {
   enter();
   rc = real(loop);
   leave();
+  last_close_rc = rc;
   if (rc == 0) {
     loop_gone(loop, 0);
   } else if (rc == UV_EBUSY) {
@@ -425,9 +432,13 @@ AL_EXPORT void uv_loop_delete(uv_loop_t *loop) {
     return;
   enter();
   serial = al_loop_serial((uintptr_t)loop);
+  last_close_rc = CLOSE_NOT_SEEN;
   real(loop);
   leave();
-  /* Its inner uv_loop_close normally told us already; the serial keeps a
-   * loop made since at the same address from being taken for this one. */
-  loop_gone(loop, serial);
+  /* Its inner uv_loop_close normally told us already. If that call did not
+   * come through here, libuv closed the loop (it asserts the close worked);
+   * the serial keeps a loop made since at the address from being taken for
+   * this one. */
+  if (last_close_rc == CLOSE_NOT_SEEN)
+    loop_gone(loop, serial);
 }

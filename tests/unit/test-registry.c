@@ -38,7 +38,7 @@ static void test_registry__open_then_close_forgets(void **state) {
   (void)state;
   al_res_open(shim, 0x1000, 0, 0x10, NULL);
   assert_int_equal(open_count(), 1);
-  assert_int_equal(al_res_closing(0x1000, (void *)0x77), 1);
+  assert_int_not_equal(al_res_closing(0x1000, (void *)0x77), 0);
   /* Closing is not closed: it stays until the close completes. */
   assert_int_equal(open_count(), 1);
   assert_int_equal(al_res_closed(0x1000, &cb), 1);
@@ -56,7 +56,7 @@ static void test_registry__unknown_address_is_not_followed(void **state) {
 static void test_registry__close_twice_is_refused(void **state) {
   (void)state;
   al_res_open(shim, 0x1000, 0, 0x10, NULL);
-  assert_int_equal(al_res_closing(0x1000, NULL), 1);
+  assert_int_not_equal(al_res_closing(0x1000, NULL), 0);
   assert_int_equal(al_res_closing(0x1000, NULL), 0);
 }
 
@@ -64,8 +64,9 @@ static void test_registry__aborted_close_reopens(void **state) {
   void *cb = NULL;
   (void)state;
   al_res_open(shim, 0x1000, 0, 0x10, NULL);
-  assert_int_equal(al_res_closing(0x1000, (void *)1), 1);
-  al_res_close_aborted(0x1000);
+  uint64_t seq = al_res_closing(0x1000, (void *)1);
+  assert_int_not_equal(seq, 0);
+  al_res_close_aborted(0x1000, seq);
   assert_int_equal(al_res_closed(0x1000, &cb), 0);
   assert_int_equal(open_count(), 1);
 }
@@ -77,7 +78,7 @@ static void test_registry__reinit_without_close_keeps_both(void **state) {
   al_res_open(shim, 0x1000, 1, 0x10, NULL);
   assert_int_equal(open_count(), 2);
   /* The newest record is the one a close finds. */
-  assert_int_equal(al_res_closing(0x1000, NULL), 1);
+  assert_int_not_equal(al_res_closing(0x1000, NULL), 0);
   assert_int_equal(al_res_closed(0x1000, &cb), 1);
   struct al_snapshot s;
   assert_int_equal(al_registry_snapshot(&s), 0);
@@ -86,11 +87,31 @@ static void test_registry__reinit_without_close_keeps_both(void **state) {
   al_snapshot_release(&s);
 }
 
+static void test_registry__aborted_close_finds_its_own_record(void **state) {
+  struct al_snapshot s;
+  void *cb;
+  (void)state;
+  al_res_open(shim, 0x1000, 0, 0x10, NULL);
+  uint64_t old = al_res_closing(0x1000, (void *)1);
+  al_res_open(shim, 0x1000, 1, 0x10, NULL); /* shadows the closing one */
+  uint64_t seq = al_res_closing(0x1000, (void *)2);
+  assert_int_not_equal(old, seq);
+  al_res_close_aborted(0x1000, seq);
+  /* The older close is still pending, with its own callback. */
+  assert_int_equal(al_res_closed(0x1000, &cb), 1);
+  assert_ptr_equal(cb, (void *)1);
+  assert_int_equal(al_registry_snapshot(&s), 0);
+  assert_int_equal(s.nres, 1);
+  assert_int_equal(s.res[0].type, 1);
+  assert_int_equal(s.res[0].state, AL_RES_OPEN);
+  al_snapshot_release(&s);
+}
+
 static void test_registry__loop_close_drops_its_records(void **state) {
   struct al_snapshot s;
   (void)state;
-  al_loop_open(shim, 0x10, 0, NULL);
-  al_loop_open(shim, 0x20, 0, NULL);
+  al_loop_open(shim, 0x10, 0, NULL, 1);
+  al_loop_open(shim, 0x20, 0, NULL, 1);
   for (uintptr_t i = 0; i < 100; i++)
     al_res_open(shim, 0x100000 + i * 64, 0, i % 2 ? 0x10 : 0x20, NULL);
   al_loop_closed(0x10, 0);
@@ -98,27 +119,63 @@ static void test_registry__loop_close_drops_its_records(void **state) {
   assert_int_equal(s.nres, 50);
   for (size_t i = 0; i < s.nres; i++)
     assert_int_equal(s.res[i].loop, 0x20);
-  assert_int_equal(s.nloops, 2);
-  assert_true(s.loops[0].flags & AL_LOOP_CLOSED);
-  assert_false(s.loops[1].flags & AL_LOOP_CLOSED);
+  /* A closed loop is counted, not kept. */
+  assert_int_equal(s.nloops, 1);
+  assert_int_equal(s.loops[0].addr, 0x20);
+  assert_int_equal(s.loops_closed, 1);
   al_snapshot_release(&s);
 }
 
 static void test_registry__loop_reopened_at_same_address(void **state) {
   struct al_snapshot s;
   (void)state;
-  uint64_t a = al_loop_open(shim, 0x10, AL_LOOP_DEFAULT, NULL);
-  assert_int_equal(al_loop_open(shim, 0x10, 0, NULL), a);
+  uint64_t a = al_loop_open(shim, 0x10, AL_LOOP_DEFAULT, NULL, 1);
+  /* uv_default_loop after its inner uv_loop_init: the same loop. */
+  assert_int_equal(al_loop_open(shim, 0x10, 0, NULL, 0), a);
   al_loop_closed(0x10, 0);
-  uint64_t b = al_loop_open(shim, 0x10, 0, NULL);
+  uint64_t b = al_loop_open(shim, 0x10, 0, NULL, 1);
   assert_int_not_equal(a, b);
   /* A stale serial must not close the new loop. */
   al_loop_closed(0x10, a);
   assert_int_equal(al_loop_serial(0x10), b);
   al_loop_close_busy(0x10);
   assert_int_equal(al_registry_snapshot(&s), 0);
-  assert_int_equal(s.nloops, 2);
-  assert_int_equal(s.loops[1].busy_closes, 1);
+  assert_int_equal(s.nloops, 1);
+  assert_int_equal(s.loops[0].busy_closes, 1);
+  assert_int_equal(s.loops[0].flags & AL_LOOP_DEFAULT, 0);
+  al_snapshot_release(&s);
+}
+
+static void test_registry__loop_initialised_over_open_one(void **state) {
+  struct al_snapshot s;
+  (void)state;
+  uint64_t a = al_loop_open(shim, 0x10, 0, NULL, 1);
+  al_res_open(shim, 0x1000, 0, 0x10, NULL); /* leaked on the first loop */
+  uint64_t b = al_loop_open(shim, 0x10, 0, NULL, 1);
+  assert_int_not_equal(a, b);
+  al_res_open(shim, 0x2000, 0, 0x10, NULL);
+  al_loop_closed(0x10, 0);
+  /* Closing the second loop keeps what leaked on the first. */
+  assert_int_equal(al_registry_snapshot(&s), 0);
+  assert_int_equal(s.nres, 1);
+  assert_int_equal(s.res[0].addr, 0x1000);
+  assert_int_equal(s.nloops, 1);
+  assert_int_equal(s.loops[0].serial, a);
+  assert_true(s.loops[0].flags & AL_LOOP_REPLACED);
+  al_snapshot_release(&s);
+}
+
+static void test_registry__snapshot_gives_up_on_held_locks(void **state) {
+  struct al_snapshot s;
+  (void)state;
+  al_res_open(shim, 0x1000, 0, 0x10, NULL);
+  /* As if exit() ran in a signal handler that interrupted this thread
+   * inside the registry: every lock is held by the thread itself. */
+  al_registry_atfork_prepare();
+  assert_int_equal(al_registry_snapshot(&s), 0);
+  al_registry_atfork_parent();
+  assert_int_equal(s.unreadable, 33);
+  assert_int_equal(s.nres, 0);
   al_snapshot_release(&s);
 }
 
@@ -130,7 +187,7 @@ static void test_registry__grows_past_initial_buckets(void **state) {
     al_res_open(shim, 0x7000000 + i * 16, 1, 0x10, NULL);
   assert_int_equal(open_count(), N);
   for (uintptr_t i = 0; i < N; i += 2) {
-    assert_int_equal(al_res_closing(0x7000000 + i * 16, NULL), 1);
+    assert_int_not_equal(al_res_closing(0x7000000 + i * 16, NULL), 0);
     assert_int_equal(al_res_closed(0x7000000 + i * 16, &cb), 1);
   }
   assert_int_equal(open_count(), N / 2);
@@ -169,7 +226,7 @@ static void test_registry__threads_lose_nothing(void **state) {
 static void test_registry__fork_child_inherits_silently(void **state) {
   struct al_snapshot s;
   (void)state;
-  al_loop_open(shim, 0x10, 0, NULL);
+  al_loop_open(shim, 0x10, 0, NULL, 1);
   al_res_open(shim, 0x1000, 0, 0x10, NULL);
   al_registry_atfork_prepare();
   al_registry_atfork_child(); /* as if in the child */
@@ -188,9 +245,12 @@ int main(void) {
       T(test_registry__unknown_address_is_not_followed),
       T(test_registry__close_twice_is_refused),
       T(test_registry__aborted_close_reopens),
+      T(test_registry__aborted_close_finds_its_own_record),
       T(test_registry__reinit_without_close_keeps_both),
       T(test_registry__loop_close_drops_its_records),
       T(test_registry__loop_reopened_at_same_address),
+      T(test_registry__loop_initialised_over_open_one),
+      T(test_registry__snapshot_gives_up_on_held_locks),
       T(test_registry__grows_past_initial_buckets),
       T(test_registry__threads_lose_nothing),
       T(test_registry__fork_child_inherits_silently),
