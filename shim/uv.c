@@ -164,13 +164,17 @@ static AL_TLS int last_close_rc;
 /* The default loop once recorded, to keep uv_default_loop cheap. */
 static _Atomic(uv_loop_t *) known_default;
 
-/* Enters an interposer; returns 1 when the program called it directly. */
-static inline int enter(void) {
+static inline void shim_ensure(void) {
   if (AL_UNLIKELY(!atomic_load_explicit(&shim_ready, memory_order_acquire))) {
     int saved = errno;
     pthread_once(&shim_once, shim_init);
     errno = saved;
   }
+}
+
+/* Enters an interposer; returns 1 when the program called it directly. */
+static inline int enter(void) {
+  shim_ensure();
   return depth++ == 0;
 }
 
@@ -383,8 +387,7 @@ AL_EXPORT int uv_run(uv_loop_t *loop, uv_run_mode mode) {
   /* No depth here: the program's callbacks run inside. */
   if (AL_UNLIKELY(loop != last_run) && loop != NULL) {
     int saved = errno;
-    enter();
-    leave();
+    shim_ensure();
     al_loop_ran(shim_id, (uintptr_t)loop);
     last_run = loop;
     errno = saved;
