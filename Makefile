@@ -90,11 +90,16 @@ $(O)/tests/test-%: tests/unit/test-%.c $(CORE_OBJ) | $(DEPS_STAMP)
 # exactly the ones their expectations name.
 PROG_SRC  := $(wildcard tests/progs/uv-*.c)
 PROG_BIN  := $(patsubst tests/progs/%.c,$(O)/progs/%,$(PROG_SRC))
-PROG_CFLAGS = -std=gnu11 $(WARN) -O0 -g $(SANFLAGS) -MMD -MP
+PROG_CFLAGS = -std=gnu11 $(WARN) -O0 -g $(SANFLAGS) -MMD -MP -Iinclude
+# Programs that call asyncleak's API link the runtime, before libuv.
+LINK_RT   = -L$(O)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lasyncleak
 
 $(O)/progs/%: tests/progs/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -luv -lpthread -ldl
+$(O)/progs/uv-finally-%: tests/progs/uv-finally-%.c $(RUNTIME) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -luv
 
 # The plugin scenario: the program does not link libuv, its plugin does.
 $(O)/progs/uv-plugin: tests/progs/uv-plugin.c | $(DEPS_STAMP)
@@ -109,11 +114,20 @@ $(O)/progs/libsvc.so: tests/progs/plugin/libsvc.c | $(DEPS_STAMP)
 	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $< -luv
 $(O)/progs/uv-lib-cleanup: tests/progs/uv-lib-cleanup.c $(O)/progs/libsvc.so
 	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(O)/progs -lsvc -Wl,-rpath,'$$ORIGIN'
+# A client library that registers a finalizer; the program using it links
+# nothing of asyncleak's itself.
+$(O)/progs/libclient.so: tests/progs/plugin/libclient.c $(RUNTIME)
+	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $< $(LINK_RT) -luv
+$(O)/progs/uv-finally-goodbye: tests/progs/uv-finally-goodbye.c \
+    $(O)/progs/libclient.so
+	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(O)/progs -lclient -luv \
+	  -Wl,-rpath,'$$ORIGIN'
 $(O)/progs/static-hello: tests/progs/plugin/static-hello.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -O0 -static -o $@ $<
 
 TEST_PROGS := $(PROG_BIN) $(O)/progs/plugin-timer.so $(O)/progs/libsvc.so \
+              $(O)/progs/libclient.so \
               $(O)/progs/static-hello
 
 check: all $(UNIT_BIN) $(TEST_PROGS)

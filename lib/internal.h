@@ -81,6 +81,14 @@ struct al_shim {
   const char *(*type_name)(unsigned type);
   /* Reads the live state of r; must not fault on freed memory. */
   void (*probe)(const struct al_res *r, struct al_state *st);
+  /* Whether the calling thread is inside the library's run function for
+   * this loop, where running it again is not allowed. */
+  int (*running)(uintptr_t loop);
+  /* Runs the loop until no request is pending and no close unfinished, or
+   * timeout_ms passed: 0, or -ETIMEDOUT. */
+  int (*drain)(uintptr_t loop, unsigned timeout_ms);
+  /* Closes the loop as the program's own close call would. */
+  int (*close)(uintptr_t loop);
 };
 
 /* ------------------------------------------------------------- registry */
@@ -107,6 +115,20 @@ enum {
   AL_LOOP_REPLACED = 4   /* initialised again at its address, never closed */
 };
 
+/* A finalizer registered on a loop. */
+struct al_fin {
+  struct al_fin *next;
+  void (*fn)(void *loop, void *arg);
+  void *arg;
+};
+
+/* What became of a loop's finalizers, for the report. */
+enum {
+  AL_FIN_SKIPPED = 1, /* the loop was running on this thread's stack */
+  AL_FIN_TIMEOUT = 2  /* their work outlasted drain_timeout_ms */
+};
+#define AL_FIN_NAMED 4
+
 /* One loop not closed yet. A loop that closes is counted and freed. */
 struct al_loop {
   struct al_loop *next;
@@ -118,6 +140,9 @@ struct al_loop {
   unsigned flags;
   unsigned busy_closes; /* closes that failed because handles were open */
   uint8_t shim;
+  struct al_fin *fins;  /* most recent first */
+  unsigned fin_outcome; /* AL_FIN_* */
+  void *fin_named[AL_FIN_NAMED]; /* finalizers that ran, for the report */
 };
 
 #define AL_MAX_SHIMS 4
@@ -152,6 +177,24 @@ void al_loop_close_busy(uintptr_t addr);
 void al_loop_closed(uintptr_t addr, uint64_t serial);
 /* Serial of the open loop at addr, 0 if none. */
 uint64_t al_loop_serial(uintptr_t addr);
+
+/* Finalizers, kept on the loop they belong to. add and remove return 0,
+ * -ENOENT (no open loop at addr; remove: no such finalizer). */
+int al_loop_fin_add(uintptr_t addr, struct al_fin *f);
+int al_loop_fin_remove(uintptr_t addr, void (*fn)(void *, void *), void *arg);
+/* Detaches the loop's finalizers, most recent first, and gives its shim. */
+struct al_fin *al_loop_fin_take(uintptr_t addr, uint8_t *shim);
+/* Notes for the report what became of the finalizers named in fns. */
+void al_loop_fin_outcome(uintptr_t addr, unsigned outcome,
+                         void *const fns[AL_FIN_NAMED]);
+/* The shim of the open loop at addr; -ENOENT when there is none. */
+int al_loop_shim(uintptr_t addr);
+
+/* Runs the loop's finalizers, then drains it. Returns 0 (also when there
+ * were none), -EDEADLK when the loop is running on this thread's stack (the
+ * finalizers stay registered), -ETIMEDOUT when their work outlasted
+ * drain_timeout_ms. */
+int al_finally_run(uintptr_t loop);
 
 /* A consistent copy of the registry for reporting. */
 struct al_snapshot {

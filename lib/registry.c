@@ -6,6 +6,7 @@
  * a lock each so that threads with their own loops rarely meet. Records come
  * from per-stripe free lists refilled from mmap'd slabs: no malloc on the
  * hot path. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -299,6 +300,85 @@ void al_loop_close_busy(uintptr_t addr) {
   pthread_mutex_unlock(&loops_lock);
 }
 
+int al_loop_fin_add(uintptr_t addr, struct al_fin *f) {
+  struct al_loop *l;
+
+  pthread_mutex_lock(&loops_lock);
+  l = find_open_loop(addr);
+  if (l != NULL) {
+    f->next = l->fins;
+    l->fins = f;
+  }
+  pthread_mutex_unlock(&loops_lock);
+  return l ? 0 : -ENOENT;
+}
+
+int al_loop_fin_remove(uintptr_t addr, void (*fn)(void *, void *),
+                       void *arg) {
+  struct al_loop *l;
+  struct al_fin *f = NULL, **p;
+
+  pthread_mutex_lock(&loops_lock);
+  l = find_open_loop(addr);
+  for (p = l ? &l->fins : NULL; p != NULL && *p != NULL; p = &(*p)->next) {
+    if ((*p)->fn == fn && (*p)->arg == arg) {
+      f = *p;
+      *p = f->next;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&loops_lock);
+  free(f);
+  return f ? 0 : -ENOENT;
+}
+
+struct al_fin *al_loop_fin_take(uintptr_t addr, uint8_t *shim) {
+  struct al_loop *l;
+  struct al_fin *f = NULL;
+
+  pthread_mutex_lock(&loops_lock);
+  l = find_open_loop(addr);
+  if (l != NULL) {
+    f = l->fins;
+    l->fins = NULL;
+    *shim = l->shim;
+  }
+  pthread_mutex_unlock(&loops_lock);
+  return f;
+}
+
+void al_loop_fin_outcome(uintptr_t addr, unsigned outcome,
+                         void *const fns[AL_FIN_NAMED]) {
+  struct al_loop *l;
+
+  pthread_mutex_lock(&loops_lock);
+  l = find_open_loop(addr);
+  if (l != NULL) {
+    l->fin_outcome = outcome;
+    memcpy(l->fin_named, fns, sizeof(l->fin_named));
+  }
+  pthread_mutex_unlock(&loops_lock);
+}
+
+int al_loop_shim(uintptr_t addr) {
+  struct al_loop *l;
+  int shim;
+
+  pthread_mutex_lock(&loops_lock);
+  l = find_open_loop(addr);
+  shim = l ? l->shim : -ENOENT;
+  pthread_mutex_unlock(&loops_lock);
+  return shim;
+}
+
+static void free_fins(struct al_fin *f) {
+  while (f != NULL) {
+    struct al_fin *next = f->next;
+    free(f);
+    f = next;
+  }
+}
+
 uint64_t al_loop_serial(uintptr_t addr) {
   struct al_loop *l;
   uint64_t serial;
@@ -327,6 +407,7 @@ void al_loop_closed(uintptr_t addr, uint64_t serial) {
     first_seq = l->first_seq;
     if (!(l->flags & AL_LOOP_INHERITED))
       loops_closed++;
+    free_fins(l->fins);
     free(l);
   } else {
     l = NULL;
@@ -422,6 +503,7 @@ int al_registry_snapshot(struct al_snapshot *s) {
     n = 0;
     for (struct al_loop *l = loops_head; l != NULL; l = l->next) {
       s->loops[n] = *l;
+      s->loops[n].fins = NULL;
       s->loops[n++].next = NULL;
     }
     s->loops_closed = loops_closed;
@@ -486,6 +568,7 @@ void al_registry_reset(void) {
   while (loops_head != NULL) {
     struct al_loop *l = loops_head;
     loops_head = l->next;
+    free_fins(l->fins);
     free(l);
   }
   loops_tail = &loops_head;

@@ -164,6 +164,25 @@ static void put_group(struct al_buf *b, struct al_symbolizer *sym,
   al_buf_printf(b, "\n");
 }
 
+/* What became of a loop's finalizers, when something did. */
+static void put_finalizers(struct al_buf *b, struct al_symbolizer *sym,
+                           const struct al_loop *l) {
+  if (l->fin_outcome == AL_FIN_SKIPPED) {
+    al_buf_printf(b, "    its finalizers did not run: the loop was closed "
+                     "from inside its own callback\n");
+  } else if (l->fin_outcome == AL_FIN_TIMEOUT) {
+    al_buf_printf(b, "    its finalizers' work was not done after %d ms:",
+                  al_opt.drain_timeout_ms);
+    for (unsigned i = 0; i < AL_FIN_NAMED && l->fin_named[i] != NULL; i++) {
+      struct al_frame f;
+      /* A function's own address, not a return address: undo the -1. */
+      al_symbolize(sym, (uintptr_t)l->fin_named[i] + 1, &f);
+      al_buf_printf(b, "%s %s", i ? "," : "", f.function ? f.function : "??");
+    }
+    al_buf_printf(b, "\n");
+  }
+}
+
 static void put_loops(struct al_buf *b, struct al_symbolizer *sym,
                       const struct al_snapshot *s,
                       const struct al_report_totals *t) {
@@ -201,6 +220,7 @@ static void put_loops(struct al_buf *b, struct al_symbolizer *sym,
       al_buf_printf(b, " initialised again without a close\n");
     else
       al_buf_printf(b, " never closed\n");
+    put_finalizers(b, sym, l);
   }
   al_buf_printf(b, "\n");
 }

@@ -118,15 +118,15 @@ const struct al_stack *al_stack_capture(void) {
 #else
   n = unw_backtrace(buf, want);
 #endif
-  while (skip < n && (uintptr_t)buf[skip] >= self_lo &&
-         (uintptr_t)buf[skip] < self_hi)
-    skip++;
-  n -= skip;
-  if (n > al_opt.stack_depth)
-    n = al_opt.stack_depth;
-  if (n <= 0)
+  /* asyncleak's own frames say nothing to the user: the interposer on top,
+   * and uv_run's further down when a callback made the resource. */
+  int kept = 0;
+  for (int i = skip; i < n && kept < al_opt.stack_depth; i++)
+    if ((uintptr_t)buf[i] < self_lo || (uintptr_t)buf[i] >= self_hi)
+      buf[kept++] = buf[i];
+  if (kept == 0)
     return NULL;
-  return al_stack_intern((const uintptr_t *)(buf + skip), (uint32_t)n);
+  return al_stack_intern((const uintptr_t *)buf, (uint32_t)kept);
 }
 
 void al_stack_stats(size_t *stacks, size_t *bytes) {

@@ -38,16 +38,19 @@ enum {
   X(uv_fs_poll_init) X(uv_fs_poll_start) X(uv_signal_init)                    \
   X(uv_fs_event_init) X(uv_spawn) X(uv_close) X(uv_tcp_close_reset)
 
+/* Called by the runtime, never interposed. */
+#define UV_USED(X) X(uv_timer_start) X(uv_hrtime) X(uv_update_time)
+
 enum {
 #define X(name) F_##name,
-  UV_FUNCS(X)
+  UV_FUNCS(X) UV_USED(X)
 #undef X
   F_COUNT
 };
 
 static const char *const func_names[F_COUNT] = {
 #define X(name) #name,
-    UV_FUNCS(X)
+    UV_FUNCS(X) UV_USED(X)
 #undef X
 };
 
@@ -97,6 +100,14 @@ static void *resolve_slow(int i, void *self) {
     for (int k = 0; k < o.n && p == NULL; k++)
       p = lookup_in(o.name[k], name, self);
   }
+  if (p == NULL) {
+    /* A program linked with libasyncleak can have every uv_* symbol it
+     * uses bound to the runtime, and the linker then drops libuv from it:
+     * load libuv, which the program clearly wants. Never unloaded. */
+    void *h = dlopen("libuv.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (h != NULL)
+      p = dlsym(h, name);
+  }
   if (p != NULL)
     atomic_store_explicit(&real_funcs[i], p, memory_order_release);
   else if (!atomic_exchange(&missing_warned[i], 1))
@@ -110,6 +121,8 @@ static inline void *resolve(int i, void *self) {
 }
 
 #define REAL(name) ((__typeof__(&name))resolve(F_##name, (void *)&name))
+/* For functions the runtime does not define: typeof takes no address. */
+#define USE(name) ((__typeof__(&name))resolve(F_##name, NULL))
 
 /* ----------------------------------------------------------------- the shim */
 
@@ -142,7 +155,13 @@ static void uv_probe(const struct al_res *r, struct al_state *st) {
   st->referenced = (h.flags & UV__REF) != 0;
 }
 
-static const struct al_shim uv_shim = {"libuv", uv_type_name, uv_probe};
+static int uv_running(uintptr_t loop);
+static int uv_drain(uintptr_t loop, unsigned timeout_ms);
+static int uv_close_loop(uintptr_t loop);
+
+static const struct al_shim uv_shim = {
+    "libuv", uv_type_name, uv_probe, uv_running, uv_drain, uv_close_loop,
+};
 
 static uint8_t shim_id;
 static pthread_once_t shim_once = PTHREAD_ONCE_INIT;
@@ -158,6 +177,10 @@ static void shim_init(void) {
 static AL_TLS unsigned depth;
 /* The loop this thread last ran, to keep uv_run cheap. */
 static AL_TLS uv_loop_t *last_run;
+/* The loops whose uv_run is on this thread's stack, innermost last. */
+#define MAX_NESTED_RUNS 8
+static AL_TLS uv_loop_t *running[MAX_NESTED_RUNS];
+static AL_TLS unsigned nrunning;
 /* What the last uv_loop_close on this thread returned, for uv_loop_delete. */
 static AL_TLS int last_close_rc;
 #define CLOSE_NOT_SEEN 1
@@ -384,6 +407,8 @@ AL_EXPORT int uv_run(uv_loop_t *loop, uv_run_mode mode) {
 
   if (real == NULL)
     return UV_ENOSYS;
+  int rc;
+
   /* No depth here: the program's callbacks run inside. */
   if (AL_UNLIKELY(loop != last_run) && loop != NULL) {
     int saved = errno;
@@ -392,7 +417,78 @@ AL_EXPORT int uv_run(uv_loop_t *loop, uv_run_mode mode) {
     last_run = loop;
     errno = saved;
   }
-  return real(loop, mode);
+  if (nrunning < MAX_NESTED_RUNS)
+    running[nrunning] = loop;
+  nrunning++;
+  rc = real(loop, mode);
+  nrunning--;
+  return rc;
+}
+
+static int uv_running(uintptr_t loop) {
+  unsigned n = nrunning < MAX_NESTED_RUNS ? nrunning : MAX_NESTED_RUNS;
+  for (unsigned i = 0; i < n; i++)
+    if ((uintptr_t)running[i] == loop)
+      return 1;
+  /* Deeper than we kept: say running, the safe answer. */
+  return nrunning > MAX_NESTED_RUNS;
+}
+
+/* Work the finalizers started that the drain waits for: requests in
+ * flight and closes not yet completed. Handles merely left active (a
+ * repeating timer, a listening server) do not hold the drain. */
+static int work_pending(const uv_loop_t *loop) {
+  return loop->active_reqs.count > 0 || loop->closing_handles != NULL;
+}
+
+static void drain_wakeup(uv_timer_t *t) {
+  (void)t;
+}
+
+static void drain_timer_closed(uv_handle_t *h) {
+  *(int *)h->data = 1;
+}
+
+static int uv_drain(uintptr_t addr, unsigned timeout_ms) {
+  uv_loop_t *loop = (uv_loop_t *)addr;
+  __typeof__(&uv_run) run = REAL(uv_run);
+  __typeof__(&uv_timer_init) timer_init = REAL(uv_timer_init);
+  __typeof__(&uv_timer_start) timer_start = USE(uv_timer_start);
+  __typeof__(&uv_hrtime) hrtime = USE(uv_hrtime);
+  __typeof__(&uv_update_time) update_time = USE(uv_update_time);
+  __typeof__(&uv_close) close = REAL(uv_close);
+  uv_timer_t deadline;
+  uint64_t end;
+  int rc = 0, closed = 0;
+
+  if (!run || !timer_init || !timer_start || !hrtime || !update_time ||
+      !close)
+    return -ENOSYS;
+  end = hrtime() + (uint64_t)timeout_ms * 1000000;
+  /* Our own timer, made through libuv directly so that it is not the
+   * program's: it bounds each blocking run by the deadline. */
+  if (timer_init(loop, &deadline) != 0)
+    return -ENOMEM;
+  while (work_pending(loop)) {
+    uint64_t now = hrtime();
+    if (now >= end) {
+      rc = -ETIMEDOUT;
+      break;
+    }
+    /* The loop's clock may be stale, and the timer may have fired with
+     * work still pending: aim it at what is left, from a fresh clock. */
+    update_time(loop);
+    timer_start(&deadline, drain_wakeup, (end - now + 999999) / 1000000, 0);
+    run(loop, UV_RUN_ONCE);
+  }
+  /* Deliver what the last writes made readable elsewhere on the loop. */
+  run(loop, UV_RUN_NOWAIT);
+  deadline.data = &closed;
+  close((uv_handle_t *)&deadline, drain_timer_closed);
+  /* A close completes at the end of the next iteration. */
+  for (int i = 0; i < 16 && !closed; i++)
+    run(loop, UV_RUN_NOWAIT);
+  return rc;
 }
 
 static void loop_gone(uv_loop_t *loop, uint64_t serial) {
@@ -406,13 +502,21 @@ static void loop_gone(uv_loop_t *loop, uint64_t serial) {
 }
 
 /* A close that fails with UV_EBUSY is not the verdict: programs such as luv
- * and neovim then close their handles, run the loop and close again. */
+ * and neovim then close their handles, run the loop and close again.
+ * Finalizers run first, with the loop still alive, as the program's own
+ * code (outside the depth count) so that what they do is recorded. */
 AL_EXPORT int uv_loop_close(uv_loop_t *loop) {
   __typeof__(&uv_loop_close) real = REAL(uv_loop_close);
   int rc;
 
   if (real == NULL)
     return UV_ENOSYS;
+  if (depth == 0) {
+    int saved = errno;
+    shim_ensure();
+    al_finally_run((uintptr_t)loop);
+    errno = saved;
+  }
   enter();
   rc = real(loop);
   leave();
@@ -433,6 +537,12 @@ AL_EXPORT void uv_loop_delete(uv_loop_t *loop) {
 
   if (real == NULL)
     return;
+  if (depth == 0) {
+    int saved = errno;
+    shim_ensure();
+    al_finally_run((uintptr_t)loop);
+    errno = saved;
+  }
   enter();
   serial = al_loop_serial((uintptr_t)loop);
   last_close_rc = CLOSE_NOT_SEEN;
@@ -444,4 +554,8 @@ AL_EXPORT void uv_loop_delete(uv_loop_t *loop) {
    * this one. */
   if (last_close_rc == CLOSE_NOT_SEEN)
     loop_gone(loop, serial);
+}
+
+static int uv_close_loop(uintptr_t loop) {
+  return uv_loop_close((uv_loop_t *)loop);
 }

@@ -10,6 +10,7 @@
 #
 #   RUN: ARGS            arguments for the program
 #   CLI: FLAGS           flags for asyncleak (before the program)
+#   ENV: NAME=VALUE...   environment for the run
 #   EXIT: N              expected exit status of asyncleak (default 0)
 #   CHECK: ERE           a line of the output matches, after the previous
 #                        CHECK's line
@@ -32,7 +33,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 # Prints the directives of FILE as "LABEL<TAB>KIND<TAB>VALUE".
 directives() {
-  sed -n -E 's/^[[:space:]]*(\*|\/\/|--|#)[[:space:]]*(\[([a-z0-9-]+)\][[:space:]]*)?(RUN|CLI|EXIT|CHECK|CHECK-NOT|CHECK-COUNT-[0-9]+):[[:space:]]?(.*)$/\3	\4	\5/p' "$1"
+  sed -n -E 's/^[[:space:]]*(\*|\/\/|--|#)[[:space:]]*(\[([a-z0-9-]+)\][[:space:]]*)?(RUN|CLI|ENV|EXIT|CHECK|CHECK-NOT|CHECK-COUNT-[0-9]+):[[:space:]]?(.*)$/\3	\4	\5/p' "$1"
 }
 
 # Replaces %line(TAG) with the line number of @TAG in FILE.
@@ -87,11 +88,13 @@ run_one() {
   directives "$file" | awk -F '\t' -v l="$label" '$1 == l' >"$mine"
   args=$(awk -F '\t' '$2 == "RUN" { print $3; exit }' "$mine")
   flags=$(awk -F '\t' '$2 == "CLI" { print $3; exit }' "$mine")
+  envs=$(awk -F '\t' '$2 == "ENV" { print $3; exit }' "$mine")
   want=$(awk -F '\t' '$2 == "EXIT" { print $3; exit }' "$mine")
   want=${want:-0}
   out=$tmp/out
   # shellcheck disable=SC2086
-  timeout -k 5 120 "$ASYNCLEAK" $flags $prog $args >"$out" 2>&1 </dev/null
+  timeout -k 5 120 env $envs "$ASYNCLEAK" $flags $prog $args >"$out" 2>&1 \
+    </dev/null
   status=$?
   : >"$all"
   while IFS='	' read -r _ kind value; do
@@ -107,7 +110,7 @@ $problems"
   if [ -n "$problems" ]; then
     echo "FAIL $name"
     printf '%s\n' "$problems"
-    echo "  --- output of: asyncleak $flags $prog $args"
+    echo "  --- output of: $envs asyncleak $flags $prog $args"
     sed 's/^/  | /' "$out"
     fail=$((fail + 1))
   else
