@@ -391,19 +391,18 @@ uint64_t al_loop_serial(uintptr_t addr) {
 }
 
 void al_loop_closed(uintptr_t addr, uint64_t serial) {
-  struct al_loop *l = NULL, **p;
+  struct al_loop *l = NULL, **p, **link = NULL;
   uint64_t first_seq = 0;
 
   pthread_mutex_lock(&loops_lock);
   for (p = &loops_head; *p != NULL; p = &(*p)->next)
     if ((*p)->addr == addr && !((*p)->flags & AL_LOOP_REPLACED))
-      l = *p; /* keep the newest */
+      link = p; /* keep the newest */
+  l = link ? *link : NULL;
   if (l != NULL && (serial == 0 || l->serial == serial)) {
-    for (p = &loops_head; *p != l; p = &(*p)->next)
-      ;
-    *p = l->next;
+    *link = l->next;
     if (loops_tail == &l->next)
-      loops_tail = p;
+      loops_tail = link;
     first_seq = l->first_seq;
     if (!(l->flags & AL_LOOP_INHERITED))
       loops_closed++;

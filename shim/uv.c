@@ -501,22 +501,26 @@ static void loop_gone(uv_loop_t *loop, uint64_t serial) {
   errno = saved;
 }
 
+/* Runs the loop's finalizers as the program's own code: outside the depth
+ * count, so that the handles they close and make are followed. */
+static void run_finalizers(uv_loop_t *loop) {
+  int saved = errno;
+  shim_ensure();
+  al_finally_run((uintptr_t)loop);
+  errno = saved;
+}
+
 /* A close that fails with UV_EBUSY is not the verdict: programs such as luv
  * and neovim then close their handles, run the loop and close again.
- * Finalizers run first, with the loop still alive, as the program's own
- * code (outside the depth count) so that what they do is recorded. */
+ * Finalizers run first, with the loop still alive. */
 AL_EXPORT int uv_loop_close(uv_loop_t *loop) {
   __typeof__(&uv_loop_close) real = REAL(uv_loop_close);
   int rc;
 
   if (real == NULL)
     return UV_ENOSYS;
-  if (depth == 0) {
-    int saved = errno;
-    shim_ensure();
-    al_finally_run((uintptr_t)loop);
-    errno = saved;
-  }
+  if (depth == 0)
+    run_finalizers(loop);
   enter();
   rc = real(loop);
   leave();
@@ -537,12 +541,8 @@ AL_EXPORT void uv_loop_delete(uv_loop_t *loop) {
 
   if (real == NULL)
     return;
-  if (depth == 0) {
-    int saved = errno;
-    shim_ensure();
-    al_finally_run((uintptr_t)loop);
-    errno = saved;
-  }
+  if (depth == 0)
+    run_finalizers(loop);
   enter();
   serial = al_loop_serial((uintptr_t)loop);
   last_close_rc = CLOSE_NOT_SEEN;

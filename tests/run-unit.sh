@@ -10,26 +10,26 @@ shift
 pass=0
 fail=0
 
+# run NAME COMMAND...: runs one test command and counts it.
+run() {
+  name=$1
+  shift
+  if "$@" >"$O/unit.log" 2>&1; then
+    pass=$((pass + 1))
+    echo "PASS $name"
+  else
+    fail=$((fail + 1))
+    echo "FAIL $name"
+    sed 's/^/  | /' "$O/unit.log"
+  fi
+}
+
 for t in "$@"; do
-  if "$t" >"$O/unit.log" 2>&1; then
-    pass=$((pass + 1))
-    echo "PASS $(basename "$t")"
-  else
-    fail=$((fail + 1))
-    echo "FAIL $(basename "$t")"
-    sed 's/^/  | /' "$O/unit.log"
-  fi
+  run "$(basename "$t")" "$t"
   [ -n "${SANITIZE:-}" ] && continue
-  if valgrind -q --error-exitcode=99 --leak-check=full \
-      --errors-for-leak-kinds=definite --suppressions=tests/valgrind.supp \
-      "$t" >"$O/unit.log" 2>&1; then
-    pass=$((pass + 1))
-    echo "PASS $(basename "$t") (memcheck)"
-  else
-    fail=$((fail + 1))
-    echo "FAIL $(basename "$t") (memcheck)"
-    sed 's/^/  | /' "$O/unit.log"
-  fi
+  run "$(basename "$t") (memcheck)" valgrind -q --error-exitcode=99 \
+    --leak-check=full --errors-for-leak-kinds=definite \
+    --suppressions=tests/valgrind.supp "$t"
 done
 
 echo "unit: $pass passed, $fail failed"
