@@ -24,6 +24,10 @@ struct cli_options {
   int error_exitcode;
   const char *log_file; /* NULL for stderr */
   int quiet;
+  /* The runtime's shutdown modes, passed on in ASYNCLEAK_OPTIONS. */
+  int force_close;
+  int graceful_signals;
+  int drain_timeout_ms; /* -1 when not given: the runtime's default */
 };
 
 /* The program that ran: its name as typed, its pid and its wait status. */
@@ -67,8 +71,10 @@ int cli_check_elf(const char *path, const char *name);
  * the exit status after saying why it cannot be used. */
 int cli_find_runtime(char *path, size_t size);
 /* Sets LD_PRELOAD and ASYNCLEAK_OPTIONS for the program, keeping what the
- * user put there. Returns 0 or the exit status. */
-int cli_setup_env(const char *runtime, const char *report_dir);
+ * user put there, and passes on the options meant for the runtime. Returns 0
+ * or the exit status. */
+int cli_setup_env(const char *runtime, const char *report_dir,
+                  const struct cli_options *opt);
 
 /* ------------------------------------------------------------- reportdir.c */
 
@@ -95,6 +101,8 @@ struct cli_proc {
   int has_sum;   /* <pid>.sum was read: the report is complete */
   int used_loop; /* its libs= named a loop library */
   unsigned long long loops, loops_unclosed, handles_created, handles_open;
+  unsigned long long handles_forced;    /* left open, closed by force mode */
+  unsigned long long resources_ensured; /* closed by ensure_closure */
 };
 
 struct cli_reports {
@@ -110,7 +118,8 @@ void cli_reports_release(struct cli_reports *r);
 /* ------------------------------------------------------------- report.c */
 
 /* Prints the reports and what they add up to, to the log file or stderr.
- * Returns the number of handles left open in all the processes. */
+ * Returns the number of handles leaked in all the processes: left open, or
+ * left open and then closed by force at shutdown. */
 unsigned long long cli_report(const struct cli_reports *r,
                               const struct cli_child *child,
                               const struct cli_options *opt);

@@ -106,6 +106,10 @@ static void parse_sum(struct cli_proc *p, char *text) {
       p->handles_created = number(value);
     else if (!strcmp(line, "handles_open"))
       p->handles_open = number(value);
+    else if (!strcmp(line, "handles_forced"))
+      p->handles_forced = number(value);
+    else if (!strcmp(line, "resources_ensured"))
+      p->resources_ensured = number(value);
   }
   p->has_sum = 1;
 }

@@ -16,10 +16,18 @@ static const char *const usage[] = {
   "",
   "    -q, --quiet             print nothing when there are no leaks",
   "        --error-exitcode=N  exit with N (0-255, default 23) when the",
-  "                            program exited 0 but left handles open;",
-  "                            with 0, leaks never fail the run",
+  "                            program exited 0 but left handles open",
+  "                            (or closed by force); with 0, leaks never",
+  "                            fail the run",
   "        --log-file=PATH     write the reports to PATH instead of stderr;",
   "                            %p in PATH becomes the program's pid",
+  "        --force-close       after the finalizers, close every handle the",
+  "                            program left open; they are still reported,",
+  "                            as closed by force, and fail the run",
+  "        --graceful-signals  on SIGINT or SIGTERM, shut down and write the",
+  "                            report, then die of the signal",
+  "        --drain-timeout=MS  how long the loop runs at shutdown for the",
+  "                            finalizers' work (0-600000, default 3000)",
   "    -h, --help              show this help and exit",
   "        --version           show the version and exit",
 };
@@ -38,9 +46,10 @@ static const char *value_of(const char *arg, const char *name) {
   return arg + len + 1;
 }
 
-/* Parses an exit status, 0 to 255, written in decimal. */
-static int parse_status(const char *s, int *status) {
-  int n = 0;
+/* Parses a number from 0 to max written in decimal: digits only, so no
+ * sign, space or base prefix slips through to the runtime. */
+static int parse_number(const char *s, int max, int *number) {
+  long n = 0;
 
   if (*s == '\0')
     return -1;
@@ -48,10 +57,10 @@ static int parse_status(const char *s, int *status) {
     if (*s < '0' || *s > '9')
       return -1;
     n = n * 10 + (*s - '0');
-    if (n > 255)
+    if (n > max)
       return -1;
   }
-  *status = n;
+  *number = (int)n;
   return 0;
 }
 
@@ -77,8 +86,12 @@ static int parse_options(char **argv, struct cli_options *opt) {
       exit(0);
     } else if (!strcmp(arg, "-q") || !strcmp(arg, "--quiet")) {
       opt->quiet = 1;
+    } else if (!strcmp(arg, "--force-close")) {
+      opt->force_close = 1;
+    } else if (!strcmp(arg, "--graceful-signals")) {
+      opt->graceful_signals = 1;
     } else if ((value = value_of(arg, "--error-exitcode")) != NULL) {
-      if (parse_status(value, &opt->error_exitcode) != 0) {
+      if (parse_number(value, 255, &opt->error_exitcode) != 0) {
         cli_error("invalid value '%s' for --error-exitcode", value);
         return -1;
       }
@@ -88,8 +101,14 @@ static int parse_options(char **argv, struct cli_options *opt) {
         return -1;
       }
       opt->log_file = value;
-    } else if (!strcmp(arg, "--error-exitcode") ||
-               !strcmp(arg, "--log-file")) {
+    } else if ((value = value_of(arg, "--drain-timeout")) != NULL) {
+      /* The runtime's own bounds for drain_timeout_ms. */
+      if (parse_number(value, 600000, &opt->drain_timeout_ms) != 0) {
+        cli_error("invalid value '%s' for --drain-timeout", value);
+        return -1;
+      }
+    } else if (!strcmp(arg, "--error-exitcode") || !strcmp(arg, "--log-file") ||
+               !strcmp(arg, "--drain-timeout")) {
       cli_error("option '%s' needs a value", arg);
       return -1;
     } else {
@@ -110,25 +129,26 @@ static int run(const char *path, char **args, const char *runtime,
                const char *dir, const struct cli_options *opt) {
   struct cli_child child = {.name = args[0]};
   struct cli_reports reports;
-  unsigned long long open;
+  unsigned long long leaked;
   int rc;
 
-  if ((rc = cli_setup_env(runtime, dir)) != 0 ||
+  if ((rc = cli_setup_env(runtime, dir, opt)) != 0 ||
       (rc = cli_spawn(path, args, &child)) != 0)
     return rc;
   cli_reports_read(&reports, dir);
-  open = cli_report(&reports, &child, opt);
+  leaked = cli_report(&reports, &child, opt);
   cli_reports_release(&reports);
 
   if (WIFSIGNALED(child.status))
     return 128 + WTERMSIG(child.status);
   if (WEXITSTATUS(child.status) != 0)
     return WEXITSTATUS(child.status);
-  return open > 0 ? opt->error_exitcode : 0;
+  return leaked > 0 ? opt->error_exitcode : 0;
 }
 
 int main(int argc, char **argv) {
-  struct cli_options opt = {.error_exitcode = CLI_EXIT_LEAKS};
+  struct cli_options opt = {.error_exitcode = CLI_EXIT_LEAKS,
+                            .drain_timeout_ms = -1};
   char path[PATH_MAX], runtime[PATH_MAX], dir[PATH_MAX];
   char **args;
   int first, rc;

@@ -9,8 +9,9 @@
 #include "cli.h"
 
 struct totals {
-  unsigned long long open, loops, loops_unclosed, created;
+  unsigned long long open, loops, loops_unclosed, created, forced, ensured;
   size_t leaking;  /* processes with handles open */
+  size_t forcing;  /* processes with handles closed by force */
   int used_loop;   /* some process used a loop library */
   int incomplete;  /* some process left a report without its .sum */
 };
@@ -58,7 +59,10 @@ static void add_up(const struct cli_reports *r, struct totals *t) {
     t->loops += p->loops;
     t->loops_unclosed += p->loops_unclosed;
     t->created += p->handles_created;
+    t->forced += p->handles_forced;
+    t->ensured += p->resources_ensured;
     t->leaking += p->handles_open > 0;
+    t->forcing += p->handles_forced > 0;
     t->used_loop |= p->used_loop;
     t->incomplete |= p->text != NULL && !p->has_sum;
   }
@@ -76,13 +80,19 @@ static void print_proc(int fd, const struct cli_proc *p, int quiet) {
   cli_write_all(fd, p->text, p->text_len);
 }
 
-static void say_killed(int fd, const struct cli_child *c) {
+/* main_proc is what the program itself reported, or NULL. With graceful
+ * signals it writes its whole report before dying of SIGINT or SIGTERM:
+ * then there is nothing missing to excuse. */
+static void say_killed(int fd, const struct cli_child *c,
+                       const struct cli_proc *main_proc) {
   int sig = WTERMSIG(c->status);
   char name[32];
 
   cli_say(fd, "'%s' (pid %d) was killed by signal %d (%s: %s)", c->name,
           (int)c->pid, sig, cli_signame(sig, name, sizeof(name)),
           strsignal(sig));
+  if (main_proc != NULL && main_proc->has_sum)
+    return;
   cli_say(fd, "a program killed by a signal writes no report; handles open "
           "at that moment are not listed");
 }
@@ -102,6 +112,28 @@ static void say_clean(int fd, const struct cli_child *c,
             t->loops, t->created);
 }
 
+/* The lines that add the run up; clean says whether "no leaks" may be said.
+ * Handles closed by force are handles the program left open, so they are
+ * leaks and rule that line out just as open ones do. */
+static void say_totals(int fd, const struct cli_child *c,
+                       const struct totals *t, int clean) {
+  if (t->open > 0)
+    cli_say(fd, "%llu handle(s) left open in %zu process(es)", t->open,
+            t->leaking);
+  if (t->forced > 0)
+    cli_say(fd, "%llu handle(s) closed by force at shutdown in %zu "
+            "process(es)", t->forced, t->forcing);
+  if (t->open == 0 && t->forced == 0 && clean)
+    say_clean(fd, c, t);
+  /* Not a failure: the program handed these to asyncleak_ensure_closure,
+   * which did its job, but it did not close them itself. Said even when
+   * quiet, and to the log file with the other lines about the run, which
+   * cli_warning() cannot do. */
+  if (t->ensured > 0)
+    cli_say(fd, "warning: %llu resource(s) were closed at shutdown by "
+            "asyncleak_ensure_closure", t->ensured);
+}
+
 unsigned long long cli_report(const struct cli_reports *r,
                               const struct cli_child *c,
                               const struct cli_options *opt) {
@@ -112,8 +144,8 @@ unsigned long long cli_report(const struct cli_reports *r,
   struct totals t;
 
   add_up(r, &t);
-  /* Leaks are printed, quiet or not. */
-  quiet = opt->quiet && t.open == 0;
+  /* Leaks are printed, quiet or not, handles closed by force included. */
+  quiet = opt->quiet && t.open == 0 && t.forced == 0;
   for (size_t i = 0; i < r->nr; i++)
     if (r->procs[i].pid == c->pid)
       main_proc = &r->procs[i];
@@ -124,22 +156,18 @@ unsigned long long cli_report(const struct cli_reports *r,
       print_proc(fd, &r->procs[i], quiet);
 
   if (killed)
-    say_killed(fd, c);
+    say_killed(fd, c, main_proc);
   else if (main_proc == NULL)
     cli_say(fd, "'%s' (pid %d) left no report (setuid, a static loop "
             "library, or it called _exit)", c->name, (int)c->pid);
 
   /* Saying that nothing leaked, or that no loop was used, needs every
-   * report of the run, the program's first. */
-  complete = !killed && main_proc != NULL && main_proc->has_sum &&
-             !t.incomplete;
-  if (t.open > 0)
-    cli_say(fd, "%llu handle(s) left open in %zu process(es)", t.open,
-            t.leaking);
-  else if (complete && !quiet)
-    say_clean(fd, c, &t);
+   * report of the run, the program's first. A program killed by a signal
+   * has one only when it wrote it before dying (graceful signals). */
+  complete = main_proc != NULL && main_proc->has_sum && !t.incomplete;
+  say_totals(fd, c, &t, complete && !quiet);
 
   if (fd != STDERR_FILENO)
     close(fd);
-  return t.open;
+  return t.open + t.forced;
 }

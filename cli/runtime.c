@@ -59,13 +59,35 @@ static int append_env(const char *name, const char *item) {
   return rc;
 }
 
-int cli_setup_env(const char *runtime, const char *report_dir) {
+/* The flags meant for the runtime, as ASYNCLEAK_OPTIONS entries. They come
+ * after the user's entries, so that a flag overrides what the environment
+ * says. */
+static int append_runtime_options(const struct cli_options *opt) {
+  char option[32];
+
+  if (opt->force_close && append_env("ASYNCLEAK_OPTIONS", "force_close=1") != 0)
+    return -1;
+  if (opt->graceful_signals &&
+      append_env("ASYNCLEAK_OPTIONS", "graceful_signals=1") != 0)
+    return -1;
+  if (opt->drain_timeout_ms >= 0) {
+    snprintf(option, sizeof(option), "drain_timeout_ms=%d",
+             opt->drain_timeout_ms);
+    if (append_env("ASYNCLEAK_OPTIONS", option) != 0)
+      return -1;
+  }
+  return 0;
+}
+
+int cli_setup_env(const char *runtime, const char *report_dir,
+                  const struct cli_options *opt) {
   char option[PATH_MAX + 32];
 
   /* The runtime reads its options left to right, so report_dir, last,
    * overrides any the user gave. */
   snprintf(option, sizeof(option), "report_dir='%s'", report_dir);
   if (append_env("LD_PRELOAD", runtime) != 0 ||
+      append_runtime_options(opt) != 0 ||
       append_env("ASYNCLEAK_OPTIONS", option) != 0) {
     cli_error("cannot set up the environment: %s", strerror(errno));
     return CLI_EXIT_FAILURE;

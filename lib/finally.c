@@ -1,6 +1,6 @@
-/* Finalizers: cleanup that needs the loop alive, run as the loop closes,
- * then a bounded drain of the work it started. Loop-neutral: the loop's
- * shim runs the loop. */
+/* The finalizer API: what a program or a library asks to have done at its
+ * loop's shutdown. Loop-neutral: the registry knows each loop's library.
+ * The shutdown itself is in shutdown.c. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,26 +8,76 @@
 #include "asyncleak.h"
 #include "internal.h"
 
-/* Finalizers may register more; they run too, this many rounds at most. */
-#define MAX_ROUNDS 8
+/* The loop at addr, made known to the registry if a loop library claims
+ * it: a program that only links libasyncleak (through a library) calls
+ * libuv directly, so its loops were never seen being made. */
+static int known_loop(uintptr_t addr) {
+  struct al_loop l;
+
+  if (al_loop_get(addr, &l) == 0)
+    return 0;
+  for (int i = 0; i < AL_MAX_SHIMS && al_shims[i] != NULL; i++) {
+    if (al_shims[i]->claim != NULL && al_shims[i]->claim(addr)) {
+      al_loop_open((uint8_t)i, addr, 0, NULL, 0);
+      return 0;
+    }
+  }
+  return -ENOENT;
+}
+
+/* Forgets the resources of ensure_closure entries that are closed, keeping
+ * the order of the rest. Runs on the loop's own thread. */
+static void sweep(uintptr_t loop) {
+  struct al_fin *f = al_loop_fin_take(loop), *keep = NULL;
+  int ignored;
+
+  while (f != NULL) {
+    struct al_fin *next = f->next;
+    if (f->kind == AL_FIN_ENSURE && f->is_closed(f->arg)) {
+      free(f);
+    } else {
+      f->next = keep;
+      keep = f; /* now oldest first */
+    }
+    f = next;
+  }
+  while (keep != NULL) {
+    struct al_fin *next = keep->next;
+    if (al_loop_fin_add(loop, keep, &ignored) != 0)
+      free(keep);
+    keep = next;
+  }
+}
+
+static int add(void *loop, struct al_fin *f) {
+  int rc, due = 0;
+
+  al_init();
+  rc = known_loop((uintptr_t)loop);
+  if (rc == 0)
+    rc = al_loop_fin_add((uintptr_t)loop, f, &due);
+  if (rc != 0) {
+    free(f);
+    return rc;
+  }
+  al_shutdown_arm(AL_ARM_API);
+  if (due)
+    sweep((uintptr_t)loop);
+  return 0;
+}
 
 AL_EXPORT int asyncleak_run_finally(void *loop, asyncleak_finally_fn fn,
                                     void *arg) {
   struct al_fin *f;
-  int rc;
 
   if (loop == NULL || fn == NULL)
     return -EINVAL;
-  al_init();
-  f = malloc(sizeof(*f));
-  if (f == NULL)
+  if ((f = calloc(1, sizeof(*f))) == NULL)
     return -ENOMEM;
+  f->kind = AL_FIN_CALL;
   f->fn = fn;
   f->arg = arg;
-  rc = al_loop_fin_add((uintptr_t)loop, f);
-  if (rc != 0)
-    free(f);
-  return rc;
+  return add(loop, f);
 }
 
 AL_EXPORT int asyncleak_cancel_finally(void *loop, asyncleak_finally_fn fn,
@@ -37,56 +87,60 @@ AL_EXPORT int asyncleak_cancel_finally(void *loop, asyncleak_finally_fn fn,
   return al_loop_fin_remove((uintptr_t)loop, fn, arg);
 }
 
+AL_EXPORT int asyncleak_ensure_closure(void *loop, void *resource,
+                                       int (*is_closed)(void *resource),
+                                       void (*close)(void *resource)) {
+  struct al_fin *f;
+
+  if (loop == NULL || resource == NULL || is_closed == NULL || close == NULL)
+    return -EINVAL;
+  if ((f = calloc(1, sizeof(*f))) == NULL)
+    return -ENOMEM;
+  al_init();
+  f->kind = AL_FIN_ENSURE;
+  f->arg = resource;
+  f->is_closed = is_closed;
+  f->close = close;
+  f->stack = al_stack_capture();
+  return add(loop, f);
+}
+
+AL_EXPORT int asyncleak_shutdown_waits_for(void *loop,
+                                           void *handle_or_request) {
+  struct al_fin *f;
+  struct al_loop l;
+  enum al_kind what;
+  int rc;
+
+  if (loop == NULL || handle_or_request == NULL)
+    return -EINVAL;
+  al_init();
+  if ((rc = known_loop((uintptr_t)loop)) != 0 ||
+      (rc = al_loop_get((uintptr_t)loop, &l)) != 0)
+    return rc;
+  what = al_shims[l.shim]->kind((uintptr_t)loop, (uintptr_t)handle_or_request);
+  if (what == AL_KIND_NONE)
+    return -EINVAL;
+  if ((f = calloc(1, sizeof(*f))) == NULL)
+    return -ENOMEM;
+  f->kind = AL_FIN_WAIT;
+  f->what = (uint8_t)what;
+  f->arg = handle_or_request;
+  return add(loop, f);
+}
+
 AL_EXPORT int asyncleak_loop_close(void *loop) {
-  int shim;
+  struct al_loop l;
+  int rc;
 
   if (loop == NULL)
     return -EINVAL;
-  shim = al_loop_shim((uintptr_t)loop);
-  if (shim < 0)
-    return shim;
-  al_finally_run((uintptr_t)loop);
-  return al_shims[shim]->close((uintptr_t)loop);
-}
-
-/* Puts back finalizers that could not run, keeping their order. */
-static void put_back(uintptr_t loop, struct al_fin *f) {
-  if (f == NULL)
-    return;
-  put_back(loop, f->next);
-  if (al_loop_fin_add(loop, f) != 0)
-    free(f);
-}
-
-int al_finally_run(uintptr_t loop) {
-  void *named[AL_FIN_NAMED] = {0};
-  const struct al_shim *sh = NULL;
-  unsigned nnamed = 0;
-  int rc = 0;
-
-  for (int round = 0; round < MAX_ROUNDS; round++) {
-    uint8_t shim;
-    struct al_fin *f = al_loop_fin_take(loop, &shim);
-    if (f == NULL)
-      break;
-    sh = al_shims[shim];
-    if (sh->running(loop)) {
-      put_back(loop, f);
-      al_loop_fin_outcome(loop, AL_FIN_SKIPPED, named);
-      return -EDEADLK;
-    }
-    while (f != NULL) {
-      struct al_fin *next = f->next;
-      if (nnamed < AL_FIN_NAMED)
-        named[nnamed++] = (void *)f->fn;
-      f->fn((void *)loop, f->arg);
-      free(f);
-      f = next;
-    }
-  }
-  if (sh == NULL)
-    return 0;
-  rc = sh->drain(loop, (unsigned)al_opt.drain_timeout_ms);
-  al_loop_fin_outcome(loop, rc == -ETIMEDOUT ? AL_FIN_TIMEOUT : 0, named);
-  return rc;
+  al_init();
+  if ((rc = known_loop((uintptr_t)loop)) != 0 ||
+      (rc = al_loop_get((uintptr_t)loop, &l)) != 0)
+    return rc;
+  rc = al_shutdown((uintptr_t)loop, AL_WHY_CALL);
+  if (rc == -EDEADLK)
+    return rc;
+  return al_shims[l.shim]->close((uintptr_t)loop);
 }

@@ -4,6 +4,7 @@
 #ifndef ASYNCLEAK_INTERNAL_H_
 #define ASYNCLEAK_INTERNAL_H_
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,6 +53,9 @@ struct al_stack {
  * up to al_opt.stack_depth frames, and returns its deduplicated copy, or
  * NULL when no frame could be captured. Thread-safe, no malloc. */
 const struct al_stack *al_stack_capture(void);
+/* Whether a return address of the calling thread's stack falls in the
+ * function at [lo, hi): whether that function is on the stack. */
+int al_stack_contains(uintptr_t lo, uintptr_t hi);
 /* Deduplicates `depth` frames; exposed for tests. */
 const struct al_stack *al_stack_intern(const uintptr_t *pc, uint32_t depth);
 /* Number of distinct stacks and bytes the depot holds. */
@@ -75,6 +79,9 @@ struct al_state {
 
 struct al_res;
 
+/* What asyncleak_shutdown_waits_for was given. */
+enum al_kind { AL_KIND_NONE = 0, AL_KIND_HANDLE = 1, AL_KIND_REQUEST = 2 };
+
 /* One loop library, as the core sees it. */
 struct al_shim {
   const char *name; /* "libuv" */
@@ -84,11 +91,24 @@ struct al_shim {
   /* Whether the calling thread is inside the library's run function for
    * this loop, where running it again is not allowed. */
   int (*running)(uintptr_t loop);
-  /* Runs the loop until no request is pending and no close unfinished, or
-   * timeout_ms passed: 0, or -ETIMEDOUT. */
+  /* Runs the loop until no request is pending, no close is unfinished and
+   * al_shutdown_holds(loop) is 0, or until timeout_ms passed: 0, or
+   * -ETIMEDOUT. */
   int (*drain)(uintptr_t loop, unsigned timeout_ms);
   /* Closes the loop as the program's own close call would. */
   int (*close)(uintptr_t loop);
+  /* Whether the memory at loop holds a live loop of this library, for a
+   * loop the interposers did not see made. Must not fault. */
+  int (*claim)(uintptr_t loop);
+  /* Whether addr is a handle or a request of the loop. Must not fault. */
+  enum al_kind (*kind)(uintptr_t loop, uintptr_t addr);
+  /* Whether the handle at addr, made on loop, is still open. */
+  int (*handle_open)(uintptr_t loop, uintptr_t addr);
+  /* Closes the program's handle at addr as the program would. */
+  void (*close_handle)(uintptr_t addr);
+  /* Wakes every loop the program is running, from a signal handler:
+   * async-signal-safe. */
+  void (*wake)(void);
 };
 
 /* ------------------------------------------------------------- registry */
@@ -115,19 +135,22 @@ enum {
   AL_LOOP_REPLACED = 4   /* initialised again at its address, never closed */
 };
 
-/* A finalizer registered on a loop. */
+/* What a loop keeps for its shutdown: a function to call (run_finally),
+ * a resource to close unless closed (ensure_closure), or a handle or
+ * request the shutdown waits for (shutdown_waits_for). */
+enum al_fin_kind { AL_FIN_CALL, AL_FIN_ENSURE, AL_FIN_WAIT };
+
 struct al_fin {
   struct al_fin *next;
-  void (*fn)(void *loop, void *arg);
-  void *arg;
+  void (*fn)(void *loop, void *arg); /* AL_FIN_CALL */
+  void *arg;                         /* its argument, the resource, or the
+                                        handle or request waited for */
+  int (*is_closed)(void *resource);  /* AL_FIN_ENSURE */
+  void (*close)(void *resource);     /* AL_FIN_ENSURE */
+  const struct al_stack *stack;      /* AL_FIN_ENSURE: where registered */
+  uint8_t kind;                      /* enum al_fin_kind */
+  uint8_t what;                      /* AL_FIN_WAIT: enum al_kind */
 };
-
-/* What became of a loop's finalizers, for the report. */
-enum {
-  AL_FIN_SKIPPED = 1, /* the loop was running on this thread's stack */
-  AL_FIN_TIMEOUT = 2  /* their work outlasted drain_timeout_ms */
-};
-#define AL_FIN_NAMED 4
 
 /* One loop not closed yet. A loop that closes is counted and freed. */
 struct al_loop {
@@ -137,12 +160,14 @@ struct al_loop {
   uint64_t serial;      /* 1, 2, ... in order of creation */
   uint64_t first_seq;   /* resources made on it have a seq from here on */
   pid_t tid;            /* creating thread */
+  pid_t run_tid;        /* the thread that last began running it, or 0 */
   unsigned flags;
   unsigned busy_closes; /* closes that failed because handles were open */
   uint8_t shim;
-  struct al_fin *fins;  /* most recent first */
-  unsigned fin_outcome; /* AL_FIN_* */
-  void *fin_named[AL_FIN_NAMED]; /* finalizers that ran, for the report */
+  unsigned nfins;       /* entries in fins */
+  unsigned sweep_at;    /* nfins at which closed resources are forgotten */
+  struct al_fin *fins;  /* AL_FIN_CALL and AL_FIN_ENSURE, newest first */
+  struct al_fin *waits; /* AL_FIN_WAIT */
 };
 
 #define AL_MAX_SHIMS 4
@@ -178,23 +203,29 @@ void al_loop_closed(uintptr_t addr, uint64_t serial);
 /* Serial of the open loop at addr, 0 if none. */
 uint64_t al_loop_serial(uintptr_t addr);
 
-/* Finalizers, kept on the loop they belong to. add and remove return 0,
- * -ENOENT (no open loop at addr; remove: no such finalizer). */
-int al_loop_fin_add(uintptr_t addr, struct al_fin *f);
+/* Finalizers, kept on the loop they belong to. add returns 0, or -ENOENT
+ * when no loop is open at addr; *sweep is set when the loop holds so many
+ * that closed resources should be forgotten (al_loop_fin_take, then put
+ * back what stays). remove takes the newest AL_FIN_CALL of fn with arg:
+ * 0 or -ENOENT. */
+int al_loop_fin_add(uintptr_t addr, struct al_fin *f, int *sweep);
 int al_loop_fin_remove(uintptr_t addr, void (*fn)(void *, void *), void *arg);
-/* Detaches the loop's finalizers, most recent first, and gives its shim. */
-struct al_fin *al_loop_fin_take(uintptr_t addr, uint8_t *shim);
-/* Notes for the report what became of the finalizers named in fns. */
-void al_loop_fin_outcome(uintptr_t addr, unsigned outcome,
-                         void *const fns[AL_FIN_NAMED]);
-/* The shim of the open loop at addr; -ENOENT when there is none. */
-int al_loop_shim(uintptr_t addr);
-
-/* Runs the loop's finalizers, then drains it. Returns 0 (also when there
- * were none), -EDEADLK when the loop is running on this thread's stack (the
- * finalizers stay registered), -ETIMEDOUT when their work outlasted
- * drain_timeout_ms. */
-int al_finally_run(uintptr_t loop);
+/* Detaches the loop's finalizers, newest first. */
+struct al_fin *al_loop_fin_take(uintptr_t addr);
+/* Copies the addresses of up to max handles the loop's shutdown waits for
+ * into out; returns how many. */
+size_t al_loop_waits(uintptr_t addr, uintptr_t *out, size_t max);
+/* Copies the open loop at addr into *out (lists left out): 0, or -ENOENT. */
+int al_loop_get(uintptr_t addr, struct al_loop *out);
+/* Copies every loop (lists left out) into a malloc'd array; never waits
+ * long for the lock (exit may come from a signal handler). Returns the
+ * count, or (size_t)-1 when the list could not be read. */
+size_t al_loop_list(struct al_loop **out);
+/* Copies the open records on the loop made from first_seq on into a
+ * malloc'd array; returns the count. */
+size_t al_res_on_loop(uintptr_t loop, uint64_t first_seq, struct al_res **out);
+/* Whether a record at addr with this seq is still open or closing. */
+int al_res_alive(uintptr_t addr, uint64_t seq);
 
 /* A consistent copy of the registry for reporting. */
 struct al_snapshot {
@@ -206,6 +237,12 @@ struct al_snapshot {
   uint64_t created;      /* resources recorded since start (or fork) */
   unsigned shims_seen;   /* bit per shim that saw a loop or a resource */
   unsigned unreadable;   /* parts of the registry whose lock was never free */
+  struct al_shutdown_entry *shutdowns; /* what the shutdowns did */
+  size_t nshutdowns;
+  size_t shutdowns_dropped; /* more than were kept */
+  struct al_note *notes;    /* resources closed for the program */
+  size_t nnotes;
+  size_t notes_dropped;
 };
 
 /* Never waits long for a lock: exit() may come from a signal handler that
@@ -221,6 +258,100 @@ void al_registry_atfork_parent(void);
 void al_registry_atfork_child(void);
 /* Forgets everything; for unit tests. */
 void al_registry_reset(void);
+
+/* ------------------------------------------------------------- shutdown */
+
+/* What started a loop's shutdown. */
+enum al_why {
+  AL_WHY_CLOSE,  /* the program closed the loop */
+  AL_WHY_CALL,   /* asyncleak_loop_close */
+  AL_WHY_EXIT,   /* the process exited with the loop open */
+  AL_WHY_SIGNAL  /* graceful_signals: SIGINT or SIGTERM */
+};
+
+/* Why a loop's finalizers did not run. */
+enum al_skip {
+  AL_SKIP_NONE,
+  AL_SKIP_IN_CALLBACK, /* the loop was running on this thread's stack */
+  AL_SKIP_THREAD       /* exit came on a thread that does not run it */
+};
+
+/* What became of the handles open when a shutdown began. */
+struct al_verdicts {
+  unsigned at_start;
+  unsigned by_finalizer; /* closed while a finalizer ran */
+  unsigned by_program;   /* closed by the program's callbacks meanwhile */
+  unsigned by_force;     /* closed by force_close */
+  unsigned still_open;   /* open when the deadline passed */
+};
+
+#define AL_FIN_NAMED 4
+
+/* One loop's shutdown, kept for the report. */
+struct al_shutdown_entry {
+  uint64_t serial;
+  uintptr_t loop;
+  const struct al_stack *stack; /* where the loop was made */
+  uint8_t shim;
+  uint8_t why;       /* enum al_why */
+  uint8_t skip;      /* enum al_skip */
+  uint8_t timed_out; /* the drain reached drain_timeout_ms */
+  uint8_t forced;    /* force_close was on */
+  unsigned nran;     /* finalizers that ran */
+  void *ran[AL_FIN_NAMED]; /* the first of them */
+  struct al_verdicts v;
+};
+
+/* A resource asyncleak closed because the program had not. */
+enum al_note_kind { AL_NOTE_FORCED, AL_NOTE_ENSURED };
+
+struct al_note {
+  uintptr_t addr;
+  const struct al_stack *stack; /* forced: creation; ensured: registration */
+  void *fn;                     /* ensured: the close function */
+  uint64_t serial;              /* the loop's */
+  pid_t tid;                    /* forced: the creating thread */
+  uint16_t type;
+  uint8_t shim;
+  uint8_t kind; /* enum al_note_kind */
+};
+
+/* Runs the loop's shutdown: its finalizers (newest first, in rounds while
+ * they register more), a drain of their work, then with force_close a
+ * close of every handle left open and another drain, all within
+ * drain_timeout_ms. Returns 0 (also when there was nothing to do), -ENOENT
+ * for an unknown loop, -EDEADLK when the loop is running on this thread's
+ * stack (nothing runs; the finalizers stay), -ETIMEDOUT. */
+int al_shutdown(uintptr_t loop, enum al_why why);
+/* The program, a finalizer or force began closing the handle at addr of
+ * the loop: for the verdicts of a shutdown under way on this thread. */
+void al_shutdown_saw_close(uintptr_t loop, uintptr_t addr);
+/* Whether a handle the loop's shutdown waits for is still open. */
+int al_shutdown_holds(uintptr_t loop);
+/* Makes sure loops left open get their shutdown at exit, before the
+ * libraries' destructors. Called when a loop gets something to shut down
+ * and when a loop first runs: exit handlers registered from main run
+ * before the loader's, those from constructors after. */
+enum { AL_ARM_API = 1, AL_ARM_RUN = 2 };
+void al_shutdown_arm(unsigned from);
+/* Copies the shutdown log into s, waiting for its lock while *budget
+ * (in ms) lasts. */
+void al_shutdown_log_copy(struct al_snapshot *s, int *budget);
+void al_shutdown_atfork_child(void);
+/* Forgets the log; for unit tests. */
+void al_shutdown_log_reset(void);
+
+/* graceful_signals: SIGINT and SIGTERM stop the loops instead of killing. */
+void al_graceful_install(void);
+/* The signal that asked for a graceful shutdown, or 0. */
+int al_graceful_signal(void);
+/* A loop began or ended running, for al_graceful_end to wait for. */
+void al_graceful_running(int delta);
+/* After a loop's graceful shutdown: once every running loop has had its
+ * own (or drain_timeout_ms passed), writes the report and ends the
+ * process as that signal would. */
+void al_graceful_end(void);
+void al_graceful_atfork_child(void);
 
 /* ------------------------------------------------------------- symbols */
 
@@ -253,6 +384,8 @@ void al_buf_release(struct al_buf *b);
 
 struct al_report_totals {
   size_t open;     /* unreported-internal open resources */
+  size_t forced;   /* handles closed by force_close */
+  size_t ensured;  /* resources closed by ensure_closure */
   size_t groups;
   size_t loops;
   size_t loops_unclosed;
@@ -288,6 +421,8 @@ void al_tid_forget(void);
 int al_safe_read(void *dst, const void *addr, size_t len);
 /* Writes all of buf to fd, retrying on EINTR. */
 int al_write_all(int fd, const char *buf, size_t len);
+/* Locks m, waiting in 1 ms steps while *budget lasts: 0, or -1. */
+int al_lock_briefly(pthread_mutex_t *m, int *budget);
 /* Prints "asyncleak: <message>\n" to fd 2 in one write. */
 void al_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -233,6 +233,50 @@ int al_res_closed(uintptr_t addr, void **cb) {
   return r != NULL;
 }
 
+size_t al_res_on_loop(uintptr_t loop, uint64_t first_seq,
+                      struct al_res **out) {
+  struct al_res *copy = NULL;
+  size_t n = 0, cap = 0;
+
+  for (unsigned i = 0; i < STRIPES; i++) {
+    struct stripe *st = &stripes[i];
+    pthread_mutex_lock(&st->lock);
+    for (size_t b = 0; st->count > 0 && b < st->nbuckets; b++) {
+      for (struct al_res *r = st->buckets[b]; r != NULL; r = r->next) {
+        if (r->loop != loop || r->seq < first_seq ||
+            r->state != AL_RES_OPEN)
+          continue;
+        if (n == cap) {
+          size_t ncap = cap ? cap * 2 : 16;
+          struct al_res *p = realloc(copy, ncap * sizeof(*p));
+          if (p == NULL)
+            break; /* what fits is what gets a verdict */
+          copy = p;
+          cap = ncap;
+        }
+        copy[n++] = *r;
+      }
+    }
+    pthread_mutex_unlock(&st->lock);
+  }
+  *out = copy;
+  return n;
+}
+
+int al_res_alive(uintptr_t addr, uint64_t seq) {
+  uint64_t h = mix(addr);
+  struct stripe *st = stripe_of(h);
+  int alive = 0;
+
+  pthread_mutex_lock(&st->lock);
+  for (struct al_res *r = st->nbuckets ? *bucket_of(st, h) : NULL; r != NULL;
+       r = r->next)
+    if (r->addr == addr && r->seq == seq)
+      alive = 1;
+  pthread_mutex_unlock(&st->lock);
+  return alive;
+}
+
 /* ----------------------------------------------------------------- loops */
 
 /* Lock held. The newest loop at addr that has not been replaced. */
@@ -282,12 +326,20 @@ uint64_t al_loop_open(uint8_t shim, uintptr_t addr, unsigned flags,
 
 void al_loop_ran(uint8_t shim, uintptr_t addr) {
   struct al_loop *l;
+  pid_t tid = al_gettid();
 
   pthread_mutex_lock(&loops_lock);
   l = find_open_loop(addr);
+  if (l != NULL)
+    l->run_tid = tid;
   pthread_mutex_unlock(&loops_lock);
-  if (l == NULL) /* a loop made before asyncleak was loaded */
+  if (l == NULL) { /* a loop made before asyncleak was loaded */
     al_loop_open(shim, addr, 0, NULL, 0);
+    pthread_mutex_lock(&loops_lock);
+    if ((l = find_open_loop(addr)) != NULL)
+      l->run_tid = tid;
+    pthread_mutex_unlock(&loops_lock);
+  }
 }
 
 void al_loop_close_busy(uintptr_t addr) {
@@ -300,14 +352,28 @@ void al_loop_close_busy(uintptr_t addr) {
   pthread_mutex_unlock(&loops_lock);
 }
 
-int al_loop_fin_add(uintptr_t addr, struct al_fin *f) {
-  struct al_loop *l;
+/* Closed resources are looked for once a loop holds this many. */
+#define FIRST_SWEEP 64u
 
+int al_loop_fin_add(uintptr_t addr, struct al_fin *f, int *sweep) {
+  struct al_loop *l;
+  pid_t tid = al_gettid();
+
+  *sweep = 0;
   pthread_mutex_lock(&loops_lock);
   l = find_open_loop(addr);
-  if (l != NULL) {
+  if (l != NULL && f->kind == AL_FIN_WAIT) {
+    f->next = l->waits;
+    l->waits = f;
+  } else if (l != NULL) {
     f->next = l->fins;
     l->fins = f;
+    if (++l->nfins >= (l->sweep_at ? l->sweep_at : FIRST_SWEEP) &&
+        (tid == l->tid || tid == l->run_tid)) {
+      /* Only the loop's own thread may ask its resources. */
+      *sweep = 1;
+      l->sweep_at = 2 * l->nfins;
+    }
   }
   pthread_mutex_unlock(&loops_lock);
   return l ? 0 : -ENOENT;
@@ -321,9 +387,10 @@ int al_loop_fin_remove(uintptr_t addr, void (*fn)(void *, void *),
   pthread_mutex_lock(&loops_lock);
   l = find_open_loop(addr);
   for (p = l ? &l->fins : NULL; p != NULL && *p != NULL; p = &(*p)->next) {
-    if ((*p)->fn == fn && (*p)->arg == arg) {
+    if ((*p)->kind == AL_FIN_CALL && (*p)->fn == fn && (*p)->arg == arg) {
       f = *p;
       *p = f->next;
+      l->nfins--;
       break;
     }
   }
@@ -332,7 +399,7 @@ int al_loop_fin_remove(uintptr_t addr, void (*fn)(void *, void *),
   return f ? 0 : -ENOENT;
 }
 
-struct al_fin *al_loop_fin_take(uintptr_t addr, uint8_t *shim) {
+struct al_fin *al_loop_fin_take(uintptr_t addr) {
   struct al_loop *l;
   struct al_fin *f = NULL;
 
@@ -341,34 +408,63 @@ struct al_fin *al_loop_fin_take(uintptr_t addr, uint8_t *shim) {
   if (l != NULL) {
     f = l->fins;
     l->fins = NULL;
-    *shim = l->shim;
+    l->nfins = 0;
   }
   pthread_mutex_unlock(&loops_lock);
   return f;
 }
 
-void al_loop_fin_outcome(uintptr_t addr, unsigned outcome,
-                         void *const fns[AL_FIN_NAMED]) {
+size_t al_loop_waits(uintptr_t addr, uintptr_t *out, size_t max) {
   struct al_loop *l;
+  size_t n = 0;
 
   pthread_mutex_lock(&loops_lock);
   l = find_open_loop(addr);
-  if (l != NULL) {
-    l->fin_outcome = outcome;
-    memcpy(l->fin_named, fns, sizeof(l->fin_named));
-  }
+  for (struct al_fin *f = l ? l->waits : NULL; f != NULL && n < max;
+       f = f->next)
+    if (f->what == AL_KIND_HANDLE)
+      out[n++] = (uintptr_t)f->arg;
   pthread_mutex_unlock(&loops_lock);
+  return n;
 }
 
-int al_loop_shim(uintptr_t addr) {
+static void copy_loop(struct al_loop *dst, const struct al_loop *l) {
+  *dst = *l;
+  dst->next = NULL;
+  dst->fins = NULL;
+  dst->waits = NULL;
+}
+
+int al_loop_get(uintptr_t addr, struct al_loop *out) {
   struct al_loop *l;
-  int shim;
 
   pthread_mutex_lock(&loops_lock);
   l = find_open_loop(addr);
-  shim = l ? l->shim : -ENOENT;
+  if (l != NULL)
+    copy_loop(out, l);
   pthread_mutex_unlock(&loops_lock);
-  return shim;
+  return l ? 0 : -ENOENT;
+}
+
+size_t al_loop_list(struct al_loop **out) {
+  struct al_loop *copy;
+  size_t n = 0;
+  int budget = 1000;
+
+  *out = NULL;
+  if (al_lock_briefly(&loops_lock, &budget) != 0)
+    return (size_t)-1;
+  for (struct al_loop *l = loops_head; l != NULL; l = l->next)
+    n++;
+  copy = malloc((n ? n : 1) * sizeof(*copy));
+  if (copy != NULL) {
+    n = 0;
+    for (struct al_loop *l = loops_head; l != NULL; l = l->next)
+      copy_loop(&copy[n++], l);
+  }
+  pthread_mutex_unlock(&loops_lock);
+  *out = copy;
+  return copy ? n : (size_t)-1;
 }
 
 static void free_fins(struct al_fin *f) {
@@ -407,6 +503,7 @@ void al_loop_closed(uintptr_t addr, uint64_t serial) {
     if (!(l->flags & AL_LOOP_INHERITED))
       loops_closed++;
     free_fins(l->fins);
+    free_fins(l->waits);
     free(l);
   } else {
     l = NULL;
@@ -441,21 +538,6 @@ void al_loop_closed(uintptr_t addr, uint64_t serial) {
 
 /* -------------------------------------------------------------- snapshot */
 
-/* Takes a lock, waiting in 1 ms steps while *budget lasts: about a second
- * for the whole snapshot, since a lock held by the interrupted thread
- * itself is never released. */
-static int lock_briefly(pthread_mutex_t *m, int *budget) {
-  const struct timespec pause = {0, 1000000};
-  for (;;) {
-    if (pthread_mutex_trylock(m) == 0)
-      return 0;
-    if (*budget <= 0)
-      return -1;
-    --*budget;
-    nanosleep(&pause, NULL);
-  }
-}
-
 int al_registry_snapshot(struct al_snapshot *s) {
   size_t cap = 0, n = 0;
   struct al_res *res = NULL;
@@ -464,7 +546,7 @@ int al_registry_snapshot(struct al_snapshot *s) {
   memset(s, 0, sizeof(*s));
   for (unsigned i = 0; i < STRIPES; i++) {
     struct stripe *st = &stripes[i];
-    if (lock_briefly(&st->lock, &budget) != 0) {
+    if (al_lock_briefly(&st->lock, &budget) != 0) {
       s->unreadable++;
       continue;
     }
@@ -488,7 +570,7 @@ int al_registry_snapshot(struct al_snapshot *s) {
   s->res = res;
   s->nres = n;
 
-  if (lock_briefly(&loops_lock, &budget) != 0) {
+  if (al_lock_briefly(&loops_lock, &budget) != 0) {
     s->unreadable++;
   } else {
     for (struct al_loop *l = loops_head; l != NULL; l = l->next)
@@ -500,23 +582,23 @@ int al_registry_snapshot(struct al_snapshot *s) {
       return -1;
     }
     n = 0;
-    for (struct al_loop *l = loops_head; l != NULL; l = l->next) {
-      s->loops[n] = *l;
-      s->loops[n].fins = NULL;
-      s->loops[n++].next = NULL;
-    }
+    for (struct al_loop *l = loops_head; l != NULL; l = l->next)
+      copy_loop(&s->loops[n++], l);
     s->loops_closed = loops_closed;
     pthread_mutex_unlock(&loops_lock);
   }
 
   s->created = atomic_load(&next_seq) - inherited_below;
   s->shims_seen = atomic_load(&shims_seen);
+  al_shutdown_log_copy(s, &budget);
   return 0;
 }
 
 void al_snapshot_release(struct al_snapshot *s) {
   free(s->res);
   free(s->loops);
+  free(s->shutdowns);
+  free(s->notes);
   memset(s, 0, sizeof(*s));
 }
 
@@ -568,6 +650,7 @@ void al_registry_reset(void) {
     struct al_loop *l = loops_head;
     loops_head = l->next;
     free_fins(l->fins);
+    free_fins(l->waits);
     free(l);
   }
   loops_tail = &loops_head;

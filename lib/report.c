@@ -164,23 +164,169 @@ static void put_group(struct al_buf *b, struct al_symbolizer *sym,
   al_buf_printf(b, "\n");
 }
 
-/* What became of a loop's finalizers, when something did. */
-static void put_finalizers(struct al_buf *b, struct al_symbolizer *sym,
-                           const struct al_loop *l) {
-  if (l->fin_outcome == AL_FIN_SKIPPED) {
-    al_buf_printf(b, "    its finalizers did not run: the loop was closed "
-                     "from inside its own callback\n");
-  } else if (l->fin_outcome == AL_FIN_TIMEOUT) {
-    al_buf_printf(b, "    its finalizers' work was not done after %d ms:",
-                  al_opt.drain_timeout_ms);
-    for (unsigned i = 0; i < AL_FIN_NAMED && l->fin_named[i] != NULL; i++) {
-      struct al_frame f;
-      /* A function's own address, not a return address: undo the -1. */
-      al_symbolize(sym, (uintptr_t)l->fin_named[i] + 1, &f);
-      al_buf_printf(b, "%s %s", i ? "," : "", f.function ? f.function : "??");
+/* ------------------------------------------------- what shutdowns did */
+
+static int by_note(const void *a, const void *b) {
+  const struct al_note *x = a, *y = b;
+  if (x->kind != y->kind)
+    return x->kind - y->kind;
+  if (x->stack != y->stack)
+    return (uintptr_t)x->stack < (uintptr_t)y->stack ? -1 : 1;
+  if (x->fn != y->fn)
+    return (uintptr_t)x->fn < (uintptr_t)y->fn ? -1 : 1;
+  if (x->type != y->type)
+    return x->type - y->type;
+  return (x->addr > y->addr) - (x->addr < y->addr);
+}
+
+static int same_note_site(const struct al_note *x, const struct al_note *y) {
+  return x->kind == y->kind && x->stack == y->stack && x->fn == y->fn &&
+         x->type == y->type && x->shim == y->shim;
+}
+
+/* A function's name from its own address (not a return address). */
+static const char *fn_name(struct al_symbolizer *sym, void *fn) {
+  struct al_frame f;
+  al_symbolize(sym, (uintptr_t)fn + 1, &f);
+  return f.function ? f.function : "??";
+}
+
+/* Handles closed by force and resources closed by ensure_closure, grouped
+ * by where they were made (or registered), most frequent first. */
+static void put_notes(struct al_buf *b, struct al_symbolizer *sym,
+                      struct al_note *n, size_t count) {
+  struct group *g = calloc(count ? count : 1, sizeof(*g));
+  size_t ng = 0;
+
+  if (g == NULL)
+    return;
+  qsort(n, count, sizeof(*n), by_note);
+  for (size_t i = 0; i < count; i++) {
+    if (i == 0 || !same_note_site(&n[i], &n[i - 1]))
+      g[ng++] = (struct group){i, 0, (uint64_t)n[i].kind};
+    g[ng - 1].count++;
+  }
+  qsort(g, ng, sizeof(*g), by_count);
+  for (size_t k = 0; k < ng; k++) {
+    const struct al_note *x = &n[g[k].first];
+    size_t shown = g[k].count;
+    if (x->kind == AL_NOTE_FORCED)
+      al_buf_printf(b, "%zu %s of type %s closed by force at shutdown, "
+                       "created at:\n", g[k].count,
+                    g[k].count == 1 ? "handle" : "handles",
+                    type_name(x->shim, x->type));
+    else
+      al_buf_printf(b, "%zu %s left open, closed at shutdown by %s, "
+                       "registered with asyncleak_ensure_closure at:\n",
+                    g[k].count, g[k].count == 1 ? "resource" : "resources",
+                    fn_name(sym, x->fn));
+    put_stack(b, sym, x->stack);
+    if (shown > (size_t)al_opt.max_addresses)
+      shown = (size_t)al_opt.max_addresses;
+    for (size_t i = 0; i < shown; i++) {
+      const struct al_note *y = &n[g[k].first + i];
+      al_buf_printf(b, "  %#lx on loop %lu", (unsigned long)y->addr,
+                    (unsigned long)y->serial);
+      if (y->kind == AL_NOTE_FORCED) {
+        al_buf_printf(b, ", ");
+        put_thread(b, y->tid);
+      }
+      al_buf_printf(b, "\n");
     }
+    if (shown < g[k].count)
+      al_buf_printf(b, "  ... and %zu more\n", g[k].count - shown);
     al_buf_printf(b, "\n");
   }
+  free(g);
+}
+
+static const char *const why_text[] = {
+    [AL_WHY_CLOSE] = "as the program closed it",
+    [AL_WHY_CALL] = "by asyncleak_loop_close",
+    [AL_WHY_EXIT] = "at exit",
+    [AL_WHY_SIGNAL] = "on a graceful signal",
+};
+
+static const char *skip_text(const struct al_shutdown_entry *e) {
+  if (e->skip == AL_SKIP_THREAD)
+    return "exit was called on a thread that does not run the loop";
+  switch (e->why) {
+  case AL_WHY_CLOSE:
+  case AL_WHY_CALL:
+    return "the loop was closed from inside its own callback";
+  case AL_WHY_EXIT:
+    return "exit was called from inside the loop's own callback";
+  default:
+    return "the loop was running";
+  }
+}
+
+static void put_verdicts(struct al_buf *b, const struct al_verdicts *v) {
+  al_buf_printf(b, "    %u %s open when it began: %u closed by a finalizer, "
+                   "%u closed by the program, %u closed by force, %u still "
+                   "open\n", v->at_start,
+                v->at_start == 1 ? "handle" : "handles", v->by_finalizer,
+                v->by_program, v->by_force, v->still_open);
+}
+
+static void put_shutdown(struct al_buf *b, struct al_symbolizer *sym,
+                         const struct al_shutdown_entry *e) {
+  al_buf_printf(b, "  loop %lu, created ", (unsigned long)e->serial);
+  put_site(b, sym, e->stack);
+  al_buf_printf(b, ", %s:\n", why_text[e->why]);
+  if (e->skip != AL_SKIP_NONE) {
+    al_buf_printf(b, "    its finalizers did not run: %s\n",
+                  skip_text(e));
+    return;
+  }
+  if (e->nran > 0) {
+    al_buf_printf(b, "    finalizers run:");
+    for (unsigned i = 0; i < e->nran && i < AL_FIN_NAMED; i++)
+      al_buf_printf(b, "%s %s", i ? "," : "", fn_name(sym, e->ran[i]));
+    if (e->nran > AL_FIN_NAMED)
+      al_buf_printf(b, " and %u more", e->nran - AL_FIN_NAMED);
+    al_buf_printf(b, "\n");
+  }
+  if (e->timed_out && e->nran > 0) {
+    al_buf_printf(b, "    its finalizers' work was not done after %d ms:",
+                  al_opt.drain_timeout_ms);
+    for (unsigned i = 0; i < e->nran && i < AL_FIN_NAMED; i++)
+      al_buf_printf(b, "%s %s", i ? "," : "", fn_name(sym, e->ran[i]));
+    al_buf_printf(b, "\n");
+  } else if (e->timed_out) {
+    al_buf_printf(b, "    the loop's work was not done after %d ms\n",
+                  al_opt.drain_timeout_ms);
+  }
+  if (e->v.at_start > 0)
+    put_verdicts(b, &e->v);
+}
+
+/* Whether a shutdown went wrong in a way the report must show. */
+static int shutdown_failed(const struct al_shutdown_entry *e) {
+  return e->skip != AL_SKIP_NONE || e->timed_out || e->v.by_force > 0 ||
+         e->v.still_open > 0;
+}
+
+static void put_shutdowns(struct al_buf *b, struct al_symbolizer *sym,
+                          const struct al_snapshot *s) {
+  size_t listed = 0;
+
+  for (size_t i = 0; i < s->nshutdowns; i++) {
+    const struct al_shutdown_entry *e = &s->shutdowns[i];
+    if (!shutdown_failed(e) && al_opt.verbosity < 1)
+      continue;
+    if (listed++ == 0)
+      al_buf_printf(b, "Shutdowns:\n");
+    if (listed > MAX_LOOPS_LISTED)
+      continue;
+    put_shutdown(b, sym, e);
+  }
+  if (listed > MAX_LOOPS_LISTED)
+    al_buf_printf(b, "  ... and %zu more\n", listed - MAX_LOOPS_LISTED);
+  if (s->shutdowns_dropped > 0)
+    al_buf_printf(b, "  ... and %zu not kept\n", s->shutdowns_dropped);
+  if (listed > 0)
+    al_buf_printf(b, "\n");
 }
 
 static void put_loops(struct al_buf *b, struct al_symbolizer *sym,
@@ -220,7 +366,6 @@ static void put_loops(struct al_buf *b, struct al_symbolizer *sym,
       al_buf_printf(b, " initialised again without a close\n");
     else
       al_buf_printf(b, " never closed\n");
-    put_finalizers(b, sym, l);
   }
   al_buf_printf(b, "\n");
 }
@@ -253,6 +398,8 @@ static void put_summary(struct al_buf *b, const struct entry *e,
   if (t->loops_unclosed)
     al_buf_printf(b, "; %zu of %zu %s not closed", t->loops_unclosed,
                   t->loops, t->loops == 1 ? "loop" : "loops");
+  if (t->forced)
+    al_buf_printf(b, "; %zu closed by force", t->forced);
   al_buf_printf(b, "\n");
 }
 
@@ -262,6 +409,7 @@ void al_report_format(struct al_snapshot *s, struct al_buf *b,
   struct group *g = NULL;
   struct al_symbolizer *sym = NULL;
   size_t n = 0, ng = 0;
+  int failed = 0;
 
   memset(t, 0, sizeof(*t));
   t->created = s->created;
@@ -304,16 +452,36 @@ void al_report_format(struct al_snapshot *s, struct al_buf *b,
   qsort(g, ng, sizeof(*g), by_count);
   t->groups = ng;
 
-  if (n > 0 || t->unreadable || al_opt.verbosity >= 1) {
+  for (size_t i = 0; i < s->nnotes; i++) {
+    if (s->notes[i].kind == AL_NOTE_FORCED)
+      t->forced++;
+    else
+      t->ensured++;
+  }
+  for (size_t i = 0; i < s->nshutdowns; i++)
+    failed |= shutdown_failed(&s->shutdowns[i]);
+
+  if (n > 0 || t->forced > 0 || t->ensured > 0 || failed || t->unreadable ||
+      al_opt.verbosity >= 1) {
     sym = al_symbolizer_new();
     al_buf_printf(b, "=================================================="
                      "===============\n");
     if (n > 0)
-      al_buf_printf(b, "==%d==ERROR: asyncleak: %zu %s left open at exit\n\n",
+      al_buf_printf(b, "==%d==ERROR: asyncleak: %zu %s left open at exit\n",
                     (int)getpid(), n, n == 1 ? "handle" : "handles");
-    else
-      al_buf_printf(b, "==%d== asyncleak: no handles left open at exit\n\n",
+    if (t->forced > 0)
+      al_buf_printf(b, "==%d==ERROR: asyncleak: %zu %s left open, closed "
+                       "by force at shutdown\n", (int)getpid(), t->forced,
+                    t->forced == 1 ? "handle" : "handles");
+    if (t->ensured > 0)
+      al_buf_printf(b, "==%d==WARNING: asyncleak: %zu %s left open, closed "
+                       "at shutdown by asyncleak_ensure_closure\n",
+                    (int)getpid(), t->ensured,
+                    t->ensured == 1 ? "resource" : "resources");
+    if (n == 0 && t->forced == 0 && t->ensured == 0)
+      al_buf_printf(b, "==%d== asyncleak: no handles left open at exit\n",
                     (int)getpid());
+    al_buf_printf(b, "\n");
     if (t->unreadable)
       al_buf_printf(b, "The report is incomplete: %u part%s of the registry "
                        "stayed locked (was exit called from a signal "
@@ -321,8 +489,13 @@ void al_report_format(struct al_snapshot *s, struct al_buf *b,
                     t->unreadable == 1 ? "" : "s");
     for (size_t i = 0; i < ng; i++)
       put_group(b, sym, s, e, &g[i]);
+    put_notes(b, sym, s->notes, s->nnotes);
+    if (s->notes_dropped > 0)
+      al_buf_printf(b, "... and %zu more closed at shutdown, not kept\n\n",
+                    s->notes_dropped);
+    put_shutdowns(b, sym, s);
     put_loops(b, sym, s, t);
-    if (n > 0)
+    if (n > 0 || t->forced > 0)
       put_summary(b, e, t);
     al_symbolizer_free(sym);
   }

@@ -49,6 +49,8 @@ extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
 static void atfork_child(void) {
   al_tid_forget();
   al_registry_atfork_child();
+  al_shutdown_atfork_child();
+  al_graceful_atfork_child();
 }
 
 static void initialize(void) {
@@ -67,6 +69,8 @@ static void initialize(void) {
    * atexit handlers and after every library's destructors and atexit
    * handlers, which may still close handles. */
   __cxa_atexit(report_at_exit, NULL, NULL);
+  if (al_opt.graceful_signals)
+    al_graceful_install();
   atomic_store_explicit(&al_ready, 1, memory_order_release);
 }
 
@@ -145,9 +149,10 @@ void al_report_write(void) {
     shims_seen_names(&sum, t.shims_seen);
     al_buf_printf(&sum,
                   "\nloops=%zu\nloops_unclosed=%zu\nhandles_created=%lu\n"
-                  "handles_open=%zu\ngroups=%zu\n",
+                  "handles_open=%zu\ngroups=%zu\nhandles_forced=%zu\n"
+                  "resources_ensured=%zu\n",
                   t.loops, t.loops_unclosed, (unsigned long)t.created, t.open,
-                  t.groups);
+                  t.groups, t.forced, t.ensured);
     if (text.len > 0)
       write_file(al_opt.report_dir, "txt", text.data, text.len);
     if (!sum.failed)

@@ -93,20 +93,15 @@ const struct al_stack *al_stack_intern(const uintptr_t *pc, uint32_t depth) {
   return found;
 }
 
-const struct al_stack *al_stack_capture(void) {
-  void *buf[DEPTH_MAX + SELF_FRAMES_MAX];
-  int want = al_opt.stack_depth + SELF_FRAMES_MAX;
-  int n, skip = 1; /* this function's own frame */
-
-  if (want > (int)(sizeof(buf) / sizeof(buf[0])))
-    want = (int)(sizeof(buf) / sizeof(buf[0]));
+/* Return addresses of the calling thread, innermost first. */
+static int raw_backtrace(void **buf, int want) {
 #ifdef __SANITIZE_THREAD__
   /* unw_backtrace's per-thread cache is freed by a thread-specific-data
    * destructor that runs after ThreadSanitizer has torn the thread down;
    * the plain unwinder keeps no such cache. */
   unw_context_t uc;
   unw_cursor_t cursor;
-  n = 0;
+  int n = 0;
   if (unw_getcontext(&uc) == 0 && unw_init_local(&cursor, &uc) == 0) {
     unw_word_t ip;
     do {
@@ -115,9 +110,20 @@ const struct al_stack *al_stack_capture(void) {
       buf[n++] = (void *)ip;
     } while (n < want && unw_step(&cursor) > 0);
   }
+  return n;
 #else
-  n = unw_backtrace(buf, want);
+  return unw_backtrace(buf, want);
 #endif
+}
+
+const struct al_stack *al_stack_capture(void) {
+  void *buf[DEPTH_MAX + SELF_FRAMES_MAX];
+  int want = al_opt.stack_depth + SELF_FRAMES_MAX;
+  int n, skip = 1; /* this function's own frame */
+
+  if (want > (int)(sizeof(buf) / sizeof(buf[0])))
+    want = (int)(sizeof(buf) / sizeof(buf[0]));
+  n = raw_backtrace(buf, want);
   /* asyncleak's own frames say nothing to the user: the interposer on top,
    * and uv_run's further down when a callback made the resource. */
   int kept = 0;
@@ -127,6 +133,17 @@ const struct al_stack *al_stack_capture(void) {
   if (kept == 0)
     return NULL;
   return al_stack_intern((const uintptr_t *)buf, (uint32_t)kept);
+}
+
+int al_stack_contains(uintptr_t lo, uintptr_t hi) {
+  void *buf[256];
+  int n = raw_backtrace(buf, (int)(sizeof(buf) / sizeof(buf[0])));
+
+  for (int i = 0; i < n; i++)
+    if ((uintptr_t)buf[i] > lo && (uintptr_t)buf[i] <= hi)
+      return 1;
+  /* A stack deeper than we looked may hold it further down. */
+  return n == (int)(sizeof(buf) / sizeof(buf[0]));
 }
 
 void al_stack_stats(size_t *stacks, size_t *bytes) {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -104,4 +105,18 @@ int al_safe_read(void *dst, const void *addr, size_t len) {
 
   errno = saved;
   return n == (ssize_t)len ? 0 : -1;
+}
+
+/* A lock held by the interrupted thread itself is never released: exit()
+ * may come from a signal handler. Wait a little, then give up. */
+int al_lock_briefly(pthread_mutex_t *m, int *budget) {
+  const struct timespec pause = {0, 1000000};
+  for (;;) {
+    if (pthread_mutex_trylock(m) == 0)
+      return 0;
+    if (*budget <= 0)
+      return -1;
+    --*budget;
+    nanosleep(&pause, NULL);
+  }
 }

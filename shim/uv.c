@@ -12,6 +12,7 @@
 #include <link.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
@@ -39,7 +40,9 @@ enum {
   X(uv_fs_event_init) X(uv_spawn) X(uv_close) X(uv_tcp_close_reset)
 
 /* Called by the runtime, never interposed. */
-#define UV_USED(X) X(uv_timer_start) X(uv_hrtime) X(uv_update_time)
+#define UV_USED(X)                                                            \
+  X(uv_timer_start) X(uv_hrtime) X(uv_update_time) X(uv_stop)                \
+  X(uv_async_send) X(uv_unref)
 
 enum {
 #define X(name) F_##name,
@@ -155,21 +158,69 @@ static void uv_probe(const struct al_res *r, struct al_state *st) {
   st->referenced = (h.flags & UV__REF) != 0;
 }
 
+/* Whether the memory at addr holds a live loop: its backend is open and
+ * the first handle on its list (libuv always has its own) points back. */
+static int uv_claim(uintptr_t addr) {
+  uv_loop_t loop;
+  uv_handle_t h;
+  void **first;
+
+  if (al_safe_read(&loop, (const void *)addr, sizeof(loop)) != 0 ||
+      loop.backend_fd < 0)
+    return 0;
+  first = (void **)loop.handle_queue[0];
+  if ((uintptr_t)first == addr + offsetof(uv_loop_t, handle_queue))
+    return 1; /* no handle at all, as after every handle closed */
+  return al_safe_read(&h, (char *)first - offsetof(uv_handle_t, handle_queue),
+                      sizeof(h)) == 0 &&
+         (uintptr_t)h.loop == addr;
+}
+
+/* uv_handle_t and uv_req_t both begin with data, then a handle has its
+ * loop and type, a request its type. */
+static enum al_kind uv_kind(uintptr_t loop, uintptr_t addr) {
+  uv_handle_t h;
+  uv_req_t r;
+
+  if (al_safe_read(&h, (const void *)addr, sizeof(h)) == 0 &&
+      (uintptr_t)h.loop == loop && h.type > UV_UNKNOWN_HANDLE &&
+      h.type < UV_HANDLE_TYPE_MAX)
+    return AL_KIND_HANDLE;
+  if (al_safe_read(&r, (const void *)addr, sizeof(r)) == 0 &&
+      r.type > UV_UNKNOWN_REQ && r.type < UV_REQ_TYPE_MAX)
+    return AL_KIND_REQUEST;
+  return AL_KIND_NONE;
+}
+
+static int uv_handle_open(uintptr_t loop, uintptr_t addr) {
+  uv_handle_t h;
+
+  return al_safe_read(&h, (const void *)addr, sizeof(h)) == 0 &&
+         (uintptr_t)h.loop == loop && !(h.flags & UV__CLOSED);
+}
+
 static int uv_running(uintptr_t loop);
 static int uv_drain(uintptr_t loop, unsigned timeout_ms);
 static int uv_close_loop(uintptr_t loop);
+static void uv_close_handle(uintptr_t addr);
+static void uv_wake(void);
 
 static const struct al_shim uv_shim = {
-    "libuv", uv_type_name, uv_probe, uv_running, uv_drain, uv_close_loop,
+    "libuv",         uv_type_name,    uv_probe,   uv_running,
+    uv_drain,        uv_close_loop,   uv_claim,   uv_kind,
+    uv_handle_open,  uv_close_handle, uv_wake,
 };
 
 static uint8_t shim_id;
 static pthread_once_t shim_once = PTHREAD_ONCE_INIT;
 static atomic_int shim_ready;
 
+static void wakers_atfork_child(void);
+
 static void shim_init(void) {
   al_init();
   shim_id = al_shim_register(&uv_shim);
+  pthread_atfork(NULL, NULL, wakers_atfork_child);
   atomic_store_explicit(&shim_ready, 1, memory_order_release);
 }
 
@@ -193,6 +244,12 @@ static inline void shim_ensure(void) {
     pthread_once(&shim_once, shim_init);
     errno = saved;
   }
+}
+
+/* Registered at start-up, so that a program that only links libasyncleak
+ * (its uv_* calls going straight to libuv) still has its loops claimed. */
+__attribute__((constructor)) static void shim_constructor(void) {
+  shim_ensure();
 }
 
 /* Enters an interposer; returns 1 when the program called it directly. */
@@ -310,6 +367,8 @@ static void close_done(uv_handle_t *h) {
 static uint64_t closing(int outer, void *h, uv_close_cb cb) {
   int saved = errno;
   uint64_t seq = outer ? al_res_closing((uintptr_t)h, (void *)cb) : 0;
+  if (seq != 0)
+    al_shutdown_saw_close((uintptr_t)((uv_handle_t *)h)->loop, (uintptr_t)h);
   errno = saved;
   return seq;
 }
@@ -402,31 +461,172 @@ AL_EXPORT uv_loop_t *uv_default_loop(void) {
   return loop;
 }
 
+/* ----------------------------------------------------- graceful signals */
+
+/* One uv_async_t per running loop, made by us and flagged as libuv's own
+ * (uv_loop_close and uv_walk pass over it), for the signal handler to
+ * wake the loop with: uv_async_send is async-signal-safe. `busy` keeps a
+ * slot's async alive while a handler uses it. */
+#define MAX_WAKERS 64
+static struct {
+  _Atomic(uv_async_t *) async;
+  atomic_int busy;
+} wakers[MAX_WAKERS];
+static uv_async_t *const RESERVED = (uv_async_t *)1;
+static __typeof__(&uv_async_send) async_send;
+
+static void on_wake(uv_async_t *a) {
+  USE(uv_stop)(a->loop);
+}
+
+static int waker_of(uv_loop_t *loop) {
+  for (int i = 0; i < MAX_WAKERS; i++) {
+    uv_async_t *a = atomic_load(&wakers[i].async);
+    if (a != NULL && a != RESERVED && a->loop == loop)
+      return i;
+  }
+  return -1;
+}
+
+static void waker_add(uv_loop_t *loop) {
+  __typeof__(&uv_async_init) init = REAL(uv_async_init);
+  __typeof__(&uv_unref) unref = USE(uv_unref);
+  uv_async_t *a;
+  int i;
+
+  async_send = USE(uv_async_send);
+  if (waker_of(loop) >= 0 || !init || !unref || !async_send)
+    return;
+  for (i = 0; i < MAX_WAKERS; i++) {
+    uv_async_t *expected = NULL;
+    if (atomic_compare_exchange_strong(&wakers[i].async, &expected, RESERVED))
+      break;
+  }
+  if (i == MAX_WAKERS)
+    return; /* this loop is stopped by a second signal only */
+  a = calloc(1, sizeof(*a));
+  depth++; /* not the program's handle */
+  if (a != NULL && init(loop, a, on_wake) == 0) {
+    unref((uv_handle_t *)a);
+    a->flags |= UV__INTERNAL;
+    atomic_store(&wakers[i].async, a);
+  } else {
+    free(a);
+    atomic_store(&wakers[i].async, NULL);
+  }
+  depth--;
+}
+
+/* The loop is gone, and its async with it. Waits out a handler using it. */
+static void waker_remove(uv_loop_t *loop) {
+  int i = waker_of(loop);
+  uv_async_t *a;
+
+  if (i < 0)
+    return;
+  a = atomic_exchange(&wakers[i].async, NULL);
+  while (atomic_load(&wakers[i].busy) > 0)
+    ;
+  free(a);
+}
+
+static void uv_wake(void) {
+  for (int i = 0; i < MAX_WAKERS; i++) {
+    uv_async_t *a;
+    atomic_fetch_add(&wakers[i].busy, 1);
+    a = atomic_load(&wakers[i].async);
+    if (a != NULL && a != RESERVED)
+      async_send(a);
+    atomic_fetch_sub(&wakers[i].busy, 1);
+  }
+}
+
+static void wakers_atfork_child(void) {
+  /* The parent's loops share their wake-up descriptors with the parent:
+   * waking them here would wake the parent's. Leaked, never freed. */
+  for (int i = 0; i < MAX_WAKERS; i++) {
+    atomic_store(&wakers[i].async, NULL);
+    atomic_store(&wakers[i].busy, 0);
+  }
+}
+
+static int uv_running(uintptr_t loop);
+
+/* A graceful signal came: shut the loop down and end the process, unless
+ * the loop still runs further down this thread's stack, which must return
+ * first. */
+static void graceful_stop(uv_loop_t *loop) {
+  if (uv_running((uintptr_t)loop)) {
+    USE(uv_stop)(loop);
+    return;
+  }
+  al_shutdown((uintptr_t)loop, AL_WHY_SIGNAL);
+  al_graceful_running(-1);
+  al_graceful_end();
+}
+
+/* ------------------------------------------------------------------- run */
+
 AL_EXPORT int uv_run(uv_loop_t *loop, uv_run_mode mode) {
   __typeof__(&uv_run) real = REAL(uv_run);
+  int graceful = al_opt.graceful_signals;
+  int rc;
 
   if (real == NULL)
     return UV_ENOSYS;
-  int rc;
-
   /* No depth here: the program's callbacks run inside. */
   if (AL_UNLIKELY(loop != last_run) && loop != NULL) {
     int saved = errno;
     shim_ensure();
     al_loop_ran(shim_id, (uintptr_t)loop);
+    al_shutdown_arm(AL_ARM_RUN);
+    if (graceful)
+      waker_add(loop);
     last_run = loop;
     errno = saved;
+  }
+  if (graceful) {
+    al_graceful_running(1);
+    if (AL_UNLIKELY(al_graceful_signal() != 0)) {
+      graceful_stop(loop); /* ends the process unless nested */
+      al_graceful_running(-1);
+      return 0;
+    }
   }
   if (nrunning < MAX_NESTED_RUNS)
     running[nrunning] = loop;
   nrunning++;
   rc = real(loop, mode);
   nrunning--;
+  if (graceful) {
+    if (AL_UNLIKELY(al_graceful_signal() != 0)) {
+      int saved = errno;
+      graceful_stop(loop);
+      errno = saved;
+    }
+    al_graceful_running(-1);
+  }
   return rc;
+}
+
+/* Whether libuv's own uv_run is on this thread's stack, for runs that did
+ * not come through the interposer (a program that only links
+ * libasyncleak, its uv_* calls going straight to libuv). */
+static int real_run_on_stack(void) {
+  void *real = (void *)REAL(uv_run);
+  const ElfW(Sym) *sym = NULL;
+  Dl_info info;
+
+  if (real == NULL ||
+      !dladdr1(real, &info, (void **)&sym, RTLD_DL_SYMENT) || sym == NULL)
+    return 1; /* cannot tell: say running, the safe answer */
+  return al_stack_contains((uintptr_t)real, (uintptr_t)real + sym->st_size);
 }
 
 static int uv_running(uintptr_t loop) {
   unsigned n = nrunning < MAX_NESTED_RUNS ? nrunning : MAX_NESTED_RUNS;
+  if (nrunning == 0)
+    return real_run_on_stack();
   for (unsigned i = 0; i < n; i++)
     if ((uintptr_t)running[i] == loop)
       return 1;
@@ -438,7 +638,8 @@ static int uv_running(uintptr_t loop) {
  * flight and closes not yet completed. Handles merely left active (a
  * repeating timer, a listening server) do not hold the drain. */
 static int work_pending(const uv_loop_t *loop) {
-  return loop->active_reqs.count > 0 || loop->closing_handles != NULL;
+  return loop->active_reqs.count > 0 || loop->closing_handles != NULL ||
+         al_shutdown_holds((uintptr_t)loop);
 }
 
 static void drain_wakeup(uv_timer_t *t) {
@@ -494,6 +695,7 @@ static int uv_drain(uintptr_t addr, unsigned timeout_ms) {
 static void loop_gone(uv_loop_t *loop, uint64_t serial) {
   int saved = errno;
   al_loop_closed((uintptr_t)loop, serial);
+  waker_remove(loop);
   if (last_run == loop)
     last_run = NULL;
   uv_loop_t *expected = loop;
@@ -501,26 +703,23 @@ static void loop_gone(uv_loop_t *loop, uint64_t serial) {
   errno = saved;
 }
 
-/* Runs the loop's finalizers as the program's own code: outside the depth
- * count, so that the handles they close and make are followed. */
-static void run_finalizers(uv_loop_t *loop) {
+/* Runs the loop's shutdown as the program's own code: outside the depth
+ * count, so that the handles its finalizers close and make are followed. */
+static void loop_shutdown(uv_loop_t *loop) {
   int saved = errno;
   shim_ensure();
-  al_finally_run((uintptr_t)loop);
+  al_shutdown((uintptr_t)loop, AL_WHY_CLOSE);
   errno = saved;
 }
 
-/* A close that fails with UV_EBUSY is not the verdict: programs such as luv
- * and neovim then close their handles, run the loop and close again.
- * Finalizers run first, with the loop still alive. */
-AL_EXPORT int uv_loop_close(uv_loop_t *loop) {
+static int close_loop(uv_loop_t *loop, int program) {
   __typeof__(&uv_loop_close) real = REAL(uv_loop_close);
   int rc;
 
   if (real == NULL)
     return UV_ENOSYS;
-  if (depth == 0)
-    run_finalizers(loop);
+  if (program)
+    loop_shutdown(loop);
   enter();
   rc = real(loop);
   leave();
@@ -535,6 +734,13 @@ AL_EXPORT int uv_loop_close(uv_loop_t *loop) {
   return rc;
 }
 
+/* A close that fails with UV_EBUSY is not the verdict: programs such as luv
+ * and neovim then close their handles, run the loop and close again.
+ * The shutdown comes first, with the loop still alive. */
+AL_EXPORT int uv_loop_close(uv_loop_t *loop) {
+  return close_loop(loop, depth == 0);
+}
+
 AL_EXPORT void uv_loop_delete(uv_loop_t *loop) {
   __typeof__(&uv_loop_delete) real = REAL(uv_loop_delete);
   uint64_t serial;
@@ -542,7 +748,7 @@ AL_EXPORT void uv_loop_delete(uv_loop_t *loop) {
   if (real == NULL)
     return;
   if (depth == 0)
-    run_finalizers(loop);
+    loop_shutdown(loop);
   enter();
   serial = al_loop_serial((uintptr_t)loop);
   last_close_rc = CLOSE_NOT_SEEN;
@@ -556,6 +762,12 @@ AL_EXPORT void uv_loop_delete(uv_loop_t *loop) {
     loop_gone(loop, serial);
 }
 
+/* asyncleak_loop_close, which has run the shutdown already. */
 static int uv_close_loop(uintptr_t loop) {
-  return uv_loop_close((uv_loop_t *)loop);
+  return close_loop((uv_loop_t *)loop, 0);
+}
+
+/* Force: as if the program had called uv_close(h, NULL). */
+static void uv_close_handle(uintptr_t addr) {
+  uv_close((uv_handle_t *)addr, NULL);
 }

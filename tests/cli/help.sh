@@ -5,7 +5,8 @@ for option in --help -h; do
   run "$ASYNCLEAK" $option
   expect_status 0
   expect_line "$tmp/out" "usage: asyncleak [options] [--] program [args...]"
-  for documented in --error-exitcode= --log-file= --quiet --help --version; do
+  for documented in --error-exitcode= --log-file= --quiet --help --version \
+    --force-close --graceful-signals --drain-timeout=; do
     grep -qF -- "$documented" "$tmp/out" ||
       fail "$option does not mention $documented"
   done

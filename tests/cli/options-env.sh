@@ -29,3 +29,33 @@ case $(cat "$tmp/out") in
   $dir) ;;
   *) fail "ASYNCLEAK_OPTIONS was '$(cat "$tmp/out")'" ;;
 esac
+
+# The flags for the runtime go after the user's options, so that they win,
+# and before report_dir.
+run ASYNCLEAK_OPTIONS=drain_timeout_ms=100:force_close=0 TMPDIR=/tmp \
+  "$ASYNCLEAK" --drain-timeout=250 --graceful-signals --force-close \
+  sh -c "$show"
+expect_status 0
+# shellcheck disable=SC2254
+case $(cat "$tmp/out") in
+  drain_timeout_ms=100:force_close=0:force_close=1:graceful_signals=1:drain_timeout_ms=250:$dir) ;;
+  *) fail "ASYNCLEAK_OPTIONS was '$(cat "$tmp/out")'" ;;
+esac
+
+run -u ASYNCLEAK_OPTIONS TMPDIR=/tmp "$ASYNCLEAK" --force-close sh -c "$show"
+expect_status 0
+# shellcheck disable=SC2254
+case $(cat "$tmp/out") in
+  force_close=1:$dir) ;;
+  *) fail "ASYNCLEAK_OPTIONS was '$(cat "$tmp/out")'" ;;
+esac
+
+# The last --drain-timeout counts, and 0 is passed on like any other value.
+run -u ASYNCLEAK_OPTIONS TMPDIR=/tmp "$ASYNCLEAK" --drain-timeout=5 \
+  --drain-timeout=0 sh -c "$show"
+expect_status 0
+# shellcheck disable=SC2254
+case $(cat "$tmp/out") in
+  drain_timeout_ms=0:$dir) ;;
+  *) fail "ASYNCLEAK_OPTIONS was '$(cat "$tmp/out")'" ;;
+esac

@@ -19,6 +19,11 @@ for value in x -1 256 1000 '' 2x 0x10; do
   rejects "--error-exitcode=$value"
 done
 
+for value in abc -1 600001 '' +5 0x10 ' 5' 1e3; do
+  said="asyncleak: invalid value '$value' for --drain-timeout"
+  rejects "--drain-timeout=$value"
+done
+
 said="asyncleak: unknown option '--foo'"
 rejects --foo
 said="asyncleak: unknown option '-x'"
@@ -27,6 +32,12 @@ said="asyncleak: unknown option '--quiet=1'"
 rejects --quiet=1
 said="asyncleak: option '--error-exitcode' needs a value"
 rejects --error-exitcode
+said="asyncleak: option '--drain-timeout' needs a value"
+rejects --drain-timeout
+said="asyncleak: unknown option '--force-close=1'"
+rejects --force-close=1
+said="asyncleak: unknown option '--graceful-signals=yes'"
+rejects --graceful-signals=yes
 said="asyncleak: invalid value '' for --log-file"
 rejects --log-file=
 
@@ -40,6 +51,10 @@ expect_line "$tmp/err" "$usage"
 # Good values, and the options end at the program or at "--".
 for value in 0 1 23 255; do
   run "$ASYNCLEAK" --error-exitcode=$value /bin/true
+  expect_status 0
+done
+for value in 0 3000 600000; do
+  run "$ASYNCLEAK" --drain-timeout=$value /bin/true
   expect_status 0
 done
 run "$ASYNCLEAK" -

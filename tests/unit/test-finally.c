@@ -1,4 +1,5 @@
-/* Finalizers: order, cancellation, loops that cannot run them, drains. */
+/* Shutdowns: finalizer order, cancellation, loops that cannot run them,
+ * drains, ensure_closure, shutdown_waits_for, force and its verdicts. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +11,7 @@
 #include "asyncleak.h"
 #include "fake-shim.h"
 
-#define LOOP ((void *)0x10)
+#define LOOP ((void *)FAKE_LOOP)
 
 static uint8_t shim;
 static char order[32];
@@ -20,17 +21,26 @@ static int setup(void **state) {
   (void)state;
   al_init();
   al_registry_reset();
+  al_shutdown_log_reset();
   shim = al_shim_register(&fake_shim);
   fake_running = fake_drain_rc = fake_drains = fake_closes = 0;
+  fake_claimable = 0;
+  fake_kind_is = AL_KIND_HANDLE;
+  fake_handle_is_open = 0;
+  fake_nclosed = 0;
+  fake_state = (struct al_state){.known = 1, .active = 1, .referenced = 1};
+  al_opt.force_close = 0;
   norder = 0;
   memset(order, 0, sizeof(order));
-  al_loop_open(shim, (uintptr_t)LOOP, 0, NULL, 1);
+  al_loop_open(shim, FAKE_LOOP, 0, NULL, 1);
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
+  al_opt.force_close = 0;
   al_registry_reset();
+  al_shutdown_log_reset();
   return 0;
 }
 
@@ -39,18 +49,32 @@ static void note(void *loop, void *arg) {
   order[norder++] = *(const char *)arg;
 }
 
+/* The log of shutdowns, as the report sees it. */
+static struct al_snapshot snap(void) {
+  struct al_snapshot s;
+  assert_int_equal(al_registry_snapshot(&s), 0);
+  return s;
+}
+
 static void test_finally__reverse_order_once(void **state) {
+  struct al_snapshot s;
   (void)state;
   assert_int_equal(asyncleak_run_finally(LOOP, note, "1"), 0);
   assert_int_equal(asyncleak_run_finally(LOOP, note, "2"), 0);
   assert_int_equal(asyncleak_run_finally(LOOP, note, "3"), 0);
-  assert_int_equal(al_finally_run((uintptr_t)LOOP), 0);
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CLOSE), 0);
   assert_string_equal(order, "321");
   assert_int_equal(fake_drains, 1);
   /* Each runs once. */
-  assert_int_equal(al_finally_run((uintptr_t)LOOP), 0);
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CLOSE), 0);
   assert_string_equal(order, "321");
   assert_int_equal(fake_drains, 1);
+  s = snap();
+  assert_int_equal(s.nshutdowns, 1);
+  assert_int_equal(s.shutdowns[0].nran, 3);
+  assert_int_equal(s.shutdowns[0].why, AL_WHY_CLOSE);
+  assert_int_equal(s.shutdowns[0].skip, AL_SKIP_NONE);
+  al_snapshot_release(&s);
 }
 
 static void test_finally__cancel_removes_most_recent(void **state) {
@@ -60,8 +84,17 @@ static void test_finally__cancel_removes_most_recent(void **state) {
   assert_int_equal(asyncleak_run_finally(LOOP, note, "a"), 0);
   assert_int_equal(asyncleak_cancel_finally(LOOP, note, "a"), 0);
   assert_int_equal(asyncleak_cancel_finally(LOOP, note, "zz"), -ENOENT);
-  al_finally_run((uintptr_t)LOOP);
+  al_shutdown(FAKE_LOOP, AL_WHY_CLOSE);
   assert_string_equal(order, "ba");
+}
+
+static int never_closed(void *r) {
+  (void)r;
+  return 0;
+}
+
+static void close_note(void *r) {
+  order[norder++] = *(const char *)r;
 }
 
 static void test_finally__bad_arguments(void **state) {
@@ -70,6 +103,24 @@ static void test_finally__bad_arguments(void **state) {
   assert_int_equal(asyncleak_run_finally(LOOP, NULL, "x"), -EINVAL);
   assert_int_equal(asyncleak_run_finally((void *)0x99, note, "x"), -ENOENT);
   assert_int_equal(asyncleak_loop_close((void *)0x99), -ENOENT);
+  assert_int_equal(asyncleak_ensure_closure(LOOP, NULL, never_closed,
+                                            close_note), -EINVAL);
+  assert_int_equal(asyncleak_ensure_closure(LOOP, "r", NULL, close_note),
+                   -EINVAL);
+  assert_int_equal(asyncleak_ensure_closure((void *)0x99, "r", never_closed,
+                                            close_note), -ENOENT);
+  assert_int_equal(asyncleak_shutdown_waits_for(LOOP, NULL), -EINVAL);
+  fake_kind_is = AL_KIND_NONE;
+  assert_int_equal(asyncleak_shutdown_waits_for(LOOP, "h"), -EINVAL);
+}
+
+static void test_finally__unknown_loop_claimed(void **state) {
+  (void)state;
+  /* A loop made where the interposers did not see it. */
+  fake_claimable = 0x20;
+  assert_int_equal(asyncleak_run_finally((void *)0x20, note, "c"), 0);
+  assert_int_equal(al_loop_serial(0x20), 2);
+  assert_int_equal(asyncleak_run_finally((void *)0x30, note, "c"), -ENOENT);
 }
 
 static void test_finally__running_loop_keeps_them(void **state) {
@@ -78,14 +129,17 @@ static void test_finally__running_loop_keeps_them(void **state) {
   asyncleak_run_finally(LOOP, note, "1");
   asyncleak_run_finally(LOOP, note, "2");
   fake_running = 1;
-  assert_int_equal(al_finally_run((uintptr_t)LOOP), -EDEADLK);
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), -EDEADLK);
   assert_int_equal(norder, 0);
-  assert_int_equal(al_registry_snapshot(&s), 0);
-  assert_int_equal(s.loops[0].fin_outcome, AL_FIN_SKIPPED);
+  assert_int_equal(fake_drains, 0);
+  s = snap();
+  assert_int_equal(s.nshutdowns, 1);
+  assert_int_equal(s.shutdowns[0].skip, AL_SKIP_IN_CALLBACK);
+  assert_int_equal(s.shutdowns[0].why, AL_WHY_EXIT);
   al_snapshot_release(&s);
   /* Still registered, still in order, for a later close. */
   fake_running = 0;
-  assert_int_equal(al_finally_run((uintptr_t)LOOP), 0);
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CLOSE), 0);
   assert_string_equal(order, "21");
 }
 
@@ -97,7 +151,7 @@ static void register_more(void *loop, void *arg) {
 static void test_finally__registered_while_running_also_run(void **state) {
   (void)state;
   asyncleak_run_finally(LOOP, register_more, "x");
-  al_finally_run((uintptr_t)LOOP);
+  al_shutdown(FAKE_LOOP, AL_WHY_CLOSE);
   assert_string_equal(order, "xl");
   assert_int_equal(fake_drains, 1);
 }
@@ -107,10 +161,11 @@ static void test_finally__timeout_names_them(void **state) {
   (void)state;
   asyncleak_run_finally(LOOP, note, "1");
   fake_drain_rc = -ETIMEDOUT;
-  assert_int_equal(al_finally_run((uintptr_t)LOOP), -ETIMEDOUT);
-  assert_int_equal(al_registry_snapshot(&s), 0);
-  assert_int_equal(s.loops[0].fin_outcome, AL_FIN_TIMEOUT);
-  assert_ptr_equal(s.loops[0].fin_named[0], (void *)note);
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CLOSE), -ETIMEDOUT);
+  s = snap();
+  assert_int_equal(s.nshutdowns, 1);
+  assert_true(s.shutdowns[0].timed_out);
+  assert_ptr_equal(s.shutdowns[0].ran[0], (void *)note);
   al_snapshot_release(&s);
 }
 
@@ -123,10 +178,126 @@ static void test_finally__loop_close_runs_then_closes(void **state) {
   assert_int_equal(asyncleak_loop_close(LOOP), -ENOENT);
 }
 
-static void test_finally__no_finalizers_no_drain(void **state) {
+static void test_finally__loop_close_from_callback_refused(void **state) {
   (void)state;
-  assert_int_equal(al_finally_run((uintptr_t)LOOP), 0);
+  asyncleak_run_finally(LOOP, note, "1");
+  fake_running = 1;
+  assert_int_equal(asyncleak_loop_close(LOOP), -EDEADLK);
+  assert_int_equal(fake_closes, 0);
+  assert_int_equal(norder, 0);
+}
+
+static void test_finally__nothing_to_do_no_drain(void **state) {
+  struct al_snapshot s;
+  (void)state;
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CLOSE), 0);
   assert_int_equal(fake_drains, 0);
+  s = snap();
+  assert_int_equal(s.nshutdowns, 0);
+  al_snapshot_release(&s);
+}
+
+static int closed_when_upper(void *r) {
+  return *(const char *)r >= 'A' && *(const char *)r <= 'Z';
+}
+
+static void test_finally__ensure_closes_only_open_ones(void **state) {
+  struct al_snapshot s;
+  (void)state;
+  assert_int_equal(asyncleak_run_finally(LOOP, note, "1"), 0);
+  assert_int_equal(
+      asyncleak_ensure_closure(LOOP, "o", closed_when_upper, close_note), 0);
+  assert_int_equal(
+      asyncleak_ensure_closure(LOOP, "C", closed_when_upper, close_note), 0);
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), 0);
+  /* Newest first, with the finalizers; "C" was closed: left alone. */
+  assert_string_equal(order, "o1");
+  s = snap();
+  assert_int_equal(s.nnotes, 1);
+  assert_int_equal(s.notes[0].kind, AL_NOTE_ENSURED);
+  assert_ptr_equal((void *)s.notes[0].addr, "o");
+  assert_ptr_equal(s.notes[0].fn, (void *)close_note);
+  al_snapshot_release(&s);
+}
+
+static void test_finally__ensure_forgets_closed_resources(void **state) {
+  static char closed[200];
+  struct al_loop l;
+  (void)state;
+  memset(closed, 'C', sizeof(closed));
+  for (int i = 0; i < 200; i++)
+    assert_int_equal(asyncleak_ensure_closure(LOOP, &closed[i],
+                                              closed_when_upper, close_note),
+                     0);
+  assert_int_equal(asyncleak_ensure_closure(LOOP, "o", closed_when_upper,
+                                            close_note), 0);
+  /* Swept as they grew: far fewer kept than registered. */
+  assert_int_equal(al_loop_get(FAKE_LOOP, &l), 0);
+  assert_true(l.nfins < 64);
+  al_shutdown(FAKE_LOOP, AL_WHY_EXIT);
+  assert_string_equal(order, "o");
+}
+
+static void test_finally__waits_for_protected_handle(void **state) {
+  (void)state;
+  assert_int_equal(asyncleak_shutdown_waits_for(LOOP, (void *)0x500), 0);
+  /* Nothing registered, but a protected handle open: the drain runs. */
+  fake_handle_is_open = 1;
+  assert_int_equal(al_shutdown_holds(FAKE_LOOP), 1);
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CLOSE), 0);
+  assert_int_equal(fake_drains, 1);
+  fake_handle_is_open = 0;
+  assert_int_equal(al_shutdown_holds(FAKE_LOOP), 0);
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CLOSE), 0);
+  assert_int_equal(fake_drains, 1);
+}
+
+/* A finalizer that closes the handle at 0x100. */
+static void close_first(void *loop, void *arg) {
+  (void)loop;
+  (void)arg;
+  fake_close_handle(0x100);
+}
+
+static void test_finally__force_verdicts(void **state) {
+  struct al_snapshot s;
+  (void)state;
+  al_res_open(shim, 0x100, 0, FAKE_LOOP, NULL); /* closed by a finalizer */
+  al_res_open(shim, 0x200, 1, FAKE_LOOP, NULL); /* closed by force */
+  al_res_open(shim, 0x300, 1, FAKE_LOOP, NULL); /* protected: stays open */
+  asyncleak_run_finally(LOOP, close_first, NULL);
+  asyncleak_shutdown_waits_for(LOOP, (void *)0x300);
+  al_opt.force_close = 1;
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), 0);
+  assert_int_equal(fake_nclosed, 2);
+  assert_true(fake_closed[0] == 0x100 && fake_closed[1] == 0x200);
+  assert_int_equal(fake_drains, 2);
+  s = snap();
+  assert_int_equal(s.nshutdowns, 1);
+  assert_int_equal(s.shutdowns[0].v.at_start, 3);
+  assert_int_equal(s.shutdowns[0].v.by_finalizer, 1);
+  assert_int_equal(s.shutdowns[0].v.by_force, 1);
+  assert_int_equal(s.shutdowns[0].v.by_program, 0);
+  assert_int_equal(s.shutdowns[0].v.still_open, 1);
+  assert_int_equal(s.nnotes, 1);
+  assert_int_equal(s.notes[0].kind, AL_NOTE_FORCED);
+  assert_int_equal(s.notes[0].addr, 0x200);
+  assert_int_equal(s.notes[0].type, 1);
+  assert_int_equal(s.nres, 1); /* only the protected one is still open */
+  al_snapshot_release(&s);
+}
+
+static void test_finally__force_leaves_internal_and_closing(void **state) {
+  (void)state;
+  al_res_open(shim, 0x100, 0, FAKE_LOOP, NULL);
+  al_opt.force_close = 1;
+  fake_state.internal = 1;
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), 0);
+  assert_int_equal(fake_nclosed, 0);
+  fake_state.internal = 0;
+  fake_state.closing = 1;
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), 0);
+  assert_int_equal(fake_nclosed, 0);
 }
 
 int main(void) {
@@ -135,11 +306,18 @@ int main(void) {
       T(test_finally__reverse_order_once),
       T(test_finally__cancel_removes_most_recent),
       T(test_finally__bad_arguments),
+      T(test_finally__unknown_loop_claimed),
       T(test_finally__running_loop_keeps_them),
       T(test_finally__registered_while_running_also_run),
       T(test_finally__timeout_names_them),
       T(test_finally__loop_close_runs_then_closes),
-      T(test_finally__no_finalizers_no_drain),
+      T(test_finally__loop_close_from_callback_refused),
+      T(test_finally__nothing_to_do_no_drain),
+      T(test_finally__ensure_closes_only_open_ones),
+      T(test_finally__ensure_forgets_closed_resources),
+      T(test_finally__waits_for_protected_handle),
+      T(test_finally__force_verdicts),
+      T(test_finally__force_leaves_internal_and_closing),
 #undef T
   };
   return cmocka_run_group_tests_name("finally", tests, NULL, NULL);

@@ -1,0 +1,367 @@
+/* A loop's shutdown: its finalizers run with the loop alive, the work they
+ * started is drained, and with force_close what the program left open is
+ * closed. Every handle open when it began gets a verdict. Loop-neutral: the
+ * loop's shim runs the loop and closes handles.
+ *
+ * It happens as the program closes the loop, at exit for loops never
+ * closed, and on a graceful signal. What each shutdown did is kept in a
+ * bounded log for the report. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+/* Finalizers may register more; they run too, this many rounds at most. */
+#define MAX_ROUNDS 8
+#define MAX_ENTRIES 64
+#define MAX_NOTES 1024
+#define MAX_WAITS 64
+
+/* ------------------------------------------------------------------ log */
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct al_shutdown_entry entries[MAX_ENTRIES];
+static size_t nentries, entries_dropped;
+static struct al_note notes[MAX_NOTES];
+static size_t nnotes, notes_dropped;
+
+static void log_entry(const struct al_shutdown_entry *e) {
+  pthread_mutex_lock(&log_lock);
+  /* A loop skipped as it closed is skipped again at exit: said once. */
+  if (e->skip != AL_SKIP_NONE && nentries > 0 &&
+      entries[nentries - 1].serial == e->serial &&
+      entries[nentries - 1].skip == e->skip)
+    ;
+  else if (nentries < MAX_ENTRIES)
+    entries[nentries++] = *e;
+  else
+    entries_dropped++;
+  pthread_mutex_unlock(&log_lock);
+}
+
+static void log_note(const struct al_note *n) {
+  pthread_mutex_lock(&log_lock);
+  if (nnotes < MAX_NOTES)
+    notes[nnotes++] = *n;
+  else
+    notes_dropped++;
+  pthread_mutex_unlock(&log_lock);
+}
+
+void al_shutdown_log_copy(struct al_snapshot *s, int *budget) {
+  if (al_lock_briefly(&log_lock, budget) != 0) {
+    s->unreadable++;
+    return;
+  }
+  s->shutdowns = malloc((nentries ? nentries : 1) * sizeof(*s->shutdowns));
+  s->notes = malloc((nnotes ? nnotes : 1) * sizeof(*s->notes));
+  if (s->shutdowns != NULL && s->notes != NULL) {
+    memcpy(s->shutdowns, entries, nentries * sizeof(*entries));
+    memcpy(s->notes, notes, nnotes * sizeof(*notes));
+    s->nshutdowns = nentries;
+    s->nnotes = nnotes;
+    s->shutdowns_dropped = entries_dropped;
+    s->notes_dropped = notes_dropped;
+  }
+  pthread_mutex_unlock(&log_lock);
+}
+
+void al_shutdown_log_reset(void) {
+  nentries = entries_dropped = nnotes = notes_dropped = 0;
+}
+
+void al_shutdown_atfork_child(void) {
+  /* Another thread may have held the lock; the parent's shutdowns are the
+   * parent's to report. */
+  pthread_mutex_init(&log_lock, NULL);
+  al_shutdown_log_reset();
+}
+
+/* ------------------------------------------------------------ verdicts */
+
+enum phase { BY_NONE, BY_FINALIZER, BY_PROGRAM, BY_FORCE };
+
+/* A handle open when the shutdown began. */
+struct item {
+  struct al_res r;
+  uint8_t by; /* enum phase: who began closing it */
+};
+
+/* A shutdown under way on this thread; finalizers may shut down another
+ * loop inside, hence the chain. */
+struct ctx {
+  uintptr_t loop;
+  struct item *items; /* sorted by address */
+  size_t n;
+  enum phase phase;
+  struct ctx *outer;
+};
+
+static AL_TLS struct ctx *current;
+
+static int by_addr(const void *a, const void *b) {
+  const struct item *x = a, *y = b;
+  return (x->r.addr > y->r.addr) - (x->r.addr < y->r.addr);
+}
+
+void al_shutdown_saw_close(uintptr_t loop, uintptr_t addr) {
+  for (struct ctx *c = current; c != NULL; c = c->outer) {
+    if (c->loop != loop)
+      continue;
+    for (size_t i = 0; i < c->n; i++)
+      if (c->items[i].r.addr == addr && c->items[i].by == BY_NONE)
+        c->items[i].by = (uint8_t)c->phase;
+    return;
+  }
+}
+
+/* The program's handles on the loop: the loop library's own are not. */
+static void collect(struct ctx *c, const struct al_loop *l) {
+  struct al_res *res;
+  size_t n = al_res_on_loop(l->addr, l->first_seq, &res);
+  const struct al_shim *sh = al_shims[l->shim];
+
+  c->items = calloc(n ? n : 1, sizeof(*c->items));
+  c->n = 0;
+  for (size_t i = 0; c->items != NULL && i < n; i++) {
+    struct al_state st = {0};
+    sh->probe(&res[i], &st);
+    if (st.known && (st.internal || st.closing))
+      continue;
+    c->items[c->n++].r = res[i];
+  }
+  free(res);
+  if (c->items != NULL)
+    qsort(c->items, c->n, sizeof(*c->items), by_addr);
+}
+
+static int protected(uintptr_t loop, uintptr_t addr) {
+  uintptr_t w[MAX_WAITS];
+  size_t n = al_loop_waits(loop, w, MAX_WAITS);
+  for (size_t i = 0; i < n; i++)
+    if (w[i] == addr)
+      return 1;
+  return 0;
+}
+
+int al_shutdown_holds(uintptr_t loop) {
+  uintptr_t w[MAX_WAITS];
+  struct al_loop l;
+  size_t n = al_loop_waits(loop, w, MAX_WAITS);
+
+  if (n == 0 || al_loop_get(loop, &l) != 0)
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if (al_shims[l.shim]->handle_open(loop, w[i]))
+      return 1;
+  return 0;
+}
+
+/* Closes what is still open of the program's: not what is closing
+ * already (a second close is an error), nor what the program protected. */
+static void force_close(struct ctx *c, const struct al_shim *sh) {
+  c->phase = BY_FORCE;
+  for (size_t i = 0; i < c->n; i++) {
+    const struct al_res *r = &c->items[i].r;
+    struct al_state st = {0};
+    if (c->items[i].by != BY_NONE || !al_res_alive(r->addr, r->seq) ||
+        protected(c->loop, r->addr))
+      continue;
+    sh->probe(r, &st);
+    if (!st.known || st.closing)
+      continue;
+    sh->close_handle(r->addr);
+  }
+}
+
+static void verdicts(struct ctx *c, struct al_shutdown_entry *e) {
+  e->v.at_start = (unsigned)c->n;
+  for (size_t i = 0; i < c->n; i++) {
+    const struct item *it = &c->items[i];
+    if (al_res_alive(it->r.addr, it->r.seq)) {
+      e->v.still_open++;
+    } else if (it->by == BY_FORCE) {
+      struct al_note n = {it->r.addr, it->r.stack, NULL, e->serial,
+                          it->r.tid,  it->r.type,  it->r.shim, AL_NOTE_FORCED};
+      e->v.by_force++;
+      log_note(&n);
+    } else if (it->by == BY_FINALIZER) {
+      e->v.by_finalizer++;
+    } else {
+      e->v.by_program++;
+    }
+  }
+}
+
+/* ---------------------------------------------------------- the shutdown */
+
+static uint64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static unsigned left(uint64_t end) {
+  uint64_t now = now_ms();
+  return now >= end ? 0 : (unsigned)(end - now);
+}
+
+static void note_ran(struct al_shutdown_entry *e, void *fn) {
+  if (e->nran < AL_FIN_NAMED)
+    e->ran[e->nran] = fn;
+  e->nran++;
+}
+
+/* Closes an ensure_closure resource the program left open. */
+static void ensure(const struct al_fin *f, struct al_shutdown_entry *e) {
+  struct al_note n = {(uintptr_t)f->arg, f->stack, (void *)f->close,
+                      e->serial, 0, 0, e->shim, AL_NOTE_ENSURED};
+  if (f->is_closed(f->arg))
+    return;
+  f->close(f->arg);
+  note_ran(e, (void *)f->close);
+  log_note(&n);
+}
+
+static void run_finalizers(uintptr_t loop, struct al_fin *f,
+                           struct al_shutdown_entry *e) {
+  for (int round = 0; f != NULL; round++) {
+    while (f != NULL) {
+      struct al_fin *next = f->next;
+      if (f->kind == AL_FIN_ENSURE) {
+        ensure(f, e);
+      } else {
+        note_ran(e, (void *)f->fn);
+        f->fn((void *)loop, f->arg);
+      }
+      free(f);
+      f = next;
+    }
+    /* Those registered by a finalizer run next, a few rounds at most. */
+    if (round + 1 < MAX_ROUNDS)
+      f = al_loop_fin_take(loop);
+  }
+}
+
+static void skipped(const struct al_loop *l, enum al_why why,
+                    enum al_skip skip) {
+  struct al_shutdown_entry e = {0};
+  e.serial = l->serial;
+  e.loop = l->addr;
+  e.stack = l->stack;
+  e.shim = l->shim;
+  e.why = (uint8_t)why;
+  e.skip = (uint8_t)skip;
+  log_entry(&e);
+}
+
+int al_shutdown(uintptr_t loop, enum al_why why) {
+  const struct al_shim *sh;
+  struct al_shutdown_entry e = {0};
+  struct ctx c = {0};
+  struct al_fin *fins;
+  struct al_loop l;
+  uint64_t end;
+  int rc = 0;
+
+  if (al_loop_get(loop, &l) != 0)
+    return -ENOENT;
+  sh = al_shims[l.shim];
+  if (l.nfins == 0 && !al_opt.force_close && !al_shutdown_holds(loop))
+    return 0;
+  if (sh->running(loop)) {
+    /* libuv is not re-entrant: the finalizers stay for a later close. */
+    if (l.nfins > 0)
+      skipped(&l, why, AL_SKIP_IN_CALLBACK);
+    return -EDEADLK;
+  }
+
+  e.serial = l.serial;
+  e.loop = loop;
+  e.stack = l.stack;
+  e.shim = l.shim;
+  e.why = (uint8_t)why;
+  e.forced = (uint8_t)al_opt.force_close;
+  end = now_ms() + (uint64_t)al_opt.drain_timeout_ms;
+  c.loop = loop;
+  collect(&c, &l);
+  fins = al_loop_fin_take(loop);
+  if (fins == NULL && c.n == 0 && !al_shutdown_holds(loop)) {
+    free(c.items); /* force_close, and nothing left open */
+    return 0;
+  }
+  c.outer = current;
+  current = &c;
+
+  c.phase = BY_FINALIZER;
+  run_finalizers(loop, fins, &e);
+  c.phase = BY_PROGRAM;
+  rc = sh->drain(loop, left(end));
+  if (al_opt.force_close) {
+    force_close(&c, sh);
+    c.phase = BY_PROGRAM;
+    rc = sh->drain(loop, left(end));
+  }
+  e.timed_out = rc == -ETIMEDOUT;
+
+  current = c.outer;
+  verdicts(&c, &e);
+  free(c.items);
+  if (e.nran > 0 || (e.forced && e.v.at_start > 0) || e.timed_out)
+    log_entry(&e);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ exit */
+
+extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
+static atomic_uint armed;
+static atomic_int exited;
+
+static void at_exit(void *unused) {
+  struct al_loop *loops;
+  size_t n;
+  pid_t self;
+  int saved = errno;
+
+  (void)unused;
+  if (atomic_exchange(&exited, 1))
+    return; /* registered twice: the first to run did it */
+  n = al_loop_list(&loops);
+  self = al_gettid();
+  for (size_t i = 0; n != (size_t)-1 && i < n; i++) {
+    const struct al_loop *l = &loops[i];
+    pid_t owner = l->run_tid ? l->run_tid : l->tid;
+    if (l->flags & (AL_LOOP_INHERITED | AL_LOOP_REPLACED))
+      continue;
+    if (owner != self) {
+      /* Another thread may be running it right now. */
+      if (l->nfins > 0)
+        skipped(l, AL_WHY_EXIT, AL_SKIP_THREAD);
+      continue;
+    }
+    al_shutdown(l->addr, AL_WHY_EXIT);
+  }
+  free(loops);
+  /* The program reached exit after a graceful signal stopped its loop. */
+  if (al_graceful_signal() != 0)
+    al_graceful_end();
+  errno = saved;
+}
+
+void al_shutdown_arm(unsigned from) {
+  unsigned was = atomic_load_explicit(&armed, memory_order_relaxed);
+  if (AL_LIKELY(was & from))
+    return;
+  was = atomic_fetch_or(&armed, from);
+  if (was & from)
+    return;
+  /* Handlers run in reverse order of registration: one registered once
+   * main is running runs before the loader's, which runs the libraries'
+   * destructors (libuv's stops its thread pool). One registered from a
+   * constructor would come after them; the second registration, from
+   * whichever of the two events comes later, covers that case. */
+  __cxa_atexit(at_exit, NULL, NULL);
+}

@@ -1,0 +1,53 @@
+# A program that writes its whole report and then dies of a signal, as the
+# runtime makes it do under --graceful-signals: 128 + the signal, the line
+# saying how it died, its report, and no word of a missing one. killed.sh
+# covers the program that writes none.
+. tests/cli/lib.sh
+
+cat >"$tmp/fake" <<'SCRIPT'
+#!/bin/sh
+# fake SIGNAL OPEN, or fake SIGNAL partial for a report without its .sum.
+# Not exec'd into anything: $$ is the pid asyncleak started.
+dir=${ASYNCLEAK_OPTIONS##*report_dir=\'}
+dir=${dir%\'}
+echo $$
+echo "report of $$" >"$dir/$$.txt"
+if [ "$2" != partial ]; then
+  printf 'pid=%s\nlibs=libuv\nloops=1\nloops_unclosed=0\n' $$ >"$dir/$$.sum"
+  printf 'handles_created=2\nhandles_open=%s\n' "$2" >>"$dir/$$.sum"
+fi
+kill -"$1" $$
+SCRIPT
+chmod 755 "$tmp/fake"
+
+excuse="asyncleak: a program killed by a signal writes no report; handles \
+open at that moment are not listed"
+
+run "$ASYNCLEAK" "$tmp/fake" TERM 0
+expect_status 143
+pid=$(cat "$tmp/out")
+expect_line "$tmp/err" "asyncleak: '$tmp/fake' (pid $pid) was killed by \
+signal 15 (SIGTERM: Terminated)"
+expect_line "$tmp/err" "report of $pid"
+expect_no "$tmp/err" "$excuse"
+expect_no "$tmp/err" "left no report"
+# The report is complete: it can say that nothing leaked.
+expect_line "$tmp/err" \
+  "asyncleak: no leaks: 1 loop(s), 2 handle(s) created, all closed"
+
+# What it left open is counted; the status is still the signal's.
+run "$ASYNCLEAK" "$tmp/fake" INT 1
+expect_status 130
+pid=$(cat "$tmp/out")
+expect_line "$tmp/err" "asyncleak: '$tmp/fake' (pid $pid) was killed by \
+signal 2 (SIGINT: Interrupt)"
+expect_line "$tmp/err" "asyncleak: 1 handle(s) left open in 1 process(es)"
+expect_no "$tmp/err" "$excuse"
+
+# A report without its .sum is not complete: as without one.
+run "$ASYNCLEAK" "$tmp/fake" TERM partial
+expect_status 143
+pid=$(cat "$tmp/out")
+expect_line "$tmp/err" "asyncleak: process $pid left an incomplete report"
+expect_line "$tmp/err" "$excuse"
+expect_no "$tmp/err" "no leaks"
