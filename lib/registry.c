@@ -627,8 +627,14 @@ void al_registry_atfork_child(void) {
   /* What the parent made is the parent's to report. */
   inherited_below = atomic_load(&next_seq);
   loops_closed = 0;
-  for (struct al_loop *l = loops_head; l != NULL; l = l->next)
+  for (struct al_loop *l = loops_head; l != NULL; l = l->next) {
     l->flags |= AL_LOOP_INHERITED;
+    /* The parent's goodbyes are not the child's to send. */
+    free_fins(l->fins);
+    free_fins(l->waits);
+    l->fins = l->waits = NULL;
+    l->nfins = 0;
+  }
 }
 
 void al_registry_reset(void) {

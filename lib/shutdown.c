@@ -245,6 +245,14 @@ static void run_finalizers(uintptr_t loop, struct al_fin *f,
   }
 }
 
+static void free_all(struct al_fin *f) {
+  while (f != NULL) {
+    struct al_fin *next = f->next;
+    free(f);
+    f = next;
+  }
+}
+
 static void skipped(const struct al_loop *l, enum al_why why,
                     enum al_skip skip) {
   struct al_shutdown_entry e = {0};
@@ -271,6 +279,12 @@ int al_shutdown(uintptr_t loop, enum al_why why) {
   sh = al_shims[l.shim];
   if (l.nfins == 0 && !al_opt.force_close && !al_shutdown_holds(loop))
     return 0;
+  if (sh->claim != NULL && !sh->claim(loop)) {
+    /* Closed behind our back (calls bound straight to the loop library):
+     * its finalizers would touch what the program has freed. */
+    free_all(al_loop_fin_take(loop));
+    return -ENOENT;
+  }
   if (sh->running(loop)) {
     /* libuv is not re-entrant: the finalizers stay for a later close. */
     if (l.nfins > 0)

@@ -158,20 +158,24 @@ static void uv_probe(const struct al_res *r, struct al_state *st) {
   st->referenced = (h.flags & UV__REF) != 0;
 }
 
-/* Whether the memory at addr holds a live loop: its backend is open and
- * the first handle on its list (libuv always has its own) points back. */
+/* Whether the memory at addr holds a live loop: its backend is open (a
+ * closed loop's is -1) and the first handle on its list (libuv always has
+ * its own) points back at it. The lists are read by offset: their type
+ * changed across libuv 1.x, their place did not. */
 static int uv_claim(uintptr_t addr) {
   uv_loop_t loop;
   uv_handle_t h;
-  void **first;
+  uintptr_t head = addr + offsetof(uv_loop_t, handle_queue), first;
 
   if (al_safe_read(&loop, (const void *)addr, sizeof(loop)) != 0 ||
       loop.backend_fd < 0)
     return 0;
-  first = (void **)loop.handle_queue[0];
-  if ((uintptr_t)first == addr + offsetof(uv_loop_t, handle_queue))
-    return 1; /* no handle at all, as after every handle closed */
-  return al_safe_read(&h, (char *)first - offsetof(uv_handle_t, handle_queue),
+  memcpy(&first, (const char *)&loop + offsetof(uv_loop_t, handle_queue),
+         sizeof(first));
+  if (first == head)
+    return 1; /* no handle at all */
+  return al_safe_read(&h, (const void *)(first - offsetof(uv_handle_t,
+                                                          handle_queue)),
                       sizeof(h)) == 0 &&
          (uintptr_t)h.loop == addr;
 }
@@ -404,6 +408,8 @@ AL_EXPORT int uv_tcp_close_reset(uv_tcp_t *h, uv_close_cb cb) {
 
 /* ------------------------------------------------------------------- loops */
 
+static void waker_remove(uv_loop_t *loop);
+
 /* fresh: libuv has just initialised the loop's memory. */
 static void loop_made(int outer, uv_loop_t *loop, unsigned flags, int fresh) {
   int saved = errno;
@@ -422,9 +428,12 @@ AL_EXPORT int uv_loop_init(uv_loop_t *loop) {
   rc = real(loop);
   leave();
   /* Also when called by uv_default_loop or uv_loop_new: the loop is real
-   * either way; the outer call supplies the stack. */
-  if (rc == 0)
+   * either way; the outer call supplies the stack. A loop initialised
+   * again without a close lost its wake-up async with its lists. */
+  if (rc == 0) {
     loop_made(outer, loop, 0, 1);
+    waker_remove(loop);
+  }
   return rc;
 }
 
@@ -530,12 +539,14 @@ static void waker_remove(uv_loop_t *loop) {
   free(a);
 }
 
+/* Async-signal-safe: uv_claim reads through process_vm_readv. A loop the
+ * program freed without closing it is left alone. */
 static void uv_wake(void) {
   for (int i = 0; i < MAX_WAKERS; i++) {
     uv_async_t *a;
     atomic_fetch_add(&wakers[i].busy, 1);
     a = atomic_load(&wakers[i].async);
-    if (a != NULL && a != RESERVED)
+    if (a != NULL && a != RESERVED && uv_claim((uintptr_t)a->loop))
       async_send(a);
     atomic_fetch_sub(&wakers[i].busy, 1);
   }

@@ -49,7 +49,8 @@ static int fake_close(uintptr_t loop) {
 }
 
 static int fake_claim(uintptr_t loop) {
-  return loop == fake_claimable;
+  /* A closed loop's memory no longer looks like one. */
+  return (loop == FAKE_LOOP && fake_closes == 0) || loop == fake_claimable;
 }
 
 static enum al_kind fake_kind(uintptr_t loop, uintptr_t addr) {

@@ -123,6 +123,18 @@ static void test_finally__unknown_loop_claimed(void **state) {
   assert_int_equal(asyncleak_run_finally((void *)0x30, note, "c"), -ENOENT);
 }
 
+static void test_finally__loop_closed_unseen_runs_nothing(void **state) {
+  (void)state;
+  asyncleak_run_finally(LOOP, note, "1");
+  /* The program closed the loop through calls we did not see. */
+  fake_closes = 1;
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), -ENOENT);
+  assert_int_equal(norder, 0);
+  fake_closes = 0;
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), 0);
+  assert_int_equal(norder, 0); /* and forgotten */
+}
+
 static void test_finally__running_loop_keeps_them(void **state) {
   struct al_snapshot s;
   (void)state;
@@ -307,6 +319,7 @@ int main(void) {
       T(test_finally__cancel_removes_most_recent),
       T(test_finally__bad_arguments),
       T(test_finally__unknown_loop_claimed),
+      T(test_finally__loop_closed_unseen_runs_nothing),
       T(test_finally__running_loop_keeps_them),
       T(test_finally__registered_while_running_also_run),
       T(test_finally__timeout_names_them),
