@@ -27,7 +27,7 @@ comma    := ,
 SANLIBS  := $(subst $(comma), ,$(SANITIZE))
 ifneq ($(filter address,$(SANLIBS)),)
 SAN_ENV  := LD_PRELOAD=$(shell $(CC) -print-file-name=libasan.so) \
-            ASAN_OPTIONS=detect_leaks=0
+            ASAN_OPTIONS=detect_leaks=0:strict_memcmp=0
 endif
 # ThreadSanitizer's runtime cannot be preloaded into programs built without
 # it (sh, lua, nvim), so such a build runs the unit tests only.
@@ -119,6 +119,10 @@ $(O)/progs/uv-lib-cleanup: tests/progs/uv-lib-cleanup.c $(O)/progs/libsvc.so
 $(O)/progs/libclient.so: tests/progs/plugin/libclient.c $(RUNTIME)
 	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $< $(LINK_RT) -luv
 $(O)/progs/uv-finally-goodbye: tests/progs/uv-finally-goodbye.c \
+    $(O)/progs/libclient.so
+	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(O)/progs -lclient -luv \
+	  -Wl,-rpath,'$$ORIGIN'
+$(O)/progs/uv-finally-client-exit: tests/progs/uv-finally-client-exit.c \
     $(O)/progs/libclient.so
 	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(O)/progs -lclient -luv \
 	  -Wl,-rpath,'$$ORIGIN'

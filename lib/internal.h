@@ -164,6 +164,7 @@ struct al_loop {
   unsigned flags;
   unsigned busy_closes; /* closes that failed because handles were open */
   uint8_t shim;
+  uint8_t shut_down;    /* a shutdown ran and drained it */
   unsigned nfins;       /* entries in fins */
   unsigned sweep_at;    /* nfins at which closed resources are forgotten */
   struct al_fin *fins;  /* AL_FIN_CALL and AL_FIN_ENSURE, newest first */
@@ -215,6 +216,9 @@ struct al_fin *al_loop_fin_take(uintptr_t addr);
 /* Copies the addresses of up to max handles the loop's shutdown waits for
  * into out; returns how many. */
 size_t al_loop_waits(uintptr_t addr, uintptr_t *out, size_t max);
+/* Notes that the loop at addr had its shutdown: another one runs only for
+ * finalizers registered since. */
+void al_loop_shut_down(uintptr_t addr);
 /* Copies the open loop at addr into *out (lists left out): 0, or -ENOENT. */
 int al_loop_get(uintptr_t addr, struct al_loop *out);
 /* Copies every loop (lists left out) into a malloc'd array; never waits

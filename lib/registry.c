@@ -428,6 +428,15 @@ size_t al_loop_waits(uintptr_t addr, uintptr_t *out, size_t max) {
   return n;
 }
 
+void al_loop_shut_down(uintptr_t addr) {
+  struct al_loop *l;
+
+  pthread_mutex_lock(&loops_lock);
+  if ((l = find_open_loop(addr)) != NULL)
+    l->shut_down = 1;
+  pthread_mutex_unlock(&loops_lock);
+}
+
 static void copy_loop(struct al_loop *dst, const struct al_loop *l) {
   *dst = *l;
   dst->next = NULL;

@@ -388,13 +388,16 @@ static void put_summary(struct al_buf *b, const struct entry *e,
     tc[k].count++;
   }
   qsort(tc, ntc, sizeof(tc[0]), by_typecount);
-  al_buf_printf(b, "SUMMARY: asyncleak: %zu %s left open (", t->open,
+  al_buf_printf(b, "SUMMARY: asyncleak: %zu %s left open", t->open,
                 t->open == 1 ? "handle" : "handles");
-  for (size_t k = 0; k < ntc; k++)
-    al_buf_printf(b, "%s%zu %s", k ? ", " : "", tc[k].count,
-                  type_name(tc[k].shim, tc[k].type));
-  al_buf_printf(b, ") from %zu creation %s", t->groups,
-                t->groups == 1 ? "site" : "sites");
+  if (t->open > 0) {
+    al_buf_printf(b, " (");
+    for (size_t k = 0; k < ntc; k++)
+      al_buf_printf(b, "%s%zu %s", k ? ", " : "", tc[k].count,
+                    type_name(tc[k].shim, tc[k].type));
+    al_buf_printf(b, ") from %zu creation %s", t->groups,
+                  t->groups == 1 ? "site" : "sites");
+  }
   if (t->loops_unclosed)
     al_buf_printf(b, "; %zu of %zu %s not closed", t->loops_unclosed,
                   t->loops, t->loops == 1 ? "loop" : "loops");
@@ -478,7 +481,10 @@ void al_report_format(struct al_snapshot *s, struct al_buf *b,
                        "at shutdown by asyncleak_ensure_closure\n",
                     (int)getpid(), t->ensured,
                     t->ensured == 1 ? "resource" : "resources");
-    if (n == 0 && t->forced == 0 && t->ensured == 0)
+    if (n == 0 && t->forced == 0 && t->ensured == 0 && failed)
+      al_buf_printf(b, "==%d==WARNING: asyncleak: a loop's shutdown did not "
+                       "complete\n", (int)getpid());
+    else if (n == 0 && t->forced == 0 && t->ensured == 0)
       al_buf_printf(b, "==%d== asyncleak: no handles left open at exit\n",
                     (int)getpid());
     al_buf_printf(b, "\n");

@@ -277,7 +277,10 @@ int al_shutdown(uintptr_t loop, enum al_why why) {
   if (al_loop_get(loop, &l) != 0)
     return -ENOENT;
   sh = al_shims[l.shim];
-  if (l.nfins == 0 && !al_opt.force_close && !al_shutdown_holds(loop))
+  /* Once drained (a close that still failed), a loop is not waited for
+   * again at exit unless it got new finalizers: never twice the deadline. */
+  if (l.nfins == 0 &&
+      (l.shut_down || (!al_opt.force_close && !al_shutdown_holds(loop))))
     return 0;
   if (sh->claim != NULL && !sh->claim(loop)) {
     /* Closed behind our back (calls bound straight to the loop library):
@@ -321,6 +324,7 @@ int al_shutdown(uintptr_t loop, enum al_why why) {
   e.timed_out = rc == -ETIMEDOUT;
 
   current = c.outer;
+  al_loop_shut_down(loop);
   verdicts(&c, &e);
   free(c.items);
   if (e.nran > 0 || (e.forced && e.v.at_start > 0) || e.timed_out)

@@ -5,7 +5,6 @@
  * closes the loop: nothing is reported.
  *
  * CHECK: ERROR: asyncleak: 17 handles left open at exit
- * CHECK: ^SUMMARY: asyncleak: 17 handles left open \(2 uv_poll_t, 2 uv_tcp_t, 2 uv_udp_t, 1 [a-z_]+, .*\) from 17 creation sites; 1 of 1 loop not closed$
  * CHECK-COUNT-2: ^1 handle of type uv_tcp_t, created at:
  * CHECK-COUNT-2: ^1 handle of type uv_udp_t, created at:
  * CHECK-COUNT-2: ^1 handle of type uv_poll_t, created at:
@@ -22,6 +21,7 @@
  * CHECK-COUNT-1: ^1 handle of type uv_process_t, created at:
  * CHECK-COUNT-17: #0 0x[0-9a-f]+ in make_all .*uv-every-type.c:[0-9]+$
  * CHECK: in make_all .*uv-every-type.c:%line(timer)$
+ * CHECK: ^SUMMARY: asyncleak: 17 handles left open \(2 uv_poll_t, 2 uv_tcp_t, 2 uv_udp_t, 1 [a-z_]+, .*\) from 17 creation sites; 1 of 1 loop not closed$
  * CHECK-NOT: uv_loop_init
  * EXIT: 23
  *

@@ -7,8 +7,8 @@
  * CHECK: ^close: -16$
  * CHECK: ERROR: asyncleak: 1 handle left open at exit
  * CHECK: ^1 handle of type uv_pipe_t, created at:
- * CHECK: close failed 1 time \(handles open\), never closed$
  * CHECK: ^    its finalizers' work was not done after 200 ms: stuck_goodbye$
+ * CHECK: close failed 1 time \(handles open\), never closed$
  * EXIT: 23
  *
  * [inside] RUN: inside

@@ -258,10 +258,16 @@ static void test_finally__waits_for_protected_handle(void **state) {
   assert_int_equal(al_shutdown_holds(FAKE_LOOP), 1);
   assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CLOSE), 0);
   assert_int_equal(fake_drains, 1);
+  /* Drained once: not waited for again (at exit, say), unless something
+   * new was registered. */
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), 0);
+  assert_int_equal(fake_drains, 1);
+  asyncleak_run_finally(LOOP, note, "n");
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), 0);
+  assert_int_equal(fake_drains, 2);
+  assert_string_equal(order, "n");
   fake_handle_is_open = 0;
   assert_int_equal(al_shutdown_holds(FAKE_LOOP), 0);
-  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CLOSE), 0);
-  assert_int_equal(fake_drains, 1);
 }
 
 /* A finalizer that closes the handle at 0x100. */

@@ -1,0 +1,94 @@
+/* The user of tests/progs/plugin/libclient.c (which registers a finalizer
+ * that says goodbye) never closes its loop, and links nothing of
+ * asyncleak's itself. [atexit]: it returns from main; the library's
+ * finalizer runs at exit, so the server (in this same program) receives
+ * the goodbye. [callback]: it calls exit(0) from inside a timer's
+ * callback: the finalizer cannot run there (libuv is not re-entrant), and
+ * must not: no goodbye, no crash, no hang. tests/cli/linked-only.sh runs
+ * both without the asyncleak command as well.
+ *
+ * [atexit] CHECK: ^server received: goodbye$
+ * [atexit] CHECK-COUNT-1: ^server received: goodbye$
+ * [atexit] CHECK-NOT: ERROR
+ * [atexit] CHECK-NOT: handle of type
+ * [atexit] EXIT: 0
+ *
+ * [callback] RUN: callback
+ * [callback] CHECK: ^exit from the timer's callback$
+ * [callback] CHECK-NOT: server received
+ * [callback] CHECK: ERROR: asyncleak: 4 handles left open at exit$
+ * [callback] CHECK: #0 0x[0-9a-f]+ in client_open .*libclient.c:[0-9]+$
+ * [callback] CHECK: ^Shutdowns:$
+ * [callback] CHECK: ^  loop 1, created in main .*uv-finally-client-exit.c:%line(loop), at exit:$
+ * [callback] CHECK: ^    its finalizers did not run: exit was called from inside the loop's own callback$
+ * [callback] EXIT: 23
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+struct client;
+struct client *client_open(uv_loop_t *loop, const struct sockaddr *addr,
+                           int with_finalizer);
+int client_connected(const struct client *c);
+
+static uv_tcp_t server, conn;
+static uv_timer_t timer;
+static char storage[64];
+
+static void alloc_buf(uv_handle_t *h, size_t size, uv_buf_t *buf) {
+  (void)h;
+  (void)size;
+  *buf = uv_buf_init(storage, sizeof(storage));
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
+  if (n > 0) {
+    printf("server received: %.*s\n", (int)n, buf->base);
+    fflush(stdout);
+  } else if (n < 0) {
+    uv_close((uv_handle_t *)s, NULL);
+    uv_close((uv_handle_t *)&server, NULL);
+  }
+}
+
+static void on_connection(uv_stream_t *s, int status) {
+  if (status != 0 || uv_tcp_init(s->loop, &conn) != 0 ||
+      uv_accept(s, (uv_stream_t *)&conn) != 0)
+    abort();
+  uv_read_start((uv_stream_t *)&conn, alloc_buf, on_read);
+}
+
+static void on_timer(uv_timer_t *t) {
+  (void)t;
+  fprintf(stderr, "exit from the timer's callback\n");
+  exit(0);
+}
+
+int main(int argc, char **argv) {
+  static uv_loop_t loop;
+  struct sockaddr_in addr;
+  int len = sizeof(addr);
+  struct client *c;
+
+  uv_loop_init(&loop); /* @loop */
+  uv_ip4_addr("127.0.0.1", 0, &addr);
+  uv_tcp_init(&loop, &server);
+  if (uv_tcp_bind(&server, (const struct sockaddr *)&addr, 0) != 0 ||
+      uv_listen((uv_stream_t *)&server, 1, on_connection) != 0 ||
+      uv_tcp_getsockname(&server, (struct sockaddr *)&addr, &len) != 0)
+    abort();
+  c = client_open(&loop, (const struct sockaddr *)&addr, 1);
+  while (!client_connected(c) || conn.loop == NULL)
+    uv_run(&loop, UV_RUN_ONCE);
+  uv_timer_init(&loop, &timer);
+  if (argc > 1 && strcmp(argv[1], "callback") == 0) {
+    uv_timer_start(&timer, on_timer, 1, 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    return 1; /* not reached */
+  }
+  uv_close((uv_handle_t *)&timer, NULL);
+  uv_run(&loop, UV_RUN_NOWAIT);
+  return 0; /* the loop is never closed */
+}
