@@ -47,6 +47,7 @@ static void sweep(uintptr_t loop) {
       free(keep);
     keep = next;
   }
+  al_loop_sweep_done(loop);
 }
 
 static int add(void *loop, struct al_fin *f) {
@@ -121,6 +122,12 @@ AL_EXPORT int asyncleak_shutdown_waits_for(void *loop,
   what = al_shims[l.shim]->kind((uintptr_t)loop, (uintptr_t)handle_or_request);
   if (what == AL_KIND_NONE)
     return -EINVAL;
+  /* Every request is waited for, and none is cancelled: nothing to keep. */
+  if (what == AL_KIND_REQUEST)
+    return 0;
+  /* Handles closed since their protection need it no longer: the list
+   * stays as long as what is protected and open. */
+  al_loop_waits_prune((uintptr_t)loop, al_shims[l.shim]->handle_open);
   if ((f = calloc(1, sizeof(*f))) == NULL)
     return -ENOMEM;
   f->kind = AL_FIN_WAIT;

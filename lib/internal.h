@@ -213,6 +213,12 @@ int al_loop_fin_add(uintptr_t addr, struct al_fin *f, int *sweep);
 int al_loop_fin_remove(uintptr_t addr, void (*fn)(void *, void *), void *arg);
 /* Detaches the loop's finalizers, newest first. */
 struct al_fin *al_loop_fin_take(uintptr_t addr);
+/* Detaches the loop's newest finalizer, or returns NULL. */
+struct al_fin *al_loop_fin_pop(uintptr_t addr);
+/* After a sweep: the next comes when the loop holds twice what is left. */
+void al_loop_sweep_done(uintptr_t addr);
+/* Forgets the protected handles for which open(loop, addr) is 0. */
+void al_loop_waits_prune(uintptr_t addr, int (*open)(uintptr_t, uintptr_t));
 /* Copies the addresses of up to max handles the loop's shutdown waits for
  * into out; returns how many. */
 size_t al_loop_waits(uintptr_t addr, uintptr_t *out, size_t max);
@@ -332,6 +338,9 @@ int al_shutdown(uintptr_t loop, enum al_why why);
 void al_shutdown_saw_close(uintptr_t loop, uintptr_t addr);
 /* Whether a handle the loop's shutdown waits for is still open. */
 int al_shutdown_holds(uintptr_t loop);
+/* Whether force_close closed the handle at addr: a later close of it by
+ * the program must not reach the loop library (it would abort). */
+int al_shutdown_forced(uintptr_t addr);
 /* Makes sure loops left open get their shutdown at exit, before the
  * libraries' destructors. Called when a loop gets something to shut down
  * and when a loop first runs: exit handlers registered from main run

@@ -352,6 +352,8 @@ void al_loop_close_busy(uintptr_t addr) {
   pthread_mutex_unlock(&loops_lock);
 }
 
+static void free_fins(struct al_fin *f);
+
 /* Closed resources are looked for once a loop holds this many. */
 #define FIRST_SWEEP 64u
 
@@ -412,6 +414,50 @@ struct al_fin *al_loop_fin_take(uintptr_t addr) {
   }
   pthread_mutex_unlock(&loops_lock);
   return f;
+}
+
+struct al_fin *al_loop_fin_pop(uintptr_t addr) {
+  struct al_loop *l;
+  struct al_fin *f = NULL;
+
+  pthread_mutex_lock(&loops_lock);
+  l = find_open_loop(addr);
+  if (l != NULL && (f = l->fins) != NULL) {
+    l->fins = f->next;
+    l->nfins--;
+    f->next = NULL;
+  }
+  pthread_mutex_unlock(&loops_lock);
+  return f;
+}
+
+void al_loop_sweep_done(uintptr_t addr) {
+  struct al_loop *l;
+
+  pthread_mutex_lock(&loops_lock);
+  if ((l = find_open_loop(addr)) != NULL)
+    l->sweep_at = 2 * l->nfins > FIRST_SWEEP ? 2 * l->nfins : FIRST_SWEEP;
+  pthread_mutex_unlock(&loops_lock);
+}
+
+void al_loop_waits_prune(uintptr_t addr, int (*open)(uintptr_t, uintptr_t)) {
+  struct al_loop *l;
+  struct al_fin *gone = NULL;
+
+  pthread_mutex_lock(&loops_lock);
+  l = find_open_loop(addr);
+  for (struct al_fin **p = l ? &l->waits : NULL; p != NULL && *p != NULL;) {
+    struct al_fin *f = *p;
+    if (!open(addr, (uintptr_t)f->arg)) {
+      *p = f->next;
+      f->next = gone;
+      gone = f;
+    } else {
+      p = &f->next;
+    }
+  }
+  pthread_mutex_unlock(&loops_lock);
+  free_fins(gone);
 }
 
 size_t al_loop_waits(uintptr_t addr, uintptr_t *out, size_t max) {

@@ -13,11 +13,11 @@
 
 #include "internal.h"
 
-/* Finalizers may register more; they run too, this many rounds at most. */
-#define MAX_ROUNDS 8
+/* Finalizers run in one shutdown at most; more stay for the next. */
+#define MAX_RUN 65536
 #define MAX_ENTRIES 64
 #define MAX_NOTES 1024
-#define MAX_WAITS 64
+#define MAX_WAITS 256
 
 /* ------------------------------------------------------------------ log */
 
@@ -137,6 +137,16 @@ static void collect(struct ctx *c, const struct al_loop *l) {
     qsort(c->items, c->n, sizeof(*c->items), by_addr);
 }
 
+int al_shutdown_forced(uintptr_t addr) {
+  int found = 0;
+
+  pthread_mutex_lock(&log_lock);
+  for (size_t i = 0; i < nnotes && !found; i++)
+    found = notes[i].kind == AL_NOTE_FORCED && notes[i].addr == addr;
+  pthread_mutex_unlock(&log_lock);
+  return found;
+}
+
 static int protected(uintptr_t loop, uintptr_t addr) {
   uintptr_t w[MAX_WAITS];
   size_t n = al_loop_waits(loop, w, MAX_WAITS);
@@ -225,23 +235,22 @@ static void ensure(const struct al_fin *f, struct al_shutdown_entry *e) {
   log_note(&n);
 }
 
-static void run_finalizers(uintptr_t loop, struct al_fin *f,
-                           struct al_shutdown_entry *e) {
-  for (int round = 0; f != NULL; round++) {
-    while (f != NULL) {
-      struct al_fin *next = f->next;
-      if (f->kind == AL_FIN_ENSURE) {
-        ensure(f, e);
-      } else {
-        note_ran(e, (void *)f->fn);
-        f->fn((void *)loop, f->arg);
-      }
-      free(f);
-      f = next;
+/* Newest first, one at a time from the loop's list, so that a finalizer
+ * may cancel one not run yet, and one it registers runs next, as exit
+ * handlers registered during exit do. Bounded, against one that registers
+ * itself again each time. */
+static void run_finalizers(uintptr_t loop, struct al_shutdown_entry *e) {
+  struct al_fin *f;
+
+  for (unsigned n = 0; n < MAX_RUN && (f = al_loop_fin_pop(loop)) != NULL;
+       n++) {
+    if (f->kind == AL_FIN_ENSURE) {
+      ensure(f, e);
+    } else {
+      note_ran(e, (void *)f->fn);
+      f->fn((void *)loop, f->arg);
     }
-    /* Those registered by a finalizer run next, a few rounds at most. */
-    if (round + 1 < MAX_ROUNDS)
-      f = al_loop_fin_take(loop);
+    free(f);
   }
 }
 
@@ -269,7 +278,6 @@ int al_shutdown(uintptr_t loop, enum al_why why) {
   const struct al_shim *sh;
   struct al_shutdown_entry e = {0};
   struct ctx c = {0};
-  struct al_fin *fins;
   struct al_loop l;
   uint64_t end;
   int rc = 0;
@@ -304,8 +312,7 @@ int al_shutdown(uintptr_t loop, enum al_why why) {
   end = now_ms() + (uint64_t)al_opt.drain_timeout_ms;
   c.loop = loop;
   collect(&c, &l);
-  fins = al_loop_fin_take(loop);
-  if (fins == NULL && c.n == 0 && !al_shutdown_holds(loop)) {
+  if (l.nfins == 0 && c.n == 0 && !al_shutdown_holds(loop)) {
     free(c.items); /* force_close, and nothing left open */
     return 0;
   }
@@ -313,7 +320,7 @@ int al_shutdown(uintptr_t loop, enum al_why why) {
   current = &c;
 
   c.phase = BY_FINALIZER;
-  run_finalizers(loop, fins, &e);
+  run_finalizers(loop, &e);
   c.phase = BY_PROGRAM;
   rc = sh->drain(loop, left(end));
   if (al_opt.force_close) {

@@ -377,11 +377,21 @@ static uint64_t closing(int outer, void *h, uv_close_cb cb) {
   return seq;
 }
 
+/* force_close closed h at exit; the program's own cleanup, later, closes
+ * it again, which libuv would abort on. */
+static int closed_by_force(const uv_handle_t *h) {
+  int saved = errno, forced;
+  forced = al_opt.force_close && (h->flags & UV__CLOSED) &&
+           al_shutdown_forced((uintptr_t)h);
+  errno = saved;
+  return forced;
+}
+
 AL_EXPORT void uv_close(uv_handle_t *h, uv_close_cb cb) {
   __typeof__(&uv_close) real = REAL(uv_close);
   uint64_t seq;
 
-  if (real == NULL)
+  if (real == NULL || AL_UNLIKELY(closed_by_force(h)))
     return;
   seq = closing(enter(), h, cb);
   real(h, seq ? close_done : cb);
@@ -395,6 +405,8 @@ AL_EXPORT int uv_tcp_close_reset(uv_tcp_t *h, uv_close_cb cb) {
 
   if (real == NULL)
     return UV_ENOSYS;
+  if (AL_UNLIKELY(closed_by_force((uv_handle_t *)h)))
+    return 0;
   seq = closing(enter(), h, cb);
   rc = real(h, seq ? close_done : cb);
   if (seq && rc != 0) {
@@ -526,17 +538,35 @@ static void waker_add(uv_loop_t *loop) {
   depth--;
 }
 
-/* The loop is gone, and its async with it. Waits out a handler using it. */
-static void waker_remove(uv_loop_t *loop) {
-  int i = waker_of(loop);
-  uv_async_t *a;
+/* A waker taken out of its slot, waiting out any handler using it. */
+struct detached {
+  int slot;
+  uv_async_t *async;
+};
 
-  if (i < 0)
-    return;
-  a = atomic_exchange(&wakers[i].async, NULL);
-  while (atomic_load(&wakers[i].busy) > 0)
+static struct detached waker_detach(uv_loop_t *loop) {
+  struct detached d = {waker_of(loop), NULL};
+
+  if (d.slot < 0)
+    return d;
+  d.async = atomic_exchange(&wakers[d.slot].async, RESERVED);
+  while (atomic_load(&wakers[d.slot].busy) > 0)
     ;
-  free(a);
+  return d;
+}
+
+/* Frees a detached waker whose loop is gone, or puts it back. */
+static void waker_reattach(struct detached d, int gone) {
+  if (d.slot < 0)
+    return;
+  atomic_store(&wakers[d.slot].async, gone ? NULL : d.async);
+  if (gone)
+    free(d.async);
+}
+
+/* The loop's memory was initialised again: its async went with its lists. */
+static void waker_remove(uv_loop_t *loop) {
+  waker_reattach(waker_detach(loop), 1);
 }
 
 /* Async-signal-safe: uv_claim reads through process_vm_readv. A loop the
@@ -572,6 +602,13 @@ static void graceful_stop(uv_loop_t *loop) {
     return;
   }
   al_shutdown((uintptr_t)loop, AL_WHY_SIGNAL);
+  if (nrunning > 0) {
+    /* Run from another loop's callback: that loop ends the process once
+     * its own run has returned and it has had its shutdown. */
+    USE(uv_stop)(running[(nrunning < MAX_NESTED_RUNS ? nrunning
+                                                     : MAX_NESTED_RUNS) - 1]);
+    return;
+  }
   al_graceful_running(-1);
   al_graceful_end();
 }
@@ -679,8 +716,12 @@ static int uv_drain(uintptr_t addr, unsigned timeout_ms) {
   end = hrtime() + (uint64_t)timeout_ms * 1000000;
   /* Our own timer, made through libuv directly so that it is not the
    * program's: it bounds each blocking run by the deadline. */
+  memset(&deadline, 0, sizeof(deadline));
   if (timer_init(loop, &deadline) != 0)
     return -ENOMEM;
+  /* libuv's own as far as uv_walk knows: a program closing every handle
+   * it walks must not close ours. */
+  deadline.flags |= UV__INTERNAL;
   while (work_pending(loop)) {
     uint64_t now = hrtime();
     if (now >= end) {
@@ -696,7 +737,10 @@ static int uv_drain(uintptr_t addr, unsigned timeout_ms) {
   /* Deliver what the last writes made readable elsewhere on the loop. */
   run(loop, UV_RUN_NOWAIT);
   deadline.data = &closed;
-  close((uv_handle_t *)&deadline, drain_timer_closed);
+  if (deadline.flags & (UV__CLOSING | UV__CLOSED))
+    closed = 1; /* closed by someone else after all: not twice */
+  else
+    close((uv_handle_t *)&deadline, drain_timer_closed);
   /* A close completes at the end of the next iteration. */
   for (int i = 0; i < 16 && !closed; i++)
     run(loop, UV_RUN_NOWAIT);
@@ -725,16 +769,20 @@ static void loop_shutdown(uv_loop_t *loop) {
 
 static int close_loop(uv_loop_t *loop, int program) {
   __typeof__(&uv_loop_close) real = REAL(uv_loop_close);
+  struct detached wake;
   int rc;
 
   if (real == NULL)
     return UV_ENOSYS;
   if (program)
     loop_shutdown(loop);
+  /* No signal handler may wake it while libuv closes its descriptors. */
+  wake = waker_detach(loop);
   enter();
   rc = real(loop);
   leave();
   last_close_rc = rc;
+  waker_reattach(wake, rc == 0);
   if (rc == 0) {
     loop_gone(loop, 0);
   } else if (rc == UV_EBUSY) {

@@ -160,6 +160,19 @@ static void register_more(void *loop, void *arg) {
   asyncleak_run_finally(loop, note, "late");
 }
 
+static void cancel_b(void *loop, void *arg) {
+  note(loop, arg);
+  assert_int_equal(asyncleak_cancel_finally(loop, note, "b"), 0);
+}
+
+static void test_finally__cancelled_by_an_earlier_one(void **state) {
+  (void)state;
+  asyncleak_run_finally(LOOP, note, "b");
+  asyncleak_run_finally(LOOP, cancel_b, "a");
+  al_shutdown(FAKE_LOOP, AL_WHY_CLOSE);
+  assert_string_equal(order, "a");
+}
+
 static void test_finally__registered_while_running_also_run(void **state) {
   (void)state;
   asyncleak_run_finally(LOOP, register_more, "x");
@@ -328,6 +341,7 @@ int main(void) {
       T(test_finally__loop_closed_unseen_runs_nothing),
       T(test_finally__running_loop_keeps_them),
       T(test_finally__registered_while_running_also_run),
+      T(test_finally__cancelled_by_an_earlier_one),
       T(test_finally__timeout_names_them),
       T(test_finally__loop_close_runs_then_closes),
       T(test_finally__loop_close_from_callback_refused),
