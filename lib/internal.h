@@ -213,6 +213,8 @@ int al_loop_fin_add(uintptr_t addr, struct al_fin *f, int *sweep);
 int al_loop_fin_remove(uintptr_t addr, void (*fn)(void *, void *), void *arg);
 /* Detaches the loop's finalizers, newest first. */
 struct al_fin *al_loop_fin_take(uintptr_t addr);
+/* Frees a list of finalizers. */
+void al_fins_free(struct al_fin *f);
 /* Detaches the loop's newest finalizer, or returns NULL. */
 struct al_fin *al_loop_fin_pop(uintptr_t addr);
 /* After a sweep: the next comes when the loop holds twice what is left. */

@@ -352,7 +352,13 @@ void al_loop_close_busy(uintptr_t addr) {
   pthread_mutex_unlock(&loops_lock);
 }
 
-static void free_fins(struct al_fin *f);
+void al_fins_free(struct al_fin *f) {
+  while (f != NULL) {
+    struct al_fin *next = f->next;
+    free(f);
+    f = next;
+  }
+}
 
 /* Closed resources are looked for once a loop holds this many. */
 #define FIRST_SWEEP 64u
@@ -457,7 +463,7 @@ void al_loop_waits_prune(uintptr_t addr, int (*open)(uintptr_t, uintptr_t)) {
     }
   }
   pthread_mutex_unlock(&loops_lock);
-  free_fins(gone);
+  al_fins_free(gone);
 }
 
 size_t al_loop_waits(uintptr_t addr, uintptr_t *out, size_t max) {
@@ -522,23 +528,10 @@ size_t al_loop_list(struct al_loop **out) {
   return copy ? n : (size_t)-1;
 }
 
-static void free_fins(struct al_fin *f) {
-  while (f != NULL) {
-    struct al_fin *next = f->next;
-    free(f);
-    f = next;
-  }
-}
 
 uint64_t al_loop_serial(uintptr_t addr) {
-  struct al_loop *l;
-  uint64_t serial;
-
-  pthread_mutex_lock(&loops_lock);
-  l = find_open_loop(addr);
-  serial = l ? l->serial : 0;
-  pthread_mutex_unlock(&loops_lock);
-  return serial;
+  struct al_loop l;
+  return al_loop_get(addr, &l) == 0 ? l.serial : 0;
 }
 
 void al_loop_closed(uintptr_t addr, uint64_t serial) {
@@ -557,8 +550,8 @@ void al_loop_closed(uintptr_t addr, uint64_t serial) {
     first_seq = l->first_seq;
     if (!(l->flags & AL_LOOP_INHERITED))
       loops_closed++;
-    free_fins(l->fins);
-    free_fins(l->waits);
+    al_fins_free(l->fins);
+    al_fins_free(l->waits);
     free(l);
   } else {
     l = NULL;
@@ -685,8 +678,8 @@ void al_registry_atfork_child(void) {
   for (struct al_loop *l = loops_head; l != NULL; l = l->next) {
     l->flags |= AL_LOOP_INHERITED;
     /* The parent's goodbyes are not the child's to send. */
-    free_fins(l->fins);
-    free_fins(l->waits);
+    al_fins_free(l->fins);
+    al_fins_free(l->waits);
     l->fins = l->waits = NULL;
     l->nfins = 0;
   }
@@ -710,8 +703,8 @@ void al_registry_reset(void) {
   while (loops_head != NULL) {
     struct al_loop *l = loops_head;
     loops_head = l->next;
-    free_fins(l->fins);
-    free_fins(l->waits);
+    al_fins_free(l->fins);
+    al_fins_free(l->waits);
     free(l);
   }
   loops_tail = &loops_head;

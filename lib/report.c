@@ -269,6 +269,13 @@ static void put_verdicts(struct al_buf *b, const struct al_verdicts *v) {
                 v->by_program, v->by_force, v->still_open);
 }
 
+/* The first finalizers a shutdown ran, by name. */
+static void put_ran(struct al_buf *b, struct al_symbolizer *sym,
+                    const struct al_shutdown_entry *e) {
+  for (unsigned i = 0; i < e->nran && i < AL_FIN_NAMED; i++)
+    al_buf_printf(b, "%s %s", i ? "," : "", fn_name(sym, e->ran[i]));
+}
+
 static void put_shutdown(struct al_buf *b, struct al_symbolizer *sym,
                          const struct al_shutdown_entry *e) {
   al_buf_printf(b, "  loop %lu, created ", (unsigned long)e->serial);
@@ -281,8 +288,7 @@ static void put_shutdown(struct al_buf *b, struct al_symbolizer *sym,
   }
   if (e->nran > 0) {
     al_buf_printf(b, "    finalizers run:");
-    for (unsigned i = 0; i < e->nran && i < AL_FIN_NAMED; i++)
-      al_buf_printf(b, "%s %s", i ? "," : "", fn_name(sym, e->ran[i]));
+    put_ran(b, sym, e);
     if (e->nran > AL_FIN_NAMED)
       al_buf_printf(b, " and %u more", e->nran - AL_FIN_NAMED);
     al_buf_printf(b, "\n");
@@ -290,8 +296,7 @@ static void put_shutdown(struct al_buf *b, struct al_symbolizer *sym,
   if (e->timed_out && e->nran > 0) {
     al_buf_printf(b, "    its finalizers' work was not done after %d ms:",
                   al_opt.drain_timeout_ms);
-    for (unsigned i = 0; i < e->nran && i < AL_FIN_NAMED; i++)
-      al_buf_printf(b, "%s %s", i ? "," : "", fn_name(sym, e->ran[i]));
+    put_ran(b, sym, e);
     al_buf_printf(b, "\n");
   } else if (e->timed_out) {
     al_buf_printf(b, "    the loop's work was not done after %d ms\n",

@@ -254,14 +254,6 @@ static void run_finalizers(uintptr_t loop, struct al_shutdown_entry *e) {
   }
 }
 
-static void free_all(struct al_fin *f) {
-  while (f != NULL) {
-    struct al_fin *next = f->next;
-    free(f);
-    f = next;
-  }
-}
-
 static void skipped(const struct al_loop *l, enum al_why why,
                     enum al_skip skip) {
   struct al_shutdown_entry e = {0};
@@ -280,20 +272,20 @@ int al_shutdown(uintptr_t loop, enum al_why why) {
   struct ctx c = {0};
   struct al_loop l;
   uint64_t end;
-  int rc = 0;
+  int rc = 0, holds;
 
   if (al_loop_get(loop, &l) != 0)
     return -ENOENT;
   sh = al_shims[l.shim];
   /* Once drained (a close that still failed), a loop is not waited for
    * again at exit unless it got new finalizers: never twice the deadline. */
-  if (l.nfins == 0 &&
-      (l.shut_down || (!al_opt.force_close && !al_shutdown_holds(loop))))
+  holds = al_shutdown_holds(loop);
+  if (l.nfins == 0 && (l.shut_down || (!al_opt.force_close && !holds)))
     return 0;
   if (sh->claim != NULL && !sh->claim(loop)) {
     /* Closed behind our back (calls bound straight to the loop library):
      * its finalizers would touch what the program has freed. */
-    free_all(al_loop_fin_take(loop));
+    al_fins_free(al_loop_fin_take(loop));
     return -ENOENT;
   }
   if (sh->running(loop)) {
@@ -312,7 +304,7 @@ int al_shutdown(uintptr_t loop, enum al_why why) {
   end = now_ms() + (uint64_t)al_opt.drain_timeout_ms;
   c.loop = loop;
   collect(&c, &l);
-  if (l.nfins == 0 && c.n == 0 && !al_shutdown_holds(loop)) {
+  if (l.nfins == 0 && c.n == 0 && !holds) {
     free(c.items); /* force_close, and nothing left open */
     return 0;
   }
