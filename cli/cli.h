@@ -101,7 +101,9 @@ struct cli_proc {
   int has_sum;   /* <pid>.sum was read: the report is complete */
   int used_loop; /* its libs= named a loop library */
   unsigned long long loops, loops_unclosed, handles_created, handles_open;
+  unsigned long long requests_created, requests_pending;
   unsigned long long handles_forced;    /* left open, closed by force mode */
+  unsigned long long requests_cancelled; /* left pending, cancelled so */
   unsigned long long resources_ensured; /* closed by ensure_closure */
 };
 

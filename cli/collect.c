@@ -106,6 +106,12 @@ static void parse_sum(struct cli_proc *p, char *text) {
       p->handles_created = number(value);
     else if (!strcmp(line, "handles_open"))
       p->handles_open = number(value);
+    else if (!strcmp(line, "requests_created"))
+      p->requests_created = number(value);
+    else if (!strcmp(line, "requests_pending"))
+      p->requests_pending = number(value);
+    else if (!strcmp(line, "requests_cancelled"))
+      p->requests_cancelled = number(value);
     else if (!strcmp(line, "handles_forced"))
       p->handles_forced = number(value);
     else if (!strcmp(line, "resources_ensured"))

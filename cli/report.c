@@ -9,9 +9,12 @@
 #include "cli.h"
 
 struct totals {
-  unsigned long long open, loops, loops_unclosed, created, forced, ensured;
+  unsigned long long open, pending, loops, loops_unclosed, created, requests,
+      forced, cancelled, ensured;
   size_t leaking;  /* processes with handles open */
-  size_t forcing;  /* processes with handles closed by force */
+  size_t waiting;  /* processes with requests pending */
+  size_t forcing;  /* processes with handles closed or requests cancelled
+                      by force */
   int used_loop;   /* some process used a loop library */
   int incomplete;  /* some process left a report without its .sum */
 };
@@ -56,13 +59,17 @@ static void add_up(const struct cli_reports *r, struct totals *t) {
     const struct cli_proc *p = &r->procs[i];
 
     t->open += p->handles_open;
+    t->pending += p->requests_pending;
+    t->cancelled += p->requests_cancelled;
+    t->waiting += p->requests_pending > 0;
     t->loops += p->loops;
     t->loops_unclosed += p->loops_unclosed;
     t->created += p->handles_created;
+    t->requests += p->requests_created;
     t->forced += p->handles_forced;
     t->ensured += p->resources_ensured;
     t->leaking += p->handles_open > 0;
-    t->forcing += p->handles_forced > 0;
+    t->forcing += p->handles_forced + p->requests_cancelled > 0;
     t->used_loop |= p->used_loop;
     t->incomplete |= p->text != NULL && !p->has_sum;
   }
@@ -97,19 +104,30 @@ static void say_killed(int fd, const struct cli_child *c,
           "at that moment are not listed");
 }
 
+/* Everything the program left behind. Handles closed and requests
+ * cancelled by force were left so by the program: leaks too. */
+static unsigned long long leaks(const struct totals *t) {
+  return t->open + t->pending + t->forced + t->cancelled;
+}
+
 /* Never "no leaks" when no loop library was seen: nothing was checked. */
 static void say_clean(int fd, const struct cli_child *c,
                       const struct totals *t) {
-  if (!t->used_loop)
+  char requests[64] = "", loops[64] = "";
+
+  if (!t->used_loop) {
     cli_say(fd, "no supported event loop library (libuv) was used by '%s'; "
             "nothing was checked", c->name);
-  else if (t->loops_unclosed > 0)
-    cli_say(fd, "no leaks: %llu loop(s), %llu handle(s) created, all closed; "
-            "%llu loop(s) never closed", t->loops, t->created,
-            t->loops_unclosed);
-  else
-    cli_say(fd, "no leaks: %llu loop(s), %llu handle(s) created, all closed",
-            t->loops, t->created);
+    return;
+  }
+  if (t->requests > 0)
+    snprintf(requests, sizeof(requests), "; %llu request(s), all completed",
+             t->requests);
+  if (t->loops_unclosed > 0)
+    snprintf(loops, sizeof(loops), "; %llu loop(s) never closed",
+             t->loops_unclosed);
+  cli_say(fd, "no leaks: %llu loop(s), %llu handle(s) created, all closed%s%s",
+          t->loops, t->created, requests, loops);
 }
 
 /* The lines that add the run up; clean says whether "no leaks" may be said.
@@ -120,10 +138,16 @@ static void say_totals(int fd, const struct cli_child *c,
   if (t->open > 0)
     cli_say(fd, "%llu handle(s) left open in %zu process(es)", t->open,
             t->leaking);
+  if (t->pending > 0)
+    cli_say(fd, "%llu request(s) pending in %zu process(es)", t->pending,
+            t->waiting);
   if (t->forced > 0)
     cli_say(fd, "%llu handle(s) closed by force at shutdown in %zu "
             "process(es)", t->forced, t->forcing);
-  if (t->open == 0 && t->forced == 0 && clean)
+  if (t->cancelled > 0)
+    cli_say(fd, "%llu request(s) cancelled by force at shutdown in %zu "
+            "process(es)", t->cancelled, t->forcing);
+  if (leaks(t) == 0 && clean)
     say_clean(fd, c, t);
   /* Not a failure: the program handed these to asyncleak_ensure_closure,
    * which did its job, but it did not close them itself. Said even when
@@ -145,7 +169,7 @@ unsigned long long cli_report(const struct cli_reports *r,
 
   add_up(r, &t);
   /* Leaks are printed, quiet or not, handles closed by force included. */
-  quiet = opt->quiet && t.open == 0 && t.forced == 0;
+  quiet = opt->quiet && leaks(&t) == 0;
   for (size_t i = 0; i < r->nr; i++)
     if (r->procs[i].pid == c->pid)
       main_proc = &r->procs[i];
@@ -169,5 +193,5 @@ unsigned long long cli_report(const struct cli_reports *r,
 
   if (fd != STDERR_FILENO)
     close(fd);
-  return t.open + t.forced;
+  return leaks(&t);
 }

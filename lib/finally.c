@@ -120,11 +120,9 @@ AL_EXPORT int asyncleak_shutdown_waits_for(void *loop,
   what = al_shims[l.shim]->kind((uintptr_t)loop, (uintptr_t)handle_or_request);
   if (what == AL_KIND_NONE)
     return -EINVAL;
-  /* Every request is waited for, and none is cancelled: nothing to keep. */
-  if (what == AL_KIND_REQUEST)
-    return 0;
-  /* Handles closed since their protection need it no longer: the list
-   * stays as long as what is protected and open. */
+  /* Every request is waited for; a protected one is never cancelled.
+   * Handles closed and requests done since their protection need it no
+   * longer: the list stays as long as what is protected and alive. */
   al_loop_waits_prune((uintptr_t)loop, al_shims[l.shim]->handle_open);
   if ((f = calloc(1, sizeof(*f))) == NULL)
     return -ENOMEM;

@@ -85,16 +85,25 @@ enum al_kind { AL_KIND_NONE = 0, AL_KIND_HANDLE = 1, AL_KIND_REQUEST = 2 };
 /* One loop library, as the core sees it. */
 struct al_shim {
   const char *name; /* "libuv" */
+  /* Names of the library's handle and request types, NULL if unknown. */
   const char *(*type_name)(unsigned type);
+  const char *(*req_type_name)(unsigned type);
   /* Reads the live state of r; must not fault on freed memory. */
   void (*probe)(const struct al_res *r, struct al_state *st);
+  /* What a pending request is doing, for the report ("uv_fs_open
+   * 'path'"); empty when nothing more is known. Must not fault. */
+  void (*describe)(const struct al_res *r, char *buf, size_t len);
   /* Whether the calling thread is inside the library's run function for
    * this loop, where running it again is not allowed. */
   int (*running)(uintptr_t loop);
-  /* Runs the loop until no request is pending, no close is unfinished and
-   * al_shutdown_holds(loop) is 0, or until timeout_ms passed: 0, or
-   * -ETIMEDOUT. */
-  int (*drain)(uintptr_t loop, unsigned timeout_ms);
+  /* Runs the loop until done(loop, arg) is true, or until timeout_ms
+   * passed: 0, or -ETIMEDOUT. done is asked before each turn of the
+   * loop. */
+  int (*run_until)(uintptr_t loop, unsigned timeout_ms,
+                   int (*done)(uintptr_t loop, void *arg), void *arg);
+  /* Whether no request is in flight and no close unfinished on the loop,
+   * the library's own included. */
+  int (*settled)(uintptr_t loop);
   /* Closes the loop as the program's own close call would. */
   int (*close)(uintptr_t loop);
   /* Whether the memory at loop holds a live loop of this library, for a
@@ -106,6 +115,10 @@ struct al_shim {
   int (*handle_open)(uintptr_t loop, uintptr_t addr);
   /* Closes the program's handle at addr as the program would. */
   void (*close_handle)(uintptr_t addr);
+  /* Cancels the pending request at addr: 0 when its callback will run
+   * with a cancelled status, a negative errno value when it cannot be
+   * cancelled (it is running, or of a kind that cannot be). */
+  int (*cancel)(uintptr_t addr);
   /* Wakes every loop the program is running, from a signal handler:
    * async-signal-safe. */
   void (*wake)(void);
@@ -113,16 +126,22 @@ struct al_shim {
 
 /* ------------------------------------------------------------- registry */
 
-enum al_res_state { AL_RES_OPEN = 0, AL_RES_CLOSING = 1 };
+enum al_res_state {
+  AL_RES_OPEN = 0,    /* a handle */
+  AL_RES_CLOSING = 1, /* a handle whose close callback has not run */
+  AL_RES_PENDING = 2  /* a request whose callback has not run */
+};
 
-/* One tracked resource (a handle). 56 bytes. */
+/* One tracked handle or request. 64 bytes. */
 struct al_res {
   uintptr_t addr;
   struct al_res *next;
   const struct al_stack *stack;
-  void *close_cb;   /* the program's close callback while closing */
+  void *cb;         /* the program's close callback while closing, a
+                       request's callback while pending */
   uintptr_t loop;   /* address of the loop it belongs to */
   uint64_t seq;     /* creation order, process-wide */
+  uint64_t born_ms; /* a request: when it was started (CLOCK_MONOTONIC) */
   pid_t tid;        /* creating thread */
   uint16_t type;    /* the loop library's own type number */
   uint8_t state;    /* enum al_res_state */
@@ -188,6 +207,20 @@ void al_res_close_aborted(uintptr_t addr, uint64_t seq);
  * *cb. Returns 0 when no closing record was found. */
 int al_res_closed(uintptr_t addr, void **cb);
 
+/* Records a request the program started, whose callback cb (NULL when it
+ * has none) has not run. Returns 0, or -1 when no record could be made:
+ * then the request is not to be followed. */
+int al_req_start(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
+                 void *cb, const struct al_stack *stack);
+/* The request at addr completed (its callback is about to run, or it
+ * never started): forgets it and returns the program's callback in *cb.
+ * Returns 0 when no pending request was found. */
+int al_req_done(uintptr_t addr, void **cb);
+/* Whether a request is pending at addr. */
+int al_req_pending(uintptr_t addr);
+/* Milliseconds of CLOCK_MONOTONIC, for requests' ages. */
+uint64_t al_now_ms(void);
+
 /* Records a loop. A fresh loop (the library initialised the memory) is a
  * new loop even where one is open at addr, which then stays reported as
  * never closed. Otherwise an open loop at addr is completed with flags, and
@@ -219,11 +252,14 @@ void al_fins_free(struct al_fin *f);
 struct al_fin *al_loop_fin_pop(uintptr_t addr);
 /* After a sweep: the next comes when the loop holds twice what is left. */
 void al_loop_sweep_done(uintptr_t addr);
-/* Forgets the protected handles for which open(loop, addr) is 0. */
+/* Forgets the protected handles for which open(loop, addr) is 0, and the
+ * protected requests no longer pending. */
 void al_loop_waits_prune(uintptr_t addr, int (*open)(uintptr_t, uintptr_t));
-/* Copies the addresses of up to max handles the loop's shutdown waits for
- * into out; returns how many. */
-size_t al_loop_waits(uintptr_t addr, uintptr_t *out, size_t max);
+/* Copies the addresses of up to max handles or requests (what; both for
+ * AL_KIND_NONE) the loop's shutdown waits for into out; returns how
+ * many. */
+size_t al_loop_waits(uintptr_t addr, enum al_kind what, uintptr_t *out,
+                     size_t max);
 /* Notes that the loop at addr had its shutdown: another one runs only for
  * finalizers registered since. */
 void al_loop_shut_down(uintptr_t addr);
@@ -233,9 +269,13 @@ int al_loop_get(uintptr_t addr, struct al_loop *out);
  * long for the lock (exit may come from a signal handler). Returns the
  * count, or (size_t)-1 when the list could not be read. */
 size_t al_loop_list(struct al_loop **out);
-/* Copies the open records on the loop made from first_seq on into a
- * malloc'd array; returns the count. */
-size_t al_res_on_loop(uintptr_t loop, uint64_t first_seq, struct al_res **out);
+/* Copies the records on the loop made from first_seq on, in one of the
+ * states of the mask (1 << enum al_res_state), into a malloc'd array;
+ * returns the count. */
+size_t al_res_on_loop(uintptr_t loop, uint64_t first_seq, unsigned states,
+                      struct al_res **out);
+/* The next record's seq: what is made from now on has this one or more. */
+uint64_t al_res_next_seq(void);
 /* Whether a record at addr with this seq is still open or closing. */
 int al_res_alive(uintptr_t addr, uint64_t seq);
 
@@ -246,7 +286,8 @@ struct al_snapshot {
   struct al_loop *loops; /* loops not closed, inherited ones included */
   size_t nloops;
   uint64_t loops_closed; /* since start (or fork) */
-  uint64_t created;      /* resources recorded since start (or fork) */
+  uint64_t created;      /* handles recorded since start (or fork) */
+  uint64_t requests;     /* requests recorded since start (or fork) */
   unsigned shims_seen;   /* bit per shim that saw a loop or a resource */
   unsigned unreadable;   /* parts of the registry whose lock was never free */
   struct al_shutdown_entry *shutdowns; /* what the shutdowns did */
@@ -295,6 +336,7 @@ struct al_verdicts {
   unsigned by_program;   /* closed by the program's callbacks meanwhile */
   unsigned by_force;     /* closed by force_close */
   unsigned still_open;   /* open when the deadline passed */
+  unsigned cancelled;    /* requests cancelled by force_close */
 };
 
 #define AL_FIN_NAMED 4
@@ -315,14 +357,15 @@ struct al_shutdown_entry {
 };
 
 /* A resource asyncleak closed because the program had not. */
-enum al_note_kind { AL_NOTE_FORCED, AL_NOTE_ENSURED };
+enum al_note_kind { AL_NOTE_FORCED, AL_NOTE_ENSURED, AL_NOTE_CANCELLED };
 
 struct al_note {
   uintptr_t addr;
-  const struct al_stack *stack; /* forced: creation; ensured: registration */
+  const struct al_stack *stack; /* forced, cancelled: creation; ensured:
+                                   registration */
   void *fn;                     /* ensured: the close function */
   uint64_t serial;              /* the loop's */
-  pid_t tid;                    /* forced: the creating thread */
+  pid_t tid;                    /* forced, cancelled: the creating thread */
   uint16_t type;
   uint8_t shim;
   uint8_t kind; /* enum al_note_kind */
@@ -398,21 +441,32 @@ void al_buf_printf(struct al_buf *b, const char *fmt, ...)
 void al_buf_release(struct al_buf *b);
 
 struct al_report_totals {
-  size_t open;     /* unreported-internal open resources */
-  size_t forced;   /* handles closed by force_close */
-  size_t ensured;  /* resources closed by ensure_closure */
-  size_t groups;
+  size_t open;       /* the program's handles open */
+  size_t pending;    /* the program's requests pending */
+  size_t forced;     /* handles closed by force_close */
+  size_t cancelled;  /* requests cancelled by force_close */
+  size_t ensured;    /* resources closed by ensure_closure */
+  size_t groups;     /* creation sites, of handles and of requests */
+  size_t req_groups; /* of requests */
   size_t loops;
   size_t loops_unclosed;
   unsigned unreadable;
-  uint64_t created;
+  uint64_t created;  /* handles */
+  uint64_t requests; /* requests */
   unsigned shims_seen;
 };
 
+/* A report on part of the registry, in the middle of the program. */
+struct al_report_scope {
+  uint64_t since; /* only what was made from this seq on */
+};
+
 /* Formats the report of snapshot s into b (nothing when nothing is open)
- * and fills totals. */
+ * and fills totals. With a scope, only what it covers of the handles and
+ * requests, without loops or shutdowns: a check, not the exit report. */
 void al_report_format(struct al_snapshot *s, struct al_buf *b,
-                      struct al_report_totals *t);
+                      struct al_report_totals *t,
+                      const struct al_report_scope *scope);
 
 /* ------------------------------------------------------------- runtime */
 

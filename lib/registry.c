@@ -44,6 +44,8 @@ static struct stripe stripes[STRIPES] = {
 _Static_assert(STRIPES == 32, "the initializer above assumes 32 stripes");
 
 static _Atomic uint64_t next_seq = 1;
+/* Requests started since start (or fork); the other records are handles. */
+static _Atomic uint64_t requests_started;
 /* In a fork child, records with a smaller seq came from the parent. */
 static uint64_t inherited_below = 1;
 static _Atomic unsigned shims_seen;
@@ -137,8 +139,10 @@ static void res_free(struct stripe *st, struct al_res *r) {
   st->free = r;
 }
 
-void al_res_open(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
-                 const struct al_stack *stack) {
+/* Adds a record; 0, or -1 when out of memory. */
+static int record(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
+                  const struct al_stack *stack, uint8_t state, void *cb,
+                  uint64_t born_ms) {
   uint64_t h = mix(addr);
   struct stripe *st = stripe_of(h);
   struct al_res *r;
@@ -154,20 +158,41 @@ void al_res_open(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
     struct al_res **b = bucket_of(st, h);
     r->addr = addr;
     r->stack = stack;
-    r->close_cb = NULL;
+    r->cb = cb;
     r->loop = loop;
     r->seq = seq;
+    r->born_ms = born_ms;
     r->tid = tid;
     r->type = (uint16_t)type;
-    r->state = AL_RES_OPEN;
+    r->state = state;
     r->shim = shim;
     /* Newest first: a handle initialised again at the same address without
-     * a close shadows the old record, which stays reported as open. */
+     * a close shadows the old record, which stays reported as open; a
+     * request started again from its own callback is found first. */
     r->next = *b;
     *b = r;
     st->count++;
   }
   pthread_mutex_unlock(&st->lock);
+  return r ? 0 : -1;
+}
+
+void al_res_open(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
+                 const struct al_stack *stack) {
+  record(shim, addr, type, loop, stack, AL_RES_OPEN, NULL, 0);
+}
+
+uint64_t al_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int al_req_start(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
+                 void *cb, const struct al_stack *stack) {
+  atomic_fetch_add_explicit(&requests_started, 1, memory_order_relaxed);
+  return record(shim, addr, type, loop, stack, AL_RES_PENDING, cb,
+                al_now_ms());
 }
 
 /* Finds the newest record at addr in the given state. Lock held. */
@@ -192,7 +217,7 @@ uint64_t al_res_closing(uintptr_t addr, void *cb) {
   p = lookup(st, h, addr, AL_RES_OPEN);
   if (p != NULL) {
     (*p)->state = AL_RES_CLOSING;
-    (*p)->close_cb = cb;
+    (*p)->cb = cb;
     seq = (*p)->seq;
   }
   pthread_mutex_unlock(&st->lock);
@@ -208,7 +233,7 @@ void al_res_close_aborted(uintptr_t addr, uint64_t seq) {
        r = r->next) {
     if (r->addr == addr && r->seq == seq && r->state == AL_RES_CLOSING) {
       r->state = AL_RES_OPEN;
-      r->close_cb = NULL;
+      r->cb = NULL;
       break;
     }
   }
@@ -225,7 +250,7 @@ int al_res_closed(uintptr_t addr, void **cb) {
   if (p != NULL) {
     r = *p;
     *p = r->next;
-    *cb = r->close_cb;
+    *cb = r->cb;
     st->count--;
     res_free(st, r);
   }
@@ -233,7 +258,40 @@ int al_res_closed(uintptr_t addr, void **cb) {
   return r != NULL;
 }
 
-size_t al_res_on_loop(uintptr_t loop, uint64_t first_seq,
+int al_req_done(uintptr_t addr, void **cb) {
+  uint64_t h = mix(addr);
+  struct stripe *st = stripe_of(h);
+  struct al_res **p, *r = NULL;
+
+  pthread_mutex_lock(&st->lock);
+  p = lookup(st, h, addr, AL_RES_PENDING);
+  if (p != NULL) {
+    r = *p;
+    *p = r->next;
+    *cb = r->cb;
+    st->count--;
+    res_free(st, r);
+  }
+  pthread_mutex_unlock(&st->lock);
+  return r != NULL;
+}
+
+int al_req_pending(uintptr_t addr) {
+  uint64_t h = mix(addr);
+  struct stripe *st = stripe_of(h);
+  int found;
+
+  pthread_mutex_lock(&st->lock);
+  found = lookup(st, h, addr, AL_RES_PENDING) != NULL;
+  pthread_mutex_unlock(&st->lock);
+  return found;
+}
+
+uint64_t al_res_next_seq(void) {
+  return atomic_load(&next_seq);
+}
+
+size_t al_res_on_loop(uintptr_t loop, uint64_t first_seq, unsigned states,
                       struct al_res **out) {
   struct al_res *copy = NULL;
   size_t n = 0, cap = 0;
@@ -244,7 +302,7 @@ size_t al_res_on_loop(uintptr_t loop, uint64_t first_seq,
     for (size_t b = 0; st->count > 0 && b < st->nbuckets; b++) {
       for (struct al_res *r = st->buckets[b]; r != NULL; r = r->next) {
         if (r->loop != loop || r->seq < first_seq ||
-            r->state != AL_RES_OPEN)
+            !(states & 1u << r->state))
           continue;
         if (n == cap) {
           size_t ncap = cap ? cap * 2 : 16;
@@ -454,7 +512,10 @@ void al_loop_waits_prune(uintptr_t addr, int (*open)(uintptr_t, uintptr_t)) {
   l = find_open_loop(addr);
   for (struct al_fin **p = l ? &l->waits : NULL; p != NULL && *p != NULL;) {
     struct al_fin *f = *p;
-    if (!open(addr, (uintptr_t)f->arg)) {
+    int gone_now = f->what == AL_KIND_REQUEST
+                       ? !al_req_pending((uintptr_t)f->arg)
+                       : !open(addr, (uintptr_t)f->arg);
+    if (gone_now) {
       *p = f->next;
       f->next = gone;
       gone = f;
@@ -466,7 +527,8 @@ void al_loop_waits_prune(uintptr_t addr, int (*open)(uintptr_t, uintptr_t)) {
   al_fins_free(gone);
 }
 
-size_t al_loop_waits(uintptr_t addr, uintptr_t *out, size_t max) {
+size_t al_loop_waits(uintptr_t addr, enum al_kind what, uintptr_t *out,
+                     size_t max) {
   struct al_loop *l;
   size_t n = 0;
 
@@ -474,7 +536,7 @@ size_t al_loop_waits(uintptr_t addr, uintptr_t *out, size_t max) {
   l = find_open_loop(addr);
   for (struct al_fin *f = l ? l->waits : NULL; f != NULL && n < max;
        f = f->next)
-    if (f->what == AL_KIND_HANDLE)
+    if (what == AL_KIND_NONE || f->what == what)
       out[n++] = (uintptr_t)f->arg;
   pthread_mutex_unlock(&loops_lock);
   return n;
@@ -636,7 +698,8 @@ int al_registry_snapshot(struct al_snapshot *s) {
     pthread_mutex_unlock(&loops_lock);
   }
 
-  s->created = atomic_load(&next_seq) - inherited_below;
+  s->requests = atomic_load(&requests_started);
+  s->created = atomic_load(&next_seq) - inherited_below - s->requests;
   s->shims_seen = atomic_load(&shims_seen);
   al_shutdown_log_copy(s, &budget);
   return 0;
@@ -674,6 +737,7 @@ void al_registry_atfork_child(void) {
   al_stack_atfork_child();
   /* What the parent made is the parent's to report. */
   inherited_below = atomic_load(&next_seq);
+  atomic_store(&requests_started, 0);
   loops_closed = 0;
   for (struct al_loop *l = loops_head; l != NULL; l = l->next) {
     l->flags |= AL_LOOP_INHERITED;
@@ -712,5 +776,6 @@ void al_registry_reset(void) {
   loops_closed = 0;
   pthread_mutex_unlock(&loops_lock);
   inherited_below = atomic_load(&next_seq);
+  atomic_store(&requests_started, 0);
   atomic_store(&shims_seen, 0);
 }

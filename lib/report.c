@@ -16,6 +16,7 @@ struct group {
 
 struct typecount {
   uint8_t shim;
+  uint8_t request;
   uint16_t type;
   size_t count;
 };
@@ -25,8 +26,14 @@ struct entry {
   struct al_state st;
 };
 
+static int is_request(const struct al_res *r) {
+  return r->state == AL_RES_PENDING;
+}
+
 static int by_site(const void *a, const void *b) {
   const struct entry *x = a, *y = b;
+  if (is_request(&x->r) != is_request(&y->r))
+    return is_request(&x->r) - is_request(&y->r);
   if (x->r.stack != y->r.stack)
     return (uintptr_t)x->r.stack < (uintptr_t)y->r.stack ? -1 : 1;
   if (x->r.shim != y->r.shim)
@@ -37,7 +44,8 @@ static int by_site(const void *a, const void *b) {
 }
 
 static int same_site(const struct al_res *x, const struct al_res *y) {
-  return x->stack == y->stack && x->shim == y->shim && x->type == y->type;
+  return x->stack == y->stack && x->shim == y->shim && x->type == y->type &&
+         is_request(x) == is_request(y);
 }
 
 static int by_count(const void *a, const void *b) {
@@ -58,6 +66,21 @@ static const char *type_name(uint8_t shim, unsigned type) {
   const struct al_shim *s = shim < AL_MAX_SHIMS ? al_shims[shim] : NULL;
   const char *n = s ? s->type_name(type) : NULL;
   return n ? n : "resource";
+}
+
+static const char *req_type_name(uint8_t shim, unsigned type) {
+  const struct al_shim *s = shim < AL_MAX_SHIMS ? al_shims[shim] : NULL;
+  const char *n = s && s->req_type_name ? s->req_type_name(type) : NULL;
+  return n ? n : "request";
+}
+
+static const char *res_type_name(const struct al_res *r) {
+  return is_request(r) ? req_type_name(r->shim, r->type)
+                       : type_name(r->shim, r->type);
+}
+
+static const char *plural(size_t n, const char *one, const char *more) {
+  return n == 1 ? one : more;
 }
 
 static void put_thread(struct al_buf *b, pid_t tid) {
@@ -134,15 +157,43 @@ static void put_state(struct al_buf *b, const struct al_state *st) {
                   st->referenced ? "referenced" : "unreferenced");
 }
 
+/* How long ago a request started. */
+static void put_age(struct al_buf *b, uint64_t born_ms, uint64_t now_ms) {
+  uint64_t ms = now_ms > born_ms ? now_ms - born_ms : 0;
+  if (ms < 1000)
+    al_buf_printf(b, "pending for %lu ms", (unsigned long)ms);
+  else
+    al_buf_printf(b, "pending for %lu.%lu s", (unsigned long)(ms / 1000),
+                  (unsigned long)(ms % 1000 / 100));
+}
+
+static void put_request(struct al_buf *b, const struct al_res *r,
+                        uint64_t now_ms) {
+  const struct al_shim *sh = al_shims[r->shim];
+  char what[320];
+
+  put_age(b, r->born_ms, now_ms);
+  what[0] = '\0';
+  if (sh != NULL && sh->describe != NULL)
+    sh->describe(r, what, sizeof(what));
+  if (what[0] != '\0')
+    al_buf_printf(b, ": %s", what);
+}
+
 static void put_group(struct al_buf *b, struct al_symbolizer *sym,
                       const struct al_snapshot *s, const struct entry *e,
-                      const struct group *g) {
+                      const struct group *g, uint64_t now_ms) {
   const struct entry *first = &e[g->first];
   size_t shown = g->count;
 
-  al_buf_printf(b, "%zu %s of type %s, created at:\n", g->count,
-                g->count == 1 ? "handle" : "handles",
-                type_name(first->r.shim, first->r.type));
+  if (is_request(&first->r))
+    al_buf_printf(b, "%zu %s of type %s pending, created at:\n", g->count,
+                  plural(g->count, "request", "requests"),
+                  res_type_name(&first->r));
+  else
+    al_buf_printf(b, "%zu %s of type %s, created at:\n", g->count,
+                  plural(g->count, "handle", "handles"),
+                  res_type_name(&first->r));
   put_stack(b, sym, first->r.stack);
   if (shown > (size_t)al_opt.max_addresses)
     shown = (size_t)al_opt.max_addresses;
@@ -156,7 +207,10 @@ static void put_group(struct al_buf *b, struct al_symbolizer *sym,
       al_buf_printf(b, " on loop %#lx, ", (unsigned long)x->r.loop);
     put_thread(b, x->r.tid);
     al_buf_printf(b, ", ");
-    put_state(b, &x->st);
+    if (is_request(&x->r))
+      put_request(b, &x->r, now_ms);
+    else
+      put_state(b, &x->st);
     al_buf_printf(b, "\n");
   }
   if (shown < g->count)
@@ -213,8 +267,13 @@ static void put_notes(struct al_buf *b, struct al_symbolizer *sym,
     if (x->kind == AL_NOTE_FORCED)
       al_buf_printf(b, "%zu %s of type %s closed by force at shutdown, "
                        "created at:\n", g[k].count,
-                    g[k].count == 1 ? "handle" : "handles",
+                    plural(g[k].count, "handle", "handles"),
                     type_name(x->shim, x->type));
+    else if (x->kind == AL_NOTE_CANCELLED)
+      al_buf_printf(b, "%zu %s of type %s cancelled by force at shutdown, "
+                       "created at:\n", g[k].count,
+                    plural(g[k].count, "request", "requests"),
+                    req_type_name(x->shim, x->type));
     else
       al_buf_printf(b, "%zu %s left open, closed at shutdown by %s, "
                        "registered with asyncleak_ensure_closure at:\n",
@@ -227,7 +286,7 @@ static void put_notes(struct al_buf *b, struct al_symbolizer *sym,
       const struct al_note *y = &n[g[k].first + i];
       al_buf_printf(b, "  %#lx on loop %lu", (unsigned long)y->addr,
                     (unsigned long)y->serial);
-      if (y->kind == AL_NOTE_FORCED) {
+      if (y->kind != AL_NOTE_ENSURED) {
         al_buf_printf(b, ", ");
         put_thread(b, y->tid);
       }
@@ -262,11 +321,15 @@ static const char *skip_text(const struct al_shutdown_entry *e) {
 }
 
 static void put_verdicts(struct al_buf *b, const struct al_verdicts *v) {
-  al_buf_printf(b, "    %u %s open when it began: %u closed by a finalizer, "
-                   "%u closed by the program, %u closed by force, %u still "
-                   "open\n", v->at_start,
-                v->at_start == 1 ? "handle" : "handles", v->by_finalizer,
-                v->by_program, v->by_force, v->still_open);
+  if (v->at_start > 0)
+    al_buf_printf(b, "    %u %s open when it began: %u closed by a "
+                     "finalizer, %u closed by the program, %u closed by "
+                     "force, %u still open\n", v->at_start,
+                  plural(v->at_start, "handle", "handles"), v->by_finalizer,
+                  v->by_program, v->by_force, v->still_open);
+  if (v->cancelled > 0)
+    al_buf_printf(b, "    %u %s cancelled by force\n", v->cancelled,
+                  plural(v->cancelled, "request", "requests"));
 }
 
 /* The first finalizers a shutdown ran, by name. */
@@ -302,14 +365,13 @@ static void put_shutdown(struct al_buf *b, struct al_symbolizer *sym,
     al_buf_printf(b, "    the loop's work was not done after %d ms\n",
                   al_opt.drain_timeout_ms);
   }
-  if (e->v.at_start > 0)
-    put_verdicts(b, &e->v);
+  put_verdicts(b, &e->v);
 }
 
 /* Whether a shutdown went wrong in a way the report must show. */
 static int shutdown_failed(const struct al_shutdown_entry *e) {
   return e->skip != AL_SKIP_NONE || e->timed_out || e->v.by_force > 0 ||
-         e->v.still_open > 0;
+         e->v.still_open > 0 || e->v.cancelled > 0;
 }
 
 static void put_shutdowns(struct al_buf *b, struct al_symbolizer *sym,
@@ -375,52 +437,114 @@ static void put_loops(struct al_buf *b, struct al_symbolizer *sym,
   al_buf_printf(b, "\n");
 }
 
-static void put_summary(struct al_buf *b, const struct entry *e,
-                        const struct al_report_totals *t) {
+/* "2 uv_timer_t, 1 uv_idle_t": the kinds (requests or handles) of the
+ * records, most frequent type first. */
+static void put_types(struct al_buf *b, const struct entry *e, size_t n,
+                      int requests) {
   struct typecount tc[64];
   size_t ntc = 0;
 
-  for (size_t i = 0; i < t->open; i++) {
+  for (size_t i = 0; i < n; i++) {
     size_t k;
+    if (is_request(&e[i].r) != requests)
+      continue;
     for (k = 0; k < ntc; k++)
       if (tc[k].shim == e[i].r.shim && tc[k].type == e[i].r.type)
         break;
     if (k == ntc) {
       if (ntc == sizeof(tc) / sizeof(tc[0]))
         continue;
-      tc[ntc++] = (struct typecount){e[i].r.shim, e[i].r.type, 0};
+      tc[ntc++] = (struct typecount){e[i].r.shim, (uint8_t)requests,
+                                     e[i].r.type, 0};
     }
     tc[k].count++;
   }
   qsort(tc, ntc, sizeof(tc[0]), by_typecount);
+  for (size_t k = 0; k < ntc; k++)
+    al_buf_printf(b, "%s%zu %s", k ? ", " : "", tc[k].count,
+                  requests ? req_type_name(tc[k].shim, tc[k].type)
+                           : type_name(tc[k].shim, tc[k].type));
+}
+
+static void put_summary(struct al_buf *b, const struct entry *e, size_t n,
+                        const struct al_report_totals *t) {
   al_buf_printf(b, "SUMMARY: asyncleak: %zu %s left open", t->open,
-                t->open == 1 ? "handle" : "handles");
+                plural(t->open, "handle", "handles"));
   if (t->open > 0) {
     al_buf_printf(b, " (");
-    for (size_t k = 0; k < ntc; k++)
-      al_buf_printf(b, "%s%zu %s", k ? ", " : "", tc[k].count,
-                    type_name(tc[k].shim, tc[k].type));
-    al_buf_printf(b, ") from %zu creation %s", t->groups,
-                  t->groups == 1 ? "site" : "sites");
+    put_types(b, e, n, 0);
+    al_buf_printf(b, ") from %zu creation %s", t->groups - t->req_groups,
+                  plural(t->groups - t->req_groups, "site", "sites"));
+  }
+  if (t->pending > 0) {
+    al_buf_printf(b, "; %zu %s pending (", t->pending,
+                  plural(t->pending, "request", "requests"));
+    put_types(b, e, n, 1);
+    al_buf_printf(b, ") from %zu creation %s", t->req_groups,
+                  plural(t->req_groups, "site", "sites"));
   }
   if (t->loops_unclosed)
     al_buf_printf(b, "; %zu of %zu %s not closed", t->loops_unclosed,
-                  t->loops, t->loops == 1 ? "loop" : "loops");
+                  t->loops, plural(t->loops, "loop", "loops"));
   if (t->forced)
     al_buf_printf(b, "; %zu closed by force", t->forced);
+  if (t->cancelled)
+    al_buf_printf(b, "; %zu %s cancelled by force", t->cancelled,
+                  plural(t->cancelled, "request", "requests"));
+  al_buf_printf(b, "\n");
+}
+
+/* The first lines: what went wrong, or that nothing did. */
+static void put_header(struct al_buf *b, const struct al_report_totals *t,
+                       int failed, int check) {
+  int pid = (int)getpid();
+  const char *when = check ? "" : " at exit";
+
+  al_buf_printf(b, "=================================================="
+                   "===============\n");
+  if (t->open > 0)
+    al_buf_printf(b, "==%d==ERROR: asyncleak: %zu %s left open%s\n", pid,
+                  t->open, plural(t->open, "handle", "handles"), when);
+  if (t->pending > 0)
+    al_buf_printf(b, "==%d==ERROR: asyncleak: %zu %s pending%s\n", pid,
+                  t->pending, plural(t->pending, "request", "requests"),
+                  when);
+  if (t->forced > 0)
+    al_buf_printf(b, "==%d==ERROR: asyncleak: %zu %s left open, closed "
+                     "by force at shutdown\n", pid, t->forced,
+                  plural(t->forced, "handle", "handles"));
+  if (t->cancelled > 0)
+    al_buf_printf(b, "==%d==ERROR: asyncleak: %zu %s left pending, "
+                     "cancelled by force at shutdown\n", pid, t->cancelled,
+                  plural(t->cancelled, "request", "requests"));
+  if (t->ensured > 0)
+    al_buf_printf(b, "==%d==WARNING: asyncleak: %zu %s left open, closed "
+                     "at shutdown by asyncleak_ensure_closure\n", pid,
+                  t->ensured, plural(t->ensured, "resource", "resources"));
+  if (t->open + t->pending + t->forced + t->cancelled + t->ensured == 0) {
+    if (failed)
+      al_buf_printf(b, "==%d==WARNING: asyncleak: a loop's shutdown did not "
+                       "complete\n", pid);
+    else
+      al_buf_printf(b, "==%d== asyncleak: no handles left open%s\n", pid,
+                    when);
+  }
   al_buf_printf(b, "\n");
 }
 
 void al_report_format(struct al_snapshot *s, struct al_buf *b,
-                      struct al_report_totals *t) {
+                      struct al_report_totals *t,
+                      const struct al_report_scope *scope) {
   struct entry *e = calloc(s->nres ? s->nres : 1, sizeof(*e));
   struct group *g = NULL;
   struct al_symbolizer *sym = NULL;
   size_t n = 0, ng = 0;
-  int failed = 0;
+  uint64_t since = scope ? scope->since : 0, now = al_now_ms();
+  int check = scope != NULL, failed = 0;
 
   memset(t, 0, sizeof(*t));
   t->created = s->created;
+  t->requests = s->requests;
   t->shims_seen = s->shims_seen;
   t->unreadable = s->unreadable;
   for (size_t i = 0; i < s->nloops; i++)
@@ -435,15 +559,20 @@ void al_report_format(struct al_snapshot *s, struct al_buf *b,
   /* What the loop library made for itself is not the program's leak. */
   for (size_t i = 0; i < s->nres; i++) {
     const struct al_shim *sh = al_shims[s->res[i].shim];
+    if (s->res[i].seq < since)
+      continue;
     e[n].r = s->res[i];
     memset(&e[n].st, 0, sizeof(e[n].st));
     if (sh != NULL && sh->probe != NULL)
       sh->probe(&e[n].r, &e[n].st);
     if (e[n].st.known && e[n].st.internal)
       continue;
+    if (is_request(&e[n].r))
+      t->pending++;
+    else
+      t->open++;
     n++;
   }
-  t->open = n;
 
   qsort(e, n, sizeof(*e), by_site);
   g = calloc(n ? n : 1, sizeof(*g));
@@ -453,61 +582,51 @@ void al_report_format(struct al_snapshot *s, struct al_buf *b,
     return;
   }
   for (size_t i = 0; i < n; i++) {
-    if (i == 0 || !same_site(&e[i].r, &e[i - 1].r))
+    if (i == 0 || !same_site(&e[i].r, &e[i - 1].r)) {
       g[ng++] = (struct group){i, 0, e[i].r.seq};
+      t->req_groups += is_request(&e[i].r);
+    }
     g[ng - 1].count++;
   }
   qsort(g, ng, sizeof(*g), by_count);
   t->groups = ng;
 
+  /* A check in the middle of the program is about what it made since. */
+  if (check) {
+    t->loops = t->loops_unclosed = 0;
+    s->nnotes = s->nshutdowns = s->notes_dropped = s->shutdowns_dropped = 0;
+  }
   for (size_t i = 0; i < s->nnotes; i++) {
     if (s->notes[i].kind == AL_NOTE_FORCED)
       t->forced++;
+    else if (s->notes[i].kind == AL_NOTE_CANCELLED)
+      t->cancelled++;
     else
       t->ensured++;
   }
   for (size_t i = 0; i < s->nshutdowns; i++)
     failed |= shutdown_failed(&s->shutdowns[i]);
 
-  if (n > 0 || t->forced > 0 || t->ensured > 0 || failed || t->unreadable ||
-      al_opt.verbosity >= 1) {
+  if (n > 0 || t->forced > 0 || t->cancelled > 0 || t->ensured > 0 ||
+      failed || t->unreadable || (!check && al_opt.verbosity >= 1)) {
     sym = al_symbolizer_new();
-    al_buf_printf(b, "=================================================="
-                     "===============\n");
-    if (n > 0)
-      al_buf_printf(b, "==%d==ERROR: asyncleak: %zu %s left open at exit\n",
-                    (int)getpid(), n, n == 1 ? "handle" : "handles");
-    if (t->forced > 0)
-      al_buf_printf(b, "==%d==ERROR: asyncleak: %zu %s left open, closed "
-                       "by force at shutdown\n", (int)getpid(), t->forced,
-                    t->forced == 1 ? "handle" : "handles");
-    if (t->ensured > 0)
-      al_buf_printf(b, "==%d==WARNING: asyncleak: %zu %s left open, closed "
-                       "at shutdown by asyncleak_ensure_closure\n",
-                    (int)getpid(), t->ensured,
-                    t->ensured == 1 ? "resource" : "resources");
-    if (n == 0 && t->forced == 0 && t->ensured == 0 && failed)
-      al_buf_printf(b, "==%d==WARNING: asyncleak: a loop's shutdown did not "
-                       "complete\n", (int)getpid());
-    else if (n == 0 && t->forced == 0 && t->ensured == 0)
-      al_buf_printf(b, "==%d== asyncleak: no handles left open at exit\n",
-                    (int)getpid());
-    al_buf_printf(b, "\n");
+    put_header(b, t, failed, check);
     if (t->unreadable)
       al_buf_printf(b, "The report is incomplete: %u part%s of the registry "
                        "stayed locked (was exit called from a signal "
                        "handler?)\n\n", t->unreadable,
                     t->unreadable == 1 ? "" : "s");
     for (size_t i = 0; i < ng; i++)
-      put_group(b, sym, s, e, &g[i]);
+      put_group(b, sym, s, e, &g[i], now);
     put_notes(b, sym, s->notes, s->nnotes);
     if (s->notes_dropped > 0)
       al_buf_printf(b, "... and %zu more closed at shutdown, not kept\n\n",
                     s->notes_dropped);
     put_shutdowns(b, sym, s);
-    put_loops(b, sym, s, t);
-    if (n > 0 || t->forced > 0)
-      put_summary(b, e, t);
+    if (!check)
+      put_loops(b, sym, s, t);
+    if (n > 0 || t->forced > 0 || t->cancelled > 0)
+      put_summary(b, e, n, t);
     al_symbolizer_free(sym);
   }
   free(g);

@@ -141,7 +141,7 @@ void al_report_write(void) {
     al_warn("out of memory: no report");
     return;
   }
-  al_report_format(&snap, &text, &t);
+  al_report_format(&snap, &text, &t, NULL);
   al_snapshot_release(&snap);
 
   if (al_opt.report_dir[0] != '\0') {
@@ -149,10 +149,13 @@ void al_report_write(void) {
     shims_seen_names(&sum, t.shims_seen);
     al_buf_printf(&sum,
                   "\nloops=%zu\nloops_unclosed=%zu\nhandles_created=%lu\n"
-                  "handles_open=%zu\ngroups=%zu\nhandles_forced=%zu\n"
+                  "requests_created=%lu\nhandles_open=%zu\n"
+                  "requests_pending=%zu\ngroups=%zu\n"
+                  "handles_forced=%zu\nrequests_cancelled=%zu\n"
                   "resources_ensured=%zu\n",
-                  t.loops, t.loops_unclosed, (unsigned long)t.created, t.open,
-                  t.groups, t.forced, t.ensured);
+                  t.loops, t.loops_unclosed, (unsigned long)t.created,
+                  (unsigned long)t.requests, t.open,
+                  t.pending, t.groups, t.forced, t.cancelled, t.ensured);
     if (text.len > 0)
       write_file(al_opt.report_dir, "txt", text.data, text.len);
     if (!sum.failed)

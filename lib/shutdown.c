@@ -120,7 +120,7 @@ void al_shutdown_saw_close(uintptr_t loop, uintptr_t addr) {
 /* The program's handles on the loop: the loop library's own are not. */
 static void collect(struct ctx *c, const struct al_loop *l) {
   struct al_res *res;
-  size_t n = al_res_on_loop(l->addr, l->first_seq, &res);
+  size_t n = al_res_on_loop(l->addr, l->first_seq, 1u << AL_RES_OPEN, &res);
   const struct al_shim *sh = al_shims[l->shim];
 
   c->items = calloc(n ? n : 1, sizeof(*c->items));
@@ -149,7 +149,7 @@ int al_shutdown_forced(uintptr_t addr) {
 
 static int protected(uintptr_t loop, uintptr_t addr) {
   uintptr_t w[MAX_WAITS];
-  size_t n = al_loop_waits(loop, w, MAX_WAITS);
+  size_t n = al_loop_waits(loop, AL_KIND_NONE, w, MAX_WAITS);
   for (size_t i = 0; i < n; i++)
     if (w[i] == addr)
       return 1;
@@ -159,7 +159,7 @@ static int protected(uintptr_t loop, uintptr_t addr) {
 int al_shutdown_holds(uintptr_t loop) {
   uintptr_t w[MAX_WAITS];
   struct al_loop l;
-  size_t n = al_loop_waits(loop, w, MAX_WAITS);
+  size_t n = al_loop_waits(loop, AL_KIND_HANDLE, w, MAX_WAITS);
 
   if (n == 0 || al_loop_get(loop, &l) != 0)
     return 0;
@@ -184,6 +184,29 @@ static void force_close(struct ctx *c, const struct al_shim *sh) {
       continue;
     sh->close_handle(r->addr);
   }
+}
+
+/* Cancels the program's requests still pending that can be cancelled and
+ * are not protected; their callbacks run, cancelled, in the next drain. */
+static void force_cancel(const struct al_loop *l, const struct al_shim *sh,
+                         struct al_shutdown_entry *e) {
+  struct al_res *res;
+  size_t n;
+
+  if (sh->cancel == NULL)
+    return;
+  n = al_res_on_loop(l->addr, l->first_seq, 1u << AL_RES_PENDING, &res);
+  for (size_t i = 0; i < n; i++) {
+    const struct al_res *r = &res[i];
+    struct al_note note = {r->addr, r->stack, NULL,   e->serial,
+                           r->tid,  r->type,  r->shim, AL_NOTE_CANCELLED};
+    if (protected(l->addr, r->addr) || !al_res_alive(r->addr, r->seq) ||
+        sh->cancel(r->addr) != 0)
+      continue;
+    e->v.cancelled++;
+    log_note(&note);
+  }
+  free(res);
 }
 
 static void verdicts(struct ctx *c, struct al_shutdown_entry *e) {
@@ -254,6 +277,16 @@ static void run_finalizers(uintptr_t loop, struct al_shutdown_entry *e) {
   }
 }
 
+/* The drain's goal: the work the finalizers started is done. */
+static int work_done(uintptr_t loop, void *arg) {
+  const struct al_shim *sh = arg;
+  return sh->settled(loop) && !al_shutdown_holds(loop);
+}
+
+static int drain(uintptr_t loop, const struct al_shim *sh, uint64_t end) {
+  return sh->run_until(loop, left(end), work_done, (void *)sh);
+}
+
 static void skipped(const struct al_loop *l, enum al_why why,
                     enum al_skip skip) {
   struct al_shutdown_entry e = {0};
@@ -314,11 +347,12 @@ int al_shutdown(uintptr_t loop, enum al_why why) {
   c.phase = BY_FINALIZER;
   run_finalizers(loop, &e);
   c.phase = BY_PROGRAM;
-  rc = sh->drain(loop, left(end));
+  rc = drain(loop, sh, end);
   if (al_opt.force_close) {
     force_close(&c, sh);
+    force_cancel(&l, sh, &e);
     c.phase = BY_PROGRAM;
-    rc = sh->drain(loop, left(end));
+    rc = drain(loop, sh, end);
   }
   e.timed_out = rc == -ETIMEDOUT;
 
@@ -326,7 +360,8 @@ int al_shutdown(uintptr_t loop, enum al_why why) {
   al_loop_shut_down(loop);
   verdicts(&c, &e);
   free(c.items);
-  if (e.nran > 0 || (e.forced && e.v.at_start > 0) || e.timed_out)
+  if (e.nran > 0 || (e.forced && e.v.at_start > 0) || e.v.cancelled > 0 ||
+      e.timed_out)
     log_entry(&e);
   return rc;
 }

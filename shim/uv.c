@@ -16,48 +16,17 @@
 #include <string.h>
 #include <uv.h>
 
-#include "internal.h"
-
-/* libuv's private handle flags (src/uv-common.h), stable across 1.x. They
- * are read only to describe a handle in the report. */
-enum {
-  UV__CLOSING = 0x01,
-  UV__CLOSED = 0x02,
-  UV__ACTIVE = 0x04,
-  UV__REF = 0x08,
-  UV__INTERNAL = 0x10,
-};
+#include "uv-shim.h"
 
 /* ---------------------------------------------------------- real functions */
 
-#define UV_FUNCS(X)                                                           \
-  X(uv_loop_init) X(uv_loop_new) X(uv_default_loop) X(uv_run)                 \
-  X(uv_loop_close) X(uv_loop_delete) X(uv_tcp_init) X(uv_tcp_init_ex)         \
-  X(uv_udp_init) X(uv_udp_init_ex) X(uv_tty_init) X(uv_pipe_init)             \
-  X(uv_poll_init) X(uv_poll_init_socket) X(uv_prepare_init)                   \
-  X(uv_check_init) X(uv_idle_init) X(uv_async_init) X(uv_timer_init)          \
-  X(uv_fs_poll_init) X(uv_fs_poll_start) X(uv_signal_init)                    \
-  X(uv_fs_event_init) X(uv_spawn) X(uv_close) X(uv_tcp_close_reset)
-
-/* Called by the runtime, never interposed. */
-#define UV_USED(X)                                                            \
-  X(uv_timer_start) X(uv_hrtime) X(uv_update_time) X(uv_stop)                \
-  X(uv_async_send) X(uv_unref)
-
-enum {
-#define X(name) F_##name,
-  UV_FUNCS(X) UV_USED(X)
-#undef X
-  F_COUNT
-};
-
 static const char *const func_names[F_COUNT] = {
 #define X(name) #name,
-    UV_FUNCS(X) UV_USED(X)
+    UV_FUNCS(X) UV_REQ_FUNCS(X) UV_USED(X)
 #undef X
 };
 
-static _Atomic(void *) real_funcs[F_COUNT];
+_Atomic(void *) al_uv_real[F_COUNT];
 static atomic_int missing_warned[F_COUNT];
 
 #define MAX_OBJECTS 512
@@ -88,7 +57,7 @@ static void *lookup_in(const char *object, const char *name, void *self) {
 /* dlsym(RTLD_NEXT) finds nothing when libuv was loaded into a local scope,
  * as by a dlopen(RTLD_LOCAL)ed plugin or Lua's require "luv". Then ask the
  * loaded objects themselves, libuv first. Never return our own symbol. */
-static void *resolve_slow(int i, void *self) {
+void *al_uv_resolve(int i, void *self) {
   const char *name = func_names[i];
   void *p = dlsym(RTLD_NEXT, name);
 
@@ -112,24 +81,15 @@ static void *resolve_slow(int i, void *self) {
       p = dlsym(h, name);
   }
   if (p != NULL)
-    atomic_store_explicit(&real_funcs[i], p, memory_order_release);
+    atomic_store_explicit(&al_uv_real[i], p, memory_order_release);
   else if (!atomic_exchange(&missing_warned[i], 1))
     al_warn("cannot find libuv's '%s'; the call fails", name);
   return p;
 }
 
-static inline void *resolve(int i, void *self) {
-  void *p = atomic_load_explicit(&real_funcs[i], memory_order_acquire);
-  return AL_LIKELY(p != NULL) ? p : resolve_slow(i, self);
-}
-
-#define REAL(name) ((__typeof__(&name))resolve(F_##name, (void *)&name))
-/* For functions the runtime does not define: typeof takes no address. */
-#define USE(name) ((__typeof__(&name))resolve(F_##name, NULL))
-
 /* ----------------------------------------------------------------- the shim */
 
-static const char *uv_type_name(unsigned type) {
+const char *al_uv_type_name(unsigned type) {
   switch (type) {
 #define XX(uc, lc)                                                            \
   case UV_##uc:                                                               \
@@ -144,6 +104,10 @@ static const char *uv_type_name(unsigned type) {
 static void uv_probe(const struct al_res *r, struct al_state *st) {
   uv_handle_t h;
 
+  if (r->state == AL_RES_PENDING) {
+    al_uv_req_probe(r, st);
+    return;
+  }
   if (al_safe_read(&h, (const void *)r->addr, sizeof(h)) != 0)
     return;
   /* A handle whose memory now says "closed" was never closed through us:
@@ -204,32 +168,49 @@ static int uv_handle_open(uintptr_t loop, uintptr_t addr) {
 }
 
 static int uv_running(uintptr_t loop);
-static int uv_drain(uintptr_t loop, unsigned timeout_ms);
+static int uv_run_until(uintptr_t loop, unsigned timeout_ms,
+                        int (*done)(uintptr_t, void *), void *arg);
+static int uv_settled(uintptr_t loop);
 static int uv_close_loop(uintptr_t loop);
 static void uv_close_handle(uintptr_t addr);
 static void uv_wake(void);
 
 static const struct al_shim uv_shim = {
-    "libuv",         uv_type_name,    uv_probe,   uv_running,
-    uv_drain,        uv_close_loop,   uv_claim,   uv_kind,
-    uv_handle_open,  uv_close_handle, uv_wake,
+    .name = "libuv",
+    .type_name = al_uv_type_name,
+    .req_type_name = al_uv_req_type_name,
+    .probe = uv_probe,
+    .describe = al_uv_req_describe,
+    .running = uv_running,
+    .run_until = uv_run_until,
+    .settled = uv_settled,
+    .close = uv_close_loop,
+    .claim = uv_claim,
+    .kind = uv_kind,
+    .handle_open = uv_handle_open,
+    .close_handle = uv_close_handle,
+    .cancel = al_uv_req_cancel,
+    .wake = uv_wake,
 };
 
-static uint8_t shim_id;
+uint8_t al_uv_shim_id;
+atomic_int al_uv_shim_ready;
 static pthread_once_t shim_once = PTHREAD_ONCE_INIT;
-static atomic_int shim_ready;
 
 static void wakers_atfork_child(void);
 
 static void shim_init(void) {
   al_init();
-  shim_id = al_shim_register(&uv_shim);
+  al_uv_shim_id = al_shim_register(&uv_shim);
   pthread_atfork(NULL, NULL, wakers_atfork_child);
-  atomic_store_explicit(&shim_ready, 1, memory_order_release);
+  atomic_store_explicit(&al_uv_shim_ready, 1, memory_order_release);
 }
 
-/* How many interposers are on this thread's stack. */
-static AL_TLS unsigned depth;
+void al_uv_shim_init(void) {
+  pthread_once(&shim_once, shim_init);
+}
+
+AL_TLS unsigned al_uv_depth;
 /* The loop this thread last ran, to keep uv_run cheap. */
 static AL_TLS uv_loop_t *last_run;
 /* The loops whose uv_run is on this thread's stack, innermost last. */
@@ -242,37 +223,19 @@ static AL_TLS int last_close_rc;
 /* The default loop once recorded, to keep uv_default_loop cheap. */
 static _Atomic(uv_loop_t *) known_default;
 
-static inline void shim_ensure(void) {
-  if (AL_UNLIKELY(!atomic_load_explicit(&shim_ready, memory_order_acquire))) {
-    int saved = errno;
-    pthread_once(&shim_once, shim_init);
-    errno = saved;
-  }
-}
-
 /* Registered at start-up, so that a program that only links libasyncleak
  * (its uv_* calls going straight to libuv) still has its loops claimed. */
 __attribute__((constructor)) static void shim_constructor(void) {
-  shim_ensure();
-}
-
-/* Enters an interposer; returns 1 when the program called it directly. */
-static inline int enter(void) {
-  shim_ensure();
-  return depth++ == 0;
-}
-
-static inline void leave(void) {
-  depth--;
+  al_uv_shim_ensure();
 }
 
 /* Records a handle the program made. errno is the program's: keep it. */
 static void handle_made(int outer, int ok, uv_loop_t *loop, void *handle,
                        uv_handle_type type) {
-  leave();
+  al_uv_leave();
   if (outer && ok) {
     int saved = errno;
-    al_res_open(shim_id, (uintptr_t)handle, type, (uintptr_t)loop,
+    al_res_open(al_uv_shim_id, (uintptr_t)handle, type, (uintptr_t)loop,
                 al_stack_capture());
     errno = saved;
   }
@@ -284,7 +247,7 @@ static void handle_made(int outer, int ok, uv_loop_t *loop, void *handle,
     int outer, rc;                                                            \
     if (real == NULL)                                                         \
       return UV_ENOSYS;                                                       \
-    outer = enter();                                                          \
+    outer = al_uv_enter();                                                    \
     rc = real args;                                                           \
     handle_made(outer, rc == 0, loop, handle, type);                          \
     return rc;                                                                \
@@ -326,7 +289,7 @@ AL_EXPORT int uv_spawn(uv_loop_t *loop, uv_process_t *h,
 
   if (real == NULL)
     return UV_ENOSYS;
-  outer = enter();
+  outer = al_uv_enter();
   rc = real(loop, h, options);
   handle_made(outer, 1, loop, h, UV_PROCESS);
   return rc;
@@ -340,9 +303,9 @@ AL_EXPORT int uv_fs_poll_start(uv_fs_poll_t *h, uv_fs_poll_cb cb,
 
   if (real == NULL)
     return UV_ENOSYS;
-  enter();
+  al_uv_enter();
   rc = real(h, cb, path, interval);
-  leave();
+  al_uv_leave();
   return rc;
 }
 
@@ -393,9 +356,9 @@ AL_EXPORT void uv_close(uv_handle_t *h, uv_close_cb cb) {
 
   if (real == NULL || AL_UNLIKELY(closed_by_force(h)))
     return;
-  seq = closing(enter(), h, cb);
+  seq = closing(al_uv_enter(), h, cb);
   real(h, seq ? close_done : cb);
-  leave();
+  al_uv_leave();
 }
 
 AL_EXPORT int uv_tcp_close_reset(uv_tcp_t *h, uv_close_cb cb) {
@@ -407,14 +370,14 @@ AL_EXPORT int uv_tcp_close_reset(uv_tcp_t *h, uv_close_cb cb) {
     return UV_ENOSYS;
   if (AL_UNLIKELY(closed_by_force((uv_handle_t *)h)))
     return 0;
-  seq = closing(enter(), h, cb);
+  seq = closing(al_uv_enter(), h, cb);
   rc = real(h, seq ? close_done : cb);
   if (seq && rc != 0) {
     int saved = errno;
     al_res_close_aborted((uintptr_t)h, seq);
     errno = saved;
   }
-  leave();
+  al_uv_leave();
   return rc;
 }
 
@@ -425,7 +388,7 @@ static void waker_remove(uv_loop_t *loop);
 /* fresh: libuv has just initialised the loop's memory. */
 static void loop_made(int outer, uv_loop_t *loop, unsigned flags, int fresh) {
   int saved = errno;
-  al_loop_open(shim_id, (uintptr_t)loop, flags,
+  al_loop_open(al_uv_shim_id, (uintptr_t)loop, flags,
                outer ? al_stack_capture() : NULL, fresh);
   errno = saved;
 }
@@ -436,9 +399,9 @@ AL_EXPORT int uv_loop_init(uv_loop_t *loop) {
 
   if (real == NULL)
     return UV_ENOSYS;
-  outer = enter();
+  outer = al_uv_enter();
   rc = real(loop);
-  leave();
+  al_uv_leave();
   /* Also when called by uv_default_loop or uv_loop_new: the loop is real
    * either way; the outer call supplies the stack. A loop initialised
    * again without a close lost its wake-up async with its lists. */
@@ -456,9 +419,9 @@ AL_EXPORT uv_loop_t *uv_loop_new(void) {
 
   if (real == NULL)
     return NULL;
-  outer = enter();
+  outer = al_uv_enter();
   loop = real();
-  leave();
+  al_uv_leave();
   if (loop != NULL)
     loop_made(outer, loop, 0, 0);
   return loop;
@@ -471,9 +434,9 @@ AL_EXPORT uv_loop_t *uv_default_loop(void) {
 
   if (real == NULL)
     return NULL;
-  outer = enter();
+  outer = al_uv_enter();
   loop = real();
-  leave();
+  al_uv_leave();
   if (loop != NULL && loop != atomic_load_explicit(&known_default,
                                                    memory_order_relaxed)) {
     loop_made(outer, loop, AL_LOOP_DEFAULT, 0);
@@ -526,7 +489,7 @@ static void waker_add(uv_loop_t *loop) {
   if (i == MAX_WAKERS)
     return; /* this loop is stopped by a second signal only */
   a = calloc(1, sizeof(*a));
-  depth++; /* not the program's handle */
+  al_uv_depth++; /* not the program's handle */
   if (a != NULL && init(loop, a, on_wake) == 0) {
     unref((uv_handle_t *)a);
     a->flags |= UV__INTERNAL;
@@ -535,7 +498,7 @@ static void waker_add(uv_loop_t *loop) {
     free(a);
     atomic_store(&wakers[i].async, NULL);
   }
-  depth--;
+  al_uv_depth--;
 }
 
 /* A waker taken out of its slot, waiting out any handler using it. */
@@ -625,8 +588,8 @@ AL_EXPORT int uv_run(uv_loop_t *loop, uv_run_mode mode) {
   /* No depth here: the program's callbacks run inside. */
   if (AL_UNLIKELY(loop != last_run) && loop != NULL) {
     int saved = errno;
-    shim_ensure();
-    al_loop_ran(shim_id, (uintptr_t)loop);
+    al_uv_shim_ensure();
+    al_loop_ran(al_uv_shim_id, (uintptr_t)loop);
     al_shutdown_arm(AL_ARM_RUN);
     if (graceful)
       waker_add(loop);
@@ -682,12 +645,11 @@ static int uv_running(uintptr_t loop) {
   return nrunning > MAX_NESTED_RUNS;
 }
 
-/* Work the finalizers started that the drain waits for: requests in
- * flight and closes not yet completed. Handles merely left active (a
- * repeating timer, a listening server) do not hold the drain. */
-static int work_pending(const uv_loop_t *loop) {
-  return loop->active_reqs.count > 0 || loop->closing_handles != NULL ||
-         al_shutdown_holds((uintptr_t)loop);
+/* No request in flight and no close unfinished. Handles merely left
+ * active (a repeating timer, a listening server) do not count. */
+static int uv_settled(uintptr_t addr) {
+  const uv_loop_t *loop = (const uv_loop_t *)addr;
+  return loop->active_reqs.count == 0 && loop->closing_handles == NULL;
 }
 
 static void drain_wakeup(uv_timer_t *t) {
@@ -698,11 +660,13 @@ static void drain_timer_closed(uv_handle_t *h) {
   *(int *)h->data = 1;
 }
 
-static int uv_drain(uintptr_t addr, unsigned timeout_ms) {
+static int uv_run_until(uintptr_t addr, unsigned timeout_ms,
+                        int (*done)(uintptr_t, void *), void *arg) {
   uv_loop_t *loop = (uv_loop_t *)addr;
   __typeof__(&uv_run) run = REAL(uv_run);
   __typeof__(&uv_timer_init) timer_init = REAL(uv_timer_init);
   __typeof__(&uv_timer_start) timer_start = USE(uv_timer_start);
+  __typeof__(&uv_timer_stop) timer_stop = USE(uv_timer_stop);
   __typeof__(&uv_hrtime) hrtime = USE(uv_hrtime);
   __typeof__(&uv_update_time) update_time = USE(uv_update_time);
   __typeof__(&uv_close) close = REAL(uv_close);
@@ -710,8 +674,8 @@ static int uv_drain(uintptr_t addr, unsigned timeout_ms) {
   uint64_t end;
   int rc = 0, closed = 0;
 
-  if (!run || !timer_init || !timer_start || !hrtime || !update_time ||
-      !close)
+  if (!run || !timer_init || !timer_start || !timer_stop || !hrtime ||
+      !update_time || !close)
     return -ENOSYS;
   end = hrtime() + (uint64_t)timeout_ms * 1000000;
   /* Our own timer, made through libuv directly so that it is not the
@@ -722,7 +686,7 @@ static int uv_drain(uintptr_t addr, unsigned timeout_ms) {
   /* libuv's own as far as uv_walk knows: a program closing every handle
    * it walks must not close ours. */
   deadline.flags |= UV__INTERNAL;
-  while (work_pending(loop)) {
+  while (!done(addr, arg)) {
     uint64_t now = hrtime();
     if (now >= end) {
       rc = -ETIMEDOUT;
@@ -733,6 +697,8 @@ static int uv_drain(uintptr_t addr, unsigned timeout_ms) {
     update_time(loop);
     timer_start(&deadline, drain_wakeup, (end - now + 999999) / 1000000, 0);
     run(loop, UV_RUN_ONCE);
+    /* Stopped, it keeps no loop alive for done() to see. */
+    timer_stop(&deadline);
   }
   /* Deliver what the last writes made readable elsewhere on the loop. */
   run(loop, UV_RUN_NOWAIT);
@@ -762,7 +728,7 @@ static void loop_gone(uv_loop_t *loop, uint64_t serial) {
  * count, so that the handles its finalizers close and make are followed. */
 static void loop_shutdown(uv_loop_t *loop) {
   int saved = errno;
-  shim_ensure();
+  al_uv_shim_ensure();
   al_shutdown((uintptr_t)loop, AL_WHY_CLOSE);
   errno = saved;
 }
@@ -778,9 +744,9 @@ static int close_loop(uv_loop_t *loop, int program) {
     loop_shutdown(loop);
   /* No signal handler may wake it while libuv closes its descriptors. */
   wake = waker_detach(loop);
-  enter();
+  al_uv_enter();
   rc = real(loop);
-  leave();
+  al_uv_leave();
   last_close_rc = rc;
   waker_reattach(wake, rc == 0);
   if (rc == 0) {
@@ -797,7 +763,7 @@ static int close_loop(uv_loop_t *loop, int program) {
  * and neovim then close their handles, run the loop and close again.
  * The shutdown comes first, with the loop still alive. */
 AL_EXPORT int uv_loop_close(uv_loop_t *loop) {
-  return close_loop(loop, depth == 0);
+  return close_loop(loop, al_uv_depth == 0);
 }
 
 AL_EXPORT void uv_loop_delete(uv_loop_t *loop) {
@@ -806,13 +772,13 @@ AL_EXPORT void uv_loop_delete(uv_loop_t *loop) {
 
   if (real == NULL)
     return;
-  if (depth == 0)
+  if (al_uv_depth == 0)
     loop_shutdown(loop);
-  enter();
+  al_uv_enter();
   serial = al_loop_serial((uintptr_t)loop);
   last_close_rc = CLOSE_NOT_SEEN;
   real(loop);
-  leave();
+  al_uv_leave();
   /* Its inner uv_loop_close normally told us already. If that call did not
    * come through here, libuv closed the loop (it asserts the close worked);
    * the serial keeps a loop made since at the address from being taken for

@@ -21,7 +21,7 @@
  * [waits] CHECK: ^other: 0$
  * [waits] CHECK-NOT: ERROR
  * [waits] CHECK-NOT: Shutdowns
- * [waits] CHECK: ^asyncleak: no leaks: 2 loop\(s\), 2 handle\(s\) created, all closed$
+ * [waits] CHECK: ^asyncleak: no leaks: 2 loop\(s\), 2 handle\(s\) created, all closed; 1 request\(s\), all completed$
  * [waits] EXIT: 0
  *
  * [stuck] RUN: stuck

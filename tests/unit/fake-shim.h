@@ -3,6 +3,8 @@
 #ifndef FAKE_SHIM_H_
 #define FAKE_SHIM_H_
 
+#include <stdio.h>
+
 #include "internal.h"
 
 /* The loop the tests use. */
@@ -35,11 +37,45 @@ static int fake_is_running(uintptr_t loop) {
   return fake_running;
 }
 
-static int fake_drain(uintptr_t loop, unsigned timeout_ms) {
-  (void)loop;
+/* A drain that does nothing but count and return fake_drain_rc: the
+ * loop's work is done at once or never. */
+static int fake_run_until(uintptr_t loop, unsigned timeout_ms,
+                          int (*done)(uintptr_t, void *), void *arg) {
   (void)timeout_ms;
+  (void)done;
+  (void)arg;
+  (void)loop;
   fake_drains++;
   return fake_drain_rc;
+}
+
+static int fake_settled(uintptr_t loop) {
+  (void)loop;
+  return fake_drain_rc == 0;
+}
+
+static const char *fake_req_type_name(unsigned type) {
+  return type == 0 ? "fake_req_t" : NULL;
+}
+
+/* Requests cancelled, and what cancel answers. */
+static uintptr_t fake_cancelled[8];
+static int fake_ncancelled, fake_cancel_rc;
+
+static int fake_cancel(uintptr_t addr) {
+  void *cb;
+  if (fake_cancel_rc != 0)
+    return fake_cancel_rc;
+  if (fake_ncancelled < 8)
+    fake_cancelled[fake_ncancelled++] = addr;
+  /* Its callback runs at once, as in the drain. */
+  al_req_done(addr, &cb);
+  return 0;
+}
+
+static void fake_describe(const struct al_res *r, char *buf, size_t len) {
+  (void)r;
+  snprintf(buf, len, "fake details");
 }
 
 static int fake_close(uintptr_t loop) {
@@ -78,9 +114,20 @@ static void fake_close_handle(uintptr_t addr) {
 }
 
 static const struct al_shim fake_shim = {
-    "fakelib",  fake_type_name,   fake_probe, fake_is_running,
-    fake_drain, fake_close,       fake_claim, fake_kind,
-    fake_handle_open, fake_close_handle, NULL,
+    .name = "fakelib",
+    .type_name = fake_type_name,
+    .req_type_name = fake_req_type_name,
+    .probe = fake_probe,
+    .describe = fake_describe,
+    .running = fake_is_running,
+    .run_until = fake_run_until,
+    .settled = fake_settled,
+    .close = fake_close,
+    .claim = fake_claim,
+    .kind = fake_kind,
+    .handle_open = fake_handle_open,
+    .close_handle = fake_close_handle,
+    .cancel = fake_cancel,
 };
 
 #endif

@@ -41,7 +41,7 @@ static char *report(struct al_report_totals *t) {
   struct al_snapshot s;
   struct al_buf b = {0};
   assert_int_equal(al_registry_snapshot(&s), 0);
-  al_report_format(&s, &b, t);
+  al_report_format(&s, &b, t, NULL);
   al_snapshot_release(&s);
   al_buf_printf(&b, "%s", ""); /* always a terminated string */
   return b.data;

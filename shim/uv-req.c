@@ -1,0 +1,441 @@
+/* The libuv request interposers: every request the program starts is
+ * followed until its callback runs.
+ *
+ * libuv calls a request's callback through a field of the request. Each
+ * interposer records the request with the program's callback, then hands
+ * libuv a trampoline of the same type instead. When libuv calls it, the
+ * trampoline forgets the request, puts the program's callback back in the
+ * field and calls it with the same arguments: the program sees its own
+ * request as it would without asyncleak.
+ *
+ * A request started without a callback is followed too when libuv still
+ * completes it later (writes, connects, work); an fs, getaddrinfo,
+ * getnameinfo or random call without one is synchronous and never
+ * pending. libuv's own requests (uv_fs_poll's stat) carry a callback of
+ * libuv's and are left alone. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "uv-shim.h"
+
+/* ------------------------------------------------------------ libuv's own */
+
+static uintptr_t libuv_lo, libuv_hi;
+static pthread_once_t libuv_once = PTHREAD_ONCE_INIT;
+
+static int find_text(struct dl_phdr_info *info, size_t size, void *arg) {
+  uintptr_t probe = *(uintptr_t *)arg;
+
+  (void)size;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+    if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && probe >= lo &&
+        probe < lo + ph->p_memsz) {
+      libuv_lo = lo;
+      libuv_hi = lo + ph->p_memsz;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static void find_libuv(void) {
+  uintptr_t probe = (uintptr_t)USE(uv_cancel);
+  if (probe != 0)
+    dl_iterate_phdr(find_text, &probe);
+}
+
+/* Whether cb is code of libuv's: then the request is libuv's own. */
+static int libuv_own(void *cb) {
+  pthread_once(&libuv_once, find_libuv);
+  return (uintptr_t)cb >= libuv_lo && (uintptr_t)cb < libuv_hi;
+}
+
+/* ------------------------------------------------------------- following */
+
+enum { ASYNC_ALWAYS = 0, SYNC_WITHOUT_CB = 1 };
+
+/* Called on entering an interposer: starts following req when the program
+ * itself started it, and returns the callback to hand libuv, the
+ * trampoline when followed. *followed says which. */
+static void *follow(int outer, uv_loop_t *loop, void *req, unsigned type,
+                    void *cb, void *trampoline, int sync, int *followed) {
+  int saved;
+
+  *followed = 0;
+  if (!outer || (cb == NULL && sync == SYNC_WITHOUT_CB) ||
+      (cb != NULL && libuv_own(cb)))
+    return cb;
+  saved = errno;
+  *followed = al_req_start(al_uv_shim_id, (uintptr_t)req, type,
+                           (uintptr_t)loop, cb, al_stack_capture()) == 0;
+  errno = saved;
+  return *followed ? trampoline : cb;
+}
+
+/* On leaving: a call that failed never calls back. */
+static void finish(int followed, void *req, int rc) {
+  al_uv_leave();
+  if (followed && rc < 0) {
+    int saved = errno;
+    void *cb;
+    al_req_done((uintptr_t)req, &cb);
+    errno = saved;
+  }
+}
+
+/* The request's callback came: forgets the request and finds the
+ * program's callback. 0 when the request was never seen, which cannot
+ * happen while the trampoline is only handed out for recorded requests;
+ * the callback is then lost, and said so. */
+static int completed(void *req, void **cb) {
+  int saved = errno;
+  int found = al_req_done((uintptr_t)req, cb);
+
+  errno = saved;
+  if (!found)
+    al_warn("lost track of request %p; its callback is skipped", req);
+  return found;
+}
+
+/* ------------------------------------------------------------ trampolines */
+
+/* Trampolines for callbacks of the form cb(req, status). */
+#define STATUS_DONE(fn, req_t, cb_t, field)                                   \
+  static void fn(req_t *req, int status) {                                    \
+    void *cb;                                                                 \
+    if (!completed(req, &cb))                                                 \
+      return;                                                                 \
+    req->field = (cb_t)cb;                                                    \
+    if (cb != NULL)                                                           \
+      ((cb_t)cb)(req, status);                                                \
+  }
+
+STATUS_DONE(write_done, uv_write_t, uv_write_cb, cb)
+STATUS_DONE(connect_done, uv_connect_t, uv_connect_cb, cb)
+STATUS_DONE(shutdown_done, uv_shutdown_t, uv_shutdown_cb, cb)
+STATUS_DONE(send_done, uv_udp_send_t, uv_udp_send_cb, cb)
+STATUS_DONE(work_done, uv_work_t, uv_after_work_cb, after_work_cb)
+
+static void fs_done(uv_fs_t *req) {
+  void *cb;
+  if (!completed(req, &cb))
+    return;
+  req->cb = (uv_fs_cb)cb;
+  ((uv_fs_cb)cb)(req);
+}
+
+static void getaddrinfo_done(uv_getaddrinfo_t *req, int status,
+                             struct addrinfo *res) {
+  void *cb;
+  if (!completed(req, &cb))
+    return;
+  req->cb = (uv_getaddrinfo_cb)cb;
+  ((uv_getaddrinfo_cb)cb)(req, status, res);
+}
+
+static void getnameinfo_done(uv_getnameinfo_t *req, int status,
+                             const char *host, const char *service) {
+  void *cb;
+  if (!completed(req, &cb))
+    return;
+  req->getnameinfo_cb = (uv_getnameinfo_cb)cb;
+  ((uv_getnameinfo_cb)cb)(req, status, host, service);
+}
+
+static void random_done(uv_random_t *req, int status, void *buf,
+                        size_t buflen) {
+  void *cb;
+  if (!completed(req, &cb))
+    return;
+  req->cb = (uv_random_cb)cb;
+  ((uv_random_cb)cb)(req, status, buf, buflen);
+}
+
+/* ----------------------------------------------------------- interposers */
+
+/* One interposer: `loop` and `req` name the parameters holding them, cb
+ * the program's callback, cb_t its type; the call passes CB where the
+ * callback goes. */
+#define REQUEST(name, params, loop, req, type, cb, cb_t, done, sync, call)    \
+  AL_EXPORT int name params {                                                 \
+    __typeof__(&name) real = REAL(name);                                      \
+    int followed, rc;                                                         \
+    cb_t CB;                                                                  \
+    if (real == NULL)                                                         \
+      return UV_ENOSYS;                                                       \
+    CB = (cb_t)follow(al_uv_enter(), loop, req, type, (void *)cb,            \
+                      (void *)done, sync, &followed);                         \
+    rc = real call;                                                           \
+    finish(followed, req, rc);                                                \
+    return rc;                                                                \
+  }
+
+REQUEST(uv_write,
+        (uv_write_t * req, uv_stream_t *h, const uv_buf_t bufs[],
+         unsigned int nbufs, uv_write_cb cb),
+        h->loop, req, UV_WRITE, cb, uv_write_cb, write_done, ASYNC_ALWAYS,
+        (req, h, bufs, nbufs, CB))
+REQUEST(uv_write2,
+        (uv_write_t * req, uv_stream_t *h, const uv_buf_t bufs[],
+         unsigned int nbufs, uv_stream_t *send_handle, uv_write_cb cb),
+        h->loop, req, UV_WRITE, cb, uv_write_cb, write_done, ASYNC_ALWAYS,
+        (req, h, bufs, nbufs, send_handle, CB))
+REQUEST(uv_shutdown, (uv_shutdown_t * req, uv_stream_t *h, uv_shutdown_cb cb),
+        h->loop, req, UV_SHUTDOWN, cb, uv_shutdown_cb, shutdown_done,
+        ASYNC_ALWAYS, (req, h, CB))
+REQUEST(uv_tcp_connect,
+        (uv_connect_t * req, uv_tcp_t *h, const struct sockaddr *addr,
+         uv_connect_cb cb),
+        h->loop, req, UV_CONNECT, cb, uv_connect_cb, connect_done,
+        ASYNC_ALWAYS, (req, h, addr, CB))
+REQUEST(uv_udp_send,
+        (uv_udp_send_t * req, uv_udp_t *h, const uv_buf_t bufs[],
+         unsigned int nbufs, const struct sockaddr *addr, uv_udp_send_cb cb),
+        h->loop, req, UV_UDP_SEND, cb, uv_udp_send_cb, send_done,
+        ASYNC_ALWAYS, (req, h, bufs, nbufs, addr, CB))
+REQUEST(uv_queue_work,
+        (uv_loop_t * loop, uv_work_t *req, uv_work_cb work_cb,
+         uv_after_work_cb cb),
+        loop, req, UV_WORK, cb, uv_after_work_cb, work_done, ASYNC_ALWAYS,
+        (loop, req, work_cb, CB))
+REQUEST(uv_getaddrinfo,
+        (uv_loop_t * loop, uv_getaddrinfo_t *req, uv_getaddrinfo_cb cb,
+         const char *node, const char *service,
+         const struct addrinfo *hints),
+        loop, req, UV_GETADDRINFO, cb, uv_getaddrinfo_cb, getaddrinfo_done,
+        SYNC_WITHOUT_CB, (loop, req, CB, node, service, hints))
+REQUEST(uv_getnameinfo,
+        (uv_loop_t * loop, uv_getnameinfo_t *req, uv_getnameinfo_cb cb,
+         const struct sockaddr *addr, int flags),
+        loop, req, UV_GETNAMEINFO, cb, uv_getnameinfo_cb, getnameinfo_done,
+        SYNC_WITHOUT_CB, (loop, req, CB, addr, flags))
+REQUEST(uv_random,
+        (uv_loop_t * loop, uv_random_t *req, void *buf, size_t buflen,
+         unsigned int flags, uv_random_cb cb),
+        loop, req, UV_RANDOM, cb, uv_random_cb, random_done, SYNC_WITHOUT_CB,
+        (loop, req, buf, buflen, flags, CB))
+
+/* It returns nothing: a failure comes through the callback. */
+AL_EXPORT void uv_pipe_connect(uv_connect_t *req, uv_pipe_t *h,
+                               const char *name, uv_connect_cb cb) {
+  __typeof__(&uv_pipe_connect) real = REAL(uv_pipe_connect);
+  int followed;
+  uv_connect_cb use;
+
+  if (real == NULL)
+    return;
+  use = (uv_connect_cb)follow(al_uv_enter(), h->loop, req, UV_CONNECT,
+                              (void *)cb, (void *)connect_done, ASYNC_ALWAYS,
+                              &followed);
+  real(req, h, name, use);
+  finish(followed, req, 0);
+}
+
+/* The fs calls: (loop, req, ..., cb), synchronous without a callback. */
+#define FS(name, params, ...)                                                 \
+  REQUEST(name, params, loop, req, UV_FS, cb, uv_fs_cb, fs_done,              \
+          SYNC_WITHOUT_CB, (loop, req, __VA_ARGS__, CB))
+#define FS_PARAMS(...) (uv_loop_t * loop, uv_fs_t * req, __VA_ARGS__, uv_fs_cb cb)
+
+FS(uv_fs_close, FS_PARAMS(uv_file file), file)
+FS(uv_fs_open, FS_PARAMS(const char *path, int flags, int mode), path, flags,
+   mode)
+FS(uv_fs_read,
+   FS_PARAMS(uv_file file, const uv_buf_t bufs[], unsigned int nbufs,
+             int64_t offset),
+   file, bufs, nbufs, offset)
+FS(uv_fs_unlink, FS_PARAMS(const char *path), path)
+FS(uv_fs_write,
+   FS_PARAMS(uv_file file, const uv_buf_t bufs[], unsigned int nbufs,
+             int64_t offset),
+   file, bufs, nbufs, offset)
+FS(uv_fs_copyfile, FS_PARAMS(const char *path, const char *new_path, int flags),
+   path, new_path, flags)
+FS(uv_fs_mkdir, FS_PARAMS(const char *path, int mode), path, mode)
+FS(uv_fs_mkdtemp, FS_PARAMS(const char *tpl), tpl)
+FS(uv_fs_mkstemp, FS_PARAMS(const char *tpl), tpl)
+FS(uv_fs_rmdir, FS_PARAMS(const char *path), path)
+FS(uv_fs_scandir, FS_PARAMS(const char *path, int flags), path, flags)
+FS(uv_fs_opendir, FS_PARAMS(const char *path), path)
+FS(uv_fs_readdir, FS_PARAMS(uv_dir_t *dir), dir)
+FS(uv_fs_closedir, FS_PARAMS(uv_dir_t *dir), dir)
+FS(uv_fs_stat, FS_PARAMS(const char *path), path)
+FS(uv_fs_fstat, FS_PARAMS(uv_file file), file)
+FS(uv_fs_rename, FS_PARAMS(const char *path, const char *new_path), path,
+   new_path)
+FS(uv_fs_fsync, FS_PARAMS(uv_file file), file)
+FS(uv_fs_fdatasync, FS_PARAMS(uv_file file), file)
+FS(uv_fs_ftruncate, FS_PARAMS(uv_file file, int64_t offset), file, offset)
+FS(uv_fs_sendfile,
+   FS_PARAMS(uv_file out_fd, uv_file in_fd, int64_t in_offset, size_t length),
+   out_fd, in_fd, in_offset, length)
+FS(uv_fs_access, FS_PARAMS(const char *path, int mode), path, mode)
+FS(uv_fs_chmod, FS_PARAMS(const char *path, int mode), path, mode)
+FS(uv_fs_utime, FS_PARAMS(const char *path, double atime, double mtime), path,
+   atime, mtime)
+FS(uv_fs_futime, FS_PARAMS(uv_file file, double atime, double mtime), file,
+   atime, mtime)
+FS(uv_fs_lutime, FS_PARAMS(const char *path, double atime, double mtime), path,
+   atime, mtime)
+FS(uv_fs_lstat, FS_PARAMS(const char *path), path)
+FS(uv_fs_link, FS_PARAMS(const char *path, const char *new_path), path,
+   new_path)
+FS(uv_fs_symlink, FS_PARAMS(const char *path, const char *new_path, int flags),
+   path, new_path, flags)
+FS(uv_fs_readlink, FS_PARAMS(const char *path), path)
+FS(uv_fs_realpath, FS_PARAMS(const char *path), path)
+FS(uv_fs_fchmod, FS_PARAMS(uv_file file, int mode), file, mode)
+FS(uv_fs_chown, FS_PARAMS(const char *path, uv_uid_t uid, uv_gid_t gid), path,
+   uid, gid)
+FS(uv_fs_fchown, FS_PARAMS(uv_file file, uv_uid_t uid, uv_gid_t gid), file,
+   uid, gid)
+FS(uv_fs_lchown, FS_PARAMS(const char *path, uv_uid_t uid, uv_gid_t gid), path,
+   uid, gid)
+FS(uv_fs_statfs, FS_PARAMS(const char *path), path)
+
+/* ------------------------------------------------------------ the report */
+
+const char *al_uv_req_type_name(unsigned type) {
+  switch (type) {
+#define XX(uc, lc)                                                            \
+  case UV_##uc:                                                               \
+    return "uv_" #lc "_t";
+    UV_REQ_TYPE_MAP(XX)
+#undef XX
+  default:
+    return NULL;
+  }
+}
+
+void al_uv_req_probe(const struct al_res *r, struct al_state *st) {
+  uv_req_t req;
+
+  if (al_safe_read(&req, (const void *)r->addr, sizeof(req)) != 0 ||
+      (unsigned)req.type != r->type)
+    return;
+  st->known = 1;
+  st->active = 1;
+  st->referenced = 1;
+}
+
+static const char *fs_name(uv_fs_type t) {
+  switch (t) {
+#define N(uc, lc)                                                             \
+  case UV_FS_##uc:                                                            \
+    return "uv_fs_" #lc;
+    N(OPEN, open) N(CLOSE, close) N(READ, read) N(WRITE, write)
+    N(SENDFILE, sendfile) N(STAT, stat) N(LSTAT, lstat) N(FSTAT, fstat)
+    N(FTRUNCATE, ftruncate) N(UTIME, utime) N(FUTIME, futime)
+    N(ACCESS, access) N(CHMOD, chmod) N(FCHMOD, fchmod) N(FSYNC, fsync)
+    N(FDATASYNC, fdatasync) N(UNLINK, unlink) N(RMDIR, rmdir)
+    N(MKDIR, mkdir) N(MKDTEMP, mkdtemp) N(RENAME, rename)
+    N(SCANDIR, scandir) N(LINK, link) N(SYMLINK, symlink)
+    N(READLINK, readlink) N(CHOWN, chown) N(FCHOWN, fchown)
+    N(REALPATH, realpath) N(COPYFILE, copyfile) N(LCHOWN, lchown)
+    N(OPENDIR, opendir) N(READDIR, readdir) N(CLOSEDIR, closedir)
+    N(STATFS, statfs) N(MKSTEMP, mkstemp) N(LUTIME, lutime)
+#undef N
+  default:
+    return "uv_fs";
+  }
+}
+
+/* Copies the string at p into buf without faulting: a piece at a time,
+ * then a byte at a time, so that a string ending near the end of its
+ * mapping is still read. */
+static void read_string(const char *p, char *buf, size_t len) {
+  size_t n = 0;
+
+  while (p != NULL && n + 1 < len) {
+    char piece[16];
+    size_t k = len - 1 - n < sizeof(piece) ? len - 1 - n : sizeof(piece);
+    if (al_safe_read(piece, p + n, k) != 0) {
+      k = 1;
+      if (al_safe_read(piece, p + n, 1) != 0)
+        break;
+    }
+    for (size_t i = 0; i < k; i++) {
+      if (piece[i] == '\0') {
+        buf[n] = '\0';
+        return;
+      }
+      buf[n++] = piece[i];
+    }
+  }
+  buf[n] = '\0';
+}
+
+/* The stream or socket a request works on: "on uv_tcp_t 0x...". */
+static void describe_handle(uv_handle_t *hp, char *buf, size_t len) {
+  uv_handle_t h;
+  const char *name = NULL;
+
+  if (hp != NULL && al_safe_read(&h, hp, sizeof(h)) == 0)
+    name = al_uv_type_name(h.type);
+  snprintf(buf, len, "on %s %p", name ? name : "handle", (void *)hp);
+}
+
+void al_uv_req_describe(const struct al_res *r, char *buf, size_t len) {
+  union {
+    uv_fs_t fs;
+    uv_write_t write;
+    uv_connect_t connect;
+    uv_shutdown_t shutdown;
+    uv_udp_send_t send;
+    uv_getaddrinfo_t gai;
+  } u;
+  char path[256], host[128];
+
+  buf[0] = '\0';
+  switch (r->type) {
+  case UV_FS:
+    if (al_safe_read(&u.fs, (const void *)r->addr, sizeof(u.fs)) != 0)
+      return;
+    read_string(u.fs.path, path, sizeof(path));
+    if (path[0] != '\0')
+      snprintf(buf, len, "%s '%s'", fs_name(u.fs.fs_type), path);
+    else
+      snprintf(buf, len, "%s", fs_name(u.fs.fs_type));
+    break;
+  case UV_WRITE:
+    if (al_safe_read(&u.write, (const void *)r->addr, sizeof(u.write)) == 0)
+      describe_handle((uv_handle_t *)u.write.handle, buf, len);
+    break;
+  case UV_CONNECT:
+    if (al_safe_read(&u.connect, (const void *)r->addr,
+                     sizeof(u.connect)) == 0)
+      describe_handle((uv_handle_t *)u.connect.handle, buf, len);
+    break;
+  case UV_SHUTDOWN:
+    if (al_safe_read(&u.shutdown, (const void *)r->addr,
+                     sizeof(u.shutdown)) == 0)
+      describe_handle((uv_handle_t *)u.shutdown.handle, buf, len);
+    break;
+  case UV_UDP_SEND:
+    if (al_safe_read(&u.send, (const void *)r->addr, sizeof(u.send)) == 0)
+      describe_handle((uv_handle_t *)u.send.handle, buf, len);
+    break;
+  case UV_GETADDRINFO:
+    if (al_safe_read(&u.gai, (const void *)r->addr, sizeof(u.gai)) != 0)
+      return;
+    read_string(u.gai.hostname, host, sizeof(host));
+    if (host[0] != '\0')
+      snprintf(buf, len, "'%s'", host);
+    break;
+  default:
+    break;
+  }
+}
+
+/* libuv's error numbers are negated errno values on Unix. */
+int al_uv_req_cancel(uintptr_t addr) {
+  __typeof__(&uv_cancel) cancel = USE(uv_cancel);
+  return cancel != NULL ? cancel((uv_req_t *)addr) : -ENOSYS;
+}
