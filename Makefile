@@ -97,7 +97,9 @@ LINK_RT   = -L$(O)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lasyncleak
 $(O)/progs/%: tests/progs/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -luv -lpthread -ldl
-$(O)/progs/uv-finally-%: tests/progs/uv-finally-%.c $(RUNTIME) | $(DEPS_STAMP)
+API_PROGS := $(patsubst tests/progs/%.c,$(O)/progs/%,\
+               $(shell grep -l '^\#include "asyncleak' $(PROG_SRC)))
+$(API_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -luv
 

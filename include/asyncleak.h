@@ -7,6 +7,9 @@
 #ifndef ASYNCLEAK_H_
 #define ASYNCLEAK_H_
 
+#include <stddef.h>
+#include <stdio.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -68,10 +71,10 @@ int asyncleak_ensure_closure(void *loop, void *resource,
                              void (*close)(void *resource));
 
 /* Protects a handle or a request of the loop (a uv_handle_t * or a
- * uv_req_t * for libuv): force_close never closes it, and the shutdown's
- * drain waits for a protected handle to be closed, up to
- * drain_timeout_ms. -EINVAL when it is neither a handle of this loop nor a
- * request. */
+ * uv_req_t * for libuv, once started): force_close never closes or
+ * cancels it, and the shutdown's drain waits for a protected handle to be
+ * closed and a protected request to complete, up to drain_timeout_ms.
+ * -EINVAL when it is neither a handle of this loop nor a request. */
 int asyncleak_shutdown_waits_for(void *loop, void *handle_or_request);
 
 /* Runs the loop's shutdown now, then closes the loop with the loop
@@ -80,6 +83,58 @@ int asyncleak_shutdown_waits_for(void *loop, void *handle_or_request);
  * callback, or -ENOENT for an unknown loop. For programs that want the
  * shutdown without the preloaded runtime intercepting uv_loop_close. */
 int asyncleak_loop_close(void *loop);
+
+/* ----------------------------------------------------- drain and check
+ *
+ * For test harnesses, like Go's goleak: run the loop until the program's
+ * work is done, then ask what is still open or pending. These follow what
+ * the program made through the runtime's interposers: a harness linked
+ * with libasyncleak (before libuv) or run under the asyncleak command. */
+
+/* Runs the loop until none of the program's handles on it is active and
+ * referenced, no close of one is unfinished and none of its requests is
+ * pending, or until timeout_ms passed. Returns how many of those are
+ * still there (0: drained), or (size_t)-1 with errno set: EINVAL for a
+ * NULL loop, ENOENT for memory that holds no loop asyncleak knows,
+ * EDEADLK when called from inside the loop's own callback, where the loop
+ * cannot be run again (nothing is run then). A handle that stays active
+ * (a listening server, a repeating timer) keeps it running to the
+ * deadline. */
+size_t asyncleak_drain(void *loop, unsigned timeout_ms);
+
+/* Cancels a pending request (uv_cancel for libuv: threadpool work, fs,
+ * getaddrinfo, getnameinfo and random requests not yet running) and runs
+ * its loop until its callback has run, with a cancelled status. Returns 0,
+ * or a negative errno value: the loop library's error when it cannot be
+ * cancelled (-EBUSY: already running; -EINVAL: a kind that cannot be),
+ * -ENOENT when no request asyncleak follows is pending at that address,
+ * -EDEADLK from inside its loop's own callback (nothing is cancelled),
+ * -ETIMEDOUT when its callback had not run after timeout_ms. */
+int asyncleak_cancel_and_wait(void *request, unsigned timeout_ms);
+
+typedef struct asyncleak_snapshot asyncleak_snapshot;
+
+/* Marks this moment: asyncleak_check_since reports only what was made
+ * after it. NULL when out of memory. */
+asyncleak_snapshot *asyncleak_snapshot_take(void);
+void asyncleak_snapshot_free(asyncleak_snapshot *s);
+
+/* Prints to out (nothing when out is NULL) the report of the handles
+ * still open and the requests still pending that were made since the
+ * snapshot, on any loop and thread, grouped by creation site with their
+ * backtraces, and returns how many there are. Resources of an ignored
+ * creator are left out. (size_t)-1 when out of memory. It does not run
+ * any loop: drain first. */
+size_t asyncleak_check_since(const asyncleak_snapshot *s, FILE *out);
+/* The same, for everything made since the process started (or forked). */
+size_t asyncleak_check(FILE *out);
+
+/* Leaves out of the checks, from now on, what was created by a call from
+ * the function of that name (the first frame of its creation backtrace),
+ * like goleak's IgnoreTopFunction: known leaks of a library the tests
+ * cannot fix. Not the exit report. 0, -EINVAL for a NULL or empty name,
+ * -ENOSPC past 64 names, -ENOMEM. */
+int asyncleak_ignore_creator(const char *function);
 
 #ifdef __cplusplus
 }

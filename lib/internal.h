@@ -101,9 +101,10 @@ struct al_shim {
    * loop. */
   int (*run_until)(uintptr_t loop, unsigned timeout_ms,
                    int (*done)(uintptr_t loop, void *arg), void *arg);
-  /* Whether no request is in flight and no close unfinished on the loop,
-   * the library's own included. */
-  int (*settled)(uintptr_t loop);
+  /* Whether a close is unfinished on the loop, and whether a request is
+   * in flight, the library's own and those not followed included. */
+  int (*closing)(uintptr_t loop);
+  int (*requests)(uintptr_t loop);
   /* Closes the loop as the program's own close call would. */
   int (*close)(uintptr_t loop);
   /* Whether the memory at loop holds a live loop of this library, for a
@@ -218,6 +219,8 @@ int al_req_start(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
 int al_req_done(uintptr_t addr, void **cb);
 /* Whether a request is pending at addr. */
 int al_req_pending(uintptr_t addr);
+/* Copies the newest pending request at addr into *out: 0, or -ENOENT. */
+int al_req_get(uintptr_t addr, struct al_res *out);
 /* Milliseconds of CLOCK_MONOTONIC, for requests' ages. */
 uint64_t al_now_ms(void);
 
@@ -381,7 +384,8 @@ int al_shutdown(uintptr_t loop, enum al_why why);
 /* The program, a finalizer or force began closing the handle at addr of
  * the loop: for the verdicts of a shutdown under way on this thread. */
 void al_shutdown_saw_close(uintptr_t loop, uintptr_t addr);
-/* Whether a handle the loop's shutdown waits for is still open. */
+/* Whether a handle the loop's shutdown waits for is still open, or a
+ * request it waits for still pending. */
 int al_shutdown_holds(uintptr_t loop);
 /* Whether force_close closed the handle at addr: a later close of it by
  * the program must not reach the loop library (it would abort). */

@@ -149,6 +149,10 @@ static int record(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
   uint64_t seq = atomic_fetch_add_explicit(&next_seq, 1, memory_order_relaxed);
   pid_t tid = al_gettid();
 
+  /* After the seq: a snapshot in between counts one handle too many for
+   * a moment, never one too few (which would wrap). */
+  if (state == AL_RES_PENDING)
+    atomic_fetch_add_explicit(&requests_started, 1, memory_order_relaxed);
   if (!(atomic_load_explicit(&shims_seen, memory_order_relaxed) & 1u << shim))
     atomic_fetch_or(&shims_seen, 1u << shim);
   pthread_mutex_lock(&st->lock);
@@ -190,7 +194,6 @@ uint64_t al_now_ms(void) {
 
 int al_req_start(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
                  void *cb, const struct al_stack *stack) {
-  atomic_fetch_add_explicit(&requests_started, 1, memory_order_relaxed);
   return record(shim, addr, type, loop, stack, AL_RES_PENDING, cb,
                 al_now_ms());
 }
@@ -285,6 +288,21 @@ int al_req_pending(uintptr_t addr) {
   found = lookup(st, h, addr, AL_RES_PENDING) != NULL;
   pthread_mutex_unlock(&st->lock);
   return found;
+}
+
+int al_req_get(uintptr_t addr, struct al_res *out) {
+  uint64_t h = mix(addr);
+  struct stripe *st = stripe_of(h);
+  struct al_res **p;
+
+  pthread_mutex_lock(&st->lock);
+  p = lookup(st, h, addr, AL_RES_PENDING);
+  if (p != NULL) {
+    *out = **p;
+    out->next = NULL;
+  }
+  pthread_mutex_unlock(&st->lock);
+  return p ? 0 : -ENOENT;
 }
 
 uint64_t al_res_next_seq(void) {

@@ -159,8 +159,12 @@ static int protected(uintptr_t loop, uintptr_t addr) {
 int al_shutdown_holds(uintptr_t loop) {
   uintptr_t w[MAX_WAITS];
   struct al_loop l;
-  size_t n = al_loop_waits(loop, AL_KIND_HANDLE, w, MAX_WAITS);
+  size_t n = al_loop_waits(loop, AL_KIND_REQUEST, w, MAX_WAITS);
 
+  for (size_t i = 0; i < n; i++)
+    if (al_req_pending(w[i]))
+      return 1;
+  n = al_loop_waits(loop, AL_KIND_HANDLE, w, MAX_WAITS);
   if (n == 0 || al_loop_get(loop, &l) != 0)
     return 0;
   for (size_t i = 0; i < n; i++)
@@ -277,14 +281,35 @@ static void run_finalizers(uintptr_t loop, struct al_shutdown_entry *e) {
   }
 }
 
-/* The drain's goal: the work the finalizers started is done. */
-static int work_done(uintptr_t loop, void *arg) {
-  const struct al_shim *sh = arg;
-  return sh->settled(loop) && !al_shutdown_holds(loop);
+/* Whether one of the program's requests on the loop, made from seq on, is
+ * pending. */
+static int pending_since(uintptr_t loop, uint64_t seq) {
+  struct al_res *res;
+  size_t n = al_res_on_loop(loop, seq, 1u << AL_RES_PENDING, &res);
+  free(res);
+  return n > 0;
 }
 
-static int drain(uintptr_t loop, const struct al_shim *sh, uint64_t end) {
-  return sh->run_until(loop, left(end), work_done, (void *)sh);
+/* What a drain waits for: no close unfinished, nothing protected alive,
+ * and no request in flight, or, when `since` is not 0, none of the
+ * program's made from that seq on: under force_close the requests the
+ * program left are cancelled next, not waited for. */
+struct goal {
+  const struct al_shim *sh;
+  uint64_t since;
+};
+
+static int work_done(uintptr_t loop, void *arg) {
+  const struct goal *g = arg;
+  if (g->sh->closing(loop) || al_shutdown_holds(loop))
+    return 0;
+  return g->since ? !pending_since(loop, g->since) : !g->sh->requests(loop);
+}
+
+static int drain(uintptr_t loop, const struct al_shim *sh, uint64_t since,
+                 uint64_t end) {
+  struct goal g = {sh, since};
+  return sh->run_until(loop, left(end), work_done, &g);
 }
 
 static void skipped(const struct al_loop *l, enum al_why why,
@@ -304,7 +329,7 @@ int al_shutdown(uintptr_t loop, enum al_why why) {
   struct al_shutdown_entry e = {0};
   struct ctx c = {0};
   struct al_loop l;
-  uint64_t end;
+  uint64_t end, started;
   int rc = 0, holds;
 
   if (al_loop_get(loop, &l) != 0)
@@ -337,22 +362,24 @@ int al_shutdown(uintptr_t loop, enum al_why why) {
   end = now_ms() + (uint64_t)al_opt.drain_timeout_ms;
   c.loop = loop;
   collect(&c, &l);
-  if (l.nfins == 0 && c.n == 0 && !holds) {
-    free(c.items); /* force_close, and nothing left open */
+  if (l.nfins == 0 && c.n == 0 && !holds &&
+      !pending_since(loop, l.first_seq)) {
+    free(c.items); /* force_close, and nothing left open or pending */
     return 0;
   }
   c.outer = current;
   current = &c;
 
   c.phase = BY_FINALIZER;
+  started = al_res_next_seq();
   run_finalizers(loop, &e);
   c.phase = BY_PROGRAM;
-  rc = drain(loop, sh, end);
+  rc = drain(loop, sh, al_opt.force_close ? started : 0, end);
   if (al_opt.force_close) {
     force_close(&c, sh);
     force_cancel(&l, sh, &e);
     c.phase = BY_PROGRAM;
-    rc = drain(loop, sh, end);
+    rc = drain(loop, sh, 0, end);
   }
   e.timed_out = rc == -ETIMEDOUT;
 

@@ -170,7 +170,8 @@ static int uv_handle_open(uintptr_t loop, uintptr_t addr) {
 static int uv_running(uintptr_t loop);
 static int uv_run_until(uintptr_t loop, unsigned timeout_ms,
                         int (*done)(uintptr_t, void *), void *arg);
-static int uv_settled(uintptr_t loop);
+static int uv_closing(uintptr_t loop);
+static int uv_requests(uintptr_t loop);
 static int uv_close_loop(uintptr_t loop);
 static void uv_close_handle(uintptr_t addr);
 static void uv_wake(void);
@@ -183,7 +184,8 @@ static const struct al_shim uv_shim = {
     .describe = al_uv_req_describe,
     .running = uv_running,
     .run_until = uv_run_until,
-    .settled = uv_settled,
+    .closing = uv_closing,
+    .requests = uv_requests,
     .close = uv_close_loop,
     .claim = uv_claim,
     .kind = uv_kind,
@@ -645,11 +647,12 @@ static int uv_running(uintptr_t loop) {
   return nrunning > MAX_NESTED_RUNS;
 }
 
-/* No request in flight and no close unfinished. Handles merely left
- * active (a repeating timer, a listening server) do not count. */
-static int uv_settled(uintptr_t addr) {
-  const uv_loop_t *loop = (const uv_loop_t *)addr;
-  return loop->active_reqs.count == 0 && loop->closing_handles == NULL;
+static int uv_closing(uintptr_t addr) {
+  return ((const uv_loop_t *)addr)->closing_handles != NULL;
+}
+
+static int uv_requests(uintptr_t addr) {
+  return ((const uv_loop_t *)addr)->active_reqs.count > 0;
 }
 
 static void drain_wakeup(uv_timer_t *t) {

@@ -49,9 +49,14 @@ static int fake_run_until(uintptr_t loop, unsigned timeout_ms,
   return fake_drain_rc;
 }
 
-static int fake_settled(uintptr_t loop) {
+static int fake_closing(uintptr_t loop) {
   (void)loop;
-  return fake_drain_rc == 0;
+  return 0;
+}
+
+static int fake_requests(uintptr_t loop) {
+  (void)loop;
+  return fake_drain_rc != 0;
 }
 
 static const char *fake_req_type_name(unsigned type) {
@@ -121,7 +126,8 @@ static const struct al_shim fake_shim = {
     .describe = fake_describe,
     .running = fake_is_running,
     .run_until = fake_run_until,
-    .settled = fake_settled,
+    .closing = fake_closing,
+    .requests = fake_requests,
     .close = fake_close,
     .claim = fake_claim,
     .kind = fake_kind,

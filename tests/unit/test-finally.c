@@ -6,7 +6,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "asyncleak.h"
 #include "fake-shim.h"
@@ -28,6 +30,8 @@ static int setup(void **state) {
   fake_kind_is = AL_KIND_HANDLE;
   fake_handle_is_open = 0;
   fake_nclosed = 0;
+  fake_ncancelled = fake_cancel_rc = 0;
+  memset(fake_cancelled, 0, sizeof(fake_cancelled));
   fake_state = (struct al_state){.known = 1, .active = 1, .referenced = 1};
   al_opt.force_close = 0;
   norder = 0;
@@ -331,6 +335,232 @@ static void test_finally__force_leaves_internal_and_closing(void **state) {
   assert_int_equal(fake_nclosed, 0);
 }
 
+/* Formats the report of the registry as it is. */
+static char *report_text(struct al_report_totals *t) {
+  struct al_snapshot s = snap();
+  struct al_buf b = {0};
+  al_report_format(&s, &b, t, NULL);
+  al_snapshot_release(&s);
+  al_buf_printf(&b, "%s", "");
+  return b.data;
+}
+
+static void test_finally__force_cancels_unprotected_requests(void **state) {
+  struct al_snapshot s;
+  struct al_report_totals t;
+  char line[128];
+  int pid = (int)getpid();
+  (void)state;
+  assert_int_equal(al_req_start(shim, 0x600, 0, FAKE_LOOP, (void *)0x61,
+                                NULL), 0);
+  assert_int_equal(al_req_start(shim, 0x700, 0, FAKE_LOOP, (void *)0x71,
+                                NULL), 0);
+  fake_kind_is = AL_KIND_REQUEST;
+  assert_int_equal(asyncleak_shutdown_waits_for(LOOP, (void *)0x700), 0);
+  assert_int_equal(asyncleak_run_finally(LOOP, note, "1"), 0);
+  al_opt.force_close = 1;
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), 0);
+  assert_string_equal(order, "1");
+  /* The unprotected one only. */
+  assert_int_equal(fake_ncancelled, 1);
+  assert_int_equal(fake_cancelled[0], 0x600);
+  assert_int_equal(al_req_pending(0x600), 0);
+  assert_int_equal(al_req_pending(0x700), 1);
+  assert_int_equal(fake_nclosed, 0);
+
+  s = snap();
+  assert_int_equal(s.nnotes, 1);
+  assert_int_equal(s.notes[0].kind, AL_NOTE_CANCELLED);
+  assert_int_equal(s.notes[0].addr, 0x600);
+  assert_int_equal(s.notes[0].type, 0);
+  assert_int_equal(s.notes[0].serial, 1);
+  assert_int_equal(s.notes[0].tid, pid);
+  assert_int_equal(s.notes[0].shim, shim);
+  assert_int_equal(s.nshutdowns, 1);
+  assert_int_equal(s.shutdowns[0].v.cancelled, 1);
+  assert_int_equal(s.shutdowns[0].v.at_start, 0);
+  assert_int_equal(s.shutdowns[0].v.by_force, 0);
+  assert_true(s.shutdowns[0].forced);
+  assert_int_equal(s.nres, 1);
+  assert_int_equal(s.res[0].addr, 0x700);
+  assert_int_equal(s.res[0].state, AL_RES_PENDING);
+  al_snapshot_release(&s);
+
+  char *text = report_text(&t);
+  assert_int_equal(t.cancelled, 1);
+  assert_int_equal(t.forced, 0);
+  assert_int_equal(t.pending, 1);
+  snprintf(line, sizeof(line), "==%d==ERROR: asyncleak: 1 request left "
+                               "pending, cancelled by force at shutdown\n",
+           pid);
+  assert_non_null(strstr(text, line));
+  snprintf(line, sizeof(line), "\n1 request of type fake_req_t cancelled by "
+                               "force at shutdown, created at:\n"
+                               "    <no stack>\n"
+                               "  0x600 on loop 1, thread %d (main)\n\n",
+           pid);
+  assert_non_null(strstr(text, line));
+  assert_non_null(strstr(text, "\nShutdowns:\n  loop 1, created at an "
+                               "unknown place, at exit:\n    finalizers run: "
+                               "note\n    1 request cancelled by force\n\n"));
+  /* The protected one is still pending, and said so. */
+  assert_non_null(strstr(text, "\n1 request of type fake_req_t pending, "
+                               "created at:\n"));
+  snprintf(line, sizeof(line), "\n  0x700 on loop 1, thread %d (main), "
+                               "pending for ", pid);
+  assert_non_null(strstr(text, line));
+  snprintf(line, sizeof(line), "\n  0x600 on loop 1, thread %d (main), "
+                               "pending for ", pid);
+  assert_null(strstr(text, line));
+  assert_non_null(strstr(text, "\nSUMMARY: asyncleak: 0 handles left open; 1 "
+                               "request pending (1 fake_req_t) from 1 "
+                               "creation site; 1 of 1 loop not closed; 1 "
+                               "request cancelled by force\n"));
+  free(text);
+}
+
+static void test_finally__force_cancel_plural(void **state) {
+  struct al_snapshot s;
+  struct al_report_totals t;
+  (void)state;
+  for (uintptr_t i = 0; i < 3; i++)
+    assert_int_equal(al_req_start(shim, 0x600 + i * 0x40, 0, FAKE_LOOP, NULL,
+                                  NULL), 0);
+  asyncleak_run_finally(LOOP, note, "1");
+  al_opt.force_close = 1;
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CLOSE), 0);
+  assert_int_equal(fake_ncancelled, 3);
+  s = snap();
+  assert_int_equal(s.nnotes, 3);
+  for (size_t i = 0; i < 3; i++)
+    assert_int_equal(s.notes[i].kind, AL_NOTE_CANCELLED);
+  assert_int_equal(s.shutdowns[0].v.cancelled, 3);
+  assert_int_equal(s.nres, 0);
+  al_snapshot_release(&s);
+  char *text = report_text(&t);
+  assert_int_equal(t.cancelled, 3);
+  assert_int_equal(t.pending, 0);
+  assert_non_null(strstr(text, ": asyncleak: 3 requests left pending, "
+                               "cancelled by force at shutdown\n"));
+  assert_non_null(strstr(text, "\n3 requests of type fake_req_t cancelled by "
+                               "force at shutdown, created at:\n"));
+  assert_non_null(strstr(text, "\n    3 requests cancelled by force\n"));
+  assert_non_null(strstr(text, "\nSUMMARY: asyncleak: 0 handles left open; 1 "
+                               "of 1 loop not closed; 3 requests cancelled "
+                               "by force\n"));
+  assert_null(strstr(text, "pending at exit"));
+  free(text);
+}
+
+static void test_finally__force_cancel_refused_notes_nothing(void **state) {
+  struct al_snapshot s;
+  struct al_report_totals t;
+  (void)state;
+  assert_int_equal(al_req_start(shim, 0x600, 0, FAKE_LOOP, NULL, NULL), 0);
+  asyncleak_run_finally(LOOP, note, "1");
+  al_opt.force_close = 1;
+  fake_cancel_rc = -EBUSY; /* running in the thread pool */
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), 0);
+  assert_int_equal(fake_ncancelled, 0);
+  assert_int_equal(al_req_pending(0x600), 1);
+  s = snap();
+  assert_int_equal(s.nnotes, 0);
+  assert_int_equal(s.nshutdowns, 1); /* for the finalizer */
+  assert_int_equal(s.shutdowns[0].v.cancelled, 0);
+  assert_int_equal(s.nres, 1);
+  al_snapshot_release(&s);
+  char *text = report_text(&t);
+  assert_int_equal(t.cancelled, 0);
+  assert_int_equal(t.pending, 1);
+  assert_null(strstr(text, "cancelled"));
+  assert_non_null(strstr(text, ": asyncleak: 1 request pending at exit\n"));
+  free(text);
+}
+
+static void test_finally__no_cancel_without_force(void **state) {
+  struct al_snapshot s;
+  (void)state;
+  assert_int_equal(al_req_start(shim, 0x600, 0, FAKE_LOOP, NULL, NULL), 0);
+  asyncleak_run_finally(LOOP, note, "1");
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), 0);
+  assert_string_equal(order, "1");
+  assert_int_equal(fake_ncancelled, 0);
+  assert_int_equal(al_req_pending(0x600), 1);
+  s = snap();
+  assert_int_equal(s.nnotes, 0);
+  assert_int_equal(s.shutdowns[0].v.cancelled, 0);
+  assert_false(s.shutdowns[0].forced);
+  al_snapshot_release(&s);
+}
+
+static void test_finally__force_cancel_spares_other_loops(void **state) {
+  struct al_snapshot s;
+  (void)state;
+  /* On the loop, then on an older loop at the same address replaced
+   * without a close, and on another loop. */
+  assert_int_equal(al_req_start(shim, 0x600, 0, FAKE_LOOP, NULL, NULL), 0);
+  assert_int_equal(al_loop_open(shim, FAKE_LOOP, 0, NULL, 1), 2);
+  assert_int_equal(al_req_start(shim, 0x700, 0, FAKE_LOOP, NULL, NULL), 0);
+  assert_int_equal(al_req_start(shim, 0x800, 0, 0x20, NULL, NULL), 0);
+  asyncleak_run_finally(LOOP, note, "1");
+  al_opt.force_close = 1;
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), 0);
+  assert_int_equal(fake_ncancelled, 1);
+  assert_int_equal(fake_cancelled[0], 0x700);
+  assert_int_equal(al_req_pending(0x600), 1);
+  assert_int_equal(al_req_pending(0x800), 1);
+  s = snap();
+  assert_int_equal(s.nnotes, 1);
+  assert_int_equal(s.notes[0].addr, 0x700);
+  assert_int_equal(s.notes[0].serial, 2);
+  al_snapshot_release(&s);
+}
+
+static void test_finally__force_cancel_with_handles(void **state) {
+  struct al_snapshot s;
+  struct al_report_totals t;
+  (void)state;
+  al_res_open(shim, 0x200, 1, FAKE_LOOP, NULL);
+  assert_int_equal(al_req_start(shim, 0x600, 0, FAKE_LOOP, NULL, NULL), 0);
+  asyncleak_run_finally(LOOP, note, "1");
+  al_opt.force_close = 1;
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CLOSE), 0);
+  assert_int_equal(fake_nclosed, 1);
+  assert_int_equal(fake_ncancelled, 1);
+  s = snap();
+  assert_int_equal(s.nnotes, 2);
+  assert_int_equal(s.shutdowns[0].v.at_start, 1);
+  assert_int_equal(s.shutdowns[0].v.by_force, 1);
+  assert_int_equal(s.shutdowns[0].v.cancelled, 1);
+  al_snapshot_release(&s);
+  char *text = report_text(&t);
+  assert_int_equal(t.forced, 1);
+  assert_int_equal(t.cancelled, 1);
+  assert_non_null(strstr(text, "\n    1 handle open when it began: 0 closed "
+                               "by a finalizer, 0 closed by the program, 1 "
+                               "closed by force, 0 still open\n    1 request "
+                               "cancelled by force\n"));
+  assert_non_null(strstr(text, "\n1 handle of type fake_b_t closed by force "
+                               "at shutdown, created at:\n"));
+  assert_non_null(strstr(text, "\n1 request of type fake_req_t cancelled by "
+                               "force at shutdown, created at:\n"));
+  assert_non_null(strstr(text, "\nSUMMARY: asyncleak: 0 handles left open; 1 "
+                               "of 1 loop not closed; 1 closed by force; 1 "
+                               "request cancelled by force\n"));
+  free(text);
+}
+
+static void test_finally__force_cancels_without_finalizers(void **state) {
+  (void)state;
+  /* Nothing registered, no handle open: force alone is reason enough to
+   * shut the loop down when a request is pending. */
+  assert_int_equal(al_req_start(shim, 0x600, 0, FAKE_LOOP, NULL, NULL), 0);
+  al_opt.force_close = 1;
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), 0);
+  assert_int_equal(fake_ncancelled, 1);
+  assert_int_equal(al_req_pending(0x600), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -351,6 +581,13 @@ int main(void) {
       T(test_finally__waits_for_protected_handle),
       T(test_finally__force_verdicts),
       T(test_finally__force_leaves_internal_and_closing),
+      T(test_finally__force_cancels_unprotected_requests),
+      T(test_finally__force_cancel_plural),
+      T(test_finally__force_cancel_refused_notes_nothing),
+      T(test_finally__no_cancel_without_force),
+      T(test_finally__force_cancel_spares_other_loops),
+      T(test_finally__force_cancel_with_handles),
+      T(test_finally__force_cancels_without_finalizers),
 #undef T
   };
   return cmocka_run_group_tests_name("finally", tests, NULL, NULL);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <stdlib.h>
 
 #include "fake-shim.h"
 
@@ -238,6 +239,224 @@ static void test_registry__fork_child_inherits_silently(void **state) {
   al_snapshot_release(&s);
 }
 
+static void test_registry__request_start_done_round_trip(void **state) {
+  struct al_snapshot s;
+  void *cb = (void *)0x1;
+  uint64_t before, after;
+  (void)state;
+  assert_int_equal(al_req_pending(0x3000), 0);
+  before = al_now_ms();
+  assert_int_equal(al_req_start(shim, 0x3000, 0, 0x10, (void *)0x55, NULL), 0);
+  after = al_now_ms();
+  assert_int_equal(al_req_pending(0x3000), 1);
+  assert_int_equal(al_req_pending(0x3040), 0);
+  assert_int_equal(al_registry_snapshot(&s), 0);
+  assert_int_equal(s.nres, 1);
+  assert_int_equal(s.res[0].addr, 0x3000);
+  assert_int_equal(s.res[0].state, AL_RES_PENDING);
+  assert_int_equal(s.res[0].loop, 0x10);
+  assert_int_equal(s.res[0].type, 0);
+  assert_ptr_equal(s.res[0].cb, (void *)0x55);
+  assert_true(s.res[0].born_ms >= before && s.res[0].born_ms <= after);
+  al_snapshot_release(&s);
+  /* Done returns the program's callback and forgets the request. */
+  assert_int_equal(al_req_done(0x3000, &cb), 1);
+  assert_ptr_equal(cb, (void *)0x55);
+  assert_int_equal(al_req_pending(0x3000), 0);
+  assert_int_equal(open_count(), 0);
+  /* Done again finds nothing and leaves cb alone. */
+  cb = (void *)0x1;
+  assert_int_equal(al_req_done(0x3000, &cb), 0);
+  assert_ptr_equal(cb, (void *)0x1);
+}
+
+static void test_registry__request_without_callback(void **state) {
+  void *cb = (void *)0x1;
+  (void)state;
+  assert_int_equal(al_req_start(shim, 0x3000, 0, 0x10, NULL, NULL), 0);
+  assert_int_equal(al_req_done(0x3000, &cb), 1);
+  assert_null(cb);
+}
+
+static void test_registry__requests_and_handles_apart(void **state) {
+  void *cb = NULL;
+  (void)state;
+  /* A handle at an address is not a request there, and the other way
+   * round: neither done nor close finds the other. */
+  al_res_open(shim, 0x1000, 0, 0x10, NULL);
+  assert_int_equal(al_req_pending(0x1000), 0);
+  assert_int_equal(al_req_done(0x1000, &cb), 0);
+  assert_int_equal(al_req_start(shim, 0x2000, 0, 0x10, (void *)0x9, NULL), 0);
+  assert_int_equal(al_res_closing(0x2000, NULL), 0);
+  assert_int_equal(al_res_closed(0x2000, &cb), 0);
+  assert_int_equal(al_req_pending(0x2000), 1);
+  assert_int_equal(open_count(), 2);
+}
+
+static void test_registry__request_restarted_from_its_callback(void **state) {
+  struct al_snapshot s;
+  void *cb = NULL;
+  (void)state;
+  assert_int_equal(al_req_start(shim, 0x3000, 0, 0x10, (void *)0x61, NULL), 0);
+  /* Its callback is about to run... */
+  assert_int_equal(al_req_done(0x3000, &cb), 1);
+  assert_ptr_equal(cb, (void *)0x61);
+  /* ...and starts the same request again, with another callback. */
+  assert_int_equal(al_req_start(shim, 0x3000, 0, 0x10, (void *)0x62, NULL), 0);
+  assert_int_equal(al_req_pending(0x3000), 1);
+  assert_int_equal(al_registry_snapshot(&s), 0);
+  assert_int_equal(s.nres, 1);
+  assert_int_equal(s.res[0].state, AL_RES_PENDING);
+  assert_ptr_equal(s.res[0].cb, (void *)0x62);
+  assert_int_equal(s.requests, 2);
+  al_snapshot_release(&s);
+  assert_int_equal(al_req_done(0x3000, &cb), 1);
+  assert_ptr_equal(cb, (void *)0x62);
+  assert_int_equal(al_req_pending(0x3000), 0);
+  assert_int_equal(open_count(), 0);
+}
+
+static void test_registry__newest_request_done_first(void **state) {
+  void *cb = NULL;
+  (void)state;
+  /* Started again before the first completion was seen: the newest is
+   * the one a completion finds, the older one stays. */
+  assert_int_equal(al_req_start(shim, 0x3000, 0, 0x10, (void *)0x71, NULL), 0);
+  assert_int_equal(al_req_start(shim, 0x3000, 0, 0x10, (void *)0x72, NULL), 0);
+  assert_int_equal(open_count(), 2);
+  assert_int_equal(al_req_done(0x3000, &cb), 1);
+  assert_ptr_equal(cb, (void *)0x72);
+  assert_int_equal(al_req_pending(0x3000), 1);
+  assert_int_equal(al_req_done(0x3000, &cb), 1);
+  assert_ptr_equal(cb, (void *)0x71);
+  assert_int_equal(al_req_pending(0x3000), 0);
+}
+
+static int by_res_addr(const void *a, const void *b) {
+  const struct al_res *x = a, *y = b;
+  return (x->addr > y->addr) - (x->addr < y->addr);
+}
+
+static void test_registry__on_loop_by_state(void **state) {
+  struct al_res *out;
+  size_t n;
+  uint64_t mid;
+  (void)state;
+  al_res_open(shim, 0x1000, 0, 0x10, NULL);       /* open */
+  al_res_open(shim, 0x1100, 1, 0x10, NULL);       /* closing */
+  assert_int_not_equal(al_res_closing(0x1100, NULL), 0);
+  al_res_open(shim, 0x1200, 0, 0x20, NULL);       /* another loop's */
+  assert_int_equal(al_req_start(shim, 0x2000, 0, 0x10, NULL, NULL), 0);
+  assert_int_equal(al_req_start(shim, 0x2100, 0, 0x20, NULL, NULL), 0);
+  mid = al_res_next_seq();
+  assert_int_equal(al_req_start(shim, 0x2200, 0, 0x10, NULL, NULL), 0);
+  al_res_open(shim, 0x1300, 1, 0x10, NULL);
+
+  n = al_res_on_loop(0x10, 0, 1u << AL_RES_PENDING, &out);
+  assert_int_equal(n, 2);
+  qsort(out, n, sizeof(*out), by_res_addr);
+  assert_int_equal(out[0].addr, 0x2000);
+  assert_int_equal(out[1].addr, 0x2200);
+  assert_int_equal(out[0].state, AL_RES_PENDING);
+  assert_int_equal(out[1].state, AL_RES_PENDING);
+  free(out);
+
+  n = al_res_on_loop(0x10, 0, 1u << AL_RES_OPEN, &out);
+  assert_int_equal(n, 2);
+  qsort(out, n, sizeof(*out), by_res_addr);
+  assert_int_equal(out[0].addr, 0x1000);
+  assert_int_equal(out[1].addr, 0x1300);
+  assert_int_equal(out[0].state, AL_RES_OPEN);
+  assert_int_equal(out[1].state, AL_RES_OPEN);
+  free(out);
+
+  n = al_res_on_loop(0x10, 0, 1u << AL_RES_CLOSING, &out);
+  assert_int_equal(n, 1);
+  assert_int_equal(out[0].addr, 0x1100);
+  free(out);
+
+  n = al_res_on_loop(0x10, 0,
+                     1u << AL_RES_OPEN | 1u << AL_RES_CLOSING |
+                         1u << AL_RES_PENDING, &out);
+  assert_int_equal(n, 5);
+  free(out);
+
+  /* From first_seq on only. */
+  n = al_res_on_loop(0x10, mid, 1u << AL_RES_PENDING, &out);
+  assert_int_equal(n, 1);
+  assert_int_equal(out[0].addr, 0x2200);
+  free(out);
+  n = al_res_on_loop(0x10, mid, 1u << AL_RES_OPEN, &out);
+  assert_int_equal(n, 1);
+  assert_int_equal(out[0].addr, 0x1300);
+  free(out);
+
+  n = al_res_on_loop(0x20, 0, 1u << AL_RES_PENDING, &out);
+  assert_int_equal(n, 1);
+  assert_int_equal(out[0].addr, 0x2100);
+  free(out);
+  n = al_res_on_loop(0x30, 0, 1u << AL_RES_OPEN | 1u << AL_RES_PENDING,
+                     &out);
+  assert_int_equal(n, 0);
+  free(out);
+}
+
+static void test_registry__snapshot_counts_handles_and_requests(void **state) {
+  struct al_snapshot s;
+  void *cb;
+  (void)state;
+  assert_int_equal(al_registry_snapshot(&s), 0);
+  assert_int_equal(s.created, 0);
+  assert_int_equal(s.requests, 0);
+  al_snapshot_release(&s);
+
+  al_res_open(shim, 0x1000, 0, 0x10, NULL);
+  al_res_open(shim, 0x1100, 0, 0x10, NULL);
+  al_res_open(shim, 0x1200, 1, 0x10, NULL);
+  assert_int_equal(al_req_start(shim, 0x2000, 0, 0x10, NULL, NULL), 0);
+  assert_int_equal(al_req_start(shim, 0x2100, 0, 0x10, NULL, NULL), 0);
+  assert_int_equal(al_registry_snapshot(&s), 0);
+  assert_int_equal(s.created, 3);
+  assert_int_equal(s.requests, 2);
+  assert_int_equal(s.nres, 5);
+  assert_int_equal(s.shims_seen, 1u << shim);
+  al_snapshot_release(&s);
+
+  /* Totals since start: what completed or closed still counts. */
+  assert_int_equal(al_req_done(0x2000, &cb), 1);
+  assert_int_not_equal(al_res_closing(0x1000, NULL), 0);
+  assert_int_equal(al_res_closed(0x1000, &cb), 1);
+  assert_int_equal(al_req_start(shim, 0x2000, 0, 0x10, NULL, NULL), 0);
+  assert_int_equal(al_registry_snapshot(&s), 0);
+  assert_int_equal(s.created, 3);
+  assert_int_equal(s.requests, 3);
+  assert_int_equal(s.nres, 4);
+  al_snapshot_release(&s);
+
+  /* A fork child counts its own only. */
+  al_registry_atfork_prepare();
+  al_registry_atfork_child();
+  assert_int_equal(al_req_start(shim, 0x2200, 0, 0x10, NULL, NULL), 0);
+  assert_int_equal(al_registry_snapshot(&s), 0);
+  assert_int_equal(s.created, 0);
+  assert_int_equal(s.requests, 1);
+  assert_int_equal(s.nres, 1);
+  assert_int_equal(s.res[0].addr, 0x2200);
+  al_snapshot_release(&s);
+}
+
+static void test_registry__loop_close_drops_its_requests(void **state) {
+  void *cb;
+  (void)state;
+  al_loop_open(shim, 0x10, 0, NULL, 1);
+  assert_int_equal(al_req_start(shim, 0x2000, 0, 0x10, NULL, NULL), 0);
+  assert_int_equal(al_req_start(shim, 0x2100, 0, 0x20, NULL, NULL), 0);
+  al_loop_closed(0x10, 0);
+  assert_int_equal(al_req_pending(0x2000), 0);
+  assert_int_equal(al_req_done(0x2000, &cb), 0);
+  assert_int_equal(al_req_pending(0x2100), 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -254,6 +473,14 @@ int main(void) {
       T(test_registry__grows_past_initial_buckets),
       T(test_registry__threads_lose_nothing),
       T(test_registry__fork_child_inherits_silently),
+      T(test_registry__request_start_done_round_trip),
+      T(test_registry__request_without_callback),
+      T(test_registry__requests_and_handles_apart),
+      T(test_registry__request_restarted_from_its_callback),
+      T(test_registry__newest_request_done_first),
+      T(test_registry__on_loop_by_state),
+      T(test_registry__snapshot_counts_handles_and_requests),
+      T(test_registry__loop_close_drops_its_requests),
 #undef T
   };
   return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
