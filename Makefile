@@ -97,11 +97,17 @@ LINK_RT   = -L$(O)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lasyncleak
 $(O)/progs/%: tests/progs/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -luv -lpthread -ldl
-API_PROGS := $(patsubst tests/progs/%.c,$(O)/progs/%,\
-               $(shell grep -l '^\#include "asyncleak' $(PROG_SRC)))
+API_PROGS := $(filter-out $(O)/progs/uv-cmocka,\
+               $(patsubst tests/progs/%.c,$(O)/progs/%,\
+               $(shell grep -l '^\#include "asyncleak' $(PROG_SRC))))
 $(API_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -luv
+
+# A cmocka harness with asyncleak's fixtures.
+$(O)/progs/uv-cmocka: tests/progs/uv-cmocka.c $(RUNTIME) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -luv -lcmocka
 
 # The plugin scenario: the program does not link libuv, its plugin does.
 $(O)/progs/uv-plugin: tests/progs/uv-plugin.c | $(DEPS_STAMP)
@@ -164,7 +170,8 @@ install: all
 	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/asyncleak
 	install -m 755 $(RUNTIME) $(DESTDIR)$(PREFIX)/lib/libasyncleak.so
-	install -m 644 include/asyncleak.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/asyncleak.h include/asyncleak_cmocka.h \
+	  $(DESTDIR)$(PREFIX)/include/
 	install -m 644 man/asyncleak.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
 	  asyncleak.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/asyncleak.pc

@@ -1,0 +1,72 @@
+/* The cmocka fixtures. They need nothing of cmocka's: a fixture is an
+ * int (*)(void **), and a teardown that returns non-zero fails its test. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "asyncleak.h"
+#include "asyncleak_cmocka.h"
+#include "internal.h"
+
+/* The moment the calling thread's test began. */
+static AL_TLS asyncleak_snapshot *began;
+
+AL_EXPORT int asyncleak_cmocka_setup(void **state) {
+  (void)state;
+  asyncleak_snapshot_free(began);
+  began = asyncleak_snapshot_take();
+  return began != NULL ? 0 : -1;
+}
+
+/* The part of this thread's stack below the caller's frame: the frames of
+ * tests that have returned, and ours. A loop there lived in a test's
+ * frame: its memory is gone and must not be run. */
+static int on_dead_stack(uintptr_t addr, uintptr_t live_from) {
+  pthread_attr_t attr;
+  void *lo = NULL;
+  size_t size = 0;
+
+  if (pthread_getattr_np(pthread_self(), &attr) != 0)
+    return 0;
+  pthread_attr_getstack(&attr, &lo, &size);
+  pthread_attr_destroy(&attr);
+  return addr >= (uintptr_t)lo && addr < live_from;
+}
+
+static uint64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Drains this thread's loops within one drain_timeout_ms in all. */
+static void drain_mine(uintptr_t live_from) {
+  struct al_loop *loops;
+  size_t n = al_loop_list(&loops);
+  uint64_t end = now_ms() + (uint64_t)al_opt.drain_timeout_ms;
+  pid_t self = al_gettid();
+
+  for (size_t i = 0; n != (size_t)-1 && i < n; i++) {
+    const struct al_loop *l = &loops[i];
+    pid_t owner = l->run_tid ? l->run_tid : l->tid;
+    uint64_t now = now_ms();
+    if (owner != self || (l->flags & (AL_LOOP_INHERITED | AL_LOOP_REPLACED)) ||
+        on_dead_stack(l->addr, live_from))
+      continue;
+    asyncleak_drain((void *)l->addr, now < end ? (unsigned)(end - now) : 0);
+  }
+  free(loops);
+}
+
+AL_EXPORT int asyncleak_cmocka_teardown(void **state) {
+  size_t left;
+
+  (void)state;
+  al_init();
+  drain_mine((uintptr_t)__builtin_frame_address(0));
+  left = asyncleak_check_since(began, stderr);
+  asyncleak_snapshot_free(began);
+  began = NULL;
+  return left == 0 ? 0 : -1;
+}
