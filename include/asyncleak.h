@@ -95,9 +95,9 @@ int asyncleak_loop_close(void *loop);
  * referenced, no close of one is unfinished and none of its requests is
  * pending, or until timeout_ms passed. Returns how many of those are
  * still there (0: drained), or (size_t)-1 with errno set: EINVAL for a
- * NULL loop, ENOENT for memory that holds no loop asyncleak knows,
- * EDEADLK when called from inside the loop's own callback, where the loop
- * cannot be run again (nothing is run then). A handle that stays active
+ * NULL loop, ENOENT for memory that holds no loop asyncleak knows or
+ * recognises, EDEADLK when called from inside the loop's own callback,
+ * where the loop cannot be run again (nothing is run then). A handle that stays active
  * (a listening server, a repeating timer) keeps it running to the
  * deadline. */
 size_t asyncleak_drain(void *loop, unsigned timeout_ms);
@@ -126,7 +126,8 @@ void asyncleak_snapshot_free(asyncleak_snapshot *s);
  * creator are left out. (size_t)-1 when out of memory. It does not run
  * any loop: drain first. */
 size_t asyncleak_check_since(const asyncleak_snapshot *s, FILE *out);
-/* The same, for everything made since the process started (or forked). */
+/* The same, for everything made since the process started (or forked);
+ * so is asyncleak_check_since with a NULL snapshot. */
 size_t asyncleak_check(FILE *out);
 
 /* Leaves out of the checks, from now on, what was created by a call from

@@ -53,7 +53,7 @@ static int drained(uintptr_t loop, void *arg) {
 static int live_loop(uintptr_t addr, struct al_loop *l) {
   const struct al_shim *sh;
 
-  if (al_loop_get(addr, l) != 0)
+  if (al_loop_known(addr, l) != 0)
     return -ENOENT;
   sh = al_shims[l->shim];
   if (sh->claim != NULL && !sh->claim(addr))
@@ -110,6 +110,8 @@ AL_EXPORT int asyncleak_cancel_and_wait(void *request, unsigned timeout_ms) {
     return -ENOENT;
   if ((rc = live_loop(r.loop, &l)) != 0)
     return rc;
+  if (r.seq < l.first_seq)
+    return -ENOENT; /* of an older loop, initialised over without a close */
   sh = al_shims[l.shim];
   if (sh->cancel == NULL)
     return -ENOSYS;

@@ -8,10 +8,7 @@
 #include "asyncleak.h"
 #include "internal.h"
 
-/* The loop at addr, made known to the registry if a loop library claims
- * it: a program that only links libasyncleak (through a library) calls
- * libuv directly, so its loops were never seen being made. */
-static int known_loop(uintptr_t addr, struct al_loop *l) {
+int al_loop_known(uintptr_t addr, struct al_loop *l) {
   if (al_loop_get(addr, l) == 0)
     return 0;
   for (int i = 0; i < AL_MAX_SHIMS && al_shims[i] != NULL; i++) {
@@ -53,7 +50,7 @@ static int add(void *loop, struct al_fin *f) {
   int rc, due = 0;
 
   al_init();
-  rc = known_loop((uintptr_t)loop, &l);
+  rc = al_loop_known((uintptr_t)loop, &l);
   if (rc == 0)
     rc = al_loop_fin_add((uintptr_t)loop, f, &due);
   if (rc != 0) {
@@ -115,7 +112,7 @@ AL_EXPORT int asyncleak_shutdown_waits_for(void *loop,
   if (loop == NULL || handle_or_request == NULL)
     return -EINVAL;
   al_init();
-  if ((rc = known_loop((uintptr_t)loop, &l)) != 0)
+  if ((rc = al_loop_known((uintptr_t)loop, &l)) != 0)
     return rc;
   what = al_shims[l.shim]->kind((uintptr_t)loop, (uintptr_t)handle_or_request);
   if (what == AL_KIND_NONE)
@@ -139,7 +136,7 @@ AL_EXPORT int asyncleak_loop_close(void *loop) {
   if (loop == NULL)
     return -EINVAL;
   al_init();
-  if ((rc = known_loop((uintptr_t)loop, &l)) != 0)
+  if ((rc = al_loop_known((uintptr_t)loop, &l)) != 0)
     return rc;
   rc = al_shutdown((uintptr_t)loop, AL_WHY_CALL);
   if (rc == -EDEADLK)

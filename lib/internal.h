@@ -266,6 +266,11 @@ size_t al_loop_waits(uintptr_t addr, enum al_kind what, uintptr_t *out,
 /* Notes that the loop at addr had its shutdown: another one runs only for
  * finalizers registered since. */
 void al_loop_shut_down(uintptr_t addr);
+/* The loop at addr, made known to the registry if a loop library claims
+ * it: a program that only links libasyncleak (through a library) calls
+ * libuv directly, so its loops were never seen being made. 0 and a copy
+ * in *out, or -ENOENT. */
+int al_loop_known(uintptr_t addr, struct al_loop *out);
 /* Copies the open loop at addr into *out (lists left out): 0, or -ENOENT. */
 int al_loop_get(uintptr_t addr, struct al_loop *out);
 /* Copies every loop (lists left out) into a malloc'd array; never waits

@@ -425,7 +425,7 @@ static void put_loops(struct al_buf *b, struct al_symbolizer *sym,
     al_buf_printf(b, " by ");
     put_thread(b, l->tid);
     if (l->busy_closes)
-      al_buf_printf(b, ": close failed %u time%s (handles open),",
+      al_buf_printf(b, ": close failed %u time%s (handles open or requests pending),",
                     l->busy_closes, l->busy_closes == 1 ? "" : "s");
     else
       al_buf_printf(b, ":");

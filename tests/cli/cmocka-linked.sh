@@ -13,8 +13,7 @@ expect_line "$tmp/err" "[  ERROR   ] test_leaky"
 expect_line "$tmp/out" "[       OK ] test_drained"
 expect_line "$tmp/out" "after work: -125"
 expect_line "$tmp/err" "1 handle of type uv_timer_t, created at:"
-grep -q '^    #0 0x[0-9a-f]* in start_leaky_timer .*uv-cmocka\.c:[0-9]*$' \
-  "$tmp/err" || fail "no frame of start_leaky_timer in: $(cat "$tmp/err")"
+expect_frame0 "$tmp/err" start_leaky_timer 'uv-cmocka\.c'
 [ "$(grep -c 'ERROR: asyncleak' "$tmp/err")" -eq 1 ] ||
   fail "expected one failed check: $(cat "$tmp/err")"
 expect_no "$tmp/err" "known_leak"

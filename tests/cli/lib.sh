@@ -48,3 +48,11 @@ expect_no() {
     fail "unexpected '$2' in $(basename "$1"):
 $(cat "$1")"
 }
+
+# expect_frame0 FILE FUNCTION SOURCE: a stack in FILE starts in FUNCTION, at
+# a line of SOURCE (a base name).
+expect_frame0() {
+  grep -q "^    #0 0x[0-9a-f]* in $2 .*$3:[0-9]*\$" "$1" ||
+    fail "no frame #0 in $2 at $3 in $(basename "$1"), which has:
+$(cat "$1")"
+}

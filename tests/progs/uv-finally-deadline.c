@@ -6,9 +6,13 @@
  * ENV: ASYNCLEAK_OPTIONS=drain_timeout_ms=200
  * CHECK: ^close: -16$
  * CHECK: ERROR: asyncleak: 1 handle left open at exit
+ * CHECK: ERROR: asyncleak: 1 request pending at exit
  * CHECK: ^1 handle of type uv_pipe_t, created at:
+ * CHECK: ^1 request of type uv_write_t pending, created at:
+ * CHECK: ^    #0 0x[0-9a-f]+ in stuck_goodbye .*uv-finally-deadline.c:%line(stuck)$
+ * CHECK: pending for [0-9.]+ m?s: on uv_pipe_t 0x[0-9a-f]+$
  * CHECK: ^    its finalizers' work was not done after 200 ms: stuck_goodbye$
- * CHECK: close failed 1 time \(handles open\), never closed$
+ * CHECK: close failed 1 time \(handles open or requests pending\), never closed$
  * EXIT: 23
  *
  * [inside] RUN: inside
@@ -39,7 +43,7 @@ static void stuck_goodbye(void *loop, void *arg) {
   /* Fill the socket buffer, then queue a write that cannot finish. */
   while (uv_try_write((uv_stream_t *)&pipe_h, &buf, 1) > 0)
     ;
-  uv_write(&req, (uv_stream_t *)&pipe_h, &buf, 1, NULL);
+  uv_write(&req, (uv_stream_t *)&pipe_h, &buf, 1, NULL); /* @stuck */
 }
 
 static void on_timer(uv_timer_t *t) {

@@ -4,6 +4,7 @@
 #define FAKE_SHIM_H_
 
 #include <stdio.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -135,5 +136,26 @@ static const struct al_shim fake_shim = {
     .close_handle = fake_close_handle,
     .cancel = fake_cancel,
 };
+
+/* A fresh registry with the fake library registered, its knobs at their
+ * defaults; returns the library's index. */
+static inline uint8_t fake_reset(void) {
+  uint8_t id;
+
+  al_init();
+  al_registry_reset();
+  al_shutdown_log_reset();
+  id = al_shim_register(&fake_shim);
+  fake_running = fake_drain_rc = fake_drains = fake_closes = 0;
+  fake_claimable = 0;
+  fake_kind_is = AL_KIND_HANDLE;
+  fake_handle_is_open = 0;
+  fake_nclosed = 0;
+  fake_ncancelled = fake_cancel_rc = 0;
+  memset(fake_cancelled, 0, sizeof(fake_cancelled));
+  fake_state = (struct al_state){.known = 1, .active = 1, .referenced = 1};
+  al_opt.force_close = 0;
+  return id;
+}
 
 #endif

@@ -21,19 +21,7 @@ static size_t norder;
 
 static int setup(void **state) {
   (void)state;
-  al_init();
-  al_registry_reset();
-  al_shutdown_log_reset();
-  shim = al_shim_register(&fake_shim);
-  fake_running = fake_drain_rc = fake_drains = fake_closes = 0;
-  fake_claimable = 0;
-  fake_kind_is = AL_KIND_HANDLE;
-  fake_handle_is_open = 0;
-  fake_nclosed = 0;
-  fake_ncancelled = fake_cancel_rc = 0;
-  memset(fake_cancelled, 0, sizeof(fake_cancelled));
-  fake_state = (struct al_state){.known = 1, .active = 1, .referenced = 1};
-  al_opt.force_close = 0;
+  shim = fake_reset();
   norder = 0;
   memset(order, 0, sizeof(order));
   al_loop_open(shim, FAKE_LOOP, 0, NULL, 1);

@@ -1,0 +1,30 @@
+# The cmocka suite of docs/harness.md, taken from the document as a user
+# would copy it, built against this tree and run: two tests pass, the one
+# that forgets a timer fails, and its report names it; the exit report
+# of the linked runtime follows.
+. tests/cli/lib.sh
+
+unset ASYNCLEAK_OPTIONS
+
+# The first C block of the document.
+awk '/^```c$/ { inside = 1; next } /^```$/ { if (inside) exit } inside' \
+  docs/harness.md >"$tmp/leaks.c"
+grep -q 'int main' "$tmp/leaks.c" || fail "no suite found in docs/harness.md"
+${CC:-cc} -g -o "$tmp/leaks" "$tmp/leaks.c" -Iinclude -L"$O/lib" \
+  -Wl,-rpath,"$PWD/$O/lib" -lasyncleak -luv -lcmocka 2>"$tmp/cc.err" ||
+  fail "the example does not build: $(cat "$tmp/cc.err")"
+
+run "$tmp/leaks"
+expect_status 1
+expect_line "$tmp/out" "[       OK ] test_timer_closed"
+expect_line "$tmp/out" "[       OK ] test_stat_in_flight"
+expect_line "$tmp/err" "[  ERROR   ] test_forgotten_timer"
+expect_line "$tmp/err" "1 handle of type uv_timer_t, created at:"
+expect_frame0 "$tmp/err" test_forgotten_timer 'leaks\.c'
+[ "$(grep -c 'ERROR: asyncleak: 1 handle left open$' "$tmp/err")" -eq 1 ] ||
+  fail "expected one failed check: $(cat "$tmp/err")"
+# The timer is still open when the suite exits: the runtime, linked in,
+# says so too.
+expect_line "$tmp/err" "SUMMARY: asyncleak: 1 handle left open (1 uv_timer_t) \
+from 1 creation site; 1 of 1 loop not closed"
+exit 0
