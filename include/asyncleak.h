@@ -97,9 +97,10 @@ int asyncleak_loop_close(void *loop);
  * still there (0: drained), or (size_t)-1 with errno set: EINVAL for a
  * NULL loop, ENOENT for memory that holds no loop asyncleak knows or
  * recognises, EDEADLK when called from inside the loop's own callback,
- * where the loop cannot be run again (nothing is run then). A handle that stays active
- * (a listening server, a repeating timer) keeps it running to the
- * deadline. */
+ * where the loop cannot be run again (nothing is run then). Call it on the
+ * thread that runs the loop. Nothing is run when nothing is outstanding
+ * or timeout_ms is 0. A handle that stays active (a listening server, a
+ * repeating timer) keeps it running to the deadline. */
 size_t asyncleak_drain(void *loop, unsigned timeout_ms);
 
 /* Cancels a pending request (uv_cancel for libuv: threadpool work, fs,
@@ -109,7 +110,10 @@ size_t asyncleak_drain(void *loop, unsigned timeout_ms);
  * cancelled (-EBUSY: already running; -EINVAL: a kind that cannot be),
  * -ENOENT when no request asyncleak follows is pending at that address,
  * -EDEADLK from inside its loop's own callback (nothing is cancelled),
- * -ETIMEDOUT when its callback had not run after timeout_ms. */
+ * -ETIMEDOUT when its callback had not run after timeout_ms, or another
+ * negative errno value when the loop could not be run (the request is
+ * cancelled then; its callback runs when the loop next runs). Call it on
+ * the thread that runs the loop. */
 int asyncleak_cancel_and_wait(void *request, unsigned timeout_ms);
 
 typedef struct asyncleak_snapshot asyncleak_snapshot;

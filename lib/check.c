@@ -149,6 +149,11 @@ AL_EXPORT int asyncleak_ignore_creator(const char *function) {
   return rc;
 }
 
+void al_check_atfork_child(void) {
+  /* Another thread may have held the lock at the fork. */
+  pthread_mutex_init(&ignored_lock, NULL);
+}
+
 static int is_ignored(const char *function) {
   int found = 0;
 
@@ -202,19 +207,21 @@ static size_t check(uint64_t since, FILE *out) {
   struct al_report_totals t;
   struct al_snapshot snap;
   struct al_buf text = {0};
+  int rc;
 
   al_init();
   if (al_registry_snapshot(&snap) != 0)
     return (size_t)-1;
   drop_ignored(&snap);
-  al_report_format(&snap, &text, &t, &scope);
+  rc = al_report_format(&snap, &text, &t, &scope);
   al_snapshot_release(&snap);
   if (out != NULL && text.len > 0) {
     fwrite(text.data, 1, text.len, out);
     fflush(out);
   }
   al_buf_release(&text);
-  return t.open + t.pending;
+  /* Never a count of 0 that was not taken. */
+  return rc == 0 ? t.open + t.pending : (size_t)-1;
 }
 
 AL_EXPORT size_t asyncleak_check_since(const asyncleak_snapshot *s,

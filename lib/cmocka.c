@@ -1,6 +1,7 @@
 /* The cmocka fixtures. They need nothing of cmocka's: a fixture is an
  * int (*)(void **), and a teardown that returns non-zero fails its test. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
@@ -20,18 +21,49 @@ AL_EXPORT int asyncleak_cmocka_setup(void **state) {
 }
 
 /* The part of this thread's stack below the caller's frame: the frames of
- * tests that have returned, and ours. A loop there lived in a test's
- * frame: its memory is gone and must not be run. */
-static int on_dead_stack(uintptr_t addr, uintptr_t live_from) {
+ * tests that have returned, and ours. */
+struct dead_stack {
+  uintptr_t lo, hi;
+};
+
+static struct dead_stack dead_stack(uintptr_t live_from) {
+  struct dead_stack d = {0, 0};
   pthread_attr_t attr;
   void *lo = NULL;
   size_t size = 0;
 
   if (pthread_getattr_np(pthread_self(), &attr) != 0)
-    return 0;
+    return d;
   pthread_attr_getstack(&attr, &lo, &size);
   pthread_attr_destroy(&attr);
-  return addr >= (uintptr_t)lo && addr < live_from;
+  d.lo = (uintptr_t)lo;
+  d.hi = live_from;
+  return d;
+}
+
+static int in(const struct dead_stack *d, uintptr_t addr) {
+  return addr >= d->lo && addr < d->hi;
+}
+
+/* Whether the loop, or something of the program's on it, lived in a
+ * returned test's frame: that memory is gone, and running the loop would
+ * have libuv walk it. What was there is reported, not run. */
+static int touches_dead_stack(const struct al_loop *l,
+                              const struct dead_stack *d) {
+  struct al_res *res;
+  size_t n;
+  int dead = in(d, l->addr);
+
+  if (dead)
+    return 1;
+  n = al_res_on_loop(l->addr, l->first_seq,
+                     1u << AL_RES_OPEN | 1u << AL_RES_CLOSING |
+                         1u << AL_RES_PENDING,
+                     &res);
+  for (size_t i = 0; i < n && !dead; i++)
+    dead = in(d, res[i].addr);
+  free(res);
+  return dead;
 }
 
 static uint64_t now_ms(void) {
@@ -42,6 +74,7 @@ static uint64_t now_ms(void) {
 
 /* Drains this thread's loops within one drain_timeout_ms in all. */
 static void drain_mine(uintptr_t live_from) {
+  struct dead_stack dead = dead_stack(live_from);
   struct al_loop *loops;
   size_t n = al_loop_list(&loops);
   uint64_t end = now_ms() + (uint64_t)al_opt.drain_timeout_ms;
@@ -51,10 +84,19 @@ static void drain_mine(uintptr_t live_from) {
     const struct al_loop *l = &loops[i];
     pid_t owner = l->run_tid ? l->run_tid : l->tid;
     uint64_t now = now_ms();
-    if (owner != self || (l->flags & (AL_LOOP_INHERITED | AL_LOOP_REPLACED)) ||
-        on_dead_stack(l->addr, live_from))
+    if (owner != self || (l->flags & (AL_LOOP_INHERITED | AL_LOOP_REPLACED)))
       continue;
-    asyncleak_drain((void *)l->addr, now < end ? (unsigned)(end - now) : 0);
+    if (touches_dead_stack(l, &dead)) {
+      al_warn("loop %lu holds memory of a test that has returned; it is "
+              "not drained", (unsigned long)l->serial);
+      continue;
+    }
+    if (asyncleak_drain((void *)l->addr,
+                        now < end ? (unsigned)(end - now) : 0) ==
+            (size_t)-1 &&
+        errno == EDEADLK)
+      al_warn("loop %lu is running on this thread; it is not drained",
+              (unsigned long)l->serial);
   }
   free(loops);
 }

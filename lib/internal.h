@@ -472,10 +472,13 @@ struct al_report_scope {
 
 /* Formats the report of snapshot s into b (nothing when nothing is open)
  * and fills totals. With a scope, only what it covers of the handles and
- * requests, without loops or shutdowns: a check, not the exit report. */
-void al_report_format(struct al_snapshot *s, struct al_buf *b,
-                      struct al_report_totals *t,
-                      const struct al_report_scope *scope);
+ * requests, without loops or shutdowns: a check, not the exit report.
+ * Returns 0, or -1 when out of memory (the totals or text incomplete). */
+int al_report_format(struct al_snapshot *s, struct al_buf *b,
+                     struct al_report_totals *t,
+                     const struct al_report_scope *scope);
+/* In a fork child: the list of ignored creators may have been locked. */
+void al_check_atfork_child(void);
 
 /* ------------------------------------------------------------- runtime */
 

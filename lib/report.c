@@ -532,9 +532,9 @@ static void put_header(struct al_buf *b, const struct al_report_totals *t,
   al_buf_printf(b, "\n");
 }
 
-void al_report_format(struct al_snapshot *s, struct al_buf *b,
-                      struct al_report_totals *t,
-                      const struct al_report_scope *scope) {
+int al_report_format(struct al_snapshot *s, struct al_buf *b,
+                     struct al_report_totals *t,
+                     const struct al_report_scope *scope) {
   struct entry *e = calloc(s->nres ? s->nres : 1, sizeof(*e));
   struct group *g = NULL;
   struct al_symbolizer *sym = NULL;
@@ -553,7 +553,7 @@ void al_report_format(struct al_snapshot *s, struct al_buf *b,
   t->loops = t->loops_unclosed + s->loops_closed;
   if (e == NULL) {
     al_buf_printf(b, "asyncleak: out of memory while writing the report\n");
-    return;
+    return -1;
   }
 
   /* What the loop library made for itself is not the program's leak. */
@@ -579,7 +579,7 @@ void al_report_format(struct al_snapshot *s, struct al_buf *b,
   if (g == NULL) {
     free(e);
     al_buf_printf(b, "asyncleak: out of memory while writing the report\n");
-    return;
+    return -1;
   }
   for (size_t i = 0; i < n; i++) {
     if (i == 0 || !same_site(&e[i].r, &e[i - 1].r)) {
@@ -631,4 +631,5 @@ void al_report_format(struct al_snapshot *s, struct al_buf *b,
   }
   free(g);
   free(e);
+  return b->failed ? -1 : 0;
 }

@@ -51,6 +51,7 @@ static void atfork_child(void) {
   al_registry_atfork_child();
   al_shutdown_atfork_child();
   al_graceful_atfork_child();
+  al_check_atfork_child();
 }
 
 static void initialize(void) {

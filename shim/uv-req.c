@@ -120,7 +120,8 @@ static int completed(void *req, void **cb) {
 STATUS_DONE(write_done, uv_write_t, uv_write_cb, cb)
 STATUS_DONE(connect_done, uv_connect_t, uv_connect_cb, cb)
 STATUS_DONE(shutdown_done, uv_shutdown_t, uv_shutdown_cb, cb)
-STATUS_DONE(send_done, uv_udp_send_t, uv_udp_send_cb, cb)
+/* libuv keeps a send's callback in a private field on Unix. */
+STATUS_DONE(send_done, uv_udp_send_t, uv_udp_send_cb, send_cb)
 STATUS_DONE(work_done, uv_work_t, uv_after_work_cb, after_work_cb)
 
 static void fs_done(uv_fs_t *req) {

@@ -580,6 +580,18 @@ static void graceful_stop(uv_loop_t *loop) {
 
 /* ------------------------------------------------------------------- run */
 
+/* The loop is about to run on this thread, and has returned. */
+static void run_begins(uv_loop_t *loop) {
+  if (nrunning < MAX_NESTED_RUNS)
+    running[nrunning] = loop;
+  nrunning++;
+}
+
+static void run_ends(void) {
+  if (nrunning > 0) /* unless found stale meanwhile */
+    nrunning--;
+}
+
 AL_EXPORT int uv_run(uv_loop_t *loop, uv_run_mode mode) {
   __typeof__(&uv_run) real = REAL(uv_run);
   int graceful = al_opt.graceful_signals;
@@ -606,11 +618,9 @@ AL_EXPORT int uv_run(uv_loop_t *loop, uv_run_mode mode) {
       return 0;
     }
   }
-  if (nrunning < MAX_NESTED_RUNS)
-    running[nrunning] = loop;
-  nrunning++;
+  run_begins(loop);
   rc = real(loop, mode);
-  nrunning--;
+  run_ends();
   if (graceful) {
     if (AL_UNLIKELY(al_graceful_signal() != 0)) {
       int saved = errno;
@@ -640,6 +650,12 @@ static int uv_running(uintptr_t loop) {
   unsigned n = nrunning < MAX_NESTED_RUNS ? nrunning : MAX_NESTED_RUNS;
   if (nrunning == 0)
     return real_run_on_stack();
+  if (!real_run_on_stack()) {
+    /* A longjmp (a test framework's failed assertion) left uv_run
+     * without returning through us: none of those runs is on. */
+    nrunning = 0;
+    return 0;
+  }
   for (unsigned i = 0; i < n; i++)
     if ((uintptr_t)running[i] == loop)
       return 1;
@@ -680,6 +696,12 @@ static int uv_run_until(uintptr_t addr, unsigned timeout_ms,
   if (!run || !timer_init || !timer_start || !timer_stop || !hrtime ||
       !update_time || !close)
     return -ENOSYS;
+  /* Nothing of the program's runs when there is nothing to wait for, or
+   * no time to. */
+  if (done(addr, arg))
+    return 0;
+  if (timeout_ms == 0)
+    return -ETIMEDOUT;
   end = hrtime() + (uint64_t)timeout_ms * 1000000;
   /* Our own timer, made through libuv directly so that it is not the
    * program's: it bounds each blocking run by the deadline. */
@@ -689,6 +711,8 @@ static int uv_run_until(uintptr_t addr, unsigned timeout_ms,
   /* libuv's own as far as uv_walk knows: a program closing every handle
    * it walks must not close ours. */
   deadline.flags |= UV__INTERNAL;
+  /* Running it, as far as a drain or a close from its callbacks asks. */
+  run_begins(loop);
   while (!done(addr, arg)) {
     uint64_t now = hrtime();
     if (now >= end) {
@@ -713,6 +737,7 @@ static int uv_run_until(uintptr_t addr, unsigned timeout_ms,
   /* A close completes at the end of the next iteration. */
   for (int i = 0; i < 16 && !closed; i++)
     run(loop, UV_RUN_NOWAIT);
+  run_ends();
   return rc;
 }
 

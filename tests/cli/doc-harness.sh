@@ -10,8 +10,12 @@ unset ASYNCLEAK_OPTIONS
 awk '/^```c$/ { inside = 1; next } /^```$/ { if (inside) exit } inside' \
   docs/harness.md >"$tmp/leaks.c"
 grep -q 'int main' "$tmp/leaks.c" || fail "no suite found in docs/harness.md"
-${CC:-cc} -g -o "$tmp/leaks" "$tmp/leaks.c" -Iinclude -L"$O/lib" \
-  -Wl,-rpath,"$PWD/$O/lib" -lasyncleak -luv -lcmocka 2>"$tmp/cc.err" ||
+case $O in
+  /*) lib=$O/lib ;;
+  *) lib=$PWD/$O/lib ;;
+esac
+${CC:-cc} -g -o "$tmp/leaks" "$tmp/leaks.c" -Iinclude -L"$lib" \
+  -Wl,-rpath,"$lib" -lasyncleak -luv -lcmocka 2>"$tmp/cc.err" ||
   fail "the example does not build: $(cat "$tmp/cc.err")"
 
 run "$tmp/leaks"

@@ -1,7 +1,9 @@
 /* A cmocka suite with asyncleak's fixtures around each test. Only the
- * leaking test fails, and its failure names the function that created
- * what it left open. The same suite runs without the asyncleak command in
- * tests/cli/cmocka-linked.sh.
+ * leaking test fails its teardown, and its failure names the function
+ * that created what it left open. A test whose assertion fails inside a
+ * callback (cmocka jumps out of uv_run) fails by itself, and the tests
+ * after it are still drained. The same suite runs without the asyncleak
+ * command in tests/cli/cmocka-linked.sh.
  *
  * CHECK: ^\[ RUN      \] test_clean$
  * CHECK: ^\[       OK \] test_clean$
@@ -13,6 +15,9 @@
  * CHECK: ^SUMMARY: asyncleak: 1 handle left open \(1 uv_timer_t\) from 1 creation site$
  * CHECK: ^Could not run test: Test teardown failed$
  * CHECK: ^\[  ERROR   \] test_leaky$
+ * CHECK: ^\[ RUN      \] test_assert_in_callback$
+ * CHECK: ^\[   LINE   \] --- .*uv-cmocka.c:%line(assert): error: Failure!$
+ * CHECK: ^\[  FAILED  \] test_assert_in_callback$
  * CHECK: ^\[ RUN      \] test_drained$
  * CHECK: ^stat done: -2$
  * CHECK: ^\[       OK \] test_drained$
@@ -23,12 +28,16 @@
  * CHECK: ^\[       OK \] test_cancel_and_wait$
  * CHECK: ^\[ RUN      \] test_drain_counts$
  * CHECK: ^\[       OK \] test_drain_counts$
- * CHECK: ^\[  PASSED  \] 5 test\(s\)\.$
- * CHECK: ^asyncleak: no leaks: 1 loop\(s\), 4 handle\(s\) created, all closed; 3 request\(s\), all completed$
+ * CHECK: ^\[ RUN      \] test_udp_send$
+ * CHECK: ^\[       OK \] test_udp_send$
+ * CHECK: ^\[  PASSED  \] 6 test\(s\)\.$
+ * CHECK: ^ 2 FAILED TEST\(S\)$
+ * CHECK: ^asyncleak: no leaks: 1 loop\(s\), 6 handle\(s\) created, all closed; 4 request\(s\), all completed$
  * CHECK-COUNT-1: ERROR: asyncleak:
  * CHECK-NOT: in known_leak
  * CHECK-NOT: pending$
- * EXIT: 1
+ * CHECK-NOT: not drained
+ * EXIT: 2
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -37,6 +46,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -63,6 +73,52 @@ static void start_leaky_timer(uv_loop_t *loop) {
 static void test_leaky(void **state) {
   (void)state;
   start_leaky_timer(uv_default_loop()); /* @leaky-call */
+}
+
+static uv_timer_t asserting;
+
+static void assert_from_callback(uv_timer_t *t) {
+  uv_close((uv_handle_t *)t, NULL);
+  assert_int_equal(1, 2); /* @assert */
+}
+
+/* A failed assertion in a callback: cmocka jumps out of uv_run, which
+ * never returns. The next tests' teardowns still drain. */
+static void test_assert_in_callback(void **state) {
+  (void)state;
+  uv_timer_init(uv_default_loop(), &asserting);
+  uv_timer_start(&asserting, assert_from_callback, 0, 0);
+  uv_run(uv_default_loop(), UV_RUN_DEFAULT);
+}
+
+static uv_udp_t udp;
+static uv_udp_send_t send_req;
+static int sent;
+
+static void on_send(uv_udp_send_t *req, int status) {
+  /* The program's request as libuv left it: its callback where libuv
+   * keeps it, the public field untouched. */
+  sent = status == 0 && req->send_cb == on_send && req->cb == NULL;
+  uv_close((uv_handle_t *)req->handle, NULL);
+}
+
+static void test_udp_send(void **state) {
+  struct sockaddr_in addr;
+  int len = sizeof(addr);
+  uv_buf_t buf = uv_buf_init("hello", 5);
+
+  (void)state;
+  memset(&send_req, 0, sizeof(send_req));
+  uv_ip4_addr("127.0.0.1", 0, &addr);
+  assert_int_equal(uv_udp_init(uv_default_loop(), &udp), 0);
+  assert_int_equal(uv_udp_bind(&udp, (const struct sockaddr *)&addr, 0), 0);
+  assert_int_equal(uv_udp_getsockname(&udp, (struct sockaddr *)&addr, &len),
+                   0);
+  assert_int_equal(uv_udp_send(&send_req, &udp, &buf, 1,
+                               (const struct sockaddr *)&addr, on_send),
+                   0);
+  uv_run(uv_default_loop(), UV_RUN_DEFAULT);
+  assert_true(sent);
 }
 
 static uv_fs_t stat_req;
@@ -150,8 +206,10 @@ int main(void) {
 #define T(name)                                                               \
   cmocka_unit_test_setup_teardown(name, asyncleak_cmocka_setup,               \
                                   asyncleak_cmocka_teardown)
-      T(test_clean),           T(test_leaky),        T(test_drained),
+      T(test_clean),           T(test_leaky),
+      T(test_assert_in_callback), T(test_drained),
       T(test_ignored),         T(test_cancel_and_wait), T(test_drain_counts),
+      T(test_udp_send),
 #undef T
   };
 

@@ -616,7 +616,8 @@ static void test_cmocka__loop_of_returned_frame_not_run(void **state) {
   rc = asyncleak_cmocka_teardown(&mine);
   capture_end(&c, &out, &err);
   assert_string_equal(out, "");
-  assert_string_equal(err, "");
+  assert_string_equal(err, "asyncleak: loop 2 holds memory of a test that "
+                           "has returned; it is not drained\n");
   free(out);
   free(err);
   assert_int_equal(rc, 0);
@@ -628,6 +629,36 @@ static void test_cmocka__loop_of_returned_frame_not_run(void **state) {
   rc = asyncleak_cmocka_teardown(&mine);
   assert_int_equal(rc, 0);
   assert_int_equal(fake_drains, 3);
+}
+
+/* A handle made in a frame that has returned, on a loop that lives on: the
+ * loop is not run (libuv would walk the handle's memory), and the handle
+ * is reported. */
+static __attribute__((noinline)) uintptr_t handle_in_dead_frame(void) {
+  uintptr_t addr = (uintptr_t)__builtin_frame_address(0) - 32;
+  al_res_open(shim, addr, 0, FAKE_LOOP, NULL);
+  return addr;
+}
+
+static void test_cmocka__handle_of_returned_frame_not_run(void **state) {
+  struct capture c;
+  char *out, *err;
+  void *mine = NULL;
+  int rc;
+  (void)state;
+  assert_int_equal(asyncleak_cmocka_setup(&mine), 0);
+  handle_in_dead_frame();
+  capture_begin(&c);
+  rc = asyncleak_cmocka_teardown(&mine);
+  capture_end(&c, &out, &err);
+  assert_string_equal(out, "");
+  assert_non_null(strstr(err, "asyncleak: loop 1 holds memory of a test "
+                              "that has returned; it is not drained\n"));
+  assert_non_null(strstr(err, "\n1 handle of type fake_a_t, created at:\n"));
+  free(out);
+  free(err);
+  assert_int_equal(rc, -1);
+  assert_int_equal(fake_drains, 0);
 }
 
 /* ---------------------------------------------------------------- ignores
@@ -786,6 +817,7 @@ int main(void) {
       T(test_cmocka__drains_this_threads_loops_only),
       T(test_cmocka__replaced_and_inherited_loops_not_run),
       T(test_cmocka__loop_of_returned_frame_not_run),
+      T(test_cmocka__handle_of_returned_frame_not_run),
       /* Last: ignored names stay for the rest of the process. */
       T(test_ignore__bad_arguments),
       T(test_ignore__first_frame_left_out),
