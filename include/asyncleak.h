@@ -21,6 +21,16 @@ extern "C" {
 /* The runtime's version, "MAJOR.MINOR.PATCH". */
 const char *asyncleak_version(void);
 
+/* Not a function of the runtime's: one a program may define, to give the
+ * runtime default options in the syntax of ASYNCLEAK_OPTIONS, which wins
+ * over them key by key (like the sanitizers' __asan_default_options). It
+ * is called once, early, before main when the runtime is preloaded: it
+ * must not depend on anything main sets up. A program linking
+ * libasyncleak has it found; one that only gets the runtime preloaded
+ * must be linked with -rdynamic. A bad entry is warned about and skipped,
+ * as in ASYNCLEAK_OPTIONS. */
+const char *__asyncleak_default_options(void);
+
 /* ------------------------------------------------------------ finalizers
  *
  * Cleanup that needs the loop alive: send a goodbye, flush, close. A

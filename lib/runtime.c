@@ -54,10 +54,20 @@ static void atfork_child(void) {
   al_check_atfork_child();
 }
 
+/* A harness's own defaults, as __asan_default_options gives ASan's: the
+ * program may define this. Bound when the program exports it, which a
+ * program linking libasyncleak does (ld exports what a library it links
+ * refers to); one that only gets the runtime preloaded must be linked
+ * with -rdynamic. */
+extern const char *__asyncleak_default_options(void) __attribute__((weak));
+
 static void initialize(void) {
   struct self_search self = {(uintptr_t)&initialize, 0, 0};
 
   al_options_defaults(&al_opt);
+  /* The environment's entries come after the program's, and win. */
+  if (__asyncleak_default_options != NULL)
+    al_options_parse(&al_opt, __asyncleak_default_options());
   al_options_parse(&al_opt, secure_getenv("ASYNCLEAK_OPTIONS"));
   if (al_opt.help)
     al_options_print_help(2);
