@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "asyncleak.h"
 #include "asyncleak_cmocka.h"
@@ -66,24 +65,18 @@ static int touches_dead_stack(const struct al_loop *l,
   return dead;
 }
 
-static uint64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Drains this thread's loops within one drain_timeout_ms in all. */
 static void drain_mine(uintptr_t live_from) {
   struct dead_stack dead = dead_stack(live_from);
   struct al_loop *loops;
   size_t n = al_loop_list(&loops);
-  uint64_t end = now_ms() + (uint64_t)al_opt.drain_timeout_ms;
+  uint64_t end = al_now_ms() + (uint64_t)al_opt.drain_timeout_ms;
   pid_t self = al_gettid();
 
   for (size_t i = 0; n != (size_t)-1 && i < n; i++) {
     const struct al_loop *l = &loops[i];
     pid_t owner = l->run_tid ? l->run_tid : l->tid;
-    uint64_t now = now_ms();
+    uint64_t now = al_now_ms();
     if (owner != self || (l->flags & (AL_LOOP_INHERITED | AL_LOOP_REPLACED)))
       continue;
     if (touches_dead_stack(l, &dead)) {

@@ -221,8 +221,6 @@ int al_req_done(uintptr_t addr, void **cb);
 int al_req_pending(uintptr_t addr);
 /* Copies the newest pending request at addr into *out: 0, or -ENOENT. */
 int al_req_get(uintptr_t addr, struct al_res *out);
-/* Milliseconds of CLOCK_MONOTONIC, for requests' ages. */
-uint64_t al_now_ms(void);
 
 /* Records a loop. A fresh loop (the library initialised the memory) is a
  * new loop even where one is open at addr, which then stays reported as
@@ -502,6 +500,8 @@ void al_tid_forget(void);
 int al_safe_read(void *dst, const void *addr, size_t len);
 /* Writes all of buf to fd, retrying on EINTR. */
 int al_write_all(int fd, const char *buf, size_t len);
+/* Milliseconds of the monotonic clock, for ages and deadlines. */
+uint64_t al_now_ms(void);
 /* Locks m, waiting in 1 ms steps while *budget lasts: 0, or -1. */
 int al_lock_briefly(pthread_mutex_t *m, int *budget);
 /* Prints "asyncleak: <message>\n" to fd 2 in one write. */

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 
 #include "internal.h"
 
@@ -184,12 +183,6 @@ static int record(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
 void al_res_open(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
                  const struct al_stack *stack) {
   record(shim, addr, type, loop, stack, AL_RES_OPEN, NULL, 0);
-}
-
-uint64_t al_now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 int al_req_start(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
 
@@ -234,14 +233,8 @@ static void verdicts(struct ctx *c, struct al_shutdown_entry *e) {
 
 /* ---------------------------------------------------------- the shutdown */
 
-static uint64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static unsigned left(uint64_t end) {
-  uint64_t now = now_ms();
+  uint64_t now = al_now_ms();
   return now >= end ? 0 : (unsigned)(end - now);
 }
 
@@ -359,7 +352,7 @@ int al_shutdown(uintptr_t loop, enum al_why why) {
   e.shim = l.shim;
   e.why = (uint8_t)why;
   e.forced = (uint8_t)al_opt.force_close;
-  end = now_ms() + (uint64_t)al_opt.drain_timeout_ms;
+  end = al_now_ms() + (uint64_t)al_opt.drain_timeout_ms;
   c.loop = loop;
   collect(&c, &l);
   if (l.nfins == 0 && c.n == 0 && !holds &&

@@ -303,18 +303,6 @@ FS(uv_fs_statfs, FS_PARAMS(const char *path), path)
 
 /* ------------------------------------------------------------ the report */
 
-const char *al_uv_req_type_name(unsigned type) {
-  switch (type) {
-#define XX(uc, lc)                                                            \
-  case UV_##uc:                                                               \
-    return "uv_" #lc "_t";
-    UV_REQ_TYPE_MAP(XX)
-#undef XX
-  default:
-    return NULL;
-  }
-}
-
 void al_uv_req_probe(const struct al_res *r, struct al_state *st) {
   uv_req_t req;
 

@@ -107,9 +107,10 @@ static inline void al_uv_leave(void) {
 
 /* Names of handle types and request types. */
 const char *al_uv_type_name(unsigned type);
+const char *al_uv_req_type_name(unsigned type);
+
 /* ------------------------------------------------------------ requests */
 
-const char *al_uv_req_type_name(unsigned type);
 /* The report's view of a pending request, and its details. */
 void al_uv_req_probe(const struct al_res *r, struct al_state *st);
 void al_uv_req_describe(const struct al_res *r, char *buf, size_t len);

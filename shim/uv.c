@@ -89,17 +89,27 @@ void *al_uv_resolve(int i, void *self) {
 
 /* ----------------------------------------------------------------- the shim */
 
-const char *al_uv_type_name(unsigned type) {
-  switch (type) {
-#define XX(uc, lc)                                                            \
+#define TYPE_NAME(uc, lc)                                                     \
   case UV_##uc:                                                               \
     return "uv_" #lc "_t";
-    UV_HANDLE_TYPE_MAP(XX)
-#undef XX
+
+const char *al_uv_type_name(unsigned type) {
+  switch (type) {
+    UV_HANDLE_TYPE_MAP(TYPE_NAME)
   default:
     return NULL;
   }
 }
+
+const char *al_uv_req_type_name(unsigned type) {
+  switch (type) {
+    UV_REQ_TYPE_MAP(TYPE_NAME)
+  default:
+    return NULL;
+  }
+}
+
+#undef TYPE_NAME
 
 static void uv_probe(const struct al_res *r, struct al_state *st) {
   uv_handle_t h;
