@@ -207,13 +207,15 @@ static size_t check(uint64_t since, FILE *out) {
   struct al_report_totals t;
   struct al_snapshot snap;
   struct al_buf text = {0};
+  struct al_report_out how = {0};
   int rc;
 
   al_init();
+  how.color = out != NULL && al_report_color(fileno(out));
   if (al_registry_snapshot(&snap) != 0)
     return (size_t)-1;
   drop_ignored(&snap);
-  rc = al_report_format(&snap, &text, &t, &scope);
+  rc = al_report_format(&snap, &text, &t, &scope, &how);
   al_snapshot_release(&snap);
   if (out != NULL && text.len > 0) {
     fwrite(text.data, 1, text.len, out);

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "syntax.h"
+
 #define AL_EXPORT __attribute__((visibility("default")))
 #define AL_TLS __thread __attribute__((tls_model("initial-exec")))
 #define AL_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -21,12 +23,19 @@
 #define AL_FIELD_INT(name) int name
 #define AL_FIELD_BOOL(name) int name
 #define AL_FIELD_STR(name) char name[AL_OPTION_STR_MAX]
+#define AL_FIELD_LIST(name) char name[AL_OPTION_STR_MAX] /* '\n' between */
+#define AL_FIELD_ENUM(name) int name /* index of the value */
 
 struct al_options {
 #define AL_OPTION(kind, name, dflt, lo, hi, help) AL_FIELD_##kind(name);
+#define AL_CLI_OPTION(kind, name, dflt, help)
 #include "options.inc"
+#undef AL_CLI_OPTION
 #undef AL_OPTION
 };
+
+/* The values of the color option. */
+enum { AL_COLOR_AUTO, AL_COLOR_ALWAYS, AL_COLOR_NEVER };
 
 extern struct al_options al_opt;
 
@@ -435,6 +444,63 @@ struct al_symbolizer *al_symbolizer_new(void);
 void al_symbolize(struct al_symbolizer *s, uintptr_t pc, struct al_frame *f);
 void al_symbolizer_free(struct al_symbolizer *s);
 
+/* ------------------------------------------------------------- suppressions */
+
+struct al_supp {
+  struct al_supp_rule rule;
+  const char *file; /* where it was read */
+  unsigned line;
+};
+
+/* Reads the suppression files (paths separated by '\n'), warning about
+ * each malformed line and unreadable file, which are left out. Returns the
+ * number of those. */
+int al_suppressions_load(const char *paths);
+/* The rules read, in the order read. */
+size_t al_suppressions(const struct al_supp **out);
+/* The index of the first rule covering a leak of this kind and type whose
+ * pattern matches one of its frames, or -1. */
+long al_suppression_find(int is_request, const char *type,
+                         const struct al_frame *frames, size_t n);
+/* Reads a baseline file, warning about what is wrong with it. Returns the
+ * number of problems. */
+int al_baseline_load(const char *path);
+/* Whether fp (AL_FINGERPRINT_LEN hex digits) is in the baseline. */
+int al_baseline_has(const char *fp);
+/* Forgets both; for unit tests. */
+void al_suppress_reset(void);
+
+/* ------------------------------------------------------------- sites */
+
+struct al_buf;
+
+/* A leak group's creation site, symbolized, and what the user's files say
+ * of it. */
+struct al_site {
+  struct al_frame frames[64];
+  uint32_t depth;
+  int own;      /* the first frame in the program's own code, or -1 */
+  long supp;    /* the suppression covering it, or -1 */
+  int baselined;
+  char fingerprint[AL_FINGERPRINT_LEN + 1];
+};
+
+/* Symbolizes stack (NULL when none was captured) and judges it: its
+ * fingerprint hashes the kind, the type and the frames' function names
+ * (modules where a function is unknown), never addresses or lines, so that
+ * it stays the same from run to run and build to build. */
+void al_site_judge(struct al_symbolizer *sym, const struct al_stack *stack,
+                   int is_request, const char *type, struct al_site *out);
+/* The line --gen-suppressions prints for it: "uv_timer:^start_timer$". */
+void al_site_put_suppression(struct al_buf *b, const struct al_site *s,
+                             const char *type);
+/* The record of a leak group for the asyncleak command (<pid>.rec): a
+ * "leak" line and a "frame" line per frame, fields separated by tabs. */
+void al_site_put_record(struct al_buf *b, const char *state,
+                        const char *type, size_t count,
+                        const struct al_stack *stack,
+                        const struct al_site *s);
+
 /* ------------------------------------------------------------- report */
 
 struct al_buf {
@@ -453,6 +519,10 @@ struct al_report_totals {
   size_t forced;     /* handles closed by force_close */
   size_t cancelled;  /* requests cancelled by force_close */
   size_t ensured;    /* resources closed by ensure_closure */
+  size_t suppressed; /* handles and requests a suppression covered */
+  size_t suppressed_groups;
+  size_t baselined;  /* those the baseline covered */
+  size_t baselined_groups;
   size_t groups;     /* creation sites, of handles and of requests */
   size_t req_groups; /* of requests */
   size_t loops;
@@ -463,6 +533,12 @@ struct al_report_totals {
   unsigned shims_seen;
 };
 
+/* Where the report goes. */
+struct al_report_out {
+  int color;          /* escape sequences in the text */
+  struct al_buf *rec; /* the records for the asyncleak command, or NULL */
+};
+
 /* A report on part of the registry, in the middle of the program. */
 struct al_report_scope {
   uint64_t since; /* only what was made from this seq on */
@@ -471,10 +547,16 @@ struct al_report_scope {
 /* Formats the report of snapshot s into b (nothing when nothing is open)
  * and fills totals. With a scope, only what it covers of the handles and
  * requests, without loops or shutdowns: a check, not the exit report.
+ * Leaks the user's suppressions or baseline cover are left out of the
+ * totals. out, when given, asks for colour and for the records.
  * Returns 0, or -1 when out of memory (the totals or text incomplete). */
 int al_report_format(struct al_snapshot *s, struct al_buf *b,
                      struct al_report_totals *t,
-                     const struct al_report_scope *scope);
+                     const struct al_report_scope *scope,
+                     const struct al_report_out *out);
+/* Whether a report written to fd gets colour: the color option, which by
+ * default means on a terminal unless NO_COLOR is set. */
+int al_report_color(int fd);
 /* In a fork child: the list of ignored creators may have been locked. */
 void al_check_atfork_child(void);
 

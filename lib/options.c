@@ -1,21 +1,21 @@
-/* Runtime options in the sanitizers' syntax: key=value pairs separated by
- * ':', ',' or white space; a value may be quoted with ' or ". The table in
+/* Runtime options in the sanitizers' syntax (see syntax.h). The table in
  * options.inc is the only place an option is defined. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+#include "syntax.h"
 
 struct al_options al_opt;
 
-enum kind { KIND_INT, KIND_BOOL, KIND_STR };
+enum kind { KIND_INT, KIND_BOOL, KIND_STR, KIND_LIST, KIND_ENUM, KIND_CLI };
 
 struct desc {
   const char *name;
   enum kind kind;
   const char *help;
-  const char *dflt_str;
+  const char *dflt_str; /* STR, LIST; ENUM: the values, '|' between */
   long dflt, lo, hi;
   size_t offset;
 };
@@ -23,15 +23,23 @@ struct desc {
 #define AL_DFLT_STR_INT(d) ""
 #define AL_DFLT_STR_BOOL(d) ""
 #define AL_DFLT_STR_STR(d) d
+#define AL_DFLT_STR_LIST(d) d
+#define AL_DFLT_STR_ENUM(d) d
 #define AL_DFLT_NUM_INT(d) d
 #define AL_DFLT_NUM_BOOL(d) d
 #define AL_DFLT_NUM_STR(d) 0
+#define AL_DFLT_NUM_LIST(d) 0
+#define AL_DFLT_NUM_ENUM(d) 0
 
 static const struct desc table[] = {
 #define AL_OPTION(kind, name, dflt, lo, hi, help)                             \
   {#name, KIND_##kind, help, AL_DFLT_STR_##kind(dflt),                        \
    AL_DFLT_NUM_##kind(dflt), lo, hi, offsetof(struct al_options, name)},
+/* The command's options: known here, so not "unknown", and left alone. */
+#define AL_CLI_OPTION(kind, name, dflt, help)                                 \
+  {#name, KIND_CLI, help, dflt, 0, 0, 0, 0},
 #include "options.inc"
+#undef AL_CLI_OPTION
 #undef AL_OPTION
 };
 
@@ -39,10 +47,20 @@ static const struct desc table[] = {
 
 static void set_default(struct al_options *opt, const struct desc *d) {
   char *field = (char *)opt + d->offset;
-  if (d->kind == KIND_STR)
+
+  switch (d->kind) {
+  case KIND_STR:
+  case KIND_LIST:
     snprintf(field, AL_OPTION_STR_MAX, "%s", d->dflt_str);
-  else
+    break;
+  case KIND_INT:
+  case KIND_BOOL:
+  case KIND_ENUM:
     *(int *)field = (int)d->dflt;
+    break;
+  case KIND_CLI:
+    break;
+  }
 }
 
 void al_options_defaults(struct al_options *opt) {
@@ -50,8 +68,20 @@ void al_options_defaults(struct al_options *opt) {
     set_default(opt, &table[i]);
 }
 
-static int is_sep(char c) {
-  return c == ':' || c == ',' || c == ' ' || c == '\t' || c == '\n';
+/* The index of value among the '|'-separated values, or -1. */
+static int enum_index(const char *values, const char *value, size_t len) {
+  int i = 0;
+
+  for (const char *v = values;; i++) {
+    const char *bar = strchr(v, '|');
+    size_t n = bar ? (size_t)(bar - v) : strlen(v);
+
+    if (n == len && !memcmp(v, value, len))
+      return i;
+    if (bar == NULL)
+      return -1;
+    v = bar + 1;
+  }
 }
 
 /* Stores value (len bytes, not terminated) into the option; returns 0 or -1
@@ -63,12 +93,36 @@ static int set_value(struct al_options *opt, const struct desc *d,
   char *end;
   long v;
 
-  if (d->kind == KIND_STR) {
+  switch (d->kind) {
+  case KIND_CLI:
+    return 0;
+  case KIND_STR:
     if (len >= AL_OPTION_STR_MAX)
       return -1;
     memcpy(field, value, len);
     field[len] = '\0';
     return 0;
+  case KIND_LIST: {
+    size_t used = strlen(field);
+    size_t sep = used > 0;
+
+    if (len == 0 || memchr(value, '\n', len) != NULL ||
+        used + sep + len >= AL_OPTION_STR_MAX)
+      return -1;
+    if (sep)
+      field[used] = '\n';
+    memcpy(field + used + sep, value, len);
+    field[used + sep + len] = '\0';
+    return 0;
+  }
+  case KIND_ENUM:
+    if ((v = enum_index(d->dflt_str, value, len)) < 0)
+      return -1;
+    *(int *)field = (int)v;
+    return 0;
+  case KIND_INT:
+  case KIND_BOOL:
+    break;
   }
   if (len == 0 || len >= sizeof(num))
     return -1;
@@ -97,64 +151,65 @@ static const struct desc *find(const char *key, size_t len) {
   return NULL;
 }
 
-int al_options_parse(struct al_options *opt, const char *text) {
-  const char *p = text;
-  int bad = 0;
+static void warn_invalid(const struct desc *d, const struct al_token *t) {
+  int vlen = (int)t->vlen;
 
-  if (p == NULL)
+  switch (d->kind) {
+  case KIND_INT:
+    al_warn("invalid value '%.*s' for option '%s' (a number from %ld to "
+            "%ld); keeping %ld", vlen, t->value, d->name, d->lo, d->hi,
+            d->dflt);
+    break;
+  case KIND_BOOL:
+    al_warn("invalid value '%.*s' for option '%s' (0 or 1); keeping %ld",
+            vlen, t->value, d->name, d->dflt);
+    break;
+  case KIND_ENUM:
+    al_warn("invalid value '%.*s' for option '%s' (one of %s); keeping the "
+            "default", vlen, t->value, d->name, d->dflt_str);
+    break;
+  case KIND_LIST:
+    al_warn("invalid value '%.*s' for option '%s' (empty, or too many); "
+            "left out", vlen, t->value, d->name);
+    break;
+  default:
+    al_warn("invalid value '%.*s' for option '%s' (too long); keeping the "
+            "default", vlen, t->value, d->name);
+    break;
+  }
+}
+
+int al_options_parse(struct al_options *opt, const char *text) {
+  struct al_token t;
+  int bad = 0, rc;
+
+  if (text == NULL)
     return 0;
-  for (;;) {
-    const char *key, *value;
-    size_t klen, vlen;
+  while ((rc = al_option_next(&text, &t)) != 0) {
     const struct desc *d;
 
-    while (is_sep(*p))
-      p++;
-    if (*p == '\0')
+    if (rc < 0) {
+      al_warn("unterminated quote in the value of option '%.*s'",
+              (int)t.klen, t.key);
+      bad++;
       break;
-    key = p;
-    while (*p != '\0' && *p != '=' && !is_sep(*p))
-      p++;
-    klen = (size_t)(p - key);
-    if (*p != '=') {
-      al_warn("option '%.*s' has no value (use key=value)", (int)klen, key);
+    }
+    if (t.value == NULL) {
+      al_warn("option '%.*s' has no value (use key=value)", (int)t.klen,
+              t.key);
       bad++;
       continue;
     }
-    p++;
-    if (*p == '\'' || *p == '"') {
-      char quote = *p++;
-      value = p;
-      while (*p != '\0' && *p != quote)
-        p++;
-      vlen = (size_t)(p - value);
-      if (*p == '\0') {
-        al_warn("unterminated quote in the value of option '%.*s'",
-                (int)klen, key);
-        bad++;
-        break;
-      }
-      p++;
-    } else {
-      value = p;
-      while (*p != '\0' && !is_sep(*p))
-        p++;
-      vlen = (size_t)(p - value);
-    }
-    d = find(key, klen);
+    d = find(t.key, t.klen);
     if (d == NULL) {
-      al_warn("unknown option '%.*s' ignored (help=1 lists them)", (int)klen,
-              key);
+      al_warn("unknown option '%.*s' ignored (help=1 lists them)",
+              (int)t.klen, t.key);
       bad++;
-    } else if (set_value(opt, d, value, vlen) != 0) {
-      if (d->kind == KIND_INT)
-        al_warn("invalid value '%.*s' for option '%s' (a number from %ld to "
-                "%ld); keeping %ld", (int)vlen, value, d->name, d->lo, d->hi,
-                d->dflt);
-      else
-        al_warn("invalid value '%.*s' for option '%s'; keeping the default",
-                (int)vlen, value, d->name);
-      set_default(opt, d);
+    } else if (set_value(opt, d, t.value, t.vlen) != 0) {
+      warn_invalid(d, &t);
+      /* A list keeps the entries it had; anything else its default. */
+      if (d->kind != KIND_LIST)
+        set_default(opt, d);
       bad++;
     }
   }
@@ -167,10 +222,23 @@ void al_options_print_help(int fd) {
   al_buf_printf(&b, "asyncleak: options (ASYNCLEAK_OPTIONS=key=value:...):\n");
   for (size_t i = 0; i < NOPTIONS; i++) {
     const struct desc *d = &table[i];
-    if (d->kind == KIND_STR)
-      al_buf_printf(&b, "  %-14s default '%s'\n", d->name, d->dflt_str);
-    else
-      al_buf_printf(&b, "  %-14s default %ld\n", d->name, d->dflt);
+
+    switch (d->kind) {
+    case KIND_STR:
+    case KIND_LIST:
+      al_buf_printf(&b, "  %-18s default '%s'\n", d->name, d->dflt_str);
+      break;
+    case KIND_ENUM:
+      al_buf_printf(&b, "  %-18s one of %s\n", d->name, d->dflt_str);
+      break;
+    case KIND_CLI:
+      al_buf_printf(&b, "  %-18s default '%s', read by the asyncleak "
+                        "command\n", d->name, d->dflt_str);
+      break;
+    default:
+      al_buf_printf(&b, "  %-18s default %ld\n", d->name, d->dflt);
+      break;
+    }
     al_buf_printf(&b, "      %s\n", d->help);
   }
   if (b.data != NULL)

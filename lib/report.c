@@ -24,6 +24,7 @@ struct typecount {
 struct entry {
   struct al_res r;
   struct al_state st;
+  int hidden; /* suppressed, or in the baseline */
 };
 
 static int is_request(const struct al_res *r) {
@@ -90,30 +91,28 @@ static void put_thread(struct al_buf *b, pid_t tid) {
     al_buf_printf(b, "thread %d", (int)tid);
 }
 
-static void put_frame(struct al_buf *b, struct al_symbolizer *sym,
-                      unsigned i, uintptr_t pc) {
-  struct al_frame f;
-
-  al_symbolize(sym, pc, &f);
+static void put_frame(struct al_buf *b, unsigned i, uintptr_t pc,
+                      const struct al_frame *f) {
   al_buf_printf(b, "    #%u 0x%012lx", i, (unsigned long)pc);
-  if (f.function != NULL)
-    al_buf_printf(b, " in %s", f.function);
-  if (f.file != NULL)
-    al_buf_printf(b, " %s:%d\n", f.file, f.line);
-  else if (f.module != NULL)
-    al_buf_printf(b, " (%s+0x%lx)\n", f.module, (unsigned long)f.offset);
+  if (f->function != NULL)
+    al_buf_printf(b, " in %s", f->function);
+  if (f->file != NULL)
+    al_buf_printf(b, " %s:%d\n", f->file, f->line);
+  else if (f->module != NULL)
+    al_buf_printf(b, " (%s+0x%lx)\n", f->module, (unsigned long)f->offset);
   else
     al_buf_printf(b, "\n");
 }
 
-static void put_stack(struct al_buf *b, struct al_symbolizer *sym,
-                      const struct al_stack *s) {
+/* A creation stack, with the frames its site has symbolized. */
+static void put_stack(struct al_buf *b, const struct al_stack *s,
+                      const struct al_site *site) {
   if (s == NULL) {
     al_buf_printf(b, "    <no stack>\n");
     return;
   }
-  for (uint32_t i = 0; i < s->depth; i++)
-    put_frame(b, sym, i, s->pc[i]);
+  for (uint32_t i = 0; i < site->depth; i++)
+    put_frame(b, i, s->pc[i], &site->frames[i]);
 }
 
 /* The one line naming where a loop was made: its first frame. */
@@ -180,21 +179,35 @@ static void put_request(struct al_buf *b, const struct al_res *r,
     al_buf_printf(b, ": %s", what);
 }
 
-static void put_group(struct al_buf *b, struct al_symbolizer *sym,
-                      const struct al_snapshot *s, const struct entry *e,
-                      const struct group *g, uint64_t now_ms) {
+/* Escape sequences of the text report: none unless colour is on. */
+struct paint {
+  const char *error, *warning, *title, *off;
+};
+
+static const struct paint plain = {"", "", "", ""};
+static const struct paint ansi = {"\033[1;31m", "\033[1;35m", "\033[1m",
+                                  "\033[0m"};
+
+static void put_fingerprint(struct al_buf *b, const struct al_site *site) {
+  al_buf_printf(b, "  fingerprint %s\n\n", site->fingerprint);
+}
+
+static void put_group(struct al_buf *b, const struct paint *p,
+                      const struct al_site *site, const struct al_snapshot *s,
+                      const struct entry *e, const struct group *g,
+                      uint64_t now_ms) {
   const struct entry *first = &e[g->first];
   size_t shown = g->count;
 
   if (is_request(&first->r))
-    al_buf_printf(b, "%zu %s of type %s pending, created at:\n", g->count,
-                  plural(g->count, "request", "requests"),
-                  res_type_name(&first->r));
+    al_buf_printf(b, "%s%zu %s of type %s pending, created at:%s\n", p->title,
+                  g->count, plural(g->count, "request", "requests"),
+                  res_type_name(&first->r), p->off);
   else
-    al_buf_printf(b, "%zu %s of type %s, created at:\n", g->count,
-                  plural(g->count, "handle", "handles"),
-                  res_type_name(&first->r));
-  put_stack(b, sym, first->r.stack);
+    al_buf_printf(b, "%s%zu %s of type %s, created at:%s\n", p->title,
+                  g->count, plural(g->count, "handle", "handles"),
+                  res_type_name(&first->r), p->off);
+  put_stack(b, first->r.stack, site);
   if (shown > (size_t)al_opt.max_addresses)
     shown = (size_t)al_opt.max_addresses;
   for (size_t i = 0; i < shown; i++) {
@@ -215,7 +228,7 @@ static void put_group(struct al_buf *b, struct al_symbolizer *sym,
   }
   if (shown < g->count)
     al_buf_printf(b, "  ... and %zu more\n", g->count - shown);
-  al_buf_printf(b, "\n");
+  put_fingerprint(b, site);
 }
 
 /* ------------------------------------------------- what shutdowns did */
@@ -245,15 +258,12 @@ static const char *fn_name(struct al_symbolizer *sym, void *fn) {
   return f.function ? f.function : "??";
 }
 
-/* Handles closed by force and resources closed by ensure_closure, grouped
- * by where they were made (or registered), most frequent first. */
-static void put_notes(struct al_buf *b, struct al_symbolizer *sym,
-                      struct al_note *n, size_t count) {
-  struct group *g = calloc(count ? count : 1, sizeof(*g));
+/* Handles closed by force, requests cancelled by force and resources
+ * closed by ensure_closure, grouped by where they were made (or
+ * registered), most frequent first. Returns the number of groups in g. */
+static size_t group_notes(struct al_note *n, size_t count, struct group *g) {
   size_t ng = 0;
 
-  if (g == NULL)
-    return;
   qsort(n, count, sizeof(*n), by_note);
   for (size_t i = 0; i < count; i++) {
     if (i == 0 || !same_note_site(&n[i], &n[i - 1]))
@@ -261,42 +271,51 @@ static void put_notes(struct al_buf *b, struct al_symbolizer *sym,
     g[ng - 1].count++;
   }
   qsort(g, ng, sizeof(*g), by_count);
-  for (size_t k = 0; k < ng; k++) {
-    const struct al_note *x = &n[g[k].first];
-    size_t shown = g[k].count;
-    if (x->kind == AL_NOTE_FORCED)
-      al_buf_printf(b, "%zu %s of type %s closed by force at shutdown, "
-                       "created at:\n", g[k].count,
-                    plural(g[k].count, "handle", "handles"),
-                    type_name(x->shim, x->type));
-    else if (x->kind == AL_NOTE_CANCELLED)
-      al_buf_printf(b, "%zu %s of type %s cancelled by force at shutdown, "
-                       "created at:\n", g[k].count,
-                    plural(g[k].count, "request", "requests"),
-                    req_type_name(x->shim, x->type));
-    else
-      al_buf_printf(b, "%zu %s left open, closed at shutdown by %s, "
-                       "registered with asyncleak_ensure_closure at:\n",
-                    g[k].count, g[k].count == 1 ? "resource" : "resources",
-                    fn_name(sym, x->fn));
-    put_stack(b, sym, x->stack);
-    if (shown > (size_t)al_opt.max_addresses)
-      shown = (size_t)al_opt.max_addresses;
-    for (size_t i = 0; i < shown; i++) {
-      const struct al_note *y = &n[g[k].first + i];
-      al_buf_printf(b, "  %#lx on loop %lu", (unsigned long)y->addr,
-                    (unsigned long)y->serial);
-      if (y->kind != AL_NOTE_ENSURED) {
-        al_buf_printf(b, ", ");
-        put_thread(b, y->tid);
-      }
-      al_buf_printf(b, "\n");
+  return ng;
+}
+
+static void put_note_group(struct al_buf *b, const struct paint *p,
+                           struct al_symbolizer *sym,
+                           const struct al_site *site,
+                           const struct al_note *n, const struct group *g) {
+  const struct al_note *x = &n[g->first];
+  size_t shown = g->count;
+
+  if (x->kind == AL_NOTE_FORCED)
+    al_buf_printf(b, "%s%zu %s of type %s closed by force at shutdown, "
+                     "created at:%s\n", p->title, g->count,
+                  plural(g->count, "handle", "handles"),
+                  type_name(x->shim, x->type), p->off);
+  else if (x->kind == AL_NOTE_CANCELLED)
+    al_buf_printf(b, "%s%zu %s of type %s cancelled by force at shutdown, "
+                     "created at:%s\n", p->title, g->count,
+                  plural(g->count, "request", "requests"),
+                  req_type_name(x->shim, x->type), p->off);
+  else
+    al_buf_printf(b, "%s%zu %s left open, closed at shutdown by %s, "
+                     "registered with asyncleak_ensure_closure at:%s\n",
+                  p->title, g->count,
+                  g->count == 1 ? "resource" : "resources",
+                  fn_name(sym, x->fn), p->off);
+  put_stack(b, x->stack, site);
+  if (shown > (size_t)al_opt.max_addresses)
+    shown = (size_t)al_opt.max_addresses;
+  for (size_t i = 0; i < shown; i++) {
+    const struct al_note *y = &n[g->first + i];
+    al_buf_printf(b, "  %#lx on loop %lu", (unsigned long)y->addr,
+                  (unsigned long)y->serial);
+    if (y->kind != AL_NOTE_ENSURED) {
+      al_buf_printf(b, ", ");
+      put_thread(b, y->tid);
     }
-    if (shown < g[k].count)
-      al_buf_printf(b, "  ... and %zu more\n", g[k].count - shown);
     al_buf_printf(b, "\n");
   }
-  free(g);
+  if (shown < g->count)
+    al_buf_printf(b, "  ... and %zu more\n", g->count - shown);
+  if (x->kind == AL_NOTE_ENSURED)
+    al_buf_printf(b, "\n");
+  else
+    put_fingerprint(b, site);
 }
 
 static const char *const why_text[] = {
@@ -446,7 +465,7 @@ static void put_types(struct al_buf *b, const struct entry *e, size_t n,
 
   for (size_t i = 0; i < n; i++) {
     size_t k;
-    if (is_request(&e[i].r) != requests)
+    if (is_request(&e[i].r) != requests || e[i].hidden)
       continue;
     for (k = 0; k < ntc; k++)
       if (tc[k].shim == e[i].r.shim && tc[k].type == e[i].r.type)
@@ -466,9 +485,11 @@ static void put_types(struct al_buf *b, const struct entry *e, size_t n,
                            : type_name(tc[k].shim, tc[k].type));
 }
 
-static void put_summary(struct al_buf *b, const struct entry *e, size_t n,
+static void put_summary(struct al_buf *b, const struct paint *p,
+                        const struct entry *e, size_t n,
                         const struct al_report_totals *t) {
-  al_buf_printf(b, "SUMMARY: asyncleak: %zu %s left open", t->open,
+  al_buf_printf(b, "%sSUMMARY:%s asyncleak: %zu %s left open", p->title,
+                p->off, t->open,
                 plural(t->open, "handle", "handles"));
   if (t->open > 0) {
     al_buf_printf(b, " (");
@@ -495,36 +516,41 @@ static void put_summary(struct al_buf *b, const struct entry *e, size_t n,
 }
 
 /* The first lines: what went wrong, or that nothing did. */
-static void put_header(struct al_buf *b, const struct al_report_totals *t,
-                       int failed, int check) {
+static void put_header(struct al_buf *b, const struct paint *p,
+                       const struct al_report_totals *t, int failed,
+                       int check) {
   int pid = (int)getpid();
   const char *when = check ? "" : " at exit";
+  const char *e = p->error, *w = p->warning, *off = p->off;
 
   al_buf_printf(b, "=================================================="
                    "===============\n");
   if (t->open > 0)
-    al_buf_printf(b, "==%d==ERROR: asyncleak: %zu %s left open%s\n", pid,
-                  t->open, plural(t->open, "handle", "handles"), when);
+    al_buf_printf(b, "%s==%d==ERROR: asyncleak: %zu %s left open%s%s\n", e,
+                  pid, t->open, plural(t->open, "handle", "handles"), when,
+                  off);
   if (t->pending > 0)
-    al_buf_printf(b, "==%d==ERROR: asyncleak: %zu %s pending%s\n", pid,
-                  t->pending, plural(t->pending, "request", "requests"),
-                  when);
+    al_buf_printf(b, "%s==%d==ERROR: asyncleak: %zu %s pending%s%s\n", e,
+                  pid, t->pending, plural(t->pending, "request", "requests"),
+                  when, off);
   if (t->forced > 0)
-    al_buf_printf(b, "==%d==ERROR: asyncleak: %zu %s left open, closed "
-                     "by force at shutdown\n", pid, t->forced,
-                  plural(t->forced, "handle", "handles"));
+    al_buf_printf(b, "%s==%d==ERROR: asyncleak: %zu %s left open, closed "
+                     "by force at shutdown%s\n", e, pid, t->forced,
+                  plural(t->forced, "handle", "handles"), off);
   if (t->cancelled > 0)
-    al_buf_printf(b, "==%d==ERROR: asyncleak: %zu %s left pending, "
-                     "cancelled by force at shutdown\n", pid, t->cancelled,
-                  plural(t->cancelled, "request", "requests"));
+    al_buf_printf(b, "%s==%d==ERROR: asyncleak: %zu %s left pending, "
+                     "cancelled by force at shutdown%s\n", e, pid,
+                  t->cancelled, plural(t->cancelled, "request", "requests"),
+                  off);
   if (t->ensured > 0)
-    al_buf_printf(b, "==%d==WARNING: asyncleak: %zu %s left open, closed "
-                     "at shutdown by asyncleak_ensure_closure\n", pid,
-                  t->ensured, plural(t->ensured, "resource", "resources"));
+    al_buf_printf(b, "%s==%d==WARNING: asyncleak: %zu %s left open, closed "
+                     "at shutdown by asyncleak_ensure_closure%s\n", w, pid,
+                  t->ensured, plural(t->ensured, "resource", "resources"),
+                  off);
   if (t->open + t->pending + t->forced + t->cancelled + t->ensured == 0) {
     if (failed)
-      al_buf_printf(b, "==%d==WARNING: asyncleak: a loop's shutdown did not "
-                       "complete\n", pid);
+      al_buf_printf(b, "%s==%d==WARNING: asyncleak: a loop's shutdown did "
+                       "not complete%s\n", w, pid, off);
     else
       al_buf_printf(b, "==%d== asyncleak: no handles left open%s\n", pid,
                     when);
@@ -532,15 +558,176 @@ static void put_header(struct al_buf *b, const struct al_report_totals *t,
   al_buf_printf(b, "\n");
 }
 
+/* One group the report may list: handles or requests left (from the
+ * records), or closed or cancelled by force, or closed by ensure_closure
+ * (from the notes). */
+struct leak {
+  const struct group *g;
+  const char *state; /* open, pending, forced, cancelled, ensured */
+  const char *type;
+  const struct al_stack *stack;
+  int is_request;
+  int from_notes;
+  long supp;     /* the suppression covering it, or -1 */
+  int baselined;
+};
+
+static size_t *count_of(struct al_report_totals *t, const char *state) {
+  if (!strcmp(state, "open"))
+    return &t->open;
+  if (!strcmp(state, "pending"))
+    return &t->pending;
+  if (!strcmp(state, "forced"))
+    return &t->forced;
+  if (!strcmp(state, "cancelled"))
+    return &t->cancelled;
+  return &t->ensured;
+}
+
+/* Judges every group against the user's suppressions and baseline, and
+ * takes those they cover out of the totals. Ensure_closure's are warnings,
+ * not leaks: never hidden. */
+static void judge(struct al_symbolizer *sym, struct leak *l, size_t nl,
+                  struct entry *e, struct al_report_totals *t,
+                  size_t *supp_hits) {
+  struct al_site site;
+
+  for (size_t i = 0; i < nl; i++) {
+    l[i].supp = -1;
+    l[i].baselined = 0;
+    if (!strcmp(l[i].state, "ensured"))
+      continue;
+    al_site_judge(sym, l[i].stack, l[i].is_request, l[i].type, &site);
+    l[i].supp = site.supp;
+    l[i].baselined = site.baselined;
+    if (site.supp < 0 && !site.baselined)
+      continue;
+    *count_of(t, l[i].state) -= l[i].g->count;
+    if (!l[i].from_notes) {
+      t->groups--;
+      t->req_groups -= l[i].is_request;
+      for (size_t k = 0; k < l[i].g->count; k++)
+        e[l[i].g->first + k].hidden = 1;
+    }
+    if (site.supp >= 0) {
+      t->suppressed += l[i].g->count;
+      t->suppressed_groups++;
+      supp_hits[2 * site.supp]++;
+      supp_hits[2 * site.supp + 1] += l[i].g->count;
+    } else {
+      t->baselined += l[i].g->count;
+      t->baselined_groups++;
+    }
+  }
+}
+
+static void put_suppressions_used(struct al_buf *b, const size_t *hits) {
+  const struct al_supp *rules;
+  size_t n = al_suppressions(&rules), listed = 0;
+
+  for (size_t i = 0; i < n; i++) {
+    if (hits[2 * i] == 0)
+      continue;
+    if (listed++ == 0)
+      al_buf_printf(b, "Suppressions used:\n  groups  resources  "
+                       "suppression\n");
+    al_buf_printf(b, "  %6zu  %9zu  %s:%s (%s:%u)\n", hits[2 * i],
+                  hits[2 * i + 1], rules[i].rule.kind, rules[i].rule.pattern,
+                  rules[i].file, rules[i].line);
+  }
+  if (listed > 0)
+    al_buf_printf(b, "\n");
+}
+
+/* The records the asyncleak command reads: every group not suppressed,
+ * and the use of each suppression. */
+static void put_records(struct al_buf *rec, struct al_symbolizer *sym,
+                        const struct leak *l, size_t nl,
+                        const size_t *hits) {
+  const struct al_supp *rules;
+  size_t n = al_suppressions(&rules);
+  struct al_site site;
+
+  for (size_t i = 0; i < nl; i++) {
+    if (l[i].supp >= 0)
+      continue;
+    al_site_judge(sym, l[i].stack, l[i].is_request, l[i].type, &site);
+    if (!strcmp(l[i].state, "ensured"))
+      site.baselined = 0;
+    al_site_put_record(rec, l[i].state, l[i].type, l[i].g->count,
+                       l[i].stack, &site);
+  }
+  for (size_t i = 0; i < n; i++)
+    if (hits[2 * i] > 0)
+      al_buf_printf(rec, "suppression\t%zu\t%zu\t%s\t%u\t%s:%s\n",
+                    hits[2 * i], hits[2 * i + 1], rules[i].file,
+                    rules[i].line, rules[i].rule.kind,
+                    rules[i].rule.pattern);
+}
+
+static void put_generated(struct al_buf *b, struct al_symbolizer *sym,
+                          const struct leak *l, size_t nl) {
+  struct al_site site;
+  int first = 1;
+
+  for (size_t i = 0; i < nl; i++) {
+    if (l[i].supp >= 0 || l[i].baselined || !strcmp(l[i].state, "ensured"))
+      continue;
+    if (first)
+      al_buf_printf(b, "Suppressions for the leaks above, for a file given "
+                       "to --suppressions:\n");
+    first = 0;
+    al_site_judge(sym, l[i].stack, l[i].is_request, l[i].type, &site);
+    al_buf_printf(b, "# %zu %s of type %s, fingerprint %s\n",
+                  l[i].g->count,
+                  l[i].is_request ? plural(l[i].g->count, "request",
+                                           "requests")
+                                  : plural(l[i].g->count, "handle",
+                                           "handles"),
+                  l[i].type, site.fingerprint);
+    al_site_put_suppression(b, &site, l[i].type);
+  }
+  if (!first)
+    al_buf_printf(b, "\n");
+}
+
+static const char *note_state(const struct al_note *n) {
+  switch (n->kind) {
+  case AL_NOTE_FORCED:
+    return "forced";
+  case AL_NOTE_CANCELLED:
+    return "cancelled";
+  default:
+    return "ensured";
+  }
+}
+
+int al_report_color(int fd) {
+  switch (al_opt.color) {
+  case AL_COLOR_ALWAYS:
+    return 1;
+  case AL_COLOR_NEVER:
+    return 0;
+  default:
+    return fd >= 0 && isatty(fd) && getenv("NO_COLOR") == NULL;
+  }
+}
+
 int al_report_format(struct al_snapshot *s, struct al_buf *b,
                      struct al_report_totals *t,
-                     const struct al_report_scope *scope) {
+                     const struct al_report_scope *scope,
+                     const struct al_report_out *out) {
   struct entry *e = calloc(s->nres ? s->nres : 1, sizeof(*e));
-  struct group *g = NULL;
+  struct group *g = NULL, *ng_groups = NULL;
+  struct leak *l = NULL;
+  size_t *hits = NULL;
+  const struct al_supp *rules;
+  size_t nrules = al_suppressions(&rules);
   struct al_symbolizer *sym = NULL;
-  size_t n = 0, ng = 0;
+  const struct paint *paint = out && out->color ? &ansi : &plain;
+  size_t n = 0, ng = 0, nn = 0, nl = 0, visible = 0;
   uint64_t since = scope ? scope->since : 0, now = al_now_ms();
-  int check = scope != NULL, failed = 0;
+  int check = scope != NULL, failed = 0, rc = -1;
 
   memset(t, 0, sizeof(*t));
   t->created = s->created;
@@ -551,9 +738,19 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
     if (!(s->loops[i].flags & AL_LOOP_INHERITED))
       t->loops_unclosed++;
   t->loops = t->loops_unclosed + s->loops_closed;
-  if (e == NULL) {
+  /* A check in the middle of the program is about what it made since. */
+  if (check) {
+    t->loops = t->loops_unclosed = 0;
+    s->nnotes = s->nshutdowns = s->notes_dropped = s->shutdowns_dropped = 0;
+  }
+  g = calloc(s->nres ? s->nres : 1, sizeof(*g));
+  ng_groups = calloc(s->nnotes ? s->nnotes : 1, sizeof(*ng_groups));
+  l = calloc(s->nres + s->nnotes + 1, sizeof(*l));
+  hits = calloc(2 * nrules + 1, sizeof(*hits));
+  if (e == NULL || g == NULL || ng_groups == NULL || l == NULL ||
+      hits == NULL) {
     al_buf_printf(b, "asyncleak: out of memory while writing the report\n");
-    return -1;
+    goto out;
   }
 
   /* What the loop library made for itself is not the program's leak. */
@@ -575,12 +772,6 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
   }
 
   qsort(e, n, sizeof(*e), by_site);
-  g = calloc(n ? n : 1, sizeof(*g));
-  if (g == NULL) {
-    free(e);
-    al_buf_printf(b, "asyncleak: out of memory while writing the report\n");
-    return -1;
-  }
   for (size_t i = 0; i < n; i++) {
     if (i == 0 || !same_site(&e[i].r, &e[i - 1].r)) {
       g[ng++] = (struct group){i, 0, e[i].r.seq};
@@ -591,11 +782,6 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
   qsort(g, ng, sizeof(*g), by_count);
   t->groups = ng;
 
-  /* A check in the middle of the program is about what it made since. */
-  if (check) {
-    t->loops = t->loops_unclosed = 0;
-    s->nnotes = s->nshutdowns = s->notes_dropped = s->shutdowns_dropped = 0;
-  }
   for (size_t i = 0; i < s->nnotes; i++) {
     if (s->notes[i].kind == AL_NOTE_FORCED)
       t->forced++;
@@ -604,32 +790,82 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
     else
       t->ensured++;
   }
+  nn = group_notes(s->notes, s->nnotes, ng_groups);
   for (size_t i = 0; i < s->nshutdowns; i++)
     failed |= shutdown_failed(&s->shutdowns[i]);
 
-  if (n > 0 || t->forced > 0 || t->cancelled > 0 || t->ensured > 0 ||
-      failed || t->unreadable || (!check && al_opt.verbosity >= 1)) {
+  if (n > 0 || nn > 0)
     sym = al_symbolizer_new();
-    put_header(b, t, failed, check);
+  for (size_t i = 0; i < ng; i++) {
+    const struct al_res *r = &e[g[i].first].r;
+    l[nl++] = (struct leak){&g[i], is_request(r) ? "pending" : "open",
+                            res_type_name(r), r->stack, is_request(r), 0,
+                            -1, 0};
+  }
+  for (size_t i = 0; i < nn; i++) {
+    const struct al_note *x = &s->notes[ng_groups[i].first];
+    const char *type = x->kind == AL_NOTE_FORCED
+                           ? type_name(x->shim, x->type)
+                       : x->kind == AL_NOTE_CANCELLED
+                           ? req_type_name(x->shim, x->type)
+                           : fn_name(sym, x->fn);
+    l[nl++] = (struct leak){&ng_groups[i], note_state(x), type, x->stack,
+                            x->kind == AL_NOTE_CANCELLED, 1, -1, 0};
+  }
+  judge(sym, l, nl, e, t, hits);
+  for (size_t i = 0; i < nl; i++)
+    visible += l[i].supp < 0 && !l[i].baselined;
+
+  /* What the user's files hid is told at exit, not at each check. */
+  if (visible > 0 || failed || t->unreadable ||
+      (!check && (t->suppressed > 0 || t->baselined > 0 ||
+                  al_opt.verbosity >= 1))) {
+    struct al_site site;
+
+    if (sym == NULL)
+      sym = al_symbolizer_new();
+    put_header(b, paint, t, failed, check);
     if (t->unreadable)
       al_buf_printf(b, "The report is incomplete: %u part%s of the registry "
                        "stayed locked (was exit called from a signal "
                        "handler?)\n\n", t->unreadable,
                     t->unreadable == 1 ? "" : "s");
-    for (size_t i = 0; i < ng; i++)
-      put_group(b, sym, s, e, &g[i], now);
-    put_notes(b, sym, s->notes, s->nnotes);
+    for (size_t i = 0; i < nl; i++) {
+      if (l[i].supp >= 0 || l[i].baselined)
+        continue;
+      al_site_judge(sym, l[i].stack, l[i].is_request, l[i].type, &site);
+      if (l[i].from_notes)
+        put_note_group(b, paint, sym, &site, s->notes, l[i].g);
+      else
+        put_group(b, paint, &site, s, e, l[i].g, now);
+    }
     if (s->notes_dropped > 0)
       al_buf_printf(b, "... and %zu more closed at shutdown, not kept\n\n",
                     s->notes_dropped);
     put_shutdowns(b, sym, s);
     if (!check)
       put_loops(b, sym, s, t);
-    if (n > 0 || t->forced > 0 || t->cancelled > 0)
-      put_summary(b, e, n, t);
-    al_symbolizer_free(sym);
+    if (t->baselined > 0)
+      al_buf_printf(b, "In the baseline, not reported: %zu %s (%zu %s)\n\n",
+                    t->baselined_groups,
+                    plural(t->baselined_groups, "group", "groups"),
+                    t->baselined,
+                    plural(t->baselined, "resource", "resources"));
+    put_suppressions_used(b, hits);
+    if (al_opt.gen_suppressions)
+      put_generated(b, sym, l, nl);
+    if (t->open + t->pending + t->forced + t->cancelled > 0)
+      put_summary(b, paint, e, n, t);
   }
+  if (out != NULL && out->rec != NULL)
+    put_records(out->rec, sym, l, nl, hits);
+  rc = b->failed ? -1 : 0;
+out:
+  al_symbolizer_free(sym);
+  free(hits);
+  free(l);
+  free(ng_groups);
   free(g);
   free(e);
-  return b->failed ? -1 : 0;
+  return rc;
 }

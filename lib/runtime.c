@@ -71,6 +71,10 @@ static void initialize(void) {
   al_options_parse(&al_opt, secure_getenv("ASYNCLEAK_OPTIONS"));
   if (al_opt.help)
     al_options_print_help(2);
+  if (al_opt.suppressions[0] != '\0')
+    al_suppressions_load(al_opt.suppressions);
+  if (al_opt.baseline[0] != '\0')
+    al_baseline_load(al_opt.baseline);
   dl_iterate_phdr(find_self, &self);
   al_stack_set_self_range(self.lo, self.hi);
   pthread_atfork(al_registry_atfork_prepare, al_registry_atfork_parent,
@@ -144,7 +148,9 @@ static void shims_seen_names(struct al_buf *b, unsigned seen) {
 void al_report_write(void) {
   struct al_snapshot snap;
   struct al_report_totals t;
-  struct al_buf text = {0}, sum = {0};
+  struct al_buf text = {0}, sum = {0}, rec = {0};
+  struct al_report_out out = {0};
+  int to_dir = al_opt.report_dir[0] != '\0', fd = 2;
 
   if (atomic_exchange(&reported, 1))
     return;
@@ -152,10 +158,16 @@ void al_report_write(void) {
     al_warn("out of memory: no report");
     return;
   }
-  al_report_format(&snap, &text, &t, NULL);
+  /* The asyncleak command says whether it wants colour; a file never
+   * does. */
+  if (!to_dir && al_opt.log_path[0] != '\0')
+    fd = open_log(al_opt.log_path, O_CREAT | O_APPEND);
+  out.color = to_dir ? al_opt.color == AL_COLOR_ALWAYS : al_report_color(fd);
+  out.rec = to_dir ? &rec : NULL;
+  al_report_format(&snap, &text, &t, NULL, &out);
   al_snapshot_release(&snap);
 
-  if (al_opt.report_dir[0] != '\0') {
+  if (to_dir) {
     al_buf_printf(&sum, "pid=%d\nlibs=", (int)getpid());
     shims_seen_names(&sum, t.shims_seen);
     al_buf_printf(&sum,
@@ -163,26 +175,30 @@ void al_report_write(void) {
                   "requests_created=%lu\nhandles_open=%zu\n"
                   "requests_pending=%zu\ngroups=%zu\n"
                   "handles_forced=%zu\nrequests_cancelled=%zu\n"
-                  "resources_ensured=%zu\n",
+                  "resources_ensured=%zu\nsuppressed=%zu\n"
+                  "suppressed_groups=%zu\nbaselined=%zu\n"
+                  "baselined_groups=%zu\n",
                   t.loops, t.loops_unclosed, (unsigned long)t.created,
                   (unsigned long)t.requests, t.open,
-                  t.pending, t.groups, t.forced, t.cancelled, t.ensured);
+                  t.pending, t.groups, t.forced, t.cancelled, t.ensured,
+                  t.suppressed, t.suppressed_groups, t.baselined,
+                  t.baselined_groups);
     if (text.len > 0)
       write_file(al_opt.report_dir, "txt", text.data, text.len);
-    if (!sum.failed)
+    if (rec.len > 0 && !rec.failed)
+      write_file(al_opt.report_dir, "rec", rec.data, rec.len);
+    /* Last: the sign that the others are complete. */
+    if (!sum.failed && !rec.failed)
       write_file(al_opt.report_dir, "sum", sum.data, sum.len);
-  } else if (text.len > 0) {
-    int fd = 2;
-    if (al_opt.log_path[0] != '\0')
-      fd = open_log(al_opt.log_path, O_CREAT | O_APPEND);
-    if (fd >= 0)
-      al_write_all(fd, text.data, text.len);
-    if (fd > 2)
-      close(fd);
+  } else if (text.len > 0 && fd >= 0) {
+    al_write_all(fd, text.data, text.len);
   }
-  if (text.failed)
+  if (fd > 2)
+    close(fd);
+  if (text.failed || rec.failed)
     al_warn("out of memory: the report is truncated");
   al_buf_release(&text);
+  al_buf_release(&rec);
   al_buf_release(&sum);
 }
 

@@ -327,7 +327,7 @@ static void test_finally__force_leaves_internal_and_closing(void **state) {
 static char *report_text(struct al_report_totals *t) {
   struct al_snapshot s = snap();
   struct al_buf b = {0};
-  al_report_format(&s, &b, t, NULL);
+  al_report_format(&s, &b, t, NULL, NULL);
   al_snapshot_release(&s);
   al_buf_printf(&b, "%s", "");
   return b.data;

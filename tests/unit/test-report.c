@@ -42,7 +42,7 @@ static char *report(struct al_report_totals *t) {
   struct al_snapshot s;
   struct al_buf b = {0};
   assert_int_equal(al_registry_snapshot(&s), 0);
-  al_report_format(&s, &b, t, NULL);
+  al_report_format(&s, &b, t, NULL, NULL);
   al_snapshot_release(&s);
   al_buf_printf(&b, "%s", ""); /* always a terminated string */
   return b.data;
@@ -142,7 +142,7 @@ static char *report_scoped(struct al_report_totals *t, uint64_t since) {
   struct al_report_scope scope = {since};
   struct al_buf b = {0};
   assert_int_equal(al_registry_snapshot(&s), 0);
-  al_report_format(&s, &b, t, &scope);
+  al_report_format(&s, &b, t, &scope, NULL);
   al_snapshot_release(&s);
   al_buf_printf(&b, "%s", "");
   return b.data;
@@ -182,6 +182,8 @@ static void test_report__pending_request_exact_text(void **state) {
       "    <no stack>\n"
       "  0x7000 on loop 1, thread %d (main), pending for %lu ms: fake "
       "details\n"
+      /* FNV-1a of "request", "fake_req_t": no frames to add. */
+      "  fingerprint eb9ad9919a06aa5f\n"
       "\n"
       "Loops (fakelib): 1 seen, 0 closed, 1 not closed:\n"
       "  loop 1 (fakelib 0x10) created at an unknown place by thread %d "
@@ -291,7 +293,7 @@ static void test_report__request_age_in_seconds(void **state) {
   assert_int_equal(al_registry_snapshot(&s), 0);
   assert_int_equal(s.nres, 1);
   s.res[0].born_ms = al_now_ms() - 2340; /* started 2.34 s ago */
-  al_report_format(&s, &b, &t, NULL);
+  al_report_format(&s, &b, &t, NULL, NULL);
   al_snapshot_release(&s);
   al_buf_printf(&b, "%s", "");
   assert_non_null(strstr(b.data, ", pending for 2.3 s: fake details\n"));
@@ -349,6 +351,7 @@ static void test_report__handles_only_has_no_requests(void **state) {
       "    <no stack>\n"
       "  0x6000 on loop 1, thread %d (main), active, referenced\n"
       "  0x6040 on loop 1, thread %d (main), active, referenced\n"
+      "  fingerprint 6ff46221167bfec8\n"
       "\n"
       "Loops (fakelib): 1 seen, 0 closed, 1 not closed:\n"
       "  loop 1 (fakelib 0x10) created at an unknown place by thread %d "

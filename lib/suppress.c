@@ -1,0 +1,224 @@
+/* Suppression and baseline files, read once at start-up: which leaks the
+ * user has chosen not to see. Read-only afterwards, so the report may
+ * consult them from any thread without a lock. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "syntax.h"
+
+/* Bounds on what a user's files may make the runtime hold. */
+#define FILE_MAX (4u << 20)
+#define RULES_MAX 4096
+#define BASELINE_MAX 65536
+
+static struct al_supp *rules;
+static size_t nrules, rules_cap;
+static char (*fingerprints)[AL_FINGERPRINT_LEN + 1]; /* sorted */
+static size_t nfingerprints, fingerprints_cap;
+
+/* Reads a whole regular file of at most FILE_MAX bytes, terminated. */
+static char *read_file(const char *path, size_t *len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  struct stat st;
+  char *buf = NULL;
+  size_t used = 0;
+
+  if (fd < 0)
+    return NULL;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+      (size_t)st.st_size > FILE_MAX) {
+    errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+    goto fail;
+  }
+  buf = malloc((size_t)st.st_size + 1);
+  if (buf == NULL)
+    goto fail;
+  while (used < (size_t)st.st_size) {
+    ssize_t n = read(fd, buf + used, (size_t)st.st_size - used);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    used += (size_t)n;
+  }
+  buf[used] = '\0';
+  *len = used;
+  close(fd);
+  return buf;
+fail:
+  free(buf);
+  close(fd);
+  return NULL;
+}
+
+/* Calls line(arg, text, len, number) for each line of the file; returns 0,
+ * or -1 with errno when it cannot be read. */
+static int each_line(const char *path,
+                     void (*line)(void *, const char *, size_t, unsigned),
+                     void *arg) {
+  size_t len;
+  char *buf = read_file(path, &len);
+  unsigned number = 0;
+
+  if (buf == NULL)
+    return -1;
+  for (char *p = buf; p < buf + len;) {
+    char *nl = memchr(p, '\n', (size_t)(buf + len - p));
+    size_t n = nl ? (size_t)(nl - p) : (size_t)(buf + len - p);
+
+    line(arg, p, n, ++number);
+    p += n + 1;
+  }
+  free(buf);
+  return 0;
+}
+
+struct load {
+  const char *path;
+  int bad;
+};
+
+static void add_rule(void *arg, const char *text, size_t len,
+                     unsigned number) {
+  struct load *l = arg;
+  struct al_supp_rule rule;
+  const char *why = NULL;
+  int rc = al_supp_parse(text, len, &rule, &why);
+
+  if (rc < 0) {
+    al_warn("%s:%u: malformed suppression: %s", l->path, number, why);
+    l->bad++;
+    return;
+  }
+  if (rc == 0)
+    return;
+  if (nrules == RULES_MAX) {
+    if (l->bad++ == 0)
+      al_warn("%s:%u: more than %u suppressions; the rest are left out",
+              l->path, number, RULES_MAX);
+    return;
+  }
+  if (nrules == rules_cap) {
+    size_t cap = rules_cap ? rules_cap * 2 : 16;
+    struct al_supp *grown = realloc(rules, cap * sizeof(*grown));
+    if (grown == NULL) {
+      l->bad++;
+      return;
+    }
+    rules = grown;
+    rules_cap = cap;
+  }
+  rules[nrules].rule = rule;
+  rules[nrules].file = l->path;
+  rules[nrules].line = number;
+  nrules++;
+}
+
+int al_suppressions_load(const char *paths) {
+  struct load l = {0};
+  static char copy[AL_OPTION_STR_MAX];
+  char *save = NULL;
+
+  /* The rules point at their file's name: keep the names. */
+  snprintf(copy, sizeof(copy), "%s", paths);
+  for (char *path = strtok_r(copy, "\n", &save); path != NULL;
+       path = strtok_r(NULL, "\n", &save)) {
+    l.path = path;
+    if (each_line(path, add_rule, &l) != 0) {
+      al_warn("cannot read the suppressions file '%s': %s", path,
+              strerror(errno));
+      l.bad++;
+    }
+  }
+  return l.bad;
+}
+
+size_t al_suppressions(const struct al_supp **out) {
+  *out = rules;
+  return nrules;
+}
+
+/* Whether the pattern matches the function, file or module of a frame. */
+static int frames_match(const char *pattern, const struct al_frame *f,
+                        size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (al_pattern_match(pattern, f[i].function) ||
+        al_pattern_match(pattern, f[i].file) ||
+        al_pattern_match(pattern, f[i].module))
+      return 1;
+  return 0;
+}
+
+long al_suppression_find(int is_request, const char *type,
+                         const struct al_frame *frames, size_t n) {
+  for (size_t i = 0; i < nrules; i++)
+    if (al_supp_kind_covers(rules[i].rule.kind, is_request, type) &&
+        frames_match(rules[i].rule.pattern, frames, n))
+      return (long)i;
+  return -1;
+}
+
+static void add_fingerprint(void *arg, const char *text, size_t len,
+                            unsigned number) {
+  struct load *l = arg;
+  char fp[AL_FINGERPRINT_LEN + 1];
+  int rc = al_baseline_parse(text, len, fp);
+
+  if (rc < 0) {
+    al_warn("%s:%u: malformed baseline line: expected a fingerprint of %d "
+            "hex digits", l->path, number, AL_FINGERPRINT_LEN);
+    l->bad++;
+    return;
+  }
+  if (rc == 0 || nfingerprints == BASELINE_MAX)
+    return;
+  if (nfingerprints == fingerprints_cap) {
+    size_t cap = fingerprints_cap ? fingerprints_cap * 2 : 64;
+    void *grown = realloc(fingerprints, cap * sizeof(*fingerprints));
+    if (grown == NULL) {
+      l->bad++;
+      return;
+    }
+    fingerprints = grown;
+    fingerprints_cap = cap;
+  }
+  memcpy(fingerprints[nfingerprints++], fp, sizeof(fp));
+}
+
+static int by_fingerprint(const void *a, const void *b) {
+  return memcmp(a, b, AL_FINGERPRINT_LEN);
+}
+
+int al_baseline_load(const char *path) {
+  struct load l = {path, 0};
+
+  if (each_line(path, add_fingerprint, &l) != 0) {
+    al_warn("cannot read the baseline file '%s': %s; every leak is "
+            "reported", path, strerror(errno));
+    return 1;
+  }
+  if (nfingerprints > 0)
+    qsort(fingerprints, nfingerprints, sizeof(*fingerprints),
+          by_fingerprint);
+  return l.bad;
+}
+
+int al_baseline_has(const char *fp) {
+  return nfingerprints > 0 &&
+         bsearch(fp, fingerprints, nfingerprints, sizeof(*fingerprints),
+                 by_fingerprint) != NULL;
+}
+
+void al_suppress_reset(void) {
+  free(rules);
+  free(fingerprints);
+  rules = NULL;
+  fingerprints = NULL;
+  nrules = rules_cap = nfingerprints = fingerprints_cap = 0;
+}

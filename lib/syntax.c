@@ -1,0 +1,206 @@
+/* The syntax of options, suppression files and baseline files; see
+ * syntax.h. */
+#include <string.h>
+
+#include "syntax.h"
+
+static int is_sep(char c) {
+  return c == ':' || c == ',' || c == ' ' || c == '\t' || c == '\n';
+}
+
+int al_option_next(const char **p, struct al_token *t) {
+  const char *s = *p;
+
+  while (is_sep(*s))
+    s++;
+  if (*s == '\0') {
+    *p = s;
+    return 0;
+  }
+  t->key = s;
+  while (*s != '\0' && *s != '=' && !is_sep(*s))
+    s++;
+  t->klen = (size_t)(s - t->key);
+  t->value = NULL;
+  t->vlen = 0;
+  if (*s != '=') {
+    *p = s;
+    return 1;
+  }
+  s++;
+  if (*s == '\'' || *s == '"') {
+    char quote = *s++;
+
+    t->value = s;
+    while (*s != '\0' && *s != quote)
+      s++;
+    t->vlen = (size_t)(s - t->value);
+    if (*s == '\0') {
+      *p = s;
+      return -1;
+    }
+    s++;
+  } else {
+    t->value = s;
+    while (*s != '\0' && !is_sep(*s))
+      s++;
+    t->vlen = (size_t)(s - t->value);
+  }
+  *p = s;
+  return 1;
+}
+
+static int is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* Trims white space from both ends of [*s, *s + *len). */
+static void trim(const char **s, size_t *len) {
+  while (*len > 0 && is_space(**s)) {
+    (*s)++;
+    (*len)--;
+  }
+  while (*len > 0 && is_space((*s)[*len - 1]))
+    (*len)--;
+}
+
+static int is_ident(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '_';
+}
+
+int al_supp_parse(const char *line, size_t len, struct al_supp_rule *out,
+                  const char **why) {
+  const char *colon, *pattern;
+  size_t klen, plen;
+
+  trim(&line, &len);
+  if (len == 0 || line[0] == '#')
+    return 0;
+  colon = memchr(line, ':', len);
+  if (colon == NULL) {
+    *why = "expected kind:pattern";
+    return -1;
+  }
+  klen = (size_t)(colon - line);
+  pattern = colon + 1;
+  plen = len - klen - 1;
+  trim(&line, &klen);
+  trim(&pattern, &plen);
+  if (klen == 0) {
+    *why = "no kind before ':' (handle, request or a type such as uv_timer)";
+    return -1;
+  }
+  for (size_t i = 0; i < klen; i++)
+    if (!is_ident(line[i])) {
+      *why = "the kind is handle, request or a type such as uv_timer";
+      return -1;
+    }
+  if (klen >= sizeof(out->kind)) {
+    *why = "the kind is too long";
+    return -1;
+  }
+  if (plen == 0) {
+    *why = "no pattern after ':'";
+    return -1;
+  }
+  if (plen >= sizeof(out->pattern)) {
+    *why = "the pattern is too long";
+    return -1;
+  }
+  memcpy(out->kind, line, klen);
+  out->kind[klen] = '\0';
+  memcpy(out->pattern, pattern, plen);
+  out->pattern[plen] = '\0';
+  return 1;
+}
+
+int al_supp_kind_covers(const char *kind, int is_request, const char *type) {
+  size_t klen = strlen(kind), tlen = type ? strlen(type) : 0;
+
+  if (!strcmp(kind, "handle"))
+    return !is_request;
+  if (!strcmp(kind, "request"))
+    return is_request;
+  if (type == NULL)
+    return 0;
+  if (klen == tlen)
+    return !memcmp(kind, type, klen);
+  return klen + 2 == tlen && !memcmp(kind, type, klen) &&
+         !memcmp(type + klen, "_t", 2);
+}
+
+/* Whether p[0..plen) matches all of s, '*' matching any run. Iterative,
+ * going back to the last '*' on a mismatch: linear in practice, and never
+ * recursive on a user's pattern. */
+static int glob_all(const char *p, size_t plen, const char *s) {
+  size_t pi = 0, star = (size_t)-1;
+  const char *retry = NULL;
+
+  for (;;) {
+    if (pi < plen && p[pi] == '*') {
+      star = ++pi;
+      retry = s;
+      continue;
+    }
+    if (*s == '\0')
+      break;
+    if (pi < plen && p[pi] == *s) {
+      pi++;
+      s++;
+      continue;
+    }
+    if (retry == NULL)
+      return 0;
+    pi = star;
+    s = ++retry;
+  }
+  while (pi < plen && p[pi] == '*')
+    pi++;
+  return pi == plen;
+}
+
+int al_pattern_match(const char *pattern, const char *s) {
+  size_t len = strlen(pattern);
+  char buf[AL_SUPP_PATTERN_MAX + 2];
+  size_t n = 0;
+
+  if (s == NULL)
+    return 0;
+  /* Unanchored ends match anywhere: as if the pattern began or ended with
+   * '*'. */
+  if (pattern[0] == '^')
+    pattern++, len--;
+  else
+    buf[n++] = '*';
+  if (len > AL_SUPP_PATTERN_MAX)
+    return 0;
+  memcpy(buf + n, pattern, len);
+  n += len;
+  if (len > 0 && pattern[len - 1] == '$')
+    n--;
+  else
+    buf[n++] = '*';
+  return glob_all(buf, n, s);
+}
+
+static int is_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+int al_baseline_parse(const char *line, size_t len,
+                      char fp[AL_FINGERPRINT_LEN + 1]) {
+  trim(&line, &len);
+  if (len == 0 || line[0] == '#')
+    return 0;
+  if (len < AL_FINGERPRINT_LEN)
+    return -1;
+  for (size_t i = 0; i < AL_FINGERPRINT_LEN; i++)
+    if (!is_hex(line[i]))
+      return -1;
+  if (len > AL_FINGERPRINT_LEN && !is_space(line[AL_FINGERPRINT_LEN]))
+    return -1;
+  memcpy(fp, line, AL_FINGERPRINT_LEN);
+  fp[AL_FINGERPRINT_LEN] = '\0';
+  return 1;
+}

@@ -1,0 +1,65 @@
+/* The syntax of what users write for asyncleak: ASYNCLEAK_OPTIONS text,
+ * suppression files and baseline files. Pure functions over strings, with
+ * no state and no dependency on the rest of the runtime: the asyncleak
+ * command links this file too, to check a user's files before it runs the
+ * program.
+ */
+#ifndef ASYNCLEAK_SYNTAX_H_
+#define ASYNCLEAK_SYNTAX_H_
+
+#include <stddef.h>
+
+/* ------------------------------------------------------------- options */
+
+/* One key=value entry of option text; the pointers are into the text. */
+struct al_token {
+  const char *key;
+  size_t klen;
+  const char *value; /* NULL when the entry has no '=' */
+  size_t vlen;
+};
+
+/* Reads the next entry at *p, in the sanitizers' syntax: key=value pairs
+ * separated by ':', ',' or white space, a value possibly quoted with ' or
+ * ". Returns 1 and advances *p past it, 0 at the end, or -1 for an
+ * unterminated quote (then *p is left at the end). */
+int al_option_next(const char **p, struct al_token *t);
+
+/* ------------------------------------------------------------- suppressions */
+
+#define AL_SUPP_KIND_MAX 64
+#define AL_SUPP_PATTERN_MAX 512
+
+/* One line of a suppressions file: "kind:pattern". */
+struct al_supp_rule {
+  char kind[AL_SUPP_KIND_MAX];       /* handle, request, or a type name */
+  char pattern[AL_SUPP_PATTERN_MAX]; /* as written */
+};
+
+/* Parses one line (len bytes, no newline). Returns 1 for a rule, 0 for a
+ * blank or comment line, -1 when malformed, with *why saying how. */
+int al_supp_parse(const char *line, size_t len, struct al_supp_rule *out,
+                  const char **why);
+
+/* Whether a rule's kind covers a leak: is_request tells handles from
+ * requests, type is the loop library's name for it ("uv_timer_t"), which
+ * the kind may name with or without its "_t". */
+int al_supp_kind_covers(const char *kind, int is_request, const char *type);
+
+/* Whether pattern matches somewhere in s: '*' stands for any run of
+ * characters, a leading '^' ties the match to the start of s and a
+ * trailing '$' to its end, as in LeakSanitizer's suppressions. */
+int al_pattern_match(const char *pattern, const char *s);
+
+/* ------------------------------------------------------------- baselines */
+
+#define AL_FINGERPRINT_LEN 16
+
+/* Parses one line of a baseline file: a fingerprint of 16 hex digits, then
+ * anything (a comment for the reader). Returns 1 and copies the
+ * fingerprint (terminated) into fp, 0 for a blank or '#' line, -1 when
+ * malformed. */
+int al_baseline_parse(const char *line, size_t len,
+                      char fp[AL_FINGERPRINT_LEN + 1]);
+
+#endif /* ASYNCLEAK_SYNTAX_H_ */
