@@ -62,7 +62,9 @@ $(RUNTIME): $(RT_OBJ)
 	  -Wl,--no-undefined -Wl,-Bsymbolic-functions -Wl,-z,nodelete -o $@ $^ $(RT_LIBS)
 
 # ---------------------------------------------------------------- command
-CLI_SRC  := $(wildcard cli/*.c)
+# The command shares one file with the runtime: the syntax of the options
+# and files users write.
+CLI_SRC  := $(wildcard cli/*.c) lib/syntax.c
 CLI_OBJ  := $(patsubst %.c,$(O)/obj/%.o,$(CLI_SRC))
 CLI      := $(O)/bin/asyncleak
 
@@ -167,12 +169,14 @@ demo: all $(DEMO)
 # ---------------------------------------------------------------- install
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1
+	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man3
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/asyncleak
 	install -m 755 $(RUNTIME) $(DESTDIR)$(PREFIX)/lib/libasyncleak.so
 	install -m 644 include/asyncleak.h include/asyncleak_cmocka.h \
 	  $(DESTDIR)$(PREFIX)/include/
 	install -m 644 man/asyncleak.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/asyncleak.3 $(DESTDIR)$(PREFIX)/share/man/man3/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
 	  asyncleak.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/asyncleak.pc
 

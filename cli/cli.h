@@ -6,6 +6,7 @@
 #define ASYNCLEAK_CLI_H_
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define CLI_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
@@ -20,14 +21,22 @@ enum {
   CLI_EXIT_NOT_FOUND = 127
 };
 
+/* The values of the color option. */
+enum { CLI_COLOR_AUTO, CLI_COLOR_ALWAYS, CLI_COLOR_NEVER };
+
+/* The command's own options, from ASYNCLEAK_OPTIONS and then its flags. */
 struct cli_options {
   int error_exitcode;
   const char *log_file; /* NULL for stderr */
   int quiet;
-  /* The runtime's shutdown modes, passed on in ASYNCLEAK_OPTIONS. */
-  int force_close;
-  int graceful_signals;
-  int drain_timeout_ms; /* -1 when not given: the runtime's default */
+  int color;     /* CLI_COLOR_AUTO until resolved */
+  int env_color; /* ASYNCLEAK_OPTIONS has a color entry */
+  const char *json, *junit, *sarif; /* machine-readable reports, or NULL */
+  const char *write_baseline;
+  /* The runtime's options the flags set, as key=value entries for
+   * ASYNCLEAK_OPTIONS, in the order given. */
+  char *runtime[64];
+  size_t nruntime;
 };
 
 /* The program that ran: its name as typed, its pid and its wait status. */
@@ -48,6 +57,25 @@ void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
 void cli_warning(const char *fmt, ...) CLI_PRINTF(1, 2);
 void cli_say(int fd, const char *fmt, ...) CLI_PRINTF(2, 3);
 void cli_line(int fd, const char *fmt, ...) CLI_PRINTF(2, 3);
+
+/* ------------------------------------------------------------- options.c */
+
+/* Prints the usage: its first line only when brief. */
+void cli_usage(int fd, int brief);
+/* Reads the command's own options from ASYNCLEAK_OPTIONS, warning about
+ * malformed values, which are ignored. */
+void cli_options_from_env(struct cli_options *opt);
+/* Parses the flags; returns the index of the program in argv, or -1 once
+ * it has said what is wrong. --help and --version exit from here. */
+int cli_options_parse(char **argv, struct cli_options *opt);
+void cli_options_release(struct cli_options *opt);
+
+/* ------------------------------------------------------------- userfiles.c */
+
+/* Checks a suppressions or baseline file the way the runtime will read
+ * it: 0, or -1 after naming the file and line that is wrong. */
+int cli_check_suppressions(const char *path);
+int cli_check_baseline(const char *path);
 
 /* ------------------------------------------------------------- resolve.c */
 
@@ -93,13 +121,48 @@ int cli_spawn(const char *path, char *const argv[], struct cli_child *child);
 
 /* ------------------------------------------------------------- collect.c */
 
+/* One frame of a leak's creation stack; strings may be empty, never
+ * NULL. */
+struct cli_frame {
+  const char *pc, *function, *file, *module, *offset;
+  unsigned line; /* 0 when unknown */
+};
+
+/* One leak group of a process, from its <pid>.rec. */
+struct cli_group {
+  const char *state; /* open, pending, forced, cancelled, ensured */
+  const char *type;
+  const char *fingerprint;
+  unsigned long long count;
+  int own;       /* the first frame in the program's own code, or -1 */
+  int baselined; /* in the baseline: reported as such, not counted */
+  struct cli_frame *frames;
+  size_t nframes;
+};
+
+/* One suppression that covered leaks of a process. */
+struct cli_supp {
+  const char *file, *rule;
+  unsigned line;
+  unsigned long long groups, resources;
+};
+
 /* What one process of the run left in the report directory. */
 struct cli_proc {
   pid_t pid;
   char *text; /* <pid>.txt, NULL when absent */
   size_t text_len;
   int has_sum;   /* <pid>.sum was read: the report is complete */
+  int started;   /* <pid>.start was read: the runtime ran in it */
   int used_loop; /* its libs= named a loop library */
+  pid_t ppid, forked_from; /* forked_from: 0 unless a fork child */
+  char *exe;     /* what it ran, from <pid>.start, or NULL */
+  char *rec;     /* <pid>.rec, which the groups point into */
+  struct cli_group *groups;
+  size_t ngroups;
+  struct cli_supp *supps;
+  size_t nsupps;
+  unsigned long long suppressed, baselined;
   unsigned long long loops, loops_unclosed, handles_created, handles_open;
   unsigned long long requests_created, requests_pending;
   unsigned long long handles_forced;    /* left open, closed by force mode */
@@ -111,6 +174,10 @@ struct cli_reports {
   struct cli_proc *procs; /* in pid order */
   size_t nr, alloc;
 };
+
+/* Whether a group fails the run: a leak, not a warning, and not in the
+ * baseline. */
+int cli_group_fails(const struct cli_group *g);
 
 /* Reads the reports in dir. Never fails: what cannot be read is left out,
  * with a warning when the directory itself cannot be read. */
@@ -125,6 +192,28 @@ void cli_reports_release(struct cli_reports *r);
 unsigned long long cli_report(const struct cli_reports *r,
                               const struct cli_child *child,
                               const struct cli_options *opt);
+
+/* ------------------------------------------------------------- outputs */
+
+/* Everything the machine-readable reports describe. */
+struct cli_run {
+  char **argv; /* the program and its arguments */
+  const struct cli_child *child;
+  const struct cli_reports *reports;
+  int status;  /* asyncleak's own exit status */
+  unsigned long long leaks; /* what failed the run: neither suppressed
+                               nor in the baseline */
+};
+
+/* Each writes one document to out and returns 0, or -1 when writing
+ * failed. json.c: the schema of docs/report-format.md; junit.c: JUnit
+ * XML; sarif.c: SARIF 2.1.0. */
+int cli_write_json(FILE *out, const struct cli_run *run);
+int cli_write_junit(FILE *out, const struct cli_run *run);
+int cli_write_sarif(FILE *out, const struct cli_run *run);
+/* baseline.c: the fingerprints of every leak group of the run, those
+ * already in a baseline included, one a line with a comment. */
+int cli_write_baseline(FILE *out, const struct cli_run *run);
 
 /* ------------------------------------------------------------- signame.c */
 

@@ -1,6 +1,7 @@
 /* Reading what the processes of the run left in the report directory:
- * <pid>.txt, the report to print, then <pid>.sum, its totals, written last
- * as the sign that the report is complete. */
+ * <pid>.start when the runtime started in it, then at exit <pid>.txt, the
+ * report to print, <pid>.rec, its leak groups, and <pid>.sum, its totals,
+ * written last as the sign that the report is complete. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,9 +13,15 @@
 
 #include "cli.h"
 
-/* Accepts "<pid>.txt" and "<pid>.sum" only, the pid without leading zeros so
- * that each pid has one name. */
-static int parse_name(const char *name, pid_t *pid, int *is_sum) {
+enum file_kind { FILE_TXT, FILE_SUM, FILE_REC, FILE_START };
+
+static const char *const suffixes[] = {
+    [FILE_TXT] = ".txt", [FILE_SUM] = ".sum", [FILE_REC] = ".rec",
+    [FILE_START] = ".start"};
+
+/* Accepts "<pid>.<suffix>" only, the pid without leading zeros so that each
+ * pid has one name. */
+static int parse_name(const char *name, pid_t *pid, enum file_kind *kind) {
   long n = 0;
   const char *p = name;
 
@@ -25,11 +32,13 @@ static int parse_name(const char *name, pid_t *pid, int *is_sum) {
     if (n > INT_MAX)
       return -1;
   }
-  if (strcmp(p, ".txt") != 0 && strcmp(p, ".sum") != 0)
-    return -1;
-  *pid = (pid_t)n;
-  *is_sum = p[1] == 's';
-  return 0;
+  for (size_t k = 0; k < CLI_ARRAY_SIZE(suffixes); k++)
+    if (!strcmp(p, suffixes[k])) {
+      *pid = (pid_t)n;
+      *kind = (enum file_kind)k;
+      return 0;
+    }
+  return -1;
 }
 
 /* Reads a whole regular file, refusing links and anything else a process
@@ -116,8 +125,104 @@ static void parse_sum(struct cli_proc *p, char *text) {
       p->handles_forced = number(value);
     else if (!strcmp(line, "resources_ensured"))
       p->resources_ensured = number(value);
+    else if (!strcmp(line, "suppressed"))
+      p->suppressed = number(value);
+    else if (!strcmp(line, "baselined"))
+      p->baselined = number(value);
   }
   p->has_sum = 1;
+}
+
+static void parse_start(struct cli_proc *p, char *text) {
+  char *line, *save = NULL;
+
+  for (line = strtok_r(text, "\n", &save); line != NULL;
+       line = strtok_r(NULL, "\n", &save)) {
+    char *value = strchr(line, '=');
+
+    if (value == NULL)
+      continue;
+    *value++ = '\0';
+    if (!strcmp(line, "ppid"))
+      p->ppid = (pid_t)number(value);
+    else if (!strcmp(line, "forked"))
+      p->forked_from = (pid_t)number(value);
+    else if (!strcmp(line, "exe")) {
+      /* The last: what the process executed last. */
+      free(p->exe);
+      p->exe = strdup(value);
+    }
+  }
+  p->started = 1;
+}
+
+/* Splits line at tabs into at most max fields; returns how many. */
+static size_t split(char *line, char **field, size_t max) {
+  size_t n = 0;
+
+  while (n < max) {
+    field[n++] = line;
+    line = strchr(line, '\t');
+    if (line == NULL)
+      break;
+    *line++ = '\0';
+  }
+  return n;
+}
+
+static int grow(void **array, size_t *alloc, size_t used, size_t size) {
+  void *grown;
+  size_t more;
+
+  if (used < *alloc)
+    return 0;
+  more = *alloc ? *alloc * 2 : 8;
+  grown = realloc(*array, more * size);
+  if (grown == NULL)
+    return -1;
+  *array = grown;
+  *alloc = more;
+  return 0;
+}
+
+/* The records of <pid>.rec, pointing into its text, which p keeps. Lines
+ * it does not know are left alone: the runtime may add some. */
+static int parse_rec(struct cli_proc *p, char *text) {
+  size_t groups_alloc = 0, supps_alloc = 0, frames_alloc = 0;
+  char *line, *save = NULL, *f[8];
+
+  p->rec = text;
+  for (line = strtok_r(text, "\n", &save); line != NULL;
+       line = strtok_r(NULL, "\n", &save)) {
+    size_t n = split(line, f, CLI_ARRAY_SIZE(f));
+
+    if (!strcmp(f[0], "leak") && n == 7) {
+      struct cli_group *g;
+
+      if (grow((void **)&p->groups, &groups_alloc, p->ngroups,
+               sizeof(*g)) != 0)
+        return -1;
+      g = &p->groups[p->ngroups++];
+      *g = (struct cli_group){f[1], f[2], f[4], number(f[3]),
+                              atoi(f[5]), !strcmp(f[6], "1"), NULL, 0};
+      frames_alloc = 0;
+    } else if (!strcmp(f[0], "frame") && n >= 7 && p->ngroups > 0) {
+      struct cli_group *g = &p->groups[p->ngroups - 1];
+
+      if (grow((void **)&g->frames, &frames_alloc, g->nframes,
+               sizeof(g->frames[0])) != 0)
+        return -1;
+      g->frames[g->nframes++] = (struct cli_frame){
+          f[1], f[2], f[3], f[5], f[6], (unsigned)number(f[4])};
+    } else if (!strcmp(f[0], "suppression") && n == 6) {
+      if (grow((void **)&p->supps, &supps_alloc, p->nsupps,
+               sizeof(p->supps[0])) != 0)
+        return -1;
+      p->supps[p->nsupps++] = (struct cli_supp){
+          f[3], f[5], (unsigned)number(f[4]), number(f[1]), number(f[2])};
+    }
+  }
+  return 0;
 }
 
 static struct cli_proc *proc_of(struct cli_reports *r, pid_t pid) {
@@ -159,9 +264,9 @@ void cli_reports_read(struct cli_reports *r, const char *dir) {
     size_t len;
     char *text;
     pid_t pid;
-    int is_sum;
+    enum file_kind kind;
 
-    if (parse_name(e->d_name, &pid, &is_sum) != 0)
+    if (parse_name(e->d_name, &pid, &kind) != 0)
       continue;
     text = slurp(dirfd(d), e->d_name, &len);
     if (text == NULL)
@@ -172,12 +277,24 @@ void cli_reports_read(struct cli_reports *r, const char *dir) {
       cli_warning("out of memory: some reports are left out");
       break;
     }
-    if (is_sum) {
+    switch (kind) {
+    case FILE_SUM:
       parse_sum(p, text);
       free(text);
-    } else {
+      break;
+    case FILE_START:
+      parse_start(p, text);
+      free(text);
+      break;
+    case FILE_REC:
+      if (parse_rec(p, text) != 0)
+        cli_warning("out of memory: leaks of process %d are left out of "
+                    "the machine-readable reports", (int)pid);
+      break;
+    case FILE_TXT:
       p->text = text;
       p->text_len = len;
+      break;
     }
   }
   closedir(d);
@@ -185,9 +302,22 @@ void cli_reports_read(struct cli_reports *r, const char *dir) {
     qsort(r->procs, r->nr, sizeof(r->procs[0]), by_pid);
 }
 
+int cli_group_fails(const struct cli_group *g) {
+  return !g->baselined && strcmp(g->state, "ensured") != 0;
+}
+
 void cli_reports_release(struct cli_reports *r) {
-  for (size_t i = 0; i < r->nr; i++)
-    free(r->procs[i].text);
+  for (size_t i = 0; i < r->nr; i++) {
+    struct cli_proc *p = &r->procs[i];
+
+    for (size_t k = 0; k < p->ngroups; k++)
+      free(p->groups[k].frames);
+    free(p->groups);
+    free(p->supps);
+    free(p->rec);
+    free(p->exe);
+    free(p->text);
+  }
   free(r->procs);
   memset(r, 0, sizeof(*r));
 }

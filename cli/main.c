@@ -1,6 +1,8 @@
 /* The asyncleak command: its options, and the order of the steps from the
  * program's name to the exit status. */
+#include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -12,123 +14,133 @@ static const char *const usage[] = {
   "usage: asyncleak [options] [--] program [args...]",
   "",
   "Run a program with the asyncleak runtime preloaded and report the libuv",
-  "handles it left open at exit.",
+  "handles it left open and the requests it left pending at exit.",
   "",
-  "    -q, --quiet             print nothing when there are no leaks",
+  "Each option is also an ASYNCLEAK_OPTIONS key, named in brackets; a flag",
+  "wins over the variable.",
+  "",
+  "    -q, --quiet             print nothing when there are no leaks [quiet]",
   "        --error-exitcode=N  exit with N (0-255, default 23) when the",
-  "                            program exited 0 but left handles open",
-  "                            (or closed by force); with 0, leaks never",
-  "                            fail the run",
+  "                            program exited 0 but leaked; with 0, leaks",
+  "                            never fail the run [error_exitcode]",
   "        --log-file=PATH     write the reports to PATH instead of stderr;",
   "                            %p in PATH becomes the program's pid",
+  "                            [log_path]",
+  "        --json=PATH         also write the run's report as JSON [json]",
+  "        --junit=PATH        ... as JUnit XML [junit]",
+  "        --sarif=PATH        ... as SARIF 2.1.0 [sarif]",
+  "        --color=WHEN        auto (on a terminal, unless NO_COLOR is set),",
+  "                            always or never [color]",
+  "        --suppressions=FILE leaks a line of FILE covers are not reported;",
+  "                            may be given more than once [suppressions]",
+  "        --gen-suppressions  print a suppression line for each leak",
+  "                            [gen_suppressions]",
+  "        --baseline=FILE     leaks whose fingerprint is in FILE are not",
+  "                            reported [baseline]",
+  "        --write-baseline=FILE",
+  "                            write the fingerprints of this run's leaks",
+  "                            to FILE [write_baseline]",
+  "        --trace-children=yes|no",
+  "                            whether the programs the program executes",
+  "                            are checked too (default yes)",
+  "                            [trace_children]",
   "        --force-close       after the finalizers, close every handle the",
   "                            program left open; they are still reported,",
   "                            as closed by force, and fail the run",
+  "                            [force_close]",
   "        --graceful-signals  on SIGINT or SIGTERM, shut down and write the",
   "                            report, then die of the signal",
+  "                            [graceful_signals]",
   "        --drain-timeout=MS  how long the loop runs at shutdown for the",
   "                            finalizers' work (0-600000, default 3000)",
+  "                            [drain_timeout_ms]",
   "    -h, --help              show this help and exit",
   "        --version           show the version and exit",
+  "",
+  "ASYNCLEAK_OPTIONS=help=1 lists every option of the runtime.",
 };
 
-static void print_usage(int fd, size_t lines) {
+void cli_usage(int fd, int brief) {
+  size_t lines = brief ? 1 : CLI_ARRAY_SIZE(usage);
+
   for (size_t i = 0; i < lines; i++)
     cli_line(fd, "%s", usage[i]);
 }
 
-/* Returns the value of arg when it is "--name=value", else NULL. */
-static const char *value_of(const char *arg, const char *name) {
-  size_t len = strlen(name);
-
-  if (strncmp(arg, name, len) != 0 || arg[len] != '=')
-    return NULL;
-  return arg + len + 1;
+/* NO_COLOR, set and not empty, turns colour off (no-color.org). */
+static int no_color(void) {
+  const char *v = getenv("NO_COLOR");
+  return v != NULL && *v != '\0';
 }
 
-/* Parses a number from 0 to max written in decimal: digits only, so no
- * sign, space or base prefix slips through to the runtime. */
-static int parse_number(const char *s, int max, int *number) {
-  long n = 0;
+/* The machine-readable reports the user asked for. Their files are
+ * opened before the program runs, so that a path that cannot be written
+ * stops the run at once rather than after it. */
+struct output {
+  const char *flag;
+  int (*write)(FILE *out, const struct cli_run *run);
+  const char *path;
+  FILE *file;
+};
 
-  if (*s == '\0')
-    return -1;
-  for (; *s != '\0'; s++) {
-    if (*s < '0' || *s > '9')
+static int outputs_open(struct output *o, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (o[i].path == NULL)
+      continue;
+    o[i].file = fopen(o[i].path, "we");
+    if (o[i].file == NULL) {
+      cli_error("cannot write the %s file '%s': %s", o[i].flag, o[i].path,
+                strerror(errno));
       return -1;
-    n = n * 10 + (*s - '0');
-    if (n > max)
-      return -1;
+    }
   }
-  *number = (int)n;
   return 0;
 }
 
-/* Returns the index of the program in argv, or -1 once it has said what is
- * wrong with the options. --help and --version exit from here. */
-static int parse_options(char **argv, struct cli_options *opt) {
-  int i;
+/* Writes and closes them; -1 when one could not be written. */
+static int outputs_write(struct output *o, size_t n,
+                         const struct cli_run *run) {
+  int rc = 0;
 
-  for (i = 1; argv[i] != NULL; i++) {
-    const char *arg = argv[i], *value;
-
-    if (!strcmp(arg, "--")) {
-      i++;
-      break;
+  for (size_t i = 0; i < n; i++) {
+    if (o[i].file == NULL)
+      continue;
+    if (run != NULL && (o[i].write(o[i].file, run) != 0 ||
+                        fflush(o[i].file) != 0 || ferror(o[i].file))) {
+      cli_error("cannot write the %s file '%s': %s", o[i].flag, o[i].path,
+                strerror(errno));
+      rc = -1;
     }
-    if (arg[0] != '-' || arg[1] == '\0')
-      break;
-    if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
-      print_usage(STDOUT_FILENO, CLI_ARRAY_SIZE(usage));
-      exit(0);
-    } else if (!strcmp(arg, "--version")) {
-      cli_line(STDOUT_FILENO, "asyncleak %s", ASYNCLEAK_VERSION);
-      exit(0);
-    } else if (!strcmp(arg, "-q") || !strcmp(arg, "--quiet")) {
-      opt->quiet = 1;
-    } else if (!strcmp(arg, "--force-close")) {
-      opt->force_close = 1;
-    } else if (!strcmp(arg, "--graceful-signals")) {
-      opt->graceful_signals = 1;
-    } else if ((value = value_of(arg, "--error-exitcode")) != NULL) {
-      if (parse_number(value, 255, &opt->error_exitcode) != 0) {
-        cli_error("invalid value '%s' for --error-exitcode", value);
-        return -1;
-      }
-    } else if ((value = value_of(arg, "--log-file")) != NULL) {
-      if (*value == '\0') {
-        cli_error("invalid value '' for --log-file");
-        return -1;
-      }
-      opt->log_file = value;
-    } else if ((value = value_of(arg, "--drain-timeout")) != NULL) {
-      /* The runtime's own bounds for drain_timeout_ms. */
-      if (parse_number(value, 600000, &opt->drain_timeout_ms) != 0) {
-        cli_error("invalid value '%s' for --drain-timeout", value);
-        return -1;
-      }
-    } else if (!strcmp(arg, "--error-exitcode") || !strcmp(arg, "--log-file") ||
-               !strcmp(arg, "--drain-timeout")) {
-      cli_error("option '%s' needs a value", arg);
-      return -1;
-    } else {
-      cli_error("unknown option '%s'", arg);
-      return -1;
+    if (fclose(o[i].file) != 0 && rc == 0 && run != NULL) {
+      cli_error("cannot write the %s file '%s': %s", o[i].flag, o[i].path,
+                strerror(errno));
+      rc = -1;
     }
+    o[i].file = NULL;
   }
-  if (argv[i] == NULL) {
-    cli_error("no program to run");
-    return -1;
-  }
-  return i;
+  return rc;
 }
 
-/* Runs the program and prints what its processes reported; returns the exit
- * status of the whole run. */
+/* The exit status of the whole run: the program's own when it failed,
+ * else error_exitcode when it leaked. */
+static int run_status(const struct cli_child *child,
+                      unsigned long long leaked,
+                      const struct cli_options *opt) {
+  if (WIFSIGNALED(child->status))
+    return 128 + WTERMSIG(child->status);
+  if (WEXITSTATUS(child->status) != 0)
+    return WEXITSTATUS(child->status);
+  return leaked > 0 ? opt->error_exitcode : 0;
+}
+
+/* Runs the program, prints what its processes reported and writes the
+ * machine-readable reports; returns the exit status of the whole run. */
 static int run(const char *path, char **args, const char *runtime,
-               const char *dir, const struct cli_options *opt) {
+               const char *dir, const struct cli_options *opt,
+               struct output *outputs, size_t noutputs) {
   struct cli_child child = {.name = args[0]};
   struct cli_reports reports;
+  struct cli_run info;
   unsigned long long leaked;
   int rc;
 
@@ -137,38 +149,64 @@ static int run(const char *path, char **args, const char *runtime,
     return rc;
   cli_reports_read(&reports, dir);
   leaked = cli_report(&reports, &child, opt);
+  rc = run_status(&child, leaked, opt);
+  info = (struct cli_run){args, &child, &reports, rc, leaked};
+  if (outputs_write(outputs, noutputs, &info) != 0)
+    rc = CLI_EXIT_FAILURE;
   cli_reports_release(&reports);
-
-  if (WIFSIGNALED(child.status))
-    return 128 + WTERMSIG(child.status);
-  if (WEXITSTATUS(child.status) != 0)
-    return WEXITSTATUS(child.status);
-  return leaked > 0 ? opt->error_exitcode : 0;
+  return rc;
 }
 
 int main(int argc, char **argv) {
-  struct cli_options opt = {.error_exitcode = CLI_EXIT_LEAKS,
-                            .drain_timeout_ms = -1};
+  struct cli_options opt = {.error_exitcode = CLI_EXIT_LEAKS};
   char path[PATH_MAX], runtime[PATH_MAX], dir[PATH_MAX];
+  struct output outputs[] = {
+      {"--json", cli_write_json, NULL, NULL},
+      {"--junit", cli_write_junit, NULL, NULL},
+      {"--sarif", cli_write_sarif, NULL, NULL},
+      {"--write-baseline", cli_write_baseline, NULL, NULL},
+  };
+  size_t noutputs = CLI_ARRAY_SIZE(outputs);
   char **args;
   int first, rc;
 
-  first = parse_options(argv, &opt);
+  cli_options_from_env(&opt);
+  first = cli_options_parse(argv, &opt);
   if (first < 0) {
-    print_usage(STDERR_FILENO, 1);
+    cli_usage(STDERR_FILENO, 1);
     return CLI_EXIT_FAILURE;
   }
   args = argv + first;
+  /* The reports go to the log file or to stderr: colour only on a
+   * terminal, and never when NO_COLOR is set (no-color.org). */
+  if (opt.color == CLI_COLOR_AUTO)
+    opt.color = opt.log_file == NULL && isatty(STDERR_FILENO) &&
+                        !no_color()
+                    ? CLI_COLOR_ALWAYS
+                    : CLI_COLOR_NEVER;
+  outputs[0].path = opt.json;
+  outputs[1].path = opt.junit;
+  outputs[2].path = opt.sarif;
+  outputs[3].path = opt.write_baseline;
 
   if ((rc = cli_resolve(args[0], path, sizeof(path))) != 0 ||
       (rc = cli_check_elf(path, args[0])) != 0)
     return rc;
   cli_warn_setuid(path, args[0]);
-  if ((rc = cli_find_runtime(runtime, sizeof(runtime))) != 0 ||
-      (rc = cli_reportdir_create(dir, sizeof(dir))) != 0)
+  if ((rc = cli_find_runtime(runtime, sizeof(runtime))) != 0)
     return rc;
+  if (outputs_open(outputs, noutputs) != 0) {
+    outputs_write(outputs, noutputs, NULL);
+    return CLI_EXIT_FAILURE;
+  }
+  if ((rc = cli_reportdir_create(dir, sizeof(dir))) != 0) {
+    outputs_write(outputs, noutputs, NULL);
+    return rc;
+  }
 
-  rc = run(path, args, runtime, dir, &opt);
+  rc = run(path, args, runtime, dir, &opt, outputs, noutputs);
+  outputs_write(outputs, noutputs, NULL);
   cli_reportdir_remove(dir);
+  cli_options_release(&opt);
   return rc;
 }

@@ -10,13 +10,13 @@
 
 struct totals {
   unsigned long long open, pending, loops, loops_unclosed, created, requests,
-      forced, cancelled, ensured;
+      forced, cancelled, ensured, suppressed, baselined;
   size_t leaking;  /* processes with handles open */
   size_t waiting;  /* processes with requests pending */
   size_t forcing;  /* processes with handles closed or requests cancelled
                       by force */
   int used_loop;   /* some process used a loop library */
-  int incomplete;  /* some process left a report without its .sum */
+  int incomplete;  /* some process left no report, or half of one */
 };
 
 /* Opens the log file, %p in its name standing for pid; stderr when there is
@@ -68,10 +68,13 @@ static void add_up(const struct cli_reports *r, struct totals *t) {
     t->requests += p->requests_created;
     t->forced += p->handles_forced;
     t->ensured += p->resources_ensured;
+    t->suppressed += p->suppressed;
+    t->baselined += p->baselined;
     t->leaking += p->handles_open > 0;
     t->forcing += p->handles_forced + p->requests_cancelled > 0;
     t->used_loop |= p->used_loop;
-    t->incomplete |= p->text != NULL && !p->has_sum;
+    /* A report cut short, or none from a process the runtime ran in. */
+    t->incomplete |= (p->text != NULL || p->started) && !p->has_sum;
   }
 }
 
@@ -104,6 +107,21 @@ static void say_killed(int fd, const struct cli_child *c,
           "at that moment are not listed");
 }
 
+/* The other processes the runtime started in that never wrote a report. */
+static void say_missing(int fd, const struct cli_reports *r,
+                        const struct cli_child *c) {
+  for (size_t i = 0; i < r->nr; i++) {
+    const struct cli_proc *p = &r->procs[i];
+
+    if (p->pid == c->pid || p->has_sum || p->text != NULL || !p->started)
+      continue;
+    cli_say(fd, "process %d (%s) left no report: it was killed, ended "
+            "with _exit, executed a program asyncleak does not trace, or "
+            "is still running", (int)p->pid,
+            p->exe != NULL && p->exe[0] != '\0' ? p->exe : "?");
+  }
+}
+
 /* Everything the program left behind. Handles closed and requests
  * cancelled by force were left so by the program: leaks too. */
 static unsigned long long leaks(const struct totals *t) {
@@ -113,7 +131,7 @@ static unsigned long long leaks(const struct totals *t) {
 /* Never "no leaks" when no loop library was seen: nothing was checked. */
 static void say_clean(int fd, const struct cli_child *c,
                       const struct totals *t) {
-  char requests[64] = "", loops[64] = "";
+  char requests[64] = "", loops[64] = "", hidden[96] = "";
 
   if (!t->used_loop) {
     cli_say(fd, "no supported event loop library (libuv) was used by '%s'; "
@@ -121,13 +139,27 @@ static void say_clean(int fd, const struct cli_child *c,
     return;
   }
   if (t->requests > 0)
-    snprintf(requests, sizeof(requests), "; %llu request(s), all completed",
-             t->requests);
+    snprintf(requests, sizeof(requests), "; %llu request(s)%s", t->requests,
+             t->suppressed + t->baselined > 0 ? "" : ", all completed");
   if (t->loops_unclosed > 0)
     snprintf(loops, sizeof(loops), "; %llu loop(s) never closed",
              t->loops_unclosed);
-  cli_say(fd, "no leaks: %llu loop(s), %llu handle(s) created, all closed%s%s",
-          t->loops, t->created, requests, loops);
+  /* What the user's files hid was left behind all the same: never "all
+   * closed" then. */
+  if (t->suppressed > 0 && t->baselined > 0)
+    snprintf(hidden, sizeof(hidden), "; %llu suppressed, %llu in the "
+             "baseline", t->suppressed, t->baselined);
+  else if (t->suppressed > 0)
+    snprintf(hidden, sizeof(hidden), "; %llu suppressed", t->suppressed);
+  else if (t->baselined > 0)
+    snprintf(hidden, sizeof(hidden), "; %llu in the baseline",
+             t->baselined);
+  if (hidden[0] != '\0')
+    cli_say(fd, "no leaks reported: %llu loop(s), %llu handle(s) "
+            "created%s%s%s", t->loops, t->created, requests, loops, hidden);
+  else
+    cli_say(fd, "no leaks: %llu loop(s), %llu handle(s) created, all "
+            "closed%s%s", t->loops, t->created, requests, loops);
 }
 
 /* The lines that add the run up; clean says whether "no leaks" may be said.
@@ -181,9 +213,11 @@ unsigned long long cli_report(const struct cli_reports *r,
 
   if (killed)
     say_killed(fd, c, main_proc);
-  else if (main_proc == NULL)
+  else if (main_proc == NULL ||
+           (!main_proc->has_sum && main_proc->text == NULL))
     cli_say(fd, "'%s' (pid %d) left no report (setuid, a static loop "
             "library, or it called _exit)", c->name, (int)c->pid);
+  say_missing(fd, r, c);
 
   /* Saying that nothing leaked, or that no loop was used, needs every
    * report of the run, the program's first. A program killed by a signal

@@ -63,19 +63,17 @@ static int append_env(const char *name, const char *item) {
  * after the user's entries, so that a flag overrides what the environment
  * says. */
 static int append_runtime_options(const struct cli_options *opt) {
-  char option[32];
-
-  if (opt->force_close && append_env("ASYNCLEAK_OPTIONS", "force_close=1") != 0)
-    return -1;
-  if (opt->graceful_signals &&
-      append_env("ASYNCLEAK_OPTIONS", "graceful_signals=1") != 0)
-    return -1;
-  if (opt->drain_timeout_ms >= 0) {
-    snprintf(option, sizeof(option), "drain_timeout_ms=%d",
-             opt->drain_timeout_ms);
-    if (append_env("ASYNCLEAK_OPTIONS", option) != 0)
+  for (size_t i = 0; i < opt->nruntime; i++)
+    if (append_env("ASYNCLEAK_OPTIONS", opt->runtime[i]) != 0)
       return -1;
-  }
+  /* The reports reach the user through the command, which knows where
+   * they go; the runtime only ever sees its files. */
+  if (opt->color == CLI_COLOR_ALWAYS &&
+      append_env("ASYNCLEAK_OPTIONS", "color=always") != 0)
+    return -1;
+  if (opt->color == CLI_COLOR_NEVER && opt->env_color &&
+      append_env("ASYNCLEAK_OPTIONS", "color=never") != 0)
+    return -1;
   return 0;
 }
 

@@ -432,6 +432,8 @@ void al_graceful_atfork_child(void);
 struct al_frame {
   const char *function; /* NULL when unknown */
   const char *file;     /* NULL without debug info */
+  const char *dir;      /* where file was compiled, for a relative file;
+                           NULL if unknown */
   int line;
   const char *module;   /* base name of the object, NULL if unmapped */
   uintptr_t offset;     /* pc - module load address */

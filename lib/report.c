@@ -709,7 +709,9 @@ int al_report_color(int fd) {
   case AL_COLOR_NEVER:
     return 0;
   default:
-    return fd >= 0 && isatty(fd) && getenv("NO_COLOR") == NULL;
+    /* NO_COLOR, set and not empty, turns it off (no-color.org). */
+    return fd >= 0 && isatty(fd) &&
+           (getenv("NO_COLOR") == NULL || *getenv("NO_COLOR") == '\0');
   }
 }
 

@@ -46,12 +46,88 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *arg) {
 static void report_at_exit(void *unused);
 extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
 
+/* Tells the asyncleak command that this process runs with the runtime:
+ * <pid>.start, with what ran, so that the command can say which processes
+ * never wrote their report. A process that executes another traced
+ * program finds its own file there already, and adds what it now runs.
+ * Only system calls: it also runs in a fork child. */
+static void note_start(pid_t parent) {
+  char path[AL_OPTION_STR_MAX + 32], exe[1024], text[1200];
+  int saved = errno, executed = 0, fd, len;
+  ssize_t n;
+
+  if (al_opt.report_dir[0] == '\0')
+    return;
+  snprintf(path, sizeof(path), "%s/%d.start", al_opt.report_dir,
+           (int)getpid());
+  fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+            0600);
+  if (fd < 0 && errno == EEXIST) {
+    fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    executed = 1;
+  }
+  if (fd >= 0) {
+    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    if (executed)
+      len = snprintf(text, sizeof(text), "exe=%s\n", exe);
+    else
+      len = snprintf(text, sizeof(text), "ppid=%d\nforked=%d\nexe=%s\n",
+                     (int)getppid(), (int)parent, exe);
+    if (len > 0)
+      al_write_all(fd, text, (size_t)len < sizeof(text) ? (size_t)len
+                                                        : sizeof(text) - 1);
+    close(fd);
+  }
+  errno = saved;
+}
+
+static pid_t pid_before_fork;
+
+static void atfork_prepare(void) {
+  pid_before_fork = getpid();
+  al_registry_atfork_prepare();
+}
+
 static void atfork_child(void) {
   al_tid_forget();
   al_registry_atfork_child();
   al_shutdown_atfork_child();
   al_graceful_atfork_child();
   al_check_atfork_child();
+  note_start(pid_before_fork);
+}
+
+/* trace_children=no: the programs this one executes do not get the
+ * runtime. It leaves LD_PRELOAD, in the environment they inherit. */
+static void untrace_children(void) {
+  const char *list = getenv("LD_PRELOAD");
+  char kept[AL_OPTION_STR_MAX];
+  size_t used = 0;
+
+  if (list == NULL || strlen(list) >= sizeof(kept))
+    return;
+  while (*list != '\0') {
+    size_t len = strcspn(list, ": ");
+    const char *slash = memrchr(list, '/', len);
+    const char *base = slash ? slash + 1 : list;
+
+    if (len > 0 && !(len - (size_t)(base - list) == 15 &&
+                     !memcmp(base, "libasyncleak.so", 15))) {
+      if (used > 0)
+        kept[used++] = ':';
+      memcpy(kept + used, list, len);
+      used += len;
+    }
+    list += len;
+    if (*list != '\0')
+      list++;
+  }
+  kept[used] = '\0';
+  if (used > 0)
+    setenv("LD_PRELOAD", kept, 1);
+  else
+    unsetenv("LD_PRELOAD");
 }
 
 /* A harness's own defaults, as __asan_default_options gives ASan's: the
@@ -75,10 +151,12 @@ static void initialize(void) {
     al_suppressions_load(al_opt.suppressions);
   if (al_opt.baseline[0] != '\0')
     al_baseline_load(al_opt.baseline);
+  if (!al_opt.trace_children)
+    untrace_children();
+  note_start(0);
   dl_iterate_phdr(find_self, &self);
   al_stack_set_self_range(self.lo, self.hi);
-  pthread_atfork(al_registry_atfork_prepare, al_registry_atfork_parent,
-                 atfork_child);
+  pthread_atfork(atfork_prepare, al_registry_atfork_parent, atfork_child);
   /* Not tied to this library (no DSO handle), and registered before main
    * and before the loader's own exit handler: it runs after the program's
    * atexit handlers and after every library's destructors and atexit

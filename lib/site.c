@@ -98,7 +98,15 @@ void al_site_put_record(struct al_buf *b, const char *state,
 
     al_buf_printf(b, "frame\t%#lx", (unsigned long)stack->pc[i]);
     put_field(b, f->function);
-    put_field(b, f->file);
+    /* The machine-readable reports locate the file on its own: the
+     * directory it was compiled in goes before a relative name. */
+    if (f->file != NULL && f->file[0] != '/' && f->dir != NULL &&
+        f->dir[0] == '/') {
+      put_field(b, f->dir);
+      al_buf_printf(b, "/%s", f->file);
+    } else {
+      put_field(b, f->file);
+    }
     al_buf_printf(b, "\t%d", f->file ? f->line : 0);
     put_field(b, f->module);
     al_buf_printf(b, "\t%#lx\n", (unsigned long)f->offset);

@@ -66,6 +66,8 @@ void al_symbolize(struct al_symbolizer *s, uintptr_t pc, struct al_frame *f) {
     f->file = dwfl_lineinfo(line, NULL, &f->line, NULL, NULL, NULL);
     if (f->file == NULL)
       f->line = 0;
+    else
+      f->dir = dwfl_line_comp_dir(line);
   }
 }
 

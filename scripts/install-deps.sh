@@ -4,7 +4,8 @@
 set -eu
 
 packages="gcc make pkg-config libuv1-dev libunwind-dev libdw-dev
-libcmocka-dev valgrind lua5.4 lua-luv neovim"
+libcmocka-dev valgrind lua5.4 lua-luv neovim python3-jsonschema man-db
+groff-base bsdutils"
 
 missing=
 for p in $packages; do

@@ -1,5 +1,5 @@
 # make install puts a working command, runtime, header, pkg-config file and
-# man page under PREFIX, and the installed command finds the installed
+# man pages under PREFIX, and the installed command finds the installed
 # runtime from wherever it is run.
 . tests/cli/lib.sh
 
@@ -7,8 +7,21 @@ prefix=$tmp/prefix
 make -s install PREFIX="$prefix" >"$tmp/install.log" 2>&1 ||
   fail "make install failed: $(cat "$tmp/install.log")"
 for f in bin/asyncleak lib/libasyncleak.so include/asyncleak.h \
-  lib/pkgconfig/asyncleak.pc share/man/man1/asyncleak.1; do
+  lib/pkgconfig/asyncleak.pc share/man/man1/asyncleak.1 \
+  share/man/man3/asyncleak.3; do
   [ -f "$prefix/$f" ] || fail "make install did not install $f"
+done
+
+# The installed pages render, and groff has nothing to say about them.
+for f in share/man/man1/asyncleak.1 share/man/man3/asyncleak.3; do
+  LC_ALL=C.UTF-8 MANWIDTH=80 man -l "$prefix/$f" \
+    >"$tmp/page" 2>"$tmp/page.err" ||
+    fail "man -l $f failed: $(cat "$tmp/page.err")"
+  [ -s "$tmp/page" ] || fail "man -l $f printed nothing"
+  [ ! -s "$tmp/page.err" ] || fail "man -l $f warns: $(cat "$tmp/page.err")"
+  groff -man -Tutf8 -ww -z "$prefix/$f" 2>"$tmp/page.err" ||
+    fail "groff failed on $f: $(cat "$tmp/page.err")"
+  [ ! -s "$tmp/page.err" ] || fail "groff warns on $f: $(cat "$tmp/page.err")"
 done
 
 # Run from elsewhere, with the build tree out of reach.

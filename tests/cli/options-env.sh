@@ -31,14 +31,14 @@ case $(cat "$tmp/out") in
 esac
 
 # The flags for the runtime go after the user's options, so that they win,
-# and before report_dir.
+# in the order given, and before report_dir.
 run ASYNCLEAK_OPTIONS=drain_timeout_ms=100:force_close=0 TMPDIR=/tmp \
   "$ASYNCLEAK" --drain-timeout=250 --graceful-signals --force-close \
   sh -c "$show"
 expect_status 0
 # shellcheck disable=SC2254
 case $(cat "$tmp/out") in
-  drain_timeout_ms=100:force_close=0:force_close=1:graceful_signals=1:drain_timeout_ms=250:$dir) ;;
+  drain_timeout_ms=100:force_close=0:drain_timeout_ms=250:graceful_signals=1:force_close=1:$dir) ;;
   *) fail "ASYNCLEAK_OPTIONS was '$(cat "$tmp/out")'" ;;
 esac
 

@@ -1,0 +1,182 @@
+/* The run's report as JUnit XML, for CI systems that show test results:
+ * one test case a process, one failure a leak group that fails the run,
+ * an error for a report the process did not finish. */
+#include <string.h>
+
+#include "emit.h"
+
+struct counts {
+  size_t tests, failures, errors, skipped;
+};
+
+/* A process that used no loop library was not checked: skipped rather
+ * than passed. */
+static int proc_skipped(const struct cli_proc *p) {
+  return p->has_sum && !p->used_loop;
+}
+
+static size_t failing_groups(const struct cli_proc *p) {
+  size_t n = 0;
+
+  for (size_t i = 0; i < p->ngroups; i++)
+    n += cli_group_fails(&p->groups[i]);
+  return n;
+}
+
+/* A process whose totals fail but whose records list no failing group
+ * (they could not be read) still gets a failure. */
+static size_t proc_failures(const struct cli_proc *p) {
+  size_t n = failing_groups(p);
+
+  return n == 0 && cli_proc_failed(p) ? 1 : n;
+}
+
+static const struct cli_proc *main_proc(const struct cli_run *run) {
+  const struct cli_reports *r = run->reports;
+
+  for (size_t i = 0; i < r->nr; i++)
+    if (r->procs[i].pid == run->child->pid)
+      return &r->procs[i];
+  return NULL;
+}
+
+/* The program itself gets a test case even when it left nothing in the
+ * report directory, so that a run is never an empty suite. */
+static void count(const struct cli_run *run, struct counts *c) {
+  const struct cli_reports *r = run->reports;
+
+  memset(c, 0, sizeof(*c));
+  for (size_t i = 0; i < r->nr; i++) {
+    c->tests++;
+    c->failures += proc_failures(&r->procs[i]);
+    c->errors += !r->procs[i].has_sum;
+    c->skipped += proc_skipped(&r->procs[i]);
+  }
+  if (main_proc(run) == NULL) {
+    c->tests++;
+    c->skipped++;
+  }
+}
+
+static void put_counts(FILE *out, const struct counts *c) {
+  fprintf(out,
+          " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
+          "skipped=\"%zu\"",
+          c->tests, c->failures, c->errors, c->skipped);
+}
+
+static void put_testcase(FILE *out, const char *name, pid_t pid) {
+  fputs("    <testcase classname=\"asyncleak\" name=\"", out);
+  cli_xml_string(out, name, 1);
+  fprintf(out, " (pid %d)\">\n", (int)pid);
+}
+
+/* "#0 function file:line (module)", the way a stack reads in a CI's
+ * page; the address stands in for an unknown function. */
+static void put_frame(FILE *out, size_t i, const struct cli_frame *f) {
+  fprintf(out, "#%zu ", i);
+  cli_xml_string(out, *f->function ? f->function : f->pc, 0);
+  if (*f->file) {
+    fputc(' ', out);
+    cli_xml_string(out, f->file, 0);
+    if (f->line > 0)
+      fprintf(out, ":%u", f->line);
+  }
+  if (*f->module) {
+    fputs(" (", out);
+    cli_xml_string(out, f->module, 0);
+    fputc(')', out);
+  }
+  fputc('\n', out);
+}
+
+static void put_failure(FILE *out, const struct cli_group *g) {
+  char message[512];
+
+  fputs("      <failure message=\"", out);
+  cli_xml_string(out, cli_group_message(g, message, sizeof(message)), 1);
+  fputs("\" type=\"", out);
+  cli_xml_string(out, g->state, 1);
+  fputs("\">", out);
+  for (size_t i = 0; i < g->nframes; i++)
+    put_frame(out, i, &g->frames[i]);
+  fprintf(out, "fingerprint %s</failure>\n", g->fingerprint);
+}
+
+static void put_unlisted(FILE *out, const struct cli_proc *p) {
+  fprintf(out,
+          "      <failure message=\"%llu handle(s) left open, "
+          "%llu request(s) pending, %llu handle(s) closed and %llu "
+          "request(s) cancelled by force; the records list none of "
+          "them\" type=\"unlisted\"/>\n",
+          p->handles_open, p->requests_pending, p->handles_forced,
+          p->requests_cancelled);
+}
+
+/* A process killed, or one that called _exit, writes no report or only
+ * part of it: what it leaked is not known. */
+static void put_error(FILE *out, const struct cli_proc *p) {
+  const char *report = cli_proc_report(p);
+
+  fprintf(out,
+          "      <error message=\"process %d left %s report; what it "
+          "leaked is not known\" type=\"%s\"/>\n",
+          (int)p->pid, !strcmp(report, "missing") ? "no" : "an incomplete",
+          report);
+}
+
+static void put_system_err(FILE *out, const struct cli_proc *p) {
+  if (p->text == NULL)
+    return;
+  fputs("      <system-err>", out);
+  cli_xml_text(out, p->text, p->text_len, 0);
+  fputs("</system-err>\n", out);
+}
+
+static void put_proc(FILE *out, const struct cli_run *run,
+                     const struct cli_proc *p) {
+  put_testcase(out, p->exe != NULL ? p->exe : run->argv[0], p->pid);
+  if (proc_skipped(p))
+    fputs("      <skipped message=\"no supported event loop library "
+          "(libuv) was used; nothing was checked\"/>\n",
+          out);
+  if (!p->has_sum)
+    put_error(out, p);
+  for (size_t i = 0; i < p->ngroups; i++)
+    if (cli_group_fails(&p->groups[i]))
+      put_failure(out, &p->groups[i]);
+  if (failing_groups(p) == 0 && cli_proc_failed(p))
+    put_unlisted(out, p);
+  put_system_err(out, p);
+  fputs("    </testcase>\n", out);
+}
+
+/* Setuid programs and static loop libraries leave nothing, as report.c
+ * says too. */
+static void put_absent(FILE *out, const struct cli_run *run) {
+  put_testcase(out, run->argv[0], run->child->pid);
+  fputs("      <skipped message=\"the program left no report (setuid, a "
+        "static loop library, or it called _exit); nothing was "
+        "checked\"/>\n",
+        out);
+  fputs("    </testcase>\n", out);
+}
+
+int cli_write_junit(FILE *out, const struct cli_run *run) {
+  const struct cli_reports *r = run->reports;
+  struct counts c;
+
+  count(run, &c);
+  fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
+  fputs("<testsuites name=\"asyncleak\"", out);
+  put_counts(out, &c);
+  fputs(">\n  <testsuite name=\"asyncleak\"", out);
+  put_counts(out, &c);
+  fputs(">\n", out);
+  if (main_proc(run) == NULL)
+    put_absent(out, run);
+  for (size_t i = 0; i < r->nr; i++)
+    put_proc(out, run, &r->procs[i]);
+  fputs("  </testsuite>\n</testsuites>\n", out);
+  return fflush(out) != 0 || ferror(out) ? -1 : 0;
+}

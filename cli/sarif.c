@@ -1,0 +1,223 @@
+/* The run's report as SARIF 2.1.0, for code-scanning services: one result
+ * a leak group that fails the run, placed at the line of the program's own
+ * code that created it. Baselined groups and those asyncleak_ensure_closure
+ * closed fail nothing and are left out. */
+#include <string.h>
+
+#include "emit.h"
+
+static const struct rule {
+  const char *state, *id, *name, *text;
+} rules[] = {
+    {"open", "asyncleak/handle-left-open", "HandleLeftOpen",
+     "A libuv handle was still open when the program exited."},
+    {"pending", "asyncleak/request-pending", "RequestPending",
+     "A libuv request was still pending when the program exited."},
+    {"forced", "asyncleak/handle-closed-by-force", "HandleClosedByForce",
+     "A libuv handle left open was closed by force at shutdown."},
+    {"cancelled", "asyncleak/request-cancelled", "RequestCancelled",
+     "A libuv request left pending was cancelled at shutdown."},
+};
+
+static int rule_of(const char *state) {
+  for (size_t i = 0; i < CLI_ARRAY_SIZE(rules); i++)
+    if (!strcmp(state, rules[i].state))
+      return (int)i;
+  return -1;
+}
+
+static void put_text(struct cli_json *j, const char *key, const char *text) {
+  cli_json_object(j, key);
+  cli_json_string(j, "text", text);
+  cli_json_close_object(j);
+}
+
+static void put_driver(struct cli_json *j) {
+  cli_json_object(j, "tool");
+  cli_json_object(j, "driver");
+  cli_json_string(j, "name", "asyncleak");
+  cli_json_string(j, "version", ASYNCLEAK_VERSION);
+  cli_json_array(j, "rules");
+  for (size_t i = 0; i < CLI_ARRAY_SIZE(rules); i++) {
+    cli_json_object(j, NULL);
+    cli_json_string(j, "id", rules[i].id);
+    cli_json_string(j, "name", rules[i].name);
+    put_text(j, "shortDescription", rules[i].text);
+    cli_json_object(j, "defaultConfiguration");
+    cli_json_string(j, "level", "error");
+    cli_json_close_object(j);
+    cli_json_close_object(j);
+  }
+  cli_json_close_array(j);
+  cli_json_close_object(j);
+  cli_json_close_object(j);
+}
+
+/* A path as a URI reference (RFC 3986): every byte but the unreserved
+ * ones and the slashes percent-encoded, a colon included, which would
+ * otherwise read as the end of a scheme. An absolute path becomes a
+ * file: URI. Returns -1 when it does not fit. */
+static int path_uri(const char *path, char *uri, size_t size) {
+  static const char hex[] = "0123456789ABCDEF";
+  size_t used = 0;
+
+  if (path[0] == '/') {
+    memcpy(uri, "file://", 7);
+    used = 7;
+  }
+  for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+    if (size - used < 4)
+      return -1;
+    if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+        (*p >= '0' && *p <= '9') || strchr("-._~/", *p) != NULL) {
+      uri[used++] = (char)*p;
+    } else {
+      uri[used++] = '%';
+      uri[used++] = hex[*p >> 4];
+      uri[used++] = hex[*p & 15];
+    }
+  }
+  uri[used] = '\0';
+  return 0;
+}
+
+/* Relative paths are as the compiler was given them: relative to where
+ * the program was built, which SRCROOT stands for. */
+static void put_physical(struct cli_json *j, const struct cli_frame *f) {
+  char uri[3 * 4096 + 8];
+
+  if (path_uri(f->file, uri, sizeof(uri)) != 0)
+    return;
+  cli_json_object(j, "physicalLocation");
+  cli_json_object(j, "artifactLocation");
+  cli_json_string(j, "uri", uri);
+  if (f->file[0] != '/')
+    cli_json_string(j, "uriBaseId", "SRCROOT");
+  cli_json_close_object(j);
+  if (f->line > 0) {
+    cli_json_object(j, "region");
+    cli_json_uint(j, "startLine", f->line);
+    cli_json_close_object(j);
+  }
+  cli_json_close_object(j);
+}
+
+static void put_locations(struct cli_json *j, const struct cli_group *g) {
+  const struct cli_frame *own = cli_group_own(g);
+
+  if (own == NULL || own->file[0] == '\0')
+    return;
+  cli_json_array(j, "locations");
+  cli_json_object(j, NULL);
+  put_physical(j, own);
+  cli_json_close_object(j);
+  cli_json_close_array(j);
+}
+
+/* The rest of the creation stack in the same module as the program's own
+ * frame, each frame with its number and function, where they have a
+ * source file. Other modules' sources (the C library's, built elsewhere)
+ * are not under SRCROOT; the JSON report has every frame. */
+static void put_related(struct cli_json *j, const struct cli_group *g) {
+  const struct cli_frame *own = cli_group_own(g);
+  int any = 0;
+
+  for (size_t i = 0; own != NULL && i < g->nframes; i++) {
+    const struct cli_frame *f = &g->frames[i];
+    char text[600];
+
+    if (f == own || f->file[0] == '\0' || strcmp(f->module, own->module))
+      continue;
+    if (!any++)
+      cli_json_array(j, "relatedLocations");
+    cli_json_object(j, NULL);
+    cli_json_uint(j, "id", i);
+    snprintf(text, sizeof(text), "#%zu %s", i,
+             *f->function ? f->function : f->pc);
+    put_text(j, "message", text);
+    put_physical(j, f);
+    cli_json_close_object(j);
+  }
+  if (any)
+    cli_json_close_array(j);
+}
+
+static void put_message(struct cli_json *j, const struct cli_group *g) {
+  const struct cli_frame *f = cli_group_frame(g);
+  char text[1024];
+  size_t len;
+
+  cli_group_message(g, text, sizeof(text));
+  len = strlen(text);
+  if (f != NULL)
+    snprintf(text + len, sizeof(text) - len, ", created in %s", f->function);
+  put_text(j, "message", text);
+}
+
+static void put_result(struct cli_json *j, const struct cli_group *g, int rule,
+                       pid_t pid) {
+  cli_json_object(j, NULL);
+  cli_json_string(j, "ruleId", rules[rule].id);
+  cli_json_int(j, "ruleIndex", rule);
+  cli_json_string(j, "level", "error");
+  put_message(j, g);
+  put_locations(j, g);
+  put_related(j, g);
+  cli_json_object(j, "partialFingerprints");
+  cli_json_string(j, "asyncleakFingerprint/v1", g->fingerprint);
+  cli_json_close_object(j);
+  cli_json_object(j, "properties");
+  cli_json_uint(j, "count", g->count);
+  cli_json_int(j, "pid", pid);
+  cli_json_close_object(j);
+  cli_json_close_object(j);
+}
+
+static void put_results(struct cli_json *j, const struct cli_reports *r) {
+  cli_json_array(j, "results");
+  for (size_t i = 0; i < r->nr; i++) {
+    const struct cli_proc *p = &r->procs[i];
+
+    for (size_t k = 0; k < p->ngroups; k++) {
+      int rule = rule_of(p->groups[k].state);
+
+      if (rule >= 0 && cli_group_fails(&p->groups[k]))
+        put_result(j, &p->groups[k], rule, p->pid);
+    }
+  }
+  cli_json_close_array(j);
+}
+
+/* Statuses from 125 up are asyncleak's own failures or a program that
+ * could not run or died of a signal: its leaks are not all known. */
+static void put_invocation(struct cli_json *j, const struct cli_run *run) {
+  cli_json_array(j, "invocations");
+  cli_json_object(j, NULL);
+  cli_json_array(j, "arguments");
+  for (char **arg = run->argv; *arg != NULL; arg++)
+    cli_json_string(j, NULL, *arg);
+  cli_json_close_array(j);
+  cli_json_bool(j, "executionSuccessful", run->status < CLI_EXIT_FAILURE);
+  cli_json_int(j, "exitCode", run->status);
+  cli_json_close_object(j);
+  cli_json_close_array(j);
+}
+
+int cli_write_sarif(FILE *out, const struct cli_run *run) {
+  struct cli_json j;
+
+  cli_json_begin(&j, out);
+  cli_json_object(&j, NULL);
+  cli_json_string(&j, "$schema",
+                  "https://json.schemastore.org/sarif-2.1.0.json");
+  cli_json_string(&j, "version", "2.1.0");
+  cli_json_array(&j, "runs");
+  cli_json_object(&j, NULL);
+  put_driver(&j);
+  put_invocation(&j, run);
+  put_results(&j, run->reports);
+  cli_json_close_object(&j);
+  cli_json_close_array(&j);
+  cli_json_close_object(&j);
+  return cli_json_end(&j);
+}

@@ -1,0 +1,71 @@
+/* Checking the files a user hands to the runtime, before the program runs:
+ * a mistake in them is the user's to fix, and a run that would quietly
+ * ignore a suppression or a baseline line is no use in CI. */
+#define _GNU_SOURCE /* getline() */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "../lib/syntax.h"
+
+/* Calls check on each line; stops at the first it refuses. */
+static int each_line(const char *path, const char *what,
+                     int (*check)(const char *path, unsigned number,
+                                  const char *line, size_t len)) {
+  FILE *f = fopen(path, "re");
+  char *line = NULL;
+  size_t cap = 0;
+  unsigned number = 0;
+  ssize_t len;
+  struct stat st;
+  int rc = 0;
+
+  if (f == NULL || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    cli_error("cannot read the %s file '%s': %s", what, path,
+              f == NULL ? strerror(errno) : "not a regular file");
+    if (f != NULL)
+      fclose(f);
+    return -1;
+  }
+  while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
+    if (len > 0 && line[len - 1] == '\n')
+      len--;
+    rc = check(path, ++number, line, (size_t)len);
+  }
+  free(line);
+  fclose(f);
+  return rc;
+}
+
+static int check_rule(const char *path, unsigned number, const char *line,
+                      size_t len) {
+  struct al_supp_rule rule;
+  const char *why = NULL;
+
+  if (al_supp_parse(line, len, &rule, &why) >= 0)
+    return 0;
+  cli_error("%s:%u: malformed suppression: %s", path, number, why);
+  return -1;
+}
+
+static int check_fingerprint(const char *path, unsigned number,
+                             const char *line, size_t len) {
+  char fp[AL_FINGERPRINT_LEN + 1];
+
+  if (al_baseline_parse(line, len, fp) >= 0)
+    return 0;
+  cli_error("%s:%u: malformed baseline line: expected a fingerprint of %d "
+            "hex digits", path, number, AL_FINGERPRINT_LEN);
+  return -1;
+}
+
+int cli_check_suppressions(const char *path) {
+  return each_line(path, "suppressions", check_rule);
+}
+
+int cli_check_baseline(const char *path) {
+  return each_line(path, "baseline", check_fingerprint);
+}

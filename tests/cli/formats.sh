@@ -1,0 +1,117 @@
+# --json, --junit and --sarif: the run's report in forms other programs
+# read. Each document is checked against its schema (docs/*.schema.json)
+# and must say what the text report says.
+. tests/cli/lib.sh
+
+check_formats() {
+  /usr/bin/python3 tests/cli/check-formats.py "$@"
+}
+
+# valid: the three documents of the last run pass their checks.
+valid() {
+  check_formats json "$tmp/r.json" docs/report.schema.json >"$tmp/problems" ||
+    fail "invalid JSON report: $(cat "$tmp/problems")"
+  check_formats sarif "$tmp/r.sarif" docs/sarif-required.schema.json \
+    >"$tmp/problems" || fail "invalid SARIF: $(cat "$tmp/problems")"
+  check_formats junit "$tmp/r.xml" >"$tmp/problems" ||
+    fail "invalid JUnit XML: $(cat "$tmp/problems")"
+}
+
+# expect FILE EXPR VALUE: EXPR, a Python expression of the document d,
+# prints VALUE (JSON for anything but a string).
+expect() {
+  value=$(check_formats eval "$1" "$2" 2>&1) ||
+    fail "cannot evaluate $2 in $(basename "$1"): $value"
+  [ "$value" = "$3" ] ||
+    fail "$(basename "$1"): $2 is '$value', expected '$3'"
+}
+
+run_formats() {
+  rm -f "$tmp/r.json" "$tmp/r.xml" "$tmp/r.sarif"
+  run "$ASYNCLEAK" --json="$tmp/r.json" --junit="$tmp/r.xml" \
+    --sarif="$tmp/r.sarif" "$@"
+}
+
+# One uv_timer_t left open, created in start_heartbeat.
+line=$(grep -n '/\* @leak \*/' tests/progs/uv-timer-leak.c | cut -d: -f1)
+run_formats "$O/progs/uv-timer-leak"
+expect_status 23
+valid
+j=$tmp/r.json
+expect "$j" 'd["status"]' 23
+expect "$j" 'd["leaks"]' 1
+expect "$j" 'd["program"]["exit_code"]' 0
+expect "$j" 'd["program"]["signal"]' null
+expect "$j" 'len(d["processes"])' 1
+p='d["processes"][0]'
+expect "$j" "${p}['main']" true
+expect "$j" "${p}['report']" complete
+expect "$j" "${p}['totals']['handles_open']" 1
+expect "$j" "len(${p}['leaks'])" 1
+g="${p}['leaks'][0]"
+expect "$j" "${g}['state']" open
+expect "$j" "${g}['kind']" handle
+expect "$j" "${g}['type']" uv_timer_t
+expect "$j" "${g}['count']" 1
+expect "$j" "${g}['baselined']" false
+own="${g}['frames'][${g}['own_frame']]"
+expect "$j" "${own}['function']" start_heartbeat
+expect "$j" "${own}['file'].endswith('/uv-timer-leak.c')" true
+expect "$j" "${own}['line']" "$line"
+fingerprint=$(check_formats eval "$j" "${g}['fingerprint']")
+# The text report shows the same fingerprint.
+expect_line "$tmp/err" "  fingerprint $fingerprint"
+
+s=$tmp/r.sarif
+r='d["runs"][0]["results"]'
+expect "$s" "len($r)" 1
+expect "$s" "${r}[0]['ruleId']" asyncleak/handle-left-open
+expect "$s" "${r}[0]['level']" error
+loc="${r}[0]['locations'][0]['physicalLocation']"
+expect "$s" "${loc}['region']['startLine']" "$line"
+expect "$s" "${loc}['artifactLocation']['uri'].endswith('uv-timer-leak.c')" \
+  true
+expect "$s" "${r}[0]['partialFingerprints']['asyncleakFingerprint/v1']" \
+  "$fingerprint"
+expect "$s" "${r}[0]['message']['text']" \
+  "1 handle of type uv_timer_t left open, created in start_heartbeat"
+expect "$s" 'd["runs"][0]["invocations"][0]["exitCode"]' 23
+
+x=$tmp/r.xml
+expect "$x" 'len(d.findall("testsuite/testcase"))' 1
+expect "$x" 'len(d.findall("testsuite/testcase/failure"))' 1
+expect "$x" 'd.find("testsuite/testcase/failure").get("message")' \
+  "1 handle of type uv_timer_t left open"
+expect "$x" 'd.find("testsuite/testcase/failure").get("type")' open
+expect "$x" 'd.find("testsuite").get("failures")' 1
+
+# A program that closes everything: nothing fails, and the documents still
+# have their shape. Its uv_spawn child runs true, which uses no loop.
+run_formats "$O/progs/uv-every-type" clean
+expect_status 0
+valid
+expect "$j" 'd["status"]' 0
+expect "$j" 'd["leaks"]' 0
+expect "$j" 'sum([len(p["leaks"]) for p in d["processes"]])' 0
+expect "$j" 'len([p for p in d["processes"] if p["main"]])' 1
+expect "$s" 'len(d["runs"][0]["results"])' 0
+expect "$x" 'len(d.findall("testsuite/testcase/failure"))' 0
+expect "$x" 'd.find("testsuite").get("failures")' 0
+
+# A program killed by a signal: its report is missing, an error in JUnit.
+# Arguments are any bytes: invalid UTF-8 still makes valid documents.
+run_formats sh -c 'kill -KILL $$' "$(printf 'a"b\\c\001\377')"
+expect_status 137
+valid
+expect "$j" 'd["program"]["signal"]' SIGKILL
+expect "$j" 'd["program"]["exit_code"]' null
+expect "$j" 'd["command"][3]' "$(printf 'a"b\\c\001\357\277\275')"
+expect "$s" 'd["runs"][0]["invocations"][0]["executionSuccessful"]' false
+expect "$x" 'len(d.findall("testsuite/testcase/error"))' 1
+
+# A file that cannot be written stops the run before the program runs.
+run "$ASYNCLEAK" --json="$tmp/no-such-dir/r.json" sh -c "touch '$tmp/ran'"
+expect_status 125
+grep -qF "'$tmp/no-such-dir/r.json'" "$tmp/err" ||
+  fail "the path is not named: $(cat "$tmp/err")"
+[ ! -e "$tmp/ran" ] || fail "the program ran"
