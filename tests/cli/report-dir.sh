@@ -44,3 +44,21 @@ expect_status 125
 expect_line "$tmp/err" "asyncleak: cannot create a report directory in \
 '$tmp/no-such-dir': No such file or directory"
 [ ! -s "$tmp/out" ] || fail "the program ran"
+
+# The runtime creates its files exclusively and never through a symlink:
+# one planted where its report goes is left alone, and so is its target.
+cat >"$tmp/plant" <<SCRIPT
+#!/bin/sh
+dir=\${ASYNCLEAK_OPTIONS##*report_dir=\\'}
+dir=\${dir%\\'}
+ln -s "$tmp/victim" "\$dir/\$\$.txt"
+exec "$O/progs/uv-timer-leak"
+SCRIPT
+chmod 755 "$tmp/plant"
+echo "untouched" >"$tmp/victim"
+run "$ASYNCLEAK" "$tmp/plant"
+[ "$(cat "$tmp/victim")" = untouched ] ||
+  fail "the report was written through a symlink: $(cat "$tmp/victim")"
+grep -q "^asyncleak: cannot create '.*/[0-9]*\.txt': File exists$" "$tmp/err" ||
+  fail "the runtime did not refuse the planted link: $(cat "$tmp/err")"
+exit 0

@@ -65,3 +65,30 @@ expect_status 4
 run "$ASYNCLEAK" -q sh -c 'echo "$1"' sh --foo
 expect_status 0
 expect_line "$tmp/out" "--foo"
+
+for flag in --json --junit --sarif --write-baseline --suppressions --baseline \
+  --color --trace-children; do
+  said="asyncleak: option '$flag' needs a value"
+  rejects "$flag"
+  said="asyncleak: invalid value '' for $flag"
+  rejects "$flag="
+done
+said="asyncleak: unknown option '--gen-suppressions=1'"
+rejects --gen-suppressions=1
+said="asyncleak: invalid value 'on' for --color"
+rejects --color=on
+said="asyncleak: invalid value 'all' for --trace-children"
+rejects --trace-children=all
+
+# A malformed value in ASYNCLEAK_OPTIONS is named, and the program runs,
+# as the defaults say.
+run ASYNCLEAK_OPTIONS="error_exitcode=lots:json=" "$ASYNCLEAK" sh -c 'echo ran'
+expect_status 0
+expect_line "$tmp/out" "ran"
+expect_line "$tmp/err" "asyncleak: warning: invalid value 'lots' for option 'error_exitcode' in ASYNCLEAK_OPTIONS; ignored"
+expect_line "$tmp/err" "asyncleak: warning: invalid value '' for option 'json' in ASYNCLEAK_OPTIONS; ignored"
+run ASYNCLEAK_OPTIONS="stack_depth=deep:no_such_key=1" "$ASYNCLEAK" sh -c 'echo ran'
+expect_status 0
+expect_line "$tmp/out" "ran"
+expect_line "$tmp/err" "asyncleak: invalid value 'deep' for option 'stack_depth' (a number from 1 to 64); keeping 16"
+expect_line "$tmp/err" "asyncleak: unknown option 'no_such_key' ignored (help=1 lists them)"
