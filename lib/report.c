@@ -665,19 +665,36 @@ static void put_records(struct al_buf *rec, struct al_symbolizer *sym,
                     rules[i].rule.pattern);
 }
 
+static int seen(char (*fps)[AL_FINGERPRINT_LEN + 1], size_t n,
+                const char *fp) {
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(fps[i], fp))
+      return 1;
+  return 0;
+}
+
 static void put_generated(struct al_buf *b, struct al_symbolizer *sym,
                           const struct leak *l, size_t nl) {
+  char (*listed)[AL_FINGERPRINT_LEN + 1] = calloc(nl + 1, sizeof(*listed));
   struct al_site site;
+  size_t nlisted = 0;
   int first = 1;
 
+  if (listed == NULL)
+    return;
   for (size_t i = 0; i < nl; i++) {
     if (l[i].supp >= 0 || l[i].baselined || !strcmp(l[i].state, "ensured"))
       continue;
+    al_site_judge(sym, l[i].stack, l[i].is_request, l[i].type, &site);
+    /* Groups of one function apart only by their lines: one line for
+     * both. */
+    if (seen(listed, nlisted, site.fingerprint))
+      continue;
+    memcpy(listed[nlisted++], site.fingerprint, sizeof(listed[0]));
     if (first)
       al_buf_printf(b, "Suppressions for the leaks above, for a file given "
                        "to --suppressions:\n");
     first = 0;
-    al_site_judge(sym, l[i].stack, l[i].is_request, l[i].type, &site);
     al_buf_printf(b, "# %zu %s of type %s, fingerprint %s\n",
                   l[i].g->count,
                   l[i].is_request ? plural(l[i].g->count, "request",
@@ -689,6 +706,7 @@ static void put_generated(struct al_buf *b, struct al_symbolizer *sym,
   }
   if (!first)
     al_buf_printf(b, "\n");
+  free(listed);
 }
 
 static const char *note_state(const struct al_note *n) {

@@ -31,8 +31,9 @@ static char *read_file(const char *path, size_t *len) {
 
   if (fd < 0)
     return NULL;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-      (size_t)st.st_size > FILE_MAX) {
+  if (fstat(fd, &st) != 0)
+    goto fail;
+  if (!S_ISREG(st.st_mode) || (size_t)st.st_size > FILE_MAX) {
     errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
     goto fail;
   }
@@ -120,13 +121,20 @@ static void add_rule(void *arg, const char *text, size_t len,
   nrules++;
 }
 
+/* The names of the files read: the rules point at them. */
+static char *names;
+
 int al_suppressions_load(const char *paths) {
   struct load l = {0};
-  static char copy[AL_OPTION_STR_MAX];
-  char *save = NULL;
+  char *copy, *save = NULL;
 
-  /* The rules point at their file's name: keep the names. */
-  snprintf(copy, sizeof(copy), "%s", paths);
+  if ((copy = strdup(paths)) == NULL) {
+    al_warn("out of memory: no suppressions read");
+    return 1;
+  }
+  free(names);
+  names = copy;
+  nrules = 0;
   for (char *path = strtok_r(copy, "\n", &save); path != NULL;
        path = strtok_r(NULL, "\n", &save)) {
     l.path = path;
@@ -176,8 +184,14 @@ static void add_fingerprint(void *arg, const char *text, size_t len,
     l->bad++;
     return;
   }
-  if (rc == 0 || nfingerprints == BASELINE_MAX)
+  if (rc == 0)
     return;
+  if (nfingerprints == BASELINE_MAX) {
+    if (l->bad++ == 0)
+      al_warn("%s:%u: more than %u fingerprints; the rest are left out",
+              l->path, number, BASELINE_MAX);
+    return;
+  }
   if (nfingerprints == fingerprints_cap) {
     size_t cap = fingerprints_cap ? fingerprints_cap * 2 : 64;
     void *grown = realloc(fingerprints, cap * sizeof(*fingerprints));
@@ -216,6 +230,8 @@ int al_baseline_has(const char *fp) {
 }
 
 void al_suppress_reset(void) {
+  free(names);
+  names = NULL;
   free(rules);
   free(fingerprints);
   rules = NULL;

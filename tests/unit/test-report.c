@@ -389,6 +389,556 @@ static void test_report__completed_request_not_reported(void **state) {
   free(text);
 }
 
+/* ------------------------------------------- suppressions and baselines */
+
+/* Temporary files a test wrote, removed in teardown even when it fails. */
+static char temp_paths[4][256];
+static int ntemp;
+
+/* Writes text to a new temporary file; returns its name (kept in
+ * temp_paths). */
+static const char *write_temp(const char *text) {
+  const char *dir = getenv("TMPDIR");
+  char *path;
+  int fd;
+  size_t len = strlen(text);
+
+  assert_true(ntemp < 4);
+  path = temp_paths[ntemp];
+  if (dir == NULL || dir[0] == '\0')
+    dir = "/tmp";
+  assert_true(snprintf(path, sizeof(temp_paths[0]), "%s/asyncleak-test-XXXXXX",
+                       dir) < (int)sizeof(temp_paths[0]));
+  fd = mkstemp(path);
+  assert_true(fd >= 0);
+  ntemp++;
+  assert_int_equal(write(fd, text, len), (ssize_t)len);
+  assert_int_equal(close(fd), 0);
+  return path;
+}
+
+static void remove_temps(void) {
+  for (int i = 0; i < ntemp; i++)
+    unlink(temp_paths[i]);
+  ntemp = 0;
+}
+
+static int teardown_files(void **state) {
+  remove_temps();
+  al_suppress_reset();
+  al_opt.gen_suppressions = 0;
+  return teardown(state);
+}
+
+/* Formats the current registry as at exit, with its records in *rec (a
+ * terminated string the caller frees). */
+static char *report_rec(struct al_report_totals *t, char **rec) {
+  struct al_snapshot s;
+  struct al_buf b = {0}, r = {0};
+  struct al_report_out out = {.color = 0, .rec = &r};
+  assert_int_equal(al_registry_snapshot(&s), 0);
+  assert_int_equal(al_report_format(&s, &b, t, NULL, &out), 0);
+  al_snapshot_release(&s);
+  al_buf_printf(&b, "%s", "");
+  al_buf_printf(&r, "%s", "");
+  *rec = r.data;
+  return b.data;
+}
+
+/* The "leak" record of the nth group (from 0) of a type: its fields
+ * after the type, in count, fp (AL_FINGERPRINT_LEN + 1 bytes), own and
+ * baselined. Returns the start of the record line, NULL when there is
+ * none. */
+static const char *leak_record(const char *rec, const char *type, int nth,
+                               size_t *count, char *fp, int *own,
+                               int *baselined) {
+  char head[128];
+  const char *p = rec;
+
+  snprintf(head, sizeof(head), "\t%s\t", type);
+  for (; p != NULL && *p != '\0'; p = strchr(p, '\n'), p = p ? p + 1 : p) {
+    const char *tab, *after;
+    char fpbuf[AL_FINGERPRINT_LEN + 1];
+    size_t c;
+    int o, bl, used = 0;
+
+    if (strncmp(p, "leak\t", 5) != 0)
+      continue;
+    tab = strchr(p + 5, '\t');
+    if (tab == NULL || strncmp(tab, head, strlen(head)) != 0)
+      continue;
+    after = tab + strlen(head);
+    if (sscanf(after, "%zu\t%16[0-9a-f]\t%d\t%d%n", &c, fpbuf, &o, &bl,
+               &used) != 4)
+      fail_msg("a malformed leak record: %.120s", p);
+    assert_true(after[used] == '\n');
+    assert_int_equal(strlen(fpbuf), AL_FINGERPRINT_LEN);
+    if (nth-- > 0)
+      continue;
+    if (count)
+      *count = c;
+    if (fp)
+      memcpy(fp, fpbuf, sizeof(fpbuf));
+    if (own)
+      *own = o;
+    if (baselined)
+      *baselined = bl;
+    return p;
+  }
+  return NULL;
+}
+
+/* FNV-1a 64 of a string and a 0xff after it, as the fingerprint takes
+ * each part; written here again so that the tests do not trust site.c. */
+static uint64_t fnv_part(uint64_t h, const char *s, size_t len) {
+  for (size_t i = 0; i < len; i++) {
+    h ^= (unsigned char)s[i];
+    h *= 0x100000001b3ull;
+  }
+  h ^= 0xff;
+  h *= 0x100000001b3ull;
+  return h;
+}
+
+/* The fingerprint of a record, from its kind, type and "frame" lines:
+ * each frame's function, or "?" then its module. */
+static void fingerprint_of_record(const char *line, int is_request,
+                                  const char *type,
+                                  char fp[AL_FINGERPRINT_LEN + 1]) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  const char *kind = is_request ? "request" : "handle";
+
+  h = fnv_part(h, kind, strlen(kind));
+  h = fnv_part(h, type, strlen(type));
+  for (line = strchr(line, '\n'); line != NULL && line[1] != '\0';
+       line = strchr(line + 1, '\n')) {
+    const char *f[7];
+    const char *q = line + 1;
+
+    if (strncmp(q, "frame\t", 6) != 0)
+      break;
+    /* frame, pc, function, file, line, module, offset */
+    for (int k = 0; k < 7; k++) {
+      f[k] = q;
+      q += strcspn(q, "\t\n");
+      if (k < 6) {
+        assert_true(*q == '\t');
+        q++;
+      }
+    }
+    size_t fn_len = (size_t)(f[3] - f[2] - 1);
+    size_t mod_len = (size_t)(f[6] - f[5] - 1);
+    if (fn_len > 0)
+      h = fnv_part(h, f[2], fn_len);
+    else
+      h = fnv_part(fnv_part(h, "?", 1), f[5], mod_len);
+  }
+  snprintf(fp, AL_FINGERPRINT_LEN + 1, "%016llx", (unsigned long long)h);
+}
+
+static __attribute__((noinline)) void create_supp_a(uintptr_t addr) {
+  al_res_open(shim, addr, 0, 0x10, al_stack_capture());
+}
+
+static __attribute__((noinline)) void create_supp_b(uintptr_t addr) {
+  al_res_open(shim, addr, 1, 0x10, al_stack_capture());
+}
+
+static __attribute__((noinline)) void start_supp_request(uintptr_t addr) {
+  assert_int_equal(
+      al_req_start(shim, addr, 0, 0x10, NULL, al_stack_capture()), 0);
+}
+
+static void test_report__suppressed_group_left_out(void **state) {
+  struct al_report_totals t;
+  char *rec, row[512], line[512];
+  const char *path;
+  int pid = (int)getpid();
+  (void)state;
+  path = write_temp("# what the unit test hides\n"
+                    "this line has no colon\n"
+                    "request:create_supp_a\n"
+                    "fake_a:^create_supp_a$\n"
+                    "\n"
+                    "handle:create_supp_a\n"
+                    "fake_b:no_such_function\n");
+  assert_int_equal(al_suppressions_load(path), 1);
+  al_loop_open(shim, 0x10, 0, NULL, 1);
+  /* One call site each: each group is one stack. */
+  for (uintptr_t i = 0; i < 3; i++)
+    create_supp_a(0x6000 + i * 64);
+  for (uintptr_t i = 0; i < 2; i++)
+    create_supp_b(0x8000 + i * 64);
+  char *text = report_rec(&t, &rec);
+
+  /* Without the suppressions: 5 handles from 2 sites. */
+  assert_int_equal(t.open, 2);
+  assert_int_equal(t.groups, 1);
+  assert_int_equal(t.req_groups, 0);
+  assert_int_equal(t.suppressed, 3);
+  assert_int_equal(t.suppressed_groups, 1);
+  assert_int_equal(t.baselined, 0);
+  assert_int_equal(t.baselined_groups, 0);
+  assert_int_equal(t.created, 5);
+
+  assert_null(strstr(text, "fake_a_t"));
+  assert_null(strstr(text, " in create_supp_a "));
+  assert_null(strstr(text, "0x6000 on loop"));
+  assert_non_null(strstr(text, "\n2 handles of type fake_b_t, created at:\n"
+                               "    #0 0x"));
+  assert_non_null(strstr(text, " in create_supp_b "));
+  snprintf(line, sizeof(line), "==%d==ERROR: asyncleak: 2 handles left open "
+                               "at exit\n", pid);
+  assert_non_null(strstr(text, line));
+  /* The first rule that covers a group is the one used, and only rules
+   * used are listed. */
+  snprintf(row, sizeof(row), "\nSuppressions used:\n"
+                             "  groups  resources  suppression\n"
+                             "       1          3  fake_a:^create_supp_a$ "
+                             "(%s:4)\n\n", path);
+  assert_non_null(strstr(text, row));
+  assert_null(strstr(text, "request:create_supp_a"));
+  assert_null(strstr(text, "handle:create_supp_a"));
+  assert_null(strstr(text, "no_such_function"));
+  assert_non_null(strstr(text, "\nSUMMARY: asyncleak: 2 handles left open (2 "
+                               "fake_b_t) from 1 creation site; 1 of 1 loop "
+                               "not closed\n"));
+
+  /* The records: no leak line for the suppressed group, one for the
+   * other, and the use of the rule. */
+  assert_null(leak_record(rec, "fake_a_t", 0, NULL, NULL, NULL, NULL));
+  size_t count;
+  int own, baselined;
+  assert_non_null(leak_record(rec, "fake_b_t", 0, &count, NULL, &own,
+                              &baselined));
+  assert_int_equal(count, 2);
+  assert_int_equal(own, 0);
+  assert_int_equal(baselined, 0);
+  snprintf(line, sizeof(line), "\nsuppression\t1\t3\t%s\t4\tfake_a:"
+                               "^create_supp_a$\n", path);
+  assert_non_null(strstr(rec, line));
+  assert_int_equal(strstr(rec, "\nsuppression\t") - rec,
+                   strrchr(rec, '\n') - rec - (ptrdiff_t)strlen(line) + 1);
+  free(rec);
+  free(text);
+}
+
+/* A rule names a function, a source file or a module: a file's name covers
+ * every group made there; kinds still apply. */
+static void test_report__suppression_by_file_and_kind(void **state) {
+  struct al_report_totals t;
+  char *rec, row[512];
+  const char *path;
+  (void)state;
+  path = write_temp("handle:test-report.c$\n");
+  assert_int_equal(al_suppressions_load(path), 0);
+  create_supp_a(0x6000);
+  create_supp_b(0x8000);
+  for (uintptr_t i = 0; i < 2; i++)
+    start_supp_request(0x7000 + i * 64);
+  char *text = report_rec(&t, &rec);
+  assert_int_equal(t.open, 0);
+  assert_int_equal(t.pending, 2);
+  assert_int_equal(t.groups, 1);
+  assert_int_equal(t.req_groups, 1);
+  assert_int_equal(t.suppressed, 2);
+  assert_int_equal(t.suppressed_groups, 2);
+  assert_null(strstr(text, "fake_a_t"));
+  assert_null(strstr(text, "fake_b_t"));
+  assert_non_null(strstr(text, "\n2 requests of type fake_req_t pending, "
+                               "created at:\n"));
+  snprintf(row, sizeof(row), "       2          2  handle:test-report.c$ "
+                             "(%s:1)\n", path);
+  assert_non_null(strstr(text, row));
+  assert_non_null(strstr(text, "\nSUMMARY: asyncleak: 0 handles left open; "
+                               "2 requests pending (2 fake_req_t) from 1 "
+                               "creation site\n"));
+  assert_non_null(leak_record(rec, "fake_req_t", 0, NULL, NULL, NULL, NULL));
+  assert_null(leak_record(rec, "fake_a_t", 0, NULL, NULL, NULL, NULL));
+  free(rec);
+  free(text);
+}
+
+/* With every leak suppressed, the exit report still says what was hidden,
+ * and no summary of leaks; a check says nothing. */
+static void test_report__all_suppressed(void **state) {
+  struct al_report_totals t;
+  char *rec, line[128];
+  const char *path;
+  (void)state;
+  path = write_temp("fake_a:create_supp_a\n");
+  assert_int_equal(al_suppressions_load(path), 0);
+  create_supp_a(0x6000);
+  char *text = report_rec(&t, &rec);
+  assert_int_equal(t.open, 0);
+  assert_int_equal(t.groups, 0);
+  assert_int_equal(t.suppressed, 1);
+  assert_int_equal(t.suppressed_groups, 1);
+  snprintf(line, sizeof(line), "==%d== asyncleak: no handles left open at "
+                               "exit\n", (int)getpid());
+  assert_non_null(strstr(text, line));
+  assert_non_null(strstr(text, "\nSuppressions used:\n"));
+  assert_null(strstr(text, "SUMMARY"));
+  assert_null(strstr(text, "ERROR"));
+  assert_null(strstr(rec, "leak\t"));
+  assert_non_null(strstr(rec, "suppression\t1\t1\t"));
+  free(rec);
+  free(text);
+
+  text = report_scoped(&t, 1);
+  assert_string_equal(text, "");
+  assert_int_equal(t.suppressed, 1);
+  free(text);
+}
+
+static __attribute__((noinline)) void create_base_a(uintptr_t addr) {
+  al_res_open(shim, addr, 0, 0x10, al_stack_capture());
+}
+
+static __attribute__((noinline)) void create_base_b(uintptr_t addr) {
+  al_res_open(shim, addr, 1, 0x10, al_stack_capture());
+}
+
+static void test_report__baselined_group_left_out(void **state) {
+  struct al_report_totals t;
+  char *rec, fp[AL_FINGERPRINT_LEN + 1], fp_b[AL_FINGERPRINT_LEN + 1];
+  char baseline[256], line[64];
+  const char *path;
+  size_t count;
+  int baselined;
+  (void)state;
+  al_loop_open(shim, 0x10, 0, NULL, 1);
+  for (uintptr_t i = 0; i < 2; i++)
+    create_base_a(0x6000 + i * 64);
+  create_base_b(0x8000);
+
+  /* A first report gives the fingerprints. */
+  char *text = report_rec(&t, &rec);
+  assert_int_equal(t.open, 3);
+  assert_non_null(leak_record(rec, "fake_a_t", 0, &count, fp, NULL,
+                              &baselined));
+  assert_int_equal(count, 2);
+  assert_int_equal(baselined, 0);
+  assert_non_null(leak_record(rec, "fake_b_t", 0, NULL, fp_b, NULL, NULL));
+  assert_string_not_equal(fp, fp_b);
+  snprintf(line, sizeof(line), "  fingerprint %s\n", fp);
+  assert_non_null(strstr(text, line));
+  assert_null(strstr(text, "In the baseline"));
+  free(rec);
+  free(text);
+
+  snprintf(baseline, sizeof(baseline), "# known leaks\n\n%s  # 2 handles of "
+                                       "type fake_a_t\n", fp);
+  path = write_temp(baseline);
+  assert_int_equal(al_baseline_load(path), 0);
+  assert_true(al_baseline_has(fp));
+  assert_false(al_baseline_has(fp_b));
+
+  text = report_rec(&t, &rec);
+  assert_int_equal(t.open, 1);
+  assert_int_equal(t.groups, 1);
+  assert_int_equal(t.baselined, 2);
+  assert_int_equal(t.baselined_groups, 1);
+  assert_int_equal(t.suppressed, 0);
+  assert_int_equal(t.suppressed_groups, 0);
+  assert_null(strstr(text, "fake_a_t"));
+  assert_null(strstr(text, line));
+  assert_non_null(strstr(text, "\n1 handle of type fake_b_t, created at:\n"));
+  assert_non_null(strstr(text, "\nIn the baseline, not reported: 1 group (2 "
+                               "resources)\n\n"));
+  assert_null(strstr(text, "Suppressions used"));
+  assert_non_null(strstr(text, "\nSUMMARY: asyncleak: 1 handle left open (1 "
+                               "fake_b_t) from 1 creation site; 1 of 1 loop "
+                               "not closed\n"));
+  /* The records keep it, marked as in the baseline. */
+  char fp2[AL_FINGERPRINT_LEN + 1];
+  const char *r = leak_record(rec, "fake_a_t", 0, &count, fp2, NULL,
+                              &baselined);
+  assert_non_null(r);
+  assert_int_equal(count, 2);
+  assert_string_equal(fp2, fp);
+  assert_int_equal(baselined, 1);
+  assert_true(strncmp(strchr(r, '\n') - 2, "\t1\n", 3) == 0);
+  r = leak_record(rec, "fake_b_t", 0, NULL, NULL, NULL, &baselined);
+  assert_non_null(r);
+  assert_int_equal(baselined, 0);
+  assert_true(strncmp(strchr(r, '\n') - 2, "\t0\n", 3) == 0);
+  free(rec);
+  free(text);
+}
+
+/* A group both suppressed and in the baseline counts as suppressed. */
+static void test_report__suppression_wins_over_baseline(void **state) {
+  struct al_report_totals t;
+  char *rec, fp[AL_FINGERPRINT_LEN + 1], baseline[64];
+  (void)state;
+  create_base_a(0x6000);
+  char *text = report_rec(&t, &rec);
+  assert_non_null(leak_record(rec, "fake_a_t", 0, NULL, fp, NULL, NULL));
+  free(rec);
+  free(text);
+  snprintf(baseline, sizeof(baseline), "%s\n", fp);
+  assert_int_equal(al_baseline_load(write_temp(baseline)), 0);
+  assert_int_equal(al_suppressions_load(write_temp("handle:create_base_a\n")),
+                   0);
+  text = report_rec(&t, &rec);
+  assert_int_equal(t.open, 0);
+  assert_int_equal(t.suppressed, 1);
+  assert_int_equal(t.baselined, 0);
+  assert_null(strstr(text, "In the baseline"));
+  assert_non_null(strstr(text, "Suppressions used:"));
+  assert_null(strstr(rec, "leak\t"));
+  free(rec);
+  free(text);
+}
+
+static __attribute__((noinline)) void create_fp_one(uintptr_t addr) {
+  al_res_open(shim, addr, 0, 0x10, al_stack_capture());
+}
+
+static __attribute__((noinline)) void create_fp_two(uintptr_t addr) {
+  al_res_open(shim, addr, 0, 0x10, al_stack_capture());
+}
+
+/* The program closes a handle: the registry forgets it. */
+static void close_handle(uintptr_t addr) {
+  void *cb;
+  assert_true(al_res_closing(addr, NULL) != 0);
+  assert_int_equal(al_res_closed(addr, &cb), 1);
+}
+
+static void test_report__fingerprints_stable(void **state) {
+  struct al_report_totals t;
+  char *rec, *text;
+  char fp[2][AL_FINGERPRINT_LEN + 1], other[AL_FINGERPRINT_LEN + 1];
+  char again[AL_FINGERPRINT_LEN + 1], mine[AL_FINGERPRINT_LEN + 1];
+  (void)state;
+  /* The same site, in two separate reports. */
+  for (int i = 0; i < 2; i++) {
+    create_fp_one(0x6000);
+    text = report_rec(&t, &rec);
+    assert_int_equal(t.groups, 1);
+    const char *r = leak_record(rec, "fake_a_t", 0, NULL, fp[i], NULL, NULL);
+    assert_non_null(r);
+    /* What the record's frames hash to, computed here. */
+    fingerprint_of_record(r, 0, "fake_a_t", mine);
+    assert_string_equal(mine, fp[i]);
+    free(rec);
+    free(text);
+    close_handle(0x6000);
+  }
+  assert_string_equal(fp[0], fp[1]);
+
+  /* Called from another line: another stack, so another group, but the
+   * same function names and so the same fingerprint. */
+  create_fp_one(0x6000);
+  create_fp_one(0x6040);
+  text = report_rec(&t, &rec);
+  assert_int_equal(t.groups, 2);
+  assert_non_null(leak_record(rec, "fake_a_t", 0, NULL, again, NULL, NULL));
+  assert_string_equal(again, fp[0]);
+  assert_non_null(leak_record(rec, "fake_a_t", 1, NULL, again, NULL, NULL));
+  assert_string_equal(again, fp[0]);
+  free(rec);
+  free(text);
+  close_handle(0x6000);
+  close_handle(0x6040);
+
+  /* Another creating function: another fingerprint. */
+  create_fp_two(0x6000);
+  text = report_rec(&t, &rec);
+  const char *r = leak_record(rec, "fake_a_t", 0, NULL, other, NULL, NULL);
+  assert_non_null(r);
+  assert_string_not_equal(other, fp[0]);
+  fingerprint_of_record(r, 0, "fake_a_t", mine);
+  assert_string_equal(mine, other);
+  free(rec);
+  free(text);
+}
+
+static void test_report__fingerprint_without_stack(void **state) {
+  struct al_report_totals t;
+  char *rec, fp[AL_FINGERPRINT_LEN + 1], mine[AL_FINGERPRINT_LEN + 1];
+  uint64_t h;
+  (void)state;
+  al_res_open(shim, 0x6000, 1, 0x10, NULL);
+  assert_int_equal(al_req_start(shim, 0x7000, 0, 0x10, NULL, NULL), 0);
+  char *text = report_rec(&t, &rec);
+  const char *r = leak_record(rec, "fake_b_t", 0, NULL, fp, NULL, NULL);
+  assert_non_null(r);
+  /* FNV-1a 64 of "handle" 0xff "fake_b_t" 0xff. */
+  assert_string_equal(fp, "6ff46221167bfec8");
+  h = fnv_part(fnv_part(0xcbf29ce484222325ull, "handle", 6), "fake_b_t", 8);
+  snprintf(mine, sizeof(mine), "%016llx", (unsigned long long)h);
+  assert_string_equal(mine, fp);
+  /* No frames, and no own frame. */
+  assert_true(strncmp(strchr(r, '\n') + 1, "frame\t", 6) != 0);
+  int own;
+  assert_non_null(leak_record(rec, "fake_b_t", 0, NULL, NULL, &own, NULL));
+  assert_int_equal(own, -1);
+  assert_non_null(leak_record(rec, "fake_req_t", 0, NULL, fp, NULL, NULL));
+  assert_string_equal(fp, "eb9ad9919a06aa5f");
+  h = fnv_part(fnv_part(0xcbf29ce484222325ull, "request", 7), "fake_req_t",
+               10);
+  snprintf(mine, sizeof(mine), "%016llx", (unsigned long long)h);
+  assert_string_equal(mine, fp);
+  free(rec);
+  free(text);
+}
+
+static void test_report__gen_suppressions(void **state) {
+  struct al_report_totals t;
+  char *rec, line[256];
+  char fp[AL_FINGERPRINT_LEN + 1], fp_req[AL_FINGERPRINT_LEN + 1];
+  (void)state;
+  al_opt.gen_suppressions = 1;
+  for (uintptr_t i = 0; i < 2; i++)
+    create_supp_a(0x6000 + i * 64);
+  start_supp_request(0x7000);
+  al_res_open(shim, 0x8000, 1, 0x10, NULL);
+  char *text = report_rec(&t, &rec);
+  assert_non_null(leak_record(rec, "fake_a_t", 0, NULL, fp, NULL, NULL));
+  assert_non_null(leak_record(rec, "fake_req_t", 0, NULL, fp_req, NULL,
+                              NULL));
+  char *gen = strstr(text, "\nSuppressions for the leaks above, for a file "
+                           "given to --suppressions:\n");
+  assert_non_null(gen);
+  snprintf(line, sizeof(line), "\n# 2 handles of type fake_a_t, fingerprint "
+                               "%s\nfake_a:^create_supp_a$\n", fp);
+  assert_non_null(strstr(gen, line));
+  snprintf(line, sizeof(line), "\n# 1 request of type fake_req_t, "
+                               "fingerprint %s\nfake_req:^start_supp_request$"
+                               "\n", fp_req);
+  assert_non_null(strstr(gen, line));
+  assert_non_null(strstr(gen, "\n# 1 handle of type fake_b_t, fingerprint "
+                              "6ff46221167bfec8\n# no frame to name: "
+                              "fake_b:*\n"));
+  /* Before the summary. */
+  assert_non_null(strstr(gen, "\nSUMMARY: "));
+  free(rec);
+  free(text);
+
+  /* What it wrote, given back, hides those leaks. */
+  assert_int_equal(al_suppressions_load(write_temp(
+                       "fake_a:^create_supp_a$\n"
+                       "fake_req:^start_supp_request$\n")), 0);
+  text = report_rec(&t, &rec);
+  assert_int_equal(t.open, 1);
+  assert_int_equal(t.pending, 0);
+  assert_int_equal(t.suppressed, 3);
+  assert_int_equal(t.suppressed_groups, 2);
+  assert_null(strstr(text, "fake_a:^create_supp_a$\n"));
+  assert_non_null(strstr(text, "# no frame to name: fake_b:*\n"));
+  free(rec);
+  free(text);
+
+  al_opt.gen_suppressions = 0;
+  text = report_rec(&t, &rec);
+  assert_null(strstr(text, "Suppressions for the leaks above"));
+  free(rec);
+  free(text);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -405,6 +955,16 @@ int main(void) {
       T(test_report__handles_only_has_no_requests),
       T(test_report__completed_request_not_reported),
 #undef T
+#define F(name) cmocka_unit_test_setup_teardown(name, setup, teardown_files)
+      F(test_report__suppressed_group_left_out),
+      F(test_report__suppression_by_file_and_kind),
+      F(test_report__all_suppressed),
+      F(test_report__baselined_group_left_out),
+      F(test_report__suppression_wins_over_baseline),
+      F(test_report__fingerprints_stable),
+      F(test_report__fingerprint_without_stack),
+      F(test_report__gen_suppressions),
+#undef F
   };
   return cmocka_run_group_tests_name("report", tests, NULL, NULL);
 }
