@@ -44,10 +44,12 @@ expect_status 23
 grep -q "${esc}\[1mSUMMARY:${esc}\[0m" "$tmp/err" ||
   fail "no colour with --color=always: $(cat -v "$tmp/err")"
 
-# The runtime on its own: the same rules, on its stderr.
-on_tty env LD_PRELOAD="$O/lib/libasyncleak.so" "$prog"
+# The runtime on its own: the same rules, on its stderr. What is preloaded
+# already (a sanitizer's runtime) stays first.
+preload=${LD_PRELOAD:+$LD_PRELOAD:}$O/lib/libasyncleak.so
+on_tty env LD_PRELOAD="$preload" "$prog"
 grep -q "$esc" "$tmp/tty" || fail "the runtime alone gave no colour on a terminal"
-on_tty env NO_COLOR=1 LD_PRELOAD="$O/lib/libasyncleak.so" "$prog"
+on_tty env NO_COLOR=1 LD_PRELOAD="$preload" "$prog"
 ! grep -q "$esc" "$tmp/tty" || fail "the runtime alone ignored NO_COLOR"
 
 run "$ASYNCLEAK" --color=sometimes "$prog"

@@ -25,10 +25,11 @@ expect_no "$tmp/err" "start_heartbeat"
 
 # The program asyncleak starts is always checked; its children see
 # LD_PRELOAD without the runtime, and what else was there stays.
-run LD_PRELOAD=libpthread.so.0 "$ASYNCLEAK" --trace-children=no \
+preload=${LD_PRELOAD:+$LD_PRELOAD:}libpthread.so.0
+run LD_PRELOAD="$preload" "$ASYNCLEAK" --trace-children=no \
   sh -c 'echo "$LD_PRELOAD"'
 expect_status 0
-expect_line "$tmp/out" "libpthread.so.0"
+expect_line "$tmp/out" "$preload"
 
 run "$ASYNCLEAK" --trace-children=maybe "$prog"
 expect_status 125
