@@ -1,6 +1,7 @@
 /* This file is private to the asyncleak command: what its files share.
- * The command is a separate program from the runtime and shares no code
- * with it, hence its own prefix, cli_.
+ * The command is a separate program from the runtime, hence its own
+ * prefix, cli_; it shares one file with it, lib/syntax.c, the syntax of
+ * what users write.
  */
 #ifndef ASYNCLEAK_CLI_H_
 #define ASYNCLEAK_CLI_H_
@@ -63,8 +64,9 @@ void cli_line(int fd, const char *fmt, ...) CLI_PRINTF(2, 3);
 /* Prints the usage: its first line only when brief. */
 void cli_usage(int fd, int brief);
 /* Reads the command's own options from ASYNCLEAK_OPTIONS, warning about
- * malformed values, which are ignored. */
-void cli_options_from_env(struct cli_options *opt);
+ * malformed values, which are ignored. Returns -1 after saying so when
+ * the variable cannot be extended (an unterminated quote). */
+int cli_options_from_env(struct cli_options *opt);
 /* Parses the flags; returns the index of the program in argv, or -1 once
  * it has said what is wrong. --help and --version exit from here. */
 int cli_options_parse(char **argv, struct cli_options *opt);

@@ -200,8 +200,21 @@ void cli_xml_text(FILE *out, const char *str, size_t len, int attr) {
 
   while (len > 0) {
     size_t used;
-    long cp = utf8_next(s, len, &used);
-    const char *entity = xml_entity(cp, attr);
+    long cp;
+    const char *entity;
+
+    /* A terminal's colour sequence (ESC [ ... letter) is dropped whole:
+     * XML has no place for ESC, and the rest of it would be noise. */
+    if (len > 1 && s[0] == 0x1b && s[1] == '[') {
+      for (used = 2; used < len && (s[used] < 0x40 || s[used] > 0x7e);)
+        used++;
+      used += used < len;
+      s += used;
+      len -= used;
+      continue;
+    }
+    cp = utf8_next(s, len, &used);
+    entity = xml_entity(cp, attr);
 
     if (cp < 0)
       fputs(replacement, out);

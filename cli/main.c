@@ -1,6 +1,7 @@
 /* The asyncleak command: its options, and the order of the steps from the
  * program's name to the exit status. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,19 +76,29 @@ static int no_color(void) {
 
 /* The machine-readable reports the user asked for. Their files are
  * opened before the program runs, so that a path that cannot be written
- * stops the run at once rather than after it. */
+ * stops the run at once rather than after it; but emptied only when
+ * written, so that a run that never happens leaves them as they were, and
+ * a baseline may be read and written under the same name. */
 struct output {
   const char *flag;
   int (*write)(FILE *out, const struct cli_run *run);
   const char *path;
   FILE *file;
+  int created; /* the file did not exist before */
 };
 
 static int outputs_open(struct output *o, size_t n) {
   for (size_t i = 0; i < n; i++) {
+    int fd;
+
     if (o[i].path == NULL)
       continue;
-    o[i].file = fopen(o[i].path, "we");
+    fd = open(o[i].path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    o[i].created = fd >= 0;
+    if (fd < 0 && errno == EEXIST)
+      fd = open(o[i].path, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0 && (o[i].file = fdopen(fd, "w")) == NULL)
+      close(fd);
     if (o[i].file == NULL) {
       cli_error("cannot write the %s file '%s': %s", o[i].flag, o[i].path,
                 strerror(errno));
@@ -97,7 +108,8 @@ static int outputs_open(struct output *o, size_t n) {
   return 0;
 }
 
-/* Writes and closes them; -1 when one could not be written. */
+/* Writes and closes them (without a run: removes those it created); -1
+ * when one could not be written. */
 static int outputs_write(struct output *o, size_t n,
                          const struct cli_run *run) {
   int rc = 0;
@@ -105,7 +117,10 @@ static int outputs_write(struct output *o, size_t n,
   for (size_t i = 0; i < n; i++) {
     if (o[i].file == NULL)
       continue;
-    if (run != NULL && (o[i].write(o[i].file, run) != 0 ||
+    if (run == NULL && o[i].created)
+      unlink(o[i].path);
+    if (run != NULL && (ftruncate(fileno(o[i].file), 0) != 0 ||
+                        o[i].write(o[i].file, run) != 0 ||
                         fflush(o[i].file) != 0 || ferror(o[i].file))) {
       cli_error("cannot write the %s file '%s': %s", o[i].flag, o[i].path,
                 strerror(errno));
@@ -161,16 +176,17 @@ int main(int argc, char **argv) {
   struct cli_options opt = {.error_exitcode = CLI_EXIT_LEAKS};
   char path[PATH_MAX], runtime[PATH_MAX], dir[PATH_MAX];
   struct output outputs[] = {
-      {"--json", cli_write_json, NULL, NULL},
-      {"--junit", cli_write_junit, NULL, NULL},
-      {"--sarif", cli_write_sarif, NULL, NULL},
-      {"--write-baseline", cli_write_baseline, NULL, NULL},
+      {.flag = "--json", .write = cli_write_json},
+      {.flag = "--junit", .write = cli_write_junit},
+      {.flag = "--sarif", .write = cli_write_sarif},
+      {.flag = "--write-baseline", .write = cli_write_baseline},
   };
   size_t noutputs = CLI_ARRAY_SIZE(outputs);
   char **args;
   int first, rc;
 
-  cli_options_from_env(&opt);
+  if (cli_options_from_env(&opt) != 0)
+    return CLI_EXIT_FAILURE;
   first = cli_options_parse(argv, &opt);
   if (first < 0) {
     cli_usage(STDERR_FILENO, 1);

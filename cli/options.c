@@ -126,13 +126,13 @@ static int set_own(struct cli_options *opt, const char *key, const char *v,
   return 0;
 }
 
-void cli_options_from_env(struct cli_options *opt) {
+int cli_options_from_env(struct cli_options *opt) {
   const char *text = getenv("ASYNCLEAK_OPTIONS");
   struct al_token t;
   int rc;
 
   if (text == NULL)
-    return;
+    return 0;
   while ((rc = al_option_next(&text, &t)) > 0) {
     char key[64];
 
@@ -142,10 +142,19 @@ void cli_options_from_env(struct cli_options *opt) {
     memcpy(key, t.key, t.klen);
     key[t.klen] = '\0';
     opt->env_color |= !strcmp(key, "color");
-    if (set_own(opt, key, t.value, t.vlen) < 0)
+    /* color is the runtime's too, and it says what is wrong with it. */
+    if (set_own(opt, key, t.value, t.vlen) < 0 && strcmp(key, "color") != 0)
       cli_warning("invalid value '%.*s' for option '%s' in "
                   "ASYNCLEAK_OPTIONS; ignored", (int)t.vlen, t.value, key);
   }
+  /* The quote would swallow the entries the command adds after it,
+   * report_dir among them: nothing would be checked. */
+  if (rc < 0) {
+    cli_error("ASYNCLEAK_OPTIONS has an unterminated quote in the value "
+              "of '%.*s'", (int)t.klen, t.key);
+    return -1;
+  }
+  return 0;
 }
 
 /* Adds key=value to what the runtime gets, quoted when it is a path. A
@@ -182,6 +191,11 @@ static int runtime_file(struct cli_options *opt, const struct flag *f,
   char path[PATH_MAX];
   int rc;
 
+  /* Messages name the file as the user typed it. */
+  rc = !strcmp(f->option, "baseline") ? cli_check_baseline(value)
+                                       : cli_check_suppressions(value);
+  if (rc != 0)
+    return -1;
   if (realpath(value, path) == NULL) {
     cli_error("cannot read the %s file '%s': %s", f->name + 2, value,
               strerror(errno));
@@ -191,10 +205,6 @@ static int runtime_file(struct cli_options *opt, const struct flag *f,
     cli_error("the path '%s' of %s holds a quote", path, f->name);
     return -1;
   }
-  rc = !strcmp(f->option, "baseline") ? cli_check_baseline(path)
-                                       : cli_check_suppressions(path);
-  if (rc != 0)
-    return -1;
   return pass_on(opt, f->option, path, 1);
 }
 

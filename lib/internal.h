@@ -489,8 +489,9 @@ struct al_site {
 
 /* Symbolizes stack (NULL when none was captured) and judges it: its
  * fingerprint hashes the kind, the type and the frames' function names
- * (modules where a function is unknown), never addresses or lines, so that
- * it stays the same from run to run and build to build. */
+ * (modules where a function is unknown) down to main, leaving out the C
+ * library's, never addresses or lines, so that it stays the same from run
+ * to run, build to build and machine to machine. */
 void al_site_judge(struct al_symbolizer *sym, const struct al_stack *stack,
                    int is_request, const char *type, struct al_site *out);
 /* The line --gen-suppressions prints for it: "uv_timer:^start_timer$". */

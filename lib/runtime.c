@@ -99,14 +99,25 @@ static void atfork_child(void) {
 }
 
 /* trace_children=no: the programs this one executes do not get the
- * runtime. It leaves LD_PRELOAD, in the environment they inherit. */
-static void untrace_children(void) {
-  const char *list = getenv("LD_PRELOAD");
-  char kept[AL_OPTION_STR_MAX];
-  size_t used = 0;
+ * runtime. It leaves LD_PRELOAD, in the environment they inherit. The
+ * array is edited in place, not through setenv(): a shell such as bash
+ * has its own setenv, and passes on the environment it found at start. */
+extern char **environ;
 
-  if (list == NULL || strlen(list) >= sizeof(kept))
+static void untrace_children(void) {
+  static char entry[AL_OPTION_STR_MAX];
+  const char *list = NULL;
+  size_t used = sizeof("LD_PRELOAD=") - 1;
+  char **slot = NULL;
+
+  for (char **e = environ; e != NULL && *e != NULL; e++)
+    if (!strncmp(*e, "LD_PRELOAD=", used)) {
+      slot = e;
+      list = *e + used;
+    }
+  if (slot == NULL || strlen(*slot) >= sizeof(entry))
     return;
+  memcpy(entry, "LD_PRELOAD=", used);
   while (*list != '\0') {
     size_t len = strcspn(list, ": ");
     const char *slash = memrchr(list, '/', len);
@@ -114,20 +125,24 @@ static void untrace_children(void) {
 
     if (len > 0 && !(len - (size_t)(base - list) == 15 &&
                      !memcmp(base, "libasyncleak.so", 15))) {
-      if (used > 0)
-        kept[used++] = ':';
-      memcpy(kept + used, list, len);
+      if (used > sizeof("LD_PRELOAD=") - 1)
+        entry[used++] = ':';
+      memcpy(entry + used, list, len);
       used += len;
     }
     list += len;
     if (*list != '\0')
       list++;
   }
-  kept[used] = '\0';
-  if (used > 0)
-    setenv("LD_PRELOAD", kept, 1);
-  else
-    unsetenv("LD_PRELOAD");
+  entry[used] = '\0';
+  if (used > sizeof("LD_PRELOAD=") - 1) {
+    *slot = entry;
+    return;
+  }
+  /* Nothing else was preloaded: the variable goes. */
+  do
+    slot[0] = slot[1];
+  while (*++slot != NULL);
 }
 
 /* A harness's own defaults, as __asan_default_options gives ASan's: the
@@ -236,11 +251,12 @@ void al_report_write(void) {
     al_warn("out of memory: no report");
     return;
   }
-  /* The asyncleak command says whether it wants colour; a file never
-   * does. */
-  if (!to_dir && al_opt.log_path[0] != '\0')
-    fd = open_log(al_opt.log_path, O_CREAT | O_APPEND);
-  out.color = to_dir ? al_opt.color == AL_COLOR_ALWAYS : al_report_color(fd);
+  /* The asyncleak command says whether it wants colour; a log file gets
+   * it only when asked, and is opened only when there is a report. */
+  if (to_dir || al_opt.log_path[0] != '\0')
+    out.color = al_opt.color == AL_COLOR_ALWAYS;
+  else
+    out.color = al_report_color(fd);
   out.rec = to_dir ? &rec : NULL;
   al_report_format(&snap, &text, &t, NULL, &out);
   al_snapshot_release(&snap);
@@ -268,8 +284,11 @@ void al_report_write(void) {
     /* Last: the sign that the others are complete. */
     if (!sum.failed && !rec.failed)
       write_file(al_opt.report_dir, "sum", sum.data, sum.len);
-  } else if (text.len > 0 && fd >= 0) {
-    al_write_all(fd, text.data, text.len);
+  } else if (text.len > 0) {
+    if (al_opt.log_path[0] != '\0')
+      fd = open_log(al_opt.log_path, O_CREAT | O_APPEND);
+    if (fd >= 0)
+      al_write_all(fd, text.data, text.len);
   }
   if (fd > 2)
     close(fd);

@@ -16,6 +16,26 @@ static uint64_t hash_str(uint64_t h, const char *s) {
   return h;
 }
 
+/* A symbol's name without its version ("__libc_start_main@@GLIBC_2.34"). */
+static uint64_t hash_name(uint64_t h, const char *name) {
+  size_t len = strcspn(name, "@");
+  char cut[256];
+
+  if (name[len] == '\0' || len >= sizeof(cut))
+    return hash_str(h, name);
+  memcpy(cut, name, len);
+  cut[len] = '\0';
+  return hash_str(h, cut);
+}
+
+/* Frames of the C library and the loader, which are named or not as the
+ * machine's debug symbols allow, and differ from one C library to the
+ * next: a fingerprint written on one machine must hold on another. */
+static int machine_frame(const struct al_frame *f) {
+  return f->module != NULL && (!strncmp(f->module, "libc.so", 7) ||
+                               !strncmp(f->module, "ld-linux", 8));
+}
+
 void al_site_judge(struct al_symbolizer *sym, const struct al_stack *stack,
                    int is_request, const char *type, struct al_site *out) {
   uint64_t h = 0xcbf29ce484222325ull;
@@ -28,17 +48,20 @@ void al_site_judge(struct al_symbolizer *sym, const struct al_stack *stack,
   out->own = -1;
   h = hash_str(h, is_request ? "request" : "handle");
   h = hash_str(h, type);
-  for (uint32_t i = 0; i < depth; i++) {
+  for (uint32_t i = 0, past_main = 0; i < depth; i++) {
     struct al_frame *f = &out->frames[i];
 
     al_symbolize(sym, stack->pc[i], f);
-    /* Lines and addresses move with every edit; names rarely do. */
-    if (f->function != NULL)
-      h = hash_str(h, f->function);
-    else
-      h = hash_str(hash_str(h, "?"), f->module);
     if (out->own < 0 && f->file != NULL)
       out->own = (int)i;
+    if (past_main || machine_frame(f))
+      continue;
+    /* Lines and addresses move with every edit; names rarely do. */
+    if (f->function != NULL)
+      h = hash_name(h, f->function);
+    else
+      h = hash_str(hash_str(h, "?"), f->module);
+    past_main = f->function != NULL && !strcmp(f->function, "main");
   }
   for (int i = AL_FINGERPRINT_LEN - 1; i >= 0; i--, h >>= 4)
     out->fingerprint[i] = hex[h & 15];

@@ -12,10 +12,9 @@
 #include "internal.h"
 #include "syntax.h"
 
-/* Bounds on what a user's files may make the runtime hold. */
-#define FILE_MAX (4u << 20)
-#define RULES_MAX 4096
-#define BASELINE_MAX 65536
+#define FILE_MAX AL_USER_FILE_MAX
+#define RULES_MAX AL_SUPP_RULES_MAX
+#define BASELINE_MAX AL_BASELINE_MAX
 
 static struct al_supp *rules;
 static size_t nrules, rules_cap;

@@ -27,6 +27,12 @@ int al_option_next(const char **p, struct al_token *t);
 
 /* ------------------------------------------------------------- suppressions */
 
+/* Bounds on what a user's files may make the runtime hold; the asyncleak
+ * command refuses files beyond them before the program runs. */
+#define AL_USER_FILE_MAX (4u << 20)
+#define AL_SUPP_RULES_MAX 4096
+#define AL_BASELINE_MAX 65536
+
 #define AL_SUPP_KIND_MAX 64
 #define AL_SUPP_PATTERN_MAX 512
 

@@ -76,4 +76,29 @@ run "$ASYNCLEAK" --write-baseline="$tmp/no/such/dir" sh -c 'echo ran'
 expect_status 125
 expect_line "$tmp/err" "asyncleak: cannot write the --write-baseline file '$tmp/no/such/dir': No such file or directory"
 [ ! -s "$tmp/out" ] || fail "the program ran with nowhere to write"
+
+# One file for both: the runtime reads it at start, the command rewrites
+# it at the end.
+cp "$tmp/base" "$tmp/same"
+run "$ASYNCLEAK" --baseline="$tmp/same" --write-baseline="$tmp/same" "$prog"
+expect_status 0
+[ "$(grep -vc '^#' "$tmp/same")" -eq 2 ] ||
+  fail "the baseline read and written in one run lost lines: $(cat "$tmp/same")"
+
+# A run that never happens leaves existing files as they were, and creates
+# none.
+echo "old" >"$tmp/keep.json"
+run TMPDIR="$tmp/no-such-dir" "$ASYNCLEAK" --json="$tmp/keep.json" \
+  --junit="$tmp/new.xml" "$prog"
+expect_status 125
+[ "$(cat "$tmp/keep.json")" = old ] || fail "a failed run emptied --json"
+[ ! -e "$tmp/new.xml" ] || fail "a failed run left --junit's file"
+
+# Files past the runtime's bounds are refused before the program runs.
+{ echo "handle:x"; head -c 4200000 /dev/zero | tr '\0' '#'; echo; } \
+  >"$tmp/big.supp"
+run "$ASYNCLEAK" --suppressions="$tmp/big.supp" sh -c 'echo ran'
+expect_status 125
+expect_line "$tmp/err" "asyncleak: the suppressions file '$tmp/big.supp' is larger than 4194304 bytes"
+[ ! -s "$tmp/out" ] || fail "the program ran with an oversized file"
 exit 0

@@ -13,11 +13,16 @@ run "$ASYNCLEAK" --trace-children=yes sh -c "$prog; echo after"
 expect_status 23
 expect_frame0 "$tmp/err" start_heartbeat uv-timer-leak.c
 
-for how in --trace-children=no; do
-  run "$ASYNCLEAK" $how sh -c "$prog; echo after"
+# bash keeps its own copy of the environment, with its own setenv: the
+# runtime must leave LD_PRELOAD where both shells look.
+for shell in sh bash; do
+  run "$ASYNCLEAK" --trace-children=no $shell -c "$prog; echo after"
   expect_status 0
   expect_no "$tmp/err" "start_heartbeat"
   expect_line "$tmp/out" "after"
+  run "$ASYNCLEAK" --trace-children=no $shell -c 'echo "[$LD_PRELOAD]"'
+  expect_status 0
+  expect_line "$tmp/out" "[${LD_PRELOAD:-}]"
 done
 run ASYNCLEAK_OPTIONS=trace_children=no "$ASYNCLEAK" sh -c "$prog; echo after"
 expect_status 0

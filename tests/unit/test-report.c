@@ -501,12 +501,14 @@ static uint64_t fnv_part(uint64_t h, const char *s, size_t len) {
 }
 
 /* The fingerprint of a record, from its kind, type and "frame" lines:
- * each frame's function, or "?" then its module. */
+ * each frame's function (cut at '@'), or "?" then its module, down to
+ * main, the C library's frames left out. */
 static void fingerprint_of_record(const char *line, int is_request,
                                   const char *type,
                                   char fp[AL_FINGERPRINT_LEN + 1]) {
   uint64_t h = 0xcbf29ce484222325ull;
   const char *kind = is_request ? "request" : "handle";
+  int past_main = 0;
 
   h = fnv_part(h, kind, strlen(kind));
   h = fnv_part(h, type, strlen(type));
@@ -528,10 +530,15 @@ static void fingerprint_of_record(const char *line, int is_request,
     }
     size_t fn_len = (size_t)(f[3] - f[2] - 1);
     size_t mod_len = (size_t)(f[6] - f[5] - 1);
+    if (past_main || !strncmp(f[5], "libc.so", 7))
+      continue;
+    if (memchr(f[2], '@', fn_len) != NULL)
+      fn_len = (size_t)((const char *)memchr(f[2], '@', fn_len) - f[2]);
     if (fn_len > 0)
       h = fnv_part(h, f[2], fn_len);
     else
       h = fnv_part(fnv_part(h, "?", 1), f[5], mod_len);
+    past_main = fn_len == 4 && !strncmp(f[2], "main", 4);
   }
   snprintf(fp, AL_FINGERPRINT_LEN + 1, "%016llx", (unsigned long long)h);
 }
