@@ -92,3 +92,10 @@ expect_status 0
 expect_line "$tmp/out" "ran"
 expect_line "$tmp/err" "asyncleak: invalid value 'deep' for option 'stack_depth' (a number from 1 to 64); keeping 16"
 expect_line "$tmp/err" "asyncleak: unknown option 'no_such_key' ignored (help=1 lists them)"
+
+# An unterminated quote would swallow what the command adds after it, the
+# report directory among it: refused, the program not run.
+run ASYNCLEAK_OPTIONS="json='x" "$ASYNCLEAK" sh -c 'echo ran'
+expect_status 125
+expect_line "$tmp/err" "asyncleak: ASYNCLEAK_OPTIONS has an unterminated quote in the value of 'json'"
+[ ! -s "$tmp/out" ] || fail "the program ran despite the quote"
