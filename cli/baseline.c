@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "emit.h"
 
 /* Whether the group's fingerprint came earlier in the run: the same site
  * in several processes is one line. */
@@ -21,16 +22,6 @@ static int seen_before(const struct cli_reports *r, size_t proc,
   return 0;
 }
 
-/* The frame that names a group for the reader: the program's own. */
-static const char *site_name(const struct cli_group *g) {
-  const struct cli_frame *f = g->own >= 0 && (size_t)g->own < g->nframes
-                                  ? &g->frames[g->own]
-                              : g->nframes > 0 ? &g->frames[0]
-                                               : NULL;
-
-  return f != NULL && f->function[0] != '\0' ? f->function : "?";
-}
-
 /* Leaks already in a baseline are written too: the new file replaces the
  * old one. Warnings (ensure_closure's) are not leaks. */
 int cli_write_baseline(FILE *out, const struct cli_run *run) {
@@ -46,8 +37,10 @@ int cli_write_baseline(FILE *out, const struct cli_run *run) {
 
       if (!strcmp(g->state, "ensured") || seen_before(r, i, k))
         continue;
+      const struct cli_frame *f = cli_group_frame(g);
+
       fprintf(out, "%s %s %s in %s\n", g->fingerprint, g->state, g->type,
-              site_name(g));
+              f != NULL ? f->function : "?");
     }
   }
   return ferror(out) ? -1 : 0;

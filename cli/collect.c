@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -94,8 +95,9 @@ static unsigned long long number(const char *s) {
   return *end == '\0' ? n : 0;
 }
 
-/* Keys it does not know are left alone: the runtime may add some. */
-static void parse_sum(struct cli_proc *p, char *text) {
+/* Calls pair(p, key, value) for each "key=value" line of text. */
+static void each_pair(struct cli_proc *p, char *text,
+                      void (*pair)(struct cli_proc *, const char *, char *)) {
   char *line, *save = NULL;
 
   for (line = strtok_r(text, "\n", &save); line != NULL;
@@ -105,55 +107,47 @@ static void parse_sum(struct cli_proc *p, char *text) {
     if (value == NULL)
       continue;
     *value++ = '\0';
-    if (!strcmp(line, "libs"))
-      p->used_loop = *value != '\0';
-    else if (!strcmp(line, "loops"))
-      p->loops = number(value);
-    else if (!strcmp(line, "loops_unclosed"))
-      p->loops_unclosed = number(value);
-    else if (!strcmp(line, "handles_created"))
-      p->handles_created = number(value);
-    else if (!strcmp(line, "handles_open"))
-      p->handles_open = number(value);
-    else if (!strcmp(line, "requests_created"))
-      p->requests_created = number(value);
-    else if (!strcmp(line, "requests_pending"))
-      p->requests_pending = number(value);
-    else if (!strcmp(line, "requests_cancelled"))
-      p->requests_cancelled = number(value);
-    else if (!strcmp(line, "handles_forced"))
-      p->handles_forced = number(value);
-    else if (!strcmp(line, "resources_ensured"))
-      p->resources_ensured = number(value);
-    else if (!strcmp(line, "suppressed"))
-      p->suppressed = number(value);
-    else if (!strcmp(line, "baselined"))
-      p->baselined = number(value);
+    pair(p, line, value);
   }
-  p->has_sum = 1;
 }
 
-static void parse_start(struct cli_proc *p, char *text) {
-  char *line, *save = NULL;
+/* The totals of <pid>.sum the command uses. */
+static const struct {
+  const char *key;
+  size_t offset;
+} counters[] = {
+#define COUNTER(name) {#name, offsetof(struct cli_proc, name)}
+    COUNTER(loops),           COUNTER(loops_unclosed),
+    COUNTER(handles_created), COUNTER(handles_open),
+    COUNTER(requests_created), COUNTER(requests_pending),
+    COUNTER(requests_cancelled), COUNTER(handles_forced),
+    COUNTER(resources_ensured), COUNTER(suppressed),
+    COUNTER(baselined),
+#undef COUNTER
+};
 
-  for (line = strtok_r(text, "\n", &save); line != NULL;
-       line = strtok_r(NULL, "\n", &save)) {
-    char *value = strchr(line, '=');
-
-    if (value == NULL)
-      continue;
-    *value++ = '\0';
-    if (!strcmp(line, "ppid"))
-      p->ppid = (pid_t)number(value);
-    else if (!strcmp(line, "forked"))
-      p->forked_from = (pid_t)number(value);
-    else if (!strcmp(line, "exe")) {
-      /* The last: what the process executed last. */
-      free(p->exe);
-      p->exe = strdup(value);
-    }
+/* Keys it does not know are left alone: the runtime may add some. */
+static void sum_pair(struct cli_proc *p, const char *key, char *value) {
+  if (!strcmp(key, "libs")) {
+    p->used_loop = *value != '\0';
+    return;
   }
-  p->started = 1;
+  for (size_t i = 0; i < CLI_ARRAY_SIZE(counters); i++)
+    if (!strcmp(key, counters[i].key))
+      *(unsigned long long *)((char *)p + counters[i].offset) =
+          number(value);
+}
+
+static void start_pair(struct cli_proc *p, const char *key, char *value) {
+  if (!strcmp(key, "ppid")) {
+    p->ppid = (pid_t)number(value);
+  } else if (!strcmp(key, "forked")) {
+    p->forked_from = (pid_t)number(value);
+  } else if (!strcmp(key, "exe")) {
+    /* The last: what the process executed last. */
+    free(p->exe);
+    p->exe = strdup(value);
+  }
 }
 
 /* Splits line at tabs into at most max fields; returns how many. */
@@ -279,11 +273,13 @@ void cli_reports_read(struct cli_reports *r, const char *dir) {
     }
     switch (kind) {
     case FILE_SUM:
-      parse_sum(p, text);
+      each_pair(p, text, sum_pair);
+      p->has_sum = 1;
       free(text);
       break;
     case FILE_START:
-      parse_start(p, text);
+      each_pair(p, text, start_pair);
+      p->started = 1;
       free(text);
       break;
     case FILE_REC:

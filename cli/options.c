@@ -64,22 +64,6 @@ static int parse_number(const char *s, size_t len, int max, int *number) {
   return 0;
 }
 
-/* The index of value among the '|'-separated choices, or -1. */
-static int choice_of(const char *choices, const char *value, size_t len) {
-  int i = 0;
-
-  for (const char *c = choices;; i++) {
-    const char *bar = strchr(c, '|');
-    size_t n = bar ? (size_t)(bar - c) : strlen(c);
-
-    if (n == len && !strncmp(c, value, len))
-      return i;
-    if (bar == NULL)
-      return -1;
-    c = bar + 1;
-  }
-}
-
 static char *dup_n(const char *s, size_t len) {
   char *d = malloc(len + 1);
 
@@ -99,14 +83,14 @@ static int set_own(struct cli_options *opt, const char *key, const char *v,
   int n;
 
   if (!strcmp(key, "quiet")) {
-    if ((n = choice_of("0|1|no|yes|false|true", v, len)) < 0)
+    if ((n = al_choice_index("0|1|no|yes|false|true", v, len)) < 0)
       return -1;
     opt->quiet = n % 2;
   } else if (!strcmp(key, "error_exitcode")) {
     if (parse_number(v, len, 255, &opt->error_exitcode) != 0)
       return -1;
   } else if (!strcmp(key, "color")) {
-    if ((n = choice_of("auto|always|never", v, len)) < 0)
+    if ((n = al_choice_index("auto|always|never", v, len)) < 0)
       return -1;
     opt->color = n;
   } else {
@@ -232,7 +216,7 @@ static int apply(struct cli_options *opt, const struct flag *f,
       return runtime_file(opt, f, value);
     return set_own(opt, f->option, value, strlen(value));
   case FLAG_CHOICE:
-    if ((n = choice_of(f->choices, value, strlen(value))) < 0)
+    if ((n = al_choice_index(f->choices, value, strlen(value))) < 0)
       break;
     if (!f->runtime)
       return set_own(opt, f->option, value, strlen(value));

@@ -68,22 +68,6 @@ void al_options_defaults(struct al_options *opt) {
     set_default(opt, &table[i]);
 }
 
-/* The index of value among the '|'-separated values, or -1. */
-static int enum_index(const char *values, const char *value, size_t len) {
-  int i = 0;
-
-  for (const char *v = values;; i++) {
-    const char *bar = strchr(v, '|');
-    size_t n = bar ? (size_t)(bar - v) : strlen(v);
-
-    if (n == len && !memcmp(v, value, len))
-      return i;
-    if (bar == NULL)
-      return -1;
-    v = bar + 1;
-  }
-}
-
 /* Stores value (len bytes, not terminated) into the option; returns 0 or -1
  * when the value is malformed. */
 static int set_value(struct al_options *opt, const struct desc *d,
@@ -116,7 +100,7 @@ static int set_value(struct al_options *opt, const struct desc *d,
     return 0;
   }
   case KIND_ENUM:
-    if ((v = enum_index(d->dflt_str, value, len)) < 0)
+    if ((v = al_choice_index(d->dflt_str, value, len)) < 0)
       return -1;
     *(int *)field = (int)v;
     return 0;

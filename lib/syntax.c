@@ -50,6 +50,21 @@ int al_option_next(const char **p, struct al_token *t) {
   return 1;
 }
 
+int al_choice_index(const char *choices, const char *value, size_t len) {
+  int i = 0;
+
+  for (const char *c = choices;; i++) {
+    const char *bar = strchr(c, '|');
+    size_t n = bar ? (size_t)(bar - c) : strlen(c);
+
+    if (n == len && !memcmp(c, value, len))
+      return i;
+    if (bar == NULL)
+      return -1;
+    c = bar + 1;
+  }
+}
+
 static int is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r';
 }

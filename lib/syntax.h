@@ -25,6 +25,9 @@ struct al_token {
  * unterminated quote (then *p is left at the end). */
 int al_option_next(const char **p, struct al_token *t);
 
+/* The index of value (len bytes) among choices, written "a|b|c", or -1. */
+int al_choice_index(const char *choices, const char *value, size_t len);
+
 /* ------------------------------------------------------------- suppressions */
 
 /* Bounds on what a user's files may make the runtime hold; the asyncleak
