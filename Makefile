@@ -3,6 +3,7 @@
 #   make                  build the runtime library and the asyncleak command
 #   make check            build and run every test
 #   make demo             run asyncleak on the bundled leaking example
+#   make bench            time asyncleak against bare runs (docs/performance.md)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=address,undefined check
 #   make DEVELOPER=1      turn warnings into errors (CI does)
@@ -52,9 +53,12 @@ CORE_OBJ := $(patsubst %.c,$(O)/pic/%.o,$(LIB_SRC))
 RT_LIBS  := -lunwind -ldw -ldl -lpthread
 RUNTIME  := $(O)/lib/libasyncleak.so
 
+# Frame pointers: a capture follows the runtime's own frames up to the
+# program's call site (lib/capture.c).
 $(O)/pic/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Ilib -fPIC -fvisibility=hidden -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -Ilib -fPIC -fvisibility=hidden -fno-omit-frame-pointer \
+	  -c $< -o $@
 
 $(RUNTIME): $(RT_OBJ)
 	@mkdir -p $(@D)
@@ -166,6 +170,19 @@ demo: all $(DEMO)
 	  echo "(asyncleak exited with status $$status)"; \
 	  [ $$status -eq 23 ]
 
+# ---------------------------------------------------------------- bench
+# Not part of check: timings on a shared machine are for reading, never for
+# asserting. Built with -O2 whatever CFLAGS say, like the runtime by default.
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC))
+
+$(O)/bench/%: bench/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -O2 -g -o $@ $< -luv
+
+bench: all $(BENCH_BIN)
+	@bench/run.sh $(O)
+
 # ---------------------------------------------------------------- install
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
@@ -187,6 +204,6 @@ lint:
 clean:
 	rm -rf $(O)
 
-.PHONY: all check demo install lint clean
+.PHONY: all check demo bench install lint clean
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

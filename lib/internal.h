@@ -58,10 +58,31 @@ struct al_stack {
   uintptr_t pc[];
 };
 
+/* The deepest stack_depth, and room for asyncleak's own frames above the
+ * program's. */
+#define AL_STACK_DEPTH_MAX 64
+#define AL_SELF_FRAMES_MAX 8
+
 /* Captures the calling thread's stack, leaving out asyncleak's own frames,
  * up to al_opt.stack_depth frames, and returns its deduplicated copy, or
- * NULL when no frame could be captured. Thread-safe, no malloc. */
+ * NULL when no frame could be captured. Thread-safe; no malloc, and no
+ * unwinding when the thread captured the same stack before (capture.c). */
 const struct al_stack *al_stack_capture(void);
+/* Captures without the per-thread cache; for tests and benchmarks. */
+const struct al_stack *al_stack_capture_uncached(void);
+/* Counts of the calling thread's captures served by its cache and
+ * unwound; for tests. */
+void al_capture_stats(uint64_t *hits, uint64_t *misses);
+/* In a fork child: another thread may have held the cache's lock. */
+void al_capture_atfork_child(void);
+/* Return addresses of the calling thread, innermost first: the unwinder's
+ * own. Returns how many it stored in buf, at most want. */
+int al_stack_unwind(void **buf, int want);
+/* Whether pc is in asyncleak's own code. */
+extern uintptr_t al_self_lo, al_self_hi;
+static inline int al_stack_is_self(uintptr_t pc) {
+  return pc >= al_self_lo && pc < al_self_hi;
+}
 /* Whether a return address of the calling thread's stack falls in the
  * function at [lo, hi): whether that function is on the stack. */
 int al_stack_contains(uintptr_t lo, uintptr_t hi);
@@ -142,7 +163,8 @@ enum al_res_state {
   AL_RES_PENDING = 2  /* a request whose callback has not run */
 };
 
-/* One tracked handle or request. 64 bytes. */
+/* One tracked handle or request: 56 bytes, the most of what asyncleak
+ * keeps for each (docs/performance.md). */
 struct al_res {
   uintptr_t addr;
   struct al_res *next;
@@ -151,12 +173,16 @@ struct al_res {
                        request's callback while pending */
   uintptr_t loop;   /* address of the loop it belongs to */
   uint64_t seq;     /* creation order, process-wide */
-  uint64_t born_ms; /* a request: when it was started (CLOCK_MONOTONIC) */
-  pid_t tid;        /* creating thread */
-  uint16_t type;    /* the loop library's own type number */
-  uint8_t state;    /* enum al_res_state */
-  uint8_t shim;     /* index into al_shims */
+  uint32_t born_ms; /* a request: al_now_ms() when it was started, modulo
+                       2^32, which tells ages up to 49 days */
+  unsigned tid : 22;  /* creating thread (Linux's ids are below 2^22) */
+  unsigned type : 6;  /* the loop library's own type number */
+  unsigned state : 2; /* enum al_res_state */
+  unsigned shim : 2;  /* index into al_shims */
 };
+#define AL_RES_TYPES 64
+_Static_assert(sizeof(struct al_res) == 56 || sizeof(void *) != 8,
+               "a record is 56 bytes");
 
 enum {
   AL_LOOP_DEFAULT = 1,   /* the library's default loop */
@@ -200,7 +226,7 @@ struct al_loop {
   struct al_fin *waits; /* AL_FIN_WAIT */
 };
 
-#define AL_MAX_SHIMS 4
+#define AL_MAX_SHIMS 4 /* al_res.shim has 2 bits */
 extern const struct al_shim *al_shims[AL_MAX_SHIMS];
 /* Registers a shim once and returns its index. */
 uint8_t al_shim_register(const struct al_shim *s);
@@ -577,7 +603,12 @@ static inline void al_init(void) {
 void al_report_write(void);
 
 /* The calling thread's kernel thread id, cached. */
-pid_t al_gettid(void);
+extern AL_TLS pid_t al_tid_cache;
+pid_t al_gettid_slow(void);
+static inline pid_t al_gettid(void) {
+  pid_t tid = al_tid_cache;
+  return AL_LIKELY(tid != 0) ? tid : al_gettid_slow();
+}
 /* In a fork child: the cached id is the parent thread's. */
 void al_tid_forget(void);
 /* Copies len bytes from addr into dst without faulting. Returns 0 on
@@ -589,6 +620,29 @@ int al_write_all(int fd, const char *buf, size_t len);
 uint64_t al_now_ms(void);
 /* Locks m, waiting in 1 ms steps while *budget lasts: 0, or -1. */
 int al_lock_briefly(pthread_mutex_t *m, int *budget);
+
+/* A lock held for a few dozen instructions at a time, around the
+ * registry's hot path: taking it is one atomic exchange and releasing it a
+ * plain store, where a mutex costs an atomic operation for each. A waiter
+ * spins briefly, then yields the processor to the holder. */
+typedef struct {
+  atomic_int held;
+} al_spin_t;
+#define AL_SPIN_INIT {0}
+
+static inline int al_spin_trylock(al_spin_t *l) {
+  return !atomic_exchange_explicit(&l->held, 1, memory_order_acquire);
+}
+void al_spin_wait(al_spin_t *l);
+static inline void al_spin_lock(al_spin_t *l) {
+  if (AL_UNLIKELY(!al_spin_trylock(l)))
+    al_spin_wait(l);
+}
+static inline void al_spin_unlock(al_spin_t *l) {
+  atomic_store_explicit(&l->held, 0, memory_order_release);
+}
+/* al_lock_briefly for a spin lock. */
+int al_spin_lock_briefly(al_spin_t *l, int *budget);
 /* Prints "asyncleak: <message>\n" to fd 2 in one write. */
 void al_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -21,10 +21,10 @@
 #define STRIPE_BITS 5
 #define STRIPES (1u << STRIPE_BITS)
 #define SLAB_BYTES (64u * 1024)
-#define MIN_BUCKETS 512u
+#define MIN_BUCKETS 16u
 
 struct stripe {
-  pthread_mutex_t lock;
+  al_spin_t lock;
   struct al_res **buckets;
   size_t nbuckets; /* a power of two, or 0 before first use */
   size_t count;
@@ -32,7 +32,7 @@ struct stripe {
 } __attribute__((aligned(64)));
 
 static struct stripe stripes[STRIPES] = {
-#define S0 {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, NULL}
+#define S0 {AL_SPIN_INIT, NULL, 0, 0, NULL}
 #define S4 S0, S0, S0, S0
 #define S16 S4, S4, S4, S4
     S16, S16,
@@ -88,13 +88,14 @@ static void *map(size_t bytes) {
   return p == MAP_FAILED ? NULL : p;
 }
 
-/* Grows the bucket array when it gets crowded. Lock held. A failed grow
- * leaves the table as it was: slower, never wrong. */
+/* Grows the bucket array when chains get longer than two records on
+ * average: a bucket costs 4 to 8 bytes per record, not 8 to 16. Lock held.
+ * A failed grow leaves the table as it was: slower, never wrong. */
 static void maybe_grow(struct stripe *st) {
   size_t n = st->nbuckets ? st->nbuckets * 2 : MIN_BUCKETS;
   struct al_res **nb;
 
-  if (st->nbuckets != 0 && st->count < st->nbuckets)
+  if (st->nbuckets != 0 && st->count < 2 * st->nbuckets)
     return;
   nb = map(n * sizeof(*nb));
   if (nb == NULL)
@@ -154,7 +155,7 @@ static int record(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
     atomic_fetch_add_explicit(&requests_started, 1, memory_order_relaxed);
   if (!(atomic_load_explicit(&shims_seen, memory_order_relaxed) & 1u << shim))
     atomic_fetch_or(&shims_seen, 1u << shim);
-  pthread_mutex_lock(&st->lock);
+  al_spin_lock(&st->lock);
   maybe_grow(st);
   r = st->nbuckets ? res_alloc(st) : NULL;
   if (r != NULL) {
@@ -164,9 +165,9 @@ static int record(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
     r->cb = cb;
     r->loop = loop;
     r->seq = seq;
-    r->born_ms = born_ms;
-    r->tid = tid;
-    r->type = (uint16_t)type;
+    r->born_ms = (uint32_t)born_ms;
+    r->tid = (unsigned)tid;
+    r->type = type;
     r->state = state;
     r->shim = shim;
     /* Newest first: a handle initialised again at the same address without
@@ -176,7 +177,7 @@ static int record(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
     *b = r;
     st->count++;
   }
-  pthread_mutex_unlock(&st->lock);
+  al_spin_unlock(&st->lock);
   return r ? 0 : -1;
 }
 
@@ -209,14 +210,14 @@ uint64_t al_res_closing(uintptr_t addr, void *cb) {
   struct al_res **p;
   uint64_t seq = 0;
 
-  pthread_mutex_lock(&st->lock);
+  al_spin_lock(&st->lock);
   p = lookup(st, h, addr, AL_RES_OPEN);
   if (p != NULL) {
     (*p)->state = AL_RES_CLOSING;
     (*p)->cb = cb;
     seq = (*p)->seq;
   }
-  pthread_mutex_unlock(&st->lock);
+  al_spin_unlock(&st->lock);
   return seq;
 }
 
@@ -224,7 +225,7 @@ void al_res_close_aborted(uintptr_t addr, uint64_t seq) {
   uint64_t h = mix(addr);
   struct stripe *st = stripe_of(h);
 
-  pthread_mutex_lock(&st->lock);
+  al_spin_lock(&st->lock);
   for (struct al_res *r = st->nbuckets ? *bucket_of(st, h) : NULL; r != NULL;
        r = r->next) {
     if (r->addr == addr && r->seq == seq && r->state == AL_RES_CLOSING) {
@@ -233,7 +234,7 @@ void al_res_close_aborted(uintptr_t addr, uint64_t seq) {
       break;
     }
   }
-  pthread_mutex_unlock(&st->lock);
+  al_spin_unlock(&st->lock);
 }
 
 int al_res_closed(uintptr_t addr, void **cb) {
@@ -241,7 +242,7 @@ int al_res_closed(uintptr_t addr, void **cb) {
   struct stripe *st = stripe_of(h);
   struct al_res **p, *r = NULL;
 
-  pthread_mutex_lock(&st->lock);
+  al_spin_lock(&st->lock);
   p = lookup(st, h, addr, AL_RES_CLOSING);
   if (p != NULL) {
     r = *p;
@@ -250,7 +251,7 @@ int al_res_closed(uintptr_t addr, void **cb) {
     st->count--;
     res_free(st, r);
   }
-  pthread_mutex_unlock(&st->lock);
+  al_spin_unlock(&st->lock);
   return r != NULL;
 }
 
@@ -259,7 +260,7 @@ int al_req_done(uintptr_t addr, void **cb) {
   struct stripe *st = stripe_of(h);
   struct al_res **p, *r = NULL;
 
-  pthread_mutex_lock(&st->lock);
+  al_spin_lock(&st->lock);
   p = lookup(st, h, addr, AL_RES_PENDING);
   if (p != NULL) {
     r = *p;
@@ -268,7 +269,7 @@ int al_req_done(uintptr_t addr, void **cb) {
     st->count--;
     res_free(st, r);
   }
-  pthread_mutex_unlock(&st->lock);
+  al_spin_unlock(&st->lock);
   return r != NULL;
 }
 
@@ -277,9 +278,9 @@ int al_req_pending(uintptr_t addr) {
   struct stripe *st = stripe_of(h);
   int found;
 
-  pthread_mutex_lock(&st->lock);
+  al_spin_lock(&st->lock);
   found = lookup(st, h, addr, AL_RES_PENDING) != NULL;
-  pthread_mutex_unlock(&st->lock);
+  al_spin_unlock(&st->lock);
   return found;
 }
 
@@ -288,13 +289,13 @@ int al_req_get(uintptr_t addr, struct al_res *out) {
   struct stripe *st = stripe_of(h);
   struct al_res **p;
 
-  pthread_mutex_lock(&st->lock);
+  al_spin_lock(&st->lock);
   p = lookup(st, h, addr, AL_RES_PENDING);
   if (p != NULL) {
     *out = **p;
     out->next = NULL;
   }
-  pthread_mutex_unlock(&st->lock);
+  al_spin_unlock(&st->lock);
   return p ? 0 : -ENOENT;
 }
 
@@ -309,7 +310,7 @@ size_t al_res_on_loop(uintptr_t loop, uint64_t first_seq, unsigned states,
 
   for (unsigned i = 0; i < STRIPES; i++) {
     struct stripe *st = &stripes[i];
-    pthread_mutex_lock(&st->lock);
+    al_spin_lock(&st->lock);
     for (size_t b = 0; st->count > 0 && b < st->nbuckets; b++) {
       for (struct al_res *r = st->buckets[b]; r != NULL; r = r->next) {
         if (r->loop != loop || r->seq < first_seq ||
@@ -326,7 +327,7 @@ size_t al_res_on_loop(uintptr_t loop, uint64_t first_seq, unsigned states,
         copy[n++] = *r;
       }
     }
-    pthread_mutex_unlock(&st->lock);
+    al_spin_unlock(&st->lock);
   }
   *out = copy;
   return n;
@@ -337,12 +338,12 @@ int al_res_alive(uintptr_t addr, uint64_t seq) {
   struct stripe *st = stripe_of(h);
   int alive = 0;
 
-  pthread_mutex_lock(&st->lock);
+  al_spin_lock(&st->lock);
   for (struct al_res *r = st->nbuckets ? *bucket_of(st, h) : NULL; r != NULL;
        r = r->next)
     if (r->addr == addr && r->seq == seq)
       alive = 1;
-  pthread_mutex_unlock(&st->lock);
+  al_spin_unlock(&st->lock);
   return alive;
 }
 
@@ -639,7 +640,7 @@ void al_loop_closed(uintptr_t addr, uint64_t serial) {
    * the same address, replaced without a close, predate first_seq. */
   for (unsigned i = 0; i < STRIPES; i++) {
     struct stripe *st = &stripes[i];
-    pthread_mutex_lock(&st->lock);
+    al_spin_lock(&st->lock);
     for (size_t b = 0; st->count > 0 && b < st->nbuckets; b++) {
       struct al_res **q = &st->buckets[b];
       while (*q != NULL) {
@@ -653,7 +654,7 @@ void al_loop_closed(uintptr_t addr, uint64_t serial) {
         }
       }
     }
-    pthread_mutex_unlock(&st->lock);
+    al_spin_unlock(&st->lock);
   }
 }
 
@@ -667,7 +668,7 @@ int al_registry_snapshot(struct al_snapshot *s) {
   memset(s, 0, sizeof(*s));
   for (unsigned i = 0; i < STRIPES; i++) {
     struct stripe *st = &stripes[i];
-    if (al_lock_briefly(&st->lock, &budget) != 0) {
+    if (al_spin_lock_briefly(&st->lock, &budget) != 0) {
       s->unreadable++;
       continue;
     }
@@ -675,7 +676,7 @@ int al_registry_snapshot(struct al_snapshot *s) {
       size_t ncap = (n + st->count) * 2;
       struct al_res *p = realloc(res, ncap * sizeof(*p));
       if (p == NULL) {
-        pthread_mutex_unlock(&st->lock);
+        al_spin_unlock(&st->lock);
         free(res);
         return -1;
       }
@@ -686,7 +687,7 @@ int al_registry_snapshot(struct al_snapshot *s) {
       for (struct al_res *r = st->buckets[b]; r != NULL; r = r->next)
         if (r->seq >= inherited_below)
           res[n++] = *r;
-    pthread_mutex_unlock(&st->lock);
+    al_spin_unlock(&st->lock);
   }
   s->res = res;
   s->nres = n;
@@ -730,12 +731,12 @@ void al_registry_atfork_prepare(void) {
   al_stack_atfork_prepare();
   pthread_mutex_lock(&loops_lock);
   for (unsigned i = 0; i < STRIPES; i++)
-    pthread_mutex_lock(&stripes[i].lock);
+    al_spin_lock(&stripes[i].lock);
 }
 
 void al_registry_atfork_parent(void) {
   for (unsigned i = 0; i < STRIPES; i++)
-    pthread_mutex_unlock(&stripes[i].lock);
+    al_spin_unlock(&stripes[i].lock);
   pthread_mutex_unlock(&loops_lock);
   al_stack_atfork_parent();
 }
@@ -743,7 +744,7 @@ void al_registry_atfork_parent(void) {
 void al_registry_atfork_child(void) {
   /* Only this thread exists in the child, and it holds every lock. */
   for (unsigned i = 0; i < STRIPES; i++)
-    pthread_mutex_unlock(&stripes[i].lock);
+    al_spin_unlock(&stripes[i].lock);
   pthread_mutex_unlock(&loops_lock);
   al_stack_atfork_child();
   /* What the parent made is the parent's to report. */
@@ -763,7 +764,7 @@ void al_registry_atfork_child(void) {
 void al_registry_reset(void) {
   for (unsigned i = 0; i < STRIPES; i++) {
     struct stripe *st = &stripes[i];
-    pthread_mutex_lock(&st->lock);
+    al_spin_lock(&st->lock);
     for (size_t b = 0; b < st->nbuckets; b++) {
       while (st->buckets[b] != NULL) {
         struct al_res *r = st->buckets[b];
@@ -772,7 +773,7 @@ void al_registry_reset(void) {
       }
     }
     st->count = 0;
-    pthread_mutex_unlock(&st->lock);
+    al_spin_unlock(&st->lock);
   }
   pthread_mutex_lock(&loops_lock);
   while (loops_head != NULL) {

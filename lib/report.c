@@ -157,8 +157,8 @@ static void put_state(struct al_buf *b, const struct al_state *st) {
 }
 
 /* How long ago a request started. */
-static void put_age(struct al_buf *b, uint64_t born_ms, uint64_t now_ms) {
-  uint64_t ms = now_ms > born_ms ? now_ms - born_ms : 0;
+static void put_age(struct al_buf *b, uint32_t born_ms, uint64_t now_ms) {
+  uint32_t ms = (uint32_t)now_ms - born_ms;
   if (ms < 1000)
     al_buf_printf(b, "pending for %lu ms", (unsigned long)ms);
   else

@@ -91,6 +91,7 @@ static void atfork_prepare(void) {
 
 static void atfork_child(void) {
   al_tid_forget();
+  al_capture_atfork_child();
   al_registry_atfork_child();
   al_shutdown_atfork_child();
   al_graceful_atfork_child();

@@ -1,6 +1,6 @@
-/* The stack depot: creation stacks captured with libunwind and kept once
- * each. Lookups take no lock; inserting a stack never seen before takes
- * one. Stacks are never freed, so a pointer to one is a stable id. */
+/* The stack depot: creation stacks kept once each. Lookups take no lock;
+ * inserting a stack never seen before takes one. Stacks are never freed,
+ * so a pointer to one is a stable id. Capturing them is capture.c's job. */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #include <pthread.h>
@@ -12,19 +12,16 @@
 
 #define BUCKETS (1u << 16)
 #define CHUNK (1u << 20)
-/* Room for asyncleak's own frames above the program's. */
-#define SELF_FRAMES_MAX 8
-#define DEPTH_MAX 64
 
 static _Atomic(struct al_stack *) buckets[BUCKETS];
 static pthread_mutex_t insert_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *arena_cur, *arena_end;
 static size_t nstacks, nbytes;
-static uintptr_t self_lo, self_hi;
+uintptr_t al_self_lo, al_self_hi;
 
 void al_stack_set_self_range(uintptr_t lo, uintptr_t hi) {
-  self_lo = lo;
-  self_hi = hi;
+  al_self_lo = lo;
+  al_self_hi = hi;
 }
 
 static uint32_t hash_frames(const uintptr_t *pc, uint32_t depth) {
@@ -94,7 +91,7 @@ const struct al_stack *al_stack_intern(const uintptr_t *pc, uint32_t depth) {
 }
 
 /* Return addresses of the calling thread, innermost first. */
-static int raw_backtrace(void **buf, int want) {
+int al_stack_unwind(void **buf, int want) {
 #ifdef __SANITIZE_THREAD__
   /* unw_backtrace's per-thread cache is freed by a thread-specific-data
    * destructor that runs after ThreadSanitizer has torn the thread down;
@@ -116,28 +113,9 @@ static int raw_backtrace(void **buf, int want) {
 #endif
 }
 
-const struct al_stack *al_stack_capture(void) {
-  void *buf[DEPTH_MAX + SELF_FRAMES_MAX];
-  int want = al_opt.stack_depth + SELF_FRAMES_MAX;
-  int n, skip = 1; /* this function's own frame */
-
-  if (want > (int)(sizeof(buf) / sizeof(buf[0])))
-    want = (int)(sizeof(buf) / sizeof(buf[0]));
-  n = raw_backtrace(buf, want);
-  /* asyncleak's own frames say nothing to the user: the interposer on top,
-   * and uv_run's further down when a callback made the resource. */
-  int kept = 0;
-  for (int i = skip; i < n && kept < al_opt.stack_depth; i++)
-    if ((uintptr_t)buf[i] < self_lo || (uintptr_t)buf[i] >= self_hi)
-      buf[kept++] = buf[i];
-  if (kept == 0)
-    return NULL;
-  return al_stack_intern((const uintptr_t *)buf, (uint32_t)kept);
-}
-
 int al_stack_contains(uintptr_t lo, uintptr_t hi) {
   void *buf[256];
-  int n = raw_backtrace(buf, (int)(sizeof(buf) / sizeof(buf[0])));
+  int n = al_stack_unwind(buf, (int)(sizeof(buf) / sizeof(buf[0])));
 
   for (int i = 0; i < n; i++)
     if ((uintptr_t)buf[i] > lo && (uintptr_t)buf[i] <= hi)

@@ -2,6 +2,7 @@
  * one-line warnings, a cached thread id and a read that cannot fault. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,16 +86,15 @@ void al_warn(const char *fmt, ...) {
   errno = saved;
 }
 
-static AL_TLS pid_t tid_cache;
+AL_TLS pid_t al_tid_cache;
 
-pid_t al_gettid(void) {
-  if (AL_UNLIKELY(tid_cache == 0))
-    tid_cache = (pid_t)syscall(SYS_gettid);
-  return tid_cache;
+pid_t al_gettid_slow(void) {
+  al_tid_cache = (pid_t)syscall(SYS_gettid);
+  return al_tid_cache;
 }
 
 void al_tid_forget(void) {
-  tid_cache = 0;
+  al_tid_cache = 0;
 }
 
 int al_safe_read(void *dst, const void *addr, size_t len) {
@@ -113,6 +113,38 @@ int al_lock_briefly(pthread_mutex_t *m, int *budget) {
   const struct timespec pause = {0, 1000000};
   for (;;) {
     if (pthread_mutex_trylock(m) == 0)
+      return 0;
+    if (*budget <= 0)
+      return -1;
+    --*budget;
+    nanosleep(&pause, NULL);
+  }
+}
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ volatile("yield");
+#endif
+}
+
+void al_spin_wait(al_spin_t *l) {
+  for (unsigned spins = 0;; spins++) {
+    if (atomic_load_explicit(&l->held, memory_order_relaxed) == 0 &&
+        al_spin_trylock(l))
+      return;
+    if (spins < 64)
+      cpu_relax();
+    else
+      sched_yield();
+  }
+}
+
+int al_spin_lock_briefly(al_spin_t *l, int *budget) {
+  const struct timespec pause = {0, 1000000};
+  for (;;) {
+    if (al_spin_trylock(l))
       return 0;
     if (*budget <= 0)
       return -1;

@@ -111,6 +111,10 @@ const char *al_uv_req_type_name(unsigned type) {
 
 #undef TYPE_NAME
 
+_Static_assert(UV_HANDLE_TYPE_MAX <= AL_RES_TYPES &&
+                   UV_REQ_TYPE_MAX <= AL_RES_TYPES,
+               "a record keeps a type in 6 bits");
+
 static void uv_probe(const struct al_res *r, struct al_state *st) {
   uv_handle_t h;
 

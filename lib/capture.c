@@ -1,0 +1,332 @@
+/* Capturing creation stacks, and remembering them per thread so that a
+ * stack seen before costs a comparison instead of an unwind.
+ *
+ * Unwinding 16 frames with libunwind costs about 80 ns here: more than the
+ * libuv calls being watched (a timer's init, start and close take 30 ns
+ * together). But a program makes its handles and requests from a few
+ * places, and at each place the frames above are most often the very ones
+ * seen last time: the same return addresses in the same stack slots. So
+ * each thread keeps the last stacks it captured, each with the slots its
+ * return addresses were found in. A capture compares those words with what
+ * the stack holds now, one load per frame, and unwinds only when one
+ * differs.
+ *
+ * Why equal words mean an equal stack: the size of a frame follows from
+ * the code it runs. When the return address into the program's call site
+ * sits in the same slot as last time, its caller's return address is where
+ * it was last time, and so on up. Only a frame of variable size (alloca, a
+ * variable-length array) moves the slots above it, and then the words
+ * found at the old slots would have to be the old return addresses, code
+ * addresses the program stored at exactly those places, to be mistaken.
+ *
+ * The unwinder gives return addresses, not where it read them; libunwind's
+ * cursor would say, at 60 times the cost. So a miss looks up the stack for
+ * each return address in turn, from the slot of the one before: the first
+ * word holding it. Every read stays within the thread's own stack. A
+ * capture on another stack (sigaltstack, a coroutine's) is not cached.
+ *
+ * The slot of the program's call site is found by following asyncleak's
+ * own frame pointers (the runtime is built with them) from this function
+ * up to the first return address outside asyncleak.
+ *
+ * x86-64 only, where a call stores its return address on the stack.
+ * ThreadSanitizer tears a thread down before its thread-specific-data
+ * destructors run, so a sanitized thread build does without. So does a
+ * program under valgrind, whose memcheck would take each look at a word
+ * the program never wrote for a bug. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define UNDER_VALGRIND() RUNNING_ON_VALGRIND
+#else
+#define UNDER_VALGRIND() 0
+#endif
+
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+#define CACHE_STACKS 1
+#else
+#define CACHE_STACKS 0
+#endif
+
+/* Enough for the frames behind stack_depth kept ones, asyncleak's own
+ * among them (uv_run's, below a callback). */
+#define RAW_MAX (AL_STACK_DEPTH_MAX + AL_SELF_FRAMES_MAX)
+
+/* The outcome of an unwind: the interned stack and the raw frames it was
+ * made from, the program's call site first. */
+struct unwound {
+  const struct al_stack *stack;
+  int n;                /* raw frames from the call site to the last kept */
+  const uintptr_t *raw; /* n of them */
+};
+
+/* Unwinds the calling thread and keeps up to stack_depth frames that are
+ * not asyncleak's, from the first one at or above `from`: the return
+ * address into the capturing function's caller. */
+static void unwind(uintptr_t from, uintptr_t *buf, struct unwound *u) {
+  int want = al_opt.stack_depth + AL_SELF_FRAMES_MAX;
+  int n, first = 0, site = -1, kept = 0, last = -1;
+  uintptr_t pc[AL_STACK_DEPTH_MAX];
+
+  if (want > RAW_MAX)
+    want = RAW_MAX;
+  n = al_stack_unwind((void **)buf, want);
+  /* The unwinder's frames and this file's come first. */
+  for (int i = 0; i < n && i <= 4; i++) {
+    if (buf[i] == from) {
+      first = i;
+      break;
+    }
+  }
+  for (int i = first; i < n && kept < al_opt.stack_depth; i++) {
+    if (!al_stack_is_self(buf[i])) {
+      if (site < 0)
+        site = i;
+      pc[kept++] = buf[i];
+      last = i;
+    }
+  }
+  u->stack = kept ? al_stack_intern(pc, (uint32_t)kept) : NULL;
+  /* What decides the result: every raw frame from the program's call site
+   * to the last one kept, or to the end of the stack when it ended first. */
+  u->raw = buf + (site < 0 ? 0 : site);
+  u->n = site < 0 ? 0 : kept < al_opt.stack_depth ? n - site : last - site + 1;
+}
+
+#if CACHE_STACKS
+
+#define ENTRIES 8
+/* Words looked through to find the slots of one stack, 512 KiB. */
+#define SCAN_MAX (64u * 1024)
+
+/* A frame's return address and its slot side by side, and the first
+ * frames in the entry's first cache line: a hit touches few lines. */
+struct frame {
+  uintptr_t pc;
+  uintptr_t off; /* its slot: bytes above slot0 */
+};
+
+struct entry {
+  uintptr_t slot0; /* where the call site's return address was */
+  const struct al_stack *stack;
+  uint32_t n;      /* raw frames compared, the call site's included */
+  uint32_t depth;  /* stack_depth when captured */
+  struct frame f[RAW_MAX];
+} __attribute__((aligned(64)));
+
+struct cache {
+  struct cache *next_free;
+  uintptr_t lo, hi; /* the thread's stack */
+  int busy;         /* a capture is under way: a signal handler's waits */
+  uint64_t hits, misses;
+  struct entry e[ENTRIES];
+};
+
+static AL_TLS struct cache *tcache;
+/* 0: no cache yet; 1: tcache is ready; 2: the thread does without. */
+static AL_TLS unsigned char tstate;
+
+/* Caches of threads that ended, for threads to come. */
+static pthread_mutex_t free_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cache *free_caches;
+static pthread_key_t cache_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static int key_ok;
+
+static void cache_release(void *p) {
+  struct cache *c = p;
+  pthread_mutex_lock(&free_lock);
+  c->next_free = free_caches;
+  free_caches = c;
+  pthread_mutex_unlock(&free_lock);
+}
+
+static void make_key(void) {
+  key_ok = pthread_key_create(&cache_key, cache_release) == 0;
+}
+
+/* The thread's cache, made on its first capture; NULL when it cannot
+ * have one. */
+static struct cache *thread_cache(void) {
+  pthread_attr_t attr;
+  void *addr;
+  size_t size;
+  struct cache *c;
+
+  if (AL_LIKELY(tstate == 1))
+    return tcache;
+  if (tstate == 2)
+    return NULL;
+  tstate = 2;
+  pthread_once(&key_once, make_key);
+  if (!key_ok || UNDER_VALGRIND() ||
+      pthread_getattr_np(pthread_self(), &attr) != 0)
+    return NULL;
+  if (pthread_attr_getstack(&attr, &addr, &size) != 0)
+    size = 0;
+  pthread_attr_destroy(&attr);
+  if (size == 0)
+    return NULL;
+  pthread_mutex_lock(&free_lock);
+  if ((c = free_caches) != NULL)
+    free_caches = c->next_free;
+  pthread_mutex_unlock(&free_lock);
+  if (c == NULL) {
+    c = mmap(NULL, sizeof(*c), PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (c == MAP_FAILED)
+      return NULL;
+  }
+  memset(c, 0, sizeof(*c));
+  c->lo = (uintptr_t)addr;
+  c->hi = (uintptr_t)addr + size;
+  if (pthread_setspecific(cache_key, c) != 0) {
+    cache_release(c);
+    return NULL;
+  }
+  tcache = c;
+  tstate = 1;
+  return c;
+}
+
+/* The slot of the program's call site: up asyncleak's frame pointers from
+ * fp to the first return address that is not ours. NULL if the chain
+ * leaves the stack or goes astray. */
+static const uintptr_t *call_site_slot(const uintptr_t *fp,
+                                       const struct cache *c) {
+  for (int i = 0; i <= AL_SELF_FRAMES_MAX; i++) {
+    uintptr_t at = (uintptr_t)fp;
+    if (at < c->lo || at > c->hi - 2 * sizeof(*fp) || (at & 7))
+      return NULL;
+    if (!al_stack_is_self(fp[1]))
+      return &fp[1];
+    if (fp[0] <= at)
+      return NULL;
+    fp = (const uintptr_t *)fp[0];
+  }
+  return NULL;
+}
+
+/* The reads below go through other functions' frames, their padding and
+ * redzones included: looked at, never trusted. */
+#define RAW_READS __attribute__((no_sanitize_address, noinline))
+
+RAW_READS static int still_there(const struct entry *e,
+                                 const uintptr_t *slot0) {
+  const char *base = (const char *)slot0;
+  for (uint32_t i = 1; i < e->n; i++)
+    if (*(const uintptr_t *)(base + e->f[i].off) != e->f[i].pc)
+      return 0;
+  return 1;
+}
+
+/* Finds the slot of each of raw[1..n) above slot0, in order, and fills
+ * f with both. */
+RAW_READS static int find_slots(const uintptr_t *slot0, uintptr_t hi,
+                                const uintptr_t *raw, int n,
+                                struct frame *f) {
+  const uintptr_t *p = slot0, *end = (const uintptr_t *)hi;
+  size_t budget = SCAN_MAX;
+
+  for (int i = 0; i < n; i++) {
+    if (i > 0) {
+      do {
+        if (++p >= end || budget-- == 0)
+          return -1;
+      } while (*p != raw[i]);
+    }
+    f[i].pc = raw[i];
+    f[i].off = (uintptr_t)((const char *)p - (const char *)slot0);
+  }
+  return 0;
+}
+
+static inline struct entry *entry_for(struct cache *c, const uintptr_t *slot0) {
+  uint64_t h = ((uintptr_t)slot0 >> 3) ^ *slot0;
+  h *= 0x9e3779b97f4a7c15ull;
+  return &c->e[h >> 61];
+}
+
+_Static_assert(ENTRIES == 8, "entry_for takes the top 3 bits");
+
+__attribute__((noinline)) const struct al_stack *al_stack_capture(void) {
+  uintptr_t buf[RAW_MAX];
+  struct cache *c = thread_cache();
+  const uintptr_t *slot0;
+  struct entry *e;
+  struct unwound u;
+
+  if (c == NULL || c->busy)
+    goto plain;
+  slot0 = call_site_slot(__builtin_frame_address(0), c);
+  if (slot0 == NULL)
+    goto plain;
+  c->busy = 1;
+  e = entry_for(c, slot0);
+  if (e->slot0 == (uintptr_t)slot0 && e->f[0].pc == *slot0 &&
+      e->depth == (uint32_t)al_opt.stack_depth && still_there(e, slot0)) {
+    c->hits++;
+    c->busy = 0;
+    return e->stack;
+  }
+  c->misses++;
+  unwind((uintptr_t)__builtin_return_address(0), buf, &u);
+  e->slot0 = 0;
+  /* Cached only when the unwinder agrees with our frame pointers on the
+   * call site. */
+  if (u.n > 0 && u.raw[0] == *slot0 &&
+      find_slots(slot0, c->hi, u.raw, u.n, e->f) == 0) {
+    e->n = (uint32_t)u.n;
+    e->depth = (uint32_t)al_opt.stack_depth;
+    e->stack = u.stack;
+    e->slot0 = (uintptr_t)slot0;
+  }
+  c->busy = 0;
+  return u.stack;
+
+plain:
+  unwind((uintptr_t)__builtin_return_address(0), buf, &u);
+  return u.stack;
+}
+
+void al_capture_stats(uint64_t *hits, uint64_t *misses) {
+  struct cache *c = tstate == 1 ? tcache : NULL;
+  *hits = c ? c->hits : 0;
+  *misses = c ? c->misses : 0;
+}
+
+void al_capture_atfork_child(void) {
+  /* Another thread may have held it at fork. */
+  pthread_mutex_init(&free_lock, NULL);
+}
+
+#else /* !CACHE_STACKS */
+
+__attribute__((noinline)) const struct al_stack *al_stack_capture(void) {
+  uintptr_t buf[RAW_MAX];
+  struct unwound u;
+  unwind((uintptr_t)__builtin_return_address(0), buf, &u);
+  return u.stack;
+}
+
+void al_capture_stats(uint64_t *hits, uint64_t *misses) {
+  *hits = *misses = 0;
+}
+
+void al_capture_atfork_child(void) {}
+
+#endif
+
+__attribute__((noinline)) const struct al_stack *
+al_stack_capture_uncached(void) {
+  uintptr_t buf[RAW_MAX];
+  struct unwound u;
+  unwind((uintptr_t)__builtin_return_address(0), buf, &u);
+  return u.stack;
+}
