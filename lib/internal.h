@@ -78,6 +78,13 @@ void al_capture_atfork_child(void);
 /* Return addresses of the calling thread, innermost first: the unwinder's
  * own. Returns how many it stored in buf, at most want. */
 int al_stack_unwind(void **buf, int want);
+/* Unwinds with libunwind's cursor, which tells where each return address
+ * was read. From the frame whose return address is stored at `from` on,
+ * stores up to want return addresses in pc and their slots in slot.
+ * Costs microseconds: for filling caches. Returns how many, or -1 when
+ * `from` was not met, or a signal frame came (x86-64 only). */
+int al_stack_unwind_slots(const uintptr_t *from, uintptr_t *pc,
+                          uintptr_t *slot, int want);
 /* Whether pc is in asyncleak's own code. */
 extern uintptr_t al_self_lo, al_self_hi;
 static inline int al_stack_is_self(uintptr_t pc) {

@@ -113,6 +113,46 @@ int al_stack_unwind(void **buf, int want) {
 #endif
 }
 
+int al_stack_unwind_slots(const uintptr_t *from, uintptr_t *pc,
+                          uintptr_t *slot, int want) {
+#if defined(__x86_64__)
+  unw_context_t uc;
+  unw_cursor_t cursor;
+  int n = 0, found = 0;
+
+  if (unw_getcontext(&uc) != 0 || unw_init_local(&cursor, &uc) != 0)
+    return -1;
+  for (int steps = 0; steps < want + AL_SELF_FRAMES_MAX; steps++) {
+    unw_word_t ip, sp;
+    if (unw_get_reg(&cursor, UNW_REG_IP, &ip) != 0 ||
+        unw_get_reg(&cursor, UNW_REG_SP, &sp) != 0 || ip == 0)
+      break;
+    /* A frame's sp is its caller's CFA; the call stored the return
+     * address, this frame's ip, just below. */
+    uintptr_t at = (uintptr_t)sp - sizeof(uintptr_t);
+    if (!found && at == (uintptr_t)from)
+      found = 1;
+    if (found) {
+      if (*(const uintptr_t *)at != ip)
+        return -1;
+      pc[n] = ip;
+      slot[n] = at;
+      if (++n == want)
+        break;
+    }
+    /* Past a signal frame, the next ip comes from the saved context, not
+     * from a slot. */
+    if (unw_is_signal_frame(&cursor) > 0)
+      return -1;
+    if (unw_step(&cursor) <= 0)
+      break;
+  }
+  return found ? n : -1;
+#else
+  return -1;
+#endif
+}
+
 int al_stack_contains(uintptr_t lo, uintptr_t hi) {
   void *buf[256];
   int n = al_stack_unwind(buf, (int)(sizeof(buf) / sizeof(buf[0])));
