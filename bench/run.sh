@@ -1,0 +1,244 @@
+#!/bin/sh
+# make bench: each benchmark run bare and under asyncleak, alternately, in
+# one invocation; the median of the runs of each, their ratio, and the
+# budget it is held to (docs/performance.md).
+#
+#   bench/run.sh BUILD_DIR
+#
+# BENCH_RUNS (default 7) sets the runs of each timed benchmark.
+set -eu
+
+O=${1:?usage: bench/run.sh BUILD_DIR}
+B=$O/bench
+AL=$O/bin/asyncleak
+RT=$O/lib/libasyncleak.so
+RUNS=${BENCH_RUNS:-7}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT INT TERM
+
+CHURN_CYCLES=1000000
+ECHO_CONNS=4
+ECHO_ROUNDS=25000
+ECHO_SIZE=64
+LIVE=1000000
+
+# ----------------------------------------------------------------- helpers
+
+# The median of the numbers on stdin, one per line.
+median() {
+  sort -g | awk '{ v[NR] = $1 }
+    END { if (NR == 0) { print "nan"; exit }
+          if (NR % 2) print v[(NR + 1) / 2]
+          else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# The value of key=value on stdin.
+field() {
+  sed -n "s/.*\\<$1=\\([-0-9.]*\\).*/\\1/p" | head -n 1
+}
+
+# calc EXPR: awk arithmetic on numbers; a comparison gives 1 or 0.
+calc() {
+  awk "BEGIN { printf \"%.4g\\n\", ($1) }"
+}
+
+# verdict OK: "met" or "MISSED".
+verdict() {
+  if [ "$1" = 1 ]; then echo met; else echo MISSED; fi
+}
+
+row() {
+  printf '%-30s %14s %14s %12s %12s  %s\n' "$@"
+}
+
+die() {
+  echo "bench: $*" >&2
+  exit 1
+}
+
+# ------------------------------------------------------------------- churn
+
+# churn_once CMD...: ns per create-start-close cycle.
+churn_once() {
+  out=$("$@" "$B/churn" "$CHURN_CYCLES" 2>"$TMP/churn.err") ||
+    die "churn failed: $(cat "$TMP/churn.err")"
+  echo "$out" | field ns_per_cycle
+}
+
+# ------------------------------------------------------------------- echo
+
+# Server and client each on a core of their own, when there are two: the
+# runs then vary less.
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  ON_SERVER_CPU="taskset -c 0"
+  ON_CLIENT_CPU="taskset -c 1"
+else
+  ON_SERVER_CPU=
+  ON_CLIENT_CPU=
+fi
+
+# echo_once OUT CMD...: a client against the server run by CMD (nothing,
+# the asyncleak command, valgrind); appends to OUT.rps the requests per
+# second and to OUT.cpu the server's CPU microseconds per request.
+echo_once() {
+  out_to=$1
+  shift
+  rm -f "$TMP/server.out"
+  # shellcheck disable=SC2086
+  $ON_SERVER_CPU "$B/timeit" 1 "$@" "$B/echo-server" "$ECHO_CONNS" \
+    >"$TMP/server.out" 2>"$TMP/server.err" &
+  server=$!
+  i=0
+  while ! grep -q '^port=' "$TMP/server.out" 2>/dev/null; do
+    i=$((i + 1))
+    [ $i -lt 300 ] || { kill $server; die "echo-server did not start"; }
+    sleep 0.1
+  done
+  port=$(field port <"$TMP/server.out")
+  # shellcheck disable=SC2086
+  out=$($ON_CLIENT_CPU "$B/echo-client" "$port" "$ECHO_CONNS" \
+    "$ECHO_ROUNDS" "$ECHO_SIZE") ||
+    { kill $server 2>/dev/null; die "echo-client failed"; }
+  wait $server || die "timeit failed: $(cat "$TMP/server.err")"
+  [ "$(field status <"$TMP/server.out")" = 0 ] ||
+    die "echo-server failed: $(cat "$TMP/server.out" "$TMP/server.err")"
+  echo "$out" | field rps >>"$out_to.rps"
+  calc "$(field cpu_ms <"$TMP/server.out") * 1000 / \
+    ($ECHO_CONNS * $ECHO_ROUNDS)" >>"$out_to.cpu"
+}
+
+# ---------------------------------------------------------------- startup
+
+# startup_once CMD...: wall milliseconds of one run of the startup program.
+startup_once() {
+  out=$("$B/timeit" 1 "$@" "$B/startup" 2>/dev/null)
+  [ "$(echo "$out" | field status)" = 0 ] || die "startup failed: $out"
+  echo "$out" | field wall_ms
+}
+
+# ---------------------------------------------------------------- header
+
+echo "asyncleak benchmarks: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' \
+  /proc/cpuinfo | head -n 1), libuv $(pkg-config --modversion libuv \
+  2>/dev/null || echo '?'), $RUNS runs each, medians"
+echo
+row benchmark bare asyncleak ratio budget ""
+row --------- ---- --------- ----- ------ ""
+
+# ------------------------------------------------------------------ churn
+: >"$TMP/churn.bare"
+: >"$TMP/churn.al"
+for _ in $(seq "$RUNS"); do
+  churn_once >>"$TMP/churn.bare"
+  churn_once "$AL" >>"$TMP/churn.al"
+done
+cb=$(median <"$TMP/churn.bare")
+ca=$(median <"$TMP/churn.al")
+cr=$(calc "$ca / $cb")
+row "churn (ns per cycle)" "$cb" "$ca" "${cr}x" "<= 2.0x" \
+  "$(verdict "$(calc "$cr <= 2.0")")"
+
+# ------------------------------------------------------------------- echo
+rm -f "$TMP"/echo.*
+for _ in $(seq "$RUNS"); do
+  echo_once "$TMP/echo.bare"
+  echo_once "$TMP/echo.al" "$AL"
+done
+eb=$(median <"$TMP/echo.bare.rps")
+ea=$(median <"$TMP/echo.al.rps")
+er=$(calc "$ea / $eb")
+row "echo (requests/s)" "$eb" "$ea" "$er" ">= 0.97" \
+  "$(verdict "$(calc "$er >= 0.97")")"
+ecb=$(median <"$TMP/echo.bare.cpu")
+eca=$(median <"$TMP/echo.al.cpu")
+row "echo, server CPU (us/request)" "$ecb" "$eca" "$(calc "$eca / $ecb")" "" ""
+
+# ---------------------------------------------------------------- startup
+# Each run through env, so that bare and preloaded runs exec alike.
+: >"$TMP/start.bare"
+: >"$TMP/start.rt"
+: >"$TMP/start.cli"
+for _ in $(seq $((RUNS * 5))); do
+  startup_once env >>"$TMP/start.bare"
+  startup_once env LD_PRELOAD="$RT" >>"$TMP/start.rt"
+  startup_once "$AL" >>"$TMP/start.cli"
+done
+sb=$(median <"$TMP/start.bare")
+sr=$(median <"$TMP/start.rt")
+sc=$(median <"$TMP/start.cli")
+sra=$(calc "$sr - $sb")
+sca=$(calc "$sc - $sb")
+row "startup, runtime (ms)" "$sb" "$sr" "+$sra ms" "< +5 ms" \
+  "$(verdict "$(calc "$sra < 5")")"
+row "startup, asyncleak cmd (ms)" "$sb" "$sc" "+$sca ms" "" ""
+
+# ----------------------------------------------------------------- report
+# 10,000 handles from 100 sites, left open at exit: from main's return to
+# the report written by the runtime, and to the asyncleak command's end.
+: >"$TMP/rep.bare"
+: >"$TMP/rep.rt"
+: >"$TMP/rep.cli"
+: >"$TMP/rss.bare"
+: >"$TMP/rss.rt"
+for i in $(seq "$RUNS"); do
+  out=$("$B/timeit" 1 env "$B/report-leak")
+  echo "$out" | field exit_to_end_ms >>"$TMP/rep.bare"
+  echo "$out" | field maxrss_kb >>"$TMP/rss.bare"
+  out=$("$B/timeit" 1 env LD_PRELOAD="$RT" \
+    ASYNCLEAK_OPTIONS="log_path=$TMP/report" "$B/report-leak")
+  echo "$out" | field exit_to_end_ms >>"$TMP/rep.rt"
+  echo "$out" | field maxrss_kb >>"$TMP/rss.rt"
+  out=$("$B/timeit" 1 "$AL" "$B/report-leak" 2>/dev/null)
+  [ "$(echo "$out" | field status)" = 23 ] || die "report: $out"
+  echo "$out" | field exit_to_end_ms >>"$TMP/rep.cli"
+done
+# The report must be whole for its time to count.
+grep -q "10000 handles left open (10000 uv_timer_t) from 100 creation sites" \
+  "$TMP/report" || die "the report of 10,000 leaks is not complete"
+rb=$(median <"$TMP/rep.bare")
+rt=$(median <"$TMP/rep.rt")
+rc=$(median <"$TMP/rep.cli")
+row "report 10k leaks, runtime (s)" "$(calc "$rb / 1000")" \
+  "$(calc "$rt / 1000")" "" "< 0.5 s" "$(verdict "$(calc "$rt < 500")")"
+row "report 10k leaks, cmd (s)" "$(calc "$rb / 1000")" \
+  "$(calc "$rc / 1000")" "" "< 0.5 s" "$(verdict "$(calc "$rc < 500")")"
+mb=$(median <"$TMP/rss.bare")
+mr=$(median <"$TMP/rss.rt")
+row "report 10k leaks, peak (MiB)" "$(calc "$mb / 1024")" \
+  "$(calc "$mr / 1024")" "+$(calc "($mr - $mb) / 1024") MiB" "" ""
+
+# ----------------------------------------------------------------- memory
+: >"$TMP/live.bare"
+: >"$TMP/live.al"
+for _ in 1 2 3; do
+  "$B/live" "$LIVE" | field rss_growth_kb >>"$TMP/live.bare"
+  "$AL" "$B/live" "$LIVE" 2>/dev/null | field rss_growth_kb >>"$TMP/live.al"
+done
+lb=$(median <"$TMP/live.bare")
+la=$(median <"$TMP/live.al")
+per=$(calc "($la - $lb) * 1024 / $LIVE")
+row "memory (bytes per resource)" "" "$per" "" "<= 64" \
+  "$(verdict "$(calc "$per <= 64")")"
+
+# --------------------------------------------------------------- valgrind
+VG="valgrind -q --tool=none --track-fds=yes"
+: >"$TMP/churn.vg"
+for _ in 1 2 3; do
+  # shellcheck disable=SC2086
+  churn_once $VG >>"$TMP/churn.vg"
+  # shellcheck disable=SC2086
+  echo_once "$TMP/echo.vg" $VG
+done
+cv=$(median <"$TMP/churn.vg")
+ev=$(median <"$TMP/echo.vg.rps")
+speed=$(calc "$cv / $ca")
+row "churn under valgrind (ns)" "$cb" "$cv" "$(calc "$cv / $cb")x" "" ""
+row "churn: asyncleak vs valgrind" "" "" "${speed}x faster" ">= 20x" \
+  "$(verdict "$(calc "$speed >= 20")")"
+row "echo under valgrind (req/s)" "$eb" "$ev" "$(calc "$ev / $eb")" "" ""
+# What finding leaks with valgrind costs: memcheck, one run.
+cm=$(churn_once valgrind -q --tool=memcheck --leak-check=full)
+row "churn under memcheck (ns)" "$cb" "$cm" "$(calc "$cm / $cb")x" "" ""
+row "churn: asyncleak vs memcheck" "" "" "$(calc "$cm / $ca")x faster" "" ""
+echo
+echo "ratio: asyncleak / bare (valgrind / bare on its rows); budgets: docs/performance.md"
