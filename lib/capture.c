@@ -13,10 +13,16 @@
  *
  * Why equal words mean an equal stack: each slot is where a call stored a
  * return address, the word just below the caller's canonical frame address
- * (CFA). The CFA of a frame follows from the code it runs and the frame
- * below; so when the program's call site sits in the same slot with the
- * same return address, its caller's return address is stored where it was
- * last time, and so on up, each word checked.
+ * (CFA). The CFA of a frame of fixed size follows from the code it runs and
+ * the frame below; so when the program's call site sits in the same slot
+ * with the same return address, its caller's return address is stored
+ * where it was last time, and so on up, each word checked. A frame of
+ * variable size (alloca, a variable-length array, realignment) breaks the
+ * chain: a different caller, reached through a function pointer from the
+ * same place, can put the call site back in the same slot while the old
+ * slots above fall in uninitialised space that still holds the old return
+ * addresses. That takes a variable frame, an indirect call and stale
+ * words lining up; the stack served is then the earlier caller's.
  *
  * The slots come from libunwind's cursor, which reads the CFA of every
  * frame from the DWARF call frame information. It is exact, and slow
@@ -33,6 +39,9 @@
  * within the thread's own stack; a capture on another stack (sigaltstack,
  * a coroutine's) is not cached.
  *
+ * A thread's first capture sets its cache up (pthread_getattr_np, mmap):
+ * not async-signal-safe, should that capture be made in a signal handler.
+ *
  * x86-64 only, where a call stores its return address on the stack.
  * ThreadSanitizer tears a thread down before its thread-specific-data
  * destructors run, so a sanitized thread build does without. So does a
@@ -40,6 +49,8 @@
  * the program never wrote for a bug. */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -133,7 +144,8 @@ struct entry {
 struct cache {
   struct cache *next_free;
   uintptr_t lo, hi; /* the thread's stack */
-  int busy;         /* a capture is under way: a signal handler's waits */
+  volatile sig_atomic_t busy; /* a capture is under way: a signal
+                                 handler's does without the cache */
   unsigned credit;  /* captures made since the last cursor unwind */
   uint64_t hits, misses;
   struct entry e[ENTRIES];
@@ -244,7 +256,8 @@ RAW_READS static int still_there(const struct entry *e,
 
 /* Fills e from an exact unwind: the stack for slot0, and the slots of its
  * raw frames. 0, or -1 when it cannot be cached. */
-static int fill(struct entry *e, const uintptr_t *slot0) {
+static int fill(struct entry *e, const uintptr_t *slot0,
+                const struct cache *c) {
   uintptr_t pc[RAW_MAX], at[RAW_MAX], kept_pc[AL_STACK_DEPTH_MAX];
   int want = al_opt.stack_depth + AL_SELF_FRAMES_MAX, n, kept = 0, last = -1;
 
@@ -265,6 +278,11 @@ static int fill(struct entry *e, const uintptr_t *slot0) {
   e->stack = al_stack_intern(kept_pc, (uint32_t)kept);
   if (e->stack == NULL)
     return -1;
+  /* Every slot a hit will read lies in this thread's stack, above the
+   * one before. */
+  for (int i = 1; i < n; i++)
+    if (at[i] <= at[i - 1] || at[i] > c->hi - sizeof(uintptr_t))
+      return -1;
   for (int i = 0; i < n; i++) {
     e->f[i].pc = pc[i];
     e->f[i].off = at[i] - (uintptr_t)slot0;
@@ -305,6 +323,7 @@ __attribute__((noinline)) const struct al_stack *al_stack_capture(void) {
   if (slot0 == NULL)
     goto plain;
   c->busy = 1;
+  atomic_signal_fence(memory_order_seq_cst);
   if (c->credit < CREDIT_PER_FILL)
     c->credit++;
   e = entry_for(c, slot0);
@@ -318,6 +337,7 @@ __attribute__((noinline)) const struct al_stack *al_stack_capture(void) {
     if (e->hits < UINT16_MAX)
       e->hits++;
     c->hits++;
+    atomic_signal_fence(memory_order_seq_cst);
     c->busy = 0;
     return e->stack;
   } else {
@@ -327,9 +347,10 @@ __attribute__((noinline)) const struct al_stack *al_stack_capture(void) {
       e->misses = UINT16_MAX;
     if (may_fill(c, e)) {
       c->misses++;
-      if (fill(e, slot0) == 0) {
+      if (fill(e, slot0, c) == 0) {
         e->state = ENTRY_FILLED;
         e->hits = e->misses = 0;
+        atomic_signal_fence(memory_order_seq_cst);
         c->busy = 0;
         return e->stack;
       }
@@ -338,6 +359,7 @@ __attribute__((noinline)) const struct al_stack *al_stack_capture(void) {
   }
   c->misses++;
   unwind((uintptr_t)__builtin_return_address(0), buf, &u);
+  atomic_signal_fence(memory_order_seq_cst);
   c->busy = 0;
   return u.stack;
 

@@ -129,23 +129,33 @@ static inline void cpu_relax(void) {
 #endif
 }
 
+/* Spins, then yields, then sleeps: yielding alone never lets a holder of
+ * lower real-time priority on the same processor run. */
 void al_spin_wait(al_spin_t *l) {
-  for (unsigned spins = 0;; spins++) {
+  const struct timespec nap = {0, 50000};
+  for (unsigned tries = 0;; tries++) {
     if (atomic_load_explicit(&l->held, memory_order_relaxed) == 0 &&
         al_spin_trylock(l))
       return;
-    if (spins < 64)
+    if (tries < 64)
       cpu_relax();
-    else
+    else if (tries < 1024)
       sched_yield();
+    else
+      nanosleep(&nap, NULL);
   }
 }
 
 int al_spin_lock_briefly(al_spin_t *l, int *budget) {
   const struct timespec pause = {0, 1000000};
   for (;;) {
-    if (al_spin_trylock(l))
-      return 0;
+    /* Held for nanoseconds at a time: spinning a moment usually gets it
+     * without spending the budget. */
+    for (int i = 0; i < 1000; i++) {
+      if (al_spin_trylock(l))
+        return 0;
+      cpu_relax();
+    }
     if (*budget <= 0)
       return -1;
     --*budget;
