@@ -73,21 +73,28 @@
  * among them (uv_run's, below a callback). */
 #define RAW_MAX (AL_STACK_DEPTH_MAX + AL_SELF_FRAMES_MAX)
 
-/* The outcome of an unwind: the interned stack and the raw frames it was
- * made from, the program's call site first. */
-struct unwound {
-  const struct al_stack *stack;
-  int n;                /* raw frames from the call site to the last kept */
-  const uintptr_t *raw; /* n of them */
-};
+/* Keeps the first stack_depth of raw[0..n) that are not asyncleak's
+ * frames, in pc; returns how many, and sets *last to the index in raw of
+ * the last one kept. */
+static int keep_frames(const uintptr_t *raw, int n, uintptr_t *pc,
+                       int *last) {
+  int kept = 0;
+  for (int i = 0; i < n && kept < al_opt.stack_depth; i++) {
+    if (!al_stack_is_self(raw[i])) {
+      pc[kept++] = raw[i];
+      *last = i;
+    }
+  }
+  return kept;
+}
 
 /* Unwinds the calling thread and keeps up to stack_depth frames that are
  * not asyncleak's, from the first one at or above `from`: the return
  * address into the capturing function's caller. */
-static void unwind(uintptr_t from, uintptr_t *buf, struct unwound *u) {
+static const struct al_stack *unwind(uintptr_t from) {
+  uintptr_t buf[RAW_MAX], pc[AL_STACK_DEPTH_MAX];
   int want = al_opt.stack_depth + AL_SELF_FRAMES_MAX;
-  int n, first = 0, site = -1, kept = 0, last = -1;
-  uintptr_t pc[AL_STACK_DEPTH_MAX];
+  int n, first = 0, kept, last;
 
   if (want > RAW_MAX)
     want = RAW_MAX;
@@ -99,19 +106,8 @@ static void unwind(uintptr_t from, uintptr_t *buf, struct unwound *u) {
       break;
     }
   }
-  for (int i = first; i < n && kept < al_opt.stack_depth; i++) {
-    if (!al_stack_is_self(buf[i])) {
-      if (site < 0)
-        site = i;
-      pc[kept++] = buf[i];
-      last = i;
-    }
-  }
-  u->stack = kept ? al_stack_intern(pc, (uint32_t)kept) : NULL;
-  /* What decides the result: every raw frame from the program's call site
-   * to the last one kept, or to the end of the stack when it ended first. */
-  u->raw = buf + (site < 0 ? 0 : site);
-  u->n = site < 0 ? 0 : kept < al_opt.stack_depth ? n - site : last - site + 1;
+  kept = keep_frames(buf + first, n - first, pc, &last);
+  return kept ? al_stack_intern(pc, (uint32_t)kept) : NULL;
 }
 
 #if CACHE_STACKS
@@ -259,19 +255,14 @@ RAW_READS static int still_there(const struct entry *e,
 static int fill(struct entry *e, const uintptr_t *slot0,
                 const struct cache *c) {
   uintptr_t pc[RAW_MAX], at[RAW_MAX], kept_pc[AL_STACK_DEPTH_MAX];
-  int want = al_opt.stack_depth + AL_SELF_FRAMES_MAX, n, kept = 0, last = -1;
+  int want = al_opt.stack_depth + AL_SELF_FRAMES_MAX, n, kept, last = 0;
 
   if (want > RAW_MAX)
     want = RAW_MAX;
   n = al_stack_unwind_slots(slot0, pc, at, want);
   if (n <= 0 || al_stack_is_self(pc[0]))
     return -1;
-  for (int i = 0; i < n && kept < al_opt.stack_depth; i++) {
-    if (!al_stack_is_self(pc[i])) {
-      kept_pc[kept++] = pc[i];
-      last = i;
-    }
-  }
+  kept = keep_frames(pc, n, kept_pc, &last);
   /* A stack cut short by the frame budget depends on nothing further. */
   if (kept == al_opt.stack_depth)
     n = last + 1;
@@ -311,11 +302,10 @@ static int may_fill(struct cache *c, const struct entry *e) {
 }
 
 __attribute__((noinline)) const struct al_stack *al_stack_capture(void) {
-  uintptr_t buf[RAW_MAX];
   struct cache *c = thread_cache();
+  const struct al_stack *stack;
   const uintptr_t *slot0;
   struct entry *e;
-  struct unwound u;
 
   if (c == NULL || c->busy)
     goto plain;
@@ -346,10 +336,10 @@ __attribute__((noinline)) const struct al_stack *al_stack_capture(void) {
     if (e->depth != (uint8_t)al_opt.stack_depth)
       e->misses = UINT16_MAX;
     if (may_fill(c, e)) {
-      c->misses++;
       if (fill(e, slot0, c) == 0) {
         e->state = ENTRY_FILLED;
         e->hits = e->misses = 0;
+        c->misses++;
         atomic_signal_fence(memory_order_seq_cst);
         c->busy = 0;
         return e->stack;
@@ -358,14 +348,13 @@ __attribute__((noinline)) const struct al_stack *al_stack_capture(void) {
     }
   }
   c->misses++;
-  unwind((uintptr_t)__builtin_return_address(0), buf, &u);
+  stack = unwind((uintptr_t)__builtin_return_address(0));
   atomic_signal_fence(memory_order_seq_cst);
   c->busy = 0;
-  return u.stack;
+  return stack;
 
 plain:
-  unwind((uintptr_t)__builtin_return_address(0), buf, &u);
-  return u.stack;
+  return unwind((uintptr_t)__builtin_return_address(0));
 }
 
 void al_capture_stats(uint64_t *hits, uint64_t *misses) {
@@ -382,10 +371,7 @@ void al_capture_atfork_child(void) {
 #else /* !CACHE_STACKS */
 
 __attribute__((noinline)) const struct al_stack *al_stack_capture(void) {
-  uintptr_t buf[RAW_MAX];
-  struct unwound u;
-  unwind((uintptr_t)__builtin_return_address(0), buf, &u);
-  return u.stack;
+  return unwind((uintptr_t)__builtin_return_address(0));
 }
 
 void al_capture_stats(uint64_t *hits, uint64_t *misses) {
@@ -398,8 +384,5 @@ void al_capture_atfork_child(void) {}
 
 __attribute__((noinline)) const struct al_stack *
 al_stack_capture_uncached(void) {
-  uintptr_t buf[RAW_MAX];
-  struct unwound u;
-  unwind((uintptr_t)__builtin_return_address(0), buf, &u);
-  return u.stack;
+  return unwind((uintptr_t)__builtin_return_address(0));
 }
