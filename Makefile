@@ -140,6 +140,10 @@ $(O)/progs/uv-finally-client-exit: tests/progs/uv-finally-client-exit.c \
     $(O)/progs/libclient.so
 	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(O)/progs -lclient -luv \
 	  -Wl,-rpath,'$$ORIGIN'
+# Its malloc must be the one every library binds to.
+$(O)/progs/uv-own-malloc: tests/progs/uv-own-malloc.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -rdynamic -o $@ $< -luv -lpthread
 $(O)/progs/static-hello: tests/progs/plugin/static-hello.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -O0 -static -o $@ $<

@@ -44,6 +44,7 @@ static const struct flag flags[] = {
     {"--gen-suppressions", "gen_suppressions", FLAG_SWITCH, 0, NULL, 1},
     {"--baseline", "baseline", FLAG_PATH, 0, NULL, 1},
     {"--trace-children", "trace_children", FLAG_CHOICE, 0, "yes|no", 1},
+    {"--handle-signals", "handle_signals", FLAG_CHOICE, 0, "yes|no", 1},
 };
 
 /* Parses a number from 0 to max written in decimal: digits only, so no

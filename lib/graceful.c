@@ -20,25 +20,11 @@ static volatile sig_atomic_t requested;
 static atomic_int busy;
 static atomic_int ending;
 
-static void die_now(int sig) {
-  sigset_t set;
-  struct sigaction dfl;
-
-  memset(&dfl, 0, sizeof(dfl));
-  dfl.sa_handler = SIG_DFL;
-  sigaction(sig, &dfl, NULL);
-  sigemptyset(&set);
-  sigaddset(&set, sig);
-  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-  raise(sig);
-  _exit(128 + sig); /* not reached unless the signal could not kill */
-}
-
-static void on_signal(int sig) {
+void al_graceful_handler(int sig) {
   int saved = errno;
 
   if (requested != 0)
-    die_now(sig);
+    al_die_by_signal(sig);
   requested = sig;
   for (int i = 0; i < AL_MAX_SHIMS; i++)
     if (al_shims[i] != NULL && al_shims[i]->wake != NULL)
@@ -48,19 +34,16 @@ static void on_signal(int sig) {
 
 void al_graceful_install(void) {
   static const int sigs[] = {SIGINT, SIGTERM};
-  struct sigaction sa, old;
+  struct sigaction sa;
 
   memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = on_signal;
+  sa.sa_handler = al_graceful_handler;
   sa.sa_flags = SA_RESTART;
   sigemptyset(&sa.sa_mask);
-  for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-    /* A signal the program was started with ignored (nohup, a background
-     * job's SIGINT) stays ignored. */
-    if (sigaction(sigs[i], NULL, &old) != 0 || old.sa_handler == SIG_IGN)
-      continue;
-    sigaction(sigs[i], &sa, NULL);
-  }
+  /* Only where the default stands: a signal the program was started with
+   * ignored (nohup, a background job's SIGINT) stays ignored. */
+  for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+    al_signal_take(sigs[i], &sa);
 }
 
 int al_graceful_signal(void) {
@@ -86,7 +69,7 @@ void al_graceful_end(void) {
     nanosleep(&step, NULL);
   if (atomic_exchange(&ending, 1) == 0) {
     al_report_write();
-    die_now(sig);
+    al_die_by_signal(sig);
   }
   /* Another thread is ending the process. */
   for (;;)

@@ -5,6 +5,7 @@
 #define ASYNCLEAK_INTERNAL_H_
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -491,6 +492,11 @@ struct al_supp {
  * each malformed line and unreadable file, which are left out. Returns the
  * number of those. */
 int al_suppressions_load(const char *paths);
+/* Adds the rules of one suppressions file's text, len bytes that need not
+ * be terminated, as al_suppressions_load does for each file it reads. The
+ * rules and the warnings name the file name, which must outlive the rules.
+ * Returns the number of lines left out. */
+int al_suppressions_parse(const char *name, const char *text, size_t len);
 /* The rules read, in the order read. */
 size_t al_suppressions(const struct al_supp **out);
 /* The index of the first rule covering a leak of this kind and type whose
@@ -569,10 +575,20 @@ struct al_report_totals {
   unsigned shims_seen;
 };
 
+/* How a process ends: exit() or a return from main, or, without exit's
+ * handlers, _exit(), a signal it does not handle, or a crash. */
+enum al_end_kind { AL_END_EXIT, AL_END_EXIT_NOW, AL_END_SIGNAL, AL_END_CRASH };
+struct al_ending {
+  enum al_end_kind kind;
+  int signal; /* AL_END_SIGNAL, AL_END_CRASH */
+  int status; /* AL_END_EXIT_NOW */
+};
+
 /* Where the report goes. */
 struct al_report_out {
   int color;          /* escape sequences in the text */
   struct al_buf *rec; /* the records for the asyncleak command, or NULL */
+  const struct al_ending *ending; /* NULL: at exit */
 };
 
 /* A report on part of the registry, in the middle of the program. */
@@ -608,6 +624,29 @@ static inline void al_init(void) {
 
 /* Takes the verdict and writes the report, once per process. */
 void al_report_write(void);
+/* Whether the report has been written (or is being written). */
+int al_report_written(void);
+/* In a copy of process pid, made as it ends another way than exit():
+ * writes its report, with pid's name (lib/ending.c). */
+void al_report_write_as(pid_t pid, const struct al_ending *how);
+/* The pid the report speaks for: this process's, or the one a copy
+ * writes for. */
+pid_t al_pid(void);
+
+/* The ends without exit() (lib/ending.c): _exit(), _Exit() and the signals
+ * whose default action kills. Installs the runtime's handlers where the
+ * program has none. */
+void al_ending_init(void);
+void al_ending_atfork_child(void);
+/* Installs sa for sig if its disposition is the default, and hides it from
+ * the program: 0, or -1 when the program's disposition stays. */
+int al_signal_take(int sig, const struct sigaction *sa);
+/* Ends the process by sig with its default action, now. */
+__attribute__((noreturn)) void al_die_by_signal(int sig);
+/* libc's _exit(), without a report. */
+__attribute__((noreturn)) void al_exit_now(int status);
+/* graceful_signals' handler (lib/graceful.c). */
+void al_graceful_handler(int sig);
 
 /* The calling thread's kernel thread id, cached. */
 extern AL_TLS pid_t al_tid_cache;

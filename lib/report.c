@@ -1,5 +1,7 @@
 /* The text report: open resources grouped by creation stack, most frequent
  * first, in the layout LeakSanitizer users know. */
+#define _GNU_SOURCE /* sigabbrev_np, sigdescr_np */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -85,7 +87,7 @@ static const char *plural(size_t n, const char *one, const char *more) {
 }
 
 static void put_thread(struct al_buf *b, pid_t tid) {
-  if (tid == getpid())
+  if (tid == al_pid())
     al_buf_printf(b, "thread %d (main)", (int)tid);
   else
     al_buf_printf(b, "thread %d", (int)tid);
@@ -515,12 +517,54 @@ static void put_summary(struct al_buf *b, const struct paint *p,
   al_buf_printf(b, "\n");
 }
 
+/* When the report was taken: at exit, or as the process ended another
+ * way (lib/ending.c). */
+static void ending_when(const struct al_ending *how, int check, char *buf,
+                        size_t len) {
+  const char *abbrev = how != NULL ? sigabbrev_np(how->signal) : NULL;
+
+  if (check)
+    snprintf(buf, len, "%s", "");
+  else if (how == NULL || how->kind == AL_END_EXIT)
+    snprintf(buf, len, " at exit");
+  else if (how->kind == AL_END_EXIT_NOW)
+    snprintf(buf, len, " at _exit(%d)", how->status);
+  else if (how->kind == AL_END_CRASH)
+    snprintf(buf, len, " when the program crashed (SIG%s)",
+             abbrev ? abbrev : "?");
+  else
+    snprintf(buf, len, " when SIG%s ended the program",
+             abbrev ? abbrev : "?");
+}
+
+static void put_ending(struct al_buf *b, const struct al_ending *how) {
+  const char *abbrev, *descr;
+
+  if (how == NULL || how->kind == AL_END_EXIT)
+    return;
+  if (how->kind == AL_END_EXIT_NOW) {
+    al_buf_printf(b, "The program ended with _exit(%d): atexit handlers and "
+                     "finalizers did not run, and no loop was drained.\n",
+                  how->status);
+    return;
+  }
+  abbrev = sigabbrev_np(how->signal);
+  descr = sigdescr_np(how->signal);
+  al_buf_printf(b, "The program %s signal %d (SIG%s: %s), which it does not "
+                   "handle. Finalizers did not run; this is what was open at "
+                   "that moment. The signal then ended the process.\n",
+                how->kind == AL_END_CRASH ? "crashed on" : "was ended by",
+                how->signal, abbrev ? abbrev : "?", descr ? descr : "?");
+}
+
 /* The first lines: what went wrong, or that nothing did. */
 static void put_header(struct al_buf *b, const struct paint *p,
                        const struct al_report_totals *t, int failed,
-                       int check) {
-  int pid = (int)getpid();
-  const char *when = check ? "" : " at exit";
+                       int check, const struct al_ending *how) {
+  int pid = (int)al_pid();
+  char when[96];
+
+  ending_when(how, check, when, sizeof(when));
   const char *e = p->error, *w = p->warning, *off = p->off;
 
   al_buf_printf(b, "=================================================="
@@ -555,6 +599,7 @@ static void put_header(struct al_buf *b, const struct paint *p,
       al_buf_printf(b, "==%d== asyncleak: no handles left open%s\n", pid,
                     when);
   }
+  put_ending(b, how);
   al_buf_printf(b, "\n");
 }
 
@@ -844,7 +889,7 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
 
     if (sym == NULL)
       sym = al_symbolizer_new();
-    put_header(b, paint, t, failed, check);
+    put_header(b, paint, t, failed, check, out ? out->ending : NULL);
     if (t->unreadable)
       al_buf_printf(b, "The report is incomplete: %u part%s of the registry "
                        "stayed locked (was exit called from a signal "

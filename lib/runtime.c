@@ -16,6 +16,16 @@
 atomic_int al_ready;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static atomic_int reported;
+/* The process a report copy writes for (lib/ending.c); 0: this one. */
+static pid_t report_as;
+
+pid_t al_pid(void) {
+  return report_as != 0 ? report_as : getpid();
+}
+
+int al_report_written(void) {
+  return atomic_load(&reported);
+}
 
 struct self_search {
   uintptr_t probe;
@@ -44,6 +54,7 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *arg) {
 }
 
 static void report_at_exit(void *unused);
+static void report_write(const struct al_ending *how);
 extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
 
 /* Tells the asyncleak command that this process runs with the runtime:
@@ -96,6 +107,7 @@ static void atfork_child(void) {
   al_shutdown_atfork_child();
   al_graceful_atfork_child();
   al_check_atfork_child();
+  al_ending_atfork_child();
   note_start(pid_before_fork);
 }
 
@@ -180,6 +192,7 @@ static void initialize(void) {
   __cxa_atexit(report_at_exit, NULL, NULL);
   if (al_opt.graceful_signals)
     al_graceful_install();
+  al_ending_init();
   atomic_store_explicit(&al_ready, 1, memory_order_release);
 }
 
@@ -200,7 +213,7 @@ static int open_log(const char *pattern, int flags) {
 
   for (const char *p = pattern; *p != '\0' && n < sizeof(path) - 24; p++) {
     if (p[0] == '%' && p[1] == 'p') {
-      n += (size_t)snprintf(path + n, sizeof(path) - n, "%d", (int)getpid());
+      n += (size_t)snprintf(path + n, sizeof(path) - n, "%d", (int)al_pid());
       p++;
     } else {
       path[n++] = *p;
@@ -218,7 +231,7 @@ static void write_file(const char *dir, const char *ext, const char *data,
   char path[AL_OPTION_STR_MAX + 32];
   int fd;
 
-  snprintf(path, sizeof(path), "%s/%d.%s", dir, (int)getpid(), ext);
+  snprintf(path, sizeof(path), "%s/%d.%s", dir, (int)al_pid(), ext);
   fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
     al_warn("cannot create '%s': %s", path, strerror(errno));
@@ -239,7 +252,31 @@ static void shims_seen_names(struct al_buf *b, unsigned seen) {
   }
 }
 
+static const char *ending_name(const struct al_ending *how) {
+  switch (how != NULL ? how->kind : AL_END_EXIT) {
+  case AL_END_EXIT_NOW:
+    return "_exit";
+  case AL_END_SIGNAL:
+    return "signal";
+  case AL_END_CRASH:
+    return "crash";
+  default:
+    return "exit";
+  }
+}
+
+/* A copy of the process, made to write pid's report as the process ends
+ * (lib/ending.c). */
+void al_report_write_as(pid_t pid, const struct al_ending *how) {
+  report_as = pid;
+  report_write(how);
+}
+
 void al_report_write(void) {
+  report_write(NULL);
+}
+
+static void report_write(const struct al_ending *how) {
   struct al_snapshot snap;
   struct al_report_totals t;
   struct al_buf text = {0}, sum = {0}, rec = {0};
@@ -259,11 +296,16 @@ void al_report_write(void) {
   else
     out.color = al_report_color(fd);
   out.rec = to_dir ? &rec : NULL;
+  out.ending = how;
   al_report_format(&snap, &text, &t, NULL, &out);
   al_snapshot_release(&snap);
 
   if (to_dir) {
-    al_buf_printf(&sum, "pid=%d\nlibs=", (int)getpid());
+    al_buf_printf(&sum, "pid=%d\nended=%s\n", (int)al_pid(),
+                  ending_name(how));
+    if (how != NULL && how->signal != 0)
+      al_buf_printf(&sum, "signal=%d\n", how->signal);
+    al_buf_printf(&sum, "libs=");
     shims_seen_names(&sum, t.shims_seen);
     al_buf_printf(&sum,
                   "\nloops=%zu\nloops_unclosed=%zu\nhandles_created=%lu\n"

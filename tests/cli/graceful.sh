@@ -3,7 +3,8 @@
 # signal: asyncleak exits with 128 + the signal and says how the program
 # died, with its report and no word of a missing one. A second signal
 # during the shutdown ends the program at once. Without the option the
-# signal kills the program outright: no finalizer, no report.
+# signal ends the program at once: no finalizer runs, and the report lists
+# what was open at that moment.
 . tests/cli/lib.sh
 
 prog=$O/progs/uv-finally-graceful
@@ -145,7 +146,8 @@ expect_status 143
 expect_line "$tmp/err" "$(killed_line "$p" 15) (SIGTERM: Terminated)"
 expect_line "$tmp/err" "$excuse"
 
-# Without --graceful-signals, SIGTERM kills the program outright.
+# Without --graceful-signals, SIGTERM ends the program at once: no
+# finalizer runs, and the report says what was open when the signal came.
 options=
 start ""
 kill -TERM "$pid"
@@ -154,5 +156,18 @@ finish
 expect_status 143
 expect_no "$tmp/err" "finalizer ran"
 expect_line "$tmp/err" "$(killed_line "$p" 15) (SIGTERM: Terminated)"
+expect_no "$tmp/err" "$excuse"
+expect_line "$tmp/err" \
+  "==$p==ERROR: asyncleak: 2 handles left open when SIGTERM ended the program"
+expect_line "$tmp/err" "asyncleak: 2 handle(s) left open in 1 process(es)"
+
+# And with --handle-signals=no, it dies without a report, as it would.
+start "" --handle-signals=no
+kill -TERM "$pid"
+p=$pid
+finish
+expect_status 143
+expect_line "$tmp/err" "$(killed_line "$p" 15) (SIGTERM: Terminated)"
 expect_line "$tmp/err" "$excuse"
+expect_no "$tmp/err" "ERROR"
 exit 0

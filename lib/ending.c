@@ -1,0 +1,312 @@
+/* The ends a process can come to without exit(): _exit() and _Exit(), and
+ * a signal whose default action kills it (a crash, abort(), SIGTERM...).
+ * None of them runs atexit handlers, so the report would be lost; and none
+ * of them is a place where the report can be written safely. A signal may
+ * interrupt malloc() or the registry with their locks held, and _exit() is
+ * what a signal handler calls to end the process.
+ *
+ * So the report is written by a copy of the process, made with _Fork()
+ * (async-signal-safe, unlike fork(): it runs no atfork handlers and takes
+ * no lock). The copy has the registry as it was at that instant. It may
+ * block forever on a lock that the interrupted code held, or crash on
+ * memory the program broke. The process itself only waits for it, up to
+ * report_timeout_ms, with system calls that are safe in a signal handler.
+ * Then it ends as it would have: _exit() with the program's status, or the
+ * same signal with its default action (a core dump where there would have
+ * been one). */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Signals whose default action ends the process, and that a program under
+ * test meets: faults and abort(), and the ways to ask a process to stop. */
+static const int crashes[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+static const int stops[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
+
+#define SIG_SLOTS 65
+
+/* What the runtime installed for each signal, to put back when the
+ * program restores the default, and to hide from it. Written at start-up
+ * (before main, or on the first interposed call) and never again. */
+static struct sigaction installed[SIG_SLOTS];
+static volatile sig_atomic_t taken[SIG_SLOTS];
+
+/* The process the runtime knows. A vfork() child, or a process made with
+ * clone() behind glibc's back, has another pid and the parent's memory: it
+ * must not write anything. */
+static volatile pid_t own_pid;
+/* The thread ending the process, once one is. */
+static atomic_int ender;
+
+typedef void exit_fn(int);
+static exit_fn *real_exit, *real_Exit;
+/* libc's own name for sigaction, exported for its other libraries. */
+extern int __sigaction(int, const struct sigaction *, struct sigaction *);
+static int (*real_sigaction)(int, const struct sigaction *,
+                             struct sigaction *);
+static sighandler_t (*real_signal)(int, sighandler_t);
+
+static char timeout_said[160];
+static size_t timeout_said_len;
+
+/* Resolved once, before any signal handler of ours can run. dlsym() finds
+ * the next definition: libc's, or a sanitizer's in front of it. */
+static void resolve(void) {
+  if (real_sigaction != NULL)
+    return;
+  real_exit = (exit_fn *)dlsym(RTLD_NEXT, "_exit");
+  real_Exit = (exit_fn *)dlsym(RTLD_NEXT, "_Exit");
+  real_signal = (sighandler_t(*)(int, sighandler_t))dlsym(RTLD_NEXT,
+                                                          "signal");
+  real_sigaction = (int (*)(int, const struct sigaction *,
+                            struct sigaction *))dlsym(RTLD_NEXT, "sigaction");
+  /* Never without them: the kernel's own calls, as libc makes them. */
+  if (real_sigaction == NULL)
+    real_sigaction = __sigaction;
+}
+
+__attribute__((noreturn)) void al_exit_now(int status) {
+  resolve();
+  if (real_exit != NULL)
+    real_exit(status);
+  for (;;)
+    syscall(SYS_exit_group, status);
+}
+
+static int is_crash(int sig) {
+  for (size_t i = 0; i < sizeof(crashes) / sizeof(crashes[0]); i++)
+    if (crashes[i] == sig)
+      return 1;
+  return 0;
+}
+
+__attribute__((noreturn)) void al_die_by_signal(int sig) {
+  struct sigaction dfl;
+  sigset_t set;
+
+  resolve();
+  memset(&dfl, 0, sizeof(dfl));
+  dfl.sa_handler = SIG_DFL;
+  real_sigaction(sig, &dfl, NULL);
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+  raise(sig);
+  al_exit_now(128 + sig); /* not reached unless the signal could not kill */
+}
+
+/* ------------------------------------------------------ the copy reports */
+
+/* Whether this call may end the process with a report: the process is the
+ * one the runtime knows, has not reported, and no other thread is ending
+ * it. A second thread to get here waits for the first to end them both. */
+static int may_report(void) {
+  int me, first = 0;
+
+  if (!atomic_load(&al_ready) || getpid() != own_pid || al_report_written())
+    return 0;
+  me = (int)syscall(SYS_gettid);
+  if (atomic_compare_exchange_strong(&ender, &first, me))
+    return 1;
+  if (first == me)
+    return 0; /* a fault in our own handler */
+  for (;;)
+    pause();
+}
+
+static void say(const char *text, size_t len) {
+  int saved = errno;
+  al_write_all(2, text, len);
+  errno = saved;
+}
+
+/* Makes the copy, lets it write the report, and reaps it: only calls that
+ * are safe in a signal handler, whatever state the process is in. */
+static void report_from_copy(const struct al_ending *how) {
+  const struct timespec step = {0, 1000000};
+  static const char no_fork[] = "asyncleak: cannot fork to write the report; "
+                                "there is none\n";
+  pid_t parent = own_pid, copy;
+  uint64_t deadline;
+  int status, saved = errno;
+
+  copy = _Fork();
+  if (copy == 0) {
+    /* Dies quietly of whatever the program broke: a fault kills it. */
+    for (int i = 1; i < SIG_SLOTS; i++)
+      if (taken[i]) {
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof(dfl));
+        dfl.sa_handler = SIG_DFL;
+        real_sigaction(i, &dfl, NULL);
+      }
+    al_report_write_as(parent, how);
+    al_exit_now(0);
+  }
+  if (copy < 0) {
+    say(no_fork, sizeof(no_fork) - 1);
+    errno = saved;
+    return;
+  }
+  deadline = al_now_ms() + (uint64_t)al_opt.report_timeout_ms;
+  for (;;) {
+    pid_t r = waitpid(copy, &status, WNOHANG | __WALL);
+    /* ECHILD: the program's SIGCHLD handler, or SIG_IGN, reaped it. */
+    if (r == copy || (r < 0 && errno != EINTR))
+      break;
+    if (al_now_ms() >= deadline) {
+      kill(copy, SIGKILL);
+      while (waitpid(copy, &status, __WALL) < 0 && errno == EINTR)
+        continue;
+      say(timeout_said, timeout_said_len);
+      break;
+    }
+    nanosleep(&step, NULL);
+  }
+  errno = saved;
+}
+
+/* ---------------------------------------------------------- _exit, _Exit */
+
+static void ending_now(int status) {
+  struct al_ending how = {AL_END_EXIT_NOW, 0, status};
+
+  if (may_report())
+    report_from_copy(&how);
+}
+
+AL_EXPORT void _exit(int status) {
+  ending_now(status);
+  al_exit_now(status);
+}
+
+AL_EXPORT void _Exit(int status) {
+  ending_now(status);
+  resolve();
+  if (real_Exit != NULL)
+    real_Exit(status);
+  al_exit_now(status);
+}
+
+/* ---------------------------------------------------------------- signals */
+
+static void on_signal(int sig, siginfo_t *info, void *context) {
+  struct al_ending how = {is_crash(sig) ? AL_END_CRASH : AL_END_SIGNAL, sig,
+                          0};
+  struct sigaction dfl;
+
+  if (may_report())
+    report_from_copy(&how);
+  /* A fault the kernel raised comes back when the handler returns, now
+   * with the default action: the core dump shows the faulting code. */
+  if (is_crash(sig) && sig != SIGABRT && info != NULL && info->si_code > 0) {
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    real_sigaction(sig, &dfl, NULL);
+    return;
+  }
+  al_die_by_signal(sig);
+}
+
+static int is_ours(const struct sigaction *sa) {
+  void *h = (void *)sa->sa_handler;
+  return h == (void *)on_signal || h == (void *)al_graceful_handler;
+}
+
+int al_signal_take(int sig, const struct sigaction *sa) {
+  struct sigaction old;
+
+  resolve();
+  if (sig <= 0 || sig >= SIG_SLOTS ||
+      real_sigaction(sig, NULL, &old) != 0 || old.sa_handler != SIG_DFL ||
+      (old.sa_flags & SA_SIGINFO))
+    return -1;
+  installed[sig] = *sa;
+  if (real_sigaction(sig, sa, NULL) != 0)
+    return -1;
+  taken[sig] = 1;
+  return 0;
+}
+
+void al_ending_init(void) {
+  struct sigaction sa;
+  int n;
+
+  resolve();
+  own_pid = getpid();
+  n = snprintf(timeout_said, sizeof(timeout_said),
+               "asyncleak: the report was not written within %d ms "
+               "(report_timeout_ms); the process ends without it\n",
+               al_opt.report_timeout_ms);
+  timeout_said_len = n > 0 && (size_t)n < sizeof(timeout_said)
+                         ? (size_t)n
+                         : 0;
+  if (!al_opt.handle_signals)
+    return;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_sigaction = on_signal;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+  /* While one is handled the others wait: the handler ends the process. */
+  sigemptyset(&sa.sa_mask);
+  for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
+    sigaddset(&sa.sa_mask, stops[i]);
+  for (size_t i = 0; i < sizeof(crashes) / sizeof(crashes[0]); i++)
+    al_signal_take(crashes[i], &sa);
+  for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
+    if (!taken[stops[i]])
+      al_signal_take(stops[i], &sa);
+}
+
+void al_ending_atfork_child(void) {
+  own_pid = getpid();
+  atomic_store(&ender, 0);
+}
+
+/* ------------------------------------------------- what the program sees */
+
+/* The program sees the dispositions it would have without asyncleak: where
+ * the runtime's handler stands, SIG_DFL. Setting SIG_DFL puts the runtime's
+ * handler back, so that the report is still written; setting anything else
+ * replaces it, and the program's handler runs as it would have. */
+AL_EXPORT int sigaction(int sig, const struct sigaction *act,
+                        struct sigaction *old) {
+  int rc;
+
+  resolve();
+  if (act != NULL && sig > 0 && sig < SIG_SLOTS && taken[sig] &&
+      !(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL)
+    act = &installed[sig];
+  rc = real_sigaction(sig, act, old);
+  if (rc == 0 && old != NULL && is_ours(old)) {
+    memset(old, 0, sizeof(*old));
+    old->sa_handler = SIG_DFL;
+  }
+  return rc;
+}
+
+AL_EXPORT sighandler_t signal(int sig, sighandler_t handler) {
+  sighandler_t old;
+
+  resolve();
+  if (sig > 0 && sig < SIG_SLOTS && taken[sig] && handler == SIG_DFL) {
+    struct sigaction was;
+    if (sigaction(sig, &installed[sig], &was) != 0)
+      return SIG_ERR;
+    return was.sa_handler;
+  }
+  old = real_signal != NULL ? real_signal(sig, handler) : SIG_ERR;
+  return old == (sighandler_t)(void *)on_signal ||
+                 old == (sighandler_t)(void *)al_graceful_handler
+             ? SIG_DFL
+             : old;
+}
