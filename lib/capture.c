@@ -164,10 +164,10 @@ static void cache_release(void *p) {
   struct cache *c = p;
   tcache = NULL;
   tstate = 2;
-  pthread_mutex_lock(&free_lock);
+  al_mutex_lock(&free_lock);
   c->next_free = free_caches;
   free_caches = c;
-  pthread_mutex_unlock(&free_lock);
+  al_mutex_unlock(&free_lock);
 }
 
 static void make_key(void) {
@@ -196,10 +196,10 @@ static struct cache *thread_cache(void) {
   pthread_attr_destroy(&attr);
   if (size == 0)
     return NULL;
-  pthread_mutex_lock(&free_lock);
+  al_mutex_lock(&free_lock);
   if ((c = free_caches) != NULL)
     free_caches = c->next_free;
-  pthread_mutex_unlock(&free_lock);
+  al_mutex_unlock(&free_lock);
   if (c == NULL) {
     c = mmap(NULL, sizeof(*c), PROT_READ | PROT_WRITE,
              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

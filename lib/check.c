@@ -138,12 +138,12 @@ AL_EXPORT int asyncleak_ignore_creator(const char *function) {
     return -EINVAL;
   if ((copy = strdup(function)) == NULL)
     return -ENOMEM;
-  pthread_mutex_lock(&ignored_lock);
+  al_mutex_lock(&ignored_lock);
   if (nignored < MAX_IGNORED)
     ignored[nignored++] = copy;
   else
     rc = -ENOSPC;
-  pthread_mutex_unlock(&ignored_lock);
+  al_mutex_unlock(&ignored_lock);
   if (rc != 0)
     free(copy);
   return rc;
@@ -157,10 +157,10 @@ void al_check_atfork_child(void) {
 static int is_ignored(const char *function) {
   int found = 0;
 
-  pthread_mutex_lock(&ignored_lock);
+  al_mutex_lock(&ignored_lock);
   for (size_t i = 0; i < nignored && !found; i++)
     found = strcmp(ignored[i], function) == 0;
-  pthread_mutex_unlock(&ignored_lock);
+  al_mutex_unlock(&ignored_lock);
   return found;
 }
 
@@ -169,9 +169,9 @@ static void drop_ignored(struct al_snapshot *s) {
   struct al_symbolizer *sym;
   size_t kept = 0;
 
-  pthread_mutex_lock(&ignored_lock);
+  al_mutex_lock(&ignored_lock);
   kept = nignored;
-  pthread_mutex_unlock(&ignored_lock);
+  al_mutex_unlock(&ignored_lock);
   if (kept == 0 || (sym = al_symbolizer_new()) == NULL)
     return;
   kept = 0;

@@ -664,6 +664,33 @@ int al_safe_read(void *dst, const void *addr, size_t len);
 int al_write_all(int fd, const char *buf, size_t len);
 /* Milliseconds of the monotonic clock, for ages and deadlines. */
 uint64_t al_now_ms(void);
+/* How many of the runtime's locks the calling thread holds. A signal
+ * handler that calls an interposed function while its thread holds one
+ * must not wait for it, for it would wait forever: the shims then defer
+ * what they would record (al_defer_*), and the thread's last unlock applies
+ * it. Every lock of the core is taken through the functions below. */
+extern AL_TLS volatile unsigned al_locks_held;
+extern AL_TLS volatile unsigned al_deferred;
+void al_deferred_run(void);
+
+static inline void al_held_more(void) {
+  al_locks_held++;
+  atomic_signal_fence(memory_order_seq_cst);
+}
+static inline void al_held_less(void) {
+  atomic_signal_fence(memory_order_seq_cst);
+  if (--al_locks_held == 0 && AL_UNLIKELY(al_deferred != 0))
+    al_deferred_run();
+}
+
+static inline void al_mutex_lock(pthread_mutex_t *m) {
+  al_held_more();
+  pthread_mutex_lock(m);
+}
+static inline void al_mutex_unlock(pthread_mutex_t *m) {
+  pthread_mutex_unlock(m);
+  al_held_less();
+}
 /* Locks m, waiting in 1 ms steps while *budget lasts: 0, or -1. */
 int al_lock_briefly(pthread_mutex_t *m, int *budget);
 
@@ -676,19 +703,41 @@ typedef struct {
 } al_spin_t;
 #define AL_SPIN_INIT {0}
 
-static inline int al_spin_trylock(al_spin_t *l) {
+static inline int al_spin_take(al_spin_t *l) {
   return !atomic_exchange_explicit(&l->held, 1, memory_order_acquire);
+}
+static inline int al_spin_trylock(al_spin_t *l) {
+  al_held_more();
+  if (al_spin_take(l))
+    return 1;
+  al_held_less();
+  return 0;
 }
 void al_spin_wait(al_spin_t *l);
 static inline void al_spin_lock(al_spin_t *l) {
-  if (AL_UNLIKELY(!al_spin_trylock(l)))
+  al_held_more();
+  if (AL_UNLIKELY(!al_spin_take(l)))
     al_spin_wait(l);
 }
 static inline void al_spin_unlock(al_spin_t *l) {
   atomic_store_explicit(&l->held, 0, memory_order_release);
+  al_held_less();
 }
 /* al_lock_briefly for a spin lock. */
 int al_spin_lock_briefly(al_spin_t *l, int *budget);
+
+/* What a shim defers while its thread holds one of the runtime's locks
+ * (lib/defer.c). Each returns 0, or -1 when there is no room: the event
+ * is then counted as not followed. */
+int al_defer_open(uint8_t shim, uintptr_t addr, unsigned type,
+                  uintptr_t loop);
+int al_defer_closed(uintptr_t addr);
+/* Counts what a signal handler made that could be neither followed nor
+ * deferred. */
+void al_defer_missed(void);
+/* Events of signal handlers that interrupted the runtime and were lost. */
+unsigned long al_defer_lost(void);
+
 /* Prints "asyncleak: <message>\n" to fd 2 in one write. */
 void al_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -59,14 +59,14 @@ static pthread_mutex_t shims_lock = PTHREAD_MUTEX_INITIALIZER;
 
 uint8_t al_shim_register(const struct al_shim *s) {
   uint8_t i;
-  pthread_mutex_lock(&shims_lock);
+  al_mutex_lock(&shims_lock);
   for (i = 0; i < AL_MAX_SHIMS && al_shims[i] != NULL; i++)
     if (al_shims[i] == s)
       break;
   if (i == AL_MAX_SHIMS)
     abort(); /* more loop libraries than AL_MAX_SHIMS: a build mistake */
   al_shims[i] = s;
-  pthread_mutex_unlock(&shims_lock);
+  al_mutex_unlock(&shims_lock);
   return i;
 }
 
@@ -363,7 +363,7 @@ uint64_t al_loop_open(uint8_t shim, uintptr_t addr, unsigned flags,
   struct al_loop *l, *old;
   uint64_t serial = 0;
 
-  pthread_mutex_lock(&loops_lock);
+  al_mutex_lock(&loops_lock);
   old = find_open_loop(addr);
   l = old;
   if (old != NULL && fresh) {
@@ -389,7 +389,7 @@ uint64_t al_loop_open(uint8_t shim, uintptr_t addr, unsigned flags,
     l->flags |= flags;
     serial = l->serial;
   }
-  pthread_mutex_unlock(&loops_lock);
+  al_mutex_unlock(&loops_lock);
   atomic_fetch_or(&shims_seen, 1u << shim);
   return serial;
 }
@@ -398,28 +398,28 @@ void al_loop_ran(uint8_t shim, uintptr_t addr) {
   struct al_loop *l;
   pid_t tid = al_gettid();
 
-  pthread_mutex_lock(&loops_lock);
+  al_mutex_lock(&loops_lock);
   l = find_open_loop(addr);
   if (l != NULL)
     l->run_tid = tid;
-  pthread_mutex_unlock(&loops_lock);
+  al_mutex_unlock(&loops_lock);
   if (l == NULL) { /* a loop made before asyncleak was loaded */
     al_loop_open(shim, addr, 0, NULL, 0);
-    pthread_mutex_lock(&loops_lock);
+    al_mutex_lock(&loops_lock);
     if ((l = find_open_loop(addr)) != NULL)
       l->run_tid = tid;
-    pthread_mutex_unlock(&loops_lock);
+    al_mutex_unlock(&loops_lock);
   }
 }
 
 void al_loop_close_busy(uintptr_t addr) {
   struct al_loop *l;
 
-  pthread_mutex_lock(&loops_lock);
+  al_mutex_lock(&loops_lock);
   l = find_open_loop(addr);
   if (l != NULL)
     l->busy_closes++;
-  pthread_mutex_unlock(&loops_lock);
+  al_mutex_unlock(&loops_lock);
 }
 
 void al_fins_free(struct al_fin *f) {
@@ -438,7 +438,7 @@ int al_loop_fin_add(uintptr_t addr, struct al_fin *f, int *sweep) {
   pid_t tid = al_gettid();
 
   *sweep = 0;
-  pthread_mutex_lock(&loops_lock);
+  al_mutex_lock(&loops_lock);
   l = find_open_loop(addr);
   if (l != NULL && f->kind == AL_FIN_WAIT) {
     f->next = l->waits;
@@ -453,7 +453,7 @@ int al_loop_fin_add(uintptr_t addr, struct al_fin *f, int *sweep) {
       l->sweep_at = 2 * l->nfins;
     }
   }
-  pthread_mutex_unlock(&loops_lock);
+  al_mutex_unlock(&loops_lock);
   return l ? 0 : -ENOENT;
 }
 
@@ -462,7 +462,7 @@ int al_loop_fin_remove(uintptr_t addr, void (*fn)(void *, void *),
   struct al_loop *l;
   struct al_fin *f = NULL, **p;
 
-  pthread_mutex_lock(&loops_lock);
+  al_mutex_lock(&loops_lock);
   l = find_open_loop(addr);
   for (p = l ? &l->fins : NULL; p != NULL && *p != NULL; p = &(*p)->next) {
     if ((*p)->kind == AL_FIN_CALL && (*p)->fn == fn && (*p)->arg == arg) {
@@ -472,7 +472,7 @@ int al_loop_fin_remove(uintptr_t addr, void (*fn)(void *, void *),
       break;
     }
   }
-  pthread_mutex_unlock(&loops_lock);
+  al_mutex_unlock(&loops_lock);
   free(f);
   return f ? 0 : -ENOENT;
 }
@@ -481,14 +481,14 @@ struct al_fin *al_loop_fin_take(uintptr_t addr) {
   struct al_loop *l;
   struct al_fin *f = NULL;
 
-  pthread_mutex_lock(&loops_lock);
+  al_mutex_lock(&loops_lock);
   l = find_open_loop(addr);
   if (l != NULL) {
     f = l->fins;
     l->fins = NULL;
     l->nfins = 0;
   }
-  pthread_mutex_unlock(&loops_lock);
+  al_mutex_unlock(&loops_lock);
   return f;
 }
 
@@ -496,31 +496,31 @@ struct al_fin *al_loop_fin_pop(uintptr_t addr) {
   struct al_loop *l;
   struct al_fin *f = NULL;
 
-  pthread_mutex_lock(&loops_lock);
+  al_mutex_lock(&loops_lock);
   l = find_open_loop(addr);
   if (l != NULL && (f = l->fins) != NULL) {
     l->fins = f->next;
     l->nfins--;
     f->next = NULL;
   }
-  pthread_mutex_unlock(&loops_lock);
+  al_mutex_unlock(&loops_lock);
   return f;
 }
 
 void al_loop_sweep_done(uintptr_t addr) {
   struct al_loop *l;
 
-  pthread_mutex_lock(&loops_lock);
+  al_mutex_lock(&loops_lock);
   if ((l = find_open_loop(addr)) != NULL)
     l->sweep_at = 2 * l->nfins > FIRST_SWEEP ? 2 * l->nfins : FIRST_SWEEP;
-  pthread_mutex_unlock(&loops_lock);
+  al_mutex_unlock(&loops_lock);
 }
 
 void al_loop_waits_prune(uintptr_t addr, int (*open)(uintptr_t, uintptr_t)) {
   struct al_loop *l;
   struct al_fin *gone = NULL;
 
-  pthread_mutex_lock(&loops_lock);
+  al_mutex_lock(&loops_lock);
   l = find_open_loop(addr);
   for (struct al_fin **p = l ? &l->waits : NULL; p != NULL && *p != NULL;) {
     struct al_fin *f = *p;
@@ -535,7 +535,7 @@ void al_loop_waits_prune(uintptr_t addr, int (*open)(uintptr_t, uintptr_t)) {
       p = &f->next;
     }
   }
-  pthread_mutex_unlock(&loops_lock);
+  al_mutex_unlock(&loops_lock);
   al_fins_free(gone);
 }
 
@@ -544,23 +544,23 @@ size_t al_loop_waits(uintptr_t addr, enum al_kind what, uintptr_t *out,
   struct al_loop *l;
   size_t n = 0;
 
-  pthread_mutex_lock(&loops_lock);
+  al_mutex_lock(&loops_lock);
   l = find_open_loop(addr);
   for (struct al_fin *f = l ? l->waits : NULL; f != NULL && n < max;
        f = f->next)
     if (what == AL_KIND_NONE || f->what == what)
       out[n++] = (uintptr_t)f->arg;
-  pthread_mutex_unlock(&loops_lock);
+  al_mutex_unlock(&loops_lock);
   return n;
 }
 
 void al_loop_shut_down(uintptr_t addr) {
   struct al_loop *l;
 
-  pthread_mutex_lock(&loops_lock);
+  al_mutex_lock(&loops_lock);
   if ((l = find_open_loop(addr)) != NULL)
     l->shut_down = 1;
-  pthread_mutex_unlock(&loops_lock);
+  al_mutex_unlock(&loops_lock);
 }
 
 static void copy_loop(struct al_loop *dst, const struct al_loop *l) {
@@ -573,11 +573,11 @@ static void copy_loop(struct al_loop *dst, const struct al_loop *l) {
 int al_loop_get(uintptr_t addr, struct al_loop *out) {
   struct al_loop *l;
 
-  pthread_mutex_lock(&loops_lock);
+  al_mutex_lock(&loops_lock);
   l = find_open_loop(addr);
   if (l != NULL)
     copy_loop(out, l);
-  pthread_mutex_unlock(&loops_lock);
+  al_mutex_unlock(&loops_lock);
   return l ? 0 : -ENOENT;
 }
 
@@ -597,7 +597,7 @@ size_t al_loop_list(struct al_loop **out) {
     for (struct al_loop *l = loops_head; l != NULL; l = l->next)
       copy_loop(&copy[n++], l);
   }
-  pthread_mutex_unlock(&loops_lock);
+  al_mutex_unlock(&loops_lock);
   *out = copy;
   return copy ? n : (size_t)-1;
 }
@@ -612,7 +612,7 @@ void al_loop_closed(uintptr_t addr, uint64_t serial) {
   struct al_loop *l = NULL, **p, **link = NULL;
   uint64_t first_seq = 0;
 
-  pthread_mutex_lock(&loops_lock);
+  al_mutex_lock(&loops_lock);
   for (p = &loops_head; *p != NULL; p = &(*p)->next)
     if ((*p)->addr == addr && !((*p)->flags & AL_LOOP_REPLACED))
       link = p; /* keep the newest */
@@ -630,7 +630,7 @@ void al_loop_closed(uintptr_t addr, uint64_t serial) {
   } else {
     l = NULL;
   }
-  pthread_mutex_unlock(&loops_lock);
+  al_mutex_unlock(&loops_lock);
   if (l == NULL)
     return;
 
@@ -699,7 +699,7 @@ int al_registry_snapshot(struct al_snapshot *s) {
       s->nloops++;
     s->loops = calloc(s->nloops ? s->nloops : 1, sizeof(*s->loops));
     if (s->loops == NULL) {
-      pthread_mutex_unlock(&loops_lock);
+      al_mutex_unlock(&loops_lock);
       free(res);
       return -1;
     }
@@ -707,7 +707,7 @@ int al_registry_snapshot(struct al_snapshot *s) {
     for (struct al_loop *l = loops_head; l != NULL; l = l->next)
       copy_loop(&s->loops[n++], l);
     s->loops_closed = loops_closed;
-    pthread_mutex_unlock(&loops_lock);
+    al_mutex_unlock(&loops_lock);
   }
 
   s->requests = atomic_load(&requests_started);
@@ -729,7 +729,7 @@ void al_snapshot_release(struct al_snapshot *s) {
 
 void al_registry_atfork_prepare(void) {
   al_stack_atfork_prepare();
-  pthread_mutex_lock(&loops_lock);
+  al_mutex_lock(&loops_lock);
   for (unsigned i = 0; i < STRIPES; i++)
     al_spin_lock(&stripes[i].lock);
 }
@@ -737,7 +737,7 @@ void al_registry_atfork_prepare(void) {
 void al_registry_atfork_parent(void) {
   for (unsigned i = 0; i < STRIPES; i++)
     al_spin_unlock(&stripes[i].lock);
-  pthread_mutex_unlock(&loops_lock);
+  al_mutex_unlock(&loops_lock);
   al_stack_atfork_parent();
 }
 
@@ -745,7 +745,7 @@ void al_registry_atfork_child(void) {
   /* Only this thread exists in the child, and it holds every lock. */
   for (unsigned i = 0; i < STRIPES; i++)
     al_spin_unlock(&stripes[i].lock);
-  pthread_mutex_unlock(&loops_lock);
+  al_mutex_unlock(&loops_lock);
   al_stack_atfork_child();
   /* What the parent made is the parent's to report. */
   inherited_below = atomic_load(&next_seq);
@@ -775,7 +775,7 @@ void al_registry_reset(void) {
     st->count = 0;
     al_spin_unlock(&st->lock);
   }
-  pthread_mutex_lock(&loops_lock);
+  al_mutex_lock(&loops_lock);
   while (loops_head != NULL) {
     struct al_loop *l = loops_head;
     loops_head = l->next;
@@ -786,7 +786,7 @@ void al_registry_reset(void) {
   loops_tail = &loops_head;
   loop_serial = 0;
   loops_closed = 0;
-  pthread_mutex_unlock(&loops_lock);
+  al_mutex_unlock(&loops_lock);
   inherited_below = atomic_load(&next_seq);
   atomic_store(&requests_started, 0);
   atomic_store(&shims_seen, 0);

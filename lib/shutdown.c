@@ -27,7 +27,7 @@ static struct al_note notes[MAX_NOTES];
 static size_t nnotes, notes_dropped;
 
 static void log_entry(const struct al_shutdown_entry *e) {
-  pthread_mutex_lock(&log_lock);
+  al_mutex_lock(&log_lock);
   /* A loop skipped as it closed is skipped again at exit: said once. */
   if (e->skip != AL_SKIP_NONE && nentries > 0 &&
       entries[nentries - 1].serial == e->serial &&
@@ -37,16 +37,16 @@ static void log_entry(const struct al_shutdown_entry *e) {
     entries[nentries++] = *e;
   else
     entries_dropped++;
-  pthread_mutex_unlock(&log_lock);
+  al_mutex_unlock(&log_lock);
 }
 
 static void log_note(const struct al_note *n) {
-  pthread_mutex_lock(&log_lock);
+  al_mutex_lock(&log_lock);
   if (nnotes < MAX_NOTES)
     notes[nnotes++] = *n;
   else
     notes_dropped++;
-  pthread_mutex_unlock(&log_lock);
+  al_mutex_unlock(&log_lock);
 }
 
 void al_shutdown_log_copy(struct al_snapshot *s, int *budget) {
@@ -64,7 +64,7 @@ void al_shutdown_log_copy(struct al_snapshot *s, int *budget) {
     s->shutdowns_dropped = entries_dropped;
     s->notes_dropped = notes_dropped;
   }
-  pthread_mutex_unlock(&log_lock);
+  al_mutex_unlock(&log_lock);
 }
 
 void al_shutdown_log_reset(void) {
@@ -139,10 +139,10 @@ static void collect(struct ctx *c, const struct al_loop *l) {
 int al_shutdown_forced(uintptr_t addr) {
   int found = 0;
 
-  pthread_mutex_lock(&log_lock);
+  al_mutex_lock(&log_lock);
   for (size_t i = 0; i < nnotes && !found; i++)
     found = notes[i].kind == AL_NOTE_FORCED && notes[i].addr == addr;
-  pthread_mutex_unlock(&log_lock);
+  al_mutex_unlock(&log_lock);
   return found;
 }
 

@@ -70,7 +70,7 @@ const struct al_stack *al_stack_intern(const uintptr_t *pc, uint32_t depth) {
 
   if (found != NULL)
     return found;
-  pthread_mutex_lock(&insert_lock);
+  al_mutex_lock(&insert_lock);
   /* Another thread may have added it since we looked. */
   struct al_stack *now = atomic_load_explicit(slot, memory_order_relaxed);
   found = find(now, head, hash, pc, depth);
@@ -86,7 +86,7 @@ const struct al_stack *al_stack_intern(const uintptr_t *pc, uint32_t depth) {
     }
     found = s;
   }
-  pthread_mutex_unlock(&insert_lock);
+  al_mutex_unlock(&insert_lock);
   return found;
 }
 
@@ -165,20 +165,20 @@ int al_stack_contains(uintptr_t lo, uintptr_t hi) {
 }
 
 void al_stack_stats(size_t *stacks, size_t *bytes) {
-  pthread_mutex_lock(&insert_lock);
+  al_mutex_lock(&insert_lock);
   *stacks = nstacks;
   *bytes = nbytes;
-  pthread_mutex_unlock(&insert_lock);
+  al_mutex_unlock(&insert_lock);
 }
 
 void al_stack_atfork_prepare(void) {
-  pthread_mutex_lock(&insert_lock);
+  al_mutex_lock(&insert_lock);
 }
 
 void al_stack_atfork_parent(void) {
-  pthread_mutex_unlock(&insert_lock);
+  al_mutex_unlock(&insert_lock);
 }
 
 void al_stack_atfork_child(void) {
-  pthread_mutex_unlock(&insert_lock);
+  al_mutex_unlock(&insert_lock);
 }

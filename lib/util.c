@@ -112,8 +112,10 @@ int al_safe_read(void *dst, const void *addr, size_t len) {
 int al_lock_briefly(pthread_mutex_t *m, int *budget) {
   const struct timespec pause = {0, 1000000};
   for (;;) {
+    al_held_more();
     if (pthread_mutex_trylock(m) == 0)
       return 0;
+    al_held_less();
     if (*budget <= 0)
       return -1;
     --*budget;
@@ -135,7 +137,7 @@ void al_spin_wait(al_spin_t *l) {
   const struct timespec nap = {0, 50000};
   for (unsigned tries = 0;; tries++) {
     if (atomic_load_explicit(&l->held, memory_order_relaxed) == 0 &&
-        al_spin_trylock(l))
+        al_spin_take(l))
       return;
     if (tries < 64)
       cpu_relax();

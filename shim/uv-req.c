@@ -72,6 +72,10 @@ static void *follow(int outer, uv_loop_t *loop, void *req, unsigned type,
   if (!outer || (cb == NULL && sync == SYNC_WITHOUT_CB) ||
       (cb != NULL && libuv_own(cb)))
     return cb;
+  if (AL_UNLIKELY(al_locks_held != 0)) {
+    al_defer_missed(); /* a signal handler's, inside the runtime */
+    return cb;
+  }
   saved = errno;
   *followed = al_req_start(al_uv_shim_id, (uintptr_t)req, type,
                            (uintptr_t)loop, cb, al_stack_capture()) == 0;

@@ -95,11 +95,43 @@ static inline void al_uv_shim_ensure(void) {
   }
 }
 
-/* Enters an interposer; returns 1 when the program called it directly. */
+/* Where libuv's code lies, once a real function has been found: a call
+ * from there is libuv's own. */
+extern _Atomic uintptr_t al_uv_text_lo, al_uv_text_hi;
+
+static inline int al_uv_from_libuv(uintptr_t pc) {
+  uintptr_t lo = atomic_load_explicit(&al_uv_text_lo, memory_order_relaxed);
+  /* Not known: as before, a nested call is taken for libuv's. */
+  return lo == 0 ||
+         (pc >= lo &&
+          pc < atomic_load_explicit(&al_uv_text_hi, memory_order_relaxed));
+}
+
+/* The handle of the program's call this thread is in. */
+extern AL_TLS const void *al_uv_outer_obj;
+
+/* Enters an interposer; returns 1 when the program called it directly.
+ * Another interposer on the thread's stack means libuv's own call. */
 static inline int al_uv_enter(void) {
   al_uv_shim_ensure();
   return al_uv_depth++ == 0;
 }
+
+/* The same, for a call about handle obj. A nested call about another
+ * handle, from outside libuv, is a signal handler's that interrupted the
+ * program's call: the program's own. (libuv reaches some of its functions
+ * by a tail call, which leaves the program's return address: the handle is
+ * then the same.) */
+static inline int al_uv_enter_from(const void *caller, const void *obj) {
+  al_uv_shim_ensure();
+  if (al_uv_depth++ == 0) {
+    al_uv_outer_obj = obj;
+    return 1;
+  }
+  return obj != al_uv_outer_obj && !al_uv_from_libuv((uintptr_t)caller);
+}
+#define al_uv_enter_obj(obj) \
+  al_uv_enter_from(__builtin_return_address(0), (obj))
 
 static inline void al_uv_leave(void) {
   al_uv_depth--;

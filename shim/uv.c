@@ -54,6 +54,41 @@ static void *lookup_in(const char *object, const char *name, void *self) {
   return p == self ? NULL : p;
 }
 
+_Atomic uintptr_t al_uv_text_lo, al_uv_text_hi;
+
+struct text_search {
+  uintptr_t pc, lo, hi;
+};
+
+static int find_text(struct dl_phdr_info *info, size_t size, void *arg) {
+  struct text_search *t = arg;
+
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+    if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && t->pc >= lo &&
+        t->pc < lo + ph->p_memsz) {
+      t->lo = lo;
+      t->hi = lo + ph->p_memsz;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* Learns where libuv's code is from one of its functions, once. */
+static void note_libuv_text(void *fn) {
+  struct text_search t = {(uintptr_t)fn, 0, 0};
+
+  if (atomic_load_explicit(&al_uv_text_lo, memory_order_relaxed) != 0)
+    return;
+  dl_iterate_phdr(find_text, &t);
+  if (t.lo != 0) {
+    atomic_store_explicit(&al_uv_text_hi, t.hi, memory_order_relaxed);
+    atomic_store_explicit(&al_uv_text_lo, t.lo, memory_order_relaxed);
+  }
+}
+
 /* dlsym(RTLD_NEXT) finds nothing when libuv was loaded into a local scope,
  * as by a dlopen(RTLD_LOCAL)ed plugin or Lua's require "luv". Then ask the
  * loaded objects themselves, libuv first. Never return our own symbol. */
@@ -80,8 +115,10 @@ void *al_uv_resolve(int i, void *self) {
     if (h != NULL)
       p = dlsym(h, name);
   }
-  if (p != NULL)
+  if (p != NULL) {
+    note_libuv_text(p);
     atomic_store_explicit(&al_uv_real[i], p, memory_order_release);
+  }
   else if (!atomic_exchange(&missing_warned[i], 1))
     al_warn("cannot find libuv's '%s'; the call fails", name);
   return p;
@@ -227,6 +264,7 @@ void al_uv_shim_init(void) {
 }
 
 AL_TLS unsigned al_uv_depth;
+AL_TLS const void *al_uv_outer_obj;
 /* The loop this thread last ran, to keep uv_run cheap. */
 static AL_TLS uv_loop_t *last_run;
 /* The loops whose uv_run is on this thread's stack, innermost last. */
@@ -251,8 +289,13 @@ static void handle_made(int outer, int ok, uv_loop_t *loop, void *handle,
   al_uv_leave();
   if (outer && ok) {
     int saved = errno;
-    al_res_open(al_uv_shim_id, (uintptr_t)handle, type, (uintptr_t)loop,
-                al_stack_capture());
+    /* A signal handler's, with its thread inside the runtime: later. */
+    if (AL_UNLIKELY(al_locks_held != 0))
+      al_defer_open(al_uv_shim_id, (uintptr_t)handle, type,
+                    (uintptr_t)loop);
+    else
+      al_res_open(al_uv_shim_id, (uintptr_t)handle, type, (uintptr_t)loop,
+                  al_stack_capture());
     errno = saved;
   }
 }
@@ -263,7 +306,7 @@ static void handle_made(int outer, int ok, uv_loop_t *loop, void *handle,
     int outer, rc;                                                            \
     if (real == NULL)                                                         \
       return UV_ENOSYS;                                                       \
-    outer = al_uv_enter();                                                    \
+    outer = al_uv_enter_obj(handle);                                          \
     rc = real args;                                                           \
     handle_made(outer, rc == 0, loop, handle, type);                          \
     return rc;                                                                \
@@ -349,7 +392,16 @@ static void close_done(uv_handle_t *h) {
  * one of its handles; returns the record's seq, or 0. */
 static uint64_t closing(int outer, void *h, uv_close_cb cb) {
   int saved = errno;
-  uint64_t seq = outer ? al_res_closing((uintptr_t)h, (void *)cb) : 0;
+  uint64_t seq;
+
+  /* A signal handler's, with its thread inside the runtime: taken as
+   * closed once the thread is out, and the close is not followed. */
+  if (outer && AL_UNLIKELY(al_locks_held != 0)) {
+    al_defer_closed((uintptr_t)h);
+    errno = saved;
+    return 0;
+  }
+  seq = outer ? al_res_closing((uintptr_t)h, (void *)cb) : 0;
   if (seq != 0)
     al_shutdown_saw_close((uintptr_t)((uv_handle_t *)h)->loop, (uintptr_t)h);
   errno = saved;
@@ -372,7 +424,7 @@ AL_EXPORT void uv_close(uv_handle_t *h, uv_close_cb cb) {
 
   if (real == NULL || AL_UNLIKELY(closed_by_force(h)))
     return;
-  seq = closing(al_uv_enter(), h, cb);
+  seq = closing(al_uv_enter_obj(h), h, cb);
   real(h, seq ? close_done : cb);
   al_uv_leave();
 }
@@ -386,7 +438,7 @@ AL_EXPORT int uv_tcp_close_reset(uv_tcp_t *h, uv_close_cb cb) {
     return UV_ENOSYS;
   if (AL_UNLIKELY(closed_by_force((uv_handle_t *)h)))
     return 0;
-  seq = closing(al_uv_enter(), h, cb);
+  seq = closing(al_uv_enter_obj(h), h, cb);
   rc = real(h, seq ? close_done : cb);
   if (seq && rc != 0) {
     int saved = errno;
@@ -404,6 +456,11 @@ static void waker_remove(uv_loop_t *loop);
 /* fresh: libuv has just initialised the loop's memory. */
 static void loop_made(int outer, uv_loop_t *loop, unsigned flags, int fresh) {
   int saved = errno;
+
+  if (AL_UNLIKELY(al_locks_held != 0)) {
+    al_defer_missed();
+    return;
+  }
   al_loop_open(al_uv_shim_id, (uintptr_t)loop, flags,
                outer ? al_stack_capture() : NULL, fresh);
   errno = saved;
