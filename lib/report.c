@@ -882,7 +882,7 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
     visible += l[i].supp < 0 && !l[i].baselined;
 
   /* What the user's files hid is told at exit, not at each check. */
-  if (visible > 0 || failed || t->unreadable ||
+  if (visible > 0 || failed || t->unreadable || al_defer_lost() > 0 ||
       (!check && (t->suppressed > 0 || t->baselined > 0 ||
                   al_opt.verbosity >= 1))) {
     struct al_site site;
@@ -895,6 +895,12 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
                        "stayed locked (was exit called from a signal "
                        "handler?)\n\n", t->unreadable,
                     t->unreadable == 1 ? "" : "s");
+    if (al_defer_lost() > 0)
+      al_buf_printf(b, "The report is incomplete: %lu event%s of signal "
+                       "handlers (a handle, request or loop made or closed "
+                       "while asyncleak held a lock) could not be followed"
+                       "\n\n", al_defer_lost(),
+                    al_defer_lost() == 1 ? "" : "s");
     for (size_t i = 0; i < nl; i++) {
       if (l[i].supp >= 0 || l[i].baselined)
         continue;
