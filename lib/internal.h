@@ -161,6 +161,9 @@ struct al_shim {
   /* Wakes every loop the program is running, from a signal handler:
    * async-signal-safe. */
   void (*wake)(void);
+  /* After a dlclose: whether the library is gone from the process. It then
+   * forgets what it knew of it, to find it again if it is loaded anew. */
+  int (*unloaded)(void);
 };
 
 /* ------------------------------------------------------------- registry */
@@ -195,7 +198,8 @@ _Static_assert(sizeof(struct al_res) == 56 || sizeof(void *) != 8,
 enum {
   AL_LOOP_DEFAULT = 1,   /* the library's default loop */
   AL_LOOP_INHERITED = 2, /* made before fork, in the parent */
-  AL_LOOP_REPLACED = 4   /* initialised again at its address, never closed */
+  AL_LOOP_REPLACED = 4,  /* initialised again at its address, never closed */
+  AL_LOOP_UNLOADED = 8   /* its library was unloaded (dlclose) while open */
 };
 
 /* What a loop keeps for its shutdown: a function to call (run_finally),
@@ -275,6 +279,9 @@ uint64_t al_loop_open(uint8_t shim, uintptr_t addr, unsigned flags,
 void al_loop_ran(uint8_t shim, uintptr_t addr);
 /* A close of the loop failed because handles were still open. */
 void al_loop_close_busy(uintptr_t addr);
+/* The shim's library was unloaded: its loops still open are flagged
+ * AL_LOOP_UNLOADED, and nothing is done with them any more. */
+void al_loops_unloaded(uint8_t shim);
 /* The loop closed: it and every record still on it are gone. serial 0
  * means whatever loop is open at addr. */
 void al_loop_closed(uintptr_t addr, uint64_t serial);
@@ -479,6 +486,10 @@ struct al_symbolizer *al_symbolizer_new(void);
  * as the symbolizer. */
 void al_symbolize(struct al_symbolizer *s, uintptr_t pc, struct al_frame *f);
 void al_symbolizer_free(struct al_symbolizer *s);
+/* An object dlclose unloaded, from its path, load bias and the span of
+ * its segments: frames in it are still symbolized from its file. */
+void al_symbolize_note_unloaded(const char *path, uintptr_t base,
+                                uintptr_t lo, uintptr_t hi);
 
 /* ------------------------------------------------------------- suppressions */
 

@@ -422,6 +422,14 @@ void al_loop_close_busy(uintptr_t addr) {
   al_mutex_unlock(&loops_lock);
 }
 
+void al_loops_unloaded(uint8_t shim) {
+  al_mutex_lock(&loops_lock);
+  for (struct al_loop *l = loops_head; l != NULL; l = l->next)
+    if (l->shim == shim)
+      l->flags |= AL_LOOP_UNLOADED;
+  al_mutex_unlock(&loops_lock);
+}
+
 void al_fins_free(struct al_fin *f) {
   while (f != NULL) {
     struct al_fin *next = f->next;

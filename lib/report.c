@@ -452,6 +452,10 @@ static void put_loops(struct al_buf *b, struct al_symbolizer *sym,
       al_buf_printf(b, ":");
     if (l->flags & AL_LOOP_REPLACED)
       al_buf_printf(b, " initialised again without a close\n");
+    else if (l->flags & AL_LOOP_UNLOADED)
+      al_buf_printf(b, " never closed; %s was unloaded (dlclose) with it "
+                       "open\n", al_shims[l->shim] ? al_shims[l->shim]->name
+                                                   : "its library");
     else
       al_buf_printf(b, " never closed\n");
   }

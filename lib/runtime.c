@@ -206,6 +206,105 @@ __attribute__((constructor)) static void asyncleak_constructor(void) {
   al_init();
 }
 
+/* A plugin unloaded at run time may take its loop library with it; the
+ * shims must then stop calling into it, and find it anew if it comes
+ * back. */
+struct loaded {
+  char *names; /* each object's path, NUL after each */
+  size_t len, cap;
+  int failed;
+};
+
+static int list_loaded(struct dl_phdr_info *info, size_t size, void *arg) {
+  struct loaded *l = arg;
+  const char *name = info->dlpi_name;
+  char line[64];
+  size_t need, n;
+
+  if (name == NULL || name[0] == '\0')
+    return 0;
+  uintptr_t lo = UINTPTR_MAX, hi = 0;
+
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    uintptr_t at = info->dlpi_addr + ph->p_vaddr;
+    if (ph->p_type != PT_LOAD)
+      continue;
+    lo = at < lo ? at : lo;
+    hi = at + ph->p_memsz > hi ? at + ph->p_memsz : hi;
+  }
+  n = (size_t)snprintf(line, sizeof(line), "%lx %lx %lx ",
+                       (unsigned long)info->dlpi_addr, (unsigned long)lo,
+                       (unsigned long)hi);
+  need = n + strlen(name) + 1;
+  if (l->len + need > l->cap) {
+    size_t cap = (l->cap ? l->cap * 2 : 4096) + need;
+    char *p = realloc(l->names, cap);
+    if (p == NULL) {
+      l->failed = 1;
+      return 1;
+    }
+    l->names = p;
+    l->cap = cap;
+  }
+  memcpy(l->names + l->len, line, n);
+  memcpy(l->names + l->len + n, name, need - n);
+  l->len += need;
+  return 0;
+}
+
+static int has_entry(const struct loaded *l, const char *entry) {
+  for (size_t at = 0; at < l->len; at += strlen(l->names + at) + 1)
+    if (!strcmp(l->names + at, entry))
+      return 1;
+  return 0;
+}
+
+/* The objects a dlclose took away, told to the symbolizer: a handle made
+ * by a plugin that is gone is still named by function and line. */
+static void note_unloaded(const struct loaded *before) {
+  struct loaded after = {0};
+
+  dl_iterate_phdr(list_loaded, &after);
+  for (size_t at = 0; !after.failed && at < before->len;) {
+    const char *entry = before->names + at;
+    char *end;
+    unsigned long base = strtoul(entry, &end, 16);
+    unsigned long lo = strtoul(end, &end, 16);
+    unsigned long hi = strtoul(end, &end, 16);
+    at += strlen(entry) + 1;
+    if (*end == ' ' && !has_entry(&after, entry))
+      al_symbolize_note_unloaded(end + 1, base, lo, hi);
+  }
+  free(after.names);
+}
+
+AL_EXPORT int dlclose(void *handle) {
+  static int (*real)(void *);
+  struct loaded before = {0};
+  int rc, ready = atomic_load_explicit(&al_ready, memory_order_acquire);
+
+  if (real == NULL)
+    real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+  if (real == NULL)
+    return -1;
+  if (ready)
+    dl_iterate_phdr(list_loaded, &before);
+  rc = real(handle);
+  if (rc == 0 && ready) {
+    int saved = errno;
+    if (!before.failed)
+      note_unloaded(&before);
+    for (uint8_t i = 0; i < AL_MAX_SHIMS; i++)
+      if (al_shims[i] != NULL && al_shims[i]->unloaded != NULL &&
+          al_shims[i]->unloaded())
+        al_loops_unloaded(i);
+    errno = saved;
+  }
+  free(before.names);
+  return rc;
+}
+
 /* Opens path for the report; %p becomes the pid. */
 static int open_log(const char *pattern, int flags) {
   char path[AL_OPTION_STR_MAX + 32];

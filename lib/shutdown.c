@@ -406,7 +406,7 @@ static void at_exit(void *unused) {
   for (size_t i = 0; n != (size_t)-1 && i < n; i++) {
     const struct al_loop *l = &loops[i];
     pid_t owner = l->run_tid ? l->run_tid : l->tid;
-    if (l->flags & (AL_LOOP_INHERITED | AL_LOOP_REPLACED))
+    if (l->flags & (AL_LOOP_INHERITED | AL_LOOP_REPLACED | AL_LOOP_UNLOADED))
       continue;
     if (owner != self) {
       /* Another thread may be running it right now. */

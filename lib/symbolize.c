@@ -4,6 +4,9 @@
  * asked, so a report cannot wait on the network. */
 #define _GNU_SOURCE
 #include <elfutils/libdwfl.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +25,81 @@ static const Dwfl_Callbacks callbacks = {
     .debuginfo_path = &debuginfo_path,
 };
 
+/* Objects unloaded with dlclose while the program ran: stacks taken
+ * before may point into them, and their files usually remain. */
+#define GONE_MAX 32
+
+struct gone {
+  char *path;
+  uintptr_t base, lo, hi; /* load bias; where its segments lay */
+};
+
+static struct gone gone[GONE_MAX];
+static unsigned ngone;
+static pthread_mutex_t gone_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void al_symbolize_note_unloaded(const char *path, uintptr_t base,
+                                uintptr_t lo, uintptr_t hi) {
+  char *copy = strdup(path);
+
+  if (copy == NULL)
+    return;
+  al_mutex_lock(&gone_lock);
+  for (unsigned i = 0; i < ngone; i++)
+    if (gone[i].base == base && !strcmp(gone[i].path, copy)) {
+      al_mutex_unlock(&gone_lock);
+      free(copy);
+      return; /* loaded again at the same place, and unloaded again */
+    }
+  /* The oldest goes first: the stacks still open point at recent ones. */
+  if (ngone == GONE_MAX) {
+    free(gone[0].path);
+    memmove(gone, gone + 1, (GONE_MAX - 1) * sizeof(gone[0]));
+    ngone--;
+  }
+  gone[ngone++] = (struct gone){copy, base, lo, hi};
+  al_mutex_unlock(&gone_lock);
+}
+
+struct span {
+  uintptr_t lo, hi;
+};
+
+static int overlaps_loaded(struct dl_phdr_info *info, size_t size,
+                           void *arg) {
+  const struct span *g = arg;
+
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+    if (ph->p_type == PT_LOAD && lo < g->hi && g->lo < lo + ph->p_memsz)
+      return 1;
+  }
+  return 0;
+}
+
+/* The unloaded objects whose addresses nothing took since, newest first:
+ * where a newer object lies, the addresses are the newer one's. libdwfl
+ * must not be handed an overlap, which spoils its lookups. */
+static void report_gone(Dwfl *dwfl) {
+  struct span done[GONE_MAX];
+  unsigned ndone = 0;
+
+  al_mutex_lock(&gone_lock);
+  for (unsigned i = ngone; i-- > 0;) {
+    struct span g = {gone[i].lo, gone[i].hi};
+    int clash = dl_iterate_phdr(overlaps_loaded, &g) != 0;
+    for (unsigned k = 0; k < ndone && !clash; k++)
+      clash = g.lo < done[k].hi && done[k].lo < g.hi;
+    if (clash)
+      continue;
+    if (dwfl_report_elf(dwfl, gone[i].path, gone[i].path, -1, gone[i].base,
+                        false) != NULL)
+      done[ndone++] = g;
+  }
+  al_mutex_unlock(&gone_lock);
+}
+
 struct al_symbolizer *al_symbolizer_new(void) {
   struct al_symbolizer *s = calloc(1, sizeof(*s));
 
@@ -29,8 +107,10 @@ struct al_symbolizer *al_symbolizer_new(void) {
     return NULL;
   s->dwfl = dwfl_begin(&callbacks);
   if (s->dwfl != NULL) {
-    if (dwfl_linux_proc_report(s->dwfl, getpid()) != 0 ||
-        dwfl_report_end(s->dwfl, NULL, NULL) != 0) {
+    int rc = dwfl_linux_proc_report(s->dwfl, getpid());
+    if (rc == 0)
+      report_gone(s->dwfl);
+    if (rc != 0 || dwfl_report_end(s->dwfl, NULL, NULL) != 0) {
       dwfl_end(s->dwfl);
       s->dwfl = NULL;
     }

@@ -25,36 +25,14 @@
 
 /* ------------------------------------------------------------ libuv's own */
 
-static uintptr_t libuv_lo, libuv_hi;
-static pthread_once_t libuv_once = PTHREAD_ONCE_INIT;
-
-static int find_text(struct dl_phdr_info *info, size_t size, void *arg) {
-  uintptr_t probe = *(uintptr_t *)arg;
-
-  (void)size;
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-    uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-    if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && probe >= lo &&
-        probe < lo + ph->p_memsz) {
-      libuv_lo = lo;
-      libuv_hi = lo + ph->p_memsz;
-      return 1;
-    }
-  }
-  return 0;
-}
-
-static void find_libuv(void) {
-  uintptr_t probe = (uintptr_t)USE(uv_cancel);
-  if (probe != 0)
-    dl_iterate_phdr(find_text, &probe);
-}
-
 /* Whether cb is code of libuv's: then the request is libuv's own. */
 static int libuv_own(void *cb) {
-  pthread_once(&libuv_once, find_libuv);
-  return (uintptr_t)cb >= libuv_lo && (uintptr_t)cb < libuv_hi;
+  uintptr_t pc = (uintptr_t)cb;
+
+  if (atomic_load_explicit(&al_uv_text_lo, memory_order_relaxed) == 0)
+    (void)USE(uv_cancel); /* finding a function of libuv's finds its code */
+  return pc >= atomic_load_explicit(&al_uv_text_lo, memory_order_relaxed) &&
+         pc < atomic_load_explicit(&al_uv_text_hi, memory_order_relaxed);
 }
 
 /* ------------------------------------------------------------- following */

@@ -89,6 +89,25 @@ static void note_libuv_text(void *fn) {
   }
 }
 
+static void forget_default_loop(void);
+
+/* A dlclose may have unloaded libuv: then every function found, and where
+ * its code was, are forgotten. Another thread calling libuv while it is
+ * unloaded is the program's own fault. */
+static int uv_unloaded(void) {
+  struct text_search t = {
+      atomic_load_explicit(&al_uv_text_lo, memory_order_relaxed), 0, 0};
+
+  if (t.pc == 0 || dl_iterate_phdr(find_text, &t) != 0)
+    return 0;
+  for (int i = 0; i < F_COUNT; i++)
+    atomic_store_explicit(&al_uv_real[i], NULL, memory_order_relaxed);
+  atomic_store_explicit(&al_uv_text_lo, 0, memory_order_relaxed);
+  atomic_store_explicit(&al_uv_text_hi, 0, memory_order_relaxed);
+  forget_default_loop();
+  return 1;
+}
+
 /* dlsym(RTLD_NEXT) finds nothing when libuv was loaded into a local scope,
  * as by a dlopen(RTLD_LOCAL)ed plugin or Lua's require "luv". Then ask the
  * loaded objects themselves, libuv first. Never return our own symbol. */
@@ -244,6 +263,7 @@ static const struct al_shim uv_shim = {
     .close_handle = uv_close_handle,
     .cancel = al_uv_req_cancel,
     .wake = uv_wake,
+    .unloaded = uv_unloaded,
 };
 
 uint8_t al_uv_shim_id;
@@ -276,6 +296,10 @@ static AL_TLS int last_close_rc;
 #define CLOSE_NOT_SEEN 1
 /* The default loop once recorded, to keep uv_default_loop cheap. */
 static _Atomic(uv_loop_t *) known_default;
+
+static void forget_default_loop(void) {
+  atomic_store(&known_default, NULL);
+}
 
 /* Registered at start-up, so that a program that only links libasyncleak
  * (its uv_* calls going straight to libuv) still has its loops claimed. */
