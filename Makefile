@@ -187,6 +187,82 @@ $(O)/bench/%: bench/%.c | $(DEPS_STAMP)
 bench: all $(BENCH_BIN)
 	@bench/run.sh $(O)
 
+# ---------------------------------------------------------------- fuzz
+# libFuzzer targets for the parsers of the text users hand asyncleak
+# (docs/fuzzing.md): `make fuzz` builds them, `make check-fuzz` runs each
+# for FUZZ_TIME seconds from the seeds in tests/fuzz/corpus/, which are
+# only read: what the fuzzer finds goes under $(O)/fuzz/run/. They need
+# clang and its libFuzzer runtime (Debian: clang, libclang-rt-14-dev), and
+# are built apart from everything else, with their own flags.
+FUZZ_CC      ?= clang
+FUZZ_TIME    ?= 20
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS   = -std=gnu11 $(WARN) -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
+                -fsanitize=fuzzer-no-link -MMD -MP -Iinclude -Ilib -Icli \
+                -DASYNCLEAK_VERSION='"$(VERSION)"'
+FUZZ_TARGETS := options suppressions
+FUZZ_BIN     := $(patsubst %,$(O)/fuzz/fuzz-%,$(FUZZ_TARGETS))
+FUZZ_DICT    := $(patsubst %,$(O)/fuzz/%.dict,$(FUZZ_TARGETS))
+FUZZ_CHECKS  := $(patsubst %,check-fuzz-%,$(FUZZ_TARGETS))
+FUZZ_RUN     := $(O)/fuzz/run
+FUZZ_RT_OK   := $(O)/fuzz/.runtime-ok
+fuzz_obj      = $(patsubst %.c,$(O)/fuzz/obj/%.o,$(1))
+
+# Said plainly, rather than as a link error.
+$(FUZZ_RT_OK):
+	@rt=$$($(FUZZ_CC) -print-file-name=libclang_rt.fuzzer-$$(uname -m).a \
+	  2>/dev/null); [ -f "$$rt" ] || { echo "fuzz: $(FUZZ_CC) has no" \
+	  "libFuzzer runtime (Debian: clang, libclang-rt-14-dev)" >&2; exit 1; }
+	@mkdir -p $(@D) && touch $@
+
+$(O)/fuzz/obj/%.o: %.c | $(FUZZ_RT_OK)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+# Each target links the real code that reads its input, and no more: the
+# runtime's parts with constructors or interposers stay out.
+$(O)/fuzz/fuzz-options: $(call fuzz_obj,lib/options.c lib/syntax.c \
+  lib/util.c cli/options.c cli/msg.c cli/userfiles.c)
+$(O)/fuzz/fuzz-suppressions: $(call fuzz_obj,lib/suppress.c lib/syntax.c \
+  lib/util.c)
+$(FUZZ_BIN): $(O)/fuzz/fuzz-%: $(O)/fuzz/obj/tests/fuzz/fuzz-%.o
+	$(FUZZ_CC) -g $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
+
+# The keys come from the option table, so that the dictionary keeps up.
+$(O)/fuzz/options.dict: tests/fuzz/options.dict lib/options.inc
+	@mkdir -p $(@D)
+	{ cat tests/fuzz/options.dict; sed -n \
+	  's/^AL_\(CLI_\)\{0,1\}OPTION([A-Z]*, *\([a-z_]*\),.*/"\2="/p' \
+	  lib/options.inc; } > $@
+$(O)/fuzz/suppressions.dict: tests/fuzz/suppressions.dict
+	@mkdir -p $(@D)
+	cp $< $@
+
+fuzz: $(FUZZ_BIN) $(FUZZ_DICT)
+
+# New inputs go to the first corpus directory given, a fresh one under
+# $(O); crashes, leaks and undefined behaviour stop the run with a
+# reproducer beside it. Warnings the parsers print go to /dev/null
+# (-close_fd_mask=2); the sanitizers' reports still reach the log.
+check-fuzz: $(FUZZ_CHECKS)
+$(FUZZ_CHECKS): check-fuzz-%: $(O)/fuzz/fuzz-% $(O)/fuzz/%.dict
+	@rm -rf $(FUZZ_RUN)/$* && mkdir -p $(FUZZ_RUN)/$*/new
+	@echo "fuzz-$*: $(FUZZ_TIME) s from tests/fuzz/corpus/$*"
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(O)/fuzz/fuzz-$* -max_total_time=$(FUZZ_TIME) -timeout=10 \
+	  -close_fd_mask=2 -print_final_stats=1 -dict=$(O)/fuzz/$*.dict \
+	  -artifact_prefix=$(FUZZ_RUN)/$*/ $(FUZZ_RUN)/$*/new \
+	  tests/fuzz/corpus/$* >$(FUZZ_RUN)/$*/log 2>&1 || { \
+	  tail -n 60 $(FUZZ_RUN)/$*/log; echo "fuzz-$*: FAILED; to see it" \
+	  "again: $(O)/fuzz/fuzz-$* $(FUZZ_RUN)/$*/<crash-, leak- or" \
+	  "timeout-file>" >&2; exit 1; }
+	@grep -E '^(Done|stat::(number_of_executed_units|average_exec_per_sec))' \
+	  $(FUZZ_RUN)/$*/log | sed 's/^/fuzz-$*: /'; \
+	  grep -E '^#[0-9]+' $(FUZZ_RUN)/$*/log | tail -n 1 | \
+	  sed 's/^/fuzz-$*: /'
+
+.PHONY: fuzz check-fuzz $(FUZZ_CHECKS)
+
 # ---------------------------------------------------------------- install
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \

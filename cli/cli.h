@@ -67,6 +67,8 @@ void cli_usage(int fd, int brief);
  * malformed values, which are ignored. Returns -1 after saying so when
  * the variable cannot be extended (an unterminated quote). */
 int cli_options_from_env(struct cli_options *opt);
+/* The same, from the text of the variable. */
+int cli_options_from_text(struct cli_options *opt, const char *text);
 /* Parses the flags; returns the index of the program in argv, or -1 once
  * it has said what is wrong. --help and --version exit from here. */
 int cli_options_parse(char **argv, struct cli_options *opt);

@@ -113,11 +113,14 @@ static int set_own(struct cli_options *opt, const char *key, const char *v,
 
 int cli_options_from_env(struct cli_options *opt) {
   const char *text = getenv("ASYNCLEAK_OPTIONS");
+
+  return text != NULL ? cli_options_from_text(opt, text) : 0;
+}
+
+int cli_options_from_text(struct cli_options *opt, const char *text) {
   struct al_token t;
   int rc;
 
-  if (text == NULL)
-    return 0;
   while ((rc = al_option_next(&text, &t)) > 0) {
     char key[64];
 

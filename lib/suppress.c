@@ -57,24 +57,34 @@ fail:
   return NULL;
 }
 
-/* Calls line(arg, text, len, number) for each line of the file; returns 0,
- * or -1 with errno when it cannot be read. */
-static int each_line(const char *path,
-                     void (*line)(void *, const char *, size_t, unsigned),
-                     void *arg) {
+typedef void line_fn(void *arg, const char *text, size_t len,
+                     unsigned number);
+
+/* Calls line(arg, text, len, number) for each line of text[0, len), which
+ * need not be terminated: indices, not pointers, walk it, so that nothing
+ * points past its end. */
+static void split_lines(const char *text, size_t len, line_fn *line,
+                        void *arg) {
+  unsigned number = 0;
+
+  for (size_t at = 0; at < len;) {
+    const char *nl = memchr(text + at, '\n', len - at);
+    size_t n = nl ? (size_t)(nl - (text + at)) : len - at;
+
+    line(arg, text + at, n, ++number);
+    at += n + 1;
+  }
+}
+
+/* Calls line for each line of the file; returns 0, or -1 with errno when
+ * it cannot be read. */
+static int each_line(const char *path, line_fn *line, void *arg) {
   size_t len;
   char *buf = read_file(path, &len);
-  unsigned number = 0;
 
   if (buf == NULL)
     return -1;
-  for (char *p = buf; p < buf + len;) {
-    char *nl = memchr(p, '\n', (size_t)(buf + len - p));
-    size_t n = nl ? (size_t)(nl - p) : (size_t)(buf + len - p);
-
-    line(arg, p, n, ++number);
-    p += n + 1;
-  }
+  split_lines(buf, len, line, arg);
   free(buf);
   return 0;
 }
@@ -120,12 +130,19 @@ static void add_rule(void *arg, const char *text, size_t len,
   nrules++;
 }
 
+int al_suppressions_parse(const char *name, const char *text, size_t len) {
+  struct load l = {name, 0};
+
+  split_lines(text, len, add_rule, &l);
+  return l.bad;
+}
+
 /* The names of the files read: the rules point at them. */
 static char *names;
 
 int al_suppressions_load(const char *paths) {
-  struct load l = {0};
   char *copy, *save = NULL;
+  int bad = 0;
 
   if ((copy = strdup(paths)) == NULL) {
     al_warn("out of memory: no suppressions read");
@@ -136,14 +153,19 @@ int al_suppressions_load(const char *paths) {
   nrules = 0;
   for (char *path = strtok_r(copy, "\n", &save); path != NULL;
        path = strtok_r(NULL, "\n", &save)) {
-    l.path = path;
-    if (each_line(path, add_rule, &l) != 0) {
+    size_t len;
+    char *text = read_file(path, &len);
+
+    if (text == NULL) {
       al_warn("cannot read the suppressions file '%s': %s", path,
               strerror(errno));
-      l.bad++;
+      bad++;
+      continue;
     }
+    bad += al_suppressions_parse(path, text, len);
+    free(text);
   }
-  return l.bad;
+  return bad;
 }
 
 size_t al_suppressions(const struct al_supp **out) {

@@ -119,6 +119,12 @@ int al_supp_parse(const char *line, size_t len, struct al_supp_rule *out,
     *why = "no pattern after ':'";
     return -1;
   }
+  /* The pattern is matched as a C string: a NUL would cut it short, and
+   * "handle:\0x" would match every frame. */
+  if (memchr(pattern, '\0', plen) != NULL) {
+    *why = "a NUL byte in the pattern";
+    return -1;
+  }
   if (plen >= sizeof(out->pattern)) {
     *why = "the pattern is too long";
     return -1;

@@ -181,6 +181,18 @@ static void test_syntax__supp_parse_uses_len(void **state) {
   assert_int_equal(al_supp_parse(text, 0, &r, &why), 0);
 }
 
+/* A NUL byte would cut the pattern short when matched, to "" here, which
+ * matches every frame (found by tests/fuzz/fuzz-suppressions.c). */
+static void test_syntax__supp_parse_refuses_nul(void **state) {
+  struct al_supp_rule r;
+  const char *why = NULL;
+  const char text[] = "handle:\0vendor_*";
+  (void)state;
+  assert_int_equal(al_supp_parse(text, sizeof(text) - 1, &r, &why), -1);
+  assert_non_null(strstr(why, "NUL"));
+  assert_int_equal(al_supp_parse("handle:a\0", 9, &r, &why), -1);
+}
+
 static void test_syntax__supp_parse_blank_and_comment(void **state) {
   static const char *const lines[] = {
       "", " ", "\t \r", "# a comment", "   # indented: comment",
@@ -441,6 +453,7 @@ int main(void) {
       cmocka_unit_test(test_syntax__pattern_match_long_pattern),
       cmocka_unit_test(test_syntax__supp_parse_good),
       cmocka_unit_test(test_syntax__supp_parse_uses_len),
+      cmocka_unit_test(test_syntax__supp_parse_refuses_nul),
       cmocka_unit_test(test_syntax__supp_parse_blank_and_comment),
       cmocka_unit_test(test_syntax__supp_parse_malformed),
       cmocka_unit_test(test_syntax__supp_kind_covers),
