@@ -16,10 +16,14 @@
 #                        CHECK's line
 #   CHECK-NOT: ERE       no line of the output matches
 #   CHECK-COUNT-N: ERE   exactly N lines match
+#   SANITIZED: skip      not run in a sanitizer build (SANITIZE set): the
+#                        sanitizer owns what the run is about (malloc, or
+#                        the deadly signals)
 #
 # %line(TAG) in an ERE stands for the number of the source line holding the
 # marker @TAG. A directive may start with [LABEL] to belong to a second run
-# of the same file, with its own RUN, EXIT and CHECKs.
+# of the same file, with its own RUN, EXIT and CHECKs. A ThreadSanitizer
+# report in the output fails the run, whatever it expects.
 set -u
 
 O=$1
@@ -33,7 +37,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 # Prints the directives of FILE as "LABEL<TAB>KIND<TAB>VALUE".
 directives() {
-  sed -n -E 's/^[[:space:]]*(\*|\/\/|--|#)[[:space:]]*(\[([a-z0-9-]+)\][[:space:]]*)?(RUN|CLI|ENV|EXIT|CHECK|CHECK-NOT|CHECK-COUNT-[0-9]+):[[:space:]]?(.*)$/\3	\4	\5/p' "$1"
+  sed -n -E 's/^[[:space:]]*(\*|\/\/|--|#)[[:space:]]*(\[([a-z0-9-]+)\][[:space:]]*)?(RUN|CLI|ENV|EXIT|SANITIZED|CHECK|CHECK-NOT|CHECK-COUNT-[0-9]+):[[:space:]]?(.*)$/\3	\4	\5/p' "$1"
 }
 
 # Replaces %line(TAG) with the line number of @TAG in FILE.
@@ -91,6 +95,12 @@ run_one() {
   envs=$(awk -F '\t' '$2 == "ENV" { print $3; exit }' "$mine")
   want=$(awk -F '\t' '$2 == "EXIT" { print $3; exit }' "$mine")
   want=${want:-0}
+  if [ -n "${SANITIZE:-}" ] &&
+     awk -F '\t' '$2 == "SANITIZED" && $3 == "skip" { f = 1 } END { exit !f }' \
+       "$mine"; then
+    echo "SKIP $name (SANITIZE=$SANITIZE)"
+    return
+  fi
   out=$tmp/out
   # shellcheck disable=SC2086
   timeout -k 5 120 env $envs "$ASYNCLEAK" $flags $prog $args >"$out" 2>&1 \
@@ -116,6 +126,12 @@ $problems"
   fi
   if [ "$status" != "$want" ]; then
     problems="  exit status $status, expected $want
+$problems"
+  fi
+  # Whichever process of the run wrote it: a child's status is nobody's
+  # to check.
+  if grep -q '^WARNING: ThreadSanitizer:' "$out"; then
+    problems="  a ThreadSanitizer report
 $problems"
   fi
   if [ -n "$problems" ]; then

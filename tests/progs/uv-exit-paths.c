@@ -1,7 +1,8 @@
 /* Every way a program ends, with a timer left open: the report is written
  * whichever it takes, and the program ends exactly as it would have, with
  * its own status or its own signal. RUN: PATH [clean]; clean closes the
- * timer first, and then nothing is reported.
+ * timer first, and then nothing is reported. AddressSanitizer handles SIGSEGV
+ * itself, so a sanitizer build skips the runs about it.
  *
  * [return] RUN: return
  * [return] CHECK: ^ending by return$
@@ -50,6 +51,7 @@
  * [abort] CHECK-NOT: atexit handler ran
  * [abort] EXIT: 134
  *
+ * [segv] SANITIZED: skip
  * [segv] RUN: segv
  * [segv] CHECK: ^ending by segv$
  * [segv] CHECK: ==[0-9]+==ERROR: asyncleak: 1 handle left open when the program crashed \(SIGSEGV\)$
@@ -62,6 +64,7 @@
  * [segv] CHECK-NOT: after the fault
  * [segv] EXIT: 139
  *
+ * [segv-clean] SANITIZED: skip
  * [segv-clean] RUN: segv clean
  * [segv-clean] CHECK: ^ending by segv$
  * [segv-clean] CHECK: was killed by signal 11 \(SIGSEGV: Segmentation fault\)$
@@ -99,6 +102,7 @@
  * [off] EXIT: 143
  *
  * The program sees the default disposition, as it would without asyncleak.
+ * [query] SANITIZED: skip
  * [query] RUN: query
  * [query] CHECK: ^SIGSEGV: default$
  * [query] CHECK: ^SIGTERM: default$

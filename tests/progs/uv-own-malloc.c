@@ -1,6 +1,7 @@
 /* A program with its own malloc, as glibc allows: libuv, libc and the
  * runtime all allocate from it. The report is the usual one, and the
- * program's allocator saw the runtime's calls.
+ * program's allocator saw the runtime's calls. AddressSanitizer brings its
+ * own malloc, so a sanitizer build skips it.
  *
  * CHECK: ^allocations: [1-9][0-9]*$
  * CHECK: ==[0-9]+==ERROR: asyncleak: 1 handle left open at exit$
@@ -9,8 +10,10 @@
  * CHECK: #1 0x[0-9a-f]+ in main .*uv-own-malloc.c:%line(call)$
  * CHECK: ^SUMMARY: asyncleak: 1 handle left open \(1 uv_timer_t\) from 1 creation site; 1 of 1 loop not closed$
  * EXIT: 23
+ * SANITIZED: skip
  *
  * [clean] RUN: clean
+ * [clean] SANITIZED: skip
  * [clean] CHECK: ^allocations: [1-9][0-9]*$
  * [clean] CHECK-NOT: ERROR
  * [clean] EXIT: 0
@@ -19,6 +22,7 @@
  * writes the report waits on that lock forever. The process does not: it
  * gives up after report_timeout_ms and dies of its own signal.
  * [stuck] RUN: crash-in-malloc
+ * [stuck] SANITIZED: skip
  * [stuck] ENV: ASYNCLEAK_OPTIONS=report_timeout_ms=300
  * [stuck] CHECK: ^crashing in malloc$
  * [stuck] CHECK: ^asyncleak: the report was not written within 300 ms \(report_timeout_ms\); the process ends without it$
