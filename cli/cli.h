@@ -158,6 +158,8 @@ struct cli_proc {
   size_t text_len;
   int has_sum;   /* <pid>.sum was read: the report is complete */
   int started;   /* <pid>.start was read: the runtime ran in it */
+  int running;   /* 1 when it was still running as the reports were read,
+                    0 when it had ended, -1 when that is not known */
   int used_loop; /* its libs= named a loop library */
   pid_t ppid, forked_from; /* forked_from: 0 unless a fork child */
   char *exe;     /* what it ran, from <pid>.start, or NULL */
@@ -177,6 +179,8 @@ struct cli_proc {
 struct cli_reports {
   struct cli_proc *procs; /* in pid order */
   size_t nr, alloc;
+  const char *dir; /* where they were read */
+  size_t running;  /* processes still running, their report not written */
 };
 
 /* Whether a group fails the run: a leak, not a warning, and not in the
@@ -187,6 +191,11 @@ int cli_group_fails(const struct cli_group *g);
  * with a warning when the directory itself cannot be read. */
 void cli_reports_read(struct cli_reports *r, const char *dir);
 void cli_reports_release(struct cli_reports *r);
+/* Whether p had not written its report because it was still running. */
+int cli_proc_running(const struct cli_proc *p);
+/* Removes the files of the processes that are not still running: the
+ * directory is kept for the reports of those that are. */
+void cli_reports_prune(const struct cli_reports *r);
 
 /* ------------------------------------------------------------- report.c */
 

@@ -6,15 +6,22 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 
 enum file_kind { FILE_TXT, FILE_SUM, FILE_REC, FILE_START };
+
+/* How long processes still running when the program has ended are waited
+ * for, in milliseconds. */
+enum { GRACE_MS = 200 };
 
 static const char *const suffixes[] = {
     [FILE_TXT] = ".txt", [FILE_SUM] = ".sum", [FILE_REC] = ".rec",
@@ -233,7 +240,88 @@ static struct cli_proc *proc_of(struct cli_reports *r, pid_t pid) {
   }
   memset(&r->procs[r->nr], 0, sizeof(r->procs[0]));
   r->procs[r->nr].pid = pid;
+  r->procs[r->nr].running = -1;
   return &r->procs[r->nr++];
+}
+
+static long long nanoseconds(const struct timespec *t) {
+  return t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
+/* Whether the process that last wrote its <pid>.start at noted is still
+ * running: 1, 0, or -1 when that cannot be told (no /proc). A process
+ * with that pid that started later is another one, given the pid of one
+ * that had ended; a zombie has ended too. Start times are in clock ticks
+ * and file times come from a coarse clock: 50 ms of slack. */
+static int still_running(pid_t pid, const struct timespec *noted) {
+  long hz = sysconf(_SC_CLK_TCK);
+  struct timespec now, boot;
+  unsigned long long ticks;
+  long long started;
+  char path[64], buf[1024];
+  const char *p;
+  ssize_t n;
+  int fd;
+
+  if (kill(pid, 0) != 0 && errno == ESRCH)
+    return 0;
+  snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return kill(pid, 0) != 0 && errno == ESRCH ? 0 : -1;
+  n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  buf[n > 0 ? n : 0] = '\0';
+  /* The command's name, in parentheses, may hold anything: the fields
+   * start after the last ')', with the state, field 3. */
+  p = strrchr(buf, ')');
+  if (p == NULL || p[1] != ' ' || hz <= 0)
+    return -1;
+  p += 2;
+  if (*p == 'Z' || *p == 'X')
+    return 0;
+  for (int field = 3; field < 22 && p != NULL; field++) {
+    p = strchr(p, ' ');
+    if (p != NULL)
+      p++;
+  }
+  if (p == NULL || *p < '0' || *p > '9')
+    return -1;
+  ticks = strtoull(p, NULL, 10);
+  /* Its start time counts from boot: now, less the time since then. */
+  if (clock_gettime(CLOCK_REALTIME, &now) != 0 ||
+      clock_gettime(CLOCK_BOOTTIME, &boot) != 0)
+    return -1;
+  started = nanoseconds(&now) - nanoseconds(&boot) +
+            (long long)(ticks / (unsigned long)hz) * 1000000000LL +
+            (long long)(ticks % (unsigned long)hz) * 1000000000LL / hz;
+  return started <= nanoseconds(noted) + 50000000LL;
+}
+
+/* Notes which processes that left a <pid>.start are still running;
+ * returns how many. */
+static size_t note_running(struct cli_reports *r, DIR *d) {
+  struct dirent *e;
+  size_t running = 0;
+
+  rewinddir(d);
+  while ((e = readdir(d)) != NULL) {
+    struct cli_proc *p;
+    struct stat st;
+    pid_t pid;
+    enum file_kind kind;
+
+    if (parse_name(e->d_name, &pid, &kind) != 0 || kind != FILE_START ||
+        fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISREG(st.st_mode))
+      continue;
+    p = proc_of(r, pid);
+    if (p == NULL)
+      break;
+    p->running = still_running(pid, &st.st_mtim);
+    running += p->running == 1;
+  }
+  return running;
 }
 
 static int by_pid(const void *a, const void *b) {
@@ -248,11 +336,20 @@ void cli_reports_read(struct cli_reports *r, const char *dir) {
   struct dirent *e;
 
   memset(r, 0, sizeof(*r));
+  r->dir = dir;
   d = opendir(dir);
   if (d == NULL) {
     cli_warning("cannot read the reports in '%s': %s", dir, strerror(errno));
     return;
   }
+  /* First which processes are still running, then the files: one that
+   * had ended by then has written all it ever will. A child the program
+   * did not wait for may be ending too, and gets a moment; a daemon may
+   * run for ever, and gets no more. */
+  for (int waited = 0; note_running(r, d) > 0 && waited < GRACE_MS;
+       waited += 10)
+    nanosleep(&(struct timespec){0, 10000000}, NULL);
+  rewinddir(d);
   while ((e = readdir(d)) != NULL) {
     struct cli_proc *p;
     size_t len;
@@ -296,6 +393,30 @@ void cli_reports_read(struct cli_reports *r, const char *dir) {
   closedir(d);
   if (r->nr > 0)
     qsort(r->procs, r->nr, sizeof(r->procs[0]), by_pid);
+  for (size_t i = 0; i < r->nr; i++)
+    r->running += cli_proc_running(&r->procs[i]);
+}
+
+int cli_proc_running(const struct cli_proc *p) {
+  return p->started && !p->has_sum && p->running == 1;
+}
+
+void cli_reports_prune(const struct cli_reports *r) {
+  int fd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  char name[32];
+
+  if (fd < 0)
+    return;
+  for (size_t i = 0; i < r->nr; i++) {
+    if (cli_proc_running(&r->procs[i]))
+      continue;
+    for (size_t k = 0; k < CLI_ARRAY_SIZE(suffixes); k++) {
+      snprintf(name, sizeof(name), "%d%s", (int)r->procs[i].pid,
+               suffixes[k]);
+      unlinkat(fd, name, 0);
+    }
+  }
+  close(fd);
 }
 
 int cli_group_fails(const struct cli_group *g) {

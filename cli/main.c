@@ -149,10 +149,12 @@ static int run_status(const struct cli_child *child,
 }
 
 /* Runs the program, prints what its processes reported and writes the
- * machine-readable reports; returns the exit status of the whole run. */
+ * machine-readable reports; returns the exit status of the whole run.
+ * kept is set when processes of the run are still running: the report
+ * directory then stays for their reports. */
 static int run(const char *path, char **args, const char *runtime,
                const char *dir, const struct cli_options *opt,
-               struct output *outputs, size_t noutputs) {
+               struct output *outputs, size_t noutputs, int *kept) {
   struct cli_child child = {.name = args[0]};
   struct cli_reports reports;
   struct cli_run info;
@@ -168,6 +170,9 @@ static int run(const char *path, char **args, const char *runtime,
   info = (struct cli_run){args, &child, &reports, rc, leaked};
   if (outputs_write(outputs, noutputs, &info) != 0)
     rc = CLI_EXIT_FAILURE;
+  *kept = reports.running > 0;
+  if (*kept)
+    cli_reports_prune(&reports);
   cli_reports_release(&reports);
   return rc;
 }
@@ -183,7 +188,7 @@ int main(int argc, char **argv) {
   };
   size_t noutputs = CLI_ARRAY_SIZE(outputs);
   char **args;
-  int first, rc;
+  int first, rc, kept = 0;
 
   if (cli_options_from_env(&opt) != 0)
     return CLI_EXIT_FAILURE;
@@ -220,9 +225,10 @@ int main(int argc, char **argv) {
     return rc;
   }
 
-  rc = run(path, args, runtime, dir, &opt, outputs, noutputs);
+  rc = run(path, args, runtime, dir, &opt, outputs, noutputs, &kept);
   outputs_write(outputs, noutputs, NULL);
-  cli_reportdir_remove(dir);
+  if (!kept)
+    cli_reportdir_remove(dir);
   cli_options_release(&opt);
   return rc;
 }

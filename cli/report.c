@@ -107,18 +107,29 @@ static void say_killed(int fd, const struct cli_child *c,
           "at that moment are not listed");
 }
 
-/* The other processes the runtime started in that never wrote a report. */
+/* The other processes the runtime started in that had not written a
+ * report: those still running write it later, into the directory, which
+ * is kept for them (main.c). */
 static void say_missing(int fd, const struct cli_reports *r,
                         const struct cli_child *c) {
   for (size_t i = 0; i < r->nr; i++) {
     const struct cli_proc *p = &r->procs[i];
+    const char *exe = p->exe != NULL && p->exe[0] != '\0' ? p->exe : "?";
 
     if (p->pid == c->pid || p->has_sum || p->text != NULL || !p->started)
       continue;
-    cli_say(fd, "process %d (%s) left no report: it was killed, ended "
-            "with _exit, executed a program asyncleak does not trace, or "
-            "is still running", (int)p->pid,
-            p->exe != NULL && p->exe[0] != '\0' ? p->exe : "?");
+    if (cli_proc_running(p))
+      cli_say(fd, "process %d (%s) is still running: when it exits it "
+              "writes its report, if it leaks, to '%s/%d.txt'; that "
+              "directory is kept", (int)p->pid, exe, r->dir, (int)p->pid);
+    else if (p->running == 0)
+      cli_say(fd, "process %d (%s) ended without a report: it was killed, "
+              "ended with _exit, or executed a program asyncleak does not "
+              "trace", (int)p->pid, exe);
+    else
+      cli_say(fd, "process %d (%s) left no report: it was killed, ended "
+              "with _exit, executed a program asyncleak does not trace, "
+              "or is still running", (int)p->pid, exe);
   }
 }
 

@@ -1,0 +1,112 @@
+# A daemon's double fork (tests/progs/uv-daemon.c): the program forks, the
+# child calls setsid(), forks the daemon and exits, and the program exits
+# while the daemon runs on. asyncleak does not wait for the daemon: it
+# returns the program's status, prints the reports of the processes that
+# have ended, and names the one still running and where its report will
+# be; that directory is kept, and the daemon writes its report there when
+# it exits. Each daemon runs until the test releases it, at most 10 s.
+. tests/cli/lib.sh
+
+prog=$O/progs/uv-daemon
+exe=$(cd "$(dirname "$prog")" && pwd -P)/uv-daemon
+line=$(grep -n '/\* @daemon \*/' tests/progs/uv-daemon.c | cut -d: -f1)
+
+# expect_leak FILE: the daemon's report, with its own timer only.
+expect_leak() {
+  grep -q "^==$daemon==ERROR: asyncleak: 1 handle left open at exit\$" "$1" &&
+    grep -q "^    #0 0x[0-9a-f]* in start_daemon_timer .*uv-daemon.c:$line\$" \
+      "$1" || fail "the daemon's report: $(cat "$1")"
+}
+
+# wait_until TEST...: runs TEST every 0.1 s until it succeeds, for 5 s at
+# most.
+wait_until() {
+  tries=0
+  until "$@"; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 50 ] || fail "still not true after 5 s: $*"
+    sleep 0.1
+  done
+}
+
+# start STATE ARGS...: runs asyncleak with ARGS (its flags, the program and
+# its arguments), the daemon's state in STATE; sets $daemon to the
+# daemon's pid and $dir to the report directory that was kept.
+start() {
+  state=$1
+  shift
+  mkdir "$state"
+  rm -rf "$tmp"/asyncleak.*
+  run "$ASYNCLEAK" "$@"
+  started="program: daemon \([0-9][0-9]*\) started, its parent exited with"
+  daemon=$(sed -n "s/^$started status 0\$/\\1/p" "$tmp/out")
+  [ -n "$daemon" ] || fail "the program said: $(cat "$tmp/out")"
+  set -- "$tmp"/asyncleak.*
+  [ $# -eq 1 ] && [ -d "$1" ] ||
+    fail "not one report directory kept: $*; stderr: $(cat "$tmp/err")"
+  dir=$1
+  # asyncleak returned with the daemon still running, which has written
+  # nothing yet.
+  [ ! -s "$state/daemon.log" ] ||
+    fail "the daemon ended first: $(cat "$state/daemon.log")"
+  [ "$(ls "$dir")" = "$daemon.start" ] ||
+    fail "the directory kept holds: $(ls "$dir")"
+}
+
+# What asyncleak says of the daemon.
+said() {
+  echo "asyncleak: process $daemon ($exe) is still running: when it exits \
+it writes its report, if it leaks, to '$dir/$daemon.txt'; that directory is \
+kept"
+}
+
+# It is released, and its report lands in the directory kept.
+end_daemon() {
+  touch "$1/release"
+  wait_until grep -qx "daemon $daemon: done" "$1/daemon.log"
+  [ -f "$dir/$daemon.sum" ] || fail "no report of the daemon: $(ls "$dir")"
+  [ "$(cat "$1/daemon.log")" = "daemon $daemon: done" ] ||
+    fail "the daemon said: $(cat "$1/daemon.log")"
+}
+
+# A daemon that leaks. Nothing else did, but the run is not said to be
+# clean: what the daemon leaks is not known yet.
+start "$tmp/leak" "$prog" "$tmp/leak" leak
+expect_status 0
+[ "$(cat "$tmp/err")" = "$(said)" ] ||
+  fail "asyncleak said: $(cat "$tmp/err")"
+end_daemon "$tmp/leak"
+expect_leak "$dir/$daemon.txt"
+grep -qx "handles_open=1" "$dir/$daemon.sum" ||
+  fail "the daemon's totals: $(cat "$dir/$daemon.sum")"
+
+# A clean daemon: its totals and no text report.
+start "$tmp/clean" "$prog" "$tmp/clean" clean
+expect_status 0
+[ "$(cat "$tmp/err")" = "$(said)" ] ||
+  fail "asyncleak said: $(cat "$tmp/err")"
+end_daemon "$tmp/clean"
+[ ! -e "$dir/$daemon.txt" ] || fail "a clean daemon reported: \
+$(cat "$dir/$daemon.txt")"
+grep -qx "handles_open=0" "$dir/$daemon.sum" ||
+  fail "the daemon's totals: $(cat "$dir/$daemon.sum")"
+
+# The program's own status, and the line in the log file.
+start "$tmp/log" --log-file="$tmp/log.txt" "$prog" "$tmp/log" leak 5
+expect_status 5
+[ ! -s "$tmp/err" ] || fail "stderr has: $(cat "$tmp/err")"
+[ "$(cat "$tmp/log.txt")" = "$(said)" ] ||
+  fail "the log file has: $(cat "$tmp/log.txt")"
+end_daemon "$tmp/log"
+expect_leak "$dir/$daemon.txt"
+
+# The user removed the directory before the daemon ended: the daemon says
+# where its report could not go, and ends as it would have.
+start "$tmp/gone" "$prog" "$tmp/gone" leak
+rm -r "$dir"
+touch "$tmp/gone/release"
+wait_until grep -qx "daemon $daemon: done" "$tmp/gone/daemon.log"
+grep -q "$dir/$daemon" "$tmp/gone/daemon.log" ||
+  fail "the daemon said: $(cat "$tmp/gone/daemon.log")"
+[ ! -e "$dir" ] || fail "'$dir' was made again"
+exit 0
