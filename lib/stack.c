@@ -90,6 +90,24 @@ const struct al_stack *al_stack_intern(const uintptr_t *pc, uint32_t depth) {
   return found;
 }
 
+#ifdef __SANITIZE_THREAD__
+/* libunwind sets itself up in the first unwind, and each later one tells
+ * that it did from a flag ThreadSanitizer does not see (libunwind is not
+ * instrumented): the setup's writes, to the signal mask its locks use and
+ * to its cache's lock, would look unordered with other threads' reads of
+ * them. Done under pthread_once, which ThreadSanitizer knows, the setup is
+ * ordered before every other unwind. */
+static pthread_once_t unwinder_once = PTHREAD_ONCE_INIT;
+
+static void unwinder_setup(void) {
+  unw_context_t uc;
+  unw_cursor_t cursor;
+
+  if (unw_getcontext(&uc) == 0)
+    unw_init_local(&cursor, &uc);
+}
+#endif
+
 /* Return addresses of the calling thread, innermost first. */
 int al_stack_unwind(void **buf, int want) {
 #ifdef __SANITIZE_THREAD__
@@ -99,6 +117,7 @@ int al_stack_unwind(void **buf, int want) {
   unw_context_t uc;
   unw_cursor_t cursor;
   int n = 0;
+  pthread_once(&unwinder_once, unwinder_setup);
   if (unw_getcontext(&uc) == 0 && unw_init_local(&cursor, &uc) == 0) {
     unw_word_t ip;
     do {
