@@ -238,9 +238,9 @@ $(O)/fuzz/obj/%.o: %.c | $(FUZZ_RT_OK)
 # Each target links the real code that reads its input, and no more: the
 # runtime's parts with constructors or interposers stay out.
 $(O)/fuzz/fuzz-options: $(call fuzz_obj,lib/options.c lib/syntax.c \
-  lib/util.c cli/options.c cli/msg.c cli/userfiles.c)
+  lib/util.c cli/options.c cli/msg.c cli/userfiles.c tests/fuzz/stubs.c)
 $(O)/fuzz/fuzz-suppressions: $(call fuzz_obj,lib/suppress.c lib/syntax.c \
-  lib/util.c)
+  lib/util.c tests/fuzz/stubs.c)
 $(FUZZ_BIN): $(O)/fuzz/fuzz-%: $(O)/fuzz/obj/tests/fuzz/fuzz-%.o
 	$(FUZZ_CC) -g $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
 

@@ -29,8 +29,6 @@ struct event {
   uintptr_t pc[FRAMES];
 };
 
-AL_TLS volatile unsigned al_locks_held;
-AL_TLS volatile unsigned al_deferred;
 static AL_TLS struct event events[SLOTS];
 static AL_TLS volatile unsigned running;
 static atomic_ulong lost;

@@ -87,6 +87,9 @@ void al_warn(const char *fmt, ...) {
 }
 
 AL_TLS pid_t al_tid_cache;
+/* Beside the lock functions that keep them; lib/defer.c uses them. */
+AL_TLS volatile unsigned al_locks_held;
+AL_TLS volatile unsigned al_deferred;
 
 pid_t al_gettid_slow(void) {
   al_tid_cache = (pid_t)syscall(SYS_gettid);
