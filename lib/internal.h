@@ -671,6 +671,10 @@ void al_tid_forget(void);
 /* Copies len bytes from addr into dst without faulting. Returns 0 on
  * success, -1 when the memory is not readable. */
 int al_safe_read(void *dst, const void *addr, size_t len);
+/* The executable segment of a loaded object that holds pc: 0, with its
+ * bounds and whether the object is the executable itself; -1 when no
+ * loaded object holds pc. */
+int al_code_range(uintptr_t pc, uintptr_t *lo, uintptr_t *hi, int *in_exe);
 /* Writes all of buf to fd, retrying on EINTR. */
 int al_write_all(int fd, const char *buf, size_t len);
 /* Milliseconds of the monotonic clock, for ages and deadlines. */

@@ -528,7 +528,7 @@ static void ending_when(const struct al_ending *how, int check, char *buf,
   const char *abbrev = how != NULL ? sigabbrev_np(how->signal) : NULL;
 
   if (check)
-    snprintf(buf, len, "%s", "");
+    buf[0] = '\0';
   else if (how == NULL || how->kind == AL_END_EXIT)
     snprintf(buf, len, " at exit");
   else if (how->kind == AL_END_EXIT_NOW)

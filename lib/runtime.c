@@ -27,32 +27,6 @@ int al_report_written(void) {
   return atomic_load(&reported);
 }
 
-struct self_search {
-  uintptr_t probe;
-  uintptr_t lo, hi;
-};
-
-static int find_self(struct dl_phdr_info *info, size_t size, void *arg) {
-  struct self_search *s = arg;
-
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-    uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
-      continue;
-    if (s->probe >= lo && s->probe < lo + ph->p_memsz) {
-      /* Linked into the executable itself (the unit tests): its frames
-       * are the program's, not ours. */
-      if (info->dlpi_name == NULL || info->dlpi_name[0] == '\0')
-        return 1;
-      s->lo = lo;
-      s->hi = lo + ph->p_memsz;
-      return 1;
-    }
-  }
-  return 0;
-}
-
 static void report_at_exit(void *unused);
 static void report_write(const struct al_ending *how);
 extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
@@ -166,7 +140,8 @@ static void untrace_children(void) {
 extern const char *__asyncleak_default_options(void) __attribute__((weak));
 
 static void initialize(void) {
-  struct self_search self = {(uintptr_t)&initialize, 0, 0};
+  uintptr_t self_lo = 0, self_hi = 0;
+  int in_exe;
 
   al_options_defaults(&al_opt);
   /* The environment's entries come after the program's, and win. */
@@ -182,8 +157,13 @@ static void initialize(void) {
   if (!al_opt.trace_children)
     untrace_children();
   note_start(0);
-  dl_iterate_phdr(find_self, &self);
-  al_stack_set_self_range(self.lo, self.hi);
+  /* Linked into the executable itself (the unit tests), its frames are
+   * the program's, not ours. */
+  if (al_code_range((uintptr_t)&initialize, &self_lo, &self_hi, &in_exe) !=
+          0 ||
+      in_exe)
+    self_lo = self_hi = 0;
+  al_stack_set_self_range(self_lo, self_hi);
   pthread_atfork(atfork_prepare, al_registry_atfork_parent, atfork_child);
   /* Not tied to this library (no DSO handle), and registered before main
    * and before the loader's own exit handler: it runs after the program's

@@ -2,6 +2,7 @@
  * one-line warnings, a cached thread id and a read that cannot fault. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <link.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -175,4 +176,39 @@ uint64_t al_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct code_search {
+  uintptr_t pc, lo, hi;
+  int in_exe;
+};
+
+static int find_code(struct dl_phdr_info *info, size_t size, void *arg) {
+  struct code_search *c = arg;
+
+  (void)size;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+    if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && c->pc >= lo &&
+        c->pc < lo + ph->p_memsz) {
+      c->lo = lo;
+      c->hi = lo + ph->p_memsz;
+      c->in_exe = info->dlpi_name == NULL || info->dlpi_name[0] == '\0';
+      return 1;
+    }
+  }
+  return 0;
+}
+
+int al_code_range(uintptr_t pc, uintptr_t *lo, uintptr_t *hi, int *in_exe) {
+  struct code_search c = {pc, 0, 0, 0};
+
+  if (dl_iterate_phdr(find_code, &c) == 0)
+    return -1;
+  *lo = c.lo;
+  *hi = c.hi;
+  if (in_exe != NULL)
+    *in_exe = c.in_exe;
+  return 0;
 }

@@ -56,37 +56,15 @@ static void *lookup_in(const char *object, const char *name, void *self) {
 
 _Atomic uintptr_t al_uv_text_lo, al_uv_text_hi;
 
-struct text_search {
-  uintptr_t pc, lo, hi;
-};
-
-static int find_text(struct dl_phdr_info *info, size_t size, void *arg) {
-  struct text_search *t = arg;
-
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-    uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-    if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && t->pc >= lo &&
-        t->pc < lo + ph->p_memsz) {
-      t->lo = lo;
-      t->hi = lo + ph->p_memsz;
-      return 1;
-    }
-  }
-  return 0;
-}
-
 /* Learns where libuv's code is from one of its functions, once. */
 static void note_libuv_text(void *fn) {
-  struct text_search t = {(uintptr_t)fn, 0, 0};
+  uintptr_t lo, hi;
 
-  if (atomic_load_explicit(&al_uv_text_lo, memory_order_relaxed) != 0)
+  if (atomic_load_explicit(&al_uv_text_lo, memory_order_relaxed) != 0 ||
+      al_code_range((uintptr_t)fn, &lo, &hi, NULL) != 0)
     return;
-  dl_iterate_phdr(find_text, &t);
-  if (t.lo != 0) {
-    atomic_store_explicit(&al_uv_text_hi, t.hi, memory_order_relaxed);
-    atomic_store_explicit(&al_uv_text_lo, t.lo, memory_order_relaxed);
-  }
+  atomic_store_explicit(&al_uv_text_hi, hi, memory_order_relaxed);
+  atomic_store_explicit(&al_uv_text_lo, lo, memory_order_relaxed);
 }
 
 static void forget_default_loop(void);
@@ -95,10 +73,10 @@ static void forget_default_loop(void);
  * its code was, are forgotten. Another thread calling libuv while it is
  * unloaded is the program's own fault. */
 static int uv_unloaded(void) {
-  struct text_search t = {
-      atomic_load_explicit(&al_uv_text_lo, memory_order_relaxed), 0, 0};
+  uintptr_t pc = atomic_load_explicit(&al_uv_text_lo, memory_order_relaxed);
+  uintptr_t lo, hi;
 
-  if (t.pc == 0 || dl_iterate_phdr(find_text, &t) != 0)
+  if (pc == 0 || al_code_range(pc, &lo, &hi, NULL) == 0)
     return 0;
   for (int i = 0; i < F_COUNT; i++)
     atomic_store_explicit(&al_uv_real[i], NULL, memory_order_relaxed);
