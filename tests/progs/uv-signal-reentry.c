@@ -24,6 +24,8 @@
  *
  * And _exit from the handler, with the main thread in the middle of its
  * work: the report is written by a copy and the status is the handler's.
+ * The handler waits for a moment when the main thread's own timer is not
+ * open, so that the count is the same in every run.
  * [exit] RUN: exit-in-handler
  * The handler made 21 timers before its _exit, and each is reported, even
  * those made while the runtime held a lock.
@@ -47,12 +49,16 @@ static uv_loop_t handler_loop;
 static uv_timer_t handler_timers[HANDLER_MAX];
 static volatile sig_atomic_t handler_made;
 static volatile sig_atomic_t exit_in_handler;
+static volatile sig_atomic_t main_timer_open;
 static uv_timer_t kept;
 
 static void on_alarm(int sig) {
   (void)sig;
-  if (exit_in_handler && handler_made > 20)
-    _exit(5);
+  if (exit_in_handler && handler_made > 20) {
+    if (!main_timer_open)
+      _exit(5);
+    return;
+  }
   if (handler_made < HANDLER_MAX) {
     uv_timer_init(&handler_loop, &handler_timers[handler_made]);
     handler_made++;
@@ -79,9 +85,11 @@ int main(int argc, char **argv) {
   setitimer(ITIMER_REAL, &every_ms, NULL);
   for (int round = 0; round < 200; round++)
     for (int i = 0; i < MAIN_TIMERS / 200; i++, made++) {
+      main_timer_open = 1;
       uv_timer_init(&loop, &t);
       uv_close((uv_handle_t *)&t, NULL);
       uv_run(&loop, UV_RUN_NOWAIT);
+      main_timer_open = 0;
     }
   /* A fast machine: wait for the handler's turn (or for its _exit). */
   while (handler_made == 0 || exit_in_handler)
