@@ -136,6 +136,14 @@ $(O)/progs/libsvc.so: tests/progs/plugin/libsvc.c | $(DEPS_STAMP)
 	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $< -luv
 $(O)/progs/uv-lib-cleanup: tests/progs/uv-lib-cleanup.c $(O)/progs/libsvc.so
 	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(O)/progs -lsvc -Wl,-rpath,'$$ORIGIN'
+# A library whose exit handler runs after the report.
+$(O)/progs/libafter.so: tests/progs/plugin/libafter.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $< -luv
+$(O)/progs/uv-after-report: tests/progs/uv-after-report.c \
+    $(O)/progs/libafter.so
+	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(O)/progs -lafter -luv \
+	  -Wl,-rpath,'$$ORIGIN'
 # A client library that registers a finalizer; the program using it links
 # nothing of asyncleak's itself.
 $(O)/progs/libclient.so: tests/progs/plugin/libclient.c $(RUNTIME)
@@ -157,6 +165,7 @@ $(O)/progs/static-hello: tests/progs/plugin/static-hello.c | $(DEPS_STAMP)
 	$(CC) -O0 -static -o $@ $<
 
 TEST_PROGS := $(PROG_BIN) $(O)/progs/plugin-timer.so $(O)/progs/libsvc.so \
+              $(O)/progs/libafter.so \
               $(O)/progs/libclient.so \
               $(O)/progs/static-hello
 
