@@ -160,12 +160,16 @@ $(O)/progs/uv-finally-client-exit: tests/progs/uv-finally-client-exit.c \
 $(O)/progs/uv-own-malloc: tests/progs/uv-own-malloc.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -rdynamic -o $@ $< -luv -lpthread
+# The runtime's objects linked into the program itself, for a set-user-ID
+# copy (tests/cli/setuid.sh).
+$(O)/progs/secure-options: tests/progs/plugin/secure-options.c $(RT_OBJ)
+	$(CC) $(PROG_CFLAGS) -o $@ $^ -luv $(RT_LIBS)
 $(O)/progs/static-hello: tests/progs/plugin/static-hello.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -O0 -static -o $@ $<
 
 TEST_PROGS := $(PROG_BIN) $(O)/progs/plugin-timer.so $(O)/progs/libsvc.so \
-              $(O)/progs/libafter.so \
+              $(O)/progs/libafter.so $(O)/progs/secure-options \
               $(O)/progs/libclient.so \
               $(O)/progs/static-hello
 

@@ -23,3 +23,31 @@ run "$ASYNCLEAK" "$tmp/true"
 expect_status 0
 expect_line "$tmp/err" "$said"
 [ "$(grep -c warning "$tmp/err")" -eq 1 ] || fail "warned more than once"
+
+# The runtime in a set-user-ID process reads no option from the
+# environment: ASYNCLEAK_OPTIONS is chosen by whoever runs the program.
+# The control first: run as its owner, the options are obeyed.
+prog=$tmp/secure-options
+cp "$O/progs/secure-options" "$prog"
+chmod 755 "$tmp"
+mkdir -m 777 "$tmp/logs"
+opts="help=1:log_path=$tmp/logs/report"
+run ASYNCLEAK_OPTIONS="$opts" "$prog"
+expect_status 0
+expect_line "$tmp/out" "ran"
+grep -q "^asyncleak: options" "$tmp/err" || fail "help=1 was not obeyed:
+$(cat "$tmp/err")"
+[ -s "$tmp/logs/report" ] || fail "log_path was not obeyed"
+rm -f "$tmp/logs/report"
+
+chown 65534 "$prog"
+chmod 4755 "$prog"
+run ASYNCLEAK_OPTIONS="$opts" "$prog"
+expect_status 0
+expect_line "$tmp/out" "ran"
+expect_no "$tmp/err" "asyncleak: options"
+[ ! -e "$tmp/logs/report" ] || fail "log_path was obeyed in a setuid process"
+# Its report goes where the defaults say: standard error.
+grep -q "ERROR: asyncleak: 1 handle left open at exit" "$tmp/err" ||
+  fail "no report on stderr:
+$(cat "$tmp/err")"
