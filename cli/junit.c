@@ -113,8 +113,8 @@ static void put_unlisted(FILE *out, const struct cli_proc *p) {
           p->requests_cancelled);
 }
 
-/* A process killed, or one that called _exit, writes no report or only
- * part of it: what it leaked is not known. */
+/* A process killed before its report was written has none, or only part
+ * of one: what it leaked is not known. */
 static void put_error(FILE *out, const struct cli_proc *p) {
   const char *report = cli_proc_report(p);
 
@@ -151,13 +151,13 @@ static void put_proc(FILE *out, const struct cli_run *run,
   fputs("    </testcase>\n", out);
 }
 
-/* Setuid programs and static loop libraries leave nothing, as report.c
- * says too. */
+/* Setuid and statically linked programs leave nothing, as report.c says
+ * too. */
 static void put_absent(FILE *out, const struct cli_run *run) {
   put_testcase(out, run->argv[0], run->child->pid);
-  fputs("      <skipped message=\"the program left no report (setuid, a "
-        "static loop library, or it called _exit); nothing was "
-        "checked\"/>\n",
+  fputs("      <skipped message=\"the program left no report (setuid, "
+        "statically linked, or it executed a program asyncleak does not "
+        "trace); nothing was checked\"/>\n",
         out);
   fputs("    </testcase>\n", out);
 }

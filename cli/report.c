@@ -103,8 +103,10 @@ static void say_killed(int fd, const struct cli_child *c,
           strsignal(sig));
   if (main_proc != NULL && main_proc->has_sum)
     return;
-  cli_say(fd, "a program killed by a signal writes no report; handles open "
-          "at that moment are not listed");
+  cli_say(fd, "it was killed before it could write its report (SIGKILL, a "
+          "signal it handles itself, --handle-signals=no, or a report slower "
+          "than report_timeout_ms); handles open at that moment are not "
+          "listed");
 }
 
 /* The other processes the runtime started in that had not written a
@@ -123,13 +125,13 @@ static void say_missing(int fd, const struct cli_reports *r,
               "writes its report, if it leaks, to '%s/%d.txt'; that "
               "directory is kept", (int)p->pid, exe, r->dir, (int)p->pid);
     else if (p->running == 0)
-      cli_say(fd, "process %d (%s) ended without a report: it was killed, "
-              "ended with _exit, or executed a program asyncleak does not "
-              "trace", (int)p->pid, exe);
+      cli_say(fd, "process %d (%s) ended without a report: it was killed "
+              "before it could write one, or executed a program asyncleak "
+              "does not trace", (int)p->pid, exe);
     else
-      cli_say(fd, "process %d (%s) left no report: it was killed, ended "
-              "with _exit, executed a program asyncleak does not trace, "
-              "or is still running", (int)p->pid, exe);
+      cli_say(fd, "process %d (%s) left no report: it was killed before it "
+              "could write one, executed a program asyncleak does not "
+              "trace, or is still running", (int)p->pid, exe);
   }
 }
 
@@ -226,8 +228,9 @@ unsigned long long cli_report(const struct cli_reports *r,
     say_killed(fd, c, main_proc);
   else if (main_proc == NULL ||
            (!main_proc->has_sum && main_proc->text == NULL))
-    cli_say(fd, "'%s' (pid %d) left no report (setuid, a static loop "
-            "library, or it called _exit)", c->name, (int)c->pid);
+    cli_say(fd, "'%s' (pid %d) left no report (setuid, statically linked, "
+            "or it executed a program asyncleak does not trace)", c->name,
+            (int)c->pid);
   say_missing(fd, r, c);
 
   /* Saying that nothing leaked, or that no loop was used, needs every

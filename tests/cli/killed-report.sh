@@ -21,8 +21,9 @@ kill -"$1" $$
 SCRIPT
 chmod 755 "$tmp/fake"
 
-excuse="asyncleak: a program killed by a signal writes no report; handles \
-open at that moment are not listed"
+excuse="asyncleak: it was killed before it could write its report (SIGKILL, \
+a signal it handles itself, --handle-signals=no, or a report slower than \
+report_timeout_ms); handles open at that moment are not listed"
 
 run "$ASYNCLEAK" --handle-signals=no "$tmp/fake" TERM 0
 expect_status 143

@@ -1,8 +1,9 @@
 # A program killed by a signal: 128 + the signal, and why there is no report.
 . tests/cli/lib.sh
 
-excuse="asyncleak: a program killed by a signal writes no report; handles \
-open at that moment are not listed"
+excuse="asyncleak: it was killed before it could write its report (SIGKILL, \
+a signal it handles itself, --handle-signals=no, or a report slower than \
+report_timeout_ms); handles open at that moment are not listed"
 
 # With the signal's default action the runtime still writes the report:
 # here it says that sh used no event loop.

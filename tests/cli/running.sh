@@ -49,8 +49,8 @@ set -- "$tmp"/asyncleak.*
 [ $# -eq 1 ] && [ -d "$1" ] || fail "not one report directory kept: $*"
 dir=$1
 running=$(cat "$tmp/running.pid")
-ended="ended without a report: it was killed, ended with _exit, or executed \
-a program asyncleak does not trace"
+ended="ended without a report: it was killed before it could write one, or \
+executed a program asyncleak does not trace"
 expect_line "$tmp/err" "asyncleak: process $running (/running) is still \
 running: when it exits it writes its report, if it leaks, to \
 '$dir/$running.txt'; that directory is kept"
