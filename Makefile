@@ -184,10 +184,12 @@ check: all $(UNIT_BIN) $(TEST_PROGS)
 	@$(SAN_ENV) SANITIZE=$(SANITIZE) tests/run-scenarios.sh $(O) $(SCENARIOS)
 
 # What CI runs: check, then the whole suite again under AddressSanitizer
-# and UndefinedBehaviorSanitizer in its own build directory, then the
-# fuzzers for FUZZ_TIME seconds each.
+# and UndefinedBehaviorSanitizer in its own build directory, the threaded
+# scenarios under ThreadSanitizer in another, then the fuzzers for
+# FUZZ_TIME seconds each.
 check-full: check
 	@$(MAKE) --no-print-directory O=$(O)-san SANITIZE=address,undefined check
+	@$(MAKE) --no-print-directory O=$(O)-tsan SANITIZE=thread check
 	@$(MAKE) --no-print-directory check-fuzz
 
 # ---------------------------------------------------------------- demo
