@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -108,6 +109,26 @@ static int outputs_open(struct output *o, size_t n) {
   return 0;
 }
 
+/* Makes an output file ready for its document. A regular file is
+ * emptied, unless it is where the command's own output goes (--json=
+ * /dev/stdout into a file): the program's output is there, and the
+ * document goes after it. Nothing else (a pipe, a terminal) can be
+ * emptied, nor needs to be. */
+static int output_reset(FILE *f) {
+  struct stat st, own;
+  int fd = fileno(f);
+
+  if (fstat(fd, &st) != 0)
+    return -1;
+  if (!S_ISREG(st.st_mode))
+    return 0;
+  for (int std = STDOUT_FILENO; std <= STDERR_FILENO; std++)
+    if (fstat(std, &own) == 0 && own.st_dev == st.st_dev &&
+        own.st_ino == st.st_ino)
+      return lseek(fd, 0, SEEK_END) < 0 ? -1 : 0;
+  return ftruncate(fd, 0);
+}
+
 /* Writes and closes them (without a run: removes those it created); -1
  * when one could not be written. */
 static int outputs_write(struct output *o, size_t n,
@@ -119,7 +140,7 @@ static int outputs_write(struct output *o, size_t n,
       continue;
     if (run == NULL && o[i].created)
       unlink(o[i].path);
-    if (run != NULL && (ftruncate(fileno(o[i].file), 0) != 0 ||
+    if (run != NULL && (output_reset(o[i].file) != 0 ||
                         o[i].write(o[i].file, run) != 0 ||
                         fflush(o[i].file) != 0 || ferror(o[i].file))) {
       cli_error("cannot write the %s file '%s': %s", o[i].flag, o[i].path,

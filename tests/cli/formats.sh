@@ -115,3 +115,20 @@ expect_status 125
 grep -qF "'$tmp/no-such-dir/r.json'" "$tmp/err" ||
   fail "the path is not named: $(cat "$tmp/err")"
 [ ! -e "$tmp/ran" ] || fail "the program ran"
+
+# A document may go to the command's own output: through a pipe, or into
+# the file standard output goes to, after what the program wrote there.
+{
+  timeout -k 5 60 "$ASYNCLEAK" --json=/dev/stdout \
+    "$O/progs/uv-timer-leak" 2>"$tmp/err"
+  echo $? >"$tmp/piped.status"
+} | cat >"$tmp/piped.json"
+[ "$(cat "$tmp/piped.status")" -eq 23 ] ||
+  fail "status $(cat "$tmp/piped.status") through a pipe: $(cat "$tmp/err")"
+expect "$tmp/piped.json" 'd["leaks"]' 1
+run "$ASYNCLEAK" --json=/dev/stdout sh -c 'echo program output'
+expect_status 0
+[ "$(head -n 1 "$tmp/out")" = "program output" ] ||
+  fail "the program's output was overwritten: $(head -n 3 "$tmp/out")"
+tail -n +2 "$tmp/out" >"$tmp/after.json"
+expect "$tmp/after.json" 'd["command"][2]' "echo program output"
