@@ -168,14 +168,29 @@ $(O)/progs/static-hello: tests/progs/plugin/static-hello.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -O0 -static -o $@ $<
 
-TEST_PROGS := $(PROG_BIN) $(O)/progs/plugin-timer.so $(O)/progs/libsvc.so \
+# libevent scenarios.
+EV_PROG_SRC := $(wildcard tests/progs/ev-*.c)
+EV_PROG_BIN := $(patsubst tests/progs/%.c,$(O)/progs/%,$(EV_PROG_SRC))
+EV_API_PROGS := $(patsubst tests/progs/%.c,$(O)/progs/%,\
+                  $(shell grep -l '^\#include "asyncleak' $(EV_PROG_SRC)))
+$(filter-out $(EV_API_PROGS),$(EV_PROG_BIN)): $(O)/progs/%: \
+    tests/progs/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -levent -lpthread
+$(EV_API_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -levent -lpthread
+
+TEST_PROGS := $(PROG_BIN) $(EV_PROG_BIN) $(O)/progs/plugin-timer.so \
+              $(O)/progs/libsvc.so \
               $(O)/progs/libafter.so $(O)/progs/secure-options \
               $(O)/progs/libclient.so \
               $(O)/progs/static-hello
 
 # A ThreadSanitizer build sets its own (above).
 ifeq ($(filter thread,$(SANLIBS)),)
-SCENARIOS := tests/progs/uv-*.c tests/real/*.lua tests/real/*.sh \
+SCENARIOS := tests/progs/uv-*.c tests/progs/ev-*.c tests/real/*.lua \
+             tests/real/*.sh \
              tests/cli/*.sh tests/install.sh
 endif
 

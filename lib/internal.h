@@ -113,6 +113,11 @@ struct al_state {
   unsigned active : 1;
   unsigned referenced : 1;
   unsigned closing : 1;
+  unsigned idle : 1;     /* holds nothing, so left nothing open: a libevent
+                            event of the program's memory, not added */
+  unsigned type : 6;     /* when not 0, the type it is reported under: what
+                            it is now (a libevent event still added, or only
+                            never freed) */
 };
 
 struct al_res;
@@ -131,6 +136,11 @@ struct al_shim {
   /* What a pending request is doing, for the report ("uv_fs_open
    * 'path'"); empty when nothing more is known. Must not fault. */
   void (*describe)(const struct al_res *r, char *buf, size_t len);
+  /* The state of a handle as the report says it, when the library's words
+   * are not libuv's ("active, referenced"); NULL for those. Must not
+   * fault. */
+  void (*state_text)(const struct al_res *r, const struct al_state *st,
+                     char *buf, size_t len);
   /* Whether the calling thread is inside the library's run function for
    * this loop, where running it again is not allowed. */
   int (*running)(uintptr_t loop);
@@ -199,7 +209,9 @@ enum {
   AL_LOOP_DEFAULT = 1,   /* the library's default loop */
   AL_LOOP_INHERITED = 2, /* made before fork, in the parent */
   AL_LOOP_REPLACED = 4,  /* initialised again at its address, never closed */
-  AL_LOOP_UNLOADED = 8   /* its library was unloaded (dlclose) while open */
+  AL_LOOP_UNLOADED = 8,  /* its library was unloaded (dlclose) while open */
+  AL_LOOP_FREED = 16     /* freed, with resources of the program's still on
+                            it (libevent's event_base_free): kept for them */
 };
 
 /* What a loop keeps for its shutdown: a function to call (run_finally),
@@ -249,6 +261,12 @@ void al_res_open(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
 /* The program asked to close addr. Returns the record's seq and stores cb
  * when addr is tracked and open, 0 when it is not ours to follow. */
 uint64_t al_res_closing(uintptr_t addr, void *cb);
+/* Changes the open record at addr: its type unless type < 0, its loop
+ * unless loop is 0. Returns its type before, or -1 when none is open. */
+int al_res_update(uintptr_t addr, int type, uintptr_t loop);
+/* Forgets the open record at addr, as a close that completed at once
+ * would: 1, or 0 when none was open. */
+int al_res_forget(uintptr_t addr);
 /* A close that al_res_closing accepted (and numbered seq) did not happen. */
 void al_res_close_aborted(uintptr_t addr, uint64_t seq);
 /* Closing finished: forgets addr and returns the program's callback in
@@ -279,6 +297,10 @@ uint64_t al_loop_open(uint8_t shim, uintptr_t addr, unsigned flags,
 void al_loop_ran(uint8_t shim, uintptr_t addr);
 /* A close of the loop failed because handles were still open. */
 void al_loop_close_busy(uintptr_t addr);
+/* The loop library freed the loop with records of the program's still on
+ * it: they stay, reported, and the loop counts as closed (AL_LOOP_FREED).
+ * A loop made at addr later is another. */
+void al_loop_freed(uintptr_t addr);
 /* The shim's library was unloaded: its loops still open are flagged
  * AL_LOOP_UNLOADED, and nothing is done with them any more. */
 void al_loops_unloaded(uint8_t shim);

@@ -221,6 +221,30 @@ uint64_t al_res_closing(uintptr_t addr, void *cb) {
   return seq;
 }
 
+int al_res_update(uintptr_t addr, int type, uintptr_t loop) {
+  uint64_t h = mix(addr);
+  struct stripe *st = stripe_of(h);
+  struct al_res **p;
+  int was = -1;
+
+  al_spin_lock(&st->lock);
+  p = lookup(st, h, addr, AL_RES_OPEN);
+  if (p != NULL) {
+    was = (int)(*p)->type;
+    if (type >= 0)
+      (*p)->type = (unsigned)type & (AL_RES_TYPES - 1);
+    if (loop != 0)
+      (*p)->loop = loop;
+  }
+  al_spin_unlock(&st->lock);
+  return was;
+}
+
+int al_res_forget(uintptr_t addr) {
+  void *cb;
+  return al_res_closing(addr, NULL) != 0 && al_res_closed(addr, &cb);
+}
+
 void al_res_close_aborted(uintptr_t addr, uint64_t seq) {
   uint64_t h = mix(addr);
   struct stripe *st = stripe_of(h);
@@ -410,6 +434,19 @@ void al_loop_ran(uint8_t shim, uintptr_t addr) {
       l->run_tid = tid;
     al_mutex_unlock(&loops_lock);
   }
+}
+
+void al_loop_freed(uintptr_t addr) {
+  struct al_loop *l;
+
+  al_mutex_lock(&loops_lock);
+  l = find_open_loop(addr);
+  if (l != NULL) {
+    l->flags |= AL_LOOP_FREED | AL_LOOP_REPLACED;
+    if (!(l->flags & AL_LOOP_INHERITED))
+      loops_closed++;
+  }
+  al_mutex_unlock(&loops_lock);
 }
 
 void al_loop_close_busy(uintptr_t addr) {

@@ -148,8 +148,16 @@ static uint64_t loop_number(const struct al_snapshot *s,
   return best ? best->serial : 0;
 }
 
-static void put_state(struct al_buf *b, const struct al_state *st) {
-  if (!st->known)
+static void put_state(struct al_buf *b, const struct al_res *r,
+                      const struct al_state *st) {
+  const struct al_shim *sh = al_shims[r->shim];
+  char text[128];
+
+  if (st->known && sh != NULL && sh->state_text != NULL) {
+    text[0] = '\0';
+    sh->state_text(r, st, text, sizeof(text));
+    al_buf_printf(b, "%s", text);
+  } else if (!st->known)
     al_buf_printf(b, "state unknown (its memory was freed or reused)");
   else if (st->closing)
     al_buf_printf(b, "closing (the loop did not run again to finish it)");
@@ -225,7 +233,7 @@ static void put_group(struct al_buf *b, const struct paint *p,
     if (is_request(&x->r))
       put_request(b, &x->r, now_ms);
     else
-      put_state(b, &x->st);
+      put_state(b, &x->r, &x->st);
     al_buf_printf(b, "\n");
   }
   if (shown < g->count)
@@ -417,25 +425,44 @@ static void put_shutdowns(struct al_buf *b, struct al_symbolizer *sym,
     al_buf_printf(b, "\n");
 }
 
+/* Whether records of the snapshot are still on the loop: a loop freed
+ * with some on it is listed while they are. */
+static int has_records(const struct al_snapshot *s, const struct al_loop *l) {
+  for (size_t i = 0; i < s->nres; i++)
+    if (s->res[i].loop == l->addr && s->res[i].seq >= l->first_seq)
+      return 1;
+  return 0;
+}
+
 static void put_loops(struct al_buf *b, struct al_symbolizer *sym,
                       const struct al_snapshot *s,
                       const struct al_report_totals *t) {
-  size_t listed = 0, unclosed = t->loops_unclosed;
+  size_t listed = 0, unclosed = t->loops_unclosed, freed = 0;
 
   if (t->loops == 0)
     return;
+  for (size_t i = 0; i < s->nloops; i++)
+    if ((s->loops[i].flags & AL_LOOP_FREED) && has_records(s, &s->loops[i]))
+      freed++;
   al_buf_printf(b, "Loops (");
   for (unsigned i = 0, n = 0; i < AL_MAX_SHIMS; i++)
     if ((t->shims_seen & 1u << i) && al_shims[i] != NULL)
       al_buf_printf(b, "%s%s", n++ ? ", " : "", al_shims[i]->name);
   al_buf_printf(b, "): %zu seen, %zu closed", t->loops, t->loops - unclosed);
-  al_buf_printf(b, unclosed ? ", %zu not closed:\n" : "\n", unclosed);
+  if (unclosed)
+    al_buf_printf(b, ", %zu not closed", unclosed);
+  if (freed)
+    al_buf_printf(b, ", %zu freed with what was on %s", freed,
+                  freed == 1 ? "it" : "them");
+  al_buf_printf(b, unclosed || freed ? ":\n" : "\n");
   for (size_t i = 0; i < s->nloops; i++) {
     const struct al_loop *l = &s->loops[i];
-    if (l->flags & AL_LOOP_INHERITED)
+    if ((l->flags & AL_LOOP_INHERITED) ||
+        ((l->flags & AL_LOOP_FREED) && !has_records(s, l)))
       continue;
     if (listed++ == MAX_LOOPS_LISTED) {
-      al_buf_printf(b, "  ... and %zu more\n", unclosed - MAX_LOOPS_LISTED);
+      al_buf_printf(b, "  ... and %zu more\n",
+                    unclosed + freed - MAX_LOOPS_LISTED);
       break;
     }
     al_buf_printf(b, "  loop %lu (%s %#lx%s) created ", (unsigned long)l->serial,
@@ -450,7 +477,9 @@ static void put_loops(struct al_buf *b, struct al_symbolizer *sym,
                     l->busy_closes, l->busy_closes == 1 ? "" : "s");
     else
       al_buf_printf(b, ":");
-    if (l->flags & AL_LOOP_REPLACED)
+    if (l->flags & AL_LOOP_FREED)
+      al_buf_printf(b, " freed with the events listed above still on it\n");
+    else if (l->flags & AL_LOOP_REPLACED)
       al_buf_printf(b, " initialised again without a close\n");
     else if (l->flags & AL_LOOP_UNLOADED)
       al_buf_printf(b, " never closed; %s was unloaded (dlclose) with it "
@@ -804,7 +833,7 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
   t->shims_seen = s->shims_seen;
   t->unreadable = s->unreadable;
   for (size_t i = 0; i < s->nloops; i++)
-    if (!(s->loops[i].flags & AL_LOOP_INHERITED))
+    if (!(s->loops[i].flags & (AL_LOOP_INHERITED | AL_LOOP_FREED)))
       t->loops_unclosed++;
   t->loops = t->loops_unclosed + s->loops_closed;
   /* A check in the middle of the program is about what it made since. */
@@ -831,8 +860,10 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
     memset(&e[n].st, 0, sizeof(e[n].st));
     if (sh != NULL && sh->probe != NULL)
       sh->probe(&e[n].r, &e[n].st);
-    if (e[n].st.known && e[n].st.internal)
+    if (e[n].st.known && (e[n].st.internal || e[n].st.idle))
       continue;
+    if (e[n].st.type != 0)
+      e[n].r.type = e[n].st.type;
     if (is_request(&e[n].r))
       t->pending++;
     else

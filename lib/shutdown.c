@@ -127,7 +127,7 @@ static void collect(struct ctx *c, const struct al_loop *l) {
   for (size_t i = 0; c->items != NULL && i < n; i++) {
     struct al_state st = {0};
     sh->probe(&res[i], &st);
-    if (st.known && (st.internal || st.closing))
+    if (st.known && (st.internal || st.closing || st.idle))
       continue;
     c->items[c->n++].r = res[i];
   }

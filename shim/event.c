@@ -1,0 +1,842 @@
+/* The libevent 2.1 interposers: event bases are loops, events are
+ * handles.
+ *
+ * An event is left open in two ways. One still added (pending or active)
+ * when its base is freed, or at exit, would have fired: the work it stood
+ * for never happened. One made by event_new and never given to event_free
+ * is memory lost, added or not. An event the program assigned in its own
+ * memory (event_assign, event_set) and that is no longer added holds
+ * nothing, and is not reported. Which of these an event is, is read from
+ * the event itself when the report is written (shim_probe), except at
+ * event_base_free, which deletes every event silently: the verdict is
+ * taken before it runs.
+ *
+ * libevent calls its own public functions through the PLT (event_new calls
+ * event_assign; bufferevents, evdns and evhttp add and assign events of
+ * their own), so a call is libevent's own when it comes from libevent's
+ * code, or arrives inside one of these interposers about the same event
+ * (a tail call leaves the program's return address).
+ *
+ * libev exports libevent's 1.x names too (event_init, event_set, ...). The
+ * program's calls go to whichever library it bound them to; only
+ * libevent's are followed. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/event_compat.h>
+#include <event2/event_struct.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "internal.h"
+
+/* ---------------------------------------------------------- real functions */
+
+#define EV_FUNCS(X)                                                           \
+  X(event_base_new) X(event_base_new_with_config) X(event_init)               \
+  X(event_base_free) X(event_base_free_nofinalize) X(event_base_loop)         \
+  X(event_new) X(event_assign) X(event_set) X(event_base_set) X(event_free)   \
+  X(event_free_finalize) X(event_del) X(event_base_once)
+
+/* Called by the runtime, never interposed. */
+#define EV_USED(X) X(event_base_loopbreak) X(event_add) X(event_get_version)
+
+enum {
+#define X(name) F_##name,
+  EV_FUNCS(X) EV_USED(X)
+#undef X
+      F_COUNT
+};
+
+static const char *const func_names[F_COUNT] = {
+#define X(name) #name,
+    EV_FUNCS(X) EV_USED(X)
+#undef X
+};
+
+static _Atomic(void *) real_fn[F_COUNT];
+/* Whether the function the program gets is libevent's (not libev's). */
+static atomic_int real_is_libevent[F_COUNT];
+static atomic_int missing_warned[F_COUNT];
+
+/* Whether the object holding addr is one of libevent's: libevent-2.1,
+ * libevent_core, _extra, _pthreads, _openssl. */
+static int object_is_libevent(const void *addr) {
+  Dl_info info;
+  const char *base;
+
+  if (!dladdr(addr, &info) || info.dli_fname == NULL)
+    return 0;
+  base = strrchr(info.dli_fname, '/');
+  base = base ? base + 1 : info.dli_fname;
+  return strncmp(base, "libevent", 8) == 0 &&
+         (base[8] == '-' || base[8] == '_' || base[8] == '.');
+}
+
+static void *lookup_in(const char *object, const char *name, void *self) {
+  void *h = dlopen(object, RTLD_LAZY | RTLD_NOLOAD);
+  void *p = NULL;
+  if (h != NULL) {
+    p = dlsym(h, name);
+    dlclose(h);
+  }
+  return p == self ? NULL : p;
+}
+
+/* The function the program's call would have reached: the next definition
+ * after ours, or, in a library loaded into a local scope (a plugin), the
+ * one libevent's own objects hold. */
+static void *resolve(int i, void *self) {
+  static const char *const objects[] = {
+      "libevent_core-2.1.so.7", "libevent-2.1.so.7", "libevent_extra-2.1.so.7"};
+  const char *name = func_names[i];
+  void *p = dlsym(RTLD_NEXT, name);
+
+  if (p == self)
+    p = NULL;
+  for (size_t k = 0; p == NULL && k < sizeof(objects) / sizeof(objects[0]);
+       k++)
+    p = lookup_in(objects[k], name, self);
+  if (p != NULL) {
+    atomic_store_explicit(&real_is_libevent[i], object_is_libevent(p),
+                          memory_order_relaxed);
+    atomic_store_explicit(&real_fn[i], p, memory_order_release);
+  } else if (!atomic_exchange(&missing_warned[i], 1)) {
+    al_warn("cannot find libevent's '%s'; the call does nothing", name);
+  }
+  return p;
+}
+
+static inline void *real(int i, void *self) {
+  void *p = atomic_load_explicit(&real_fn[i], memory_order_acquire);
+  return AL_LIKELY(p != NULL) ? p : resolve(i, self);
+}
+
+#define REAL(name) ((__typeof__(&name))real(F_##name, (void *)&name))
+#define USE(name) ((__typeof__(&name))real(F_##name, NULL))
+/* Whether the program's calls of name reach libevent: only those are
+ * followed. */
+#define FOLLOWED(name)                                                        \
+  atomic_load_explicit(&real_is_libevent[F_##name], memory_order_relaxed)
+
+/* ------------------------------------------------------ libevent's own code */
+
+/* Code ranges already looked at, each libevent's or not: a small cache, so
+ * that telling the program's calls from libevent's costs a few compares. */
+#define RANGES 16
+static struct {
+  _Atomic uintptr_t lo, hi;
+  atomic_int libevent;
+} ranges[RANGES];
+static atomic_int nranges;
+static pthread_mutex_t ranges_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int from_libevent(uintptr_t pc) {
+  int n = atomic_load_explicit(&nranges, memory_order_acquire);
+  uintptr_t lo, hi;
+  int yes;
+
+  for (int i = 0; i < n; i++) {
+    lo = atomic_load_explicit(&ranges[i].lo, memory_order_acquire);
+    if (pc >= lo &&
+        pc < atomic_load_explicit(&ranges[i].hi, memory_order_relaxed))
+      return atomic_load_explicit(&ranges[i].libevent, memory_order_relaxed);
+  }
+  if (al_code_range(pc, &lo, &hi, NULL) != 0)
+    return 0;
+  yes = object_is_libevent((const void *)pc);
+  pthread_mutex_lock(&ranges_lock);
+  n = atomic_load_explicit(&nranges, memory_order_relaxed);
+  if (n < RANGES) {
+    atomic_store_explicit(&ranges[n].libevent, yes, memory_order_relaxed);
+    atomic_store_explicit(&ranges[n].hi, hi, memory_order_relaxed);
+    atomic_store_explicit(&ranges[n].lo, lo, memory_order_release);
+    atomic_store_explicit(&nranges, n + 1, memory_order_release);
+  }
+  pthread_mutex_unlock(&ranges_lock);
+  return yes;
+}
+
+/* How many interposers are on this thread's stack, and the object the
+ * outermost is about. */
+static AL_TLS unsigned depth;
+static AL_TLS const void *outer_obj;
+
+static uint8_t shim_id;
+static atomic_int shim_ready;
+static pthread_once_t shim_once = PTHREAD_ONCE_INIT;
+static void shim_init(void);
+
+static inline void shim_ensure(void) {
+  if (AL_UNLIKELY(!atomic_load_explicit(&shim_ready, memory_order_acquire))) {
+    int saved = errno;
+    pthread_once(&shim_once, shim_init);
+    errno = saved;
+  }
+}
+
+/* Enters an interposer; returns 1 when the program made this call: it
+ * does not come from libevent's code, nor, nested in another interposer,
+ * about the same object. */
+static int enter_from(const void *caller, const void *obj) {
+  int saved = errno, program;
+
+  shim_ensure();
+  program = !from_libevent((uintptr_t)caller);
+  if (depth++ == 0)
+    outer_obj = obj;
+  else if (obj == outer_obj)
+    program = 0;
+  errno = saved;
+  return program;
+}
+#define enter(obj) enter_from(__builtin_return_address(0), (obj))
+
+static void leave(void) {
+  depth--;
+}
+
+/* -------------------------------------------------------------- the events */
+
+enum {
+  T_NEW = 1,      /* made by event_new: open until event_free */
+  T_ASSIGNED = 2, /* in the program's memory: open while added */
+  /* As reported: */
+  T_ADDED = 3,    /* still added */
+  T_UNFREED = 4,  /* never freed, not added */
+  T_ADDED_AT_FREE = 5 /* added when event_base_free deleted it */
+};
+
+static const char *type_name(unsigned type) {
+  switch (type) {
+  case T_NEW:
+  case T_ASSIGNED:
+    return "event";
+  case T_ADDED:
+    return "event (added)";
+  case T_UNFREED:
+    return "event (never freed)";
+  case T_ADDED_AT_FREE:
+    return "event (added when its base was freed)";
+  default:
+    return NULL;
+  }
+}
+
+#define ADDED_FLAGS                                                           \
+  (EVLIST_INSERTED | EVLIST_TIMEOUT | EVLIST_SIGNAL | EVLIST_ACTIVE |          \
+   EVLIST_ACTIVE_LATER)
+
+/* Reads the event at addr; 0 when its memory holds an event of the base. */
+static int read_event(uintptr_t addr, uintptr_t base, struct event *ev) {
+  short flags;
+
+  if (al_safe_read(ev, (const void *)addr, sizeof(*ev)) != 0)
+    return -1;
+  flags = ev->ev_evcallback.evcb_flags;
+  if ((uintptr_t)ev->ev_base != base || !(flags & EVLIST_INIT) ||
+      (flags & ~EVLIST_ALL))
+    return -1;
+  return 0;
+}
+
+static void shim_probe(const struct al_res *r, struct al_state *st) {
+  struct event ev;
+  short flags;
+
+  if (r->type == T_ADDED_AT_FREE || r->type == T_ADDED ||
+      r->type == T_UNFREED) {
+    /* A verdict taken at event_base_free: the base is gone. */
+    st->known = 1;
+    st->active = r->type != T_UNFREED;
+    st->referenced = st->active;
+    return;
+  }
+  if (read_event(r->addr, r->loop, &ev) != 0) {
+    /* An event of the program's memory that no longer reads as one was
+     * deleted first: libevent would have failed on it otherwise. */
+    st->known = r->type == T_ASSIGNED;
+    st->idle = st->known;
+    return;
+  }
+  flags = ev.ev_evcallback.evcb_flags;
+  st->known = 1;
+  st->internal = (flags & EVLIST_INTERNAL) != 0;
+  st->active = (flags & ADDED_FLAGS) != 0;
+  st->referenced = st->active;
+  if (st->active)
+    st->type = T_ADDED;
+  else if (r->type == T_NEW)
+    st->type = T_UNFREED;
+  else
+    st->idle = 1;
+}
+
+static void shim_state_text(const struct al_res *r, const struct al_state *st,
+                            char *buf, size_t len) {
+  struct event ev;
+  const char *what;
+
+  if (r->type == T_ADDED_AT_FREE) {
+    snprintf(buf, len, "deleted by event_base_free");
+    return;
+  }
+  if (r->type == T_UNFREED && !st->active) {
+    snprintf(buf, len, "not added, not freed");
+    return;
+  }
+  if (read_event(r->addr, r->loop, &ev) != 0) {
+    snprintf(buf, len, "added");
+    return;
+  }
+  what = ev.ev_events & EV_SIGNAL ? "signal"
+         : (ev.ev_events & (EV_READ | EV_WRITE)) ? "fd"
+                                                  : "timer";
+  if (ev.ev_events & EV_SIGNAL)
+    snprintf(buf, len, "added: signal %d%s", (int)ev.ev_fd,
+             ev.ev_events & EV_PERSIST ? ", persistent" : "");
+  else if (ev.ev_events & (EV_READ | EV_WRITE))
+    snprintf(buf, len, "added: %s %d%s%s%s%s", what, (int)ev.ev_fd,
+             ev.ev_events & EV_READ ? " read" : "",
+             ev.ev_events & EV_WRITE ? " write" : "",
+             ev.ev_evcallback.evcb_flags & EVLIST_TIMEOUT ? ", with a timeout"
+                                                          : "",
+             ev.ev_events & EV_PERSIST ? ", persistent" : "");
+  else
+    snprintf(buf, len, "added: %s%s",
+             ev.ev_evcallback.evcb_flags & EVLIST_ACTIVE ? "active timer"
+                                                         : "timer",
+             ev.ev_events & EV_PERSIST ? ", persistent" : "");
+}
+
+/* Events of the program's memory that fired once and were then freed
+ * with the memory, never deleted, are never heard of again: every so many
+ * new ones, those on the base that no longer hold anything are forgotten,
+ * so that what is kept stays bounded by what is live. */
+#define SWEEP_EVERY 4096
+static atomic_uint assigned_since_sweep;
+
+static void sweep_idle(uintptr_t base) {
+  struct al_res *res;
+  struct al_loop l;
+  size_t n;
+
+  if (al_loop_get(base, &l) != 0)
+    return;
+  n = al_res_on_loop(base, l.first_seq, 1u << AL_RES_OPEN, &res);
+  for (size_t i = 0; i < n; i++) {
+    struct al_state st = {0};
+    if (res[i].type != T_ASSIGNED)
+      continue;
+    shim_probe(&res[i], &st);
+    if (st.idle)
+      al_res_forget(res[i].addr);
+  }
+  free(res);
+}
+
+/* Records an event the program made, replacing what was known at its
+ * address: memory given to event_assign again, or freed without us. */
+static void event_made(struct event *ev, unsigned type) {
+  struct event_base *base;
+  int saved = errno;
+
+  if (AL_UNLIKELY(al_locks_held != 0)) {
+    al_defer_missed(); /* a signal handler's, inside the runtime */
+    errno = saved;
+    return;
+  }
+  base = ev->ev_base;
+  if (type == T_ASSIGNED && al_res_update((uintptr_t)ev, -1,
+                                          (uintptr_t)base) == T_NEW) {
+    errno = saved; /* an event_new'd event assigned again: still that */
+    return;
+  }
+  while (al_res_forget((uintptr_t)ev))
+    ;
+  al_res_open(shim_id, (uintptr_t)ev, type, (uintptr_t)base,
+              al_stack_capture());
+  if (type == T_ASSIGNED &&
+      atomic_fetch_add_explicit(&assigned_since_sweep, 1,
+                                memory_order_relaxed) %
+              SWEEP_EVERY ==
+          SWEEP_EVERY - 1)
+    sweep_idle((uintptr_t)base);
+  errno = saved;
+}
+
+/* The program is done with the event: freed, or deleted from its memory. */
+static void event_gone(struct event *ev) {
+  int saved = errno;
+
+  if (AL_UNLIKELY(al_locks_held != 0)) {
+    al_defer_missed();
+    errno = saved;
+    return;
+  }
+  if (al_res_forget((uintptr_t)ev))
+    al_shutdown_saw_close((uintptr_t)ev->ev_base, (uintptr_t)ev);
+  errno = saved;
+}
+
+AL_EXPORT struct event *event_new(struct event_base *base, evutil_socket_t fd,
+                                  short events, event_callback_fn cb,
+                                  void *arg) {
+  __typeof__(&event_new) fn = REAL(event_new);
+  struct event *ev;
+  int program;
+
+  if (fn == NULL)
+    return NULL;
+  program = enter(NULL);
+  ev = fn(base, fd, events, cb, arg);
+  leave();
+  if (program && ev != NULL && FOLLOWED(event_new))
+    event_made(ev, T_NEW);
+  return ev;
+}
+
+AL_EXPORT int event_assign(struct event *ev, struct event_base *base,
+                           evutil_socket_t fd, short events,
+                           event_callback_fn cb, void *arg) {
+  __typeof__(&event_assign) fn = REAL(event_assign);
+  int program, rc;
+
+  if (fn == NULL)
+    return -1;
+  program = enter(ev);
+  rc = fn(ev, base, fd, events, cb, arg);
+  leave();
+  if (program && rc == 0 && FOLLOWED(event_assign))
+    event_made(ev, T_ASSIGNED);
+  return rc;
+}
+
+/* The 1.x way: on the base event_init made last. */
+AL_EXPORT void event_set(struct event *ev, evutil_socket_t fd, short events,
+                         void (*cb)(evutil_socket_t, short, void *),
+                         void *arg) {
+  __typeof__(&event_set) fn = REAL(event_set);
+  int program;
+
+  if (fn == NULL)
+    return;
+  program = enter(ev);
+  fn(ev, fd, events, cb, arg);
+  leave();
+  if (program && FOLLOWED(event_set) && ev->ev_base != NULL)
+    event_made(ev, T_ASSIGNED);
+}
+
+/* After event_set with no event_init (event_set, then event_base_set, as
+ * memcached does): the event is known from here. */
+AL_EXPORT int event_base_set(struct event_base *base, struct event *ev) {
+  __typeof__(&event_base_set) fn = REAL(event_base_set);
+  int program, rc;
+
+  if (fn == NULL)
+    return -1;
+  program = enter(ev);
+  rc = fn(base, ev);
+  leave();
+  if (program && rc == 0 && FOLLOWED(event_base_set)) {
+    int saved = errno;
+    if (AL_LIKELY(al_locks_held == 0) &&
+        al_res_update((uintptr_t)ev, -1, (uintptr_t)base) < 0)
+      event_made(ev, T_ASSIGNED);
+    errno = saved;
+  }
+  return rc;
+}
+
+AL_EXPORT void event_free(struct event *ev) {
+  __typeof__(&event_free) fn = REAL(event_free);
+  int program;
+
+  if (fn == NULL)
+    return;
+  program = enter(ev);
+  /* Before: once freed, its address may be another thread's new event. */
+  if (program && ev != NULL && FOLLOWED(event_free))
+    event_gone(ev);
+  fn(ev);
+  leave();
+}
+
+AL_EXPORT int event_free_finalize(unsigned flags, struct event *ev,
+                                  event_finalize_callback_fn cb) {
+  __typeof__(&event_free_finalize) fn = REAL(event_free_finalize);
+  int program, rc;
+
+  if (fn == NULL)
+    return -1;
+  program = enter(ev);
+  if (program && ev != NULL && FOLLOWED(event_free_finalize))
+    event_gone(ev);
+  rc = fn(flags, ev, cb);
+  leave();
+  return rc;
+}
+
+/* An event of the program's memory that it deletes holds nothing more:
+ * forgotten, so that memory the program then reuses is not read as it. An
+ * event_new'd one stays until freed. */
+AL_EXPORT int event_del(struct event *ev) {
+  __typeof__(&event_del) fn = REAL(event_del);
+  int program, rc;
+
+  if (fn == NULL)
+    return -1;
+  program = enter(ev);
+  rc = fn(ev);
+  leave();
+  if (program && rc == 0 && FOLLOWED(event_del)) {
+    int saved = errno;
+    if (AL_LIKELY(al_locks_held == 0) &&
+        al_res_update((uintptr_t)ev, -1, 0) == T_ASSIGNED)
+      event_gone(ev);
+    errno = saved;
+  }
+  return rc;
+}
+
+/* event_base_once: libevent makes the event in its own memory and frees it
+ * once it has fired. Not followed yet: its events are libevent's. */
+AL_EXPORT int event_base_once(struct event_base *base, evutil_socket_t fd,
+                              short events, event_callback_fn cb, void *arg,
+                              const struct timeval *tv) {
+  __typeof__(&event_base_once) fn = REAL(event_base_once);
+  int rc;
+
+  if (fn == NULL)
+    return -1;
+  enter(NULL);
+  rc = fn(base, fd, events, cb, arg, tv);
+  leave();
+  return rc;
+}
+
+/* ---------------------------------------------------------------- the bases */
+
+static void base_made(int program, struct event_base *base) {
+  int saved = errno;
+
+  if (AL_UNLIKELY(al_locks_held != 0)) {
+    al_defer_missed();
+    errno = saved;
+    return;
+  }
+  al_loop_open(shim_id, (uintptr_t)base, 0,
+               program ? al_stack_capture() : NULL, 1);
+  errno = saved;
+}
+
+AL_EXPORT struct event_base *event_base_new(void) {
+  __typeof__(&event_base_new) fn = REAL(event_base_new);
+  struct event_base *base;
+  int program;
+
+  if (fn == NULL)
+    return NULL;
+  program = enter(NULL);
+  base = fn();
+  leave();
+  if (base != NULL && FOLLOWED(event_base_new))
+    base_made(program, base);
+  return base;
+}
+
+AL_EXPORT struct event_base *
+event_base_new_with_config(const struct event_config *cfg) {
+  __typeof__(&event_base_new_with_config) fn = REAL(event_base_new_with_config);
+  struct event_base *base;
+  int program;
+
+  if (fn == NULL)
+    return NULL;
+  program = enter(NULL);
+  base = fn(cfg);
+  leave();
+  /* Inside event_base_new: that call records it, with its own site. */
+  if (program && base != NULL && FOLLOWED(event_base_new_with_config))
+    base_made(program, base);
+  return base;
+}
+
+AL_EXPORT struct event_base *event_init(void) {
+  __typeof__(&event_init) fn = REAL(event_init);
+  struct event_base *base;
+  int program;
+
+  if (fn == NULL)
+    return NULL;
+  program = enter(NULL);
+  base = fn();
+  leave();
+  if (program && base != NULL && FOLLOWED(event_init))
+    base_made(program, base);
+  return base;
+}
+
+/* The bases whose event_base_loop is on this thread's stack. */
+#define MAX_NESTED_RUNS 8
+static AL_TLS struct event_base *running[MAX_NESTED_RUNS];
+static AL_TLS unsigned nrunning;
+static AL_TLS struct event_base *last_run;
+
+static void run_begins(struct event_base *base) {
+  if (nrunning < MAX_NESTED_RUNS)
+    running[nrunning] = base;
+  nrunning++;
+}
+
+static void run_ends(void) {
+  if (nrunning > 0)
+    nrunning--;
+}
+
+AL_EXPORT int event_base_loop(struct event_base *base, int flags) {
+  __typeof__(&event_base_loop) fn = REAL(event_base_loop);
+  int rc;
+
+  if (fn == NULL)
+    return -1;
+  /* No depth here: the program's callbacks run inside. */
+  if (AL_UNLIKELY(base != last_run) && base != NULL &&
+      FOLLOWED(event_base_loop)) {
+    int saved = errno;
+    shim_ensure();
+    al_loop_ran(shim_id, (uintptr_t)base);
+    al_shutdown_arm(AL_ARM_RUN);
+    last_run = base;
+    errno = saved;
+  }
+  run_begins(base);
+  rc = fn(base, flags);
+  run_ends();
+  return rc;
+}
+
+static int shim_running(uintptr_t base) {
+  unsigned n = nrunning < MAX_NESTED_RUNS ? nrunning : MAX_NESTED_RUNS;
+
+  for (unsigned i = 0; i < n; i++)
+    if ((uintptr_t)running[i] == base)
+      return 1;
+  return nrunning > MAX_NESTED_RUNS;
+}
+
+/* What is still on the base as event_base_free is about to delete it all:
+ * an event still added is reported as added then; one of the program's
+ * memory not added is forgotten; an event_new'd one not added stays,
+ * never freed. Returns how many records stay. */
+static size_t base_verdict(struct event_base *base) {
+  struct al_res *res;
+  struct al_loop l;
+  size_t n, kept = 0;
+
+  if (al_loop_get((uintptr_t)base, &l) != 0)
+    return 0;
+  n = al_res_on_loop((uintptr_t)base, l.first_seq, 1u << AL_RES_OPEN, &res);
+  for (size_t i = 0; i < n; i++) {
+    struct al_state st = {0};
+    shim_probe(&res[i], &st);
+    /* Unreadable, an event_new'd one was freed behind our back. */
+    if (!st.known || st.idle || st.internal) {
+      al_res_forget(res[i].addr);
+      continue;
+    }
+    al_res_update(res[i].addr, st.active ? T_ADDED_AT_FREE : T_UNFREED, 0);
+    kept++;
+  }
+  free(res);
+  return kept;
+}
+
+static void free_base(struct event_base *base, int program, int finalize) {
+  __typeof__(&event_base_free) fn =
+      finalize ? REAL(event_base_free) : REAL(event_base_free_nofinalize);
+  int followed = finalize ? FOLLOWED(event_base_free)
+                          : FOLLOWED(event_base_free_nofinalize);
+  size_t kept = 0;
+  int saved = errno;
+
+  if (fn == NULL)
+    return;
+  if (base != NULL && followed && AL_LIKELY(al_locks_held == 0)) {
+    /* The finalizers run, and the base drains, while it is alive. */
+    if (program)
+      al_shutdown((uintptr_t)base, AL_WHY_CLOSE);
+    kept = base_verdict(base);
+  }
+  errno = saved;
+  depth++;
+  fn(base);
+  depth--;
+  if (base != NULL && followed && AL_LIKELY(al_locks_held == 0)) {
+    saved = errno;
+    if (kept > 0)
+      al_loop_freed((uintptr_t)base);
+    else
+      al_loop_closed((uintptr_t)base, 0);
+    if (last_run == base)
+      last_run = NULL;
+    errno = saved;
+  }
+}
+
+AL_EXPORT void event_base_free(struct event_base *base) {
+  shim_ensure();
+  free_base(base, depth == 0, 1);
+}
+
+AL_EXPORT void event_base_free_nofinalize(struct event_base *base) {
+  shim_ensure();
+  free_base(base, depth == 0, 0);
+}
+
+/* ------------------------------------------------ what the core asks of us */
+
+static void noop_cb(evutil_socket_t fd, short what, void *arg) {
+  (void)fd;
+  (void)what;
+  (void)arg;
+}
+
+static int shim_run_until(uintptr_t addr, unsigned timeout_ms,
+                          int (*done)(uintptr_t, void *), void *arg) {
+  struct event_base *base = (struct event_base *)addr;
+  __typeof__(&event_base_loop) loop = REAL(event_base_loop);
+  __typeof__(&event_new) new_event = REAL(event_new);
+  __typeof__(&event_add) add = USE(event_add);
+  __typeof__(&event_del) del = REAL(event_del);
+  __typeof__(&event_free) free_event = REAL(event_free);
+  struct event *deadline;
+  uint64_t end;
+  int rc = 0;
+
+  if (!loop || !new_event || !add || !del || !free_event)
+    return -ENOSYS;
+  if (done(addr, arg))
+    return 0;
+  if (timeout_ms == 0)
+    return -ETIMEDOUT;
+  end = al_now_ms() + timeout_ms;
+  /* Our own timer, bounding each blocking turn by the deadline. */
+  depth++;
+  deadline = new_event(base, -1, 0, noop_cb, NULL);
+  depth--;
+  if (deadline == NULL)
+    return -ENOMEM;
+  run_begins(base);
+  while (!done(addr, arg)) {
+    uint64_t now = al_now_ms();
+    struct timeval tv;
+    if (now >= end) {
+      rc = -ETIMEDOUT;
+      break;
+    }
+    tv.tv_sec = (time_t)((end - now) / 1000);
+    tv.tv_usec = (suseconds_t)((end - now) % 1000 * 1000);
+    add(deadline, &tv);
+    loop(base, EVLOOP_ONCE);
+    del(deadline);
+  }
+  loop(base, EVLOOP_NONBLOCK);
+  run_ends();
+  depth++;
+  free_event(deadline);
+  depth--;
+  return rc;
+}
+
+/* libevent has no close that completes later, and evdns and evhttp
+ * requests are not followed yet. */
+static int shim_nothing(uintptr_t base) {
+  (void)base;
+  return 0;
+}
+
+/* asyncleak_loop_close, which has run the shutdown already. */
+static int shim_close(uintptr_t base) {
+  free_base((struct event_base *)base, 0, 1);
+  return 0;
+}
+
+static enum al_kind shim_kind(uintptr_t base, uintptr_t addr) {
+  struct event ev;
+  return read_event(addr, base, &ev) == 0 ? AL_KIND_HANDLE : AL_KIND_NONE;
+}
+
+/* For asyncleak_shutdown_waits_for: an event is done once not added. */
+static int shim_handle_open(uintptr_t base, uintptr_t addr) {
+  struct event ev;
+  return read_event(addr, base, &ev) == 0 &&
+         (ev.ev_evcallback.evcb_flags & ADDED_FLAGS) != 0;
+}
+
+/* Force: deleted, as the program would; an event_new'd one's memory stays
+ * the program's to free, and is no longer reported as left added. */
+static void shim_close_handle(uintptr_t addr) {
+  __typeof__(&event_del) del = REAL(event_del);
+  struct event *ev = (struct event *)addr;
+
+  if (del == NULL)
+    return;
+  depth++;
+  del(ev);
+  depth--;
+  event_gone(ev);
+}
+
+static int shim_cancel(uintptr_t addr) {
+  (void)addr;
+  return -ENOSYS;
+}
+
+static int shim_unloaded(void) {
+  void *p = atomic_load_explicit(&real_fn[F_event_base_loop],
+                                 memory_order_relaxed);
+  uintptr_t lo, hi;
+
+  if (p == NULL || al_code_range((uintptr_t)p, &lo, &hi, NULL) == 0)
+    return 0;
+  for (int i = 0; i < F_COUNT; i++)
+    atomic_store_explicit(&real_fn[i], NULL, memory_order_relaxed);
+  pthread_mutex_lock(&ranges_lock);
+  atomic_store_explicit(&nranges, 0, memory_order_release);
+  pthread_mutex_unlock(&ranges_lock);
+  return 1;
+}
+
+static const struct al_shim event_shim = {
+    .name = "libevent",
+    .type_name = type_name,
+    .req_type_name = NULL,
+    .probe = shim_probe,
+    .describe = NULL,
+    .state_text = shim_state_text,
+    .running = shim_running,
+    .run_until = shim_run_until,
+    .closing = shim_nothing,
+    .requests = shim_nothing,
+    .close = shim_close,
+    .claim = NULL,
+    .kind = shim_kind,
+    .handle_open = shim_handle_open,
+    .close_handle = shim_close_handle,
+    .cancel = shim_cancel,
+    .wake = NULL,
+    .unloaded = shim_unloaded,
+};
+
+static void shim_init(void) {
+  al_init();
+  shim_id = al_shim_register(&event_shim);
+  atomic_store_explicit(&shim_ready, 1, memory_order_release);
+}
