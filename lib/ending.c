@@ -218,6 +218,14 @@ static void on_signal(int sig, siginfo_t *info, void *context) {
   al_die_by_signal(sig);
 }
 
+void al_ending_signal(int sig) {
+  struct al_ending how = {AL_END_SIGNAL, sig, 0};
+
+  if (may_report())
+    report_from_copy(&how);
+  al_die_by_signal(sig);
+}
+
 static int is_ours(const struct sigaction *sa) {
   void *h = (void *)sa->sa_handler;
   return h == (void *)on_signal || h == (void *)al_graceful_handler;

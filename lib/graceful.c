@@ -25,6 +25,12 @@ void al_graceful_handler(int sig) {
 
   if (requested != 0)
     al_die_by_signal(sig);
+  /* A loop that cannot be stopped would never notice: the signal ends the
+   * process now, as it would without graceful_signals. */
+  for (int i = 0; i < AL_MAX_SHIMS; i++)
+    if (al_shims[i] != NULL && al_shims[i]->cannot_stop != NULL &&
+        al_shims[i]->cannot_stop())
+      al_ending_signal(sig);
   requested = sig;
   for (int i = 0; i < AL_MAX_SHIMS; i++)
     if (al_shims[i] != NULL && al_shims[i]->wake != NULL)

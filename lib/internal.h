@@ -171,6 +171,10 @@ struct al_shim {
   /* Wakes every loop the program is running, from a signal handler:
    * async-signal-safe. */
   void (*wake)(void);
+  /* Whether the program has loops of this library that a graceful
+   * signal cannot stop (no wake): the signal then ends the process as
+   * without graceful_signals. Async-signal-safe; NULL for none. */
+  int (*cannot_stop)(void);
   /* After a dlclose: whether the library is gone from the process. It then
    * forgets what it knew of it, to find it again if it is loaded anew. */
   int (*unloaded)(void);
@@ -680,6 +684,9 @@ __attribute__((noreturn)) void al_die_by_signal(int sig);
 __attribute__((noreturn)) void al_exit_now(int status);
 /* graceful_signals' handler (lib/graceful.c). */
 void al_graceful_handler(int sig);
+/* A deadly signal's end, as without graceful_signals: the report written
+ * by a copy of the process, then death by sig. Async-signal-safe. */
+__attribute__((noreturn)) void al_ending_signal(int sig);
 
 /* The calling thread's kernel thread id, cached. */
 extern AL_TLS pid_t al_tid_cache;

@@ -523,9 +523,17 @@ AL_EXPORT int event_base_once(struct event_base *base, evutil_socket_t fd,
 
 /* ---------------------------------------------------------------- the bases */
 
+/* Whether the program made a base: graceful signals cannot stop one yet. */
+static atomic_int bases_made;
+
+static int shim_cannot_stop(void) {
+  return atomic_load_explicit(&bases_made, memory_order_relaxed);
+}
+
 static void base_made(int program, struct event_base *base) {
   int saved = errno;
 
+  atomic_store_explicit(&bases_made, 1, memory_order_relaxed);
   if (AL_UNLIKELY(al_locks_held != 0)) {
     al_defer_missed();
     errno = saved;
@@ -832,6 +840,7 @@ static const struct al_shim event_shim = {
     .close_handle = shim_close_handle,
     .cancel = shim_cancel,
     .wake = NULL,
+    .cannot_stop = shim_cannot_stop,
     .unloaded = shim_unloaded,
 };
 

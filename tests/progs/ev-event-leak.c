@@ -18,7 +18,7 @@
  * CHECK: ^Loops \(libevent\): 1 seen, 0 closed, 1 not closed:$
  * CHECK: ^  loop 1 \(libevent 0x[0-9a-f]+\) created in main .*ev-event-leak.c:%line(base) by thread [0-9]+ \(main\): never closed$
  * CHECK: ^SUMMARY: asyncleak: 3 handles left open \(2 event \(added\), 1 event \(never freed\)\)
- * CHECK-NOT: %line(signal)
+ * CHECK-NOT: ev-event-leak.c:%line(signal)$
  * EXIT: 23
  *
  * [clean] RUN: clean
@@ -38,6 +38,16 @@
  * [base-free] CHECK: ^  loop 1 .* freed with the events listed above still on it$
  * [base-free] CHECK: ^SUMMARY: asyncleak: 3 handles left open \(2 event \(added when its base was freed\), 1 event \(never freed\)\) from 3 creation sites$
  * [base-free] EXIT: 23
+ *
+ * --graceful-signals cannot stop a libevent base yet: SIGTERM, raised in
+ * a callback, ends the program as it would without the option, once the
+ * report is written, and is not swallowed.
+ * [term] CLI: --graceful-signals
+ * [term] RUN: term
+ * [term] CHECK: ==[0-9]+==ERROR: asyncleak: 4 handles left open when SIGTERM ended the program$
+ * [term] CHECK: was killed by signal 15 \(SIGTERM: Terminated\)$
+ * [term] CHECK-NOT: ^ran
+ * [term] EXIT: 143
  */
 #include <event2/event.h>
 #include <event2/event_struct.h>
@@ -46,12 +56,14 @@
 #include <string.h>
 #include <unistd.h>
 
-static int runs;
+static int runs, term;
 
 static void on_tick(evutil_socket_t fd, short what, void *arg) {
   struct event_base *base = arg;
   (void)fd;
   (void)what;
+  if (term)
+    raise(SIGTERM);
   if (++runs == 2)
     event_base_loopbreak(base);
 }
@@ -65,6 +77,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg) {
 int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "leak";
   int clean = strcmp(mode, "clean") == 0;
+  term = strcmp(mode, "term") == 0;
   struct event_base *base = event_base_new(); /* @base */
   static struct event readable;
   struct event *tick, *spare, *sig;
