@@ -704,6 +704,9 @@ int al_safe_read(void *dst, const void *addr, size_t len);
  * bounds and whether the object is the executable itself; -1 when no
  * loaded object holds pc. */
 int al_code_range(uintptr_t pc, uintptr_t *lo, uintptr_t *hi, int *in_exe);
+/* The symbol name of the object already loaded under that name, unless it
+ * is self (our own); NULL when either is not there. */
+void *al_dlsym_in(const char *object, const char *name, void *self);
 /* Writes all of buf to fd, retrying on EINTR. */
 int al_write_all(int fd, const char *buf, size_t len);
 /* Milliseconds of the monotonic clock, for ages and deadlines. */

@@ -212,3 +212,14 @@ int al_code_range(uintptr_t pc, uintptr_t *lo, uintptr_t *hi, int *in_exe) {
     *in_exe = c.in_exe;
   return 0;
 }
+
+void *al_dlsym_in(const char *object, const char *name, void *self) {
+  void *h = dlopen(object, RTLD_LAZY | RTLD_NOLOAD);
+  void *p = NULL;
+
+  if (h != NULL) {
+    p = dlsym(h, name);
+    dlclose(h);
+  }
+  return p == self ? NULL : p;
+}

@@ -78,16 +78,6 @@ static int object_is_libevent(const void *addr) {
          (base[8] == '-' || base[8] == '_' || base[8] == '.');
 }
 
-static void *lookup_in(const char *object, const char *name, void *self) {
-  void *h = dlopen(object, RTLD_LAZY | RTLD_NOLOAD);
-  void *p = NULL;
-  if (h != NULL) {
-    p = dlsym(h, name);
-    dlclose(h);
-  }
-  return p == self ? NULL : p;
-}
-
 /* The function the program's call would have reached: the next definition
  * after ours, or, in a library loaded into a local scope (a plugin), the
  * one libevent's own objects hold. */
@@ -101,7 +91,7 @@ static void *resolve(int i, void *self) {
     p = NULL;
   for (size_t k = 0; p == NULL && k < sizeof(objects) / sizeof(objects[0]);
        k++)
-    p = lookup_in(objects[k], name, self);
+    p = al_dlsym_in(objects[k], name, self);
   if (p != NULL) {
     atomic_store_explicit(&real_is_libevent[i], object_is_libevent(p),
                           memory_order_relaxed);
@@ -530,7 +520,7 @@ static int shim_cannot_stop(void) {
   return atomic_load_explicit(&bases_made, memory_order_relaxed);
 }
 
-static void base_made(int program, struct event_base *base) {
+static void base_made(struct event_base *base) {
   int saved = errno;
 
   atomic_store_explicit(&bases_made, 1, memory_order_relaxed);
@@ -539,57 +529,30 @@ static void base_made(int program, struct event_base *base) {
     errno = saved;
     return;
   }
-  al_loop_open(shim_id, (uintptr_t)base, 0,
-               program ? al_stack_capture() : NULL, 1);
+  al_loop_open(shim_id, (uintptr_t)base, 0, al_stack_capture(), 1);
   errno = saved;
 }
 
-AL_EXPORT struct event_base *event_base_new(void) {
-  __typeof__(&event_base_new) fn = REAL(event_base_new);
-  struct event_base *base;
-  int program;
+/* The program's own calls only: event_base_new and event_init reach
+ * event_base_new_with_config, and record the base with their own site. */
+#define BASE_NEW(name, params, args)                                          \
+  AL_EXPORT struct event_base *name params {                                  \
+    __typeof__(&name) fn = REAL(name);                                        \
+    struct event_base *base;                                                  \
+    int program;                                                              \
+    if (fn == NULL)                                                           \
+      return NULL;                                                            \
+    program = enter(NULL);                                                    \
+    base = fn args;                                                           \
+    leave();                                                                  \
+    if (program && base != NULL && FOLLOWED(name))                            \
+      base_made(base);                                                        \
+    return base;                                                              \
+  }
 
-  if (fn == NULL)
-    return NULL;
-  program = enter(NULL);
-  base = fn();
-  leave();
-  if (base != NULL && FOLLOWED(event_base_new))
-    base_made(program, base);
-  return base;
-}
-
-AL_EXPORT struct event_base *
-event_base_new_with_config(const struct event_config *cfg) {
-  __typeof__(&event_base_new_with_config) fn = REAL(event_base_new_with_config);
-  struct event_base *base;
-  int program;
-
-  if (fn == NULL)
-    return NULL;
-  program = enter(NULL);
-  base = fn(cfg);
-  leave();
-  /* Inside event_base_new: that call records it, with its own site. */
-  if (program && base != NULL && FOLLOWED(event_base_new_with_config))
-    base_made(program, base);
-  return base;
-}
-
-AL_EXPORT struct event_base *event_init(void) {
-  __typeof__(&event_init) fn = REAL(event_init);
-  struct event_base *base;
-  int program;
-
-  if (fn == NULL)
-    return NULL;
-  program = enter(NULL);
-  base = fn();
-  leave();
-  if (program && base != NULL && FOLLOWED(event_init))
-    base_made(program, base);
-  return base;
-}
+BASE_NEW(event_base_new, (void), ())
+BASE_NEW(event_base_new_with_config, (const struct event_config *cfg), (cfg))
+BASE_NEW(event_init, (void), ())
 
 /* The bases whose event_base_loop is on this thread's stack. */
 #define MAX_NESTED_RUNS 8

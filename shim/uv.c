@@ -44,16 +44,6 @@ static int collect_object(struct dl_phdr_info *info, size_t size, void *arg) {
   return 0;
 }
 
-static void *lookup_in(const char *object, const char *name, void *self) {
-  void *h = dlopen(object, RTLD_LAZY | RTLD_NOLOAD);
-  void *p = NULL;
-  if (h != NULL) {
-    p = dlsym(h, name);
-    dlclose(h);
-  }
-  return p == self ? NULL : p;
-}
-
 _Atomic uintptr_t al_uv_text_lo, al_uv_text_hi;
 
 /* Learns where libuv's code is from one of its functions, once. */
@@ -96,13 +86,13 @@ void *al_uv_resolve(int i, void *self) {
   if (p == self)
     p = NULL;
   if (p == NULL)
-    p = lookup_in("libuv.so.1", name, self);
+    p = al_dlsym_in("libuv.so.1", name, self);
   if (p == NULL) {
     struct objects o;
     o.n = 0;
     dl_iterate_phdr(collect_object, &o);
     for (int k = 0; k < o.n && p == NULL; k++)
-      p = lookup_in(o.name[k], name, self);
+      p = al_dlsym_in(o.name[k], name, self);
   }
   if (p == NULL) {
     /* A program linked with libasyncleak can have every uv_* symbol it
