@@ -1,0 +1,135 @@
+# tmux, which runs on libevent 2.1 (libevent_core), under asyncleak. The
+# first client forks the server, which daemonizes (fork, then daemon()), so
+# asyncleak returns with the client's report and names the server as still
+# running, with the report directory it keeps; the server writes its report
+# there when kill-server ends it. tmux must behave as it does alone: the
+# session is made, a second client sees it, kill-server ends the server.
+#
+# What is left open is tmux's own static events, which it never deletes
+# before exit(): in each process the eight signal events of
+# proc_set_signals (SIGINT, SIGHUP, SIGCHLD, SIGCONT, SIGTERM, SIGUSR1,
+# SIGUSR2, SIGWINCH) and the read event of its imsg connection (a client)
+# or of the listening socket, plus the tidy timer (the server). The
+# server's report lists no loop (its base is the one the first client made
+# before it forked): not checked, that may change.
+. tests/cli/lib.sh
+
+command -v tmux >/dev/null 2>&1 ||
+  fail "tmux is not installed (scripts/install-deps.sh)"
+
+unset TMUX TERM
+HOME=$tmp TMUX_TMPDIR=$tmp SHELL=/bin/sh
+export HOME TMUX_TMPDIR SHELL
+sock=$tmp/sock
+spid=
+pane=
+# Whatever happens, no server and no pane are left behind: kill-server on
+# our socket, then SIGKILL for what still runs.
+cleanup() {
+  if [ -S "$sock" ]; then
+    timeout -k 2 5 tmux -S "$sock" kill-server >/dev/null 2>&1
+  fi
+  i=0
+  while [ -n "$spid" ] && kill -0 "$spid" 2>/dev/null && [ $i -lt 20 ]; do
+    i=$((i + 1))
+    sleep 0.1
+  done
+  [ -z "$spid" ] || kill -KILL "$spid" 2>/dev/null
+  [ -z "$pane" ] || kill -KILL -- "-$pane" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# check_client FILE PID N: FILE holds the report of tmux client PID, which
+# exited 0 with its signal events and the read event of its connection to
+# the server (N is how many handles are listed in asyncleak's last line).
+check_client() {
+  grep -qx "==$2==ERROR: asyncleak: 9 handles left open at exit" "$1" ||
+    fail "no report of the client $2: $(cat "$1")"
+  for sig in 1 2 10 12 15 17 18 28; do
+    grep -qx "  0x[0-9a-f]* on loop 1, thread $2 (main), added: signal $sig, persistent" "$1" ||
+      fail "no signal $sig event in the client's report: $(cat "$1")"
+  done
+  [ "$(grep -c "^  0x[0-9a-f]* on loop 1, thread $2 (main), added: fd [0-9]* read\$" "$1")" -eq 1 ] ||
+    fail "not one read event in the client's report: $(cat "$1")"
+  [ "$(grep -cx "1 handle of type event (added), created at:" "$1")" -eq 9 ] ||
+    fail "not 9 groups in the client's report: $(cat "$1")"
+  expect_line "$1" "Loops (libevent): 1 seen, 0 closed, 1 not closed:"
+  expect_line "$1" "SUMMARY: asyncleak: 9 handles left open (9 event (added)) from 9 creation sites; 1 of 1 loop not closed"
+  expect_line "$1" "asyncleak: $3 handle(s) left open in 1 process(es)"
+  expect_no "$1" "killed by signal"
+  expect_no "$1" "no supported event loop"
+}
+
+# The first client: it starts the server and the session, and exits 0
+# (asyncleak's 23: it leaked). The server and the pane's processes run on.
+run "$ASYNCLEAK" tmux -S "$sock" -f /dev/null new-session -d -s t 'sleep 30'
+mv "$tmp/err" "$tmp/err1"
+status1=$status
+out1=$(cat "$tmp/out")
+
+# A second client, under asyncleak too, sees the session, and says the
+# server's pid and the pane's.
+run "$ASYNCLEAK" tmux -S "$sock" display-message -p \
+  '#{session_name} #{pid} #{pane_pid}'
+mv "$tmp/err" "$tmp/err2"
+# shellcheck disable=SC2046
+set -- $(cat "$tmp/out")
+[ $# -eq 3 ] && [ "$1" = t ] ||
+  fail "display-message (status $status) printed: $(cat "$tmp/out"); \
+stderr: $(cat "$tmp/err2"); new-session (status $status1): $(cat "$tmp/err1")"
+server=$2 spid=$2 pane=$3
+[ "$status" -eq 23 ] ||
+  fail "display-message: status $status: $(cat "$tmp/err2")"
+client2=$(sed -n 's/^==\([0-9]*\)==ERROR: asyncleak: .*/\1/p' "$tmp/err2")
+check_client "$tmp/err2" "$client2" 9
+
+status=$status1
+[ "$status" -eq 23 ] || fail "new-session: status $status: $(cat "$tmp/err1")"
+[ -z "$out1" ] || fail "tmux new-session printed: $out1"
+client=$(sed -n 's/^==\([0-9]*\)==ERROR: asyncleak: .*/\1/p' "$tmp/err1")
+[ -n "$client" ] || fail "no report of the first client: $(cat "$tmp/err1")"
+check_client "$tmp/err1" "$client" 9
+
+# The first run named the server as still running, and its report
+# directory, which it kept (the lines of the pane's processes, and of
+# processes that ended without a report, depend on timing: not checked).
+said=$(sed -n "s|^asyncleak: process $spid (\(.*/\)\{0,1\}tmux) is still running: when it exits it writes its report, if it leaks, to '\(.*\)/$spid\.txt'; that directory is kept\$|\2|p" "$tmp/err1")
+[ -n "$said" ] || fail "the server $spid is not said to be running: \
+$(grep '^asyncleak:' "$tmp/err1")"
+dir=$said
+[ -d "$dir" ] || fail "the report directory '$dir' was not kept"
+[ ! -e "$dir/$spid.sum" ] || fail "the server wrote its report while it ran"
+
+# kill-server: the server ends (tmux sends itself SIGTERM, which it
+# handles through libevent, and exits 0) and writes its report.
+timeout -k 2 10 tmux -S "$sock" kill-server || fail "kill-server failed"
+i=0
+while [ ! -s "$dir/$spid.sum" ] || kill -0 "$spid" 2>/dev/null; do
+  i=$((i + 1))
+  [ $i -le 100 ] || fail "the server did not end and report within 10 s: \
+$(ls "$dir")"
+  sleep 0.1
+done
+spid=
+pane=
+sum=$dir/$server.sum
+for l in "ended=exit" "libs=libevent" "handles_open=10" \
+  "requests_pending=0" "groups=10"; do
+  grep -qx "$l" "$sum" || fail "no $l in the server's totals: $(cat "$sum")"
+done
+txt=$dir/$server.txt
+[ -s "$txt" ] || fail "no text report of the server: $(ls "$dir")"
+expect_line "$txt" "==$server==ERROR: asyncleak: 10 handles left open at exit"
+[ "$(grep -cx "1 handle of type event (added), created at:" "$txt")" -eq 10 ] ||
+  fail "not 10 groups in the server's report: $(cat "$txt")"
+for sig in 1 2 10 12 15 17 18 28; do
+  grep -qx "  0x[0-9a-f]* on loop 1, thread $server (main), added: signal $sig, persistent" "$txt" ||
+    fail "no signal $sig event in the server's report: $(cat "$txt")"
+done
+grep -qx "  0x[0-9a-f]* on loop 1, thread $server (main), added: timer" "$txt" ||
+  fail "no tidy timer in the server's report: $(cat "$txt")"
+grep -qx "  0x[0-9a-f]* on loop 1, thread $server (main), added: fd [0-9]* read" "$txt" ||
+  fail "no accept event in the server's report: $(cat "$txt")"
+expect_line "$txt" "SUMMARY: asyncleak: 10 handles left open (10 event (added)) from 10 creation sites"
+exit 0
