@@ -5,13 +5,14 @@
 # there when kill-server ends it. tmux must behave as it does alone: the
 # session is made, a second client sees it, kill-server ends the server.
 #
-# What is left open is tmux's own static events, which it never deletes
-# before exit(): in each process the eight signal events of
-# proc_set_signals (SIGINT, SIGHUP, SIGCHLD, SIGCONT, SIGTERM, SIGUSR1,
-# SIGUSR2, SIGWINCH) and the read event of its imsg connection (a client)
-# or of the listening socket, plus the tidy timer (the server). The
-# server's report lists no loop (its base is the one the first client made
-# before it forked): not checked, that may change.
+# What is left open is events in tmux's own memory (event_set,
+# signal_set) that it never deletes before exit(): in each process the
+# eight signal events of proc_set_signals (SIGINT, SIGHUP, SIGCHLD,
+# SIGCONT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH), and the read event of a
+# client's connection to the server, or of the server's listening socket
+# and its tidy timer. The server's report lists no loop (its base is the
+# one the first client made before it forked): not checked, that may
+# change.
 . tests/cli/lib.sh
 
 command -v tmux >/dev/null 2>&1 ||
@@ -21,28 +22,33 @@ unset TMUX TERM
 HOME=$tmp TMUX_TMPDIR=$tmp SHELL=/bin/sh
 export HOME TMUX_TMPDIR SHELL
 sock=$tmp/sock
-spid=
+server=
 pane=
+running=
 # Whatever happens, no server and no pane are left behind: kill-server on
-# our socket, then SIGKILL for what still runs.
+# our socket, then, after 2 s, SIGKILL for what still runs of the
+# processes the first run named as running, or the second one named.
+# shellcheck disable=SC2317 # run by the trap
 cleanup() {
   if [ -S "$sock" ]; then
     timeout -k 2 5 tmux -S "$sock" kill-server >/dev/null 2>&1
   fi
-  i=0
-  while [ -n "$spid" ] && kill -0 "$spid" 2>/dev/null && [ $i -lt 20 ]; do
-    i=$((i + 1))
-    sleep 0.1
+  for p in $server $running; do
+    i=0
+    while kill -0 "$p" 2>/dev/null && [ "$i" -lt 20 ]; do
+      i=$((i + 1))
+      sleep 0.1
+    done
+    kill -KILL "$p" 2>/dev/null
   done
-  [ -z "$spid" ] || kill -KILL "$spid" 2>/dev/null
   [ -z "$pane" ] || kill -KILL -- "-$pane" 2>/dev/null
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 
-# check_client FILE PID N: FILE holds the report of tmux client PID, which
-# exited 0 with its signal events and the read event of its connection to
-# the server (N is how many handles are listed in asyncleak's last line).
+# check_client FILE PID: FILE holds asyncleak's output for tmux client PID,
+# which exited 0 with its signal events and the read event of its
+# connection to the server.
 check_client() {
   grep -qx "==$2==ERROR: asyncleak: 9 handles left open at exit" "$1" ||
     fail "no report of the client $2: $(cat "$1")"
@@ -56,7 +62,7 @@ check_client() {
     fail "not 9 groups in the client's report: $(cat "$1")"
   expect_line "$1" "Loops (libevent): 1 seen, 0 closed, 1 not closed:"
   expect_line "$1" "SUMMARY: asyncleak: 9 handles left open (9 event (added)) from 9 creation sites; 1 of 1 loop not closed"
-  expect_line "$1" "asyncleak: $3 handle(s) left open in 1 process(es)"
+  expect_line "$1" "asyncleak: 9 handle(s) left open in 1 process(es)"
   expect_no "$1" "killed by signal"
   expect_no "$1" "no supported event loop"
 }
@@ -66,6 +72,8 @@ check_client() {
 run "$ASYNCLEAK" tmux -S "$sock" -f /dev/null new-session -d -s t 'sleep 30'
 mv "$tmp/err" "$tmp/err1"
 status1=$status
+running=$(sed -n 's/^asyncleak: process \([0-9]*\) (.*) is still running: .*/\1/p' \
+  "$tmp/err1")
 out1=$(cat "$tmp/out")
 
 # A second client, under asyncleak too, sees the session, and says the
@@ -75,44 +83,42 @@ run "$ASYNCLEAK" tmux -S "$sock" display-message -p \
 mv "$tmp/err" "$tmp/err2"
 # shellcheck disable=SC2046
 set -- $(cat "$tmp/out")
-[ $# -eq 3 ] && [ "$1" = t ] ||
+{ [ $# -eq 3 ] && [ "$1" = t ]; } ||
   fail "display-message (status $status) printed: $(cat "$tmp/out"); \
 stderr: $(cat "$tmp/err2"); new-session (status $status1): $(cat "$tmp/err1")"
-server=$2 spid=$2 pane=$3
+server=$2 pane=$3
 [ "$status" -eq 23 ] ||
   fail "display-message: status $status: $(cat "$tmp/err2")"
 client2=$(sed -n 's/^==\([0-9]*\)==ERROR: asyncleak: .*/\1/p' "$tmp/err2")
-check_client "$tmp/err2" "$client2" 9
+check_client "$tmp/err2" "$client2"
 
-status=$status1
-[ "$status" -eq 23 ] || fail "new-session: status $status: $(cat "$tmp/err1")"
+[ "$status1" -eq 23 ] ||
+  fail "new-session: status $status1: $(cat "$tmp/err1")"
 [ -z "$out1" ] || fail "tmux new-session printed: $out1"
 client=$(sed -n 's/^==\([0-9]*\)==ERROR: asyncleak: .*/\1/p' "$tmp/err1")
 [ -n "$client" ] || fail "no report of the first client: $(cat "$tmp/err1")"
-check_client "$tmp/err1" "$client" 9
+check_client "$tmp/err1" "$client"
 
 # The first run named the server as still running, and its report
 # directory, which it kept (the lines of the pane's processes, and of
 # processes that ended without a report, depend on timing: not checked).
-said=$(sed -n "s|^asyncleak: process $spid (\(.*/\)\{0,1\}tmux) is still running: when it exits it writes its report, if it leaks, to '\(.*\)/$spid\.txt'; that directory is kept\$|\2|p" "$tmp/err1")
-[ -n "$said" ] || fail "the server $spid is not said to be running: \
+said=$(sed -n "s|^asyncleak: process $server (\(.*/\)\{0,1\}tmux) is still running: when it exits it writes its report, if it leaks, to '\(.*\)/$server\.txt'; that directory is kept\$|\2|p" "$tmp/err1")
+[ -n "$said" ] || fail "the server $server is not said to be running: \
 $(grep '^asyncleak:' "$tmp/err1")"
 dir=$said
 [ -d "$dir" ] || fail "the report directory '$dir' was not kept"
-[ ! -e "$dir/$spid.sum" ] || fail "the server wrote its report while it ran"
+[ ! -e "$dir/$server.sum" ] || fail "the server wrote its report while it ran"
 
 # kill-server: the server ends (tmux sends itself SIGTERM, which it
 # handles through libevent, and exits 0) and writes its report.
 timeout -k 2 10 tmux -S "$sock" kill-server || fail "kill-server failed"
 i=0
-while [ ! -s "$dir/$spid.sum" ] || kill -0 "$spid" 2>/dev/null; do
+while [ ! -s "$dir/$server.sum" ] || kill -0 "$server" 2>/dev/null; do
   i=$((i + 1))
   [ $i -le 100 ] || fail "the server did not end and report within 10 s: \
 $(ls "$dir")"
   sleep 0.1
 done
-spid=
-pane=
 sum=$dir/$server.sum
 for l in "ended=exit" "libs=libevent" "handles_open=10" \
   "requests_pending=0" "groups=10"; do
