@@ -240,10 +240,6 @@ int al_res_update(uintptr_t addr, int type, uintptr_t loop) {
   return was;
 }
 
-int al_res_forget(uintptr_t addr) {
-  void *cb;
-  return al_res_closing(addr, NULL) != 0 && al_res_closed(addr, &cb);
-}
 
 void al_res_close_aborted(uintptr_t addr, uint64_t seq) {
   uint64_t h = mix(addr);
@@ -261,13 +257,15 @@ void al_res_close_aborted(uintptr_t addr, uint64_t seq) {
   al_spin_unlock(&st->lock);
 }
 
-int al_res_closed(uintptr_t addr, void **cb) {
+/* Forgets the newest record at addr in the given state, handing back its
+ * callback: 1, or 0 when there is none. */
+static int take(uintptr_t addr, int state, void **cb) {
   uint64_t h = mix(addr);
   struct stripe *st = stripe_of(h);
   struct al_res **p, *r = NULL;
 
   al_spin_lock(&st->lock);
-  p = lookup(st, h, addr, AL_RES_CLOSING);
+  p = lookup(st, h, addr, state);
   if (p != NULL) {
     r = *p;
     *p = r->next;
@@ -279,22 +277,17 @@ int al_res_closed(uintptr_t addr, void **cb) {
   return r != NULL;
 }
 
-int al_req_done(uintptr_t addr, void **cb) {
-  uint64_t h = mix(addr);
-  struct stripe *st = stripe_of(h);
-  struct al_res **p, *r = NULL;
+int al_res_closed(uintptr_t addr, void **cb) {
+  return take(addr, AL_RES_CLOSING, cb);
+}
 
-  al_spin_lock(&st->lock);
-  p = lookup(st, h, addr, AL_RES_PENDING);
-  if (p != NULL) {
-    r = *p;
-    *p = r->next;
-    *cb = r->cb;
-    st->count--;
-    res_free(st, r);
-  }
-  al_spin_unlock(&st->lock);
-  return r != NULL;
+int al_req_done(uintptr_t addr, void **cb) {
+  return take(addr, AL_RES_PENDING, cb);
+}
+
+int al_res_forget(uintptr_t addr) {
+  void *cb;
+  return take(addr, AL_RES_OPEN, &cb);
 }
 
 int al_req_pending(uintptr_t addr) {
