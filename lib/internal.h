@@ -290,6 +290,8 @@ int al_req_done(uintptr_t addr, void **cb);
 int al_req_pending(uintptr_t addr);
 /* Copies the newest pending request at addr into *out: 0, or -ENOENT. */
 int al_req_get(uintptr_t addr, struct al_res *out);
+/* The same for the newest open record at addr. */
+int al_res_get(uintptr_t addr, struct al_res *out);
 
 /* Records a loop. A fresh loop (the library initialised the memory) is a
  * new loop even where one is open at addr, which then stays reported as
@@ -299,6 +301,10 @@ uint64_t al_loop_open(uint8_t shim, uintptr_t addr, unsigned flags,
                       const struct al_stack *stack, int fresh);
 /* Notes that the calling thread runs the loop at addr. */
 void al_loop_ran(uint8_t shim, uintptr_t addr);
+/* The child of a fork took over the loop at addr, made in the parent
+ * (libevent's event_reinit): it is the child's to close and report from
+ * here on. */
+void al_loop_adopt(uintptr_t addr);
 /* A close of the loop failed because handles were still open. */
 void al_loop_close_busy(uintptr_t addr);
 /* The loop library freed the loop with records of the program's still on

@@ -301,19 +301,28 @@ int al_req_pending(uintptr_t addr) {
   return found;
 }
 
-int al_req_get(uintptr_t addr, struct al_res *out) {
+/* Copies the newest record at addr in the given state. */
+static int get(uintptr_t addr, int state, struct al_res *out) {
   uint64_t h = mix(addr);
   struct stripe *st = stripe_of(h);
   struct al_res **p;
 
   al_spin_lock(&st->lock);
-  p = lookup(st, h, addr, AL_RES_PENDING);
+  p = lookup(st, h, addr, state);
   if (p != NULL) {
     *out = **p;
     out->next = NULL;
   }
   al_spin_unlock(&st->lock);
   return p ? 0 : -ENOENT;
+}
+
+int al_req_get(uintptr_t addr, struct al_res *out) {
+  return get(addr, AL_RES_PENDING, out);
+}
+
+int al_res_get(uintptr_t addr, struct al_res *out) {
+  return get(addr, AL_RES_OPEN, out);
 }
 
 uint64_t al_res_next_seq(void) {
@@ -427,6 +436,20 @@ void al_loop_ran(uint8_t shim, uintptr_t addr) {
       l->run_tid = tid;
     al_mutex_unlock(&loops_lock);
   }
+}
+
+void al_loop_adopt(uintptr_t addr) {
+  struct al_loop *l;
+  pid_t tid = al_gettid();
+
+  al_mutex_lock(&loops_lock);
+  l = find_open_loop(addr);
+  if (l != NULL && (l->flags & AL_LOOP_INHERITED)) {
+    l->flags &= ~(unsigned)AL_LOOP_INHERITED;
+    l->tid = tid;
+    l->run_tid = 0;
+  }
+  al_mutex_unlock(&loops_lock);
 }
 
 void al_loop_freed(uintptr_t addr) {

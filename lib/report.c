@@ -478,7 +478,7 @@ static void put_loops(struct al_buf *b, struct al_symbolizer *sym,
     else
       al_buf_printf(b, ":");
     if (l->flags & AL_LOOP_FREED)
-      al_buf_printf(b, " freed with the events listed above still on it\n");
+      al_buf_printf(b, " freed with what is listed above still on it\n");
     else if (l->flags & AL_LOOP_REPLACED)
       al_buf_printf(b, " initialised again without a close\n");
     else if (l->flags & AL_LOOP_UNLOADED)

@@ -33,35 +33,18 @@
 #include <string.h>
 #include <sys/time.h>
 
-#include "internal.h"
+#include "ev-shim.h"
 
 /* ---------------------------------------------------------- real functions */
 
-#define EV_FUNCS(X)                                                           \
-  X(event_base_new) X(event_base_new_with_config) X(event_init)               \
-  X(event_base_free) X(event_base_free_nofinalize) X(event_base_loop)         \
-  X(event_new) X(event_assign) X(event_set) X(event_base_set) X(event_free)   \
-  X(event_free_finalize) X(event_del) X(event_base_once)
-
-/* Called by the runtime, never interposed. */
-#define EV_USED(X) X(event_base_loopbreak) X(event_add) X(event_get_version)
-
-enum {
-#define X(name) F_##name,
-  EV_FUNCS(X) EV_USED(X)
-#undef X
-      F_COUNT
-};
-
 static const char *const func_names[F_COUNT] = {
 #define X(name) #name,
-    EV_FUNCS(X) EV_USED(X)
+    EV_FUNCS(X) EV_OBJ_FUNCS(X) EV_REQ_FUNCS(X) EV_USED(X)
 #undef X
 };
 
-static _Atomic(void *) real_fn[F_COUNT];
-/* Whether the function the program gets is libevent's (not libev's). */
-static atomic_int real_is_libevent[F_COUNT];
+_Atomic(void *) al_ev_real[F_COUNT];
+atomic_int al_ev_real_is_libevent[F_COUNT];
 static atomic_int missing_warned[F_COUNT];
 
 /* Whether the object holding addr is one of libevent's: libevent-2.1,
@@ -81,7 +64,7 @@ static int object_is_libevent(const void *addr) {
 /* The function the program's call would have reached: the next definition
  * after ours, or, in a library loaded into a local scope (a plugin), the
  * one libevent's own objects hold. */
-static void *resolve(int i, void *self) {
+void *al_ev_resolve(int i, void *self) {
   static const char *const objects[] = {
       "libevent_core-2.1.so.7", "libevent-2.1.so.7", "libevent_extra-2.1.so.7"};
   const char *name = func_names[i];
@@ -93,26 +76,14 @@ static void *resolve(int i, void *self) {
        k++)
     p = al_dlsym_in(objects[k], name, self);
   if (p != NULL) {
-    atomic_store_explicit(&real_is_libevent[i], object_is_libevent(p),
+    atomic_store_explicit(&al_ev_real_is_libevent[i], object_is_libevent(p),
                           memory_order_relaxed);
-    atomic_store_explicit(&real_fn[i], p, memory_order_release);
+    atomic_store_explicit(&al_ev_real[i], p, memory_order_release);
   } else if (!atomic_exchange(&missing_warned[i], 1)) {
     al_warn("cannot find libevent's '%s'; the call does nothing", name);
   }
   return p;
 }
-
-static inline void *real(int i, void *self) {
-  void *p = atomic_load_explicit(&real_fn[i], memory_order_acquire);
-  return AL_LIKELY(p != NULL) ? p : resolve(i, self);
-}
-
-#define REAL(name) ((__typeof__(&name))real(F_##name, (void *)&name))
-#define USE(name) ((__typeof__(&name))real(F_##name, NULL))
-/* Whether the program's calls of name reach libevent: only those are
- * followed. */
-#define FOLLOWED(name)                                                        \
-  atomic_load_explicit(&real_is_libevent[F_##name], memory_order_relaxed)
 
 /* ------------------------------------------------------ libevent's own code */
 
@@ -154,10 +125,10 @@ static int from_libevent(uintptr_t pc) {
 
 /* How many interposers are on this thread's stack, and the object the
  * outermost is about. */
-static AL_TLS unsigned depth;
+AL_TLS unsigned al_ev_depth;
 static AL_TLS const void *outer_obj;
 
-static uint8_t shim_id;
+uint8_t al_ev_shim_id;
 static atomic_int shim_ready;
 static pthread_once_t shim_once = PTHREAD_ONCE_INIT;
 static void shim_init(void);
@@ -170,37 +141,20 @@ static inline void shim_ensure(void) {
   }
 }
 
-/* Enters an interposer; returns 1 when the program made this call: it
- * does not come from libevent's code, nor, nested in another interposer,
- * about the same object. */
-static int enter_from(const void *caller, const void *obj) {
+int al_ev_enter_from(const void *caller, const void *obj) {
   int saved = errno, program;
 
   shim_ensure();
   program = !from_libevent((uintptr_t)caller);
-  if (depth++ == 0)
+  if (al_ev_depth++ == 0)
     outer_obj = obj;
   else if (obj == outer_obj)
     program = 0;
   errno = saved;
   return program;
 }
-#define enter(obj) enter_from(__builtin_return_address(0), (obj))
-
-static void leave(void) {
-  depth--;
-}
 
 /* -------------------------------------------------------------- the events */
-
-enum {
-  T_NEW = 1,      /* made by event_new: open until event_free */
-  T_ASSIGNED = 2, /* in the program's memory: open while added */
-  /* As reported: */
-  T_ADDED = 3,    /* still added */
-  T_UNFREED = 4,  /* never freed, not added */
-  T_ADDED_AT_FREE = 5 /* added when event_base_free deleted it */
-};
 
 static const char *type_name(unsigned type) {
   switch (type) {
@@ -213,8 +167,10 @@ static const char *type_name(unsigned type) {
     return "event (never freed)";
   case T_ADDED_AT_FREE:
     return "event (added when its base was freed)";
+  case T_ONCE:
+    return "event (once)";
   default:
-    return NULL;
+    return al_ev_obj_type_name(type);
   }
 }
 
@@ -239,6 +195,14 @@ static void shim_probe(const struct al_res *r, struct al_state *st) {
   struct event ev;
   short flags;
 
+  if (r->state == AL_RES_PENDING || r->type == T_ONCE) {
+    al_ev_req_probe(r, st);
+    return;
+  }
+  if (r->type >= T_OBJ_FIRST && r->type <= T_OBJ_LAST) {
+    al_ev_obj_probe(r, st);
+    return;
+  }
   if (r->type == T_ADDED_AT_FREE || r->type == T_ADDED ||
       r->type == T_UNFREED) {
     /* A verdict taken at event_base_free: the base is gone. */
@@ -272,6 +236,14 @@ static void shim_state_text(const struct al_res *r, const struct al_state *st,
   struct event ev;
   const char *what;
 
+  if (r->type == T_ONCE) {
+    al_ev_once_state_text(r, buf, len);
+    return;
+  }
+  if (r->type >= T_OBJ_FIRST && r->type <= T_OBJ_LAST) {
+    al_ev_obj_state_text(r, buf, len);
+    return;
+  }
   if (r->type == T_ADDED_AT_FREE) {
     snprintf(buf, len, "deleted by event_base_free");
     return;
@@ -349,7 +321,7 @@ static void event_made(struct event *ev, unsigned type) {
   }
   while (al_res_forget((uintptr_t)ev))
     ;
-  al_res_open(shim_id, (uintptr_t)ev, type, (uintptr_t)base,
+  al_res_open(al_ev_shim_id, (uintptr_t)ev, type, (uintptr_t)base,
               al_stack_capture());
   if (type == T_ASSIGNED &&
       atomic_fetch_add_explicit(&assigned_since_sweep, 1,
@@ -360,18 +332,16 @@ static void event_made(struct event *ev, unsigned type) {
   errno = saved;
 }
 
-/* The program is done with the event: freed, or deleted from its memory. */
-static void event_gone(struct event *ev) {
+void al_ev_forget(uintptr_t addr, uintptr_t base) {
   int saved = errno;
 
-  if (AL_UNLIKELY(al_locks_held != 0)) {
-    al_defer_missed();
-    errno = saved;
-    return;
-  }
-  if (al_res_forget((uintptr_t)ev))
-    al_shutdown_saw_close((uintptr_t)ev->ev_base, (uintptr_t)ev);
+  if (al_ev_may_record() && al_res_forget(addr))
+    al_shutdown_saw_close(base, addr);
   errno = saved;
+}
+
+static void event_gone(struct event *ev) {
+  al_ev_forget((uintptr_t)ev, (uintptr_t)ev->ev_base);
 }
 
 AL_EXPORT struct event *event_new(struct event_base *base, evutil_socket_t fd,
@@ -495,22 +465,6 @@ AL_EXPORT int event_del(struct event *ev) {
   return rc;
 }
 
-/* event_base_once: libevent makes the event in its own memory and frees it
- * once it has fired. Not followed yet: its events are libevent's. */
-AL_EXPORT int event_base_once(struct event_base *base, evutil_socket_t fd,
-                              short events, event_callback_fn cb, void *arg,
-                              const struct timeval *tv) {
-  __typeof__(&event_base_once) fn = REAL(event_base_once);
-  int rc;
-
-  if (fn == NULL)
-    return -1;
-  enter(NULL);
-  rc = fn(base, fd, events, cb, arg, tv);
-  leave();
-  return rc;
-}
-
 /* ---------------------------------------------------------------- the bases */
 
 /* Whether the program made a base: graceful signals cannot stop one yet. */
@@ -529,7 +483,7 @@ static void base_made(struct event_base *base) {
     errno = saved;
     return;
   }
-  al_loop_open(shim_id, (uintptr_t)base, 0, al_stack_capture(), 1);
+  al_loop_open(al_ev_shim_id, (uintptr_t)base, 0, al_stack_capture(), 1);
   errno = saved;
 }
 
@@ -582,7 +536,7 @@ AL_EXPORT int event_base_loop(struct event_base *base, int flags) {
       FOLLOWED(event_base_loop)) {
     int saved = errno;
     shim_ensure();
-    al_loop_ran(shim_id, (uintptr_t)base);
+    al_loop_ran(al_ev_shim_id, (uintptr_t)base);
     al_shutdown_arm(AL_ARM_RUN);
     last_run = base;
     errno = saved;
@@ -603,9 +557,12 @@ static int shim_running(uintptr_t base) {
 }
 
 /* What is still on the base as event_base_free is about to delete it all:
- * an event still added is reported as added then; one of the program's
- * memory not added is forgotten; an event_new'd one not added stays,
- * never freed. Returns how many records stay. */
+ * an event still added is reported as added then, and so is one of
+ * event_base_once's, which libevent frees without calling it; one of the
+ * program's memory not added is forgotten; an event_new'd one not added
+ * stays, never freed. A bufferevent, listener, evhttp or evdns object, and
+ * a pending request, stay as they are: their memory is not the base's,
+ * and their callbacks will never run. Returns how many records stay. */
 static size_t base_verdict(struct event_base *base) {
   struct al_res *res;
   struct al_loop l;
@@ -613,16 +570,23 @@ static size_t base_verdict(struct event_base *base) {
 
   if (al_loop_get((uintptr_t)base, &l) != 0)
     return 0;
-  n = al_res_on_loop((uintptr_t)base, l.first_seq, 1u << AL_RES_OPEN, &res);
+  n = al_res_on_loop((uintptr_t)base, l.first_seq,
+                     1u << AL_RES_OPEN | 1u << AL_RES_PENDING, &res);
   for (size_t i = 0; i < n; i++) {
     struct al_state st = {0};
-    shim_probe(&res[i], &st);
-    /* Unreadable, an event_new'd one was freed behind our back. */
-    if (!st.known || st.idle || st.internal) {
-      al_res_forget(res[i].addr);
+    const struct al_res *r = &res[i];
+    if (r->state == AL_RES_PENDING ||
+        (r->type >= T_OBJ_FIRST && r->type <= T_OBJ_LAST)) {
+      kept++;
       continue;
     }
-    al_res_update(res[i].addr, st.active ? T_ADDED_AT_FREE : T_UNFREED, 0);
+    shim_probe(r, &st);
+    /* Unreadable, an event_new'd one was freed behind our back. */
+    if (!st.known || st.idle || st.internal) {
+      al_res_forget(r->addr);
+      continue;
+    }
+    al_res_update(r->addr, st.active ? T_ADDED_AT_FREE : T_UNFREED, 0);
     kept++;
   }
   free(res);
@@ -646,9 +610,9 @@ static void free_base(struct event_base *base, int program, int finalize) {
     kept = base_verdict(base);
   }
   errno = saved;
-  depth++;
+  al_ev_depth++;
   fn(base);
-  depth--;
+  al_ev_depth--;
   if (base != NULL && followed && AL_LIKELY(al_locks_held == 0)) {
     saved = errno;
     if (kept > 0)
@@ -663,12 +627,32 @@ static void free_base(struct event_base *base, int program, int finalize) {
 
 AL_EXPORT void event_base_free(struct event_base *base) {
   shim_ensure();
-  free_base(base, depth == 0, 1);
+  free_base(base, al_ev_depth == 0, 1);
 }
 
 AL_EXPORT void event_base_free_nofinalize(struct event_base *base) {
   shim_ensure();
-  free_base(base, depth == 0, 0);
+  free_base(base, al_ev_depth == 0, 0);
+}
+
+/* After fork, the child that calls event_reinit takes the base over: made
+ * in the parent, it is now the child's to free, and its report's. */
+AL_EXPORT int event_reinit(struct event_base *base) {
+  __typeof__(&event_reinit) fn = REAL(event_reinit);
+  int program, rc;
+
+  if (fn == NULL)
+    return -1;
+  program = enter(base);
+  rc = fn(base);
+  leave();
+  if (program && rc == 0 && base != NULL && FOLLOWED(event_reinit)) {
+    int saved = errno;
+    if (al_ev_may_record())
+      al_loop_adopt((uintptr_t)base);
+    errno = saved;
+  }
+  return rc;
 }
 
 /* ------------------------------------------------ what the core asks of us */
@@ -699,9 +683,9 @@ static int shim_run_until(uintptr_t addr, unsigned timeout_ms,
     return -ETIMEDOUT;
   end = al_now_ms() + timeout_ms;
   /* Our own timer, bounding each blocking turn by the deadline. */
-  depth++;
+  al_ev_depth++;
   deadline = new_event(base, -1, 0, noop_cb, NULL);
-  depth--;
+  al_ev_depth--;
   if (deadline == NULL)
     return -ENOMEM;
   run_begins(base);
@@ -720,17 +704,30 @@ static int shim_run_until(uintptr_t addr, unsigned timeout_ms,
   }
   loop(base, EVLOOP_NONBLOCK);
   run_ends();
-  depth++;
+  al_ev_depth++;
   free_event(deadline);
-  depth--;
+  al_ev_depth--;
   return rc;
 }
 
-/* libevent has no close that completes later, and evdns and evhttp
- * requests are not followed yet. */
-static int shim_nothing(uintptr_t base) {
+/* libevent has no close that completes later. */
+static int shim_closing(uintptr_t base) {
   (void)base;
   return 0;
+}
+
+/* Whether a request of the program's is pending on the base: the drain
+ * waits for its callback. */
+static int shim_requests(uintptr_t base) {
+  struct al_res *res;
+  struct al_loop l;
+  size_t n;
+
+  if (al_loop_get(base, &l) != 0)
+    return 0;
+  n = al_res_on_loop(base, l.first_seq, 1u << AL_RES_PENDING, &res);
+  free(res);
+  return n > 0;
 }
 
 /* asyncleak_loop_close, which has run the shutdown already. */
@@ -741,44 +738,59 @@ static int shim_close(uintptr_t base) {
 
 static enum al_kind shim_kind(uintptr_t base, uintptr_t addr) {
   struct event ev;
-  return read_event(addr, base, &ev) == 0 ? AL_KIND_HANDLE : AL_KIND_NONE;
+  struct al_res r;
+
+  if (read_event(addr, base, &ev) == 0)
+    return AL_KIND_HANDLE;
+  if (al_req_pending(addr))
+    return AL_KIND_REQUEST;
+  if (al_res_get(addr, &r) == 0 && r.loop == base)
+    return AL_KIND_HANDLE;
+  return AL_KIND_NONE;
 }
 
-/* For asyncleak_shutdown_waits_for: an event is done once not added. */
+/* For asyncleak_shutdown_waits_for: an event is done once not added, a
+ * bufferevent, listener, evhttp or evdns object once freed. */
 static int shim_handle_open(uintptr_t base, uintptr_t addr) {
   struct event ev;
-  return read_event(addr, base, &ev) == 0 &&
-         (ev.ev_evcallback.evcb_flags & ADDED_FLAGS) != 0;
+  struct al_res r;
+
+  if (read_event(addr, base, &ev) == 0)
+    return (ev.ev_evcallback.evcb_flags & ADDED_FLAGS) != 0;
+  return al_res_get(addr, &r) == 0 && r.type >= T_OBJ_FIRST &&
+         r.type <= T_OBJ_LAST;
 }
 
-/* Force: deleted, as the program would; an event_new'd one's memory stays
- * the program's to free, and is no longer reported as left added. */
+/* Force: an event is deleted, as the program would; an event_new'd one's
+ * memory stays the program's to free, and is no longer reported as left
+ * added. An object is freed. */
 static void shim_close_handle(uintptr_t addr) {
   __typeof__(&event_del) del = REAL(event_del);
   struct event *ev = (struct event *)addr;
+  struct al_res r;
+  int known = al_res_get(addr, &r) == 0;
 
-  if (del == NULL)
+  if (known && r.type >= T_OBJ_FIRST && r.type <= T_OBJ_LAST) {
+    al_ev_obj_close(addr, r.type);
     return;
-  depth++;
+  }
+  if (del == NULL || (known && r.type == T_ONCE))
+    return;
+  al_ev_depth++;
   del(ev);
-  depth--;
+  al_ev_depth--;
   event_gone(ev);
 }
 
-static int shim_cancel(uintptr_t addr) {
-  (void)addr;
-  return -ENOSYS;
-}
-
 static int shim_unloaded(void) {
-  void *p = atomic_load_explicit(&real_fn[F_event_base_loop],
+  void *p = atomic_load_explicit(&al_ev_real[F_event_base_loop],
                                  memory_order_relaxed);
   uintptr_t lo, hi;
 
   if (p == NULL || al_code_range((uintptr_t)p, &lo, &hi, NULL) == 0)
     return 0;
   for (int i = 0; i < F_COUNT; i++)
-    atomic_store_explicit(&real_fn[i], NULL, memory_order_relaxed);
+    atomic_store_explicit(&al_ev_real[i], NULL, memory_order_relaxed);
   pthread_mutex_lock(&ranges_lock);
   atomic_store_explicit(&nranges, 0, memory_order_release);
   pthread_mutex_unlock(&ranges_lock);
@@ -788,20 +800,20 @@ static int shim_unloaded(void) {
 static const struct al_shim event_shim = {
     .name = "libevent",
     .type_name = type_name,
-    .req_type_name = NULL,
+    .req_type_name = al_ev_req_type_name,
     .probe = shim_probe,
-    .describe = NULL,
+    .describe = al_ev_req_describe,
     .state_text = shim_state_text,
     .running = shim_running,
     .run_until = shim_run_until,
-    .closing = shim_nothing,
-    .requests = shim_nothing,
+    .closing = shim_closing,
+    .requests = shim_requests,
     .close = shim_close,
     .claim = NULL,
     .kind = shim_kind,
     .handle_open = shim_handle_open,
     .close_handle = shim_close_handle,
-    .cancel = shim_cancel,
+    .cancel = al_ev_req_cancel,
     .wake = NULL,
     .cannot_stop = shim_cannot_stop,
     .unloaded = shim_unloaded,
@@ -809,6 +821,6 @@ static const struct al_shim event_shim = {
 
 static void shim_init(void) {
   al_init();
-  shim_id = al_shim_register(&event_shim);
+  al_ev_shim_id = al_shim_register(&event_shim);
   atomic_store_explicit(&shim_ready, 1, memory_order_release);
 }

@@ -35,7 +35,7 @@
  * [base-free] CHECK: on loop 1, thread [0-9]+ \(main\), deleted by event_base_free$
  * [base-free] CHECK: ^1 handle of type event \(never freed\), created at:$
  * [base-free] CHECK: ^Loops \(libevent\): 1 seen, 1 closed, 1 freed with what was on it:$
- * [base-free] CHECK: ^  loop 1 .* freed with the events listed above still on it$
+ * [base-free] CHECK: ^  loop 1 .* freed with what is listed above still on it$
  * [base-free] CHECK: ^SUMMARY: asyncleak: 3 handles left open \(2 event \(added when its base was freed\), 1 event \(never freed\)\) from 3 creation sites$
  * [base-free] EXIT: 23
  *

@@ -152,7 +152,7 @@ check() {
   count 2 "^  0x[0-9a-f]+ on loop 1, thread $pid \(main\), deleted by event_base_free\$"
   expect_line "$tmp/err" \
     "Loops (libevent): 5 seen, 1 closed, 4 not closed, 1 freed with what was on it:"
-  count 1 "^  loop 1 \(libevent 0x[0-9a-f]+\) created in .* by thread $pid \(main\): freed with the events listed above still on it\$"
+  count 1 "^  loop 1 \(libevent 0x[0-9a-f]+\) created in .* by thread $pid \(main\): freed with what is listed above still on it\$"
   count 4 "^  loop [2-5] \(libevent 0x[0-9a-f]+\) created in .* by thread $pid \(main\): never closed\$"
   expect_line "$tmp/err" "SUMMARY: asyncleak: 6 handles left open (4 event (added), 2 event (added when its base was freed)) from 3 creation sites; 4 of 5 loops not closed"
   [ "$(tail -n 1 "$tmp/err")" = \

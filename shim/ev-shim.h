@@ -1,0 +1,145 @@
+/* What the libevent interposers share: libevent's real functions, found
+ * on first use, telling the program's calls from libevent's own, and the
+ * types of what is followed. Private to shim/event*.c. */
+#ifndef ASYNCLEAK_EV_SHIM_H_
+#define ASYNCLEAK_EV_SHIM_H_
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+/* ---------------------------------------------------------- real functions */
+
+/* Bases and events, in shim/event.c. */
+#define EV_FUNCS(X)                                                           \
+  X(event_base_new) X(event_base_new_with_config) X(event_init)               \
+  X(event_base_free) X(event_base_free_nofinalize) X(event_base_loop)         \
+  X(event_reinit) X(event_new) X(event_assign) X(event_set)                   \
+  X(event_base_set) X(event_free) X(event_free_finalize) X(event_del)
+
+/* What libevent builds on events, in shim/event-objects.c. */
+#define EV_OBJ_FUNCS(X)                                                       \
+  X(bufferevent_socket_new) X(bufferevent_pair_new)                           \
+  X(bufferevent_filter_new) X(bufferevent_free) X(evconnlistener_new)         \
+  X(evconnlistener_new_bind) X(evconnlistener_free) X(evhttp_new)             \
+  X(evhttp_free) X(evhttp_bind_listener) X(evhttp_connection_base_new) \
+  X(evhttp_connection_base_bufferevent_new) X(evhttp_connection_free)         \
+  X(evdns_base_new) X(evdns_base_free)
+
+/* Requests, and event_base_once, in shim/event-req.c. */
+#define EV_REQ_FUNCS(X)                                                       \
+  X(event_base_once) X(evdns_base_resolve_ipv4) X(evdns_base_resolve_ipv6)    \
+  X(evdns_base_resolve_reverse) X(evdns_base_resolve_reverse_ipv6)            \
+  X(evdns_getaddrinfo) X(evhttp_make_request) X(evhttp_request_free)          \
+  X(evhttp_request_own)
+
+/* Called by the runtime, never interposed. */
+#define EV_USED(X)                                                            \
+  X(event_base_loopbreak) X(event_add) X(evdns_cancel_request)                \
+  X(evdns_getaddrinfo_cancel) X(evhttp_connection_get_base)             \
+  X(evhttp_cancel_request)
+
+enum {
+#define X(name) F_##name,
+  EV_FUNCS(X) EV_OBJ_FUNCS(X) EV_REQ_FUNCS(X) EV_USED(X)
+#undef X
+      F_COUNT
+};
+
+extern _Atomic(void *) al_ev_real[F_COUNT];
+/* Whether the function the program gets is libevent's (not libev's). */
+extern atomic_int al_ev_real_is_libevent[F_COUNT];
+/* Finds libevent's function number i; never our own (self). NULL, with a
+ * warning once, when libevent has none. */
+void *al_ev_resolve(int i, void *self);
+
+static inline void *al_ev_real_fn(int i, void *self) {
+  void *p = atomic_load_explicit(&al_ev_real[i], memory_order_acquire);
+  return AL_LIKELY(p != NULL) ? p : al_ev_resolve(i, self);
+}
+
+#define REAL(name) ((__typeof__(&name))al_ev_real_fn(F_##name, (void *)&name))
+/* For functions the runtime does not define: typeof takes no address. */
+#define USE(name) ((__typeof__(&name))al_ev_real_fn(F_##name, NULL))
+/* Whether the program's calls of name reach libevent: only those are
+ * followed. */
+#define FOLLOWED(name)                                                        \
+  atomic_load_explicit(&al_ev_real_is_libevent[F_##name],                    \
+                       memory_order_relaxed)
+
+/* ---------------------------------------------------------- whose call */
+
+/* Our index among the loop libraries. */
+extern uint8_t al_ev_shim_id;
+/* How many interposers are on this thread's stack. */
+extern AL_TLS unsigned al_ev_depth;
+
+/* Enters an interposer; returns 1 when the program made this call: it
+ * does not come from libevent's code, nor, nested in another interposer,
+ * about the same object. Keeps errno. */
+int al_ev_enter_from(const void *caller, const void *obj);
+#define enter(obj) al_ev_enter_from(__builtin_return_address(0), (obj))
+
+static inline void leave(void) {
+  al_ev_depth--;
+}
+
+/* Whether the runtime may record now: not from a signal handler that
+ * interrupted it (then the event is counted as missed). Keeps errno. */
+static inline int al_ev_may_record(void) {
+  if (AL_LIKELY(al_locks_held == 0))
+    return 1;
+  al_defer_missed();
+  return 0;
+}
+
+/* ------------------------------------------------------------- the types */
+
+enum {
+  T_NEW = 1,          /* made by event_new: open until event_free */
+  T_ASSIGNED = 2,     /* in the program's memory: open while added */
+  /* As reported: */
+  T_ADDED = 3,        /* still added */
+  T_UNFREED = 4,      /* never freed, not added */
+  T_ADDED_AT_FREE = 5, /* added when event_base_free deleted it */
+  T_ONCE = 6,         /* event_base_once's, not fired yet */
+  /* What libevent builds on events, open until freed. */
+  T_BUFFEREVENT = 7,
+  T_LISTENER = 8,
+  T_EVHTTP = 9,
+  T_HTTP_CONNECTION = 10,
+  T_EVDNS_BASE = 11,
+  T_OBJ_FIRST = T_BUFFEREVENT,
+  T_OBJ_LAST = T_EVDNS_BASE
+};
+
+/* Request types. */
+enum {
+  R_RESOLVE = 1, /* evdns_base_resolve_*() */
+  R_GETADDRINFO = 2,
+  R_HTTP = 3 /* evhttp_make_request() */
+};
+
+/* ----------------------------------------- what the other files provide */
+
+/* shim/event.c: the program is done with the event at ev (freed, or
+ * deleted from its memory) on base. */
+void al_ev_forget(uintptr_t addr, uintptr_t base);
+
+/* shim/event-objects.c: names, the report's view and its words. */
+const char *al_ev_obj_type_name(unsigned type);
+void al_ev_obj_probe(const struct al_res *r, struct al_state *st);
+void al_ev_obj_state_text(const struct al_res *r, char *buf, size_t len);
+/* Frees the object at addr as the program would (--force-close). */
+void al_ev_obj_close(uintptr_t addr, unsigned type);
+
+/* shim/event-req.c: the same for requests and event_base_once. */
+const char *al_ev_req_type_name(unsigned type);
+void al_ev_req_probe(const struct al_res *r, struct al_state *st);
+void al_ev_req_describe(const struct al_res *r, char *buf, size_t len);
+void al_ev_once_state_text(const struct al_res *r, char *buf, size_t len);
+int al_ev_req_cancel(uintptr_t addr);
+
+#endif /* ASYNCLEAK_EV_SHIM_H_ */

@@ -1,0 +1,318 @@
+/* What libevent builds on events: bufferevents, listeners, evhttp servers
+ * and connections, and evdns resolvers, each open from the program's call
+ * that made it until it is freed.
+ *
+ * Each makes events of its own, which libevent assigns and adds from its
+ * own code: those are never reported; a bufferevent left behind is
+ * reported once, as the bufferevent. An object that the program hands to
+ * another that then owns it (a bufferevent given to a filter with
+ * BEV_OPT_CLOSE_ON_FREE or to an evhttp connection, a listener given to
+ * evhttp_bind_listener) is the owner's from then on: only the owner is
+ * reported.
+ *
+ * A bufferevent is freed by its last reference, which may come later
+ * (deferred callbacks, or bufferevent_incref), and an owner frees what it
+ * owns: every call of a free function ends the object, whoever makes it,
+ * as the program sees it. */
+#define _GNU_SOURCE
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_struct.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/listener.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ev-shim.h"
+
+const char *al_ev_obj_type_name(unsigned type) {
+  switch (type) {
+  case T_BUFFEREVENT:
+    return "bufferevent";
+  case T_LISTENER:
+    return "evconnlistener";
+  case T_EVHTTP:
+    return "evhttp";
+  case T_HTTP_CONNECTION:
+    return "evhttp_connection";
+  case T_EVDNS_BASE:
+    return "evdns_base";
+  default:
+    return NULL;
+  }
+}
+
+/* ------------------------------------------------------------- following */
+
+static void obj_made(const void *obj, unsigned type,
+                     const struct event_base *base) {
+  int saved = errno;
+
+  if (al_ev_may_record()) {
+    while (al_res_forget((uintptr_t)obj)) /* freed without us */
+      ;
+    al_res_open(al_ev_shim_id, (uintptr_t)obj, type, (uintptr_t)base,
+                al_stack_capture());
+  }
+  errno = saved;
+}
+
+/* The object at obj is freed, or now owned by another. */
+static void obj_gone(const void *obj) {
+  struct al_res r;
+  int saved = errno;
+
+  if (obj != NULL && al_ev_may_record() &&
+      al_res_get((uintptr_t)obj, &r) == 0 && r.type >= T_OBJ_FIRST &&
+      r.type <= T_OBJ_LAST)
+    al_ev_forget((uintptr_t)obj, r.loop);
+  errno = saved;
+}
+
+/* A constructor: follows what the program's own call made on base. */
+#define OBJ_NEW(ret, name, type, params, args, base)                          \
+  AL_EXPORT ret *name params {                                                \
+    __typeof__(&name) fn = REAL(name);                                        \
+    ret *obj;                                                                 \
+    int program;                                                              \
+    if (fn == NULL)                                                           \
+      return NULL;                                                            \
+    program = enter(NULL);                                                    \
+    obj = fn args;                                                            \
+    leave();                                                                  \
+    if (program && obj != NULL && (base) != NULL && FOLLOWED(name))           \
+      obj_made(obj, type, base);                                              \
+    return obj;                                                               \
+  }
+
+/* A destructor: the object ends before the real call, after which its
+ * address may be another thread's new object. */
+#define OBJ_FREE(name, params, args, obj)                                     \
+  AL_EXPORT void name params {                                                \
+    __typeof__(&name) fn = REAL(name);                                        \
+    if (fn == NULL)                                                           \
+      return;                                                                 \
+    enter(obj);                                                               \
+    if (FOLLOWED(name))                                                       \
+      obj_gone(obj);                                                          \
+    fn args;                                                                  \
+    leave();                                                                  \
+  }
+
+/* ----------------------------------------------------------- bufferevents */
+
+OBJ_NEW(struct bufferevent, bufferevent_socket_new, T_BUFFEREVENT,
+        (struct event_base * base, evutil_socket_t fd, int options),
+        (base, fd, options), base)
+
+AL_EXPORT int bufferevent_pair_new(struct event_base *base, int options,
+                                   struct bufferevent *pair[2]) {
+  __typeof__(&bufferevent_pair_new) fn = REAL(bufferevent_pair_new);
+  int program, rc;
+
+  if (fn == NULL)
+    return -1;
+  program = enter(NULL);
+  rc = fn(base, options, pair);
+  leave();
+  if (program && rc == 0 && base != NULL && FOLLOWED(bufferevent_pair_new)) {
+    obj_made(pair[0], T_BUFFEREVENT, base);
+    obj_made(pair[1], T_BUFFEREVENT, base);
+  }
+  return rc;
+}
+
+AL_EXPORT struct bufferevent *
+bufferevent_filter_new(struct bufferevent *underlying,
+                       bufferevent_filter_cb input_filter,
+                       bufferevent_filter_cb output_filter, int options,
+                       void (*free_context)(void *), void *ctx) {
+  __typeof__(&bufferevent_filter_new) fn = REAL(bufferevent_filter_new);
+  struct bufferevent *bev;
+  int program;
+
+  if (fn == NULL)
+    return NULL;
+  program = enter(NULL);
+  bev = fn(underlying, input_filter, output_filter, options, free_context,
+           ctx);
+  leave();
+  if (program && bev != NULL && FOLLOWED(bufferevent_filter_new)) {
+    obj_made(bev, T_BUFFEREVENT, bev->ev_base);
+    if (options & BEV_OPT_CLOSE_ON_FREE)
+      obj_gone(underlying); /* the filter frees it */
+  }
+  return bev;
+}
+
+OBJ_FREE(bufferevent_free, (struct bufferevent * bev), (bev), bev)
+
+/* -------------------------------------------------------------- listeners */
+
+OBJ_NEW(struct evconnlistener, evconnlistener_new, T_LISTENER,
+        (struct event_base * base, evconnlistener_cb cb, void *arg,
+         unsigned flags, int backlog, evutil_socket_t fd),
+        (base, cb, arg, flags, backlog, fd), base)
+
+OBJ_NEW(struct evconnlistener, evconnlistener_new_bind, T_LISTENER,
+        (struct event_base * base, evconnlistener_cb cb, void *arg,
+         unsigned flags, int backlog, const struct sockaddr *sa, int socklen),
+        (base, cb, arg, flags, backlog, sa, socklen), base)
+
+OBJ_FREE(evconnlistener_free, (struct evconnlistener * lev), (lev), lev)
+
+/* ------------------------------------------------------------------ evhttp */
+
+OBJ_NEW(struct evhttp, evhttp_new, T_EVHTTP, (struct event_base * base),
+        (base), base)
+
+OBJ_FREE(evhttp_free, (struct evhttp * http), (http), http)
+
+/* evhttp frees the listener it is given. */
+AL_EXPORT struct evhttp_bound_socket *
+evhttp_bind_listener(struct evhttp *http, struct evconnlistener *listener) {
+  __typeof__(&evhttp_bind_listener) fn = REAL(evhttp_bind_listener);
+  struct evhttp_bound_socket *bound;
+
+  if (fn == NULL)
+    return NULL;
+  enter(listener);
+  bound = fn(http, listener);
+  leave();
+  if (bound != NULL && FOLLOWED(evhttp_bind_listener))
+    obj_gone(listener);
+  return bound;
+}
+
+OBJ_NEW(struct evhttp_connection, evhttp_connection_base_new,
+        T_HTTP_CONNECTION,
+        (struct event_base * base, struct evdns_base *dnsbase,
+         const char *address, ev_uint16_t port),
+        (base, dnsbase, address, port), base)
+
+AL_EXPORT struct evhttp_connection *evhttp_connection_base_bufferevent_new(
+    struct event_base *base, struct evdns_base *dnsbase,
+    struct bufferevent *bev, const char *address, ev_uint16_t port) {
+  __typeof__(&evhttp_connection_base_bufferevent_new) fn =
+      REAL(evhttp_connection_base_bufferevent_new);
+  struct evhttp_connection *evcon;
+  int program;
+
+  if (fn == NULL)
+    return NULL;
+  program = enter(NULL);
+  evcon = fn(base, dnsbase, bev, address, port);
+  leave();
+  if (program && evcon != NULL && base != NULL &&
+      FOLLOWED(evhttp_connection_base_bufferevent_new)) {
+    obj_made(evcon, T_HTTP_CONNECTION, base);
+    obj_gone(bev); /* the connection frees it */
+  }
+  return evcon;
+}
+
+OBJ_FREE(evhttp_connection_free, (struct evhttp_connection * evcon), (evcon),
+         evcon)
+
+/* ------------------------------------------------------------------- evdns */
+
+OBJ_NEW(struct evdns_base, evdns_base_new, T_EVDNS_BASE,
+        (struct event_base * base, int initialize_nameservers),
+        (base, initialize_nameservers), base)
+
+/* Requests still in flight are failed (fail_requests) or dropped: either
+ * way their callbacks are to run, or never will; they stay followed. */
+OBJ_FREE(evdns_base_free, (struct evdns_base * dns, int fail_requests),
+         (dns, fail_requests), dns)
+
+/* ------------------------------------------------------------ the report */
+
+void al_ev_obj_probe(const struct al_res *r, struct al_state *st) {
+  (void)r;
+  /* Every free is seen: a record is an object alive. */
+  st->known = 1;
+  st->active = 1;
+  st->referenced = 1;
+}
+
+/* The kind of a bufferevent ("socket", "pair", "filter"): the name its
+ * operations table starts with (bufferevent-internal.h). */
+static void bufferevent_kind(const struct bufferevent *bev, char *out,
+                             size_t len) {
+  const char *name;
+  char text[16];
+  size_t i;
+
+  out[0] = '\0';
+  if (al_safe_read(&name, (const void *)bev->be_ops, sizeof(name)) != 0 ||
+      al_safe_read(text, name, sizeof(text)) != 0)
+    return;
+  for (i = 0; i < sizeof(text) && ((text[i] >= 'a' && text[i] <= 'z') ||
+                                   text[i] == '_');
+       i++)
+    ;
+  if (i == 0 || i == sizeof(text) || text[i] != '\0' || i >= len)
+    return;
+  if (strcmp(text, "pair_elt") == 0) /* each end of a pair */
+    i = 4;
+  memcpy(out, text, i);
+  out[i] = '\0';
+}
+
+void al_ev_obj_state_text(const struct al_res *r, char *buf, size_t len) {
+  struct bufferevent bev;
+  char kind[16];
+
+  if (r->type != T_BUFFEREVENT ||
+      al_safe_read(&bev, (const void *)r->addr, sizeof(bev)) != 0 ||
+      (uintptr_t)bev.ev_base != r->loop) {
+    snprintf(buf, len, "not freed");
+    return;
+  }
+  bufferevent_kind(&bev, kind, sizeof(kind));
+  snprintf(buf, len, "not freed, %s%s%s%s", kind[0] ? kind : "",
+           kind[0] ? ", " : "",
+           bev.enabled & (EV_READ | EV_WRITE) ? "enabled:" : "disabled",
+           bev.enabled & EV_READ ? " read" : "");
+  if (bev.enabled & EV_WRITE)
+    snprintf(buf + strlen(buf), len - strlen(buf), " write");
+  if (bev.ev_read.ev_fd >= 0 && strcmp(kind, "socket") == 0)
+    snprintf(buf + strlen(buf), len - strlen(buf), ", fd %d",
+             (int)bev.ev_read.ev_fd);
+}
+
+/* Calls libevent's function straight, this object ended first. */
+#define FREE_WITH(name, ...)                                                  \
+  do {                                                                        \
+    __typeof__(&name) fn = REAL(name);                                        \
+    if (fn != NULL)                                                           \
+      fn(__VA_ARGS__);                                                        \
+  } while (0)
+
+void al_ev_obj_close(uintptr_t addr, unsigned type) {
+  void *obj = (void *)addr;
+
+  obj_gone(obj);
+  al_ev_depth++;
+  switch (type) {
+  case T_BUFFEREVENT:
+    FREE_WITH(bufferevent_free, obj);
+    break;
+  case T_LISTENER:
+    FREE_WITH(evconnlistener_free, obj);
+    break;
+  case T_EVHTTP:
+    FREE_WITH(evhttp_free, obj);
+    break;
+  case T_HTTP_CONNECTION:
+    FREE_WITH(evhttp_connection_free, obj);
+    break;
+  case T_EVDNS_BASE:
+    FREE_WITH(evdns_base_free, obj, 1);
+    break;
+  default:
+    break;
+  }
+  al_ev_depth--;
+}
