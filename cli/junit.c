@@ -138,7 +138,7 @@ static void put_proc(FILE *out, const struct cli_run *run,
   put_testcase(out, p->exe != NULL ? p->exe : run->argv[0], p->pid);
   if (proc_skipped(p))
     fputs("      <skipped message=\"no supported event loop library "
-          "(libuv) was used; nothing was checked\"/>\n",
+          "(libuv, libevent) was used; nothing was checked\"/>\n",
           out);
   if (!p->has_sum)
     put_error(out, p);

@@ -147,7 +147,7 @@ static void say_clean(int fd, const struct cli_child *c,
   char requests[64] = "", loops[64] = "", hidden[96] = "";
 
   if (!t->used_loop) {
-    cli_say(fd, "no supported event loop library (libuv) was used by '%s'; "
+    cli_say(fd, "no supported event loop library (libuv, libevent) was used by '%s'; "
             "nothing was checked", c->name);
     return;
   }

@@ -15,7 +15,7 @@ expect_no "$tmp/err" "pid 0)"
 grep -q " (SIGTERM: Terminated)\$" "$tmp/err" ||
   fail "no line naming SIGTERM in: $(cat "$tmp/err")"
 expect_no "$tmp/err" "$excuse"
-expect_line "$tmp/err" "asyncleak: no supported event loop library (libuv) \
+expect_line "$tmp/err" "asyncleak: no supported event loop library (libuv, libevent) \
 was used by 'sh'; nothing was checked"
 
 run "$ASYNCLEAK" --handle-signals=no sh -c 'kill -TERM $$'

@@ -3,7 +3,7 @@
 . tests/cli/lib.sh
 
 umask 022
-said="asyncleak: no supported event loop library (libuv) was used by"
+said="asyncleak: no supported event loop library (libuv, libevent) was used by"
 
 run "$ASYNCLEAK" --log-file="$tmp/log.%p" sh -c 'echo $$; echo out >&2'
 expect_status 0
