@@ -10,6 +10,8 @@
 
 #include "internal.h"
 
+struct event_base;
+
 /* ---------------------------------------------------------- real functions */
 
 /* Bases and events, in shim/event.c. */
@@ -134,6 +136,14 @@ void al_ev_obj_probe(const struct al_res *r, struct al_state *st);
 void al_ev_obj_state_text(const struct al_res *r, char *buf, size_t len);
 /* Frees the object at addr as the program would (--force-close). */
 void al_ev_obj_close(uintptr_t addr, unsigned type);
+
+/* shim/event-graceful.c: waking the bases the program runs from a signal
+ * handler (al_ev_wake), for graceful signals. */
+void al_ev_waker_add(struct event_base *base);
+void al_ev_waker_remove(struct event_base *base);
+void al_ev_wake(void);
+/* Whether a base may run that al_ev_wake cannot wake. */
+int al_ev_unwakeable(void);
 
 /* shim/event-req.c: the same for requests and event_base_once. */
 const char *al_ev_req_type_name(unsigned type);

@@ -467,11 +467,13 @@ AL_EXPORT int event_del(struct event *ev) {
 
 /* ---------------------------------------------------------------- the bases */
 
-/* Whether the program made a base: graceful signals cannot stop one yet. */
+/* Whether the program made a base. */
 static atomic_int bases_made;
 
+/* Graceful signals stop a base by waking it (shim/event-graceful.c). */
 static int shim_cannot_stop(void) {
-  return atomic_load_explicit(&bases_made, memory_order_relaxed);
+  return atomic_load_explicit(&bases_made, memory_order_relaxed) &&
+         al_ev_unwakeable();
 }
 
 static void base_made(struct event_base *base) {
@@ -525,12 +527,40 @@ static void run_ends(void) {
     nrunning--;
 }
 
+static int shim_running(uintptr_t base);
+
+/* A graceful signal came: shut the base down and end the process, unless
+ * the base still runs further down this thread's stack, which must return
+ * first. */
+static void graceful_stop(struct event_base *base) {
+  __typeof__(&event_base_loopbreak) brk = USE(event_base_loopbreak);
+
+  if (shim_running((uintptr_t)base)) {
+    if (brk != NULL)
+      brk(base);
+    return;
+  }
+  al_shutdown((uintptr_t)base, AL_WHY_SIGNAL);
+  if (nrunning > 0) {
+    /* Run from another base's callback: that one ends the process once
+     * its own run has returned and it has had its shutdown. */
+    if (brk != NULL)
+      brk(running[(nrunning < MAX_NESTED_RUNS ? nrunning : MAX_NESTED_RUNS) -
+                  1]);
+    return;
+  }
+  al_graceful_running(-1);
+  al_graceful_end();
+}
+
 AL_EXPORT int event_base_loop(struct event_base *base, int flags) {
   __typeof__(&event_base_loop) fn = REAL(event_base_loop);
-  int rc;
+  int graceful, rc;
 
   if (fn == NULL)
     return -1;
+  graceful = al_opt.graceful_signals && base != NULL &&
+             FOLLOWED(event_base_loop);
   /* No depth here: the program's callbacks run inside. */
   if (AL_UNLIKELY(base != last_run) && base != NULL &&
       FOLLOWED(event_base_loop)) {
@@ -538,12 +568,30 @@ AL_EXPORT int event_base_loop(struct event_base *base, int flags) {
     shim_ensure();
     al_loop_ran(al_ev_shim_id, (uintptr_t)base);
     al_shutdown_arm(AL_ARM_RUN);
+    if (graceful)
+      al_ev_waker_add(base);
     last_run = base;
     errno = saved;
+  }
+  if (graceful) {
+    al_graceful_running(1);
+    if (AL_UNLIKELY(al_graceful_signal() != 0)) {
+      graceful_stop(base); /* ends the process unless nested */
+      al_graceful_running(-1);
+      return 0;
+    }
   }
   run_begins(base);
   rc = fn(base, flags);
   run_ends();
+  if (graceful) {
+    if (AL_UNLIKELY(al_graceful_signal() != 0)) {
+      int saved = errno;
+      graceful_stop(base);
+      errno = saved;
+    }
+    al_graceful_running(-1);
+  }
   return rc;
 }
 
@@ -608,6 +656,7 @@ static void free_base(struct event_base *base, int program, int finalize) {
     if (program)
       al_shutdown((uintptr_t)base, AL_WHY_CLOSE);
     kept = base_verdict(base);
+    al_ev_waker_remove(base);
   }
   errno = saved;
   al_ev_depth++;
@@ -814,7 +863,7 @@ static const struct al_shim event_shim = {
     .handle_open = shim_handle_open,
     .close_handle = shim_close_handle,
     .cancel = al_ev_req_cancel,
-    .wake = NULL,
+    .wake = al_ev_wake,
     .cannot_stop = shim_cannot_stop,
     .unloaded = shim_unloaded,
 };

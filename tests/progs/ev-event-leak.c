@@ -39,15 +39,23 @@
  * [base-free] CHECK: ^SUMMARY: asyncleak: 3 handles left open \(2 event \(added when its base was freed\), 1 event \(never freed\)\) from 3 creation sites$
  * [base-free] EXIT: 23
  *
- * --graceful-signals cannot stop a libevent base yet: SIGTERM, raised in
- * a callback, ends the program as it would without the option, once the
- * report is written, and is not swallowed.
+ * With --graceful-signals, SIGTERM, raised in a callback, wakes the base,
+ * which stops: the program does not go on (no "ran"), the report is
+ * written at the stop, and the process ends by SIGTERM.
  * [term] CLI: --graceful-signals
  * [term] RUN: term
- * [term] CHECK: ==[0-9]+==ERROR: asyncleak: 4 handles left open when SIGTERM ended the program$
+ * [term] CHECK: ==[0-9]+==ERROR: asyncleak: 4 handles left open at exit$
+ * [term] CHECK: on loop 1, thread [0-9]+ \(main\), added: signal 10, persistent$
  * [term] CHECK: was killed by signal 15 \(SIGTERM: Terminated\)$
  * [term] CHECK-NOT: ^ran
  * [term] EXIT: 143
+ *
+ * Without it, SIGTERM ends the program at once, and the report says so.
+ * [term-plain] RUN: term
+ * [term-plain] CHECK: ==[0-9]+==ERROR: asyncleak: 4 handles left open when SIGTERM ended the program$
+ * [term-plain] CHECK: was killed by signal 15 \(SIGTERM: Terminated\)$
+ * [term-plain] CHECK-NOT: ^ran
+ * [term-plain] EXIT: 143
  */
 #include <event2/event.h>
 #include <event2/event_struct.h>

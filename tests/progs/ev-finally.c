@@ -19,9 +19,23 @@
  * [leak] CHECK: ^1 handle of type event \(added when its base was freed\), created at:$
  * [leak] CHECK: #0 0x[0-9a-f]+ in main .*ev-finally.c:%line(tick)$
  * [leak] EXIT: 23
+ *
+ * [graceful]: the timer raises SIGTERM instead; with --graceful-signals
+ * the signal wakes the base, which stops; the finalizer runs and the base
+ * drains, then the process ends by SIGTERM, as it would have at once.
+ * [graceful] CLI: --graceful-signals
+ * [graceful] RUN: graceful
+ * [graceful] CHECK: ^ticked$
+ * [graceful] CHECK: ^finalizer: freeing the timer$
+ * [graceful] CHECK: ^goodbye$
+ * [graceful] CHECK-NOT: event_base_free returned
+ * [graceful] CHECK-NOT: ERROR
+ * [graceful] CHECK: was killed by signal 15 \(SIGTERM: Terminated\)$
+ * [graceful] EXIT: 143
  */
 #include <event2/event.h>
 #include <event2/event_struct.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,12 +43,16 @@
 
 static struct event *tick;
 static struct event bye;
+static int graceful;
 
 static void on_tick(evutil_socket_t fd, short what, void *arg) {
   (void)fd;
   (void)what;
   printf("ticked\n");
-  event_base_loopbreak(arg);
+  if (graceful)
+    raise(SIGTERM);
+  else
+    event_base_loopbreak(arg);
 }
 
 static void on_bye(evutil_socket_t fd, short what, void *arg) {
@@ -59,6 +77,7 @@ int main(int argc, char **argv) {
   struct timeval ms = {0, 1000};
 
   setvbuf(stdout, NULL, _IONBF, 0);
+  graceful = argc > 1 && strcmp(argv[1], "graceful") == 0;
   if (base == NULL)
     return 1;
   tick = event_new(base, -1, EV_PERSIST, on_tick, base); /* @tick */
