@@ -11,6 +11,7 @@
 #include "internal.h"
 
 struct event_base;
+struct evdns_base;
 
 /* ---------------------------------------------------------- real functions */
 
@@ -28,7 +29,8 @@ struct event_base;
   X(evconnlistener_new_bind) X(evconnlistener_free) X(evhttp_new)             \
   X(evhttp_free) X(evhttp_bind_listener) X(evhttp_connection_base_new) \
   X(evhttp_connection_base_bufferevent_new) X(evhttp_connection_free)         \
-  X(evdns_base_new) X(evdns_base_free)
+  X(evdns_base_new) X(evdns_base_free) X(bufferevent_decref)                 \
+  X(evhttp_add_virtual_host) X(evhttp_remove_virtual_host)
 
 /* Requests, and event_base_once, in shim/event-req.c. */
 #define EV_REQ_FUNCS(X)                                                       \
@@ -88,6 +90,19 @@ static inline void leave(void) {
   al_ev_depth--;
 }
 
+/* Around a callback of the program's that libevent calls inside one of
+ * our interposers (an evdns_getaddrinfo answered at once): the program's
+ * calls in it are its own. */
+struct al_ev_scope {
+  unsigned depth;
+  const void *outer;
+};
+void al_ev_callback_begin(struct al_ev_scope *s);
+void al_ev_callback_end(const struct al_ev_scope *s);
+
+/* Whether pc is in libevent's code: a callback of libevent's own. */
+int al_ev_code_is_libevent(const void *pc);
+
 /* Whether the runtime may record now: not from a signal handler that
  * interrupted it (then the event is counted as missed). Keeps errno. */
 static inline int al_ev_may_record(void) {
@@ -134,8 +149,6 @@ void al_ev_forget(uintptr_t addr, uintptr_t base);
 const char *al_ev_obj_type_name(unsigned type);
 void al_ev_obj_probe(const struct al_res *r, struct al_state *st);
 void al_ev_obj_state_text(const struct al_res *r, char *buf, size_t len);
-/* Frees the object at addr as the program would (--force-close). */
-void al_ev_obj_close(uintptr_t addr, unsigned type);
 
 /* shim/event-graceful.c: waking the bases the program runs from a signal
  * handler (al_ev_wake), for graceful signals. */
@@ -151,5 +164,9 @@ void al_ev_req_probe(const struct al_res *r, struct al_state *st);
 void al_ev_req_describe(const struct al_res *r, char *buf, size_t len);
 void al_ev_once_state_text(const struct al_res *r, char *buf, size_t len);
 int al_ev_req_cancel(uintptr_t addr);
+/* evdns_base_free(dns, 0) dropped the lookups of dns (its record seq), on
+ * base. */
+void al_ev_dns_dropped(struct evdns_base *dns, uintptr_t base,
+                       uint64_t seq);
 
 #endif /* ASYNCLEAK_EV_SHIM_H_ */

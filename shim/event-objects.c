@@ -148,6 +148,22 @@ bufferevent_filter_new(struct bufferevent *underlying,
 
 OBJ_FREE(bufferevent_free, (struct bufferevent * bev), (bev), bev)
 
+/* The program's last reference, given up without bufferevent_free: known
+ * to be the last only once it returns. */
+AL_EXPORT int bufferevent_decref(struct bufferevent *bev) {
+  __typeof__(&bufferevent_decref) fn = REAL(bufferevent_decref);
+  int program, rc;
+
+  if (fn == NULL)
+    return -1;
+  program = enter(bev);
+  rc = fn(bev);
+  leave();
+  if (program && rc == 1 && FOLLOWED(bufferevent_decref))
+    obj_gone(bev);
+  return rc;
+}
+
 /* -------------------------------------------------------------- listeners */
 
 OBJ_NEW(struct evconnlistener, evconnlistener_new, T_LISTENER,
@@ -168,6 +184,45 @@ OBJ_NEW(struct evhttp, evhttp_new, T_EVHTTP, (struct event_base * base),
         (base), base)
 
 OBJ_FREE(evhttp_free, (struct evhttp * http), (http), http)
+
+/* A virtual host is its parent's, which frees it, until removed. */
+AL_EXPORT int evhttp_add_virtual_host(struct evhttp *http,
+                                      const char *pattern,
+                                      struct evhttp *vhost) {
+  __typeof__(&evhttp_add_virtual_host) fn = REAL(evhttp_add_virtual_host);
+  int rc;
+
+  if (fn == NULL)
+    return -1;
+  enter(vhost);
+  rc = fn(http, pattern, vhost);
+  leave();
+  if (rc == 0 && FOLLOWED(evhttp_add_virtual_host))
+    obj_gone(vhost);
+  return rc;
+}
+
+AL_EXPORT int evhttp_remove_virtual_host(struct evhttp *http,
+                                         struct evhttp *vhost) {
+  __typeof__(&evhttp_remove_virtual_host) fn =
+      REAL(evhttp_remove_virtual_host);
+  struct al_res r;
+  int program, rc;
+
+  if (fn == NULL)
+    return -1;
+  program = enter(vhost);
+  rc = fn(http, vhost);
+  leave();
+  if (program && rc == 0 && FOLLOWED(evhttp_remove_virtual_host)) {
+    int saved = errno;
+    if (al_ev_may_record() && al_res_get((uintptr_t)http, &r) == 0 &&
+        r.type == T_EVHTTP)
+      obj_made(vhost, T_EVHTTP, (const struct event_base *)r.loop);
+    errno = saved;
+  }
+  return rc;
+}
 
 /* evhttp frees the listener it is given. */
 AL_EXPORT struct evhttp_bound_socket *
@@ -221,10 +276,26 @@ OBJ_NEW(struct evdns_base, evdns_base_new, T_EVDNS_BASE,
         (struct event_base * base, int initialize_nameservers),
         (base, initialize_nameservers), base)
 
-/* Requests still in flight are failed (fail_requests) or dropped: either
- * way their callbacks are to run, or never will; they stay followed. */
-OBJ_FREE(evdns_base_free, (struct evdns_base * dns, int fail_requests),
-         (dns, fail_requests), dns)
+/* Lookups still in flight are failed (fail_requests: their callbacks run,
+ * later, with DNS_ERR_SHUTDOWN) or dropped, as the program asked: those
+ * end with it (al_ev_dns_dropped). */
+AL_EXPORT void evdns_base_free(struct evdns_base *dns, int fail_requests) {
+  __typeof__(&evdns_base_free) fn = REAL(evdns_base_free);
+  struct al_res r;
+  int followed;
+
+  if (fn == NULL)
+    return;
+  enter(dns);
+  followed = dns != NULL && FOLLOWED(evdns_base_free) && al_ev_may_record() &&
+             al_res_get((uintptr_t)dns, &r) == 0 && r.type == T_EVDNS_BASE;
+  if (followed)
+    obj_gone(dns);
+  fn(dns, fail_requests);
+  leave();
+  if (followed && !fail_requests)
+    al_ev_dns_dropped(dns, r.loop, r.seq);
+}
 
 /* ------------------------------------------------------------ the report */
 
@@ -280,39 +351,4 @@ void al_ev_obj_state_text(const struct al_res *r, char *buf, size_t len) {
   if (bev.ev_read.ev_fd >= 0 && strcmp(kind, "socket") == 0)
     snprintf(buf + strlen(buf), len - strlen(buf), ", fd %d",
              (int)bev.ev_read.ev_fd);
-}
-
-/* Calls libevent's function straight, this object ended first. */
-#define FREE_WITH(name, ...)                                                  \
-  do {                                                                        \
-    __typeof__(&name) fn = REAL(name);                                        \
-    if (fn != NULL)                                                           \
-      fn(__VA_ARGS__);                                                        \
-  } while (0)
-
-void al_ev_obj_close(uintptr_t addr, unsigned type) {
-  void *obj = (void *)addr;
-
-  obj_gone(obj);
-  al_ev_depth++;
-  switch (type) {
-  case T_BUFFEREVENT:
-    FREE_WITH(bufferevent_free, obj);
-    break;
-  case T_LISTENER:
-    FREE_WITH(evconnlistener_free, obj);
-    break;
-  case T_EVHTTP:
-    FREE_WITH(evhttp_free, obj);
-    break;
-  case T_HTTP_CONNECTION:
-    FREE_WITH(evhttp_connection_free, obj);
-    break;
-  case T_EVDNS_BASE:
-    FREE_WITH(evdns_base_free, obj, 1);
-    break;
-  default:
-    break;
-  }
-  al_ev_depth--;
 }

@@ -44,7 +44,8 @@ struct call {
   void *cb;                /* the program's callback */
   void *arg;               /* and its argument */
   uintptr_t base;          /* the event_base it runs on */
-  struct evdns_base *dns;  /* evdns: the resolver it was asked of */
+  struct evdns_base *dns;  /* evdns: the resolver it was asked of, */
+  uint64_t dns_seq;        /* and its record's number */
   _Atomic(void *) handle;  /* what libevent returned, to cancel it */
   atomic_int refs;         /* the call and the callback, each holds one */
   evutil_socket_t fd;      /* event_base_once's */
@@ -95,15 +96,20 @@ static void once_fired(evutil_socket_t fd, short what, void *arg) {
   struct call *c = arg;
   event_callback_fn cb = (event_callback_fn)c->cb;
   void *cb_arg = c->arg;
+  struct al_ev_scope scope;
 
   al_ev_forget((uintptr_t)c, c->base);
   free(c);
+  al_ev_callback_begin(&scope);
   cb(fd, what, cb_arg);
+  al_ev_callback_end(&scope);
 }
 
 /* libevent frees the event once it fired. One still pending when its base
  * is freed is freed without its callback: its record is then reported,
- * and kept. */
+ * and kept. One with a callback of libevent's is libevent's own
+ * (event_base_loopexit and event_loopexit reach here by a tail call, with
+ * the program's return address). */
 AL_EXPORT int event_base_once(struct event_base *base, evutil_socket_t fd,
                               short events, event_callback_fn cb, void *arg,
                               const struct timeval *tv) {
@@ -116,7 +122,7 @@ AL_EXPORT int event_base_once(struct event_base *base, evutil_socket_t fd,
   program = enter(NULL);
   saved = errno;
   if (program && base != NULL && cb != NULL && FOLLOWED(event_base_once) &&
-      al_ev_may_record() &&
+      !al_ev_code_is_libevent((const void *)cb) && al_ev_may_record() &&
       (c = call_new((void *)cb, arg, (uintptr_t)base)) != NULL) {
     c->fd = fd;
     c->events = events;
@@ -154,14 +160,17 @@ void al_ev_once_state_text(const struct al_res *r, char *buf, size_t len) {
 
 /* ------------------------------------------------------------------- evdns */
 
-/* The event_base an evdns_base of the program's runs on; 0 for one not
- * followed (made before asyncleak, or by libevent). */
-static uintptr_t dns_loop(struct evdns_base *dns) {
+/* The event_base an evdns_base of the program's runs on, and its record's
+ * number; 0 for one not followed (made before asyncleak, or by
+ * libevent), or freed. */
+static uintptr_t dns_loop(struct evdns_base *dns, uint64_t *seq) {
   struct al_res r;
 
   if (dns != NULL && al_res_get((uintptr_t)dns, &r) == 0 &&
-      r.type == T_EVDNS_BASE)
+      r.type == T_EVDNS_BASE) {
+    *seq = r.seq;
     return r.loop;
+  }
   return 0;
 }
 
@@ -171,15 +180,18 @@ static struct call *dns_call(int program, int followed,
                              unsigned type, const char *fmt, const char *what,
                              const char *name) {
   uintptr_t base;
+  uint64_t seq;
   struct call *c;
   int saved = errno;
 
-  if (!program || !followed || cb == NULL || (base = dns_loop(dns)) == 0 ||
+  if (!program || !followed || cb == NULL ||
+      (base = dns_loop(dns, &seq)) == 0 ||
       (c = call_new(cb, arg, base)) == NULL) {
     errno = saved;
     return NULL;
   }
   c->dns = dns;
+  c->dns_seq = seq;
   snprintf(c->what, sizeof(c->what), fmt, what, name ? name : "");
   if (!request_start(c, type)) {
     free(c);
@@ -209,20 +221,27 @@ static void resolved(int result, char type, int count, int ttl,
   struct call *c = arg;
   evdns_callback_type cb = (evdns_callback_type)c->cb;
   void *cb_arg = c->arg;
+  struct al_ev_scope scope;
 
   request_end((uintptr_t)c);
   call_unref(c);
+  al_ev_callback_begin(&scope);
   cb(result, type, count, ttl, addresses, cb_arg);
+  al_ev_callback_end(&scope);
 }
 
 static void got_addrinfo(int result, struct evutil_addrinfo *res, void *arg) {
   struct call *c = arg;
   evdns_getaddrinfo_cb cb = (evdns_getaddrinfo_cb)c->cb;
   void *cb_arg = c->arg;
+  struct al_ev_scope scope;
 
   request_end((uintptr_t)c);
   call_unref(c);
+  /* Answered at once, this runs inside our interposer. */
+  al_ev_callback_begin(&scope);
   cb(result, res, cb_arg);
+  al_ev_callback_end(&scope);
 }
 
 #define RESOLVE(name, in_t, fmt, show)                                           \
@@ -233,12 +252,17 @@ static void got_addrinfo(int result, struct evutil_addrinfo *res, void *arg) {
     struct evdns_request *req;                                                \
     struct call *c;                                                           \
     char text[INET6_ADDRSTRLEN];                                              \
-    int program;                                                              \
+    int program, saved;                                                       \
+    const char *shown = NULL;                                                 \
     if (fn == NULL)                                                           \
       return NULL;                                                            \
     program = enter(NULL);                                                    \
+    saved = errno;                                                            \
+    if (program && FOLLOWED(name))                                            \
+      shown = show(in, text);                                                 \
+    errno = saved;                                                            \
     c = dns_call(program, FOLLOWED(name), dns, (void *)cb, arg, R_RESOLVE,    \
-                 fmt, #name, show(in, text));                                 \
+                 fmt, #name, shown);                                          \
     req = c ? fn(dns, in, flags, resolved, c) : fn(dns, in, flags, cb, arg);  \
     leave();                                                                  \
     dns_started(c, req, 0);                                                   \
@@ -383,9 +407,13 @@ int al_ev_req_cancel(uintptr_t addr) {
     al_ev_depth--;
     return cancel != NULL ? 0 : -ENOSYS;
   }
-  if (dns_loop(((struct call *)addr)->dns) == 0) {
-    al_ev_depth--;
-    return -ENOENT;
+  {
+    const struct call *c = (const struct call *)addr;
+    uint64_t seq;
+    if (dns_loop(c->dns, &seq) == 0 || seq != c->dns_seq) {
+      al_ev_depth--;
+      return -ENOENT;
+    }
   }
   handle = atomic_load_explicit(&((struct call *)addr)->handle,
                                 memory_order_acquire);
@@ -405,4 +433,30 @@ int al_ev_req_cancel(uintptr_t addr) {
   }
   al_ev_depth--;
   return handle != NULL ? 0 : -ENOSYS;
+}
+
+void al_ev_dns_dropped(struct evdns_base *dns, uintptr_t base,
+                       uint64_t seq) {
+  struct al_res *res;
+  struct al_loop l;
+  size_t n;
+  int saved = errno;
+
+  if (al_loop_get(base, &l) != 0) {
+    errno = saved;
+    return;
+  }
+  n = al_res_on_loop(base, l.first_seq, 1u << AL_RES_PENDING, &res);
+  for (size_t i = 0; i < n; i++) {
+    struct call c;
+    if ((res[i].type != R_RESOLVE && res[i].type != R_GETADDRINFO) ||
+        al_safe_read(&c, (const void *)res[i].addr, sizeof(c)) != 0 ||
+        c.dns != dns || c.dns_seq != seq)
+      continue;
+    /* Its callback will never run. The record of ours stays allocated:
+     * a reply libevent had already scheduled would still call back. */
+    request_end(res[i].addr);
+  }
+  free(res);
+  errno = saved;
 }

@@ -154,6 +154,25 @@ int al_ev_enter_from(const void *caller, const void *obj) {
   return program;
 }
 
+void al_ev_callback_begin(struct al_ev_scope *s) {
+  s->depth = al_ev_depth;
+  s->outer = outer_obj;
+  al_ev_depth = 0;
+  outer_obj = NULL;
+}
+
+void al_ev_callback_end(const struct al_ev_scope *s) {
+  al_ev_depth = s->depth;
+  outer_obj = s->outer;
+}
+
+int al_ev_code_is_libevent(const void *pc) {
+  int saved = errno, yes = from_libevent((uintptr_t)pc);
+
+  errno = saved;
+  return yes;
+}
+
 /* -------------------------------------------------------------- the events */
 
 static const char *type_name(unsigned type) {
@@ -812,18 +831,19 @@ static int shim_handle_open(uintptr_t base, uintptr_t addr) {
 
 /* Force: an event is deleted, as the program would; an event_new'd one's
  * memory stays the program's to free, and is no longer reported as left
- * added. An object is freed. */
+ * added. */
 static void shim_close_handle(uintptr_t addr) {
   __typeof__(&event_del) del = REAL(event_del);
   struct event *ev = (struct event *)addr;
   struct al_res r;
   int known = al_res_get(addr, &r) == 0;
 
-  if (known && r.type >= T_OBJ_FIRST && r.type <= T_OBJ_LAST) {
-    al_ev_obj_close(addr, r.type);
-    return;
-  }
-  if (del == NULL || (known && r.type == T_ONCE))
+  /* An object's memory is the program's, which may still free it, or
+   * be handed it by a callback: it is left alone, reported still open.
+   * An event_base_once's is libevent's. */
+  if (del == NULL || (known && ((r.type >= T_OBJ_FIRST &&
+                                 r.type <= T_OBJ_LAST) ||
+                                r.type == T_ONCE)))
     return;
   al_ev_depth++;
   del(ev);

@@ -19,6 +19,8 @@
  * CHECK: ^  loop 1 \(libevent 0x[0-9a-f]+\) created in main .*ev-event-leak.c:%line(base) by thread [0-9]+ \(main\): never closed$
  * CHECK: ^SUMMARY: asyncleak: 3 handles left open \(2 event \(added\), 1 event \(never freed\)\)
  * CHECK-NOT: ev-event-leak.c:%line(signal)$
+ * CHECK-NOT: ev-event-leak.c:%line(loopexit)$
+ * CHECK-NOT: event \(once\)
  * EXIT: 23
  *
  * [clean] RUN: clean
@@ -89,11 +91,13 @@ int main(int argc, char **argv) {
   struct event_base *base = event_base_new(); /* @base */
   static struct event readable;
   struct event *tick, *spare, *sig;
-  struct timeval ms = {0, 1000};
+  struct timeval ms = {0, 1000}, hour = {3600, 0};
   int fds[2];
 
   if (base == NULL || pipe(fds) != 0)
     return 1;
+  /* A safety stop: libevent's own event_base_once, never reported. */
+  event_base_loopexit(base, &hour); /* @loopexit */
   tick = event_new(base, -1, EV_PERSIST, on_tick, base); /* @new-added */
   event_add(tick, &ms);
   event_assign(&readable, base, fds[0], EV_READ, on_read, NULL); /* @assigned */

@@ -34,7 +34,8 @@
  * EXIT: 23
  *
  * clean: the server answers /slow too, a little later; both callbacks
- * run, and the program frees the connection, the evhttp and the base.
+ * run, and the program frees the connection, the evhttp (and its virtual
+ * host with it) and the base.
  * [clean] RUN: clean
  * [clean] CHECK: ^fast: 200$
  * [clean] CHECK: ^server has /slow$
@@ -42,6 +43,7 @@
  * [clean] CHECK-NOT: ERROR
  * [clean] CHECK-NOT: timed out
  * [clean] CHECK: ^asyncleak: no leaks: 1 loop\(s\), [0-9]+ handle\(s\) created, all closed; 2 request\(s\), all completed$
+ * [clean] CHECK-NOT: ev-http.c:%line(vhost)$
  * [clean] EXIT: 0
  *
  * listener: as clean, the server bound to a listener of the program's
@@ -162,6 +164,9 @@ int main(int argc, char **argv) {
   sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   http = evhttp_new(base); /* @http */
   evhttp_set_gencb(http, on_request, NULL);
+  /* A virtual host is its parent's, freed with it: never reported. */
+  if (evhttp_add_virtual_host(http, "v.test", evhttp_new(base)) != 0) /* @vhost */
+    return 1;
   if (listener) {
     struct sockaddr *sa = (struct sockaddr *)&sin;
     /* Never freed. */
