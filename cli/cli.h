@@ -134,7 +134,8 @@ struct cli_frame {
 
 /* One leak group of a process, from its <pid>.rec. */
 struct cli_group {
-  const char *state; /* open, pending, forced, cancelled, ensured */
+  const char *state; /* open, closing, pending, forced, cancelled,
+                        ensured */
   const char *type;
   const char *fingerprint;
   unsigned long long count;
@@ -174,6 +175,9 @@ struct cli_proc {
   unsigned long long handles_forced;    /* left open, closed by force mode */
   unsigned long long requests_cancelled; /* left pending, cancelled so */
   unsigned long long resources_ensured; /* closed by ensure_closure */
+  unsigned long long handles_closing; /* a close asked for, not completed */
+  unsigned long long closing_fails;   /* those fail the run
+                                         (fail_on_closing) */
 };
 
 struct cli_reports {
@@ -183,9 +187,10 @@ struct cli_reports {
   size_t running;  /* processes still running, their report not written */
 };
 
-/* Whether a group fails the run: a leak, not a warning, and not in the
- * baseline. */
-int cli_group_fails(const struct cli_group *g);
+/* Whether a group of process p fails the run: a leak, not a warning, not
+ * in the baseline, and not a close that did not complete unless p was
+ * told to fail on those. */
+int cli_group_fails(const struct cli_proc *p, const struct cli_group *g);
 
 /* Reads the reports in dir. Never fails: what cannot be read is left out,
  * with a warning when the directory itself cannot be read. */

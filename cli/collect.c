@@ -129,7 +129,8 @@ static const struct {
     COUNTER(requests_created), COUNTER(requests_pending),
     COUNTER(requests_cancelled), COUNTER(handles_forced),
     COUNTER(resources_ensured), COUNTER(suppressed),
-    COUNTER(baselined),
+    COUNTER(baselined),       COUNTER(handles_closing),
+    COUNTER(closing_fails),
 #undef COUNTER
 };
 
@@ -419,7 +420,9 @@ void cli_reports_prune(const struct cli_reports *r) {
   close(fd);
 }
 
-int cli_group_fails(const struct cli_group *g) {
+int cli_group_fails(const struct cli_proc *p, const struct cli_group *g) {
+  if (!strcmp(g->state, "closing"))
+    return !g->baselined && p->closing_fails;
   return !g->baselined && strcmp(g->state, "ensured") != 0;
 }
 

@@ -246,7 +246,8 @@ const char *cli_proc_report(const struct cli_proc *p) {
  * and requests cancelled by force were left so by the program. */
 int cli_proc_failed(const struct cli_proc *p) {
   return p->handles_open + p->requests_pending + p->handles_forced +
-             p->requests_cancelled >
+             p->requests_cancelled +
+             (p->closing_fails ? p->handles_closing : 0) >
          0;
 }
 
@@ -281,6 +282,7 @@ static const char *fate(const char *state) {
     const char *state, *fate;
   } fates[] = {
       {"open", "left open"},
+      {"closing", "closing, the close never completed"},
       {"pending", "left pending"},
       {"forced", "left open, closed by force at shutdown"},
       {"cancelled", "left pending, cancelled at shutdown"},

@@ -42,6 +42,7 @@ static void put_totals(struct cli_json *j, const struct cli_proc *p) {
   cli_json_uint(j, "handles_created", p->handles_created);
   cli_json_uint(j, "requests_created", p->requests_created);
   cli_json_uint(j, "handles_open", p->handles_open);
+  cli_json_uint(j, "handles_closing", p->handles_closing);
   cli_json_uint(j, "requests_pending", p->requests_pending);
   cli_json_uint(j, "handles_forced", p->handles_forced);
   cli_json_uint(j, "requests_cancelled", p->requests_cancelled);
@@ -65,7 +66,8 @@ static void put_frame(struct cli_json *j, const struct cli_frame *f) {
   cli_json_close_object(j);
 }
 
-static void put_group(struct cli_json *j, const struct cli_group *g) {
+static void put_group(struct cli_json *j, const struct cli_proc *p,
+                      const struct cli_group *g) {
   cli_json_object(j, NULL);
   cli_json_string(j, "fingerprint", g->fingerprint);
   cli_json_string(j, "state", g->state);
@@ -73,6 +75,7 @@ static void put_group(struct cli_json *j, const struct cli_group *g) {
   cli_json_string(j, "type", g->type);
   cli_json_uint(j, "count", g->count);
   cli_json_bool(j, "baselined", g->baselined);
+  cli_json_bool(j, "fails", cli_group_fails(p, g));
   if (cli_group_own(g) != NULL)
     cli_json_int(j, "own_frame", g->own);
   else
@@ -106,7 +109,7 @@ static void put_proc(struct cli_json *j, const struct cli_proc *p,
   put_totals(j, p);
   cli_json_array(j, "leaks");
   for (size_t i = 0; i < p->ngroups; i++)
-    put_group(j, &p->groups[i]);
+    put_group(j, p, &p->groups[i]);
   cli_json_close_array(j);
   cli_json_array(j, "suppressions");
   for (size_t i = 0; i < p->nsupps; i++)

@@ -19,7 +19,7 @@ static size_t failing_groups(const struct cli_proc *p) {
   size_t n = 0;
 
   for (size_t i = 0; i < p->ngroups; i++)
-    n += cli_group_fails(&p->groups[i]);
+    n += cli_group_fails(p, &p->groups[i]);
   return n;
 }
 
@@ -125,6 +125,26 @@ static void put_error(FILE *out, const struct cli_proc *p) {
           report);
 }
 
+/* Groups that do not fail the run but are the program's all the same:
+ * closes that never completed. */
+static void put_system_out(FILE *out, const struct cli_proc *p) {
+  char message[512];
+  int any = 0;
+
+  for (size_t i = 0; i < p->ngroups; i++) {
+    const struct cli_group *g = &p->groups[i];
+
+    if (strcmp(g->state, "closing") != 0 || cli_group_fails(p, g))
+      continue;
+    if (!any++)
+      fputs("      <system-out>", out);
+    cli_xml_string(out, cli_group_message(g, message, sizeof(message)), 0);
+    fprintf(out, " (not a failure), fingerprint %s\n", g->fingerprint);
+  }
+  if (any)
+    fputs("</system-out>\n", out);
+}
+
 static void put_system_err(FILE *out, const struct cli_proc *p) {
   if (p->text == NULL)
     return;
@@ -143,10 +163,11 @@ static void put_proc(FILE *out, const struct cli_run *run,
   if (!p->has_sum)
     put_error(out, p);
   for (size_t i = 0; i < p->ngroups; i++)
-    if (cli_group_fails(&p->groups[i]))
+    if (cli_group_fails(p, &p->groups[i]))
       put_failure(out, &p->groups[i]);
   if (failing_groups(p) == 0 && cli_proc_failed(p))
     put_unlisted(out, p);
+  put_system_out(out, p);
   put_system_err(out, p);
   fputs("    </testcase>\n", out);
 }

@@ -38,6 +38,7 @@ static const struct flag flags[] = {
     {"--write-baseline", "write_baseline", FLAG_PATH, 0, NULL, 0},
     {"--color", "color", FLAG_CHOICE, 0, "auto|always|never", 0},
     {"--force-close", "force_close", FLAG_SWITCH, 0, NULL, 1},
+    {"--fail-on-closing", "fail_on_closing", FLAG_SWITCH, 0, NULL, 1},
     {"--graceful-signals", "graceful_signals", FLAG_SWITCH, 0, NULL, 1},
     {"--drain-timeout", "drain_timeout_ms", FLAG_NUMBER, 600000, NULL, 1},
     {"--suppressions", "suppressions", FLAG_PATH, 0, NULL, 1},

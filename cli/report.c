@@ -10,11 +10,13 @@
 
 struct totals {
   unsigned long long open, pending, loops, loops_unclosed, created, requests,
-      forced, cancelled, ensured, suppressed, baselined;
+      forced, cancelled, ensured, suppressed, baselined, closing,
+      closing_failing;
   size_t leaking;  /* processes with handles open */
   size_t waiting;  /* processes with requests pending */
   size_t forcing;  /* processes with handles closed or requests cancelled
                       by force */
+  size_t closers;  /* processes with closes not completed */
   int used_loop;   /* some process used a loop library */
   int incomplete;  /* some process left no report, or half of one */
 };
@@ -59,6 +61,9 @@ static void add_up(const struct cli_reports *r, struct totals *t) {
     const struct cli_proc *p = &r->procs[i];
 
     t->open += p->handles_open;
+    t->closing += p->handles_closing;
+    t->closing_failing += p->closing_fails ? p->handles_closing : 0;
+    t->closers += p->handles_closing > 0;
     t->pending += p->requests_pending;
     t->cancelled += p->requests_cancelled;
     t->waiting += p->requests_pending > 0;
@@ -138,7 +143,8 @@ static void say_missing(int fd, const struct cli_reports *r,
 /* Everything the program left behind. Handles closed and requests
  * cancelled by force were left so by the program: leaks too. */
 static unsigned long long leaks(const struct totals *t) {
-  return t->open + t->pending + t->forced + t->cancelled;
+  return t->open + t->pending + t->forced + t->cancelled +
+         t->closing_failing;
 }
 
 /* Never "no leaks" when no loop library was seen: nothing was checked. */
@@ -167,7 +173,7 @@ static void say_clean(int fd, const struct cli_child *c,
   else if (t->baselined > 0)
     snprintf(hidden, sizeof(hidden), "; %llu in the baseline",
              t->baselined);
-  if (hidden[0] != '\0')
+  if (hidden[0] != '\0' || t->closing > 0)
     cli_say(fd, "no leaks reported: %llu loop(s), %llu handle(s) "
             "created%s%s%s", t->loops, t->created, requests, loops, hidden);
   else
@@ -192,6 +198,16 @@ static void say_totals(int fd, const struct cli_child *c,
   if (t->cancelled > 0)
     cli_say(fd, "%llu request(s) cancelled by force at shutdown in %zu "
             "process(es)", t->cancelled, t->forcing);
+  /* The program asked for these to be closed and exited before its loop
+   * completed the close: said apart, and not a failure unless asked. */
+  if (t->closing_failing > 0)
+    cli_say(fd, "%llu handle(s) closing at exit in %zu process(es), the "
+            "close never completed", t->closing, t->closers);
+  else if (t->closing > 0)
+    cli_say(fd, "%llu handle(s) closing at exit in %zu process(es): the "
+            "close was asked for, but the loop did not run again to "
+            "complete it; not a failure (--fail-on-closing makes it one)",
+            t->closing, t->closers);
   if (leaks(t) == 0 && clean)
     say_clean(fd, c, t);
   /* Not a failure: the program handed these to asyncleak_ensure_closure,

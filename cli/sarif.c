@@ -1,6 +1,7 @@
 /* The run's report as SARIF 2.1.0, for code-scanning services: one result
  * a leak group that fails the run, placed at the line of the program's own
- * code that created it. Baselined groups and those asyncleak_ensure_closure
+ * code that created it, and a note for each group of handles whose close
+ * did not complete. Baselined groups and those asyncleak_ensure_closure
  * closed fail nothing and are left out. */
 #include <string.h>
 
@@ -13,11 +14,19 @@ static const struct rule {
      "A libuv handle was still open when the program exited."},
     {"pending", "asyncleak/request-pending", "RequestPending",
      "A libuv request was still pending when the program exited."},
+    {"closing", "asyncleak/handle-closing", "HandleClosing",
+     "A handle's close was asked for, but the loop did not run again "
+     "before exit to complete it."},
     {"forced", "asyncleak/handle-closed-by-force", "HandleClosedByForce",
      "A libuv handle left open was closed by force at shutdown."},
     {"cancelled", "asyncleak/request-cancelled", "RequestCancelled",
      "A libuv request left pending was cancelled at shutdown."},
 };
+
+/* A close that did not complete fails nothing by default: a note. */
+static const char *rule_level(const struct rule *r) {
+  return strcmp(r->state, "closing") ? "error" : "note";
+}
 
 static int rule_of(const char *state) {
   for (size_t i = 0; i < CLI_ARRAY_SIZE(rules); i++)
@@ -44,7 +53,7 @@ static void put_driver(struct cli_json *j) {
     cli_json_string(j, "name", rules[i].name);
     put_text(j, "shortDescription", rules[i].text);
     cli_json_object(j, "defaultConfiguration");
-    cli_json_string(j, "level", "error");
+    cli_json_string(j, "level", rule_level(&rules[i]));
     cli_json_close_object(j);
     cli_json_close_object(j);
   }
@@ -155,11 +164,11 @@ static void put_message(struct cli_json *j, const struct cli_group *g) {
 }
 
 static void put_result(struct cli_json *j, const struct cli_group *g, int rule,
-                       pid_t pid) {
+                       pid_t pid, int fails) {
   cli_json_object(j, NULL);
   cli_json_string(j, "ruleId", rules[rule].id);
   cli_json_int(j, "ruleIndex", rule);
-  cli_json_string(j, "level", "error");
+  cli_json_string(j, "level", fails ? "error" : "note");
   put_message(j, g);
   put_locations(j, g);
   put_related(j, g);
@@ -181,8 +190,13 @@ static void put_results(struct cli_json *j, const struct cli_reports *r) {
     for (size_t k = 0; k < p->ngroups; k++) {
       int rule = rule_of(p->groups[k].state);
 
-      if (rule >= 0 && cli_group_fails(&p->groups[k]))
-        put_result(j, &p->groups[k], rule, p->pid);
+      int fails = cli_group_fails(p, &p->groups[k]);
+
+      /* Closes that did not complete are shown, as notes unless they
+       * fail the run; what the baseline covers is not. */
+      if (rule >= 0 && (fails || (!strcmp(p->groups[k].state, "closing") &&
+                                  !p->groups[k].baselined)))
+        put_result(j, &p->groups[k], rule, p->pid, fails);
     }
   }
   cli_json_close_array(j);

@@ -141,5 +141,8 @@ AL_EXPORT int asyncleak_loop_close(void *loop) {
   rc = al_shutdown((uintptr_t)loop, AL_WHY_CALL);
   if (rc == -EDEADLK)
     return rc;
+  /* A finalizer closed it, and may have freed its memory. */
+  if (rc == AL_SHUTDOWN_CLOSED)
+    return 0;
   return al_shims[l.shim]->close((uintptr_t)loop);
 }

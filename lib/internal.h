@@ -460,11 +460,15 @@ struct al_note {
 };
 
 /* Runs the loop's shutdown: its finalizers (newest first, in rounds while
- * they register more), a drain of their work, then with force_close a
- * close of every handle left open and another drain, all within
- * drain_timeout_ms. Returns 0 (also when there was nothing to do), -ENOENT
- * for an unknown loop, -EDEADLK when the loop is running on this thread's
- * stack (nothing runs; the finalizers stay), -ETIMEDOUT. */
+ * they register more), a drain of their work, then, with force_close and
+ * only on a graceful signal or in asyncleak_loop_close, a close of every
+ * handle left open and another drain, all within drain_timeout_ms.
+ * Returns 0 (also when there was nothing to do), -ENOENT for an unknown
+ * loop, -EDEADLK when the loop is running on this thread's stack (nothing
+ * runs; the finalizers stay), -ETIMEDOUT, or AL_SHUTDOWN_CLOSED when a
+ * finalizer or a callback closed the loop meanwhile: its memory may be
+ * freed, and the caller must not touch it. */
+#define AL_SHUTDOWN_CLOSED 1
 int al_shutdown(uintptr_t loop, enum al_why why);
 /* The program, a finalizer or force began closing the handle at addr of
  * the loop: for the verdicts of a shutdown under way on this thread. */
@@ -600,6 +604,7 @@ void al_buf_release(struct al_buf *b);
 
 struct al_report_totals {
   size_t open;       /* the program's handles open */
+  size_t closing;    /* its handles whose close did not complete */
   size_t pending;    /* the program's requests pending */
   size_t forced;     /* handles closed by force_close */
   size_t cancelled;  /* requests cancelled by force_close */
@@ -610,6 +615,7 @@ struct al_report_totals {
   size_t baselined_groups;
   size_t groups;     /* creation sites, of handles and of requests */
   size_t req_groups; /* of requests */
+  size_t closing_groups; /* of handles closing */
   size_t loops;
   size_t loops_unclosed;
   unsigned unreadable;
@@ -649,6 +655,10 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
                      struct al_report_totals *t,
                      const struct al_report_scope *scope,
                      const struct al_report_out *out);
+/* The handles and requests of the totals that fail the run: left open or
+ * pending, closed or cancelled by force, and, with fail_on_closing, those
+ * whose close did not complete. */
+size_t al_report_failing(const struct al_report_totals *t);
 /* Whether a report written to fd gets colour: the color option, which by
  * default means on a terminal unless NO_COLOR is set. */
 int al_report_color(int fd);

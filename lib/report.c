@@ -14,6 +14,8 @@ struct group {
   size_t first; /* index into the sorted records */
   size_t count;
   uint64_t min_seq;
+  int after;    /* listed after the others: handles closing that do not
+                   fail the run */
 };
 
 struct typecount {
@@ -33,10 +35,11 @@ static int is_request(const struct al_res *r) {
   return r->state == AL_RES_PENDING;
 }
 
+/* Open, closing and pending records are never in one group. */
 static int by_site(const void *a, const void *b) {
   const struct entry *x = a, *y = b;
-  if (is_request(&x->r) != is_request(&y->r))
-    return is_request(&x->r) - is_request(&y->r);
+  if (x->r.state != y->r.state)
+    return (int)x->r.state - (int)y->r.state;
   if (x->r.stack != y->r.stack)
     return (uintptr_t)x->r.stack < (uintptr_t)y->r.stack ? -1 : 1;
   if (x->r.shim != y->r.shim)
@@ -48,11 +51,13 @@ static int by_site(const void *a, const void *b) {
 
 static int same_site(const struct al_res *x, const struct al_res *y) {
   return x->stack == y->stack && x->shim == y->shim && x->type == y->type &&
-         is_request(x) == is_request(y);
+         x->state == y->state;
 }
 
 static int by_count(const void *a, const void *b) {
   const struct group *x = a, *y = b;
+  if (x->after != y->after)
+    return x->after - y->after;
   if (x->count != y->count)
     return x->count > y->count ? -1 : 1;
   return x->min_seq < y->min_seq ? -1 : x->min_seq > y->min_seq;
@@ -75,6 +80,18 @@ static const char *req_type_name(uint8_t shim, unsigned type) {
   const struct al_shim *s = shim < AL_MAX_SHIMS ? al_shims[shim] : NULL;
   const char *n = s && s->req_type_name ? s->req_type_name(type) : NULL;
   return n ? n : "request";
+}
+
+/* The state of a record as the records for the command name it. */
+static const char *res_state(const struct al_res *r) {
+  switch (r->state) {
+  case AL_RES_PENDING:
+    return "pending";
+  case AL_RES_CLOSING:
+    return "closing";
+  default:
+    return "open";
+  }
 }
 
 static const char *res_type_name(const struct al_res *r) {
@@ -214,9 +231,10 @@ static void put_group(struct al_buf *b, const struct paint *p,
                   g->count, plural(g->count, "request", "requests"),
                   res_type_name(&first->r), p->off);
   else
-    al_buf_printf(b, "%s%zu %s of type %s, created at:%s\n", p->title,
+    al_buf_printf(b, "%s%zu %s of type %s%s, created at:%s\n", p->title,
                   g->count, plural(g->count, "handle", "handles"),
-                  res_type_name(&first->r), p->off);
+                  res_type_name(&first->r),
+                  first->r.state == AL_RES_CLOSING ? " closing" : "", p->off);
   put_stack(b, first->r.stack, site);
   if (shown > (size_t)al_opt.max_addresses)
     shown = (size_t)al_opt.max_addresses;
@@ -277,7 +295,7 @@ static size_t group_notes(struct al_note *n, size_t count, struct group *g) {
   qsort(n, count, sizeof(*n), by_note);
   for (size_t i = 0; i < count; i++) {
     if (i == 0 || !same_note_site(&n[i], &n[i - 1]))
-      g[ng++] = (struct group){i, 0, (uint64_t)n[i].kind};
+      g[ng++] = (struct group){i, 0, (uint64_t)n[i].kind, 0};
     g[ng - 1].count++;
   }
   qsort(g, ng, sizeof(*g), by_count);
@@ -397,6 +415,14 @@ static void put_shutdown(struct al_buf *b, struct al_symbolizer *sym,
   put_verdicts(b, &e->v);
 }
 
+/* Whether force mode acted in some shutdown. */
+static int any_forced(const struct al_snapshot *s) {
+  for (size_t i = 0; i < s->nshutdowns; i++)
+    if (s->shutdowns[i].forced)
+      return 1;
+  return 0;
+}
+
 /* Whether a shutdown went wrong in a way the report must show. */
 static int shutdown_failed(const struct al_shutdown_entry *e) {
   return e->skip != AL_SKIP_NONE || e->timed_out || e->v.by_force > 0 ||
@@ -491,16 +517,17 @@ static void put_loops(struct al_buf *b, struct al_symbolizer *sym,
   al_buf_printf(b, "\n");
 }
 
-/* "2 uv_timer_t, 1 uv_idle_t": the kinds (requests or handles) of the
- * records, most frequent type first. */
+/* "2 uv_timer_t, 1 uv_idle_t": the types of the records in one state
+ * (enum al_res_state), most frequent first. */
 static void put_types(struct al_buf *b, const struct entry *e, size_t n,
-                      int requests) {
+                      unsigned state) {
   struct typecount tc[64];
   size_t ntc = 0;
+  int requests = state == AL_RES_PENDING;
 
   for (size_t i = 0; i < n; i++) {
     size_t k;
-    if (is_request(&e[i].r) != requests || e[i].hidden)
+    if (e[i].r.state != state || e[i].hidden)
       continue;
     for (k = 0; k < ntc; k++)
       if (tc[k].shim == e[i].r.shim && tc[k].type == e[i].r.type)
@@ -526,16 +553,23 @@ static void put_summary(struct al_buf *b, const struct paint *p,
   al_buf_printf(b, "%sSUMMARY:%s asyncleak: %zu %s left open", p->title,
                 p->off, t->open,
                 plural(t->open, "handle", "handles"));
+  size_t open_groups = t->groups - t->req_groups - t->closing_groups;
+
   if (t->open > 0) {
     al_buf_printf(b, " (");
-    put_types(b, e, n, 0);
-    al_buf_printf(b, ") from %zu creation %s", t->groups - t->req_groups,
-                  plural(t->groups - t->req_groups, "site", "sites"));
+    put_types(b, e, n, AL_RES_OPEN);
+    al_buf_printf(b, ") from %zu creation %s", open_groups,
+                  plural(open_groups, "site", "sites"));
+  }
+  if (t->closing > 0) {
+    al_buf_printf(b, "; %zu closing (", t->closing);
+    put_types(b, e, n, AL_RES_CLOSING);
+    al_buf_printf(b, ")%s", al_opt.fail_on_closing ? "" : ", not failing");
   }
   if (t->pending > 0) {
     al_buf_printf(b, "; %zu %s pending (", t->pending,
                   plural(t->pending, "request", "requests"));
-    put_types(b, e, n, 1);
+    put_types(b, e, n, AL_RES_PENDING);
     al_buf_printf(b, ") from %zu creation %s", t->req_groups,
                   plural(t->req_groups, "site", "sites"));
   }
@@ -619,12 +653,26 @@ static void put_header(struct al_buf *b, const struct paint *p,
                      "cancelled by force at shutdown%s\n", e, pid,
                   t->cancelled, plural(t->cancelled, "request", "requests"),
                   off);
+  /* The program asked for these to be closed, and exited before the loop
+   * could complete it: its part was done (docs/reading-the-report.md). */
+  if (t->closing > 0 && al_opt.fail_on_closing)
+    al_buf_printf(b, "%s==%d==ERROR: asyncleak: %zu %s closing%s, the "
+                     "close never completed%s\n", e, pid, t->closing,
+                  plural(t->closing, "handle", "handles"), when, off);
+  else if (t->closing > 0)
+    al_buf_printf(b, "%s==%d==WARNING: asyncleak: %zu %s closing%s: the "
+                     "close was asked for, but the loop did not run again "
+                     "to complete it (not a failure)%s\n", w, pid,
+                  t->closing, plural(t->closing, "handle", "handles"), when,
+                  off);
   if (t->ensured > 0)
     al_buf_printf(b, "%s==%d==WARNING: asyncleak: %zu %s left open, closed "
                      "at shutdown by asyncleak_ensure_closure%s\n", w, pid,
                   t->ensured, plural(t->ensured, "resource", "resources"),
                   off);
-  if (t->open + t->pending + t->forced + t->cancelled + t->ensured == 0) {
+  if (t->open + t->pending + t->forced + t->cancelled + t->ensured +
+          t->closing ==
+      0) {
     if (failed)
       al_buf_printf(b, "%s==%d==WARNING: asyncleak: a loop's shutdown did "
                        "not complete%s\n", w, pid, off);
@@ -655,6 +703,8 @@ static size_t *count_of(struct al_report_totals *t, const char *state) {
     return &t->open;
   if (!strcmp(state, "pending"))
     return &t->pending;
+  if (!strcmp(state, "closing"))
+    return &t->closing;
   if (!strcmp(state, "forced"))
     return &t->forced;
   if (!strcmp(state, "cancelled"))
@@ -684,6 +734,7 @@ static void judge(struct al_symbolizer *sym, struct leak *l, size_t nl,
     if (!l[i].from_notes) {
       t->groups--;
       t->req_groups -= l[i].is_request;
+      t->closing_groups -= !strcmp(l[i].state, "closing");
       for (size_t k = 0; k < l[i].g->count; k++)
         e[l[i].g->first + k].hidden = 1;
     }
@@ -761,7 +812,8 @@ static void put_generated(struct al_buf *b, struct al_symbolizer *sym,
   if (listed == NULL)
     return;
   for (size_t i = 0; i < nl; i++) {
-    if (l[i].supp >= 0 || l[i].baselined || !strcmp(l[i].state, "ensured"))
+    if (l[i].supp >= 0 || l[i].baselined || !strcmp(l[i].state, "ensured") ||
+        (!strcmp(l[i].state, "closing") && !al_opt.fail_on_closing))
       continue;
     al_site_judge(sym, l[i].stack, l[i].is_request, l[i].type, &site);
     /* Groups of one function apart only by their lines: one line for
@@ -796,6 +848,11 @@ static const char *note_state(const struct al_note *n) {
   default:
     return "ensured";
   }
+}
+
+size_t al_report_failing(const struct al_report_totals *t) {
+  return t->open + t->pending + t->forced + t->cancelled +
+         (al_opt.fail_on_closing ? t->closing : 0);
 }
 
 int al_report_color(int fd) {
@@ -864,8 +921,14 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
       continue;
     if (e[n].st.type != 0)
       e[n].r.type = e[n].st.type;
+    /* A close asked for by a way asyncleak did not follow is a close all
+     * the same. */
+    if (e[n].st.known && e[n].st.closing && !is_request(&e[n].r))
+      e[n].r.state = AL_RES_CLOSING;
     if (is_request(&e[n].r))
       t->pending++;
+    else if (e[n].r.state == AL_RES_CLOSING)
+      t->closing++;
     else
       t->open++;
     n++;
@@ -874,8 +937,11 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
   qsort(e, n, sizeof(*e), by_site);
   for (size_t i = 0; i < n; i++) {
     if (i == 0 || !same_site(&e[i].r, &e[i - 1].r)) {
-      g[ng++] = (struct group){i, 0, e[i].r.seq};
+      int closing = e[i].r.state == AL_RES_CLOSING;
+      g[ng++] = (struct group){i, 0, e[i].r.seq,
+                               closing && !al_opt.fail_on_closing};
       t->req_groups += is_request(&e[i].r);
+      t->closing_groups += closing;
     }
     g[ng - 1].count++;
   }
@@ -898,9 +964,8 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
     sym = al_symbolizer_new();
   for (size_t i = 0; i < ng; i++) {
     const struct al_res *r = &e[g[i].first].r;
-    l[nl++] = (struct leak){&g[i], is_request(r) ? "pending" : "open",
-                            res_type_name(r), r->stack, is_request(r), 0,
-                            -1, 0};
+    l[nl++] = (struct leak){&g[i], res_state(r), res_type_name(r), r->stack,
+                            is_request(r), 0, -1, 0};
   }
   for (size_t i = 0; i < nn; i++) {
     const struct al_note *x = &s->notes[ng_groups[i].first];
@@ -948,6 +1013,13 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
     if (s->notes_dropped > 0)
       al_buf_printf(b, "... and %zu more closed at shutdown, not kept\n\n",
                     s->notes_dropped);
+    if (!check && al_opt.force_close && t->open + t->pending > 0 &&
+        !any_forced(s))
+      al_buf_printf(b, "Force mode left these to the program: it acts on a "
+                       "graceful signal and in asyncleak_loop_close, never "
+                       "in the program's own close of a loop or at exit, "
+                       "where the program may still close them, or has torn "
+                       "down what their callbacks use.\n\n");
     put_shutdowns(b, sym, s);
     if (!check)
       put_loops(b, sym, s, t);
@@ -960,7 +1032,7 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
     put_suppressions_used(b, hits);
     if (al_opt.gen_suppressions)
       put_generated(b, sym, l, nl);
-    if (t->open + t->pending + t->forced + t->cancelled > 0)
+    if (al_report_failing(t) > 0)
       put_summary(b, paint, e, n, t);
   }
   if (out != NULL && out->rec != NULL)

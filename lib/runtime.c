@@ -393,12 +393,13 @@ static void report_write(const struct al_ending *how) {
                   "handles_forced=%zu\nrequests_cancelled=%zu\n"
                   "resources_ensured=%zu\nsuppressed=%zu\n"
                   "suppressed_groups=%zu\nbaselined=%zu\n"
-                  "baselined_groups=%zu\n",
+                  "baselined_groups=%zu\nhandles_closing=%zu\n"
+                  "closing_fails=%d\n",
                   t.loops, t.loops_unclosed, (unsigned long)t.created,
                   (unsigned long)t.requests, t.open,
                   t.pending, t.groups, t.forced, t.cancelled, t.ensured,
                   t.suppressed, t.suppressed_groups, t.baselined,
-                  t.baselined_groups);
+                  t.baselined_groups, t.closing, al_opt.fail_on_closing);
     if (text.len > 0)
       write_file(al_opt.report_dir, "txt", text.data, text.len);
     if (rec.len > 0 && !rec.failed)

@@ -105,13 +105,24 @@ static int by_addr(const void *a, const void *b) {
   return (x->r.addr > y->r.addr) - (x->r.addr < y->r.addr);
 }
 
+/* Called for every close during a shutdown: a search, never a scan, so
+ * that closing n handles costs n log n. */
 void al_shutdown_saw_close(uintptr_t loop, uintptr_t addr) {
   for (struct ctx *c = current; c != NULL; c = c->outer) {
+    struct item key, *it;
+
     if (c->loop != loop)
       continue;
-    for (size_t i = 0; i < c->n; i++)
-      if (c->items[i].r.addr == addr && c->items[i].by == BY_NONE)
-        c->items[i].by = (uint8_t)c->phase;
+    key.r.addr = addr;
+    it = c->items ? bsearch(&key, c->items, c->n, sizeof(*it), by_addr) : NULL;
+    if (it == NULL)
+      return;
+    /* Handles made again at one address sit side by side. */
+    while (it > c->items && it[-1].r.addr == addr)
+      it--;
+    for (; it < c->items + c->n && it->r.addr == addr; it++)
+      if (it->by == BY_NONE)
+        it->by = (uint8_t)c->phase;
     return;
   }
 }
@@ -172,11 +183,18 @@ int al_shutdown_holds(uintptr_t loop) {
   return 0;
 }
 
+static unsigned left(uint64_t end) {
+  uint64_t now = al_now_ms();
+  return now >= end ? 0 : (unsigned)(end - now);
+}
+
 /* Closes what is still open of the program's: not what is closing
- * already (a second close is an error), nor what the program protected. */
-static void force_close(struct ctx *c, const struct al_shim *sh) {
+ * already (a second close is an error), nor what the program protected.
+ * What the deadline leaves unclosed stays open. */
+static void force_close(struct ctx *c, const struct al_shim *sh,
+                        uint64_t end) {
   c->phase = BY_FORCE;
-  for (size_t i = 0; i < c->n; i++) {
+  for (size_t i = 0; i < c->n && left(end) > 0; i++) {
     const struct al_res *r = &c->items[i].r;
     struct al_state st = {0};
     if (c->items[i].by != BY_NONE || !al_res_alive(r->addr, r->seq) ||
@@ -189,27 +207,44 @@ static void force_close(struct ctx *c, const struct al_shim *sh) {
   }
 }
 
-/* Cancels the program's requests still pending that can be cancelled and
- * are not protected; their callbacks run, cancelled, in the next drain. */
-static void force_cancel(const struct al_loop *l, const struct al_shim *sh,
-                         struct al_shutdown_entry *e) {
-  struct al_res *res;
-  size_t n;
+/* Cancels the program's requests still pending that are not protected;
+ * their callbacks run, cancelled, in the next drain. One already running
+ * cannot be cancelled and is waited for. Returns the requests it tried,
+ * a malloc'd array, for force_cancelled to judge after the drain. */
+static size_t force_cancel(const struct al_loop *l, const struct al_shim *sh,
+                           struct al_res **tried) {
+  size_t n, k = 0;
 
+  *tried = NULL;
   if (sh->cancel == NULL)
-    return;
-  n = al_res_on_loop(l->addr, l->first_seq, 1u << AL_RES_PENDING, &res);
+    return 0;
+  n = al_res_on_loop(l->addr, l->first_seq, 1u << AL_RES_PENDING, tried);
   for (size_t i = 0; i < n; i++) {
-    const struct al_res *r = &res[i];
+    const struct al_res *r = &(*tried)[i];
+    if (protected(l->addr, r->addr) || !al_res_alive(r->addr, r->seq))
+      continue;
+    (void)sh->cancel(r->addr);
+    (*tried)[k++] = *r;
+  }
+  return k;
+}
+
+/* The requests force tried to cancel that have ended since, cancelled or,
+ * when already running, completed: each was left pending by the program,
+ * and counts as cancelled whichever it was, so that the verdict does not
+ * depend on whether the thread pool had picked it up. One still pending
+ * after the drain is reported as pending, once. */
+static void force_cancelled(const struct al_res *tried, size_t n,
+                            struct al_shutdown_entry *e) {
+  for (size_t i = 0; i < n; i++) {
+    const struct al_res *r = &tried[i];
     struct al_note note = {r->addr, r->stack, NULL,   e->serial,
                            r->tid,  r->type,  r->shim, AL_NOTE_CANCELLED};
-    if (protected(l->addr, r->addr) || !al_res_alive(r->addr, r->seq) ||
-        sh->cancel(r->addr) != 0)
+    if (al_res_alive(r->addr, r->seq))
       continue;
     e->v.cancelled++;
     log_note(&note);
   }
-  free(res);
 }
 
 static void verdicts(struct ctx *c, struct al_shutdown_entry *e) {
@@ -233,11 +268,6 @@ static void verdicts(struct ctx *c, struct al_shutdown_entry *e) {
 
 /* ---------------------------------------------------------- the shutdown */
 
-static unsigned left(uint64_t end) {
-  uint64_t now = al_now_ms();
-  return now >= end ? 0 : (unsigned)(end - now);
-}
-
 static void note_ran(struct al_shutdown_entry *e, void *fn) {
   if (e->nran < AL_FIN_NAMED)
     e->ran[e->nran] = fn;
@@ -255,6 +285,13 @@ static void ensure(const struct al_fin *f, struct al_shutdown_entry *e) {
   log_note(&n);
 }
 
+/* Whether the loop a shutdown began on is still open: a finalizer, or a
+ * callback of the program's during a drain, may close it (and free its
+ * memory), and another loop may be made at its address. */
+static int still_there(uintptr_t loop, uint64_t serial) {
+  return al_loop_serial(loop) == serial;
+}
+
 /* Newest first, one at a time from the loop's list, so that a finalizer
  * may cancel one not run yet, and one it registers runs next, as exit
  * handlers registered during exit do. Bounded, against one that registers
@@ -262,7 +299,8 @@ static void ensure(const struct al_fin *f, struct al_shutdown_entry *e) {
 static void run_finalizers(uintptr_t loop, struct al_shutdown_entry *e) {
   struct al_fin *f;
 
-  for (unsigned n = 0; n < MAX_RUN && (f = al_loop_fin_pop(loop)) != NULL;
+  for (unsigned n = 0; n < MAX_RUN && still_there(loop, e->serial) &&
+                       (f = al_loop_fin_pop(loop)) != NULL;
        n++) {
     if (f->kind == AL_FIN_ENSURE) {
       ensure(f, e);
@@ -317,13 +355,24 @@ static void skipped(const struct al_loop *l, enum al_why why,
   log_entry(&e);
 }
 
+/* Force mode acts only where the program can no longer close what it
+ * left, and its callbacks are still safe to call: on a graceful signal,
+ * which stopped the program in its loop, and in asyncleak_loop_close,
+ * which asked for it. Never in the program's own close of the loop (it
+ * may close its handles and close again, as luv and neovim do), nor at
+ * exit (the program may still close them from its exit handlers, or has
+ * torn down what its callbacks use). */
+static int forcing(enum al_why why) {
+  return al_opt.force_close && (why == AL_WHY_SIGNAL || why == AL_WHY_CALL);
+}
+
 int al_shutdown(uintptr_t loop, enum al_why why) {
   const struct al_shim *sh;
   struct al_shutdown_entry e = {0};
   struct ctx c = {0};
   struct al_loop l;
   uint64_t end, started;
-  int rc = 0, holds;
+  int rc = 0, holds, force = forcing(why);
 
   if (al_loop_get(loop, &l) != 0)
     return -ENOENT;
@@ -331,7 +380,7 @@ int al_shutdown(uintptr_t loop, enum al_why why) {
   /* Once drained (a close that still failed), a loop is not waited for
    * again at exit unless it got new finalizers: never twice the deadline. */
   holds = al_shutdown_holds(loop);
-  if (l.nfins == 0 && (l.shut_down || (!al_opt.force_close && !holds)))
+  if (l.nfins == 0 && (l.shut_down || (!force && !holds)))
     return 0;
   if (sh->claim != NULL && !sh->claim(loop)) {
     /* Closed behind our back (calls bound straight to the loop library):
@@ -351,7 +400,7 @@ int al_shutdown(uintptr_t loop, enum al_why why) {
   e.stack = l.stack;
   e.shim = l.shim;
   e.why = (uint8_t)why;
-  e.forced = (uint8_t)al_opt.force_close;
+  e.forced = (uint8_t)force;
   end = al_now_ms() + (uint64_t)al_opt.drain_timeout_ms;
   c.loop = loop;
   collect(&c, &l);
@@ -363,21 +412,32 @@ int al_shutdown(uintptr_t loop, enum al_why why) {
   c.outer = current;
   current = &c;
 
+  /* Each phase may end with the loop closed: nothing after it touches
+   * the loop then. */
   c.phase = BY_FINALIZER;
   started = al_res_next_seq();
   run_finalizers(loop, &e);
   c.phase = BY_PROGRAM;
-  rc = drain(loop, sh, al_opt.force_close ? started : 0, end);
-  if (al_opt.force_close) {
-    force_close(&c, sh);
-    force_cancel(&l, sh, &e);
+  if (still_there(loop, l.serial))
+    rc = drain(loop, sh, force ? started : 0, end);
+  if (force && still_there(loop, l.serial)) {
+    struct al_res *tried;
+    size_t ntried;
+
+    force_close(&c, sh, end);
+    ntried = force_cancel(&l, sh, &tried);
     c.phase = BY_PROGRAM;
     rc = drain(loop, sh, 0, end);
+    force_cancelled(tried, ntried, &e);
+    free(tried);
   }
   e.timed_out = rc == -ETIMEDOUT;
 
   current = c.outer;
-  al_loop_shut_down(loop);
+  if (still_there(loop, l.serial))
+    al_loop_shut_down(loop);
+  else
+    rc = AL_SHUTDOWN_CLOSED;
   verdicts(&c, &e);
   free(c.items);
   if (e.nran > 0 || (e.forced && e.v.at_start > 0) || e.v.cancelled > 0 ||

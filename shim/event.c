@@ -672,8 +672,12 @@ static void free_base(struct event_base *base, int program, int finalize) {
     return;
   if (base != NULL && followed && AL_LIKELY(al_locks_held == 0)) {
     /* The finalizers run, and the base drains, while it is alive. */
-    if (program)
-      al_shutdown((uintptr_t)base, AL_WHY_CLOSE);
+    /* A finalizer that freed the base did what the program asked. */
+    if (program &&
+        al_shutdown((uintptr_t)base, AL_WHY_CLOSE) == AL_SHUTDOWN_CLOSED) {
+      errno = saved;
+      return;
+    }
     kept = base_verdict(base);
     al_ev_waker_remove(base);
   }

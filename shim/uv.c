@@ -816,12 +816,14 @@ static void loop_gone(uv_loop_t *loop, uint64_t serial) {
 }
 
 /* Runs the loop's shutdown as the program's own code: outside the depth
- * count, so that the handles its finalizers close and make are followed. */
-static void loop_shutdown(uv_loop_t *loop) {
-  int saved = errno;
+ * count, so that the handles its finalizers close and make are followed.
+ * Returns whether a finalizer closed the loop meanwhile. */
+static int loop_shutdown(uv_loop_t *loop) {
+  int saved = errno, rc;
   al_uv_shim_ensure();
-  al_shutdown((uintptr_t)loop, AL_WHY_CLOSE);
+  rc = al_shutdown((uintptr_t)loop, AL_WHY_CLOSE);
   errno = saved;
+  return rc == AL_SHUTDOWN_CLOSED;
 }
 
 static int close_loop(uv_loop_t *loop, int program) {
@@ -831,8 +833,10 @@ static int close_loop(uv_loop_t *loop, int program) {
 
   if (real == NULL)
     return UV_ENOSYS;
-  if (program)
-    loop_shutdown(loop);
+  /* Closed by its own finalizer, which may have freed it too: the close
+   * the program asked for is done. */
+  if (program && loop_shutdown(loop))
+    return 0;
   /* No signal handler may wake it while libuv closes its descriptors. */
   wake = waker_detach(loop);
   al_uv_enter();

@@ -2,8 +2,9 @@
  * socket on 127.0.0.1, watched by an event of its own, is the only
  * nameserver of its evdns_base. It looks up one name with
  * evdns_base_resolve_ipv4 and one with evdns_getaddrinfo. RUN: MODE, one
- * of pending (the default), answered, cancel, dns-free and numeric;
- * [force] runs pending with --force-close.
+ * of pending (the default), answered, cancel, dns-free, numeric and
+ * signal (as pending, but the program raises SIGTERM in its loop once
+ * both queries arrived).
  *
  * pending: the server drops the queries; once both have arrived the
  * program exits without freeing its evdns_base or its base: both lookups
@@ -53,21 +54,41 @@
  * [cancel] CHECK: ^asyncleak: no leaks: 1 loop\(s\), [0-9]+ handle\(s\) created, all closed; 2 request\(s\), all completed$
  * [cancel] EXIT: 0
  *
- * [force]: --force-close cancels the lookups left pending, whose
- * callbacks run, cancelled, before the report. The evdns_base is the
- * program's memory: it is not freed, and stays reported.
- * [force] CLI: --force-close
- * [force] RUN: pending
+ * [force]: --force-close with --graceful-signals: once both queries
+ * arrived, the program raises SIGTERM inside its loop. The base is stopped
+ * and shut down with force: the lookups left pending are cancelled, and
+ * their callbacks run, cancelled, before the report; the program's two
+ * events still added are deleted. The evdns_base is the program's memory:
+ * it is not freed, and stays reported. Then SIGTERM ends the program.
+ * [force] CLI: --graceful-signals --force-close
+ * [force] RUN: signal
  * [force] CHECK-COUNT-1: ^resolve: result 69, type 0, 0 addresses$
  * [force] CHECK-COUNT-1: ^getaddrinfo: result -90001, no address$
  * [force] CHECK: ==[0-9]+==ERROR: asyncleak: 1 handle left open at exit$
+ * [force] CHECK: ==[0-9]+==ERROR: asyncleak: 2 handles left open, closed by force at shutdown$
  * [force] CHECK: ==[0-9]+==ERROR: asyncleak: 2 requests left pending, cancelled by force at shutdown$
  * [force] CHECK: ^1 handle of type evdns_base, created at:$
  * [force] CHECK: ^    #0 0x[0-9a-f]+ in main .*ev-dns.c:%line(dnsbase)$
+ * [force] CHECK-COUNT-2: ^1 handle of type event closed by force at shutdown, created at:$
  * [force] CHECK: ^1 request of type evdns request cancelled by force at shutdown, created at:$
  * [force] CHECK: ^1 request of type evdns_getaddrinfo request cancelled by force at shutdown, created at:$
- * [force] CHECK: ^SUMMARY: asyncleak: 1 handle left open \(1 evdns_base\) from 1 creation site; 1 of 1 loop not closed; 2 requests cancelled by force$
- * [force] EXIT: 23
+ * [force] CHECK: ^  loop 1, created in main .*ev-dns.c:%line(base), on a graceful signal:$
+ * [force] CHECK: ^    3 handles open when it began: 0 closed by a finalizer, 0 closed by the program, 2 closed by force, 1 still open$
+ * [force] CHECK: ^SUMMARY: asyncleak: 1 handle left open \(1 evdns_base\) from 1 creation site; 1 of 1 loop not closed; 2 closed by force; 2 requests cancelled by force$
+ * [force] CHECK: was killed by signal 15 \(SIGTERM
+ * [force] CHECK-NOT: Force mode left these
+ * [force] EXIT: 143
+ *
+ * [force-exit]: --force-close alone, as in pending: at exit force leaves
+ * everything to the program, and says so.
+ * [force-exit] CLI: --force-close
+ * [force-exit] RUN: pending
+ * [force-exit] CHECK: ==[0-9]+==ERROR: asyncleak: 1 handle left open at exit$
+ * [force-exit] CHECK: ==[0-9]+==ERROR: asyncleak: 2 requests pending at exit$
+ * [force-exit] CHECK: ^Force mode left these to the program
+ * [force-exit] CHECK-NOT: ^resolve:|^getaddrinfo:
+ * [force-exit] CHECK-NOT: by force
+ * [force-exit] EXIT: 23
  *
  * [dns-free]: the queries arrive, unanswered; evdns_base_free(dns, 0)
  * drops the lookups without calling back, as the program asked, and the
@@ -96,6 +117,7 @@
 #include <event2/event.h>
 #include <event2/util.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,7 +125,7 @@
 #include <unistd.h>
 
 static struct event_base *base;
-static int answer, queries, callbacks;
+static int answer, queries, callbacks, by_signal;
 /* The names looked up; each is its callback's argument. */
 static char name_a[] = "example.test", name_gai[] = "other.test";
 
@@ -139,7 +161,9 @@ static void on_query(evutil_socket_t fd, short what, void *arg) {
   if (at > (size_t)n || at + sizeof(record) > sizeof(msg))
     return;
   printf("server: query for %s, %s\n", name, answer ? "answered" : "dropped");
-  if (++queries == 2 && !answer)
+  if (++queries == 2 && by_signal)
+    raise(SIGTERM);
+  else if (queries == 2 && !answer)
     event_base_loopbreak(base);
   if (!answer)
     return;
@@ -221,6 +245,7 @@ int main(int argc, char **argv) {
 
   setvbuf(stdout, NULL, _IONBF, 0);
   answer = strcmp(mode, "answered") == 0;
+  by_signal = strcmp(mode, "signal") == 0;
   sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
       getsockname(fd, (struct sockaddr *)&sin, &len) != 0)

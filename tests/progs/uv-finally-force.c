@@ -1,36 +1,45 @@
-/* [force]: force mode, as the program closes its loop with four handles
- * open: one a finalizer closes (a timer), one the program's own callback
- * closes while the loop drains (an idle, closed from the completion of
- * work the finalizer queued), one protected with
+/* Force mode acts only where the program can no longer close what it
+ * left: in asyncleak_loop_close and on a graceful signal, never in the
+ * program's own uv_loop_close (it may close its handles and close again)
+ * nor at exit.
+ *
+ * [call]: the program closes its loop with asyncleak_loop_close, with four
+ * handles open: one a finalizer closes (a timer), one the program's own
+ * callback closes while the loop drains (an idle, closed from the
+ * completion of work the finalizer queued), one protected with
  * asyncleak_shutdown_waits_for that the program's timer closes 50 ms
  * later, and one nobody closes (a check handle), which force closes. Each
  * gets its verdict; only the forced one is reported, as a leak, and the
  * loop closes (0). [clean]: the program closes everything itself: no
- * report. [atexit]: the loop is never closed; the same happens at exit,
- * and asyncleak does not close the loop. [noforce]: without --force-close
- * the check handle is left open and the close fails with UV_EBUSY.
+ * report. [force]: the program's own uv_loop_close: the finalizers run,
+ * force does not act, the close fails with UV_EBUSY and the check handle
+ * is reported left open, as without force. [atexit]: the loop is never
+ * closed; at exit the finalizers run, force does not act. [noforce]:
+ * without --force-close, as [force].
  *
- * [force] CLI: --force-close
- * [force] CHECK: ^finalizer: closing the timer$
- * [force] CHECK: ^work done: closing the idle$
- * [force] CHECK: ^protected timer fired: closing it$
- * [force] CHECK: ^close: 0$
- * [force] CHECK: ==[0-9]+==ERROR: asyncleak: 1 handle left open, closed by force at shutdown$
- * [force] CHECK: ^1 handle of type uv_check_t closed by force at shutdown, created at:$
- * [force] CHECK: ^    #0 0x[0-9a-f]+ in main .*uv-finally-force.c:%line(forced)$
- * [force] CHECK: ^  0x[0-9a-f]+ on loop 1, thread [0-9]+ \(main\)$
- * [force] CHECK: ^Shutdowns:$
- * [force] CHECK: ^  loop 1, created in main .*uv-finally-force.c:%line(loop), as the program closed it:$
- * [force] CHECK: ^    finalizers run: queue_work, close_timer$
- * [force] CHECK: ^    4 handles open when it began: 1 closed by a finalizer, 2 closed by the program, 1 closed by force, 0 still open$
- * [force] CHECK: ^SUMMARY: asyncleak: 0 handles left open; 1 closed by force$
- * [force] CHECK: ^asyncleak: 1 handle\(s\) closed by force at shutdown in 1 process\(es\)$
- * [force] CHECK-NOT: left open at exit
- * [force] CHECK-NOT: uv_timer_t closed by force
- * [force] CHECK-NOT: uv_idle_t closed by force
- * [force] CHECK-NOT: [1-9][0-9]* still open$
- * [force] CHECK-NOT: no leaks
- * [force] EXIT: 23
+ * [call] CLI: --force-close
+ * [call] RUN: call
+ * [call] CHECK: ^finalizer: closing the timer$
+ * [call] CHECK: ^work done: closing the idle$
+ * [call] CHECK: ^protected timer fired: closing it$
+ * [call] CHECK: ^close: 0$
+ * [call] CHECK: ==[0-9]+==ERROR: asyncleak: 1 handle left open, closed by force at shutdown$
+ * [call] CHECK: ^1 handle of type uv_check_t closed by force at shutdown, created at:$
+ * [call] CHECK: ^    #0 0x[0-9a-f]+ in main .*uv-finally-force.c:%line(forced)$
+ * [call] CHECK: ^  0x[0-9a-f]+ on loop 1, thread [0-9]+ \(main\)$
+ * [call] CHECK: ^Shutdowns:$
+ * [call] CHECK: ^  loop 1, created in main .*uv-finally-force.c:%line(loop), by asyncleak_loop_close:$
+ * [call] CHECK: ^    finalizers run: queue_work, close_timer$
+ * [call] CHECK: ^    4 handles open when it began: 1 closed by a finalizer, 2 closed by the program, 1 closed by force, 0 still open$
+ * [call] CHECK: ^SUMMARY: asyncleak: 0 handles left open; 1 closed by force$
+ * [call] CHECK: ^asyncleak: 1 handle\(s\) closed by force at shutdown in 1 process\(es\)$
+ * [call] CHECK-NOT: left open at exit
+ * [call] CHECK-NOT: uv_timer_t closed by force
+ * [call] CHECK-NOT: uv_idle_t closed by force
+ * [call] CHECK-NOT: [1-9][0-9]* still open$
+ * [call] CHECK-NOT: Force mode left these
+ * [call] CHECK-NOT: no leaks
+ * [call] EXIT: 23
  *
  * [clean] CLI: --force-close
  * [clean] RUN: clean
@@ -42,21 +51,37 @@
  * [clean] CHECK: ^asyncleak: no leaks: 1 loop\(s\), 4 handle\(s\) created, all closed$
  * [clean] EXIT: 0
  *
+ * [force] CLI: --force-close
+ * [force] CHECK: ^finalizer: closing the timer$
+ * [force] CHECK: ^work done: closing the idle$
+ * [force] CHECK: ^protected timer fired: closing it$
+ * [force] CHECK: ^close: -16$
+ * [force] CHECK: ==[0-9]+==ERROR: asyncleak: 1 handle left open at exit$
+ * [force] CHECK: ^1 handle of type uv_check_t, created at:$
+ * [force] CHECK: ^    #0 0x[0-9a-f]+ in main .*uv-finally-force.c:%line(forced)$
+ * [force] CHECK: ^Force mode left these to the program: it acts on a graceful signal and in asyncleak_loop_close
+ * [force] CHECK: ^  loop 1, created in main .*uv-finally-force.c:%line(loop), as the program closed it:$
+ * [force] CHECK: ^    4 handles open when it began: 1 closed by a finalizer, 2 closed by the program, 0 closed by force, 1 still open$
+ * [force] CHECK: ^asyncleak: 1 handle\(s\) left open in 1 process\(es\)$
+ * [force] CHECK-NOT: closed by force at shutdown
+ * [force] EXIT: 23
+ *
  * [atexit] CLI: --force-close
  * [atexit] RUN: atexit
  * [atexit] CHECK: ^finalizer: closing the timer$
  * [atexit] CHECK: ^work done: closing the idle$
  * [atexit] CHECK: ^protected timer fired: closing it$
- * [atexit] CHECK: ==[0-9]+==ERROR: asyncleak: 1 handle left open, closed by force at shutdown$
- * [atexit] CHECK: ^1 handle of type uv_check_t closed by force at shutdown, created at:$
+ * [atexit] CHECK: ==[0-9]+==ERROR: asyncleak: 1 handle left open at exit$
+ * [atexit] CHECK: ^1 handle of type uv_check_t, created at:$
  * [atexit] CHECK: ^    #0 0x[0-9a-f]+ in main .*uv-finally-force.c:%line(forced)$
+ * [atexit] CHECK: ^  0x[0-9a-f]+ on loop 1, thread [0-9]+ \(main\), active, referenced$
+ * [atexit] CHECK: ^Force mode left these to the program
  * [atexit] CHECK: ^  loop 1, created in main .*uv-finally-force.c:%line(loop), at exit:$
  * [atexit] CHECK: ^    finalizers run: queue_work, close_timer$
- * [atexit] CHECK: ^    4 handles open when it began: 1 closed by a finalizer, 2 closed by the program, 1 closed by force, 0 still open$
+ * [atexit] CHECK: ^    4 handles open when it began: 1 closed by a finalizer, 2 closed by the program, 0 closed by force, 1 still open$
  * [atexit] CHECK: ^  loop 1 .* created in main .*uv-finally-force.c:%line(loop) by thread [0-9]+ \(main\): never closed$
- * [atexit] CHECK: ^SUMMARY: asyncleak: 0 handles left open; 1 of 1 loop not closed; 1 closed by force$
- * [atexit] CHECK: ^asyncleak: 1 handle\(s\) closed by force at shutdown in 1 process\(es\)$
- * [atexit] CHECK-NOT: left open at exit
+ * [atexit] CHECK: ^SUMMARY: asyncleak: 1 handle left open \(1 uv_check_t\) from 1 creation site; 1 of 1 loop not closed$
+ * [atexit] CHECK-NOT: closed by force at shutdown
  * [atexit] CHECK-NOT: ^close:
  * [atexit] EXIT: 23
  *
@@ -71,6 +96,7 @@
  * [noforce] CHECK: ^    4 handles open when it began: 1 closed by a finalizer, 2 closed by the program, 0 closed by force, 1 still open$
  * [noforce] CHECK: ^asyncleak: 1 handle\(s\) left open in 1 process\(es\)$
  * [noforce] CHECK-NOT: closed by force at shutdown
+ * [noforce] CHECK-NOT: Force mode
  * [noforce] EXIT: 23
  */
 #include <stdio.h>
@@ -159,6 +185,10 @@ int main(int argc, char **argv) {
   }
   if (strcmp(mode, "atexit") == 0)
     return 0; /* the loop is never closed, and asyncleak does not close it */
-  fprintf(stderr, "close: %d\n", uv_loop_close(&loop));
+  if (strcmp(mode, "call") == 0)
+    rc = asyncleak_loop_close(&loop);
+  else
+    rc = uv_loop_close(&loop);
+  fprintf(stderr, "close: %d\n", rc);
   return 0;
 }

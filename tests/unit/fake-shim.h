@@ -38,8 +38,12 @@ static int fake_is_running(uintptr_t loop) {
   return fake_running;
 }
 
-/* A drain that does nothing but count and return fake_drain_rc: the
- * loop's work is done at once or never. */
+/* What the program's callbacks do while a drain runs the loop, if
+ * anything. */
+static void (*fake_on_drain)(void);
+
+/* A drain that does nothing but count, call fake_on_drain and return
+ * fake_drain_rc: the loop's work is done at once or never. */
 static int fake_run_until(uintptr_t loop, unsigned timeout_ms,
                           int (*done)(uintptr_t, void *), void *arg) {
   (void)timeout_ms;
@@ -47,6 +51,8 @@ static int fake_run_until(uintptr_t loop, unsigned timeout_ms,
   (void)arg;
   (void)loop;
   fake_drains++;
+  if (fake_on_drain != NULL)
+    fake_on_drain();
   return fake_drain_rc;
 }
 
@@ -152,6 +158,7 @@ static inline uint8_t fake_reset(void) {
   fake_handle_is_open = 0;
   fake_nclosed = 0;
   fake_ncancelled = fake_cancel_rc = 0;
+  fake_on_drain = NULL;
   memset(fake_cancelled, 0, sizeof(fake_cancelled));
   fake_state = (struct al_state){.known = 1, .active = 1, .referenced = 1};
   al_opt.force_close = 0;

@@ -411,7 +411,9 @@ static void test_check__snapshot_after_everything_is_clean(void **state) {
   asyncleak_snapshot_free(s);
 }
 
-static void test_check__closing_handle_still_counted(void **state) {
+/* A close that did not complete is shown, apart, and fails only with
+ * fail_on_closing. */
+static void test_check__closing_handle_shown_not_counted(void **state) {
   asyncleak_snapshot *s;
   size_t n;
   (void)state;
@@ -421,9 +423,23 @@ static void test_check__closing_handle_still_counted(void **state) {
   assert_int_not_equal(al_res_closing(0x200, NULL), 0);
   fake_state.closing = 1;
   char *text = check_text(s, &n);
-  assert_int_equal(n, 1);
+  assert_int_equal(n, 0);
+  assert_non_null(strstr(text, "WARNING: asyncleak: 1 handle closing: the "
+                               "close was asked for"));
+  assert_non_null(strstr(text, "1 handle of type fake_a_t closing, created "
+                               "at:\n"));
   assert_non_null(strstr(text, ", closing (the loop did not run again to "
                                "finish it)\n"));
+  assert_null(strstr(text, "SUMMARY"));
+  free(text);
+  al_opt.fail_on_closing = 1;
+  text = check_text(s, &n);
+  al_opt.fail_on_closing = 0;
+  assert_int_equal(n, 1);
+  assert_non_null(strstr(text, "ERROR: asyncleak: 1 handle closing, the "
+                               "close never completed"));
+  assert_non_null(strstr(text, "SUMMARY: asyncleak: 0 handles left open; 1 "
+                               "closing (1 fake_a_t)\n"));
   free(text);
   /* What the loop library made for itself is not counted. */
   fake_state = (struct al_state){.known = 1, .internal = 1, .active = 1,
@@ -811,7 +827,7 @@ int main(void) {
       T(test_check__since_snapshot_only),
       T(test_check__requests_since_snapshot),
       T(test_check__snapshot_after_everything_is_clean),
-      T(test_check__closing_handle_still_counted),
+      T(test_check__closing_handle_shown_not_counted),
       T(test_check__any_loop_any_thread),
       T(test_cmocka__clean_test_passes),
       T(test_cmocka__leak_fails_with_report),

@@ -291,7 +291,7 @@ static void test_finally__force_verdicts(void **state) {
   asyncleak_run_finally(LOOP, close_first, NULL);
   asyncleak_shutdown_waits_for(LOOP, (void *)0x300);
   al_opt.force_close = 1;
-  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), 0);
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CALL), 0);
   assert_int_equal(fake_nclosed, 2);
   assert_true(fake_closed[0] == 0x100 && fake_closed[1] == 0x200);
   assert_int_equal(fake_drains, 2);
@@ -315,11 +315,11 @@ static void test_finally__force_leaves_internal_and_closing(void **state) {
   al_res_open(shim, 0x100, 0, FAKE_LOOP, NULL);
   al_opt.force_close = 1;
   fake_state.internal = 1;
-  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), 0);
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CALL), 0);
   assert_int_equal(fake_nclosed, 0);
   fake_state.internal = 0;
   fake_state.closing = 1;
-  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), 0);
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CALL), 0);
   assert_int_equal(fake_nclosed, 0);
 }
 
@@ -347,7 +347,7 @@ static void test_finally__force_cancels_unprotected_requests(void **state) {
   assert_int_equal(asyncleak_shutdown_waits_for(LOOP, (void *)0x700), 0);
   assert_int_equal(asyncleak_run_finally(LOOP, note, "1"), 0);
   al_opt.force_close = 1;
-  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), 0);
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CALL), 0);
   assert_string_equal(order, "1");
   /* The unprotected one only. */
   assert_int_equal(fake_ncancelled, 1);
@@ -392,7 +392,7 @@ static void test_finally__force_cancels_unprotected_requests(void **state) {
   assert_true(strlen(line) < sizeof(line) - 1);
   assert_non_null(strstr(text, line));
   assert_non_null(strstr(text, "\nShutdowns:\n  loop 1, created at an "
-                               "unknown place, at exit:\n    finalizers run: "
+                               "unknown place, by asyncleak_loop_close:\n    finalizers run: "
                                "note\n    1 request cancelled by force\n\n"));
   /* The protected one is still pending, and said so. */
   assert_non_null(strstr(text, "\n1 request of type fake_req_t pending, "
@@ -419,7 +419,7 @@ static void test_finally__force_cancel_plural(void **state) {
                                   NULL), 0);
   asyncleak_run_finally(LOOP, note, "1");
   al_opt.force_close = 1;
-  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CLOSE), 0);
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CALL), 0);
   assert_int_equal(fake_ncancelled, 3);
   s = snap();
   assert_int_equal(s.nnotes, 3);
@@ -443,7 +443,7 @@ static void test_finally__force_cancel_plural(void **state) {
   free(text);
 }
 
-static void test_finally__force_cancel_refused_notes_nothing(void **state) {
+static void test_finally__force_cancel_refused_still_pending(void **state) {
   struct al_snapshot s;
   struct al_report_totals t;
   (void)state;
@@ -451,7 +451,7 @@ static void test_finally__force_cancel_refused_notes_nothing(void **state) {
   asyncleak_run_finally(LOOP, note, "1");
   al_opt.force_close = 1;
   fake_cancel_rc = -EBUSY; /* running in the thread pool */
-  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), 0);
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CALL), 0);
   assert_int_equal(fake_ncancelled, 0);
   assert_int_equal(al_req_pending(0x600), 1);
   s = snap();
@@ -495,7 +495,7 @@ static void test_finally__force_cancel_spares_other_loops(void **state) {
   assert_int_equal(al_req_start(shim, 0x800, 0, 0x20, NULL, NULL), 0);
   asyncleak_run_finally(LOOP, note, "1");
   al_opt.force_close = 1;
-  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), 0);
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CALL), 0);
   assert_int_equal(fake_ncancelled, 1);
   assert_int_equal(fake_cancelled[0], 0x700);
   assert_int_equal(al_req_pending(0x600), 1);
@@ -515,7 +515,7 @@ static void test_finally__force_cancel_with_handles(void **state) {
   assert_int_equal(al_req_start(shim, 0x600, 0, FAKE_LOOP, NULL, NULL), 0);
   asyncleak_run_finally(LOOP, note, "1");
   al_opt.force_close = 1;
-  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CLOSE), 0);
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CALL), 0);
   assert_int_equal(fake_nclosed, 1);
   assert_int_equal(fake_ncancelled, 1);
   s = snap();
@@ -547,9 +547,124 @@ static void test_finally__force_cancels_without_finalizers(void **state) {
    * shut the loop down when a request is pending. */
   assert_int_equal(al_req_start(shim, 0x600, 0, FAKE_LOOP, NULL, NULL), 0);
   al_opt.force_close = 1;
-  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), 0);
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CALL), 0);
   assert_int_equal(fake_ncancelled, 1);
   assert_int_equal(al_req_pending(0x600), 0);
+}
+
+/* A request already running when force cancels it cannot be cancelled:
+ * it is waited for, and when it completes in the drain it counts as
+ * cancelled all the same, as one still queued would. */
+static void complete_0x600(void) {
+  void *cb;
+  if (fake_drains == 2) /* the drain after force, not the one before */
+    al_req_done(0x600, &cb);
+}
+
+static void test_finally__force_cancel_refused_then_done(void **state) {
+  struct al_snapshot s;
+  (void)state;
+  assert_int_equal(al_req_start(shim, 0x600, 0, FAKE_LOOP, NULL, NULL), 0);
+  al_opt.force_close = 1;
+  fake_cancel_rc = -EBUSY;
+  fake_on_drain = complete_0x600;
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CALL), 0);
+  assert_int_equal(al_req_pending(0x600), 0);
+  s = snap();
+  assert_int_equal(s.nnotes, 1);
+  assert_int_equal(s.notes[0].kind, AL_NOTE_CANCELLED);
+  assert_int_equal(s.notes[0].addr, 0x600);
+  assert_int_equal(s.shutdowns[0].v.cancelled, 1);
+  assert_int_equal(s.nres, 0);
+  al_snapshot_release(&s);
+}
+
+/* Force never acts in the program's own close of the loop (it may close
+ * what is left and close again), nor at exit (its exit handlers may still
+ * close it, or its teardown has run): only on a graceful signal or in
+ * asyncleak_loop_close. */
+static void test_finally__no_force_at_close_or_exit(void **state) {
+  static const enum al_why whys[] = {AL_WHY_CLOSE, AL_WHY_EXIT};
+  struct al_snapshot s;
+  (void)state;
+  al_res_open(shim, 0x200, 1, FAKE_LOOP, NULL);
+  assert_int_equal(al_req_start(shim, 0x600, 0, FAKE_LOOP, NULL, NULL), 0);
+  al_opt.force_close = 1;
+  for (size_t i = 0; i < 2; i++) {
+    assert_int_equal(al_shutdown(FAKE_LOOP, whys[i]), 0);
+    assert_int_equal(fake_nclosed, 0);
+    assert_int_equal(fake_ncancelled, 0);
+    assert_int_equal(fake_drains, 0);
+  }
+  /* With a finalizer, it runs and its work is drained; still no force. */
+  asyncleak_run_finally(LOOP, note, "1");
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), 0);
+  assert_string_equal(order, "1");
+  assert_int_equal(fake_drains, 1);
+  assert_int_equal(fake_nclosed, 0);
+  assert_int_equal(fake_ncancelled, 0);
+  s = snap();
+  assert_int_equal(s.nnotes, 0);
+  assert_int_equal(s.nshutdowns, 1);
+  assert_false(s.shutdowns[0].forced);
+  assert_int_equal(s.nres, 2);
+  al_snapshot_release(&s);
+  /* On a graceful signal it does (a new finalizer, for a loop once shut
+   * down has its shutdown again only for those). */
+  asyncleak_run_finally(LOOP, note, "2");
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_SIGNAL), 0);
+  assert_string_equal(order, "12");
+  assert_int_equal(fake_nclosed, 1);
+  assert_int_equal(fake_ncancelled, 1);
+}
+
+/* A finalizer that closes the loop (and may free it): nothing after it
+ * touches the loop, and the caller is told. */
+static void close_loop_fin(void *loop, void *arg) {
+  (void)arg;
+  fake_close((uintptr_t)loop);
+}
+
+static void test_finally__finalizer_closes_loop(void **state) {
+  struct al_snapshot s;
+  (void)state;
+  al_res_open(shim, 0x200, 1, FAKE_LOOP, NULL);
+  asyncleak_run_finally(LOOP, note, "2");
+  asyncleak_run_finally(LOOP, close_loop_fin, NULL);
+  al_opt.force_close = 1;
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CALL), AL_SHUTDOWN_CLOSED);
+  /* Its own finalizers went with it; no drain, no force. */
+  assert_string_equal(order, "");
+  assert_int_equal(fake_drains, 0);
+  assert_int_equal(fake_nclosed, 0);
+  assert_int_equal(al_loop_serial(FAKE_LOOP), 0);
+  s = snap();
+  assert_int_equal(s.nshutdowns, 1);
+  assert_int_equal(s.shutdowns[0].nran, 1);
+  al_snapshot_release(&s);
+  /* asyncleak_loop_close says the close is done, and closes nothing
+   * again. */
+  assert_int_equal(al_loop_open(shim, FAKE_LOOP, 0, NULL, 1), 2);
+  fake_closes = 0;
+  asyncleak_run_finally(LOOP, close_loop_fin, NULL);
+  assert_int_equal(asyncleak_loop_close(LOOP), 0);
+  assert_int_equal(fake_closes, 1);
+}
+
+/* A callback of the program's that closes the loop during the drain. */
+static void close_loop_in_drain(void) {
+  fake_close(FAKE_LOOP);
+}
+
+static void test_finally__drain_closes_loop(void **state) {
+  (void)state;
+  al_res_open(shim, 0x200, 1, FAKE_LOOP, NULL);
+  asyncleak_run_finally(LOOP, note, "1");
+  al_opt.force_close = 1;
+  fake_on_drain = close_loop_in_drain;
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_SIGNAL), AL_SHUTDOWN_CLOSED);
+  assert_int_equal(fake_drains, 1);
+  assert_int_equal(fake_nclosed, 0);
 }
 
 int main(void) {
@@ -574,7 +689,11 @@ int main(void) {
       T(test_finally__force_leaves_internal_and_closing),
       T(test_finally__force_cancels_unprotected_requests),
       T(test_finally__force_cancel_plural),
-      T(test_finally__force_cancel_refused_notes_nothing),
+      T(test_finally__force_cancel_refused_still_pending),
+      T(test_finally__force_cancel_refused_then_done),
+      T(test_finally__no_force_at_close_or_exit),
+      T(test_finally__finalizer_closes_loop),
+      T(test_finally__drain_closes_loop),
       T(test_finally__no_cancel_without_force),
       T(test_finally__force_cancel_spares_other_loops),
       T(test_finally__force_cancel_with_handles),
