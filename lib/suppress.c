@@ -173,14 +173,26 @@ size_t al_suppressions(const struct al_supp **out) {
   return nrules;
 }
 
-/* Whether the pattern matches the function, file or module of a frame. */
+/* Whether the pattern matches the function of a frame (as printed, or as
+ * linked for C++), its file, its module, or "module+0xoffset", which names
+ * one frame of one build where nothing else does. */
 static int frames_match(const char *pattern, const struct al_frame *f,
                         size_t n) {
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i < n; i++) {
+    char at[256];
+
     if (al_pattern_match(pattern, f[i].function) ||
+        (f[i].symbol != f[i].function &&
+         al_pattern_match(pattern, f[i].symbol)) ||
         al_pattern_match(pattern, f[i].file) ||
         al_pattern_match(pattern, f[i].module))
       return 1;
+    if (f[i].module != NULL && f[i].function == NULL &&
+        snprintf(at, sizeof(at), "%s+%#lx", f[i].module,
+                 (unsigned long)f[i].offset) < (int)sizeof(at) &&
+        al_pattern_match(pattern, at))
+      return 1;
+  }
   return 0;
 }
 
