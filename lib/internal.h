@@ -594,6 +594,10 @@ struct al_site {
  * docs/design.md, Stacks). */
 void al_site_judge(struct al_symbolizer *sym, const struct al_stack *stack,
                    int is_request, const char *type, struct al_site *out);
+/* Judges out's frames (frames and depth filled in), as al_site_judge does
+ * once it has symbolized them. */
+void al_site_judge_frames(int is_request, const char *type,
+                          struct al_site *out);
 /* The line --gen-suppressions prints for it: "uv_timer:^start_timer$",
  * naming the program's own frame, else the narrowest frame that is not the
  * C library's, the loader's or asyncleak's, else a comment. */

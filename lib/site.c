@@ -97,14 +97,21 @@ static uint64_t hash_frame(uint64_t h, const struct al_frame *f,
 void al_site_judge(struct al_symbolizer *sym, const struct al_stack *stack,
                    int is_request, const char *type, struct al_site *out) {
   const size_t max = sizeof(out->frames) / sizeof(out->frames[0]);
-  uint64_t h = 0xcbf29ce484222325ull;
   uint32_t depth = stack ? stack->depth : 0;
-  static const char hex[] = "0123456789abcdef";
   size_t n = 0;
 
   for (uint32_t i = 0; i < depth && n < max; i++)
     n += al_symbolize_inlined(sym, stack->pc[i], &out->frames[n], max - n);
   out->depth = (uint32_t)n;
+  al_site_judge_frames(is_request, type, out);
+}
+
+void al_site_judge_frames(int is_request, const char *type,
+                          struct al_site *out) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  static const char hex[] = "0123456789abcdef";
+  size_t n = out->depth;
+
   out->own = -1;
   h = hash_str(h, is_request ? "request" : "handle");
   h = hash_str(h, type);
