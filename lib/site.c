@@ -172,9 +172,7 @@ void al_site_put_suppression(struct al_buf *b, const struct al_site *s,
     al_buf_printf(b, "%.*s:^%s+%#lx$\n", (int)len, type, f->module,
                   (unsigned long)f->offset);
   else
-    al_buf_printf(b, "# no frame that is safe to name (only the C "
-                     "library's, the loader's or asyncleak's): %.*s:*\n",
-                  (int)len, type);
+    al_buf_printf(b, "# no frame to name: %.*s:*\n", (int)len, type);
 }
 
 /* A field of a record: tabs and newlines would break the line apart. */
