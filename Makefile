@@ -160,6 +160,19 @@ $(O)/progs/uv-finally-client-exit: tests/progs/uv-finally-client-exit.c \
 $(O)/progs/uv-own-malloc: tests/progs/uv-own-malloc.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -rdynamic -o $@ $< -luv -lpthread
+# Creation sites: a helper inlined at -O2, a program stripped of its
+# symbols, and a C++ method (tests/cli/sites.sh).
+$(O)/progs/uv-inline-helper: tests/progs/uv-inline-helper.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -O2 -o $@ $< -luv
+$(O)/progs/uv-stripped: tests/progs/uv-stripped.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -luv
+	strip $@
+$(O)/progs/sites-method: tests/progs/sites/method.cc | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CXX) -std=c++17 -Wall -Wextra -Werror -O0 -g $(SANFLAGS) -MMD -MP \
+	  -o $@ $< -luv
 # The runtime's objects linked into the program itself, for a set-user-ID
 # copy (tests/cli/setuid.sh).
 $(O)/progs/secure-options: tests/progs/plugin/secure-options.c $(RT_OBJ)
@@ -185,7 +198,7 @@ TEST_PROGS := $(PROG_BIN) $(EV_PROG_BIN) $(O)/progs/plugin-timer.so \
               $(O)/progs/libsvc.so \
               $(O)/progs/libafter.so $(O)/progs/secure-options \
               $(O)/progs/libclient.so \
-              $(O)/progs/static-hello
+              $(O)/progs/static-hello $(O)/progs/sites-method
 
 # A ThreadSanitizer build sets its own (above).
 ifeq ($(filter thread,$(SANLIBS)),)

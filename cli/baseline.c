@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "emit.h"
+#include "../lib/syntax.h"
 
 /* Whether the group's fingerprint came earlier in the run: the same site
  * in several processes is one line. */
@@ -27,8 +28,8 @@ static int seen_before(const struct cli_reports *r, size_t proc,
 int cli_write_baseline(FILE *out, const struct cli_run *run) {
   const struct cli_reports *r = run->reports;
 
-  fprintf(out, "# asyncleak baseline: the leaks --baseline ignores, one "
-               "fingerprint a line\n");
+  fprintf(out, "%s: the leaks --baseline ignores, one fingerprint a "
+               "line\n", AL_BASELINE_HEADER);
   for (size_t i = 0; i < r->nr; i++) {
     const struct cli_proc *p = &r->procs[i];
 

@@ -130,6 +130,7 @@ int cli_spawn(const char *path, char *const argv[], struct cli_child *child);
 struct cli_frame {
   const char *pc, *function, *file, *module, *offset;
   unsigned line; /* 0 when unknown */
+  int inlined;   /* inlined into the next frame, at the same pc */
 };
 
 /* One leak group of a process, from its <pid>.rec. */

@@ -215,7 +215,8 @@ static int parse_rec(struct cli_proc *p, char *text) {
                sizeof(g->frames[0])) != 0)
         return -1;
       g->frames[g->nframes++] = (struct cli_frame){
-          f[1], f[2], f[3], f[5], f[6], (unsigned)number(f[4])};
+          f[1], f[2], f[3], f[5], f[6], (unsigned)number(f[4]),
+          n >= 8 && !strcmp(f[7], "1")};
     } else if (!strcmp(f[0], "suppression") && n == 6) {
       if (grow((void **)&p->supps, &supps_alloc, p->nsupps,
                sizeof(p->supps[0])) != 0)

@@ -63,6 +63,7 @@ static void put_frame(struct cli_json *j, const struct cli_frame *f) {
     cli_json_null(j, "line");
   cli_json_string(j, "module", or_null(f->module));
   cli_json_string(j, "offset", or_null(f->offset));
+  cli_json_bool(j, "inlined", f->inlined);
   cli_json_close_object(j);
 }
 

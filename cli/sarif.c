@@ -173,7 +173,7 @@ static void put_result(struct cli_json *j, const struct cli_group *g, int rule,
   put_locations(j, g);
   put_related(j, g);
   cli_json_object(j, "partialFingerprints");
-  cli_json_string(j, "asyncleakFingerprint/v1", g->fingerprint);
+  cli_json_string(j, "asyncleakFingerprint/v2", g->fingerprint);
   cli_json_close_object(j);
   cli_json_object(j, "properties");
   cli_json_uint(j, "count", g->count);

@@ -507,20 +507,33 @@ void al_graceful_atfork_child(void);
 /* ------------------------------------------------------------- symbols */
 
 struct al_frame {
-  const char *function; /* NULL when unknown */
+  uintptr_t pc;         /* the return address the frame was found from */
+  const char *function; /* NULL when unknown; C++ names demangled */
+  const char *symbol;   /* the name as linked (C++ mangled), or function */
   const char *file;     /* NULL without debug info */
   const char *dir;      /* where file was compiled, for a relative file;
                            NULL if unknown */
   int line;
+  int body_line;        /* line less the line declaring the function, or
+                           -1 when either is unknown */
+  int inlined;          /* inlined into the next frame, at the same pc */
   const char *module;   /* base name of the object, NULL if unmapped */
   uintptr_t offset;     /* pc - module load address */
+  const char *near;     /* with no function, the nearest symbol before pc
+                           in the module, or NULL */
+  uintptr_t near_offset; /* pc - near's address */
 };
 
 struct al_symbolizer;
 struct al_symbolizer *al_symbolizer_new(void);
-/* Fills f for a return address (looked up at pc - 1). Strings live as long
- * as the symbolizer. */
+/* Fills f for a return address (looked up at pc - 1): the innermost frame
+ * there, inlined or not. Strings live as long as the symbolizer. */
 void al_symbolize(struct al_symbolizer *s, uintptr_t pc, struct al_frame *f);
+/* Fills up to max frames (max > 0) for a return address: the functions
+ * inlined there, innermost first, each marked inlined, then the function
+ * the code belongs to. Returns the number filled, at least 1. */
+size_t al_symbolize_inlined(struct al_symbolizer *s, uintptr_t pc,
+                            struct al_frame *f, size_t max);
 void al_symbolizer_free(struct al_symbolizer *s);
 /* An object dlclose unloaded, from its path, load bias and the span of
  * its segments: frames in it are still symbolized from its file. */
@@ -567,27 +580,38 @@ struct al_buf;
 struct al_site {
   struct al_frame frames[64];
   uint32_t depth;
-  int own;      /* the first frame in the program's own code, or -1 */
+  int own;      /* the first frame with a file in the program's own code
+                   (not the C library's, the loader's, asyncleak's or the
+                   loop library's), or -1 */
   long supp;    /* the suppression covering it, or -1 */
   int baselined;
   char fingerprint[AL_FINGERPRINT_LEN + 1];
 };
 
-/* Symbolizes stack (NULL when none was captured) and judges it: its
- * fingerprint hashes the kind, the type and the frames' function names
- * (modules where a function is unknown) down to main, leaving out the C
- * library's, never addresses or lines, so that it stays the same from run
- * to run, build to build and machine to machine. */
+/* Symbolizes stack (NULL when none was captured), inlined calls expanded
+ * into frames of their own, and judges it. Its fingerprint hashes the
+ * kind, the type and, for each frame down to main but the C library's and
+ * the loader's, what tells the call site apart without moving with edits
+ * elsewhere: the function's linkage name and the call's line counted from
+ * the function's own line, or the callee's name without debug info, or the
+ * module and the offset from the nearest symbol without a name (see
+ * docs/design.md, Stacks). */
 void al_site_judge(struct al_symbolizer *sym, const struct al_stack *stack,
                    int is_request, const char *type, struct al_site *out);
-/* The line --gen-suppressions prints for it: "uv_timer:^start_timer$". */
+/* Judges out's frames (frames and depth filled in), as al_site_judge does
+ * once it has symbolized them. */
+void al_site_judge_frames(int is_request, const char *type,
+                          struct al_site *out);
+/* The line --gen-suppressions prints for it: "uv_timer:^start_timer$",
+ * naming the program's own frame, else the narrowest frame that is not the
+ * C library's, the loader's or asyncleak's, else a comment. */
 void al_site_put_suppression(struct al_buf *b, const struct al_site *s,
                              const char *type);
 /* The record of a leak group for the asyncleak command (<pid>.rec): a
- * "leak" line and a "frame" line per frame, fields separated by tabs. */
+ * "leak" line and a "frame" line per frame, inlined ones included, fields
+ * separated by tabs. */
 void al_site_put_record(struct al_buf *b, const char *state,
                         const char *type, size_t count,
-                        const struct al_stack *stack,
                         const struct al_site *s);
 
 /* ------------------------------------------------------------- report */

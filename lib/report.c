@@ -116,11 +116,11 @@ static void put_frame(struct al_buf *b, unsigned i, uintptr_t pc,
   if (f->function != NULL)
     al_buf_printf(b, " in %s", f->function);
   if (f->file != NULL)
-    al_buf_printf(b, " %s:%d\n", f->file, f->line);
+    al_buf_printf(b, " %s:%d", f->file, f->line);
   else if (f->module != NULL)
-    al_buf_printf(b, " (%s+0x%lx)\n", f->module, (unsigned long)f->offset);
-  else
-    al_buf_printf(b, "\n");
+    al_buf_printf(b, " (%s+0x%lx)", f->module, (unsigned long)f->offset);
+  /* Inlined frames share the pc of the frame they were inlined into. */
+  al_buf_printf(b, "%s\n", f->inlined ? " (inlined)" : "");
 }
 
 /* A creation stack, with the frames its site has symbolized. */
@@ -131,7 +131,7 @@ static void put_stack(struct al_buf *b, const struct al_stack *s,
     return;
   }
   for (uint32_t i = 0; i < site->depth; i++)
-    put_frame(b, i, s->pc[i], &site->frames[i]);
+    put_frame(b, i, site->frames[i].pc, &site->frames[i]);
 }
 
 /* The one line naming where a loop was made: its first frame. */
@@ -783,8 +783,7 @@ static void put_records(struct al_buf *rec, struct al_symbolizer *sym,
     al_site_judge(sym, l[i].stack, l[i].is_request, l[i].type, &site);
     if (!strcmp(l[i].state, "ensured"))
       site.baselined = 0;
-    al_site_put_record(rec, l[i].state, l[i].type, l[i].g->count,
-                       l[i].stack, &site);
+    al_site_put_record(rec, l[i].state, l[i].type, l[i].g->count, &site);
   }
   for (size_t i = 0; i < n; i++)
     if (hits[2 * i] > 0)

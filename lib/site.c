@@ -28,71 +28,149 @@ static uint64_t hash_name(uint64_t h, const char *name) {
   return hash_str(h, cut);
 }
 
-/* Frames of the C library and the loader, which are named or not as the
- * machine's debug symbols allow, and differ from one C library to the
- * next: a fingerprint written on one machine must hold on another. */
-static int machine_frame(const struct al_frame *f) {
-  return f->module != NULL && (!strncmp(f->module, "libc.so", 7) ||
-                               !strncmp(f->module, "ld-linux", 8));
+static int module_is(const char *module, const char *const *names) {
+  for (; module != NULL && *names != NULL; names++)
+    if (!strncmp(module, *names, strlen(*names)))
+      return 1;
+  return 0;
+}
+
+/* The C library, its companions and the loader: no program's code. */
+static const char *const system_modules[] = {
+    "libc.so", "libm.so", "libpthread.so", "libdl.so", "librt.so",
+    "ld-linux", "ld64.so", "linux-vdso", "linux-gate", NULL};
+/* asyncleak's runtime, and the loop libraries it interposes. */
+static const char *const runtime_modules[] = {"libasyncleak.so", NULL};
+static const char *const loop_modules[] = {"libuv.so", "libevent", NULL};
+
+static int system_frame(const struct al_frame *f) {
+  return module_is(f->module, system_modules);
+}
+
+/* Frames that are never the program's own, though they may have files:
+ * with glibc's debug information installed, __libc_start_call_main has
+ * one. */
+static int foreign_frame(const struct al_frame *f) {
+  return system_frame(f) || module_is(f->module, runtime_modules) ||
+         module_is(f->module, loop_modules);
+}
+
+/* Frames a suppression must never name: a rule naming them would hide
+ * every leak of every program. */
+static int unnameable_frame(const struct al_frame *f) {
+  return system_frame(f) || module_is(f->module, runtime_modules);
+}
+
+static uint64_t hash_int(uint64_t h, const char *tag, unsigned long n) {
+  char text[32];
+  size_t i = sizeof(text) - 1;
+
+  text[i] = '\0';
+  do
+    text[--i] = (char)('0' + n % 10);
+  while ((n /= 10) != 0 && i > 0);
+  return hash_str(hash_str(h, tag), text + i);
+}
+
+/* What tells this frame's call apart from the function's other calls, and
+ * survives edits above the function and a rebuild. Libraries other than
+ * the program's own are named only: their debug information may be
+ * installed on one machine and not on another. */
+static uint64_t hash_frame(uint64_t h, const struct al_frame *f,
+                           const struct al_frame *callee) {
+  if (f->symbol == NULL) {
+    h = hash_str(hash_str(h, "?"), f->module);
+    if (f->near != NULL)
+      return hash_int(hash_name(h, f->near), "+", f->near_offset);
+    return hash_int(h, "@", f->offset);
+  }
+  h = hash_name(h, f->symbol);
+  if (foreign_frame(f))
+    return h;
+  if (f->body_line >= 0)
+    return hash_int(h, "L", (unsigned long)f->body_line);
+  return hash_str(h, callee != NULL && callee->symbol != NULL
+                         ? callee->symbol
+                         : "");
 }
 
 void al_site_judge(struct al_symbolizer *sym, const struct al_stack *stack,
                    int is_request, const char *type, struct al_site *out) {
-  uint64_t h = 0xcbf29ce484222325ull;
+  const size_t max = sizeof(out->frames) / sizeof(out->frames[0]);
   uint32_t depth = stack ? stack->depth : 0;
-  static const char hex[] = "0123456789abcdef";
+  size_t n = 0;
 
-  if (depth > sizeof(out->frames) / sizeof(out->frames[0]))
-    depth = sizeof(out->frames) / sizeof(out->frames[0]);
-  out->depth = depth;
+  for (uint32_t i = 0; i < depth && n < max; i++)
+    n += al_symbolize_inlined(sym, stack->pc[i], &out->frames[n], max - n);
+  out->depth = (uint32_t)n;
+  al_site_judge_frames(is_request, type, out);
+}
+
+void al_site_judge_frames(int is_request, const char *type,
+                          struct al_site *out) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  static const char hex[] = "0123456789abcdef";
+  size_t n = out->depth;
+
   out->own = -1;
   h = hash_str(h, is_request ? "request" : "handle");
   h = hash_str(h, type);
-  for (uint32_t i = 0, past_main = 0; i < depth; i++) {
+  for (size_t i = 0, past_main = 0; i < n; i++) {
     struct al_frame *f = &out->frames[i];
 
-    al_symbolize(sym, stack->pc[i], f);
-    if (out->own < 0 && f->file != NULL)
+    if (out->own < 0 && f->file != NULL && !foreign_frame(f))
       out->own = (int)i;
-    if (past_main || machine_frame(f))
+    /* Frames of the C library and the loader are named or not as the
+     * machine's debug symbols allow, and differ from one C library to the
+     * next: a fingerprint written on one machine must hold on another. */
+    if (past_main || system_frame(f))
       continue;
-    /* Lines and addresses move with every edit; names rarely do. */
-    if (f->function != NULL)
-      h = hash_name(h, f->function);
-    else
-      h = hash_str(hash_str(h, "?"), f->module);
-    past_main = f->function != NULL && !strcmp(f->function, "main");
+    h = hash_frame(h, f, i > 0 ? &out->frames[i - 1] : NULL);
+    past_main = f->symbol != NULL && !f->inlined && !strcmp(f->symbol, "main");
   }
   for (int i = AL_FINGERPRINT_LEN - 1; i >= 0; i--, h >>= 4)
     out->fingerprint[i] = hex[h & 15];
   out->fingerprint[AL_FINGERPRINT_LEN] = '\0';
-  out->supp = al_suppression_find(is_request, type, out->frames, depth);
+  out->supp = al_suppression_find(is_request, type, out->frames, n);
   out->baselined = out->supp < 0 && al_baseline_has(out->fingerprint);
 }
 
-/* The frame a suppression or an annotation names: the program's own, else
- * the first with a name. */
-static const struct al_frame *named_frame(const struct al_site *s) {
-  if (s->own >= 0 && s->frames[s->own].function != NULL)
-    return &s->frames[s->own];
-  for (uint32_t i = 0; i < s->depth; i++)
-    if (s->frames[i].function != NULL)
-      return &s->frames[i];
+/* A name a suppression pattern can hold: as printed when it fits and its
+ * characters mean nothing special to a pattern, else as linked. */
+static const char *pattern_name(const struct al_frame *f) {
+  size_t room = AL_SUPP_PATTERN_MAX - 3; /* '^', '$' and a NUL */
+
+  if (strlen(f->function) <= room && strchr(f->function, '*') == NULL)
+    return f->function;
+  if (strlen(f->symbol) <= room)
+    return f->symbol;
   return NULL;
 }
 
 void al_site_put_suppression(struct al_buf *b, const struct al_site *s,
                              const char *type) {
-  const struct al_frame *f = named_frame(s);
+  const struct al_frame *own = s->own >= 0 ? &s->frames[s->own] : NULL;
+  const struct al_frame *f = NULL;
   size_t len = strlen(type);
 
   /* The type without its "_t", as users name it. */
   if (len > 2 && !strcmp(type + len - 2, "_t"))
     len -= 2;
-  if (f != NULL)
-    al_buf_printf(b, "%.*s:^%s$\n", (int)len, type, f->function);
-  else if (s->depth > 0 && s->frames[0].module != NULL)
-    al_buf_printf(b, "%.*s:^%s$\n", (int)len, type, s->frames[0].module);
+  if (own != NULL && own->function != NULL && pattern_name(own) != NULL) {
+    al_buf_printf(b, "%.*s:^%s$\n", (int)len, type, pattern_name(own));
+    return;
+  }
+  /* No frame of the program's own with a name: the innermost that is no
+   * one's but the program's or a library's, named as narrowly as the
+   * matcher allows (module+offset is one frame of one build). */
+  for (uint32_t i = 0; i < s->depth && f == NULL; i++)
+    if (s->frames[i].module != NULL && !unnameable_frame(&s->frames[i]))
+      f = &s->frames[i];
+  if (f != NULL && f->function != NULL && pattern_name(f) != NULL)
+    al_buf_printf(b, "%.*s:^%s$\n", (int)len, type, pattern_name(f));
+  else if (f != NULL && f->function == NULL)
+    al_buf_printf(b, "%.*s:^%s+%#lx$\n", (int)len, type, f->module,
+                  (unsigned long)f->offset);
   else
     al_buf_printf(b, "# no frame to name: %.*s:*\n", (int)len, type);
 }
@@ -110,7 +188,6 @@ static void put_field(struct al_buf *b, const char *s) {
 
 void al_site_put_record(struct al_buf *b, const char *state,
                         const char *type, size_t count,
-                        const struct al_stack *stack,
                         const struct al_site *s) {
   al_buf_printf(b, "leak\t%s", state);
   put_field(b, type);
@@ -119,7 +196,7 @@ void al_site_put_record(struct al_buf *b, const char *state,
   for (uint32_t i = 0; i < s->depth; i++) {
     const struct al_frame *f = &s->frames[i];
 
-    al_buf_printf(b, "frame\t%#lx", (unsigned long)stack->pc[i]);
+    al_buf_printf(b, "frame\t%#lx", (unsigned long)f->pc);
     put_field(b, f->function);
     /* The machine-readable reports locate the file on its own: the
      * directory it was compiled in goes before a relative name. */
@@ -132,6 +209,6 @@ void al_site_put_record(struct al_buf *b, const char *state,
     }
     al_buf_printf(b, "\t%d", f->file ? f->line : 0);
     put_field(b, f->module);
-    al_buf_printf(b, "\t%#lx\n", (unsigned long)f->offset);
+    al_buf_printf(b, "\t%#lx\t%d\n", (unsigned long)f->offset, f->inlined);
   }
 }

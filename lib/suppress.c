@@ -92,6 +92,7 @@ static int each_line(const char *path, line_fn *line, void *arg) {
 struct load {
   const char *path;
   int bad;
+  int old; /* a baseline of version 1 */
 };
 
 static void add_rule(void *arg, const char *text, size_t len,
@@ -131,7 +132,7 @@ static void add_rule(void *arg, const char *text, size_t len,
 }
 
 int al_suppressions_parse(const char *name, const char *text, size_t len) {
-  struct load l = {name, 0};
+  struct load l = {name, 0, 0};
 
   split_lines(text, len, add_rule, &l);
   return l.bad;
@@ -173,14 +174,26 @@ size_t al_suppressions(const struct al_supp **out) {
   return nrules;
 }
 
-/* Whether the pattern matches the function, file or module of a frame. */
+/* Whether the pattern matches the function of a frame (as printed, or as
+ * linked for C++), its file, its module, or "module+0xoffset", which names
+ * one frame of one build where nothing else does. */
 static int frames_match(const char *pattern, const struct al_frame *f,
                         size_t n) {
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i < n; i++) {
+    char at[256];
+
     if (al_pattern_match(pattern, f[i].function) ||
+        (f[i].symbol != f[i].function &&
+         al_pattern_match(pattern, f[i].symbol)) ||
         al_pattern_match(pattern, f[i].file) ||
         al_pattern_match(pattern, f[i].module))
       return 1;
+    if (f[i].module != NULL && f[i].function == NULL &&
+        snprintf(at, sizeof(at), "%s+%#lx", f[i].module,
+                 (unsigned long)f[i].offset) < (int)sizeof(at) &&
+        al_pattern_match(pattern, at))
+      return 1;
+  }
   return 0;
 }
 
@@ -198,7 +211,14 @@ static void add_fingerprint(void *arg, const char *text, size_t len,
   struct load *l = arg;
   char fp[AL_FINGERPRINT_LEN + 1];
   int rc = al_baseline_parse(text, len, fp);
+  size_t old = strlen(AL_BASELINE_HEADER_V1);
 
+  /* Written by an older asyncleak: matching its fingerprints would
+   * silently find nothing. */
+  if (number == 1 && len >= old && !memcmp(text, AL_BASELINE_HEADER_V1, old))
+    l->old = 1;
+  if (l->old)
+    return;
   if (rc < 0) {
     al_warn("%s:%u: malformed baseline line: expected a fingerprint of %d "
             "hex digits", l->path, number, AL_FINGERPRINT_LEN);
@@ -231,13 +251,17 @@ static int by_fingerprint(const void *a, const void *b) {
 }
 
 int al_baseline_load(const char *path) {
-  struct load l = {path, 0};
+  struct load l = {path, 0, 0};
 
   if (each_line(path, add_fingerprint, &l) != 0) {
     al_warn("cannot read the baseline file '%s': %s; every leak is "
             "reported", path, strerror(errno));
     return 1;
   }
+  if (l.old)
+    al_warn("the baseline file '%s' was written by an older asyncleak, "
+            "whose fingerprints no longer match: every leak is reported; "
+            "write it again with --write-baseline", path);
   if (nfingerprints > 0)
     qsort(fingerprints, nfingerprints, sizeof(*fingerprints),
           by_fingerprint);

@@ -64,6 +64,13 @@ int al_pattern_match(const char *pattern, const char *s);
 
 #define AL_FINGERPRINT_LEN 16
 
+/* The first line of a baseline the asyncleak command writes. Fingerprints
+ * changed meaning with version 2 (call sites told apart); a file that
+ * begins with the header of version 1, "# asyncleak baseline:", holds
+ * fingerprints that no longer match. */
+#define AL_BASELINE_HEADER "# asyncleak baseline v2"
+#define AL_BASELINE_HEADER_V1 "# asyncleak baseline:"
+
 /* Parses one line of a baseline file: a fingerprint of 16 hex digits, then
  * anything (a comment for the reader). Returns 1 and copies the
  * fingerprint (terminated) into fp, 0 for a blank or '#' line, -1 when

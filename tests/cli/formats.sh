@@ -71,7 +71,7 @@ loc="${r}[0]['locations'][0]['physicalLocation']"
 expect "$s" "${loc}['region']['startLine']" "$line"
 expect "$s" "${loc}['artifactLocation']['uri'].endswith('uv-timer-leak.c')" \
   true
-expect "$s" "${r}[0]['partialFingerprints']['asyncleakFingerprint/v1']" \
+expect "$s" "${r}[0]['partialFingerprints']['asyncleakFingerprint/v2']" \
   "$fingerprint"
 expect "$s" "${r}[0]['message']['text']" \
   "1 handle of type uv_timer_t left open, created in start_heartbeat"
