@@ -355,6 +355,23 @@ void al_report_write(void) {
   report_write(NULL);
 }
 
+/* The copies of loop libraries the process carries: one "copy=" line each
+ * in the .sum file for the command, which fails the run on them; said on
+ * stderr when there is no command to say it. */
+static void copies_put(struct al_buf *sum) {
+  struct al_copy found[8];
+  size_t n = al_copies_find(found, sizeof(found) / sizeof(found[0]));
+
+  for (size_t i = 0; i < n; i++) {
+    if (sum != NULL)
+      al_buf_printf(sum, "copy=%s:%s\n", found[i].library, found[i].object);
+    else
+      al_warn("'%s' holds its own copy of %s, which cannot be watched: "
+              "its use of it was not checked", found[i].object,
+              found[i].library);
+  }
+}
+
 static void report_write(const struct al_ending *how) {
   struct al_snapshot snap;
   struct al_report_totals t;
@@ -399,6 +416,7 @@ static void report_write(const struct al_ending *how) {
                   t.pending, t.groups, t.forced, t.cancelled, t.ensured,
                   t.suppressed, t.suppressed_groups, t.baselined,
                   t.baselined_groups);
+    copies_put(&sum);
     if (text.len > 0)
       write_file(al_opt.report_dir, "txt", text.data, text.len);
     if (rec.len > 0 && !rec.failed)
@@ -406,7 +424,10 @@ static void report_write(const struct al_ending *how) {
     /* Last: the sign that the others are complete. */
     if (!sum.failed && !rec.failed)
       write_file(al_opt.report_dir, "sum", sum.data, sum.len);
-  } else if (text.len > 0) {
+  } else {
+    copies_put(NULL);
+  }
+  if (!to_dir && text.len > 0) {
     if (al_opt.log_path[0] != '\0')
       fd = open_log(al_opt.log_path, O_CREAT | O_APPEND);
     if (fd >= 0)
