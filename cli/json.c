@@ -130,7 +130,7 @@ int cli_write_json(FILE *out, const struct cli_run *run) {
   cli_json_begin(&j, out);
   cli_json_object(&j, NULL);
   cli_json_string(&j, "schema", "asyncleak-report");
-  cli_json_int(&j, "version", 1);
+  cli_json_int(&j, "version", 2);
   cli_json_object(&j, "tool");
   cli_json_string(&j, "name", "asyncleak");
   cli_json_string(&j, "version", ASYNCLEAK_VERSION);

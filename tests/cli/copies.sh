@@ -61,8 +61,9 @@ run "$ASYNCLEAK" --json="$tmp/r.json" --junit="$tmp/r.xml" \
   --sarif="$tmp/r.sarif" "$O/progs/copy-uv" clean
 expect_status 125
 python3 - "$tmp/r.json" "$tmp/r.xml" "$tmp/r.sarif" <<'PY' || fail "reports"
-import json, sys, xml.etree.ElementTree as ET
+import json, jsonschema, sys, xml.etree.ElementTree as ET
 j = json.load(open(sys.argv[1]))
+jsonschema.validate(j, json.load(open("docs/report.schema.json")))
 assert j["status"] == 125, j["status"]
 main = [p for p in j["processes"] if p["main"]][0]
 assert [c["library"] for c in main["copies"]] == ["libuv"], main["copies"]
