@@ -167,6 +167,9 @@ $(O)/progs/secure-options: tests/progs/plugin/secure-options.c $(RT_OBJ)
 $(O)/progs/static-hello: tests/progs/plugin/static-hello.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -O0 -static -o $@ $<
+$(O)/progs/listen-check: tests/progs/plugin/listen-check.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $<
 # Programs with their own copy of a loop library, linked from Debian's
 # static archives (tests/cli/copies.sh): one exporting libuv's functions
 # as NodeSource's node does, one not, one stripped.
@@ -206,7 +209,8 @@ TEST_PROGS := $(PROG_BIN) $(EV_PROG_BIN) $(O)/progs/plugin-timer.so \
               $(O)/progs/libsvc.so \
               $(O)/progs/libafter.so $(O)/progs/secure-options \
               $(O)/progs/libclient.so \
-              $(O)/progs/static-hello $(COPY_PROGS)
+              $(O)/progs/static-hello $(O)/progs/listen-check \
+              $(COPY_PROGS)
 
 # A ThreadSanitizer build sets its own (above).
 ifeq ($(filter thread,$(SANLIBS)),)
