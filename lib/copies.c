@@ -209,6 +209,7 @@ static void note_copy(struct search *s, const struct dl_phdr_info *info,
 static int search_object(struct dl_phdr_info *info, size_t size, void *arg) {
   struct search *s = arg;
   struct dynsyms d;
+  size_t before = s->n;
   int scanned = 0;
 
   (void)size;
@@ -225,7 +226,11 @@ static int search_object(struct dl_phdr_info *info, size_t size, void *arg) {
       continue;
     }
     /* libuv and libevent on Linux both wait with epoll: an object that
-     * calls no epoll_ctl of libc's holds neither, and is not searched. */
+     * calls no epoll_ctl of libc's holds neither, and is not searched.
+     * Nor is one already known to hold a copy: it cannot be watched
+     * anyway, and node's tens of megabytes cost tens of milliseconds. */
+    if (s->n > before)
+      continue;
     if (scanned == 0)
       scanned = has_symbol(&d, "epoll_ctl", 0) ? 1 : -1;
     if (scanned == 1 && has_string(info, lib->telltale, lib->telltale_len))
