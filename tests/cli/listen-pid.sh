@@ -30,8 +30,10 @@ run LISTEN_PID=1 LISTEN_FDS=1 ASYNCLEAK_LISTEN_PID=1 "$ASYNCLEAK" "$prog"
 expect_status 1
 expect_line "$tmp/out" "program: LISTEN_PID is another pid, LISTEN_FDS=1, \
 fd 3 closed, mark unset"
-# Preloaded by hand, a mark naming another parent is dropped, unused.
-run sh -c 'LISTEN_PID=1 ASYNCLEAK_LISTEN_PID=1 LD_PRELOAD="$1" exec "$2"' \
+# Preloaded by hand, a mark naming another parent is dropped, unused
+# (after a sanitizer's runtime, which must come first).
+run sh -c 'LISTEN_PID=1 ASYNCLEAK_LISTEN_PID=1 \
+  LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD:}$1" exec "$2"' \
   sh "$O/lib/libasyncleak.so" "$prog"
 expect_status 1
 expect_line "$tmp/out" "program: LISTEN_PID is another pid, LISTEN_FDS=unset, \
@@ -47,8 +49,11 @@ fi
 command -v python3 >/dev/null 2>&1 || fail "python3 is not installed"
 for try in 1 2 3 4 5; do
   port=$(python3 -c 'import random; print(random.randint(20000, 39999))')
+  # It passes on only the variables it is told to: a sanitizer's
+  # (make SANITIZE=...) and where temporary files go.
   timeout -k 5 30 systemd-socket-activate -l "127.0.0.1:$port" \
-    "$ASYNCLEAK" "$prog" >"$tmp/out" 2>"$tmp/err" &
+    ${LD_PRELOAD:+-E LD_PRELOAD} ${ASAN_OPTIONS:+-E ASAN_OPTIONS} \
+    -E TMPDIR -E PATH "$ASYNCLEAK" "$prog" >"$tmp/out" 2>"$tmp/err" &
   bg=$!
   # Connects once it listens (bounded: 5 s), which starts the program.
   python3 - "$port" <<'PY' && break
