@@ -180,6 +180,30 @@ $(O)/progs/secure-options: tests/progs/plugin/secure-options.c $(RT_OBJ)
 $(O)/progs/static-hello: tests/progs/plugin/static-hello.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -O0 -static -o $@ $<
+$(O)/progs/listen-check: tests/progs/plugin/listen-check.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $<
+# Programs with their own copy of a loop library, linked from Debian's
+# static archives (tests/cli/copies.sh): one exporting libuv's functions
+# as NodeSource's node does, one not, one stripped.
+COPY_PROGS := $(addprefix $(O)/progs/,copy-uv copy-uv-exported \
+                copy-uv-stripped copy-event copy-mixed)
+COPY_UV    := -l:libuv_a.a -lpthread -ldl
+$(O)/progs/copy-uv: tests/progs/copy/copy-uv.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< $(COPY_UV)
+$(O)/progs/copy-uv-exported: tests/progs/copy/copy-uv.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -rdynamic -o $@ $< $(COPY_UV)
+$(O)/progs/copy-uv-stripped: tests/progs/copy/copy-uv.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -s -o $@ $< $(COPY_UV)
+$(O)/progs/copy-event: tests/progs/copy/copy-event.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -l:libevent_core.a -lpthread
+$(O)/progs/copy-mixed: tests/progs/copy/copy-mixed.c \
+    $(O)/progs/plugin-timer.so
+	$(CC) $(PROG_CFLAGS) -o $@ $< $(COPY_UV)
 
 # libevent scenarios.
 EV_PROG_SRC := $(wildcard tests/progs/ev-*.c)
@@ -198,7 +222,8 @@ TEST_PROGS := $(PROG_BIN) $(EV_PROG_BIN) $(O)/progs/plugin-timer.so \
               $(O)/progs/libsvc.so \
               $(O)/progs/libafter.so $(O)/progs/secure-options \
               $(O)/progs/libclient.so \
-              $(O)/progs/static-hello $(O)/progs/sites-method
+              $(O)/progs/static-hello $(O)/progs/sites-method \
+              $(O)/progs/listen-check $(COPY_PROGS)
 
 # A ThreadSanitizer build sets its own (above).
 ifeq ($(filter thread,$(SANLIBS)),)

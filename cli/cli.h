@@ -18,6 +18,10 @@
 enum {
   CLI_EXIT_LEAKS = 23,    /* the default of --error-exitcode */
   CLI_EXIT_FAILURE = 125, /* asyncleak itself failed, or was misused */
+  /* The program exited 0 and nothing leaked that could be seen, but a
+   * process of it carries its own copy of a loop library, which cannot be
+   * watched: not a pass, and not a leak found. */
+  CLI_EXIT_UNCHECKED = CLI_EXIT_FAILURE,
   CLI_EXIT_CANNOT_EXEC = 126,
   CLI_EXIT_NOT_FOUND = 127
 };
@@ -153,6 +157,13 @@ struct cli_supp {
   unsigned long long groups, resources;
 };
 
+/* A loop library's copy in an object of a process (its copy= lines),
+ * which asyncleak cannot watch. */
+struct cli_copy {
+  char *library; /* "libuv", "libevent" */
+  char *object;  /* the executable or shared library holding it */
+};
+
 /* What one process of the run left in the report directory. */
 struct cli_proc {
   pid_t pid;
@@ -166,6 +177,8 @@ struct cli_proc {
   pid_t ppid, forked_from; /* forked_from: 0 unless a fork child */
   char *exe;     /* what it ran, from <pid>.start, or NULL */
   char *rec;     /* <pid>.rec, which the groups point into */
+  struct cli_copy *copies;
+  size_t ncopies;
   struct cli_group *groups;
   size_t ngroups;
   struct cli_supp *supps;
@@ -197,6 +210,9 @@ int cli_group_fails(const struct cli_proc *p, const struct cli_group *g);
  * with a warning when the directory itself cannot be read. */
 void cli_reports_read(struct cli_reports *r, const char *dir);
 void cli_reports_release(struct cli_reports *r);
+/* How many processes carry a copy of a loop library that could not be
+ * watched. */
+size_t cli_reports_unwatched(const struct cli_reports *r);
 /* Whether p had not written its report because it was still running. */
 int cli_proc_running(const struct cli_proc *p);
 /* Removes the files of the processes that are not still running: the

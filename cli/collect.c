@@ -134,10 +134,36 @@ static const struct {
 #undef COUNTER
 };
 
+/* "library:object", one copy= line. */
+static void add_copy(struct cli_proc *p, const char *value) {
+  const char *colon = strchr(value, ':');
+  struct cli_copy *grown;
+
+  if (colon == NULL || colon == value)
+    return;
+  grown = realloc(p->copies, (p->ncopies + 1) * sizeof(*grown));
+  if (grown == NULL)
+    return;
+  p->copies = grown;
+  grown[p->ncopies].library = strndup(value, (size_t)(colon - value));
+  grown[p->ncopies].object = strdup(colon + 1);
+  if (grown[p->ncopies].library == NULL ||
+      grown[p->ncopies].object == NULL) {
+    free(grown[p->ncopies].library);
+    free(grown[p->ncopies].object);
+    return;
+  }
+  p->ncopies++;
+}
+
 /* Keys it does not know are left alone: the runtime may add some. */
 static void sum_pair(struct cli_proc *p, const char *key, char *value) {
   if (!strcmp(key, "libs")) {
     p->used_loop = *value != '\0';
+    return;
+  }
+  if (!strcmp(key, "copy")) {
+    add_copy(p, value);
     return;
   }
   for (size_t i = 0; i < CLI_ARRAY_SIZE(counters); i++)
@@ -399,6 +425,14 @@ void cli_reports_read(struct cli_reports *r, const char *dir) {
     r->running += cli_proc_running(&r->procs[i]);
 }
 
+size_t cli_reports_unwatched(const struct cli_reports *r) {
+  size_t n = 0;
+
+  for (size_t i = 0; i < r->nr; i++)
+    n += r->procs[i].ncopies > 0;
+  return n;
+}
+
 int cli_proc_running(const struct cli_proc *p) {
   return p->started && !p->has_sum && p->running == 1;
 }
@@ -435,6 +469,11 @@ void cli_reports_release(struct cli_reports *r) {
       free(p->groups[k].frames);
     free(p->groups);
     free(p->supps);
+    for (size_t k = 0; k < p->ncopies; k++) {
+      free(p->copies[k].library);
+      free(p->copies[k].object);
+    }
+    free(p->copies);
     free(p->rec);
     free(p->exe);
     free(p->text);

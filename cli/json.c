@@ -107,6 +107,14 @@ static void put_proc(struct cli_json *j, const struct cli_proc *p,
   cli_json_string(j, "exe", or_null(p->exe));
   cli_json_bool(j, "main", p->pid == c->pid);
   cli_json_string(j, "report", cli_proc_report(p));
+  cli_json_array(j, "copies");
+  for (size_t i = 0; i < p->ncopies; i++) {
+    cli_json_object(j, NULL);
+    cli_json_string(j, "library", p->copies[i].library);
+    cli_json_string(j, "object", p->copies[i].object);
+    cli_json_close_object(j);
+  }
+  cli_json_close_array(j);
   put_totals(j, p);
   cli_json_array(j, "leaks");
   for (size_t i = 0; i < p->ngroups; i++)
@@ -126,7 +134,7 @@ int cli_write_json(FILE *out, const struct cli_run *run) {
   cli_json_begin(&j, out);
   cli_json_object(&j, NULL);
   cli_json_string(&j, "schema", "asyncleak-report");
-  cli_json_int(&j, "version", 1);
+  cli_json_int(&j, "version", 2);
   cli_json_object(&j, "tool");
   cli_json_string(&j, "name", "asyncleak");
   cli_json_string(&j, "version", ASYNCLEAK_VERSION);

@@ -10,9 +10,10 @@ struct counts {
 };
 
 /* A process that used no loop library was not checked: skipped rather
- * than passed. */
+ * than passed. One with a copy of its own that could not be watched
+ * fails instead. */
 static int proc_skipped(const struct cli_proc *p) {
-  return p->has_sum && !p->used_loop;
+  return p->has_sum && !p->used_loop && p->ncopies == 0;
 }
 
 static size_t failing_groups(const struct cli_proc *p) {
@@ -28,7 +29,7 @@ static size_t failing_groups(const struct cli_proc *p) {
 static size_t proc_failures(const struct cli_proc *p) {
   size_t n = failing_groups(p);
 
-  return n == 0 && cli_proc_failed(p) ? 1 : n;
+  return (n == 0 && cli_proc_failed(p) ? 1 : n) + p->ncopies;
 }
 
 static const struct cli_proc *main_proc(const struct cli_run *run) {
@@ -153,6 +154,15 @@ static void put_system_err(FILE *out, const struct cli_proc *p) {
   fputs("</system-err>\n", out);
 }
 
+static void put_copy(FILE *out, const struct cli_copy *c) {
+  fputs("      <failure message=\"own copy of ", out);
+  cli_xml_string(out, c->library, 1);
+  fputs(" in ", out);
+  cli_xml_string(out, c->object, 1);
+  fputs(": asyncleak cannot watch it; nothing made with it was checked\" "
+        "type=\"unwatched\"/>\n", out);
+}
+
 static void put_proc(FILE *out, const struct cli_run *run,
                      const struct cli_proc *p) {
   put_testcase(out, p->exe != NULL ? p->exe : run->argv[0], p->pid);
@@ -162,6 +172,8 @@ static void put_proc(FILE *out, const struct cli_run *run,
           out);
   if (!p->has_sum)
     put_error(out, p);
+  for (size_t i = 0; i < p->ncopies; i++)
+    put_copy(out, &p->copies[i]);
   for (size_t i = 0; i < p->ngroups; i++)
     if (cli_group_fails(p, &p->groups[i]))
       put_failure(out, &p->groups[i]);

@@ -161,15 +161,18 @@ static int outputs_write(struct output *o, size_t n,
 }
 
 /* The exit status of the whole run: the program's own when it failed,
- * else error_exitcode when it leaked. */
+ * else error_exitcode when it leaked, else CLI_EXIT_UNCHECKED when a
+ * process carried a copy of a loop library that could not be watched. */
 static int run_status(const struct cli_child *child,
-                      unsigned long long leaked,
+                      unsigned long long leaked, size_t unwatched,
                       const struct cli_options *opt) {
   if (WIFSIGNALED(child->status))
     return 128 + WTERMSIG(child->status);
   if (WEXITSTATUS(child->status) != 0)
     return WEXITSTATUS(child->status);
-  return leaked > 0 ? opt->error_exitcode : 0;
+  if (leaked > 0 && opt->error_exitcode != 0)
+    return opt->error_exitcode;
+  return unwatched > 0 ? CLI_EXIT_UNCHECKED : 0;
 }
 
 /* Runs the program, prints what its processes reported and writes the
@@ -190,7 +193,7 @@ static int run(const char *path, char **args, const char *runtime,
     return rc;
   cli_reports_read(&reports, dir);
   leaked = cli_report(&reports, &child, opt);
-  rc = run_status(&child, leaked, opt);
+  rc = run_status(&child, leaked, cli_reports_unwatched(&reports), opt);
   info = (struct cli_run){args, &child, &reports, rc, leaked};
   if (outputs_write(outputs, noutputs, &info) != 0)
     rc = CLI_EXIT_FAILURE;

@@ -19,6 +19,8 @@ struct totals {
   size_t closers;  /* processes with closes not completed */
   int used_loop;   /* some process used a loop library */
   int incomplete;  /* some process left no report, or half of one */
+  size_t unwatched; /* processes carrying their own copy of a loop
+                       library */
 };
 
 /* Opens the log file, %p in its name standing for pid; stderr when there is
@@ -78,6 +80,7 @@ static void add_up(const struct cli_reports *r, struct totals *t) {
     t->leaking += p->handles_open > 0;
     t->forcing += p->handles_forced + p->requests_cancelled > 0;
     t->used_loop |= p->used_loop;
+    t->unwatched += p->ncopies > 0;
     /* A report cut short, or none from a process the runtime ran in. */
     t->incomplete |= (p->text != NULL || p->started) && !p->has_sum;
   }
@@ -140,6 +143,20 @@ static void say_missing(int fd, const struct cli_reports *r,
   }
 }
 
+/* Each copy of a loop library a process carries, which no interposer
+ * reaches. Said even when quiet: the run does not pass. */
+static void say_copies(int fd, const struct cli_reports *r) {
+  for (size_t i = 0; i < r->nr; i++) {
+    const struct cli_proc *p = &r->procs[i];
+
+    for (size_t k = 0; k < p->ncopies; k++)
+      cli_say(fd, "process %d carries its own copy of %s, in '%s': "
+              "asyncleak cannot watch it, and nothing made with it was "
+              "checked", (int)p->pid, p->copies[k].library,
+              p->copies[k].object);
+  }
+}
+
 /* Everything the program left behind. Handles closed and requests
  * cancelled by force were left so by the program: leaks too. */
 static unsigned long long leaks(const struct totals *t) {
@@ -152,6 +169,18 @@ static void say_clean(int fd, const struct cli_child *c,
                       const struct totals *t) {
   char requests[64] = "", loops[64] = "", hidden[96] = "";
 
+  if (t->unwatched > 0 && !t->used_loop) {
+    cli_say(fd, "nothing was checked: '%s' carries its own copy of a loop "
+            "library, which asyncleak cannot watch", c->name);
+    return;
+  }
+  if (t->unwatched > 0) {
+    cli_say(fd, "the check is incomplete: no leaks in what could be "
+            "watched (%llu loop(s), %llu handle(s) created), but the "
+            "copies of a loop library named above were not checked",
+            t->loops, t->created);
+    return;
+  }
   if (!t->used_loop) {
     cli_say(fd, "no supported event loop library (libuv, libevent) was used by '%s'; "
             "nothing was checked", c->name);
@@ -248,12 +277,13 @@ unsigned long long cli_report(const struct cli_reports *r,
             "or it executed a program asyncleak does not trace)", c->name,
             (int)c->pid);
   say_missing(fd, r, c);
+  say_copies(fd, r);
 
   /* Saying that nothing leaked, or that no loop was used, needs every
    * report of the run, the program's first. A program killed by a signal
    * has one only when it wrote it before dying (graceful signals). */
   complete = main_proc != NULL && main_proc->has_sum && !t.incomplete;
-  say_totals(fd, c, &t, complete && !quiet);
+  say_totals(fd, c, &t, complete && (!quiet || t.unwatched > 0));
 
   if (fd != STDERR_FILENO)
     close(fd);

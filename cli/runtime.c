@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -77,6 +78,22 @@ static int append_runtime_options(const struct cli_options *opt) {
   return 0;
 }
 
+/* A program started by systemd-socket-activate, or by systemd itself,
+ * through the command finds LISTEN_PID naming the command, not itself,
+ * and sd_listen_fds() refuses the sockets. The mark names the command, so
+ * that the runtime in its direct child, and only there, puts the child's
+ * own pid in LISTEN_PID (lib/runtime.c). A mark the command was itself
+ * given is not its own and goes. */
+static int mark_listen_pid(void) {
+  const char *listen_pid = getenv("LISTEN_PID");
+  char self[32];
+
+  snprintf(self, sizeof(self), "%d", (int)getpid());
+  if (listen_pid != NULL && !strcmp(listen_pid, self))
+    return setenv("ASYNCLEAK_LISTEN_PID", self, 1);
+  return unsetenv("ASYNCLEAK_LISTEN_PID");
+}
+
 int cli_setup_env(const char *runtime, const char *report_dir,
                   const struct cli_options *opt) {
   char option[PATH_MAX + 32];
@@ -86,7 +103,8 @@ int cli_setup_env(const char *runtime, const char *report_dir,
   snprintf(option, sizeof(option), "report_dir='%s'", report_dir);
   if (append_env("LD_PRELOAD", runtime) != 0 ||
       append_runtime_options(opt) != 0 ||
-      append_env("ASYNCLEAK_OPTIONS", option) != 0) {
+      append_env("ASYNCLEAK_OPTIONS", option) != 0 ||
+      mark_listen_pid() != 0) {
     cli_error("cannot set up the environment: %s", strerror(errno));
     return CLI_EXIT_FAILURE;
   }

@@ -202,6 +202,36 @@ static void put_results(struct cli_json *j, const struct cli_reports *r) {
   cli_json_close_array(j);
 }
 
+/* Copies of loop libraries that could not be watched are no result at a
+ * line of code, but the run's own failing: tool execution notifications,
+ * errors. */
+static void put_unwatched(struct cli_json *j, const struct cli_reports *r) {
+  char text[1024];
+
+  if (cli_reports_unwatched(r) == 0)
+    return;
+  cli_json_array(j, "toolExecutionNotifications");
+  for (size_t i = 0; i < r->nr; i++)
+    for (size_t k = 0; k < r->procs[i].ncopies; k++) {
+      const struct cli_copy *c = &r->procs[i].copies[k];
+
+      snprintf(text, sizeof(text), "process %d carries its own copy of %s, "
+               "in '%s': asyncleak cannot watch it, and nothing made with "
+               "it was checked", (int)r->procs[i].pid, c->library,
+               c->object);
+      cli_json_object(j, NULL);
+      cli_json_string(j, "level", "error");
+      put_text(j, "message", text);
+      cli_json_object(j, "properties");
+      cli_json_string(j, "library", c->library);
+      cli_json_string(j, "object", c->object);
+      cli_json_int(j, "pid", r->procs[i].pid);
+      cli_json_close_object(j);
+      cli_json_close_object(j);
+    }
+  cli_json_close_array(j);
+}
+
 /* Statuses from 125 up are asyncleak's own failures or a program that
  * could not run or died of a signal: its leaks are not all known. */
 static void put_invocation(struct cli_json *j, const struct cli_run *run) {
@@ -213,6 +243,7 @@ static void put_invocation(struct cli_json *j, const struct cli_run *run) {
   cli_json_close_array(j);
   cli_json_bool(j, "executionSuccessful", run->status < CLI_EXIT_FAILURE);
   cli_json_int(j, "exitCode", run->status);
+  put_unwatched(j, run->reports);
   cli_json_close_object(j);
   cli_json_close_array(j);
 }

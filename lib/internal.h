@@ -747,6 +747,15 @@ int al_code_range(uintptr_t pc, uintptr_t *lo, uintptr_t *hi, int *in_exe);
 /* The symbol name of the object already loaded under that name, unless it
  * is self (our own); NULL when either is not there. */
 void *al_dlsym_in(const char *object, const char *name, void *self);
+/* A loop library's copy inside another loaded object (lib/copies.c),
+ * which no interposer can watch. */
+struct al_copy {
+  const char *library; /* "libuv", "libevent" */
+  char object[512];    /* the object's path */
+};
+/* Fills found with up to max copies in the loaded objects; returns how
+ * many. */
+size_t al_copies_find(struct al_copy *found, size_t max);
 /* Writes all of buf to fd, retrying on EINTR. */
 int al_write_all(int fd, const char *buf, size_t len);
 /* Milliseconds of the monotonic clock, for ages and deadlines. */

@@ -132,6 +132,43 @@ static void untrace_children(void) {
   while (*++slot != NULL);
 }
 
+/* systemd's socket activation hands its sockets to the process whose pid
+ * is in LISTEN_PID (sd_listen_fds checks it). Under the asyncleak command
+ * that pid is the command's, and the program, its child, would refuse
+ * them. When it is, the command marks the environment it gives the
+ * program with ASYNCLEAK_LISTEN_PID=<its pid>; the runtime in the process
+ * whose parent that is, the program itself, puts its own pid in
+ * LISTEN_PID before main runs. The mark goes in every process that finds
+ * it, so a grandchild never acts on it; LISTEN_FDS and LISTEN_FDNAMES stay
+ * as they are. Edited in place, as untrace_children does. In secure mode
+ * the environment is left alone. */
+static void own_listen_pid(void) {
+  static char entry[sizeof("LISTEN_PID=") + 24];
+  const char *mark = secure_getenv("ASYNCLEAK_LISTEN_PID");
+  char **slot = NULL, **marked = NULL;
+  char parent[24];
+
+  if (mark == NULL)
+    return;
+  for (char **e = environ; *e != NULL; e++) {
+    if (!strncmp(*e, "LISTEN_PID=", sizeof("LISTEN_PID=") - 1))
+      slot = e;
+    else if (!strncmp(*e, "ASYNCLEAK_LISTEN_PID=",
+                      sizeof("ASYNCLEAK_LISTEN_PID=") - 1))
+      marked = e;
+  }
+  snprintf(parent, sizeof(parent), "%d", (int)getppid());
+  if (slot != NULL && !strcmp(mark, parent) &&
+      !strcmp(*slot + sizeof("LISTEN_PID=") - 1, mark)) {
+    snprintf(entry, sizeof(entry), "LISTEN_PID=%d", (int)getpid());
+    *slot = entry;
+  }
+  if (marked != NULL)
+    do
+      marked[0] = marked[1];
+    while (*++marked != NULL);
+}
+
 /* A harness's own defaults, as __asan_default_options gives ASan's: the
  * program may define this. Bound when the program exports it, which a
  * program linking libasyncleak does (ld exports what a library it links
@@ -143,6 +180,7 @@ static void initialize(void) {
   uintptr_t self_lo = 0, self_hi = 0;
   int in_exe;
 
+  own_listen_pid();
   al_options_defaults(&al_opt);
   /* The environment's entries come after the program's, and win. */
   if (__asyncleak_default_options != NULL)
@@ -355,6 +393,23 @@ void al_report_write(void) {
   report_write(NULL);
 }
 
+/* The copies of loop libraries the process carries: one "copy=" line each
+ * in the .sum file for the command, which fails the run on them; said on
+ * stderr when there is no command to say it. */
+static void copies_put(struct al_buf *sum) {
+  struct al_copy found[8];
+  size_t n = al_copies_find(found, sizeof(found) / sizeof(found[0]));
+
+  for (size_t i = 0; i < n; i++) {
+    if (sum != NULL)
+      al_buf_printf(sum, "copy=%s:%s\n", found[i].library, found[i].object);
+    else
+      al_warn("'%s' holds its own copy of %s, which cannot be watched: "
+              "its use of it was not checked", found[i].object,
+              found[i].library);
+  }
+}
+
 static void report_write(const struct al_ending *how) {
   struct al_snapshot snap;
   struct al_report_totals t;
@@ -400,6 +455,7 @@ static void report_write(const struct al_ending *how) {
                   t.pending, t.groups, t.forced, t.cancelled, t.ensured,
                   t.suppressed, t.suppressed_groups, t.baselined,
                   t.baselined_groups, t.closing, al_opt.fail_on_closing);
+    copies_put(&sum);
     if (text.len > 0)
       write_file(al_opt.report_dir, "txt", text.data, text.len);
     if (rec.len > 0 && !rec.failed)
@@ -407,7 +463,10 @@ static void report_write(const struct al_ending *how) {
     /* Last: the sign that the others are complete. */
     if (!sum.failed && !rec.failed)
       write_file(al_opt.report_dir, "sum", sum.data, sum.len);
-  } else if (text.len > 0) {
+  } else {
+    copies_put(NULL);
+  }
+  if (!to_dir && text.len > 0) {
     if (al_opt.log_path[0] != '\0')
       fd = open_log(al_opt.log_path, O_CREAT | O_APPEND);
     if (fd >= 0)
