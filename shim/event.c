@@ -266,8 +266,9 @@ static int base_alive(uintptr_t base) {
 }
 
 static int base_askable(uintptr_t base) {
-  return FOLLOWED(event_base_foreach_event) &&
-         USE(event_base_foreach_event) != NULL && base_alive(base) &&
+  /* Found first: whether it is libevent's is known once found. */
+  return USE(event_base_foreach_event) != NULL &&
+         FOLLOWED(event_base_foreach_event) && base_alive(base) &&
          !run_somewhere(base);
 }
 
@@ -394,9 +395,9 @@ static int plausible(const struct event *ev, uintptr_t base) {
                     NULL) != 0)
     return 0;
   /* Taken under the base's lock, so only from a base known alive. */
-  npri = FOLLOWED(event_base_get_npriorities)
-             ? USE(event_base_get_npriorities)
-             : NULL;
+  npri = USE(event_base_get_npriorities);
+  if (!FOLLOWED(event_base_get_npriorities))
+    npri = NULL;
   if (npri != NULL && base_alive(base) &&
       cb->evcb_pri >= npri((struct event_base *)base))
     return 0;

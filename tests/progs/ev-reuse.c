@@ -1,23 +1,25 @@
 /* Memory of the program's that held an event, then something else: the
- * program assigns events in records of a pool of its own, one fires (and
- * libevent deletes it), one it deletes, frees both records, and allocates
- * them again for other data, which happens to hold the base's address
- * where an event's base is and an added event's flags where its flags
- * are. Neither is the program's event any more, and neither is reported:
+ * program assigns events in records of a pool of its own, two fire (and
+ * libevent deletes them), one it deletes, frees the records, and
+ * allocates them again for other data, which happens to hold the base's
+ * address where an event's base is and an added event's flags where its
+ * flags are. None is the program's event any more, and none is reported:
  * not when the base is freed, not at exit with the base never freed, and
  * not at an exit() from a callback, while the base runs and cannot be
- * asked which events it holds. RUN: MODE [added], MODE one of free (the
+ * asked which events it holds. The third record's data is a copy of an
+ * added event, which only the base can tell from one: it is left out at
+ * the exit() from a callback. RUN: MODE [added], MODE one of free (the
  * default), exit and callback; with "added", one more event of the pool
  * is really still added, and is the one reported.
  *
- * CHECK: ^reused 2 records$
+ * CHECK: ^reused 3 records$
  * CHECK-NOT: ERROR
  * CHECK-NOT: event \(added
  * CHECK: ^asyncleak: no leaks: 1 loop\(s\), [0-9]+ handle\(s\) created, all closed$
  * EXIT: 0
  *
  * [free-added] RUN: free added
- * [free-added] CHECK: ^reused 2 records$
+ * [free-added] CHECK: ^reused 3 records$
  * [free-added] CHECK: ==[0-9]+==ERROR: asyncleak: 1 handle left open at exit$
  * [free-added] CHECK-COUNT-1: ^1 handle of type event \(added when its base was freed\), created at:$
  * [free-added] CHECK: #0 0x[0-9a-f]+ in main .*ev-reuse.c:%line(added)$
@@ -26,14 +28,14 @@
  * [free-added] EXIT: 23
  *
  * [exit] RUN: exit
- * [exit] CHECK: ^reused 2 records$
+ * [exit] CHECK: ^reused 3 records$
  * [exit] CHECK-NOT: ERROR
  * [exit] CHECK-NOT: event \(added
  * [exit] CHECK: ^asyncleak: no leaks: 1 loop\(s\), [0-9]+ handle\(s\) created, all closed; 1 loop\(s\) never closed$
  * [exit] EXIT: 0
  *
  * [exit-added] RUN: exit added
- * [exit-added] CHECK: ^reused 2 records$
+ * [exit-added] CHECK: ^reused 3 records$
  * [exit-added] CHECK: ==[0-9]+==ERROR: asyncleak: 1 handle left open at exit$
  * [exit-added] CHECK-COUNT-1: ^1 handle of type event \(added\), created at:$
  * [exit-added] CHECK: #0 0x[0-9a-f]+ in main .*ev-reuse.c:%line(added)$
@@ -68,7 +70,7 @@
 
 /* The program's allocator: a fixed pool whose freed records are handed
  * out again last in, first out, so that reuse is certain. */
-#define RECORDS 4
+#define RECORDS 5
 static union {
   struct event ev;
   unsigned char bytes[sizeof(struct event)];
@@ -107,6 +109,20 @@ static void on_fire(evutil_socket_t fd, short what, void *arg) {
   (void)arg;
 }
 
+/* What an event of the base added for fd looks like, flags and all, in
+ * another record: libevent's closure of a persistent event is 2. */
+static void fill_copy(void *p, struct event_base *base, int fd) {
+  struct event *ev = p;
+
+  memset(ev, 0, sizeof(*ev));
+  ev->ev_base = base;
+  ev->ev_fd = fd;
+  ev->ev_events = EV_READ | EV_PERSIST;
+  ev->ev_evcallback.evcb_flags = EVLIST_INIT | EVLIST_INSERTED;
+  ev->ev_evcallback.evcb_closure = 2;
+  ev->ev_evcallback.evcb_cb_union.evcb_callback = on_fire;
+}
+
 static void on_exit_now(evutil_socket_t fd, short what, void *arg) {
   (void)fd;
   (void)what;
@@ -119,8 +135,9 @@ int main(int argc, char **argv) {
   int added = argc > 2 && strcmp(argv[2], "added") == 0;
   struct event_base *base = event_base_new(); /* @base */
   struct timeval now = {0, 0};
-  struct event *fired, *deleted, *kept, *quit;
-  void *a, *b;
+  int callback = strcmp(mode, "callback") == 0;
+  struct event *fired, *fired2, *deleted, *kept, *quit;
+  void *a, *b, *c;
   int fds[2];
 
   for (int i = RECORDS - 1; i >= 0; i--)
@@ -132,10 +149,13 @@ int main(int argc, char **argv) {
     event_assign(kept, base, fds[0], EV_READ, on_fire, NULL); /* @added */
     event_add(kept, NULL);
   }
-  /* A timer that fires: libevent deletes it. */
+  /* Timers that fire: libevent deletes them. */
   fired = record_alloc();
   event_assign(fired, base, -1, 0, on_fire, NULL);
   event_add(fired, &now);
+  fired2 = record_alloc();
+  event_assign(fired2, base, -1, 0, on_fire, NULL);
+  event_add(fired2, &now);
   event_base_loop(base, EVLOOP_ONCE);
   /* An event the program deletes. */
   deleted = record_alloc();
@@ -150,9 +170,16 @@ int main(int argc, char **argv) {
     return 2;
   fill_other(a, base, EVLIST_INIT | EVLIST_TIMEOUT, 1);
   fill_other(b, base, EVLIST_INIT | EVLIST_INSERTED, 2);
-  printf("reused 2 records\n");
+  if (!callback) {
+    record_free(fired2);
+    c = record_alloc();
+    if (c != (void *)fired2)
+      return 2;
+    fill_copy(c, base, fds[0]);
+  }
+  printf("reused %d records\n", callback ? 2 : 3);
   fflush(stdout);
-  if (strcmp(mode, "callback") == 0) {
+  if (callback) {
     quit = record_alloc();
     event_assign(quit, base, -1, 0, on_exit_now, NULL);
     event_add(quit, &now);
