@@ -6,10 +6,12 @@
  * for never happened. One made by event_new and never given to event_free
  * is memory lost, added or not. An event the program assigned in its own
  * memory (event_assign, event_set) and that is no longer added holds
- * nothing, and is not reported. Which of these an event is, is read from
- * the event itself when the report is written (shim_probe), except at
- * event_base_free, which deletes every event silently: the verdict is
- * taken before it runs.
+ * nothing, and is not reported. Which of these an event is, is learnt
+ * when the report is written (shim_probe), except at event_base_free,
+ * which deletes every event silently: the verdict is taken before it
+ * runs. An event is added only if its base lists it (event_added): the
+ * program may have freed its memory and reused it for data that reads
+ * like an added event.
  *
  * libevent calls its own public functions through the PLT (event_new calls
  * event_assign; bufferevents, evdns and evhttp add and assign events of
