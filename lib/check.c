@@ -25,6 +25,7 @@ static size_t outstanding(uintptr_t loop, uint64_t first_seq,
                                 1u << AL_RES_PENDING,
                             &res);
 
+  al_probe_round_begin();
   for (size_t i = 0; i < n; i++) {
     struct al_state st = {0};
     if (res[i].state != AL_RES_OPEN) {
@@ -35,6 +36,7 @@ static size_t outstanding(uintptr_t loop, uint64_t first_seq,
     if (st.known && !st.internal && st.active && st.referenced)
       count++;
   }
+  al_probe_round_end();
   free(res);
   return count;
 }

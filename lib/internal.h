@@ -180,6 +180,15 @@ struct al_shim {
   int (*unloaded)(void);
 };
 
+/* A probe round: between al_probe_round_begin and al_probe_round_end the
+ * calling thread probes resources and runs none of the program's code, so
+ * what a shim learns of a loop once (the events a libevent base holds)
+ * answers every probe of the round. Rounds nest. al_probe_round is 0
+ * outside a round, else a number no other round had. */
+void al_probe_round_begin(void);
+void al_probe_round_end(void);
+uint64_t al_probe_round(void);
+
 /* ------------------------------------------------------------- registry */
 
 enum al_res_state {

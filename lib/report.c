@@ -908,6 +908,7 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
   }
 
   /* What the loop library made for itself is not the program's leak. */
+  al_probe_round_begin();
   for (size_t i = 0; i < s->nres; i++) {
     const struct al_shim *sh = al_shims[s->res[i].shim];
     if (s->res[i].seq < since)
@@ -932,6 +933,7 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
       t->open++;
     n++;
   }
+  al_probe_round_end();
 
   qsort(e, n, sizeof(*e), by_site);
   for (size_t i = 0; i < n; i++) {

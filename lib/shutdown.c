@@ -135,6 +135,7 @@ static void collect(struct ctx *c, const struct al_loop *l) {
 
   c->items = calloc(n ? n : 1, sizeof(*c->items));
   c->n = 0;
+  al_probe_round_begin();
   for (size_t i = 0; c->items != NULL && i < n; i++) {
     struct al_state st = {0};
     sh->probe(&res[i], &st);
@@ -142,6 +143,7 @@ static void collect(struct ctx *c, const struct al_loop *l) {
       continue;
     c->items[c->n++].r = res[i];
   }
+  al_probe_round_end();
   free(res);
   if (c->items != NULL)
     qsort(c->items, c->n, sizeof(*c->items), by_addr);

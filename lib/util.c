@@ -5,6 +5,7 @@
 #include <link.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,24 @@ AL_TLS pid_t al_tid_cache;
 /* Beside the lock functions that keep them; lib/defer.c uses them. */
 AL_TLS volatile unsigned al_locks_held;
 AL_TLS volatile unsigned al_deferred;
+
+static AL_TLS unsigned round_depth;
+static AL_TLS uint64_t round_id;
+static atomic_uint_fast64_t rounds;
+
+void al_probe_round_begin(void) {
+  if (round_depth++ == 0)
+    round_id = atomic_fetch_add_explicit(&rounds, 1, memory_order_relaxed) + 1;
+}
+
+void al_probe_round_end(void) {
+  if (round_depth > 0)
+    round_depth--;
+}
+
+uint64_t al_probe_round(void) {
+  return round_depth > 0 ? round_id : 0;
+}
 
 pid_t al_gettid_slow(void) {
   al_tid_cache = (pid_t)syscall(SYS_gettid);

@@ -5,7 +5,8 @@ set -eu
 
 packages="gcc make pkg-config libuv1-dev libunwind-dev libdw-dev
 libcmocka-dev valgrind lua5.4 lua-luv neovim python3-jsonschema man-db
-groff-base bsdutils clang libclang-rt-14-dev libevent-dev memcached tmux"
+groff-base bsdutils clang libclang-rt-14-dev libevent-dev memcached tmux
+unbound"
 
 missing=
 for p in $packages; do

@@ -43,7 +43,8 @@ struct evdns_base;
 #define EV_USED(X)                                                            \
   X(event_base_loopbreak) X(event_add) X(evdns_cancel_request)                \
   X(evdns_getaddrinfo_cancel) X(evhttp_connection_get_base)             \
-  X(evhttp_cancel_request)
+  X(evhttp_cancel_request) X(event_base_foreach_event)                      \
+  X(event_base_get_npriorities)
 
 enum {
 #define X(name) F_##name,

@@ -6,10 +6,12 @@
  * for never happened. One made by event_new and never given to event_free
  * is memory lost, added or not. An event the program assigned in its own
  * memory (event_assign, event_set) and that is no longer added holds
- * nothing, and is not reported. Which of these an event is, is read from
- * the event itself when the report is written (shim_probe), except at
- * event_base_free, which deletes every event silently: the verdict is
- * taken before it runs.
+ * nothing, and is not reported. Which of these an event is, is learnt
+ * when the report is written (shim_probe), except at event_base_free,
+ * which deletes every event silently: the verdict is taken before it
+ * runs. An event is added only if its base lists it (event_added): the
+ * program may have freed its memory and reused it for data that reads
+ * like an added event.
  *
  * libevent calls its own public functions through the PLT (event_new calls
  * event_assign; bufferevents, evdns and evhttp add and assign events of
@@ -27,11 +29,13 @@
 #include <event2/event_compat.h>
 #include <event2/event_struct.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "ev-shim.h"
 
@@ -197,7 +201,9 @@ static const char *type_name(unsigned type) {
   (EVLIST_INSERTED | EVLIST_TIMEOUT | EVLIST_SIGNAL | EVLIST_ACTIVE |          \
    EVLIST_ACTIVE_LATER)
 
-/* Reads the event at addr; 0 when its memory holds an event of the base. */
+/* Reads the event at addr; 0 when its memory holds an event of the base.
+ * Memory the program freed and reused may read so too: whether the event
+ * is added is for event_added to say. */
 static int read_event(uintptr_t addr, uintptr_t base, struct event *ev) {
   short flags;
 
@@ -210,9 +216,214 @@ static int read_event(uintptr_t addr, uintptr_t base, struct event *ev) {
   return 0;
 }
 
+/* The bases whose event_base_loop runs, on any thread: libevent's lists
+ * of such a base change under a reader, or, read from its own callback,
+ * are in the middle of a turn. A slot per run, taken and given back with
+ * atomic operations only (a signal handler may run a loop); runs that
+ * find no slot make every base count as running. */
+#define RUN_SLOTS 64
+static _Atomic uintptr_t runs[RUN_SLOTS];
+static atomic_uint runs_lost;
+
+/* Returns the slot to give to run_leave. */
+static int run_enter(struct event_base *base) {
+  for (int i = 0; i < RUN_SLOTS; i++) {
+    uintptr_t none = 0;
+    if (atomic_load_explicit(&runs[i], memory_order_relaxed) == 0 &&
+        atomic_compare_exchange_strong(&runs[i], &none, (uintptr_t)base))
+      return i;
+  }
+  atomic_fetch_add(&runs_lost, 1);
+  return -1;
+}
+
+static void run_leave(int slot) {
+  if (slot >= 0)
+    atomic_store(&runs[slot], 0);
+  else
+    atomic_fetch_sub(&runs_lost, 1);
+}
+
+static int run_somewhere(uintptr_t base) {
+  if (atomic_load(&runs_lost) > 0)
+    return 1;
+  for (int i = 0; i < RUN_SLOTS; i++)
+    if (atomic_load(&runs[i]) == base)
+      return 1;
+  return 0;
+}
+
+/* Whether libevent may be asked about the base now: the program made it
+ * and has not freed it (base_alive), and no thread runs it (askable); not
+ * from a signal handler that interrupted the runtime, nor in the copy of
+ * the process that writes the report of a crash, where a lock another
+ * thread held stays held. */
+static int base_alive(uintptr_t base) {
+  struct al_loop l;
+
+  if (base == 0 || al_locks_held != 0 || al_pid() != getpid())
+    return 0;
+  return al_loop_get(base, &l) == 0 && l.shim == al_ev_shim_id &&
+         !(l.flags & (AL_LOOP_INHERITED | AL_LOOP_FREED | AL_LOOP_UNLOADED));
+}
+
+static int base_askable(uintptr_t base) {
+  /* Found first: whether it is libevent's is known once found. */
+  return USE(event_base_foreach_event) != NULL &&
+         FOLLOWED(event_base_foreach_event) && base_alive(base) &&
+         !run_somewhere(base);
+}
+
+/* The events a base lists as added or active, sorted: taken once per
+ * base in a probe round, and once per probe outside one. */
+static struct {
+  uintptr_t base;
+  uint64_t round; /* 0: good for no other probe */
+  uintptr_t *ev;
+  size_t n, cap;
+  int failed;
+} listing;
+static pthread_mutex_t listing_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int list_one(const struct event_base *base, const struct event *ev,
+                    void *arg) {
+  (void)base;
+  (void)arg;
+  if (listing.n == listing.cap) {
+    size_t cap = listing.cap ? 2 * listing.cap : 64;
+    uintptr_t *p = realloc(listing.ev, cap * sizeof(*p));
+    if (p == NULL) {
+      listing.failed = 1;
+      return 1;
+    }
+    listing.ev = p;
+    listing.cap = cap;
+  }
+  listing.ev[listing.n++] = (uintptr_t)ev;
+  return 0;
+}
+
+static int by_address(const void *a, const void *b) {
+  uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* 1 when the base lists the event at addr, 0 when it does not, -1 when
+ * it cannot be asked. */
+static int base_lists(uintptr_t base, uintptr_t addr) {
+  __typeof__(&event_base_foreach_event) each;
+  uint64_t round = al_probe_round();
+  int saved = errno, found = -1;
+
+  if (!base_askable(base))
+    return -1;
+  each = USE(event_base_foreach_event);
+  pthread_mutex_lock(&listing_lock);
+  if (round == 0 || listing.round != round || listing.base != base) {
+    listing.n = 0;
+    listing.failed = 0;
+    listing.round = 0;
+    listing.base = base;
+    if (each((struct event_base *)base, list_one, NULL) != 0 ||
+        listing.failed) {
+      listing.base = 0;
+      goto out;
+    }
+    qsort(listing.ev, listing.n, sizeof(*listing.ev), by_address);
+    listing.round = round;
+  }
+  found = listing.n > 0 && bsearch(&addr, listing.ev, listing.n,
+                                   sizeof(*listing.ev), by_address) != NULL;
+out:
+  pthread_mutex_unlock(&listing_lock);
+  errno = saved;
+  return found;
+}
+
+/* libevent 2.1's closures of an event (event-internal.h): what
+ * event_assign chose from its flags, or one of event_finalize's. */
+enum {
+  CLOSURE_EVENT = 0,
+  CLOSURE_SIGNAL = 1,
+  CLOSURE_PERSIST = 2,
+  CLOSURE_FINALIZE = 5,
+  CLOSURE_FINALIZE_FREE = 6
+};
+
+/* A common timeout's tv_usec carries a marker and an index above its
+ * microseconds (event.c). */
+#define COMMON_TIMEOUT_MASK 0xf0000000L
+#define COMMON_TIMEOUT_MAGIC 0x50000000L
+#define MICROSECONDS_MASK 0x000fffffL
+
+#define EV_KNOWN                                                              \
+  (EV_TIMEOUT | EV_READ | EV_WRITE | EV_SIGNAL | EV_PERSIST | EV_ET |         \
+   EV_FINALIZE | EV_CLOSED)
+
+/* Whether the event read from memory is one libevent could have made,
+ * for when the base cannot be asked: memory freed and reused by the
+ * program rarely is, in every field. */
+static int plausible(const struct event *ev, uintptr_t base) {
+  const struct event_callback *cb = &ev->ev_evcallback;
+  __typeof__(&event_base_get_npriorities) npri;
+  short events = ev->ev_events, flags = cb->evcb_flags;
+  int io = (events & (EV_READ | EV_WRITE | EV_CLOSED)) != 0;
+  int sig = (events & EV_SIGNAL) != 0;
+  unsigned closure = cb->evcb_closure;
+  uintptr_t lo, hi;
+
+  if ((events & ~EV_KNOWN) || (sig && io))
+    return 0;
+  if (closure != CLOSURE_FINALIZE && closure != CLOSURE_FINALIZE_FREE &&
+      closure != (sig                      ? CLOSURE_SIGNAL
+                  : events & EV_PERSIST ? CLOSURE_PERSIST
+                                           : CLOSURE_EVENT))
+    return 0;
+  if (((flags & EVLIST_SIGNAL) && !sig) ||
+      ((flags & EVLIST_INSERTED) && !io && !sig) ||
+      ((flags & EVLIST_ACTIVE) && (flags & EVLIST_ACTIVE_LATER)))
+    return 0;
+  if ((sig && (ev->ev_fd <= 0 || ev->ev_fd >= NSIG)) || (io && ev->ev_fd < 0))
+    return 0;
+  if (flags & EVLIST_TIMEOUT) {
+    long usec = (long)ev->ev_timeout.tv_usec;
+    if ((usec & COMMON_TIMEOUT_MASK) == COMMON_TIMEOUT_MAGIC)
+      usec &= MICROSECONDS_MASK;
+    if (ev->ev_timeout.tv_sec < 0 || usec < 0 || usec >= 1000000)
+      return 0;
+  }
+  if (cb->evcb_cb_union.evcb_callback == NULL ||
+      al_code_range((uintptr_t)cb->evcb_cb_union.evcb_callback, &lo, &hi,
+                    NULL) != 0)
+    return 0;
+  /* Taken under the base's lock, so only from a base known alive. */
+  npri = USE(event_base_get_npriorities);
+  if (!FOLLOWED(event_base_get_npriorities))
+    npri = NULL;
+  if (npri != NULL && base_alive(base) &&
+      cb->evcb_pri >= npri((struct event_base *)base))
+    return 0;
+  return 1;
+}
+
+/* Whether the event at addr, read into ev, is added to base: listed by
+ * the base when it can be asked, else plausible and flagged added. -1
+ * when the memory does not hold an event libevent could have made. */
+static int event_added(uintptr_t addr, uintptr_t base,
+                       const struct event *ev) {
+  int listed = base_lists(base, addr);
+
+  if (listed >= 0)
+    return listed;
+  if (!plausible(ev, base))
+    return -1;
+  return (ev->ev_evcallback.evcb_flags & ADDED_FLAGS) != 0;
+}
+
 static void shim_probe(const struct al_res *r, struct al_state *st) {
   struct event ev;
   short flags;
+  int added;
 
   if (r->state == AL_RES_PENDING || r->type == T_ONCE) {
     al_ev_req_probe(r, st);
@@ -230,7 +441,8 @@ static void shim_probe(const struct al_res *r, struct al_state *st) {
     st->referenced = st->active;
     return;
   }
-  if (read_event(r->addr, r->loop, &ev) != 0) {
+  if (read_event(r->addr, r->loop, &ev) != 0 ||
+      (added = event_added(r->addr, r->loop, &ev)) < 0) {
     /* An event of the program's memory that no longer reads as one was
      * deleted first: libevent would have failed on it otherwise. */
     st->known = r->type == T_ASSIGNED;
@@ -240,7 +452,7 @@ static void shim_probe(const struct al_res *r, struct al_state *st) {
   flags = ev.ev_evcallback.evcb_flags;
   st->known = 1;
   st->internal = (flags & EVLIST_INTERNAL) != 0;
-  st->active = (flags & ADDED_FLAGS) != 0;
+  st->active = added;
   st->referenced = st->active;
   if (st->active)
     st->type = T_ADDED;
@@ -310,6 +522,7 @@ static void sweep_idle(uintptr_t base) {
   if (al_loop_get(base, &l) != 0)
     return;
   n = al_res_on_loop(base, l.first_seq, 1u << AL_RES_OPEN, &res);
+  al_probe_round_begin();
   for (size_t i = 0; i < n; i++) {
     struct al_state st = {0};
     if (res[i].type != T_ASSIGNED)
@@ -318,6 +531,7 @@ static void sweep_idle(uintptr_t base) {
     if (st.idle)
       al_res_forget(res[i].addr);
   }
+  al_probe_round_end();
   free(res);
 }
 
@@ -574,7 +788,7 @@ static void graceful_stop(struct event_base *base) {
 
 AL_EXPORT int event_base_loop(struct event_base *base, int flags) {
   __typeof__(&event_base_loop) fn = REAL(event_base_loop);
-  int graceful, rc;
+  int graceful, rc, slot;
 
   if (fn == NULL)
     return -1;
@@ -601,7 +815,9 @@ AL_EXPORT int event_base_loop(struct event_base *base, int flags) {
     }
   }
   run_begins(base);
+  slot = run_enter(base);
   rc = fn(base, flags);
+  run_leave(slot);
   run_ends();
   if (graceful) {
     if (AL_UNLIKELY(al_graceful_signal() != 0)) {
@@ -639,6 +855,7 @@ static size_t base_verdict(struct event_base *base) {
     return 0;
   n = al_res_on_loop((uintptr_t)base, l.first_seq,
                      1u << AL_RES_OPEN | 1u << AL_RES_PENDING, &res);
+  al_probe_round_begin();
   for (size_t i = 0; i < n; i++) {
     struct al_state st = {0};
     const struct al_res *r = &res[i];
@@ -656,6 +873,7 @@ static size_t base_verdict(struct event_base *base) {
     al_res_update(r->addr, st.active ? T_ADDED_AT_FREE : T_UNFREED, 0);
     kept++;
   }
+  al_probe_round_end();
   free(res);
   return kept;
 }
@@ -745,7 +963,7 @@ static int shim_run_until(uintptr_t addr, unsigned timeout_ms,
   __typeof__(&event_free) free_event = REAL(event_free);
   struct event *deadline;
   uint64_t end;
-  int rc = 0;
+  int rc = 0, slot;
 
   if (!loop || !new_event || !add || !del || !free_event)
     return -ENOSYS;
@@ -771,10 +989,14 @@ static int shim_run_until(uintptr_t addr, unsigned timeout_ms,
     tv.tv_sec = (time_t)((end - now) / 1000);
     tv.tv_usec = (suseconds_t)((end - now) % 1000 * 1000);
     add(deadline, &tv);
+    slot = run_enter(base);
     loop(base, EVLOOP_ONCE);
+    run_leave(slot);
     del(deadline);
   }
+  slot = run_enter(base);
   loop(base, EVLOOP_NONBLOCK);
+  run_leave(slot);
   run_ends();
   al_ev_depth++;
   free_event(deadline);
@@ -828,7 +1050,7 @@ static int shim_handle_open(uintptr_t base, uintptr_t addr) {
   struct al_res r;
 
   if (read_event(addr, base, &ev) == 0)
-    return (ev.ev_evcallback.evcb_flags & ADDED_FLAGS) != 0;
+    return event_added(addr, base, &ev) > 0;
   return al_res_get(addr, &r) == 0 && r.type >= T_OBJ_FIRST &&
          r.type <= T_OBJ_LAST;
 }
