@@ -148,8 +148,8 @@ $(cat "$tmp/err")"
 # timer and the control socket, whose state asyncleak cannot know any
 # more), and four it never closes (main's three uv_signal_t, on its
 # stack, and the UDP queue's uv_check_t). Apart, the four it closes
-# without running the loop again: the run's pipe, the cache's health
-# timer and two timers of its modules.
+# without running the loop again: its pipe, the cache's health timer, a
+# module's Lua event timer and a timer main makes at start.
 start "$ASYNCLEAK" --json="$tmp/report.json"
 serve
 stop
