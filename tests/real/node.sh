@@ -30,11 +30,16 @@ case $v in
   *) fail "$node is not Node.js 18: $v" ;;
 esac
 
-# under ARGS...: runs node under asyncleak with a JSON report in
-# $tmp/report.json.
+# under [--ASYNCLEAK-FLAG] ARGS...: runs node under asyncleak with a JSON
+# report in $tmp/report.json.
 under() {
-  run LD_LIBRARY_PATH="$nodelib" "$ASYNCLEAK" --json="$tmp/report.json" \
-    "$node" "$@"
+  case $1 in
+    --*) flags=$1; shift ;;
+    *) flags= ;;
+  esac
+  # shellcheck disable=SC2086
+  run LD_LIBRARY_PATH="$nodelib" "$ASYNCLEAK" $flags \
+    --json="$tmp/report.json" "$node" "$@"
 }
 
 # expect EXPECTATION...: the JSON report holds them (tests/real/report.py).
@@ -77,6 +82,11 @@ closing() {
 under -e 1
 closing
 [ ! -s "$tmp/out" ] || fail "node -e 1 printed: $(cat "$tmp/out")"
+
+# --fail-on-closing makes the same handles fail the run.
+under --fail-on-closing -e 1
+expect status=23 exit=0 handles_open=0 handles_closing=2 \
+  closing:uv_async_t=1 closing:uv_timer_t=1
 
 # b) Files read with fs.readFile (requests of libuv's thread pool), and a
 # timer set and cleared.
