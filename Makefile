@@ -50,7 +50,7 @@ ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP \
 # Everything the build and the tests need comes from Debian's packages.
 DEPS_STAMP := $(O)/.deps-ok
 $(DEPS_STAMP): scripts/install-deps.sh
-	@./scripts/install-deps.sh
+	@./scripts/install-deps.sh $(O)
 	@mkdir -p $(O) && touch $@
 
 # ---------------------------------------------------------------- runtime

@@ -1,12 +1,27 @@
 #!/bin/sh
 # Install from Debian's packages whatever building and testing asyncleak
 # needs and is not there yet.  Does nothing when everything is installed.
+#
+#   scripts/install-deps.sh [BUILD_DIR]
+#
+# With BUILD_DIR, also unpacks Debian's Node.js 18 into BUILD_DIR/node18
+# for tests/real/node.sh (see below); quick when it is already there.
 set -eu
 
+# node-acorn, node-cjs-module-lexer and node-undici hold the scripts
+# Debian's libnode108 reads at start from /usr/share/nodejs: that path is
+# built in, so they are installed as usual, and so are the libraries
+# libnode108 links (libbrotli1 ... zlib1g).
 packages="gcc make pkg-config libuv1-dev libunwind-dev libdw-dev
 libcmocka-dev valgrind lua5.4 lua-luv neovim python3-jsonschema man-db
 groff-base bsdutils clang libclang-rt-14-dev libevent-dev memcached tmux
-unbound"
+unbound knot-resolver knot-dnsutils python3 python3-uvloop node-acorn
+node-cjs-module-lexer node-undici libbrotli1 libc-ares2 libicu72
+libnghttp2-14 libssl3 zlib1g"
+
+sudo=
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+export DEBIAN_FRONTEND=noninteractive
 
 missing=
 for p in $packages; do
@@ -16,12 +31,53 @@ for p in $packages; do
   fi
 done
 
-[ -z "$missing" ] && exit 0
+if [ -n "$missing" ]; then
+  echo "install-deps: installing:$missing" >&2
+  $sudo apt-get update -qq
+  # shellcheck disable=SC2086
+  $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
 
-echo "install-deps: installing:$missing" >&2
-sudo=
-[ "$(id -u)" -eq 0 ] || sudo=sudo
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
+[ $# -ge 1 ] || exit 0
+
+# Debian's nodejs 18 links the system's libuv.so.1, which asyncleak can
+# interpose, where the nodejs package a machine may have instead (such as
+# NodeSource's) carries its own copy. Debian's nodejs and libnode108
+# conflict with any other nodejs package, so they are not installed: their
+# files are unpacked into BUILD_DIR/node18, made by mktemp (mode 0700) and
+# renamed into place once complete. The test runs BUILD_DIR/node18/usr/bin/
+# node with LD_LIBRARY_PATH=BUILD_DIR/node18/usr/lib/x86_64-linux-gnu.
+node_dir=$1/node18
+[ -x "$node_dir/usr/bin/node" ] && exit 0
+
+version() {
+  apt-cache madison "$1" 2>/dev/null |
+    awk -F ' *[|] *' '$2 ~ /^18\./ { print $2; exit }'
+}
+v=$(version nodejs)
+if [ -z "$v" ]; then
+  $sudo apt-get update -qq
+  v=$(version nodejs)
+fi
+[ -n "$v" ] || {
+  echo "install-deps: no nodejs 18 in Debian's archive" >&2
+  exit 1
+}
+
+mkdir -p "$1"
+work=$(mktemp -d "$1/node18.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+echo "install-deps: unpacking nodejs $v and libnode108 into $node_dir" >&2
+# apt's download sandbox user cannot write into a directory only root can.
+sandbox=
+[ "$(id -u)" -ne 0 ] || sandbox="-o APT::Sandbox::User=root"
 # shellcheck disable=SC2086
-$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+(cd "$work" && apt-get download -qq $sandbox "nodejs=$v" "libnode108=$v")
+mkdir "$work/root"
+for deb in "$work"/*.deb; do
+  dpkg-deb -x "$deb" "$work/root"
+done
+rm -f "$work"/*.deb
+chmod 0700 "$work/root"
+# Another run may have put it there meanwhile: then it stays.
+mv -T "$work/root" "$node_dir" 2>/dev/null || [ -x "$node_dir/usr/bin/node" ]
