@@ -159,7 +159,11 @@ expect status=23 exit=0 handles_open=8 handles_closing=4 \
   requests_pending=0 handles_forced=0 \
   open:uv_signal_t=3 open:uv_check_t=1 open:uv_udp_t=1 open:uv_tcp_t=1 \
   open:uv_pipe_t=1 open:uv_timer_t=1 closing:uv_timer_t=3 closing:uv_pipe_t=1
-count 4 '^  0x[0-9a-f]+ on loop 1, thread [0-9]+ \(main\), state unknown \(its memory was freed or reused\)$'
+# The four it freed read as unknown; main's signal handles may too, once
+# exit handlers have reused the stack they were on.
+unknown=$(grep -cE '^  0x[0-9a-f]+ on loop 1, thread [0-9]+ \(main\), state unknown \(its memory was freed or reused\)$' "$tmp/err")
+[ "$unknown" -ge 4 ] && [ "$unknown" -le 7 ] ||
+  fail "$unknown handles of unknown state, expected 4 to 7: $(cat "$tmp/err")"
 count 4 '^  0x[0-9a-f]+ on loop 1, thread [0-9]+ \(main\), closing'
 count 3 '^1 handle of type uv_signal_t, created at:$'
 count 1 '^1 handle of type uv_check_t, created at:$'
@@ -169,19 +173,21 @@ for bad in SIGSEGV SIGTERM "killed by signal" "no supported event loop" \
 done
 expect_line "$tmp/err" "asyncleak: 8 handle(s) left open in 1 process(es)"
 
-# c) --force-close: kresd ends as it does without it (today, running the
-# loop after its teardown called freed handles' callbacks: SIGSEGV).
-# What is left is reported, closed by force or not; the closing handles
-# stay closing, since the loop does not run again.
+# c) --force-close: kresd ends as it does without it. Running the loop
+# after its teardown would call freed handles' callbacks (SIGSEGV): at
+# exit force leaves everything to the program, reports the same verdict,
+# and says so.
 start "$ASYNCLEAK" --force-close --json="$tmp/report.json"
 serve
 stop
-expect status=23 exit=0 handles_open+handles_forced=8 handles_closing=4 \
-  requests_pending=0 \
-  'open|forced:uv_signal_t=3' 'open|forced:uv_check_t=1' \
-  'open|forced:uv_udp_t=1' 'open|forced:uv_tcp_t=1' \
-  'open|forced:uv_pipe_t=1' 'open|forced:uv_timer_t=1' \
-  closing:uv_timer_t=3 closing:uv_pipe_t=1
+expect status=23 exit=0 handles_open=8 handles_forced=0 handles_closing=4 \
+  requests_pending=0 requests_cancelled=0 \
+  open:uv_signal_t=3 open:uv_check_t=1 open:uv_udp_t=1 open:uv_tcp_t=1 \
+  open:uv_pipe_t=1 open:uv_timer_t=1 closing:uv_timer_t=3 closing:uv_pipe_t=1
+expect_line "$tmp/err" "Force mode left these to the program: it acts on a \
+graceful signal and in asyncleak_loop_close, never in the program's own \
+close of a loop or at exit, where the program may still close them, or has \
+torn down what their callbacks use."
 expect_no "$tmp/err" SIGSEGV
 expect_no "$tmp/err" "killed by signal"
 exit 0
