@@ -393,6 +393,7 @@ struct al_snapshot {
   struct al_note *notes;    /* resources closed for the program */
   size_t nnotes;
   size_t notes_dropped;
+  size_t notes_dropped_kind[3]; /* of those, by enum al_note_kind */
 };
 
 /* Never waits long for a lock: exit() may come from a signal handler that

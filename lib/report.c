@@ -896,6 +896,7 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
   if (check) {
     t->loops = t->loops_unclosed = 0;
     s->nnotes = s->nshutdowns = s->notes_dropped = s->shutdowns_dropped = 0;
+    memset(s->notes_dropped_kind, 0, sizeof(s->notes_dropped_kind));
   }
   g = calloc(s->nres ? s->nres : 1, sizeof(*g));
   ng_groups = calloc(s->nnotes ? s->nnotes : 1, sizeof(*ng_groups));
@@ -957,6 +958,11 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
     else
       t->ensured++;
   }
+  /* Those past the log's bound are counted all the same: their stacks
+   * alone were not kept. */
+  t->forced += s->notes_dropped_kind[AL_NOTE_FORCED];
+  t->cancelled += s->notes_dropped_kind[AL_NOTE_CANCELLED];
+  t->ensured += s->notes_dropped_kind[AL_NOTE_ENSURED];
   nn = group_notes(s->notes, s->nnotes, ng_groups);
   for (size_t i = 0; i < s->nshutdowns; i++)
     failed |= shutdown_failed(&s->shutdowns[i]);

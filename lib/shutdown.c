@@ -24,7 +24,7 @@ static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct al_shutdown_entry entries[MAX_ENTRIES];
 static size_t nentries, entries_dropped;
 static struct al_note notes[MAX_NOTES];
-static size_t nnotes, notes_dropped;
+static size_t nnotes, notes_dropped, notes_dropped_kind[3];
 
 static void log_entry(const struct al_shutdown_entry *e) {
   al_mutex_lock(&log_lock);
@@ -45,7 +45,7 @@ static void log_note(const struct al_note *n) {
   if (nnotes < MAX_NOTES)
     notes[nnotes++] = *n;
   else
-    notes_dropped++;
+    notes_dropped++, notes_dropped_kind[n->kind]++;
   al_mutex_unlock(&log_lock);
 }
 
@@ -63,12 +63,15 @@ void al_shutdown_log_copy(struct al_snapshot *s, int *budget) {
     s->nnotes = nnotes;
     s->shutdowns_dropped = entries_dropped;
     s->notes_dropped = notes_dropped;
+    memcpy(s->notes_dropped_kind, notes_dropped_kind,
+           sizeof(notes_dropped_kind));
   }
   al_mutex_unlock(&log_lock);
 }
 
 void al_shutdown_log_reset(void) {
   nentries = entries_dropped = nnotes = notes_dropped = 0;
+  memset(notes_dropped_kind, 0, sizeof(notes_dropped_kind));
 }
 
 void al_shutdown_atfork_child(void) {

@@ -13,6 +13,23 @@
  * [leak] CHECK: #0 0x[0-9a-f]+ in main .*uv-close-retry.c:%line(check)$
  * [leak] CHECK: loop 1 \(libuv 0x[0-9a-f]+\) created in main .*uv-close-retry.c:%line(loop) by thread [0-9]+ \(main\): close failed 2 times \(handles open or requests pending\), never closed
  * [leak] EXIT: 23
+ *
+ * Under --force-close the same: force never pre-empts the program's own
+ * close, which would have closed its handles first and made the program's
+ * second uv_close of them abort.
+ * [force] CLI: --force-close
+ * [force] CHECK-NOT: ERROR
+ * [force] CHECK-NOT: by force
+ * [force] CHECK: no leaks: 1 loop\(s\), 5 handle\(s\) created, all closed$
+ * [force] EXIT: 0
+ *
+ * [force-leak] CLI: --force-close
+ * [force-leak] RUN: leak
+ * [force-leak] CHECK: ERROR: asyncleak: 1 handle left open at exit
+ * [force-leak] CHECK: ^1 handle of type uv_check_t, created at:
+ * [force-leak] CHECK: ^Force mode left these to the program
+ * [force-leak] CHECK-NOT: by force
+ * [force-leak] EXIT: 23
  */
 #include <stdlib.h>
 #include <string.h>
