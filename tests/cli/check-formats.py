@@ -47,7 +47,8 @@ def validate(doc, schema_path, path, problems):
         problems.append(f"{path}: {where}: {e.message}")
 
 
-KINDS = {"open": "handle", "forced": "handle", "pending": "request",
+KINDS = {"open": "handle", "closing": "handle", "forced": "handle",
+         "pending": "request",
          "cancelled": "request", "ensured": "resource"}
 
 

@@ -98,6 +98,31 @@ expect "$s" 'len(d["runs"][0]["results"])' 0
 expect "$x" 'len(d.findall("testsuite/testcase/failure"))' 0
 expect "$x" 'd.find("testsuite").get("failures")' 0
 
+# Handles whose close never completed beside one left open: only the open
+# one fails, in every document; the closing ones are there, with their
+# state, and fail nothing (JSON fails=false, a SARIF note, JUnit's
+# system-out).
+run_formats "$O/progs/uv-close-no-run" leak
+expect_status 23
+valid
+expect "$j" 'd["leaks"]' 1
+expect "$j" 'd["processes"][0]["totals"]["handles_open"]' 1
+expect "$j" 'd["processes"][0]["totals"]["handles_closing"]' 2
+expect "$j" '[(g["state"], g["type"], g["fails"]) for g in d["processes"][0]["leaks"]]' \
+  '[["open", "uv_check_t", true], ["closing", "uv_timer_t", false], ["closing", "uv_idle_t", false]]'
+expect "$s" '[(r["ruleId"], r["level"]) for r in d["runs"][0]["results"]]' \
+  '[["asyncleak/handle-left-open", "error"], ["asyncleak/handle-closing", "note"], ["asyncleak/handle-closing", "note"]]'
+expect "$x" 'd.find("testsuite").get("failures")' 1
+expect "$x" 'd.find("testsuite/testcase/system-out").text.count("closing, the close never completed (not a failure)")' 2
+# With --fail-on-closing they fail too.
+run_formats --fail-on-closing "$O/progs/uv-close-no-run"
+expect_status 23
+valid
+expect "$j" 'd["leaks"]' 3
+expect "$j" '[g["fails"] for g in d["processes"][0]["leaks"]]' '[true, true, true]'
+expect "$s" '[r["level"] for r in d["runs"][0]["results"]]' '["error", "error", "error"]'
+expect "$x" 'd.find("testsuite").get("failures")' 3
+
 # A program killed by a signal: its report is missing, an error in JUnit.
 # Arguments are any bytes: invalid UTF-8 still makes valid documents.
 run_formats sh -c 'kill -KILL $$' "$(printf 'a"b\\c\001\377')"
