@@ -49,6 +49,13 @@ static int by_site(const void *a, const void *b) {
   return x->r.seq < y->r.seq ? -1 : x->r.seq > y->r.seq;
 }
 
+static int by_loop(const void *a, const void *b) {
+  const struct al_res *x = a, *y = b;
+  if (x->loop != y->loop)
+    return x->loop < y->loop ? -1 : 1;
+  return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
 static int same_site(const struct al_res *x, const struct al_res *y) {
   return x->stack == y->stack && x->shim == y->shim && x->type == y->type &&
          x->state == y->state;
@@ -908,7 +915,10 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
     goto out;
   }
 
-  /* What the loop library made for itself is not the program's leak. */
+  /* What the loop library made for itself is not the program's leak.
+   * Probed loop by loop: a loop library may ask each loop once per round
+   * for what it holds (libevent's event_base_foreach_event). */
+  qsort(s->res, s->nres, sizeof(*s->res), by_loop);
   al_probe_round_begin();
   for (size_t i = 0; i < s->nres; i++) {
     const struct al_shim *sh = al_shims[s->res[i].shim];

@@ -199,6 +199,9 @@ static unsigned left(uint64_t end) {
 static void force_close(struct ctx *c, const struct al_shim *sh,
                         uint64_t end) {
   c->phase = BY_FORCE;
+  /* Closing calls none of the program's callbacks: what the loop listed
+   * at the start of the round still holds for the handles not closed. */
+  al_probe_round_begin();
   for (size_t i = 0; i < c->n && left(end) > 0; i++) {
     const struct al_res *r = &c->items[i].r;
     struct al_state st = {0};
@@ -210,6 +213,7 @@ static void force_close(struct ctx *c, const struct al_shim *sh,
       continue;
     sh->close_handle(r->addr);
   }
+  al_probe_round_end();
 }
 
 /* Cancels the program's requests still pending that are not protected;

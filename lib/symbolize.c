@@ -281,14 +281,18 @@ size_t al_symbolize_inlined(struct al_symbolizer *s, uintptr_t pc,
       outer = &scopes[i];
       break;
     }
-    if (tag != DW_TAG_inlined_subroutine || k + 1 >= max)
+    if (tag != DW_TAG_inlined_subroutine)
       continue;
-    f[k] = at;
-    f[k].symbol = die_name(s, &scopes[i]);
-    f[k].function = demangled(s, f[k].symbol);
-    f[k].body_line = body_line(&scopes[i], at.line);
-    f[k].inlined = 1;
-    k++;
+    /* Past the room left, an inlined frame is not kept, but its call
+     * site still moves the line outward for the frames that are. */
+    if (k + 1 < max) {
+      f[k] = at;
+      f[k].symbol = die_name(s, &scopes[i]);
+      f[k].function = demangled(s, f[k].symbol);
+      f[k].body_line = body_line(&scopes[i], at.line);
+      f[k].inlined = 1;
+      k++;
+    }
     call_site(cu, &scopes[i], &at);
   }
   if (at.symbol == NULL && outer != NULL)

@@ -318,7 +318,13 @@ static int base_lists(uintptr_t base, uintptr_t addr) {
   if (!base_askable(base))
     return -1;
   each = USE(event_base_foreach_event);
-  pthread_mutex_lock(&listing_lock);
+  /* Counted as the runtime's lock: a signal handler that interrupts the
+   * listing and ends the process finds al_locks_held set and falls back
+   * to the field check, rather than wait for its own thread. */
+  if (al_lock_briefly(&listing_lock, &(int){100}) != 0) {
+    errno = saved;
+    return -1;
+  }
   if (round == 0 || listing.round != round || listing.base != base) {
     listing.n = 0;
     listing.failed = 0;
@@ -335,7 +341,7 @@ static int base_lists(uintptr_t base, uintptr_t addr) {
   found = listing.n > 0 && bsearch(&addr, listing.ev, listing.n,
                                    sizeof(*listing.ev), by_address) != NULL;
 out:
-  pthread_mutex_unlock(&listing_lock);
+  al_mutex_unlock(&listing_lock);
   errno = saved;
   return found;
 }

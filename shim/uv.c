@@ -867,8 +867,10 @@ AL_EXPORT void uv_loop_delete(uv_loop_t *loop) {
 
   if (real == NULL)
     return;
-  if (al_uv_depth == 0)
-    loop_shutdown(loop);
+  /* Closed by its own finalizer, which owns its memory from then on: a
+   * second close would fail libuv's assertion, a free free it twice. */
+  if (al_uv_depth == 0 && loop_shutdown(loop))
+    return;
   al_uv_enter();
   serial = al_loop_serial((uintptr_t)loop);
   last_close_rc = CLOSE_NOT_SEEN;

@@ -4,7 +4,8 @@
  * (under AddressSanitizer a read of the freed loop is an error), and the
  * close the program asked for is done. RUN: how the shutdown comes: close
  * (the program's uv_loop_close, the default), call (asyncleak_loop_close),
- * exit (never closed: at exit).
+ * delete (a loop of uv_loop_new, given to uv_loop_delete), exit (never
+ * closed: at exit).
  *
  * CHECK: ^finalizer: closed 2 handles, loop close 0$
  * CHECK: ^program: close 0$
@@ -26,6 +27,13 @@
  * [call] CHECK: no leaks: 1 loop\(s\), 2 handle\(s\) created, all closed$
  * [call] CHECK-NOT: ERROR
  * [call] EXIT: 0
+ *
+ * [delete] RUN: delete
+ * [delete] CHECK: ^finalizer: closed 2 handles, loop close 0$
+ * [delete] CHECK: ^program: deleted$
+ * [delete] CHECK: no leaks: 1 loop\(s\), 2 handle\(s\) created, all closed$
+ * [delete] CHECK-NOT: ERROR
+ * [delete] EXIT: 0
  *
  * [exit] RUN: exit
  * [exit] CLI: --force-close
@@ -91,9 +99,10 @@ static void teardown(void *loop, void *arg) {
 
 int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "close";
-  uv_loop_t *loop = malloc(sizeof(*loop));
+  int delete = strcmp(mode, "delete") == 0;
+  uv_loop_t *loop = delete ? uv_loop_new() : malloc(sizeof(*loop));
 
-  if (loop == NULL || uv_loop_init(loop) != 0)
+  if (loop == NULL || (!delete && uv_loop_init(loop) != 0))
     return 1;
   uv_timer_init(loop, &timer); /* @timer */
   uv_timer_start(&timer, on_timer, 60000, 60000);
@@ -109,5 +118,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "program: close %d\n", uv_loop_close(loop));
   else if (strcmp(mode, "call") == 0)
     fprintf(stderr, "program: close %d\n", asyncleak_loop_close(loop));
+  else if (delete) {
+    uv_loop_delete(loop);
+    fprintf(stderr, "program: deleted\n");
+  }
   return 0;
 }
