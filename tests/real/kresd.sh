@@ -6,7 +6,7 @@
 # uv_close on four handles (closing: listed apart, they do not fail the
 # run), frees four others without uv_close, and leaves four open. Under
 # --force-close it must end the same way, and not crash.
-. tests/cli/lib.sh
+. tests/real/lib.sh
 
 command -v kresd >/dev/null 2>&1 ||
   fail "kresd is not installed (scripts/install-deps.sh)"
@@ -120,22 +120,6 @@ $(cat "$tmp/err")" ;;
   esac
   kill -0 "$kpid" 2>/dev/null && fail "kresd $kpid still runs"
   kpid=
-}
-
-# expect EXPECTATION...: the JSON report holds them (tests/real/report.py).
-expect() {
-  out=$(python3 tests/real/report.py "$tmp/report.json" "$@") ||
-    fail "$out
-stderr was:
-$(cat "$tmp/err")"
-}
-
-# count N ERE: $tmp/err has exactly N lines that match ERE.
-count() {
-  n=$(grep -cE -- "$2" "$tmp/err")
-  [ "$n" -eq "$1" ] ||
-    fail "$n lines match '$2', expected $1, in:
-$(cat "$tmp/err")"
 }
 
 # a) Alone, kresd answers and exits 0 on SIGTERM.

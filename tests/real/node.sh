@@ -5,7 +5,7 @@
 # platform's handles during its shutdown and exits without running the
 # loop again, so they are listed as closing and do not fail the run.
 # process.exit() skips that shutdown: what is open then is left open.
-. tests/cli/lib.sh
+. tests/real/lib.sh
 
 command -v python3 >/dev/null 2>&1 || fail "python3 is not installed"
 node=$O/node18/usr/bin/node
@@ -40,22 +40,6 @@ under() {
   # shellcheck disable=SC2086
   run LD_LIBRARY_PATH="$nodelib" "$ASYNCLEAK" $flags \
     --json="$tmp/report.json" "$node" "$@"
-}
-
-# expect EXPECTATION...: the JSON report holds them (tests/real/report.py).
-expect() {
-  out=$(python3 tests/real/report.py "$tmp/report.json" "$@") ||
-    fail "$out
-stderr was:
-$(cat "$tmp/err")"
-}
-
-# count N ERE: $tmp/err has exactly N lines that match ERE.
-count() {
-  n=$(grep -cE -- "$2" "$tmp/err")
-  [ "$n" -eq "$1" ] ||
-    fail "$n lines match '$2', expected $1, in:
-$(cat "$tmp/err")"
 }
 
 # group TITLE: prints the group of $tmp/err titled TITLE, up to the blank

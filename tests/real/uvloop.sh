@@ -3,7 +3,7 @@
 # on 127.0.0.1, a connection to it, a line each way. Debian's python3 is
 # named by its path: the python3 first on PATH may be another one,
 # without Debian's python3-uvloop.
-. tests/cli/lib.sh
+. tests/real/lib.sh
 
 py=/usr/bin/python3
 [ -x "$py" ] || fail "no $py (scripts/install-deps.sh)"
@@ -82,22 +82,6 @@ under() {
   run "$ASYNCLEAK" $flags --json="$tmp/report.json" "$py" "$tmp/echo.py" "$1"
   [ "$(cat "$tmp/out")" = HELLO ] ||
     fail "$1: the program printed '$(cat "$tmp/out")'; stderr:
-$(cat "$tmp/err")"
-}
-
-# expect EXPECTATION...: the JSON report holds them (tests/real/report.py).
-expect() {
-  out=$(python3 tests/real/report.py "$tmp/report.json" "$@") ||
-    fail "$out
-stderr was:
-$(cat "$tmp/err")"
-}
-
-# count N ERE: $tmp/err has exactly N lines that match ERE.
-count() {
-  n=$(grep -cE -- "$2" "$tmp/err")
-  [ "$n" -eq "$1" ] ||
-    fail "$n lines match '$2', expected $1, in:
 $(cat "$tmp/err")"
 }
 
