@@ -527,6 +527,7 @@ struct al_frame {
   int body_line;        /* line less the line declaring the function, or
                            -1 when either is unknown */
   int inlined;          /* inlined into the next frame, at the same pc */
+  uintptr_t sym_offset; /* with symbol, pc - the symbol's address */
   const char *module;   /* base name of the object, NULL if unmapped */
   uintptr_t offset;     /* pc - module load address */
   const char *near;     /* with no function, the nearest symbol before pc

@@ -76,8 +76,7 @@ static uint64_t hash_int(uint64_t h, const char *tag, unsigned long n) {
  * survives edits above the function and a rebuild. Libraries other than
  * the program's own are named only: their debug information may be
  * installed on one machine and not on another. */
-static uint64_t hash_frame(uint64_t h, const struct al_frame *f,
-                           const struct al_frame *callee) {
+static uint64_t hash_frame(uint64_t h, const struct al_frame *f) {
   if (f->symbol == NULL) {
     h = hash_str(hash_str(h, "?"), f->module);
     if (f->near != NULL)
@@ -89,9 +88,9 @@ static uint64_t hash_frame(uint64_t h, const struct al_frame *f,
     return h;
   if (f->body_line >= 0)
     return hash_int(h, "L", (unsigned long)f->body_line);
-  return hash_str(h, callee != NULL && callee->symbol != NULL
-                         ? callee->symbol
-                         : "");
+  /* Without lines, the call's offset in its function: the same in a
+   * rebuild with the same compiler and flags, and when lines move. */
+  return hash_int(h, "+", f->sym_offset);
 }
 
 void al_site_judge(struct al_symbolizer *sym, const struct al_stack *stack,
@@ -125,7 +124,7 @@ void al_site_judge_frames(int is_request, const char *type,
      * next: a fingerprint written on one machine must hold on another. */
     if (past_main || system_frame(f))
       continue;
-    h = hash_frame(h, f, i > 0 ? &out->frames[i - 1] : NULL);
+    h = hash_frame(h, f);
     past_main = f->symbol != NULL && !f->inlined && !strcmp(f->symbol, "main");
   }
   for (int i = AL_FINGERPRINT_LEN - 1; i >= 0; i--, h >>= 4)

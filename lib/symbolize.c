@@ -262,7 +262,13 @@ size_t al_symbolize_inlined(struct al_symbolizer *s, uintptr_t pc,
   name = dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL, NULL, NULL);
   at.module = base_name(name);
   at.offset = pc - start;
-  at.symbol = dwfl_module_addrname(mod, addr);
+  {
+    GElf_Off off = 0;
+    GElf_Sym sym;
+
+    at.symbol = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
+    at.sym_offset = at.symbol != NULL ? (uintptr_t)off + 1 : 0;
+  }
   line = dwfl_module_getsrc(mod, addr);
   if (line != NULL) {
     at.file = dwfl_lineinfo(line, NULL, &at.line, NULL, NULL, NULL);

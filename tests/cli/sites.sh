@@ -1,6 +1,7 @@
 # Creation sites told apart: a baseline of one leak in main still catches
 # a second made by another call in main, and keeps matching when the
-# program is built again with its lines moved; a stripped program's
+# program is built again with its lines moved, with debug information or
+# without; a stripped program's
 # generated suppressions are accepted and hide exactly its leaks; a C++
 # method is named demangled; an old baseline is refused with a warning.
 . tests/cli/lib.sh
@@ -69,6 +70,25 @@ for n in 1 2; do
   expect_status 0
   expect_line "$tmp/err" "In the baseline, not reported: 2 groups (2 resources)"
 done
+
+# Without debug information (names, no lines), the two calls in main are
+# still apart, and a build with its lines moved keeps both fingerprints.
+for n in 0 1; do
+  awk -v n="$n" '/^int main/ { for (i = 0; i < 5 * n; i++) print "" } 1' \
+    "$src" >"$tmp/nodebug$n.c"
+  cc -std=gnu11 -O0 -o "$tmp/nodebug$n" "$tmp/nodebug$n.c" -luv ||
+    fail "cannot build the copy $n without debug information"
+  run "$ASYNCLEAK" "$tmp/nodebug$n" both
+  expect_status 23
+  grep '^  fingerprint ' "$tmp/err" | sort >"$tmp/nodebug$n.fp"
+  [ "$(sort -u "$tmp/nodebug$n.fp" | wc -l)" -eq 2 ] ||
+    fail "two calls in main without lines share a fingerprint: $(cat "$tmp/err")"
+  ! grep -q 'nodebug.*\.c:' "$tmp/err" ||
+    fail "the copy $n has lines after all: $(cat "$tmp/err")"
+done
+cmp -s "$tmp/nodebug0.fp" "$tmp/nodebug1.fp" ||
+  fail "moving lines changed fingerprints without debug information: \
+$(cat "$tmp/nodebug0.fp" "$tmp/nodebug1.fp")"
 
 # A baseline of version 1 matches nothing, and says so.
 { echo "# asyncleak baseline: the leaks --baseline ignores, one fingerprint a line"

@@ -173,18 +173,25 @@ static void test_site__fingerprint_tells_calls_apart(void **state) {
   assert_string_equal(first.fingerprint, moved.fingerprint);
 }
 
-/* Without lines, the callee tells a function's calls apart. */
-static void test_site__fingerprint_by_callee_without_lines(void **state) {
-  struct al_site a = {0}, b = {0};
+/* Without lines, the call's offset in its function tells two calls of
+ * one function apart, even two calls of the same callee; the module's
+ * load address does not count. */
+static void test_site__fingerprint_by_offset_without_lines(void **state) {
+  struct al_site a = {0}, b = {0}, c = {0};
 
   (void)state;
-  a.frames[a.depth++] = named("libfoo.so.1", "foo_start_timer", NULL, 0, -1);
-  a.frames[a.depth++] = named("libfoo.so.1", "foo_init", NULL, 0, -1);
-  b.frames[b.depth++] = named("libfoo.so.1", "foo_start_poll", NULL, 0, -1);
-  b.frames[b.depth++] = named("libfoo.so.1", "foo_init", NULL, 0, -1);
+  a.frames[a.depth] = named("libfoo.so.1", "foo_init", NULL, 0, -1);
+  a.frames[a.depth++].sym_offset = 0x2c;
+  b.frames[b.depth] = named("libfoo.so.1", "foo_init", NULL, 0, -1);
+  b.frames[b.depth++].sym_offset = 0x41;
+  c.frames[c.depth] = named("libfoo.so.1", "foo_init", NULL, 0, -1);
+  c.frames[c.depth].sym_offset = 0x2c;
+  c.frames[c.depth++].pc = 0x7f0000001000;
   al_site_judge_frames(0, "uv_timer_t", &a);
   al_site_judge_frames(0, "uv_timer_t", &b);
+  al_site_judge_frames(0, "uv_timer_t", &c);
   assert_string_not_equal(a.fingerprint, b.fingerprint);
+  assert_string_equal(a.fingerprint, c.fingerprint);
 }
 
 /* The report prints C++ names demangled; a suppression may name either
@@ -218,7 +225,7 @@ int main(void) {
       T(test_site__nothing_safe_to_name),
       T(test_site__stripped_names_module_offset),
       T(test_site__fingerprint_tells_calls_apart),
-      T(test_site__fingerprint_by_callee_without_lines),
+      T(test_site__fingerprint_by_offset_without_lines),
       T(test_site__suppression_matches_printed_and_linked),
 #undef T
   };
