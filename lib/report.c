@@ -918,7 +918,8 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
   /* What the loop library made for itself is not the program's leak.
    * Probed loop by loop: a loop library may ask each loop once per round
    * for what it holds (libevent's event_base_foreach_event). */
-  qsort(s->res, s->nres, sizeof(*s->res), by_loop);
+  if (s->nres > 1)
+    qsort(s->res, s->nres, sizeof(*s->res), by_loop);
   al_probe_round_begin();
   for (size_t i = 0; i < s->nres; i++) {
     const struct al_shim *sh = al_shims[s->res[i].shim];

@@ -335,7 +335,8 @@ static int base_lists(uintptr_t base, uintptr_t addr) {
       listing.base = 0;
       goto out;
     }
-    qsort(listing.ev, listing.n, sizeof(*listing.ev), by_address);
+    if (listing.n > 1)
+      qsort(listing.ev, listing.n, sizeof(*listing.ev), by_address);
     listing.round = round;
   }
   found = listing.n > 0 && bsearch(&addr, listing.ev, listing.n,
