@@ -210,11 +210,12 @@ static void say_clean(int fd, const struct cli_child *c,
             "closed%s%s", t->loops, t->created, requests, loops);
 }
 
-/* The lines that add the run up; clean says whether "no leaks" may be said.
- * Handles closed by force are handles the program left open, so they are
- * leaks and rule that line out just as open ones do. */
+/* The lines that add the run up; clean says whether "no leaks" may be said,
+ * quiet that nothing but failures and warnings is. Handles closed by force
+ * are handles the program left open, so they are leaks and rule that line
+ * out just as open ones do. */
 static void say_totals(int fd, const struct cli_child *c,
-                       const struct totals *t, int clean) {
+                       const struct totals *t, int clean, int quiet) {
   if (t->open > 0)
     cli_say(fd, "%llu handle(s) left open in %zu process(es)", t->open,
             t->leaking);
@@ -232,7 +233,7 @@ static void say_totals(int fd, const struct cli_child *c,
   if (t->closing_failing > 0)
     cli_say(fd, "%llu handle(s) closing at exit in %zu process(es), the "
             "close never completed", t->closing, t->closers);
-  else if (t->closing > 0)
+  else if (t->closing > 0 && !quiet)
     cli_say(fd, "%llu handle(s) closing at exit in %zu process(es): the "
             "close was asked for, but the loop did not run again to "
             "complete it; not a failure (--fail-on-closing makes it one)",
@@ -283,7 +284,7 @@ unsigned long long cli_report(const struct cli_reports *r,
    * report of the run, the program's first. A program killed by a signal
    * has one only when it wrote it before dying (graceful signals). */
   complete = main_proc != NULL && main_proc->has_sum && !t.incomplete;
-  say_totals(fd, c, &t, complete && (!quiet || t.unwatched > 0));
+  say_totals(fd, c, &t, complete && (!quiet || t.unwatched > 0), quiet);
 
   if (fd != STDERR_FILENO)
     close(fd);

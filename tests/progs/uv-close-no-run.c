@@ -25,6 +25,11 @@
  * [strict] CHECK: 3 handle\(s\) closing at exit in 1 process\(es\), the close never completed
  * [strict] EXIT: 23
  *
+ * Quiet: nothing fails, so nothing is said.
+ * [quiet] CLI: -q
+ * [quiet] CHECK-NOT: .
+ * [quiet] EXIT: 0
+ *
  * A handle never closed beside them still fails the run, alone.
  * [leak] RUN: leak
  * [leak] CHECK: ERROR: asyncleak: 1 handle left open at exit
