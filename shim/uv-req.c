@@ -1,12 +1,34 @@
 /* The libuv request interposers: every request the program starts is
- * followed until its callback runs.
+ * followed until libuv completes it.
  *
- * libuv calls a request's callback through a field of the request. Each
- * interposer records the request with the program's callback, then hands
- * libuv a trampoline of the same type instead. When libuv calls it, the
- * trampoline forgets the request, puts the program's callback back in the
- * field and calls it with the same arguments: the program sees its own
- * request as it would without asyncleak.
+ * The program's callback stays in its request's callback field for as
+ * long as the request is pending: programs read that field (to tell
+ * requests apart, or to compare), and must find there what they put.
+ * asyncleak learns of the completion another way, which depends on how
+ * libuv completes the request:
+ *
+ * - Thread-pool requests (fs calls, getaddrinfo, getnameinfo, work,
+ *   random) end in the done function of the work item libuv keeps inside
+ *   the request (work_req.done, a private field), which libuv calls on
+ *   the loop's thread before it calls the program's callback. Once the
+ *   real call has queued the work, the interposer records the request and
+ *   puts a trampoline in that private field; the trampoline forgets the
+ *   request and hands over to libuv's done function, which calls the
+ *   program's callback from its own field. A libuv that completes an fs
+ *   call without its thread pool (io_uring, libuv 1.45 and later) leaves
+ *   no done function: such a request gets the callback trampoline below.
+ *
+ * - A UDP send keeps its callback in a private field on Unix (send_cb);
+ *   the trampoline goes there, and the public field is left alone.
+ *
+ * - Stream requests (write, shutdown, connect) are completed by libuv
+ *   through the public callback field alone, and their memory is often
+ *   freed by the program as soon as the callback ran, so that their state
+ *   cannot be read afterwards. For them the interposer still hands libuv
+ *   a trampoline in place of the program's callback: while such a request
+ *   is pending, its cb field holds asyncleak's trampoline. When libuv
+ *   calls it, the trampoline forgets the request, puts the program's
+ *   callback back in the field and calls it with the same arguments.
  *
  * A request started without a callback is followed too when libuv still
  * completes it later (writes, connects, work); an fs, getaddrinfo,
@@ -16,7 +38,9 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "uv-shim.h"
@@ -37,21 +61,30 @@ static int libuv_own(void *cb) {
 
 enum { ASYNC_ALWAYS = 0, SYNC_WITHOUT_CB = 1 };
 
-/* Called on entering an interposer: starts following req when the program
- * itself started it, and returns the callback to hand libuv, the
- * trampoline when followed. *followed says which. */
+/* Whether a request the program started with callback cb is to be
+ * followed: a call of the program's own (outer) that libuv completes
+ * later, with a callback that is not libuv's. */
+static int wanted(int outer, void *cb, int sync) {
+  if (!outer || (cb == NULL && sync == SYNC_WITHOUT_CB) ||
+      (cb != NULL && libuv_own(cb)))
+    return 0;
+  if (AL_UNLIKELY(al_locks_held != 0)) {
+    al_defer_missed(); /* a signal handler's, inside the runtime */
+    return 0;
+  }
+  return 1;
+}
+
+/* Records a request that completes through its callback field, before
+ * the real call. Returns the callback to hand libuv: the trampoline when
+ * followed, which *followed says. */
 static void *follow(int outer, uv_loop_t *loop, void *req, unsigned type,
                     void *cb, void *trampoline, int sync, int *followed) {
   int saved;
 
   *followed = 0;
-  if (!outer || (cb == NULL && sync == SYNC_WITHOUT_CB) ||
-      (cb != NULL && libuv_own(cb)))
+  if (!wanted(outer, cb, sync))
     return cb;
-  if (AL_UNLIKELY(al_locks_held != 0)) {
-    al_defer_missed(); /* a signal handler's, inside the runtime */
-    return cb;
-  }
   saved = errno;
   *followed = al_req_start(al_uv_shim_id, (uintptr_t)req, type,
                            (uintptr_t)loop, cb, al_stack_capture()) == 0;
@@ -84,6 +117,71 @@ static int completed(void *req, void **cb) {
   return found;
 }
 
+/* ---------------------------------------------------- thread-pool work */
+
+typedef void (*work_done_fn)(struct uv__work *w, int status);
+
+enum { POOL_FS, POOL_GETADDRINFO, POOL_GETNAMEINFO, POOL_WORK, POOL_RANDOM,
+       POOL_KINDS };
+
+/* libuv's done function for each kind of thread-pool request, the same
+ * for every request of the kind: stored before any trampoline is handed
+ * out, so that libuv's part of a completion runs even when the request's
+ * record is gone. */
+static _Atomic(work_done_fn) pool_real_done[POOL_KINDS];
+
+/* After the real call: when libuv queued req's work item w on its thread
+ * pool, records the request with libuv's done function and puts the
+ * trampoline in the work item. libuv calls done functions on the loop's
+ * thread, from uv_run, and requests are started on that thread too (libuv
+ * requires it): the work item cannot complete before the trampoline is in.
+ * Returns 0 when no work was queued (an fs call libuv completes through
+ * io_uring): then nothing was done. */
+static int pool_follow(uv_loop_t *loop, void *req, unsigned type,
+                       struct uv__work *w, int kind, work_done_fn trampoline) {
+  work_done_fn done = w->done;
+  int saved;
+
+  if (done == NULL || !libuv_own((void *)done))
+    return 0;
+  atomic_store_explicit(&pool_real_done[kind], done, memory_order_release);
+  saved = errno;
+  if (al_req_start(al_uv_shim_id, (uintptr_t)req, type, (uintptr_t)loop,
+                   (void *)done, al_stack_capture()) == 0)
+    w->done = trampoline;
+  errno = saved;
+  return 1;
+}
+
+/* The work item of req is done: forgets req, puts libuv's done function
+ * back and returns it. libuv's function then completes the request and
+ * calls the program's callback, from the program's own field. */
+static work_done_fn pool_completed(void *req, struct uv__work *w, int kind) {
+  int saved = errno;
+  void *done = NULL;
+
+  if (!al_req_done((uintptr_t)req, &done) || done == NULL)
+    done = (void *)atomic_load_explicit(&pool_real_done[kind],
+                                        memory_order_acquire);
+  errno = saved;
+  if (done == NULL)
+    abort(); /* a trampoline is never handed out before the store */
+  w->done = (work_done_fn)done;
+  return w->done;
+}
+
+#define POOL_DONE(fn, req_t, kind)                                            \
+  static void fn(struct uv__work *w, int status) {                            \
+    req_t *req = (req_t *)(void *)((char *)w - offsetof(req_t, work_req));    \
+    pool_completed(req, w, kind)(w, status);                                  \
+  }
+
+POOL_DONE(fs_work_done, uv_fs_t, POOL_FS)
+POOL_DONE(getaddrinfo_work_done, uv_getaddrinfo_t, POOL_GETADDRINFO)
+POOL_DONE(getnameinfo_work_done, uv_getnameinfo_t, POOL_GETNAMEINFO)
+POOL_DONE(work_work_done, uv_work_t, POOL_WORK)
+POOL_DONE(random_work_done, uv_random_t, POOL_RANDOM)
+
 /* ------------------------------------------------------------ trampolines */
 
 /* Trampolines for callbacks of the form cb(req, status). */
@@ -102,8 +200,8 @@ STATUS_DONE(connect_done, uv_connect_t, uv_connect_cb, cb)
 STATUS_DONE(shutdown_done, uv_shutdown_t, uv_shutdown_cb, cb)
 /* libuv keeps a send's callback in a private field on Unix. */
 STATUS_DONE(send_done, uv_udp_send_t, uv_udp_send_cb, send_cb)
-STATUS_DONE(work_done, uv_work_t, uv_after_work_cb, after_work_cb)
 
+/* An fs call libuv completes without its thread pool calls req->cb. */
 static void fs_done(uv_fs_t *req) {
   void *cb;
   if (!completed(req, &cb))
@@ -112,31 +210,15 @@ static void fs_done(uv_fs_t *req) {
   ((uv_fs_cb)cb)(req);
 }
 
-static void getaddrinfo_done(uv_getaddrinfo_t *req, int status,
-                             struct addrinfo *res) {
-  void *cb;
-  if (!completed(req, &cb))
-    return;
-  req->cb = (uv_getaddrinfo_cb)cb;
-  ((uv_getaddrinfo_cb)cb)(req, status, res);
-}
+/* An fs call that libuv did not queue on its thread pool: the callback
+ * trampoline goes into req->cb, once the call returned. */
+static void fs_follow_cb(uv_loop_t *loop, uv_fs_t *req, uv_fs_cb cb) {
+  int saved = errno;
 
-static void getnameinfo_done(uv_getnameinfo_t *req, int status,
-                             const char *host, const char *service) {
-  void *cb;
-  if (!completed(req, &cb))
-    return;
-  req->getnameinfo_cb = (uv_getnameinfo_cb)cb;
-  ((uv_getnameinfo_cb)cb)(req, status, host, service);
-}
-
-static void random_done(uv_random_t *req, int status, void *buf,
-                        size_t buflen) {
-  void *cb;
-  if (!completed(req, &cb))
-    return;
-  req->cb = (uv_random_cb)cb;
-  ((uv_random_cb)cb)(req, status, buf, buflen);
+  if (al_req_start(al_uv_shim_id, (uintptr_t)req, UV_FS, (uintptr_t)loop,
+                   (void *)cb, al_stack_capture()) == 0)
+    req->cb = fs_done;
+  errno = saved;
 }
 
 /* ----------------------------------------------------------- interposers */
@@ -181,27 +263,44 @@ REQUEST(uv_udp_send,
          unsigned int nbufs, const struct sockaddr *addr, uv_udp_send_cb cb),
         h->loop, req, UV_UDP_SEND, cb, uv_udp_send_cb, send_done,
         ASYNC_ALWAYS, (req, h, bufs, nbufs, addr, CB))
-REQUEST(uv_queue_work,
-        (uv_loop_t * loop, uv_work_t *req, uv_work_cb work_cb,
-         uv_after_work_cb cb),
-        loop, req, UV_WORK, cb, uv_after_work_cb, work_done, ASYNC_ALWAYS,
-        (loop, req, work_cb, CB))
-REQUEST(uv_getaddrinfo,
-        (uv_loop_t * loop, uv_getaddrinfo_t *req, uv_getaddrinfo_cb cb,
-         const char *node, const char *service,
-         const struct addrinfo *hints),
-        loop, req, UV_GETADDRINFO, cb, uv_getaddrinfo_cb, getaddrinfo_done,
-        SYNC_WITHOUT_CB, (loop, req, CB, node, service, hints))
-REQUEST(uv_getnameinfo,
-        (uv_loop_t * loop, uv_getnameinfo_t *req, uv_getnameinfo_cb cb,
-         const struct sockaddr *addr, int flags),
-        loop, req, UV_GETNAMEINFO, cb, uv_getnameinfo_cb, getnameinfo_done,
-        SYNC_WITHOUT_CB, (loop, req, CB, addr, flags))
-REQUEST(uv_random,
-        (uv_loop_t * loop, uv_random_t *req, void *buf, size_t buflen,
-         unsigned int flags, uv_random_cb cb),
-        loop, req, UV_RANDOM, cb, uv_random_cb, random_done, SYNC_WITHOUT_CB,
-        (loop, req, buf, buflen, flags, CB))
+/* A thread-pool request: the program's callback goes to libuv as it is,
+ * and the request is followed through its work item once queued. `fs`
+ * says whether the call may complete without the thread pool. */
+#define POOL(name, params, loop, req, type, cb, kind, done, sync, fs, call)   \
+  AL_EXPORT int name params {                                                 \
+    __typeof__(&name) real = REAL(name);                                      \
+    int outer, rc;                                                            \
+    if (real == NULL)                                                         \
+      return UV_ENOSYS;                                                       \
+    outer = al_uv_enter();                                                    \
+    rc = real call;                                                           \
+    if (rc >= 0 && wanted(outer, (void *)cb, sync) &&                         \
+        !pool_follow(loop, req, type, &(req)->work_req, kind, done) && fs)    \
+      fs_follow_cb(loop, (uv_fs_t *)(void *)(req), (uv_fs_cb)(void *)cb);     \
+    al_uv_leave();                                                            \
+    return rc;                                                                \
+  }
+
+POOL(uv_queue_work,
+     (uv_loop_t * loop, uv_work_t *req, uv_work_cb work_cb,
+      uv_after_work_cb cb),
+     loop, req, UV_WORK, cb, POOL_WORK, work_work_done, ASYNC_ALWAYS, 0,
+     (loop, req, work_cb, cb))
+POOL(uv_getaddrinfo,
+     (uv_loop_t * loop, uv_getaddrinfo_t *req, uv_getaddrinfo_cb cb,
+      const char *node, const char *service, const struct addrinfo *hints),
+     loop, req, UV_GETADDRINFO, cb, POOL_GETADDRINFO, getaddrinfo_work_done,
+     SYNC_WITHOUT_CB, 0, (loop, req, cb, node, service, hints))
+POOL(uv_getnameinfo,
+     (uv_loop_t * loop, uv_getnameinfo_t *req, uv_getnameinfo_cb cb,
+      const struct sockaddr *addr, int flags),
+     loop, req, UV_GETNAMEINFO, cb, POOL_GETNAMEINFO, getnameinfo_work_done,
+     SYNC_WITHOUT_CB, 0, (loop, req, cb, addr, flags))
+POOL(uv_random,
+     (uv_loop_t * loop, uv_random_t *req, void *buf, size_t buflen,
+      unsigned int flags, uv_random_cb cb),
+     loop, req, UV_RANDOM, cb, POOL_RANDOM, random_work_done, SYNC_WITHOUT_CB,
+     0, (loop, req, buf, buflen, flags, cb))
 
 /* It returns nothing: a failure comes through the callback. */
 AL_EXPORT void uv_pipe_connect(uv_connect_t *req, uv_pipe_t *h,
@@ -221,8 +320,8 @@ AL_EXPORT void uv_pipe_connect(uv_connect_t *req, uv_pipe_t *h,
 
 /* The fs calls: (loop, req, ..., cb), synchronous without a callback. */
 #define FS(name, params, ...)                                                 \
-  REQUEST(name, params, loop, req, UV_FS, cb, uv_fs_cb, fs_done,              \
-          SYNC_WITHOUT_CB, (loop, req, __VA_ARGS__, CB))
+  POOL(name, params, loop, req, UV_FS, cb, POOL_FS, fs_work_done,             \
+       SYNC_WITHOUT_CB, 1, (loop, req, __VA_ARGS__, cb))
 #define FS_PARAMS(...) (uv_loop_t * loop, uv_fs_t * req, __VA_ARGS__, uv_fs_cb cb)
 
 FS(uv_fs_close, FS_PARAMS(uv_file file), file)
