@@ -180,6 +180,12 @@ $(O)/progs/secure-options: tests/progs/plugin/secure-options.c $(RT_OBJ)
 $(O)/progs/static-hello: tests/progs/plugin/static-hello.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -O0 -static -o $@ $<
+# A program built with AddressSanitizer whatever SANITIZE says
+# (tests/cli/asan-program.sh).
+$(O)/progs/asan-timer: tests/progs/plugin/asan-timer.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -O0 -g -fsanitize=address -fno-omit-frame-pointer \
+	  -o $@ $< -luv
 $(O)/progs/listen-check: tests/progs/plugin/listen-check.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $<
@@ -223,7 +229,7 @@ TEST_PROGS := $(PROG_BIN) $(EV_PROG_BIN) $(O)/progs/plugin-timer.so \
               $(O)/progs/libafter.so $(O)/progs/secure-options \
               $(O)/progs/libclient.so \
               $(O)/progs/static-hello $(O)/progs/sites-method \
-              $(O)/progs/listen-check $(COPY_PROGS)
+              $(O)/progs/listen-check $(O)/progs/asan-timer $(COPY_PROGS)
 
 # A ThreadSanitizer build sets its own (above).
 ifeq ($(filter thread,$(SANLIBS)),)

@@ -94,6 +94,22 @@ static int mark_listen_pid(void) {
   return unsetenv("ASYNCLEAK_LISTEN_PID");
 }
 
+/* AddressSanitizer refuses to start ("ASan runtime does not come first in
+ * initial library list") when a preloaded library comes before its own
+ * runtime, which the runtime in LD_PRELOAD always does for a program built
+ * with -fsanitize=address. Putting the sanitizer's runtime first in
+ * LD_PRELOAD would also preload it into every program the one watched
+ * executes, sanitizer-built or not, and change how they behave (their
+ * leaks would be checked, their exit status changed). Instead the check
+ * is turned off, for every AddressSanitizer program of the run, which
+ * ASan provides for libraries preloaded system-wide: the order of symbol
+ * lookup still puts ASan's malloc before the C library's, as it comes
+ * among the program's own libraries, before the runtime's. Programs
+ * built without ASan never read the variable. */
+static int asan_accepts_preload(void) {
+  return append_env("ASAN_OPTIONS", "verify_asan_link_order=0");
+}
+
 int cli_setup_env(const char *runtime, const char *report_dir,
                   const struct cli_options *opt) {
   char option[PATH_MAX + 32];
@@ -104,7 +120,7 @@ int cli_setup_env(const char *runtime, const char *report_dir,
   if (append_env("LD_PRELOAD", runtime) != 0 ||
       append_runtime_options(opt) != 0 ||
       append_env("ASYNCLEAK_OPTIONS", option) != 0 ||
-      mark_listen_pid() != 0) {
+      asan_accepts_preload() != 0 || mark_listen_pid() != 0) {
     cli_error("cannot set up the environment: %s", strerror(errno));
     return CLI_EXIT_FAILURE;
   }
