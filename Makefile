@@ -216,13 +216,22 @@ EV_PROG_SRC := $(wildcard tests/progs/ev-*.c)
 EV_PROG_BIN := $(patsubst tests/progs/%.c,$(O)/progs/%,$(EV_PROG_SRC))
 EV_API_PROGS := $(patsubst tests/progs/%.c,$(O)/progs/%,\
                   $(shell grep -l '^\#include "asyncleak' $(EV_PROG_SRC)))
-$(filter-out $(EV_API_PROGS),$(EV_PROG_BIN)): $(O)/progs/%: \
+EV_OWN_LIB := $(O)/progs/ev-own-library
+$(filter-out $(EV_API_PROGS) $(EV_OWN_LIB),$(EV_PROG_BIN)): $(O)/progs/%: \
     tests/progs/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -levent -lpthread
 $(EV_API_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -levent -lpthread
+# The program's own library, named as libevent's own are.
+$(O)/progs/libevent_bus.so: tests/progs/plugin/libevent_bus.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -fPIC -shared -Wl,-soname,libevent_bus.so \
+	  -o $@ $< -levent
+$(EV_OWN_LIB): tests/progs/ev-own-library.c $(O)/progs/libevent_bus.so
+	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(O)/progs -levent_bus -levent \
+	  -Wl,-rpath,'$$ORIGIN'
 
 TEST_PROGS := $(PROG_BIN) $(EV_PROG_BIN) $(O)/progs/plugin-timer.so \
               $(O)/progs/libsvc.so \

@@ -29,16 +29,16 @@
  * node). */
 static const struct library {
   const char *name;
-  const char *soname;   /* the prefix of the real library's soname */
+  int id;               /* AL_LIB_*: the real library, by its soname */
   const char *symbol;   /* a function only the library defines */
   const char *telltale; /* NUL included: a string of its own */
   size_t telltale_len;
 } libraries[] = {
 #define TELLTALE(s) s, sizeof(s)
-    {"libuv", "libuv.so", "uv_loop_init", TELLTALE("[%c%c%c] %-8s %p\n")},
+    {"libuv", AL_LIB_LIBUV, "uv_loop_init", TELLTALE("[%c%c%c] %-8s %p\n")},
     /* Not event_base_new: libev defines it too, for its libevent 1
      * emulation. */
-    {"libevent", "libevent", "event_base_new_with_config",
+    {"libevent", AL_LIB_LIBEVENT, "event_base_new_with_config",
      TELLTALE("%s: reentrant invocation.  Only one event_base_loop can run "
               "on each event_base at once.")},
 #undef TELLTALE
@@ -218,8 +218,7 @@ static int search_object(struct dl_phdr_info *info, size_t size, void *arg) {
   for (size_t k = 0; k < sizeof(libraries) / sizeof(libraries[0]); k++) {
     const struct library *lib = &libraries[k];
 
-    if (d.soname != NULL &&
-        !strncmp(d.soname, lib->soname, strlen(lib->soname)))
+    if (d.soname != NULL && al_loop_library_name(d.soname) == lib->id)
       continue;
     if (has_symbol(&d, lib->symbol, 1)) {
       note_copy(s, info, lib);

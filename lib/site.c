@@ -39,9 +39,9 @@ static int module_is(const char *module, const char *const *names) {
 static const char *const system_modules[] = {
     "libc.so", "libm.so", "libpthread.so", "libdl.so", "librt.so",
     "ld-linux", "ld64.so", "linux-vdso", "linux-gate", NULL};
-/* asyncleak's runtime, and the loop libraries it interposes. */
+/* asyncleak's runtime; the loop libraries it interposes are told by
+ * al_loop_library_name(). */
 static const char *const runtime_modules[] = {"libasyncleak.so", NULL};
-static const char *const loop_modules[] = {"libuv.so", "libevent", NULL};
 
 static int system_frame(const struct al_frame *f) {
   return module_is(f->module, system_modules);
@@ -52,7 +52,7 @@ static int system_frame(const struct al_frame *f) {
  * one. */
 static int foreign_frame(const struct al_frame *f) {
   return system_frame(f) || module_is(f->module, runtime_modules) ||
-         module_is(f->module, loop_modules);
+         al_loop_library_name(f->module) != AL_LIB_OTHER;
 }
 
 /* Frames a suppression must never name: a rule naming them would hide

@@ -242,3 +242,52 @@ void *al_dlsym_in(const char *object, const char *name, void *self) {
   }
   return p == self ? NULL : p;
 }
+
+static int is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+/* Skips "-2.1" in "libevent_core-2.1.so.7": a dash and a version. */
+static const char *skip_version(const char *p) {
+  if (*p != '-' || !is_digit(p[1]))
+    return p;
+  p++;
+  while (is_digit(*p) || (*p == '.' && is_digit(p[1])))
+    p++;
+  return p;
+}
+
+/* ".so", then only ".N" parts: "libuv.so", "libuv.so.1.0.0". */
+static int is_so_suffix(const char *p) {
+  if (strncmp(p, ".so", 3) != 0)
+    return 0;
+  p += 3;
+  while (*p == '.' && is_digit(p[1])) {
+    p++;
+    while (is_digit(*p))
+      p++;
+  }
+  return *p == '\0';
+}
+
+int al_loop_library_name(const char *name) {
+  static const char *const libevent_parts[] = {
+      "", "_core", "_extra", "_pthreads", "_openssl", "_mbedtls"};
+  const char *slash = name ? strrchr(name, '/') : NULL;
+  const char *base = slash ? slash + 1 : name;
+
+  if (base == NULL)
+    return AL_LIB_OTHER;
+  if (!strncmp(base, "libuv", 5) && is_so_suffix(base + 5))
+    return AL_LIB_LIBUV;
+  if (strncmp(base, "libevent", 8) != 0)
+    return AL_LIB_OTHER;
+  for (size_t i = sizeof(libevent_parts) / sizeof(libevent_parts[0]);
+       i-- > 0;) {
+    size_t len = strlen(libevent_parts[i]);
+    if (!strncmp(base + 8, libevent_parts[i], len) &&
+        is_so_suffix(skip_version(base + 8 + len)))
+      return AL_LIB_LIBEVENT;
+  }
+  return AL_LIB_OTHER;
+}

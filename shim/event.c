@@ -52,17 +52,14 @@ atomic_int al_ev_real_is_libevent[F_COUNT];
 static atomic_int missing_warned[F_COUNT];
 
 /* Whether the object holding addr is one of libevent's: libevent-2.1,
- * libevent_core, _extra, _pthreads, _openssl. */
+ * libevent_core, _extra, _pthreads, _openssl, by the whole of its name. A
+ * program's own libevent_bus.so is not. */
 static int object_is_libevent(const void *addr) {
   Dl_info info;
-  const char *base;
 
   if (!dladdr(addr, &info) || info.dli_fname == NULL)
     return 0;
-  base = strrchr(info.dli_fname, '/');
-  base = base ? base + 1 : info.dli_fname;
-  return strncmp(base, "libevent", 8) == 0 &&
-         (base[8] == '-' || base[8] == '_' || base[8] == '.');
+  return al_loop_library_name(info.dli_fname) == AL_LIB_LIBEVENT;
 }
 
 /* The function the program's call would have reached: the next definition
