@@ -1,5 +1,8 @@
 /* Messages: one line, formatted whole and written with one call, so that
- * lines written by the processes of a run do not cut into each other. */
+ * lines written by the processes of a run do not cut into each other.
+ * What a message names may come from the program (the name of a file it
+ * executed, a library it loaded): each message is escaped whole, so that
+ * none can hold a terminal's escape sequence or start a line of its own. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "../lib/syntax.h"
 
 int cli_write_all(int fd, const void *buf, size_t len) {
   const char *p = buf;
@@ -25,17 +29,20 @@ int cli_write_all(int fd, const void *buf, size_t len) {
 }
 
 static void say(int fd, const char *prefix, const char *fmt, va_list ap) {
-  char buf[8192];
-  size_t len = strlen(prefix);
+  char text[8192], buf[8192];
+  size_t len = strlen(prefix), escaped;
   size_t room = sizeof(buf) - len - 1; /* the last byte is for '\n' */
   int n;
 
-  memcpy(buf, prefix, len);
-  n = vsnprintf(buf + len, room, fmt, ap);
+  n = vsnprintf(text, sizeof(text), fmt, ap);
   if (n < 0)
     return;
+  memcpy(buf, prefix, len);
   /* A longer line is cut, and still ends with its newline. */
-  len += (size_t)n < room ? (size_t)n : room - 1;
+  al_escape(buf + len, room, text,
+            (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1,
+            &escaped);
+  len += escaped;
   buf[len++] = '\n';
   cli_write_all(fd, buf, len);
 }

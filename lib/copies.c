@@ -188,22 +188,21 @@ static int holds(const struct dl_phdr_info *info, uintptr_t addr) {
 static void note_copy(struct search *s, const struct dl_phdr_info *info,
                       const struct library *lib) {
   struct al_copy *c;
+  char exe[sizeof(c->object)];
+  const char *name = info->dlpi_name;
   ssize_t n;
 
   if (s->n == s->max)
     return;
   c = &s->found[s->n++];
   c->library = lib->name;
-  if (info->dlpi_name != NULL && info->dlpi_name[0] != '\0') {
-    snprintf(c->object, sizeof(c->object), "%s", info->dlpi_name);
-  } else {
-    n = readlink("/proc/self/exe", c->object, sizeof(c->object) - 1);
-    c->object[n > 0 ? n : 0] = '\0';
+  if (name == NULL || name[0] == '\0') {
+    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    name = exe;
   }
-  /* One line of the .sum file each. */
-  for (char *p = c->object; *p != '\0'; p++)
-    if (*p == '\n')
-      *p = '?';
+  /* One line of the .sum file each, shown to the user: escaped. */
+  al_escape(c->object, sizeof(c->object), name, strlen(name), NULL);
 }
 
 static int search_object(struct dl_phdr_info *info, size_t size, void *arg) {

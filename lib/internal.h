@@ -635,6 +635,9 @@ struct al_buf {
 
 void al_buf_printf(struct al_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Appends s, text the program controls, escaped by al_escape(); "?" for
+ * NULL. */
+void al_buf_put_text(struct al_buf *b, const char *s);
 void al_buf_release(struct al_buf *b);
 
 struct al_report_totals {

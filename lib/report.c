@@ -117,15 +117,28 @@ static void put_thread(struct al_buf *b, pid_t tid) {
     al_buf_printf(b, "thread %d", (int)tid);
 }
 
+/* A frame's file and line, or its module and offset. Names of functions,
+ * files and modules are the program's to choose, and are escaped. */
+static void put_place(struct al_buf *b, const struct al_frame *f) {
+  if (f->file != NULL) {
+    al_buf_printf(b, " ");
+    al_buf_put_text(b, f->file);
+    al_buf_printf(b, ":%d", f->line);
+  } else if (f->module != NULL) {
+    al_buf_printf(b, " (");
+    al_buf_put_text(b, f->module);
+    al_buf_printf(b, "+0x%lx)", (unsigned long)f->offset);
+  }
+}
+
 static void put_frame(struct al_buf *b, unsigned i, uintptr_t pc,
                       const struct al_frame *f) {
   al_buf_printf(b, "    #%u 0x%012lx", i, (unsigned long)pc);
-  if (f->function != NULL)
-    al_buf_printf(b, " in %s", f->function);
-  if (f->file != NULL)
-    al_buf_printf(b, " %s:%d", f->file, f->line);
-  else if (f->module != NULL)
-    al_buf_printf(b, " (%s+0x%lx)", f->module, (unsigned long)f->offset);
+  if (f->function != NULL) {
+    al_buf_printf(b, " in ");
+    al_buf_put_text(b, f->function);
+  }
+  put_place(b, f);
   /* Inlined frames share the pc of the frame they were inlined into. */
   al_buf_printf(b, "%s\n", f->inlined ? " (inlined)" : "");
 }
@@ -151,11 +164,9 @@ static void put_site(struct al_buf *b, struct al_symbolizer *sym,
     return;
   }
   al_symbolize(sym, s->pc[0], &f);
-  al_buf_printf(b, "in %s", f.function ? f.function : "??");
-  if (f.file != NULL)
-    al_buf_printf(b, " %s:%d", f.file, f.line);
-  else if (f.module != NULL)
-    al_buf_printf(b, " (%s+0x%lx)", f.module, (unsigned long)f.offset);
+  al_buf_printf(b, "in ");
+  al_buf_put_text(b, f.function ? f.function : "??");
+  put_place(b, &f);
 }
 
 /* The loop a resource was made on: the newest loop at its address that
@@ -180,7 +191,7 @@ static void put_state(struct al_buf *b, const struct al_res *r,
   if (st->known && sh != NULL && sh->state_text != NULL) {
     text[0] = '\0';
     sh->state_text(r, st, text, sizeof(text));
-    al_buf_printf(b, "%s", text);
+    al_buf_put_text(b, text);
   } else if (!st->known)
     al_buf_printf(b, "state unknown (its memory was freed or reused)");
   else if (st->closing)
@@ -209,8 +220,11 @@ static void put_request(struct al_buf *b, const struct al_res *r,
   what[0] = '\0';
   if (sh != NULL && sh->describe != NULL)
     sh->describe(r, what, sizeof(what));
-  if (what[0] != '\0')
-    al_buf_printf(b, ": %s", what);
+  /* A path or a host name the program gave: escaped. */
+  if (what[0] != '\0') {
+    al_buf_printf(b, ": ");
+    al_buf_put_text(b, what);
+  }
 }
 
 /* Escape sequences of the text report: none unless colour is on. */
@@ -326,12 +340,13 @@ static void put_note_group(struct al_buf *b, const struct paint *p,
                      "created at:%s\n", p->title, g->count,
                   plural(g->count, "request", "requests"),
                   req_type_name(x->shim, x->type), p->off);
-  else
-    al_buf_printf(b, "%s%zu %s left open, closed at shutdown by %s, "
-                     "registered with asyncleak_ensure_closure at:%s\n",
-                  p->title, g->count,
-                  g->count == 1 ? "resource" : "resources",
-                  fn_name(sym, x->fn), p->off);
+  else {
+    al_buf_printf(b, "%s%zu %s left open, closed at shutdown by ", p->title,
+                  g->count, g->count == 1 ? "resource" : "resources");
+    al_buf_put_text(b, fn_name(sym, x->fn));
+    al_buf_printf(b, ", registered with asyncleak_ensure_closure at:%s\n",
+                  p->off);
+  }
   put_stack(b, x->stack, site);
   if (shown > (size_t)al_opt.max_addresses)
     shown = (size_t)al_opt.max_addresses;
@@ -389,8 +404,10 @@ static void put_verdicts(struct al_buf *b, const struct al_verdicts *v) {
 /* The first finalizers a shutdown ran, by name. */
 static void put_ran(struct al_buf *b, struct al_symbolizer *sym,
                     const struct al_shutdown_entry *e) {
-  for (unsigned i = 0; i < e->nran && i < AL_FIN_NAMED; i++)
-    al_buf_printf(b, "%s %s", i ? "," : "", fn_name(sym, e->ran[i]));
+  for (unsigned i = 0; i < e->nran && i < AL_FIN_NAMED; i++) {
+    al_buf_printf(b, "%s ", i ? "," : "");
+    al_buf_put_text(b, fn_name(sym, e->ran[i]));
+  }
 }
 
 static void put_shutdown(struct al_buf *b, struct al_symbolizer *sym,
@@ -767,9 +784,13 @@ static void put_suppressions_used(struct al_buf *b, const size_t *hits) {
     if (listed++ == 0)
       al_buf_printf(b, "Suppressions used:\n  groups  resources  "
                        "suppression\n");
-    al_buf_printf(b, "  %6zu  %9zu  %s:%s (%s:%u)\n", hits[2 * i],
-                  hits[2 * i + 1], rules[i].rule.kind, rules[i].rule.pattern,
-                  rules[i].file, rules[i].line);
+    al_buf_printf(b, "  %6zu  %9zu  ", hits[2 * i], hits[2 * i + 1]);
+    al_buf_put_text(b, rules[i].rule.kind);
+    al_buf_printf(b, ":");
+    al_buf_put_text(b, rules[i].rule.pattern);
+    al_buf_printf(b, " (");
+    al_buf_put_text(b, rules[i].file);
+    al_buf_printf(b, ":%u)\n", rules[i].line);
   }
   if (listed > 0)
     al_buf_printf(b, "\n");
@@ -793,11 +814,17 @@ static void put_records(struct al_buf *rec, struct al_symbolizer *sym,
     al_site_put_record(rec, l[i].state, l[i].type, l[i].g->count, &site);
   }
   for (size_t i = 0; i < n; i++)
-    if (hits[2 * i] > 0)
-      al_buf_printf(rec, "suppression\t%zu\t%zu\t%s\t%u\t%s:%s\n",
-                    hits[2 * i], hits[2 * i + 1], rules[i].file,
-                    rules[i].line, rules[i].rule.kind,
-                    rules[i].rule.pattern);
+    if (hits[2 * i] > 0) {
+      /* Escaped: a tab in a name would move the fields. */
+      al_buf_printf(rec, "suppression\t%zu\t%zu\t", hits[2 * i],
+                    hits[2 * i + 1]);
+      al_buf_put_text(rec, rules[i].file);
+      al_buf_printf(rec, "\t%u\t", rules[i].line);
+      al_buf_put_text(rec, rules[i].rule.kind);
+      al_buf_printf(rec, ":");
+      al_buf_put_text(rec, rules[i].rule.pattern);
+      al_buf_printf(rec, "\n");
+    }
 }
 
 static int seen(char (*fps)[AL_FINGERPRINT_LEN + 1], size_t n,
@@ -831,13 +858,13 @@ static void put_generated(struct al_buf *b, struct al_symbolizer *sym,
       al_buf_printf(b, "Suppressions for the leaks above, for a file given "
                        "to --suppressions:\n");
     first = 0;
-    al_buf_printf(b, "# %zu %s of type %s, fingerprint %s\n",
-                  l[i].g->count,
+    al_buf_printf(b, "# %zu %s of type ", l[i].g->count,
                   l[i].is_request ? plural(l[i].g->count, "request",
                                            "requests")
                                   : plural(l[i].g->count, "handle",
-                                           "handles"),
-                  l[i].type, site.fingerprint);
+                                           "handles"));
+    al_buf_put_text(b, l[i].type);
+    al_buf_printf(b, ", fingerprint %s\n", site.fingerprint);
     al_site_put_suppression(b, &site, l[i].type);
   }
   if (!first)

@@ -139,9 +139,13 @@ void al_site_judge_frames(int is_request, const char *type,
 static const char *pattern_name(const struct al_frame *f) {
   size_t room = AL_SUPP_PATTERN_MAX - 3; /* '^', '$' and a NUL */
 
-  if (strlen(f->function) <= room && strchr(f->function, '*') == NULL)
+  /* A name a line of a file cannot hold (a newline, a control byte) is
+   * named by no rule: it would be a line of its own in the report. */
+  if (strlen(f->function) <= room && strchr(f->function, '*') == NULL &&
+      al_text_plain(f->function))
     return f->function;
-  if (strlen(f->symbol) <= room)
+  if (f->symbol != NULL && strlen(f->symbol) <= room &&
+      al_text_plain(f->symbol))
     return f->symbol;
   return NULL;
 }
@@ -167,22 +171,19 @@ void al_site_put_suppression(struct al_buf *b, const struct al_site *s,
       f = &s->frames[i];
   if (f != NULL && f->function != NULL && pattern_name(f) != NULL)
     al_buf_printf(b, "%.*s:^%s$\n", (int)len, type, pattern_name(f));
-  else if (f != NULL && f->function == NULL)
+  else if (f != NULL && f->function == NULL && al_text_plain(f->module))
     al_buf_printf(b, "%.*s:^%s+%#lx$\n", (int)len, type, f->module,
                   (unsigned long)f->offset);
   else
     al_buf_printf(b, "# no frame to name: %.*s:*\n", (int)len, type);
 }
 
-/* A field of a record: tabs and newlines would break the line apart. */
+/* A field of a record: escaped, as in the text report, so that no tab or
+ * newline of the program's breaks the line apart. Empty for NULL. */
 static void put_field(struct al_buf *b, const char *s) {
   al_buf_printf(b, "\t");
-  if (s != NULL && strpbrk(s, "\t\n") == NULL) {
-    al_buf_printf(b, "%s", s);
-    return;
-  }
-  for (; s != NULL && *s != '\0'; s++)
-    al_buf_printf(b, "%c", *s == '\t' || *s == '\n' ? ' ' : *s);
+  if (s != NULL)
+    al_buf_put_text(b, s);
 }
 
 void al_site_put_record(struct al_buf *b, const char *state,
@@ -202,7 +203,8 @@ void al_site_put_record(struct al_buf *b, const char *state,
     if (f->file != NULL && f->file[0] != '/' && f->dir != NULL &&
         f->dir[0] == '/') {
       put_field(b, f->dir);
-      al_buf_printf(b, "/%s", f->file);
+      al_buf_printf(b, "/");
+      al_buf_put_text(b, f->file);
     } else {
       put_field(b, f->file);
     }

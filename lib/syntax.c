@@ -225,3 +225,101 @@ int al_baseline_parse(const char *line, size_t len,
   fp[AL_FINGERPRINT_LEN] = '\0';
   return 1;
 }
+
+/* ------------------------------------------------------------- text */
+
+/* The length of the valid UTF-8 character at s (at most len bytes) that
+ * may be shown as it is, or 0: not UTF-8, overlong, a surrogate, beyond
+ * U+10FFFF, or a C1 control. */
+static size_t utf8_plain(const unsigned char *s, size_t len) {
+  unsigned char lo = 0x80, hi = 0xbf;
+  size_t n;
+
+  if (s[0] >= 0xc2 && s[0] <= 0xdf)
+    n = 2;
+  else if (s[0] >= 0xe0 && s[0] <= 0xef)
+    n = 3;
+  else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+    n = 4;
+  else
+    return 0;
+  if (n > len)
+    return 0;
+  /* The second byte's range rules out overlong forms, surrogates and
+   * what lies beyond U+10FFFF. */
+  if (s[0] == 0xe0)
+    lo = 0xa0;
+  else if (s[0] == 0xed)
+    hi = 0x9f;
+  else if (s[0] == 0xf0)
+    lo = 0x90;
+  else if (s[0] == 0xf4)
+    hi = 0x8f;
+  if (s[1] < lo || s[1] > hi)
+    return 0;
+  for (size_t i = 2; i < n; i++)
+    if (s[i] < 0x80 || s[i] > 0xbf)
+      return 0;
+  /* U+0080 to U+009F: C1 controls, CSI among them. */
+  if (s[0] == 0xc2 && s[1] <= 0x9f)
+    return 0;
+  return n;
+}
+
+size_t al_escape(char *dst, size_t size, const char *src, size_t len,
+                 size_t *written) {
+  static const char hex[] = "0123456789abcdef";
+  const unsigned char *s = (const unsigned char *)src;
+  size_t in = 0, out = 0;
+
+  while (in < len) {
+    char esc[4];
+    const char *piece = esc;
+    size_t n, used = 1;
+    unsigned char c = s[in];
+
+    if (c == '\\' || c == '\n' || c == '\t' || c == '\r') {
+      esc[0] = '\\';
+      esc[1] = c == '\\' ? '\\' : c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+      n = 2;
+    } else if (c >= 0x20 && c < 0x7f) {
+      piece = (const char *)s + in;
+      n = 1;
+    } else if (c >= 0x80 && (used = utf8_plain(s + in, len - in)) != 0) {
+      piece = (const char *)s + in;
+      n = used;
+    } else {
+      esc[0] = '\\';
+      esc[1] = 'x';
+      esc[2] = hex[c >> 4];
+      esc[3] = hex[c & 15];
+      n = 4;
+      used = 1;
+    }
+    if (out + n >= size)
+      break;
+    memcpy(dst + out, piece, n);
+    out += n;
+    in += used;
+  }
+  dst[out] = '\0';
+  if (written != NULL)
+    *written = out;
+  return in;
+}
+
+int al_text_plain(const char *s) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t len = strlen(s);
+
+  for (size_t i = 0; i < len;) {
+    size_t n;
+
+    if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
+      n = 1;
+    else if (p[i] < 0x80 || (n = utf8_plain(p + i, len - i)) == 0)
+      return 0;
+    i += n;
+  }
+  return 1;
+}

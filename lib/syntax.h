@@ -78,4 +78,26 @@ int al_pattern_match(const char *pattern, const char *s);
 int al_baseline_parse(const char *line, size_t len,
                       char fp[AL_FINGERPRINT_LEN + 1]);
 
+/* ------------------------------------------------------------- text */
+
+/* Text the program controls (a path it handed libuv, a symbol, a file or
+ * executable name) is written into reports and messages escaped, so that
+ * it cannot move a terminal's cursor, clear the screen, or start a line
+ * of its own (a forged "SUMMARY:" or "==PID==" line): the control bytes
+ * as \n, \t, \r or \xHH, DEL and every byte that is not part of valid
+ * UTF-8 as \xHH, C1 controls (U+0080 to U+009F, which some terminals obey)
+ * as \xHH for each byte, and the backslash as \\, so that an escape in
+ * the output always stands for what the program wrote. Printable ASCII
+ * and other valid UTF-8 pass as they are.
+ *
+ * al_escape() escapes the len bytes at src into dst (size bytes, at least
+ * 1), stopping before a character that would not fit whole, and
+ * terminates dst. Returns how many bytes of src it consumed; *written, when
+ * not NULL, receives the length of dst. Pure: safe in a signal handler. */
+size_t al_escape(char *dst, size_t size, const char *src, size_t len,
+                 size_t *written);
+
+/* Whether s (NUL-terminated) comes out of al_escape() unchanged. */
+int al_text_plain(const char *s);
+
 #endif /* ASYNCLEAK_SYNTAX_H_ */

@@ -48,6 +48,24 @@ void al_buf_printf(struct al_buf *b, const char *fmt, ...) {
   }
 }
 
+void al_buf_put_text(struct al_buf *b, const char *s) {
+  size_t len;
+
+  if (s == NULL) {
+    al_buf_printf(b, "?");
+    return;
+  }
+  len = strlen(s);
+  while (len > 0 && !b->failed) {
+    char piece[256];
+    size_t used = al_escape(piece, sizeof(piece), s, len, NULL);
+
+    al_buf_printf(b, "%s", piece);
+    s += used;
+    len -= used;
+  }
+}
+
 void al_buf_release(struct al_buf *b) {
   free(b->data);
   b->data = NULL;

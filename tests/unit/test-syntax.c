@@ -445,6 +445,79 @@ static void test_syntax__option_next_table(void **state) {
   }
 }
 
+/* ------------------------------------------------------------- text */
+
+struct escape_case {
+  const char *in;
+  size_t len; /* 0: strlen(in) */
+  const char *want;
+};
+
+static void test_syntax__escape_table(void **state) {
+  static const struct escape_case cases[] = {
+      {"plain text", 0, "plain text"},
+      {"", 0, ""},
+      {"a\nb", 0, "a\\nb"},
+      {"\ttab\r", 0, "\\ttab\\r"},
+      {"back\\slash", 0, "back\\\\slash"},
+      {"\x1b[2J", 0, "\\x1b[2J"},
+      {"del\x7f", 0, "del\\x7f"},
+      {"\x01\x1f", 0, "\\x01\\x1f"},
+      /* A forged line cannot start a line. */
+      {"x\n==1== SUMMARY: asyncleak: 0 handles left open\n", 0,
+       "x\\n==1== SUMMARY: asyncleak: 0 handles left open\\n"},
+      /* Valid UTF-8 passes: é, €, an emoji. */
+      {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 0,
+       "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
+      /* C1 controls, CSI (U+009B) among them. */
+      {"\xc2\x9b" "2J", 0, "\\xc2\\x9b2J"},
+      {"\xc2\xa0", 0, "\xc2\xa0"},
+      /* Invalid UTF-8: a lone continuation, a raw CSI byte, a truncated
+       * sequence, an overlong slash, a surrogate, beyond U+10FFFF. */
+      {"\x80", 0, "\\x80"},
+      {"\x9b" "2J", 0, "\\x9b2J"},
+      {"\xe2\x82", 0, "\\xe2\\x82"},
+      {"\xc0\xaf", 0, "\\xc0\\xaf"},
+      {"\xed\xa0\x80", 0, "\\xed\\xa0\\x80"},
+      {"\xf4\x90\x80\x80", 0, "\\xf4\\x90\\x80\\x80"},
+      /* An embedded NUL, when the length says so. */
+      {"a\0b", 3, "a\\x00b"},
+  };
+  char out[256];
+
+  (void)state;
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    size_t len = cases[i].len ? cases[i].len : strlen(cases[i].in), n;
+    size_t used = al_escape(out, sizeof(out), cases[i].in, len, &n);
+
+    if (used != len || strcmp(out, cases[i].want) != 0 ||
+        n != strlen(cases[i].want))
+      fail_msg("case %zu: got '%s' (%zu of %zu used), expected '%s'", i, out,
+               used, len, cases[i].want);
+    if (cases[i].len == 0 &&
+        al_text_plain(cases[i].in) != !strcmp(cases[i].in, cases[i].want))
+      fail_msg("case %zu: al_text_plain is wrong", i);
+  }
+}
+
+/* A small buffer takes whole characters and escapes only, and says how
+ * far it got, so that a caller can go on from there. */
+static void test_syntax__escape_stops_whole(void **state) {
+  char out[6];
+  size_t n;
+
+  (void)state;
+  assert_int_equal(al_escape(out, sizeof(out), "ab\x1b" "cd", 5, &n), 2);
+  assert_string_equal(out, "ab");
+  assert_int_equal(n, 2);
+  assert_int_equal(al_escape(out, sizeof(out), "\x1b" "cd", 3, &n), 2);
+  assert_string_equal(out, "\\x1bc");
+  assert_int_equal(al_escape(out, 4, "a\xe2\x82\xac", 4, &n), 1);
+  assert_string_equal(out, "a");
+  assert_int_equal(al_escape(out, 1, "abc", 3, &n), 0);
+  assert_string_equal(out, "");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_syntax__pattern_match_table),
@@ -461,6 +534,8 @@ int main(void) {
       cmocka_unit_test(test_syntax__baseline_parse_uses_len),
       cmocka_unit_test(test_syntax__option_next),
       cmocka_unit_test(test_syntax__option_next_table),
+      cmocka_unit_test(test_syntax__escape_table),
+      cmocka_unit_test(test_syntax__escape_stops_whole),
   };
   return cmocka_run_group_tests_name("syntax", tests, NULL, NULL);
 }
