@@ -366,13 +366,14 @@ $(FUZZ_CHECKS): check-fuzz-%: $(O)/fuzz/fuzz-% $(O)/fuzz/%.dict
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1 \
-	  $(DESTDIR)$(PREFIX)/share/man/man3
+	  $(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/asyncleak
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/asyncleak
 	install -m 755 $(RUNTIME) $(DESTDIR)$(PREFIX)/lib/libasyncleak.so
 	install -m 644 include/asyncleak.h include/asyncleak_cmocka.h \
 	  $(DESTDIR)$(PREFIX)/include/
 	install -m 644 man/asyncleak.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/asyncleak.3 $(DESTDIR)$(PREFIX)/share/man/man3/
+	install -m 644 valgrind.supp $(DESTDIR)$(PREFIX)/share/asyncleak/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
 	  asyncleak.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/asyncleak.pc
 

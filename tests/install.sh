@@ -8,7 +8,7 @@ make -s install PREFIX="$prefix" >"$tmp/install.log" 2>&1 ||
   fail "make install failed: $(cat "$tmp/install.log")"
 for f in bin/asyncleak lib/libasyncleak.so include/asyncleak.h \
   lib/pkgconfig/asyncleak.pc share/man/man1/asyncleak.1 \
-  share/man/man3/asyncleak.3; do
+  share/man/man3/asyncleak.3 share/asyncleak/valgrind.supp; do
   [ -f "$prefix/$f" ] || fail "make install did not install $f"
 done
 
@@ -35,4 +35,8 @@ grep -q "in start_heartbeat " "$tmp/out" ||
 
 PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --libs asyncleak |
   grep -q -- "-L$prefix/lib" || fail "pkg-config gives no -L for the install"
+supp=$(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config \
+  --variable=valgrind_suppressions asyncleak)
+[ "$supp" = "$prefix/share/asyncleak/valgrind.supp" ] && [ -f "$supp" ] ||
+  fail "pkg-config names '$supp' for the valgrind suppressions"
 exit 0

@@ -29,7 +29,7 @@ for t in "$@"; do
   [ -n "${SANITIZE:-}" ] && continue
   run "$(basename "$t") (memcheck)" valgrind -q --error-exitcode=99 \
     --leak-check=full --errors-for-leak-kinds=definite \
-    --suppressions=tests/valgrind.supp "$t"
+    --suppressions=valgrind.supp "$t"
 done
 
 echo "unit: $pass passed, $fail failed"
