@@ -40,7 +40,8 @@ endif
 # thread makes one looks like a race on the reused descriptor.
 ifneq ($(filter thread,$(SANLIBS)),)
 SCENARIOS := $(addprefix tests/progs/,uv-threads-many.c uv-cross-thread.c \
-               uv-req-work.c uv-finally-exit.c uv-finally-waits.c uv-cmocka.c)
+               uv-req-work.c uv-req-cb-field.c uv-finally-exit.c \
+               uv-finally-waits.c uv-cmocka.c)
 SAN_ENV  := TSAN_OPTIONS=exitcode=66
 endif
 endif
