@@ -58,7 +58,7 @@ LIB_SRC  := $(wildcard lib/*.c)
 SHIM_SRC := $(wildcard shim/*.c)
 RT_OBJ   := $(patsubst %.c,$(O)/pic/%.o,$(LIB_SRC) $(SHIM_SRC))
 CORE_OBJ := $(patsubst %.c,$(O)/pic/%.o,$(LIB_SRC))
-RT_LIBS  := -lunwind -ldw -ldl -lpthread
+RT_LIBS  := -lunwind -ldw -lelf -ldl -lpthread
 RUNTIME  := $(O)/lib/libasyncleak.so
 
 # Frame pointers: a capture follows the runtime's own frames up to the
