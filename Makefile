@@ -183,6 +183,10 @@ $(O)/progs/static-hello: tests/progs/plugin/static-hello.c | $(DEPS_STAMP)
 $(O)/progs/listen-check: tests/progs/plugin/listen-check.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $<
+# A leak, then a chroot or a tight RLIMIT_AS (tests/cli/chroot.sh).
+$(O)/progs/chroot-timer: tests/progs/plugin/chroot-timer.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -luv
 # Programs with their own copy of a loop library, linked from Debian's
 # static archives (tests/cli/copies.sh): one exporting libuv's functions
 # as NodeSource's node does, one not, one stripped.
@@ -223,7 +227,8 @@ TEST_PROGS := $(PROG_BIN) $(EV_PROG_BIN) $(O)/progs/plugin-timer.so \
               $(O)/progs/libafter.so $(O)/progs/secure-options \
               $(O)/progs/libclient.so \
               $(O)/progs/static-hello $(O)/progs/sites-method \
-              $(O)/progs/listen-check $(COPY_PROGS)
+              $(O)/progs/listen-check $(O)/progs/chroot-timer \
+              $(COPY_PROGS)
 
 # A ThreadSanitizer build sets its own (above).
 ifeq ($(filter thread,$(SANLIBS)),)
