@@ -59,7 +59,7 @@ LIB_SRC  := $(wildcard lib/*.c)
 SHIM_SRC := $(wildcard shim/*.c)
 RT_OBJ   := $(patsubst %.c,$(O)/pic/%.o,$(LIB_SRC) $(SHIM_SRC))
 CORE_OBJ := $(patsubst %.c,$(O)/pic/%.o,$(LIB_SRC))
-RT_LIBS  := -lunwind -ldw -ldl -lpthread
+RT_LIBS  := -lunwind -ldw -lelf -ldl -lpthread
 RUNTIME  := $(O)/lib/libasyncleak.so
 
 # Frame pointers: a capture follows the runtime's own frames up to the
@@ -190,6 +190,10 @@ $(O)/progs/asan-timer: tests/progs/plugin/asan-timer.c | $(DEPS_STAMP)
 $(O)/progs/listen-check: tests/progs/plugin/listen-check.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $<
+# A leak, then a chroot or a tight RLIMIT_AS (tests/cli/chroot.sh).
+$(O)/progs/chroot-timer: tests/progs/plugin/chroot-timer.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -luv
 # Programs with their own copy of a loop library, linked from Debian's
 # static archives (tests/cli/copies.sh): one exporting libuv's functions
 # as NodeSource's node does, one not, one stripped.
@@ -239,7 +243,8 @@ TEST_PROGS := $(PROG_BIN) $(EV_PROG_BIN) $(O)/progs/plugin-timer.so \
               $(O)/progs/libafter.so $(O)/progs/secure-options \
               $(O)/progs/libclient.so \
               $(O)/progs/static-hello $(O)/progs/sites-method \
-              $(O)/progs/listen-check $(O)/progs/asan-timer $(COPY_PROGS)
+               $(O)/progs/listen-check $(O)/progs/asan-timer \
+               $(O)/progs/chroot-timer $(COPY_PROGS)
 
 # A ThreadSanitizer build sets its own (above).
 ifeq ($(filter thread,$(SANLIBS)),)

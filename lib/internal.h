@@ -535,6 +535,7 @@ struct al_frame {
   uintptr_t near_offset; /* pc - near's address */
 };
 
+struct al_buf;
 struct al_symbolizer;
 struct al_symbolizer *al_symbolizer_new(void);
 /* Fills f for a return address (looked up at pc - 1): the innermost frame
@@ -550,6 +551,35 @@ void al_symbolizer_free(struct al_symbolizer *s);
  * its segments: frames in it are still symbolized from its file. */
 void al_symbolize_note_unloaded(const char *path, uintptr_t base,
                                 uintptr_t lo, uintptr_t hi);
+/* Writes, once, why some of the frames the symbolizer was asked for could
+ * not be named (files it could not open, memory it could not get); nothing
+ * when all could. Call after the last frame is symbolized. */
+void al_symbolizer_put_note(struct al_buf *b, struct al_symbolizer *s);
+
+/* Opens, while they can still be reached, the files the symbolizer reads
+ * at exit: each loaded object's, its debug file's and its dwz file's
+ * (lib/symfiles.c). To be called before the program gives them up: a
+ * chroot, a seccomp filter that may refuse open(). May be called again;
+ * keeps errno; takes a lock and allocates, so never from a signal
+ * handler or a _Fork copy. */
+void al_symbolize_prepare(void);
+struct al_symfile;
+/* The object prepared that the loader knows as loaded_as ("" for the
+ * executable) at that load bias, or NULL. Takes no lock. */
+const struct al_symfile *al_symfile_find(const char *loaded_as,
+                                         uintptr_t bias);
+/* Whether anything was prepared. */
+int al_symfiles_any(void);
+/* Its real path: the name of the module in the report. */
+const char *al_symfile_name(const struct al_symfile *f);
+/* A new descriptor on its file, for the caller to close; -1 when it
+ * cannot be read any more. */
+int al_symfile_open(const struct al_symfile *f);
+/* A new descriptor on its debug file, or, asked with link and no crc as
+ * libdwfl asks for a dwz file, on the dwz file of that name; -1 when none.
+ * *path, when given, gets a malloc'ed copy of the file's name. */
+int al_symfile_open_debug(const struct al_symfile *f, const char *link,
+                          unsigned crc, char **path);
 
 /* ------------------------------------------------------------- suppressions */
 

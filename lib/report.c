@@ -1068,6 +1068,7 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
     put_shutdowns(b, sym, s);
     if (!check)
       put_loops(b, sym, s, t);
+    al_symbolizer_put_note(b, sym);
     if (t->baselined > 0)
       al_buf_printf(b, "In the baseline, not reported: %zu %s (%zu %s)\n\n",
                     t->baselined_groups,

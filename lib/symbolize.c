@@ -1,16 +1,30 @@
 /* Symbolization with elfutils' libdwfl, run only at report time and only for
  * the stacks that are reported. Separate debug info is looked up locally by
  * build id (as Debian's -dbgsym packages install it); debuginfod is never
- * asked, so a report cannot wait on the network. */
+ * asked, so a report cannot wait on the network.
+ *
+ * The loaded objects come from /proc/self/maps, as libdwfl reads it, or,
+ * when the files were opened ahead of a chroot or a seccomp filter
+ * (lib/symfiles.c) or /proc cannot be read, from the loader's own list.
+ * Whatever cannot be read, a frame still gets its module and offset, and
+ * the report says once why it has no name. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
+#include <gelf.h>
+#include <errno.h>
+#include <limits.h>
 #include <link.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -26,19 +40,142 @@ struct name {
   char *demangled;
 };
 
+/* A loaded object as the loader lists it: where a frame libdwfl cannot
+ * place gets its module and offset from. */
+struct object {
+  char *loaded_as;  /* the loader's name for it; "" for the executable */
+  char *name;       /* its real path, found when first needed */
+  const struct al_symfile *file; /* opened ahead of time, or NULL */
+  uintptr_t bias;
+  uintptr_t lo, hi; /* its segments' span; lo is the module's start */
+  int unread;       /* its file could not be read */
+};
+
+#define OBJECTS_MAX 512
+
+/* What reading a module's debug information would cost, and whether it
+ * may. */
+struct module {
+  Dwfl_Module *mod;
+  size_t cost;  /* bytes of its separate debug file's sections */
+  int decided;  /* 0: not yet; 1: read; -1: not, for want of memory */
+};
+
+/* Room kept for the report itself, and what libdw takes for its own
+ * tables besides the sections it decompresses (measured with glibc's
+ * debug information: 10 MB of sections, 17 MB in all). */
+#define REPORT_ROOM (4u << 20)
+#define DWARF_OVERHEAD 2
+
 struct al_symbolizer {
   Dwfl *dwfl;
+  /* libdw ran out of memory in the middle of a lookup: the Dwfl may be
+   * half updated and is not touched again, nor freed. */
+  int broken;
   demangle_fn *demangle; /* NULL when no C++ runtime is loaded */
   struct name *names;
+  struct object *objects;
+  size_t nobjects;
+  struct module *modules; /* what is known of libdwfl's modules' costs */
+  size_t nmodules;
+  unsigned unnamed; /* frames left unnamed for want of a file or memory,
+                       each time one was asked for */
+  char why[320];    /* the first reason, for the report */
 };
 
 static char *debuginfo_path;
+/* The symbolizer at work in this thread, for libdwfl's callbacks. */
+static AL_TLS struct al_symbolizer *current;
+
+/* The bytes of debug information in a file, as libdw would hold them,
+ * decompressed: read from its section headers only. */
+static size_t dwarf_size(Elf *elf) {
+  Elf_Scn *scn = NULL;
+  size_t strndx, total = 0;
+
+  if (elf == NULL || elf_getshdrstrndx(elf, &strndx) != 0)
+    return 0;
+  while ((scn = elf_nextscn(elf, scn)) != NULL) {
+    GElf_Shdr shdr;
+    GElf_Chdr chdr;
+    const char *name;
+
+    if (gelf_getshdr(scn, &shdr) == NULL || shdr.sh_type == SHT_NOBITS ||
+        (name = elf_strptr(elf, strndx, shdr.sh_name)) == NULL ||
+        strncmp(name, ".debug_", 7) != 0)
+      continue;
+    if ((shdr.sh_flags & SHF_COMPRESSED) && gelf_getchdr(scn, &chdr) != NULL)
+      total += chdr.ch_size;
+    else
+      total += shdr.sh_size;
+  }
+  return total;
+}
+
+static struct module *module_of(struct al_symbolizer *s, Dwfl_Module *mod) {
+  struct module *m;
+
+  for (size_t i = 0; i < s->nmodules; i++)
+    if (s->modules[i].mod == mod)
+      return &s->modules[i];
+  if (s->nmodules % 16 == 0) {
+    m = realloc(s->modules, (s->nmodules + 16) * sizeof(*m));
+    if (m == NULL)
+      return NULL;
+    s->modules = m;
+  }
+  m = &s->modules[s->nmodules++];
+  *m = (struct module){mod, 0, 0};
+  return m;
+}
+
+/* A separate debug file: the one opened ahead of a chroot, else the one
+ * found by build id. Its size is noted, for ready_dwarf to weigh. */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata,
+                          const char *modname, Dwarf_Addr base,
+                          const char *file_name, const char *debuglink_file,
+                          GElf_Word debuglink_crc,
+                          char **debuginfo_file_name) {
+  const struct al_symfile *f = *userdata;
+  struct module *m;
+  int fd = -1;
+
+  if (f != NULL)
+    fd = al_symfile_open_debug(f, debuglink_file, debuglink_crc,
+                               debuginfo_file_name);
+  if (fd < 0)
+    fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base,
+                                      file_name, debuglink_file,
+                                      debuglink_crc, debuginfo_file_name);
+  /* A dwz file is asked for as the debug information is read: too late
+   * to weigh it. */
+  if (fd >= 0 && current != NULL && (debuglink_file == NULL ||
+                                     debuglink_crc != 0) &&
+      (m = module_of(current, mod)) != NULL) {
+    Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    m->cost = dwarf_size(elf);
+    elf_end(elf);
+  }
+  return fd;
+}
 
 static const Dwfl_Callbacks callbacks = {
     .find_elf = dwfl_linux_proc_find_elf,
-    .find_debuginfo = dwfl_build_id_find_debuginfo,
+    .find_debuginfo = find_debuginfo,
     .debuginfo_path = &debuginfo_path,
 };
+
+/* Keeps the first reason a frame could not be named. */
+__attribute__((format(printf, 2, 3))) static void why(struct al_symbolizer *s,
+                                                      const char *fmt, ...) {
+  va_list ap;
+
+  if (s->why[0] != '\0')
+    return;
+  va_start(ap, fmt);
+  vsnprintf(s->why, sizeof(s->why), fmt, ap);
+  va_end(ap);
+}
 
 /* Objects unloaded with dlclose while the program ran: stacks taken
  * before may point into them, and their files usually remain. */
@@ -93,6 +230,27 @@ static int overlaps_loaded(struct dl_phdr_info *info, size_t size,
   return 0;
 }
 
+/* Reports an object's file to libdwfl: through the descriptor opened
+ * ahead of time, when f has one still good, else by path. */
+static Dwfl_Module *report_file(Dwfl *dwfl, const char *name,
+                                const char *path,
+                                uintptr_t bias, const struct al_symfile *f) {
+  int fd = f != NULL ? al_symfile_open(f) : -1;
+  Dwfl_Module *mod = dwfl_report_elf(dwfl, name, path, fd, bias, false);
+  void **userdata;
+
+  if (mod == NULL) {
+    if (fd >= 0)
+      close(fd);
+    return NULL;
+  }
+  /* For find_debuginfo: where its debug files were opened ahead. */
+  if (dwfl_module_info(mod, &userdata, NULL, NULL, NULL, NULL, NULL,
+                       NULL) != NULL)
+    *userdata = (void *)f;
+  return mod;
+}
+
 /* The unloaded objects whose addresses nothing took since, newest first:
  * where a newer object lies, the addresses are the newer one's. libdwfl
  * must not be handed an overlap, which spoils its lookups. */
@@ -108,17 +266,108 @@ static void report_gone(Dwfl *dwfl) {
       clash = g.lo < done[k].hi && done[k].lo < g.hi;
     if (clash)
       continue;
-    if (dwfl_report_elf(dwfl, gone[i].path, gone[i].path, -1, gone[i].base,
-                        false) != NULL)
+    if (report_file(dwfl, gone[i].path, gone[i].path, gone[i].base,
+                    al_symfile_find(gone[i].path, gone[i].base)) != NULL)
       done[ndone++] = g;
   }
   al_mutex_unlock(&gone_lock);
 }
 
+struct listing {
+  struct object *o;
+  size_t n;
+};
+
+static int list_object(struct dl_phdr_info *info, size_t size, void *arg) {
+  struct listing *l = arg;
+  int first = l->n == 0 && info->dlpi_name[0] == '\0';
+  uintptr_t lo = UINTPTR_MAX, hi = 0;
+
+  if (l->n == OBJECTS_MAX)
+    return 1;
+  /* The vDSO has no file. */
+  if (!first && strchr(info->dlpi_name, '/') == NULL)
+    return 0;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD)
+      continue;
+    if (info->dlpi_addr + ph->p_vaddr < lo)
+      lo = info->dlpi_addr + ph->p_vaddr;
+    if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > hi)
+      hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+  }
+  if (hi == 0 || (l->o[l->n].loaded_as = strdup(info->dlpi_name)) == NULL)
+    return 0;
+  /* Where its first mapping starts: the start libdwfl gives a module. */
+  l->o[l->n].lo = lo & ~(uintptr_t)(getpagesize() - 1);
+  l->o[l->n].hi = hi;
+  l->o[l->n].bias = info->dlpi_addr;
+  l->n++;
+  return 0;
+}
+
+/* The executable's path: real where it can be told, else as it was run. */
+static char *exe_name(void) {
+  char buf[PATH_MAX];
+  ssize_t len = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  const char *execfn = (const char *)getauxval(AT_EXECFN);
+  char *real;
+
+  if (len > 0) {
+    buf[len] = '\0';
+    return strdup(buf);
+  }
+  if (execfn == NULL)
+    return NULL;
+  real = realpath(execfn, NULL);
+  return real != NULL ? real : strdup(execfn);
+}
+
+/* An object's name, as /proc/self/maps would give it where its file can
+ * be reached, else the loader's; NULL only for want of memory. */
+static const char *object_name(struct object *o) {
+  if (o->name != NULL)
+    return o->name;
+  if (o->file != NULL)
+    o->name = strdup(al_symfile_name(o->file));
+  else if (o->loaded_as[0] == '\0')
+    o->name = exe_name();
+  else if ((o->name = realpath(o->loaded_as, NULL)) == NULL)
+    o->name = strdup(o->loaded_as);
+  return o->name;
+}
+
+/* The loaded objects, and when report is set, their files reported to
+ * libdwfl: by the descriptors opened ahead of time where there are, else
+ * by path. Only the loader's list is read here, under its lock, which a
+ * dlclose in another thread would wait for; the files are opened after. */
+static void list_objects(struct al_symbolizer *s, int report) {
+  struct listing l = {calloc(OBJECTS_MAX, sizeof(struct object)), 0};
+
+  if (l.o == NULL)
+    return;
+  dl_iterate_phdr(list_object, &l);
+  s->objects = l.o;
+  s->nobjects = l.n;
+  for (size_t i = 0; i < l.n; i++) {
+    struct object *o = &l.o[i];
+    const char *name;
+
+    o->file = al_symfile_find(o->loaded_as, o->bias);
+    if (!report || s->dwfl == NULL || (name = object_name(o)) == NULL)
+      continue;
+    if (report_file(s->dwfl, name, name, o->bias, o->file) == NULL) {
+      o->unread = 1;
+      why(s, "cannot open '%s': %s", name, dwfl_errmsg(-1));
+    }
+  }
+}
+
 struct al_symbolizer *al_symbolizer_new(void) {
   struct al_symbolizer *s = calloc(1, sizeof(*s));
-
   void *demangle;
+  int rc = -1;
 
   if (s == NULL)
     return NULL;
@@ -127,11 +376,23 @@ struct al_symbolizer *al_symbolizer_new(void) {
   demangle = dlsym(RTLD_DEFAULT, "__cxa_demangle");
   memcpy(&s->demangle, &demangle, sizeof(demangle));
   s->dwfl = dwfl_begin(&callbacks);
+  if (s->dwfl == NULL)
+    why(s, "cannot start libdwfl: %s", dwfl_errmsg(-1));
+  /* Files opened ahead of a chroot: the loader's list, read through
+   * them. Else /proc/self/maps, as ever, and the loader's list by path
+   * when there is no /proc to read. */
+  if (s->dwfl != NULL && !al_symfiles_any()) {
+    rc = dwfl_linux_proc_report(s->dwfl, getpid());
+    /* Without /proc, as in a chroot that no interposer saw: what
+     * /proc/self/maps may have given before it failed is dropped. */
+    if (rc != 0)
+      dwfl_report_begin(s->dwfl);
+  }
+  list_objects(s, rc != 0);
   if (s->dwfl != NULL) {
-    int rc = dwfl_linux_proc_report(s->dwfl, getpid());
-    if (rc == 0)
-      report_gone(s->dwfl);
-    if (rc != 0 || dwfl_report_end(s->dwfl, NULL, NULL) != 0) {
+    report_gone(s->dwfl);
+    if (dwfl_report_end(s->dwfl, NULL, NULL) != 0) {
+      why(s, "libdwfl: %s", dwfl_errmsg(-1));
       dwfl_end(s->dwfl);
       s->dwfl = NULL;
     }
@@ -237,8 +498,79 @@ static void call_site(Dwarf_Die *cu, Dwarf_Die *inl, struct al_frame *f) {
     f->dir = NULL;
 }
 
-size_t al_symbolize_inlined(struct al_symbolizer *s, uintptr_t pc,
-                            struct al_frame *f, size_t max) {
+/* Where libdw, out of memory, goes instead of ending the process (its
+ * default): back to the symbolizer that called it, per thread. */
+static AL_TLS sigjmp_buf *oom_jump;
+
+__attribute__((noreturn)) static void out_of_memory(void) {
+  siglongjmp(*oom_jump, 1);
+}
+
+/* Whether the address space has room for size bytes more. Under a tight
+ * RLIMIT_AS, the debug information of the C library alone may not fit;
+ * asking for the room first, without using it, keeps libdw from
+ * exhausting what the report itself needs. */
+static int room_for(size_t size) {
+  void *p = mmap(NULL, size, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+  if (p == MAP_FAILED)
+    return 0;
+  munmap(p, size);
+  return 1;
+}
+
+/* Readies a module's debug information for lookups, if there is room for
+ * it: its Dwarf and the dwz file's, made to report a failed allocation to
+ * us. Returns whether lookups may read it. */
+static int ready_dwarf(struct al_symbolizer *s, Dwfl_Module *mod,
+                       const char *name) {
+  struct module *m = module_of(s, mod);
+  Dwarf_Addr bias;
+  Dwarf *dw, *alt;
+
+  if (m != NULL && m->decided == 0) {
+    size_t cost = m->cost + dwarf_size(dwfl_module_getelf(mod, &bias));
+
+    m->decided = 1;
+    if (cost > 0 && !room_for(DWARF_OVERHEAD * cost + REPORT_ROOM)) {
+      m->decided = -1;
+      why(s, "not enough memory to read the debug information of '%s' "
+             "(%zu MB)", name, (DWARF_OVERHEAD * cost >> 20) + 1);
+    }
+  }
+  if (m != NULL && m->decided < 0)
+    return 0;
+  dw = dwfl_module_getdwarf(mod, &bias);
+  alt = dw != NULL ? dwarf_getalt(dw) : NULL;
+  if (dw != NULL)
+    dwarf_new_oom_handler(dw, out_of_memory);
+  if (alt != NULL)
+    dwarf_new_oom_handler(alt, out_of_memory);
+  return 1;
+}
+
+/* A frame libdwfl could not place: its module and offset from the
+ * loader's list, and why it has no name when its file is to blame. */
+static void place(struct al_symbolizer *s, struct al_frame *at) {
+  for (size_t i = 0; i < s->nobjects; i++) {
+    struct object *o = &s->objects[i];
+    const char *name;
+
+    if (at->pc - 1 < o->lo || at->pc - 1 >= o->hi)
+      continue;
+    if ((name = object_name(o)) != NULL) {
+      at->module = base_name(name);
+      at->offset = at->pc - o->lo;
+    }
+    if (o->unread || s->broken || s->dwfl == NULL)
+      s->unnamed++;
+    return;
+  }
+}
+
+static size_t symbolize(struct al_symbolizer *s, uintptr_t pc,
+                        struct al_frame *f, size_t max) {
   /* A return address points after the call; the call is one byte before. */
   Dwarf_Addr addr = pc - 1, bias = 0;
   Dwfl_Module *mod;
@@ -253,12 +585,12 @@ size_t al_symbolize_inlined(struct al_symbolizer *s, uintptr_t pc,
   memset(&at, 0, sizeof(at));
   at.pc = pc;
   at.body_line = -1;
-  f[0] = at;
-  if (s == NULL || s->dwfl == NULL)
-    return 1;
   mod = dwfl_addrmodule(s->dwfl, addr);
-  if (mod == NULL)
+  if (mod == NULL) {
+    place(s, &at);
+    f[0] = at;
     return 1;
+  }
   name = dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL, NULL, NULL);
   at.module = base_name(name);
   at.offset = pc - start;
@@ -268,6 +600,15 @@ size_t al_symbolize_inlined(struct al_symbolizer *s, uintptr_t pc,
 
     at.symbol = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
     at.sym_offset = at.symbol != NULL ? (uintptr_t)off + 1 : 0;
+  }
+  /* After the symbols: looking them up found the debug file, if any. */
+  if (!ready_dwarf(s, mod, name)) {
+    s->unnamed++;
+    if (at.symbol == NULL)
+      near_symbol(mod, addr, &at);
+    at.function = demangled(s, at.symbol);
+    f[0] = at;
+    return 1;
   }
   line = dwfl_module_getsrc(mod, addr);
   if (line != NULL) {
@@ -307,9 +648,46 @@ size_t al_symbolize_inlined(struct al_symbolizer *s, uintptr_t pc,
   at.body_line = body_line(outer, at.line);
   if (at.symbol == NULL)
     near_symbol(mod, addr, &at);
+  if (at.symbol == NULL && at.near == NULL) {
+    Dwarf_Addr b;
+
+    /* Its module is known (from /proc/self/maps) but not its file. */
+    if (dwfl_module_getelf(mod, &b) == NULL) {
+      why(s, "cannot open '%s': %s", name, dwfl_errmsg(-1));
+      s->unnamed++;
+    }
+  }
   f[k] = at;
   free(scopes);
   return k + 1;
+}
+
+size_t al_symbolize_inlined(struct al_symbolizer *s, uintptr_t pc,
+                            struct al_frame *f, size_t max) {
+  sigjmp_buf jump, *outer = oom_jump;
+
+  if (s != NULL && s->dwfl != NULL && !s->broken) {
+    if (sigsetjmp(jump, 0) == 0) {
+      size_t n;
+
+      oom_jump = &jump;
+      current = s;
+      n = symbolize(s, pc, f, max);
+      current = NULL;
+      oom_jump = outer;
+      return n;
+    }
+    current = NULL;
+    oom_jump = outer;
+    s->broken = 1;
+    why(s, "out of memory reading debug information");
+  }
+  memset(f, 0, sizeof(*f));
+  f->pc = pc;
+  f->body_line = -1;
+  if (s != NULL)
+    place(s, f);
+  return 1;
 }
 
 void al_symbolize(struct al_symbolizer *s, uintptr_t pc, struct al_frame *f) {
@@ -319,11 +697,28 @@ void al_symbolize(struct al_symbolizer *s, uintptr_t pc, struct al_frame *f) {
   *f = frames[0];
 }
 
+void al_symbolizer_put_note(struct al_buf *b, struct al_symbolizer *s) {
+  if (s == NULL || s->unnamed == 0)
+    return;
+  al_buf_printf(b, "Frames not fully named: %s; they are shown with "
+                   "module+offset\n\n", s->why[0] ? s->why : "no file");
+}
+
 void al_symbolizer_free(struct al_symbolizer *s) {
   if (s == NULL)
     return;
+  /* After a failed allocation libdw's state is not to be trusted, even to
+   * be freed: it is left as it is, with the names it gave. */
+  if (s->broken)
+    return;
   if (s->dwfl != NULL)
     dwfl_end(s->dwfl);
+  for (size_t i = 0; i < s->nobjects; i++) {
+    free(s->objects[i].loaded_as);
+    free(s->objects[i].name);
+  }
+  free(s->objects);
+  free(s->modules);
   while (s->names != NULL) {
     struct name *n = s->names;
 
