@@ -55,6 +55,9 @@ struct cli_child {
 
 /* Writes all of buf, going on after interruptions; returns 0 or -1. */
 int cli_write_all(int fd, const void *buf, size_t len);
+/* Keeps the first error of the writes to fd from now on (-1: none);
+ * returns the error kept for the descriptor watched until then, or 0. */
+int cli_write_watch(int fd);
 /* Each of these formats one line, newline included, into one buffer and
  * writes it at once: "asyncleak: ", "asyncleak: warning: " or nothing goes
  * before the message. */
@@ -84,6 +87,25 @@ void cli_options_release(struct cli_options *opt);
  * it: 0, or -1 after naming the file and line that is wrong. */
 int cli_check_suppressions(const char *path);
 int cli_check_baseline(const char *path);
+
+/* ------------------------------------------------------------- outfile.c */
+
+/* Opens path for writing, created with mode (less the umask) when it does
+ * not exist, and not emptied. It refuses a symbolic link on the way that
+ * belongs to neither the user running asyncleak nor root, and an existing
+ * file of another user's in a sticky directory others can write to.
+ * Returns the descriptor, created set when the file is new; or -1 with the
+ * reason in why. */
+int cli_output_open(const char *path, mode_t mode, int *created, char *why,
+                    size_t whysize);
+/* The log file (--log-file), opened as above and emptied: its descriptor,
+ * whose write errors are kept, or -1 after saying why (the reports then go
+ * to stderr). */
+int cli_log_open(const char *path);
+/* Closes it; returns -1 after saying so when a write to it failed. */
+int cli_log_close(int fd);
+/* Whether the log file could not be opened or written: the run fails. */
+int cli_log_failed(void);
 
 /* ------------------------------------------------------------- resolve.c */
 

@@ -96,19 +96,19 @@ struct output {
 
 static int outputs_open(struct output *o, size_t n) {
   for (size_t i = 0; i < n; i++) {
+    char why[PATH_MAX + 128];
     int fd;
 
     if (o[i].path == NULL)
       continue;
-    fd = open(o[i].path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    o[i].created = fd >= 0;
-    if (fd < 0 && errno == EEXIST)
-      fd = open(o[i].path, O_WRONLY | O_CLOEXEC);
-    if (fd >= 0 && (o[i].file = fdopen(fd, "w")) == NULL)
+    fd = cli_output_open(o[i].path, 0666, &o[i].created, why, sizeof(why));
+    if (fd >= 0 && (o[i].file = fdopen(fd, "w")) == NULL) {
+      snprintf(why, sizeof(why), "%s", strerror(errno));
       close(fd);
+    }
     if (o[i].file == NULL) {
       cli_error("cannot write the %s file '%s': %s", o[i].flag, o[i].path,
-                strerror(errno));
+                why);
       return -1;
     }
   }
@@ -226,7 +226,7 @@ static int run(const char *path, char **args, const char *runtime,
   leaked = cli_report(&reports, &child, opt);
   rc = run_status(&child, leaked, cli_reports_unwatched(&reports), opt);
   info = (struct cli_run){args, &child, &reports, rc, leaked};
-  if (outputs_write(outputs, noutputs, &info) != 0)
+  if (outputs_write(outputs, noutputs, &info) != 0 || cli_log_failed())
     rc = CLI_EXIT_FAILURE;
   if (WIFSIGNALED(child.status) && rc == 128 + WTERMSIG(child.status))
     *signal = WTERMSIG(child.status);

@@ -48,13 +48,8 @@ static int open_output(const char *pattern, pid_t pid) {
     }
     used += (size_t)n;
   }
-  fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    cli_error("cannot open '%s': %s; the reports go to stderr", path,
-              strerror(errno));
-    return STDERR_FILENO;
-  }
-  return fd;
+  fd = cli_log_open(path);
+  return fd < 0 ? STDERR_FILENO : fd;
 }
 
 static void add_up(const struct cli_reports *r, struct totals *t) {
@@ -287,6 +282,6 @@ unsigned long long cli_report(const struct cli_reports *r,
   say_totals(fd, c, &t, complete && (!quiet || t.unwatched > 0), quiet);
 
   if (fd != STDERR_FILENO)
-    close(fd);
+    cli_log_close(fd);
   return leaks(&t);
 }
