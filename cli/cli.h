@@ -6,6 +6,7 @@
 #ifndef ASYNCLEAK_CLI_H_
 #define ASYNCLEAK_CLI_H_
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -136,11 +137,31 @@ int cli_setup_env(const char *runtime, const char *report_dir,
 
 /* ------------------------------------------------------------- reportdir.c */
 
-/* Creates a private directory for the reports and stores its path in dir.
- * Returns 0 or the exit status. */
+/* Creates a private directory for the reports in TMPDIR, which must be
+ * safe: TMPDIR and each directory above it belong to the user running
+ * asyncleak or to root, and others cannot write to them unless they are
+ * sticky. Stores its path in dir, and holds it open. Returns 0 or the exit
+ * status. */
 int cli_reportdir_create(char *dir, size_t size);
+/* The directory dir as it was made: a new descriptor of it, or a stream
+ * reading it from its start, whatever its name now leads to; NULL or -1
+ * with errno set. */
+int cli_reportdir_fd(const char *dir);
+DIR *cli_reportdir_open(const char *dir);
+/* The descriptor held, or -1 when there is none. */
+int cli_reportdir_held(void);
+/* Whether a file whose name ends with suffix is in it. */
+int cli_reportdir_holds(const char *dir, const char *suffix);
 /* Removes the directory and whatever is in it. */
 void cli_reportdir_remove(const char *dir);
+
+/* ------------------------------------------------------------- reaper.c */
+
+/* Leaves behind a process that removes the report directory once the n
+ * processes of pids, still running, have ended; or 24 hours after the run
+ * when one of them left a report of leaks there, or was still running.
+ * Returns its pid, or -1 with errno set. */
+pid_t cli_reaper_start(const char *dir, const pid_t *pids, size_t n);
 
 /* ------------------------------------------------------------- spawn.c */
 
