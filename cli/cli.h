@@ -162,6 +162,8 @@ void cli_reportdir_remove(const char *dir);
  * when one of them left a report of leaks there, or was still running.
  * Returns its pid, or -1 with errno set. */
 pid_t cli_reaper_start(const char *dir, const pid_t *pids, size_t n);
+/* Says on fd which process removes the directory, if one was started. */
+void cli_reaper_say(int fd);
 
 /* ------------------------------------------------------------- spawn.c */
 

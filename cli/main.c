@@ -205,22 +205,15 @@ static void die_like(int sig) {
 }
 
 /* The report directory stays for the processes still running: a reaper
- * removes it once they have ended (reaper.c). */
+ * removes it once they have ended (reaper.c), and the report says so. */
 static void keep_for(const char *dir, const struct cli_reports *r) {
-  pid_t pids[64], reaper;
+  pid_t pids[64];
   size_t n = 0;
 
   for (size_t i = 0; i < r->nr && n < CLI_ARRAY_SIZE(pids); i++)
     if (cli_proc_running(&r->procs[i]))
       pids[n++] = r->procs[i].pid;
-  reaper = cli_reaper_start(dir, pids, n);
-  if (reaper < 0)
-    cli_warning("cannot start a process to remove '%s' later: %s; remove "
-                "it once they have ended", dir, strerror(errno));
-  else
-    cli_say(STDERR_FILENO, "'%s' is removed by process %d once they have "
-            "ended, or 24 hours after this run when one of them leaves a "
-            "report of leaks there", dir, (int)reaper);
+  cli_reaper_start(dir, pids, n);
 }
 
 /* Runs the program, prints what its processes reported and writes the
@@ -242,6 +235,8 @@ static int run(const char *path, char **args, const char *runtime,
       (rc = cli_spawn(path, args, &child)) != 0)
     return rc;
   cli_reports_read(&reports, dir);
+  if (reports.running > 0)
+    keep_for(dir, &reports);
   leaked = cli_report(&reports, &child, opt);
   rc = run_status(&child, leaked, cli_reports_unwatched(&reports), opt);
   info = (struct cli_run){args, &child, &reports, rc, leaked};
@@ -250,10 +245,8 @@ static int run(const char *path, char **args, const char *runtime,
   if (WIFSIGNALED(child.status) && rc == 128 + WTERMSIG(child.status))
     *signal = WTERMSIG(child.status);
   *kept = reports.running > 0;
-  if (*kept) {
+  if (*kept)
     cli_reports_prune(&reports);
-    keep_for(dir, &reports);
-  }
   cli_reports_release(&reports);
   return rc;
 }

@@ -20,8 +20,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -111,6 +113,22 @@ static void detach(int keep) {
     return;
 }
 
+/* The reaper started, or why none could be, for the report to say. */
+static pid_t reaper;
+static int reaper_error;
+static char reaper_dir[PATH_MAX];
+
+void cli_reaper_say(int fd) {
+  if (reaper > 0)
+    cli_say(fd, "'%s' is removed by process %d once they have ended, or 24 "
+            "hours after this run when one of them leaves a report of leaks "
+            "there", reaper_dir, (int)reaper);
+  else if (reaper_error != 0)
+    cli_say(fd, "warning: cannot start a process to remove '%s' later: %s; "
+            "remove it once they have ended", reaper_dir,
+            strerror(reaper_error));
+}
+
 pid_t cli_reaper_start(const char *dir, const pid_t *pids, size_t n) {
   long long deadline = now_ms() + REAP_MAX_MS;
   int keep = cli_reportdir_held();
@@ -118,13 +136,13 @@ pid_t cli_reaper_start(const char *dir, const pid_t *pids, size_t n) {
   sigset_t none;
   pid_t pid;
 
-  if (keep < 0) {
-    errno = EBADF;
-    return -1;
-  }
-  pid = fork();
-  if (pid != 0)
+  snprintf(reaper_dir, sizeof(reaper_dir), "%s", dir);
+  pid = keep < 0 ? (errno = EBADF, -1) : fork();
+  if (pid != 0) {
+    reaper = pid;
+    reaper_error = pid < 0 ? errno : 0;
     return pid;
+  }
   /* Out of the run's process group and terminal: a signal meant for the
    * run (Ctrl-C, timeout(1)) is not meant for it. */
   setsid();

@@ -273,6 +273,7 @@ unsigned long long cli_report(const struct cli_reports *r,
             "or it executed a program asyncleak does not trace)", c->name,
             (int)c->pid);
   say_missing(fd, r, c);
+  cli_reaper_say(fd);
   say_copies(fd, r);
 
   /* Saying that nothing leaked, or that no loop was used, needs every
