@@ -8,8 +8,10 @@
  * them left a report of leaks there (a .txt file, which asyncleak named
  * as the place to read it): that one stays until REAP_MAX_MS have passed.
  * Then the directory goes whatever is in it or still running, so that
- * nothing is left in TMPDIR for good. A reaper takes no lock and no file;
- * killing it leaves the directory, as asyncleak did before it had one.
+ * nothing is left in TMPDIR for good. A directory the user removed
+ * meanwhile ends the reaper within a second. A reaper takes no lock and no
+ * file; killing it leaves the directory, as asyncleak did before it had
+ * one.
  *
  * Why a reaper rather than the next run of asyncleak sweeping TMPDIR: it
  * knows exactly which processes it waits for (a pidfd is not fooled by a
@@ -19,13 +21,14 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,9 +45,25 @@ static long long now_ms(void) {
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void nap(long long ms) {
-  struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+/* Whether the directory was removed by someone else (rm -rf of the
+ * TMPDIR around it): there is nothing left for the reaper to do. Its link
+ * count says so; inotify would not, while the reaper holds it open. */
+static int dir_gone(int dirfd) {
+  struct stat st;
 
+  return fstat(dirfd, &st) != 0 || st.st_nlink == 0;
+}
+
+/* Sleeps for ms, or until deadline when that is sooner. */
+static void nap(long long ms, long long deadline) {
+  long long left = deadline - now_ms();
+  struct timespec ts;
+
+  if (left < ms)
+    ms = left;
+  if (ms <= 0)
+    return;
+  ts = (struct timespec){(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
   while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
     ;
 }
@@ -55,8 +74,10 @@ static int alive(pid_t pid) {
   return kill(pid, 0) == 0 || errno == EPERM;
 }
 
-/* Waits for the processes to end, until deadline. */
-static void wait_all(const pid_t *pids, size_t n, long long deadline) {
+/* Waits for the processes to end, until deadline or until the directory
+ * goes; it looks at the directory every POLL_MS. */
+static void wait_all(const pid_t *pids, size_t n, long long deadline,
+                     int dirfd) {
   struct pollfd fds[64];
   size_t nfds = 0, left;
   int pidfds = n <= CLI_ARRAY_SIZE(fds);
@@ -74,14 +95,14 @@ static void wait_all(const pid_t *pids, size_t n, long long deadline) {
     for (size_t i = 0; i < nfds; i++)
       close(fds[i].fd);
     for (size_t i = 0; i < n; i++)
-      while (alive(pids[i]) && now_ms() < deadline)
-        nap(POLL_MS);
+      while (alive(pids[i]) && now_ms() < deadline && !dir_gone(dirfd))
+        nap(POLL_MS, deadline);
     return;
   }
-  for (left = nfds; left > 0 && now_ms() < deadline;) {
+  for (left = nfds; left > 0 && now_ms() < deadline && !dir_gone(dirfd);) {
     long long wait = deadline - now_ms();
 
-    if (poll(fds, nfds, wait > 60 * POLL_MS ? 60 * POLL_MS : (int)wait) < 0 &&
+    if (poll(fds, nfds, wait > POLL_MS ? POLL_MS : (int)wait) < 0 &&
         errno != EINTR)
       return;
     for (size_t i = 0; i < nfds; i++)
@@ -154,10 +175,11 @@ pid_t cli_reaper_start(const char *dir, const pid_t *pids, size_t n) {
   sigprocmask(SIG_SETMASK, &none, NULL);
   detach(keep);
 
-  wait_all(pids, n, deadline);
+  wait_all(pids, n, deadline, keep);
   if (cli_reportdir_holds(dir, ".txt"))
-    while (now_ms() < deadline)
-      nap(deadline - now_ms());
-  cli_reportdir_remove(dir);
+    while (now_ms() < deadline && !dir_gone(keep))
+      nap(POLL_MS, deadline);
+  if (!dir_gone(keep))
+    cli_reportdir_remove(dir);
   _exit(0);
 }

@@ -2,7 +2,8 @@
 # is not left in TMPDIR for good: asyncleak names the process that removes
 # it, a reaper in a session of its own, which removes it once they have
 # ended; when one of them left a report of leaks there, the directory stays
-# for it to be read (24 hours), and the reaper with it.
+# for it to be read (24 hours), and the reaper with it, unless the user
+# removes it first.
 . tests/cli/lib.sh
 
 prog=$O/progs/uv-graceful-outside
@@ -55,7 +56,8 @@ gone "$reaper" || fail "the reaper $reaper did not end"
 
 # A child that leaks, ended by SIGTERM: its report stays for reading, and
 # the reaper waits with it. How long cannot be waited for here: the check
-# is made once the reaper has gone to sleep for it.
+# is made once the reaper has gone to sleep for it (while it waits for
+# the child, it sleeps in poll()).
 kept "$prog sleep </dev/null >/dev/null 2>&1 & echo \$! >$tmp/child"
 i=0
 until [ -s "$dir/$child.sum" ] 2>/dev/null; do
@@ -78,4 +80,7 @@ else
   echo "$test_name: no /proc/PID/wchan: the wait is not checked" >&2
 fi
 kill -0 "$reaper" 2>/dev/null || fail "the reaper ended"
+# The user removes the directory: the reaper has nothing left to do.
+rm -r "$dir"
+gone "$reaper" || fail "the reaper $reaper outlived its directory"
 exit 0
