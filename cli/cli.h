@@ -6,6 +6,7 @@
 #ifndef ASYNCLEAK_CLI_H_
 #define ASYNCLEAK_CLI_H_
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -55,6 +56,9 @@ struct cli_child {
 
 /* Writes all of buf, going on after interruptions; returns 0 or -1. */
 int cli_write_all(int fd, const void *buf, size_t len);
+/* Keeps the first error of the writes to fd from now on (-1: none);
+ * returns the error kept for the descriptor watched until then, or 0. */
+int cli_write_watch(int fd);
 /* Each of these formats one line, newline included, into one buffer and
  * writes it at once: "asyncleak: ", "asyncleak: warning: " or nothing goes
  * before the message. */
@@ -85,6 +89,25 @@ void cli_options_release(struct cli_options *opt);
 int cli_check_suppressions(const char *path);
 int cli_check_baseline(const char *path);
 
+/* ------------------------------------------------------------- outfile.c */
+
+/* Opens path for writing, created with mode (less the umask) when it does
+ * not exist, and not emptied. It refuses a symbolic link on the way that
+ * belongs to neither the user running asyncleak nor root, and an existing
+ * file of another user's in a sticky directory others can write to.
+ * Returns the descriptor, created set when the file is new; or -1 with the
+ * reason in why. */
+int cli_output_open(const char *path, mode_t mode, int *created, char *why,
+                    size_t whysize);
+/* The log file (--log-file), opened as above and emptied: its descriptor,
+ * whose write errors are kept, or -1 after saying why (the reports then go
+ * to stderr). */
+int cli_log_open(const char *path);
+/* Closes it; returns -1 after saying so when a write to it failed. */
+int cli_log_close(int fd);
+/* Whether the log file could not be opened or written: the run fails. */
+int cli_log_failed(void);
+
 /* ------------------------------------------------------------- resolve.c */
 
 /* Finds the program called name as execvp() would and stores its path in
@@ -114,11 +137,33 @@ int cli_setup_env(const char *runtime, const char *report_dir,
 
 /* ------------------------------------------------------------- reportdir.c */
 
-/* Creates a private directory for the reports and stores its path in dir.
- * Returns 0 or the exit status. */
+/* Creates a private directory for the reports in TMPDIR, which must be
+ * safe: TMPDIR and each directory above it belong to the user running
+ * asyncleak or to root, and others cannot write to them unless they are
+ * sticky. Stores its path in dir, and holds it open. Returns 0 or the exit
+ * status. */
 int cli_reportdir_create(char *dir, size_t size);
+/* The directory dir as it was made: a new descriptor of it, or a stream
+ * reading it from its start, whatever its name now leads to; NULL or -1
+ * with errno set. */
+int cli_reportdir_fd(const char *dir);
+DIR *cli_reportdir_open(const char *dir);
+/* The descriptor held, or -1 when there is none. */
+int cli_reportdir_held(void);
+/* Whether a file whose name ends with suffix is in it. */
+int cli_reportdir_holds(const char *dir, const char *suffix);
 /* Removes the directory and whatever is in it. */
 void cli_reportdir_remove(const char *dir);
+
+/* ------------------------------------------------------------- reaper.c */
+
+/* Leaves behind a process that removes the report directory once the n
+ * processes of pids, still running, have ended; or 24 hours after the run
+ * when one of them left a report of leaks there, or was still running.
+ * Returns its pid, or -1 with errno set. */
+pid_t cli_reaper_start(const char *dir, const pid_t *pids, size_t n);
+/* Says on fd which process removes the directory, if one was started. */
+void cli_reaper_say(int fd);
 
 /* ------------------------------------------------------------- spawn.c */
 

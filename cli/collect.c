@@ -365,7 +365,8 @@ void cli_reports_read(struct cli_reports *r, const char *dir) {
 
   memset(r, 0, sizeof(*r));
   r->dir = dir;
-  d = opendir(dir);
+  d = cli_reportdir_open(dir); /* the directory made, not what the name
+                                  leads to now (reportdir.c) */
   if (d == NULL) {
     cli_warning("cannot read the reports in '%s': %s", dir, strerror(errno));
     return;
@@ -438,7 +439,7 @@ int cli_proc_running(const struct cli_proc *p) {
 }
 
 void cli_reports_prune(const struct cli_reports *r) {
-  int fd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int fd = cli_reportdir_fd(r->dir); /* as in cli_reports_read */
   char name[32];
 
   if (fd < 0)

@@ -3,9 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -93,19 +96,19 @@ struct output {
 
 static int outputs_open(struct output *o, size_t n) {
   for (size_t i = 0; i < n; i++) {
+    char why[PATH_MAX + 128];
     int fd;
 
     if (o[i].path == NULL)
       continue;
-    fd = open(o[i].path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    o[i].created = fd >= 0;
-    if (fd < 0 && errno == EEXIST)
-      fd = open(o[i].path, O_WRONLY | O_CLOEXEC);
-    if (fd >= 0 && (o[i].file = fdopen(fd, "w")) == NULL)
+    fd = cli_output_open(o[i].path, 0666, &o[i].created, why, sizeof(why));
+    if (fd >= 0 && (o[i].file = fdopen(fd, "w")) == NULL) {
+      snprintf(why, sizeof(why), "%s", strerror(errno));
       close(fd);
+    }
     if (o[i].file == NULL) {
       cli_error("cannot write the %s file '%s': %s", o[i].flag, o[i].path,
-                strerror(errno));
+                why);
       return -1;
     }
   }
@@ -175,13 +178,53 @@ static int run_status(const struct cli_child *child,
   return unwatched > 0 ? CLI_EXIT_UNCHECKED : 0;
 }
 
+/* Ends asyncleak by the signal the program died of, once everything is
+ * printed and written: a supervisor tells "killed by SIGTERM" from "exited
+ * with 143" (systemd calls the first a clean stop), and a shell still
+ * shows 128+N. The program's core dump, if it made one, is the one worth
+ * having: asyncleak makes none of its own. Returns only when the signal
+ * could not end it. */
+static void die_like(int sig) {
+  const struct rlimit no_core = {0, 0};
+  struct sigaction dfl;
+  sigset_t set;
+
+  fflush(NULL);
+  setrlimit(RLIMIT_CORE, &no_core);
+  /* A core_pattern that pipes to a program ignores RLIMIT_CORE; a process
+   * that is not dumpable makes no core at all. */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  memset(&dfl, 0, sizeof(dfl));
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  sigaction(sig, &dfl, NULL);
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  sigprocmask(SIG_UNBLOCK, &set, NULL);
+  raise(sig);
+}
+
+/* The report directory stays for the processes still running: a reaper
+ * removes it once they have ended (reaper.c), and the report says so. */
+static void keep_for(const char *dir, const struct cli_reports *r) {
+  pid_t pids[64];
+  size_t n = 0;
+
+  for (size_t i = 0; i < r->nr && n < CLI_ARRAY_SIZE(pids); i++)
+    if (cli_proc_running(&r->procs[i]))
+      pids[n++] = r->procs[i].pid;
+  cli_reaper_start(dir, pids, n);
+}
+
 /* Runs the program, prints what its processes reported and writes the
  * machine-readable reports; returns the exit status of the whole run.
  * kept is set when processes of the run are still running: the report
- * directory then stays for their reports. */
+ * directory then stays for their reports. signal is set to the signal the
+ * program died of when that is what the status says. */
 static int run(const char *path, char **args, const char *runtime,
                const char *dir, const struct cli_options *opt,
-               struct output *outputs, size_t noutputs, int *kept) {
+               struct output *outputs, size_t noutputs, int *kept,
+               int *signal) {
   struct cli_child child = {.name = args[0]};
   struct cli_reports reports;
   struct cli_run info;
@@ -192,11 +235,15 @@ static int run(const char *path, char **args, const char *runtime,
       (rc = cli_spawn(path, args, &child)) != 0)
     return rc;
   cli_reports_read(&reports, dir);
+  if (reports.running > 0)
+    keep_for(dir, &reports);
   leaked = cli_report(&reports, &child, opt);
   rc = run_status(&child, leaked, cli_reports_unwatched(&reports), opt);
   info = (struct cli_run){args, &child, &reports, rc, leaked};
-  if (outputs_write(outputs, noutputs, &info) != 0)
+  if (outputs_write(outputs, noutputs, &info) != 0 || cli_log_failed())
     rc = CLI_EXIT_FAILURE;
+  if (WIFSIGNALED(child.status) && rc == 128 + WTERMSIG(child.status))
+    *signal = WTERMSIG(child.status);
   *kept = reports.running > 0;
   if (*kept)
     cli_reports_prune(&reports);
@@ -215,7 +262,7 @@ int main(int argc, char **argv) {
   };
   size_t noutputs = CLI_ARRAY_SIZE(outputs);
   char **args;
-  int first, rc, kept = 0;
+  int first, rc, kept = 0, sig = 0;
 
   if (cli_options_from_env(&opt) != 0)
     return CLI_EXIT_FAILURE;
@@ -252,10 +299,12 @@ int main(int argc, char **argv) {
     return rc;
   }
 
-  rc = run(path, args, runtime, dir, &opt, outputs, noutputs, &kept);
+  rc = run(path, args, runtime, dir, &opt, outputs, noutputs, &kept, &sig);
   outputs_write(outputs, noutputs, NULL);
   if (!kept)
     cli_reportdir_remove(dir);
   cli_options_release(&opt);
+  if (sig != 0)
+    die_like(sig);
   return rc;
 }

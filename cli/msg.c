@@ -12,6 +12,17 @@
 #include "cli.h"
 #include "../lib/syntax.h"
 
+/* The descriptor whose first write error is kept, and that error. */
+static int watched = -1, watched_error;
+
+int cli_write_watch(int fd) {
+  int err = watched_error;
+
+  watched = fd;
+  watched_error = 0;
+  return err;
+}
+
 int cli_write_all(int fd, const void *buf, size_t len) {
   const char *p = buf;
 
@@ -20,6 +31,8 @@ int cli_write_all(int fd, const void *buf, size_t len) {
     if (n < 0) {
       if (errno == EINTR)
         continue;
+      if (fd == watched && watched_error == 0)
+        watched_error = errno;
       return -1;
     }
     p += n;

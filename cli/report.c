@@ -48,13 +48,8 @@ static int open_output(const char *pattern, pid_t pid) {
     }
     used += (size_t)n;
   }
-  fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    cli_error("cannot open '%s': %s; the reports go to stderr", path,
-              strerror(errno));
-    return STDERR_FILENO;
-  }
-  return fd;
+  fd = cli_log_open(path);
+  return fd < 0 ? STDERR_FILENO : fd;
 }
 
 static void add_up(const struct cli_reports *r, struct totals *t) {
@@ -278,6 +273,7 @@ unsigned long long cli_report(const struct cli_reports *r,
             "or it executed a program asyncleak does not trace)", c->name,
             (int)c->pid);
   say_missing(fd, r, c);
+  cli_reaper_say(fd);
   say_copies(fd, r);
 
   /* Saying that nothing leaked, or that no loop was used, needs every
@@ -287,6 +283,6 @@ unsigned long long cli_report(const struct cli_reports *r,
   say_totals(fd, c, &t, complete && (!quiet || t.unwatched > 0), quiet);
 
   if (fd != STDERR_FILENO)
-    close(fd);
+    cli_log_close(fd);
   return leaks(&t);
 }

@@ -46,13 +46,18 @@ static void install_handlers(void) {
 }
 
 /* Runs in the child, and never returns: when execv() fails, the parent is
- * told why through the pipe. */
+ * told why through the pipe. A SIGCHLD that asyncleak was started with
+ * ignored is ignored again for the program, which execv() keeps: its
+ * children are then reaped by the kernel, as they would be without
+ * asyncleak. */
 __attribute__((noreturn)) static void
 exec_child(const char *path, char *const argv[], const sigset_t *mask,
-           int errfd) {
+           int chld_ignored, int errfd) {
   int err;
   ssize_t n;
 
+  if (chld_ignored)
+    signal(SIGCHLD, SIG_IGN);
   sigprocmask(SIG_SETMASK, mask, NULL);
   execv(path, argv);
   err = errno;
@@ -82,13 +87,14 @@ static int wait_child(pid_t pid, int *status, const sigset_t *forward_set,
 
 int cli_spawn(const char *path, char *const argv[], struct cli_child *child) {
   sigset_t forward_set, mask;
-  int fds[2], err = 0;
+  int fds[2], err = 0, chld_ignored;
   ssize_t n;
   pid_t pid;
 
   /* An ignored SIGCHLD, inherited from whoever started asyncleak, would let
-   * the kernel reap the child and lose its status. */
-  signal(SIGCHLD, SIG_DFL);
+   * the kernel reap the child and lose its status: asyncleak takes the
+   * default, and gives the program back what it was given. */
+  chld_ignored = signal(SIGCHLD, SIG_DFL) == SIG_IGN;
   /* The pipe closes on a successful exec; a failed one writes errno to it. */
   if (pipe2(fds, O_CLOEXEC) != 0) {
     cli_error("cannot create a pipe: %s", strerror(errno));
@@ -101,7 +107,7 @@ int cli_spawn(const char *path, char *const argv[], struct cli_child *child) {
   sigprocmask(SIG_BLOCK, &forward_set, &mask);
   pid = fork();
   if (pid == 0)
-    exec_child(path, argv, &mask, fds[1]);
+    exec_child(path, argv, &mask, chld_ignored, fds[1]);
   if (pid < 0)
     err = errno;
   close(fds[1]);

@@ -504,7 +504,8 @@ void al_shutdown_log_reset(void);
 
 /* graceful_signals: SIGINT and SIGTERM stop the loops instead of killing. */
 void al_graceful_install(void);
-/* The signal that asked for a graceful shutdown, or 0. */
+/* The signal that asked for a graceful shutdown, or 0. A caller that gets
+ * one takes the shutdown on: it stops its loop and has its shutdown. */
 int al_graceful_signal(void);
 /* A loop began or ended running, for al_graceful_end to wait for. */
 void al_graceful_running(int delta);
@@ -767,7 +768,7 @@ __attribute__((noreturn)) void al_die_by_signal(int sig);
 /* libc's _exit(), without a report. */
 __attribute__((noreturn)) void al_exit_now(int status);
 /* graceful_signals' handler (lib/graceful.c). */
-void al_graceful_handler(int sig);
+void al_graceful_handler(int sig, siginfo_t *info, void *context);
 /* A deadly signal's end, as without graceful_signals: the report written
  * by a copy of the process, then death by sig. Async-signal-safe. */
 __attribute__((noreturn)) void al_ending_signal(int sig);

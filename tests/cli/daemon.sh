@@ -4,8 +4,14 @@
 # returns the program's status, prints the reports of the processes that
 # have ended, and names the one still running and where its report will
 # be; that directory is kept, and the daemon writes its report there when
-# it exits. Each daemon runs until the test releases it, at most 10 s.
+# it exits. A reaper removes it once the daemon has ended, unless the
+# daemon left a report of leaks there (tests/cli/running-reaper.sh).
+# Each daemon runs until the test releases it, at most 10 s.
 . tests/cli/lib.sh
+
+reapers=
+trap 'for p in $reapers; do kill -KILL "$p" 2>/dev/null; done
+      rm -rf "$tmp"' EXIT
 
 prog=$O/progs/uv-daemon
 exe=$(cd "$(dirname "$prog")" && pwd -P)/uv-daemon
@@ -45,6 +51,10 @@ start() {
   [ $# -eq 1 ] && [ -d "$1" ] ||
     fail "not one report directory kept: $*; stderr: $(cat "$tmp/err")"
   dir=$1
+  reaper=$(sed -n "s/^asyncleak: '.*' is removed by process \([0-9]*\) .*/\1/p" \
+    "$tmp/err" "$tmp/log.txt" 2>/dev/null)
+  [ -n "$reaper" ] || fail "no reaper named: $(cat "$tmp/err")"
+  reapers="$reapers $reaper"
   # asyncleak returned with the daemon still running, which has written
   # nothing yet.
   [ ! -s "$state/daemon.log" ] ||
@@ -58,6 +68,8 @@ said() {
   echo "asyncleak: process $daemon ($exe) is still running: when it exits \
 it writes its report, if it leaks, to '$dir/$daemon.txt'; that directory is \
 kept"
+  echo "asyncleak: '$dir' is removed by process $reaper once they have ended, \
+or 24 hours after this run when one of them leaves a report of leaks there"
 }
 
 # It is released, and its report lands in the directory kept.
@@ -65,6 +77,8 @@ end_daemon() {
   touch "$1/release"
   wait_until grep -qx "daemon $daemon: done" "$1/daemon.log"
   [ -f "$dir/$daemon.sum" ] || fail "no report of the daemon: $(ls "$dir")"
+  # The report of a leak stays for the user, and the reaper with it.
+  kill -0 "$reaper" 2>/dev/null || fail "the reaper $reaper is gone"
   [ "$(cat "$1/daemon.log")" = "daemon $daemon: done" ] ||
     fail "the daemon said: $(cat "$1/daemon.log")"
 }
@@ -80,16 +94,16 @@ expect_leak "$dir/$daemon.txt"
 grep -qx "handles_open=1" "$dir/$daemon.sum" ||
   fail "the daemon's totals: $(cat "$dir/$daemon.sum")"
 
-# A clean daemon: its totals and no text report.
+# A clean daemon: no report of a leak, and once it has ended the reaper
+# removes the directory, and ends.
 start "$tmp/clean" "$prog" "$tmp/clean" clean
 expect_status 0
 [ "$(cat "$tmp/err")" = "$(said)" ] ||
   fail "asyncleak said: $(cat "$tmp/err")"
-end_daemon "$tmp/clean"
-[ ! -e "$dir/$daemon.txt" ] || fail "a clean daemon reported: \
-$(cat "$dir/$daemon.txt")"
-grep -qx "handles_open=0" "$dir/$daemon.sum" ||
-  fail "the daemon's totals: $(cat "$dir/$daemon.sum")"
+touch "$tmp/clean/release"
+wait_until grep -qx "daemon $daemon: done" "$tmp/clean/daemon.log"
+wait_until [ ! -e "$dir" ]
+wait_until sh -c "! kill -0 $reaper 2>/dev/null"
 
 # The program's own status, and the line in the log file.
 start "$tmp/log" --log-file="$tmp/log.txt" "$prog" "$tmp/log" leak 5

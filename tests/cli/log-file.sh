@@ -22,8 +22,21 @@ expect_no "$tmp/log" "old"
 [ ! -s "$tmp/err" ] || fail "stderr has: $(cat "$tmp/err")"
 
 # A log file that cannot be created: said on stderr, and the reports go
-# there instead; the status is still the program's.
+# there instead; but the file asked for was not written, and the run fails
+# as asyncleak's own failure, whatever the program's status.
 run "$ASYNCLEAK" --log-file="$tmp/no-such-dir/log" sh -c 'exit 3'
-expect_status 3
+expect_status 125
 expect_line "$tmp/err" "asyncleak: cannot open '$tmp/no-such-dir/log': No such \
 file or directory; the reports go to stderr"
+expect_line "$tmp/err" "asyncleak: no supported event loop library (libuv, \
+libevent) was used by 'sh'; nothing was checked"
+
+# A log file that cannot be written (a full disk) is an error too, as a
+# --json file is; the control, a log that can be, passes.
+run "$ASYNCLEAK" --log-file=/dev/full /bin/true
+expect_status 125
+expect_line "$tmp/err" "asyncleak: cannot write the log file '/dev/full': \
+No space left on device"
+run "$ASYNCLEAK" --log-file=/dev/null /bin/true
+expect_status 0
+[ ! -s "$tmp/err" ] || fail "stderr has: $(cat "$tmp/err")"
