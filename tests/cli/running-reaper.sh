@@ -48,8 +48,10 @@ gone() {
 }
 
 # A child that leaks nothing: once it has ended, the directory goes, and
-# so does the reaper.
-kept "sleep 1 </dev/null >/dev/null 2>&1 & echo \$! >$tmp/child"
+# so does the reaper. It runs until the test ends it, however slow the
+# machine: it must still be running when asyncleak reads the reports.
+kept "sleep 60 </dev/null >/dev/null 2>&1 & echo \$! >$tmp/child"
+kill -TERM "$child"
 gone "$child" || fail "the child did not end"
 gone "$reaper" || fail "the reaper $reaper did not end"
 [ ! -e "$dir" ] || fail "'$dir' is still there: $(ls -A "$dir")"
