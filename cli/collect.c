@@ -510,20 +510,21 @@ static void judge(struct cli_proc *p) {
     switch (cli_elf_uses_loop(p->exec, lib, sizeof(lib))) {
     case 1:
       set_cause(p, CLI_MISSING_FAILS, "it executed '%s', which uses %s, "
-                "and that program could not reach the report directory "
-                "(the process had changed user or root directory)",
-                p->exec, lib);
+                "and that program wrote nothing: it ran without the "
+                "runtime, or could not reach the report directory (the "
+                "process had changed user or root directory)", p->exec, lib);
       snprintf(p->uses, sizeof(p->uses), "%s", lib);
       return;
     case 0:
       set_cause(p, CLI_MISSING_NOTED, "it executed '%s', which uses no "
-                "loop library, and that program could not reach the report "
-                "directory; nothing was lost", p->exec);
+                "loop library and wrote nothing (it ran without the runtime, "
+                "or could not reach the report directory); nothing was lost",
+                p->exec);
       return;
     default:
-      set_cause(p, CLI_MISSING_NOTED, "it executed '%s', which could not "
-                "reach the report directory; whether that program uses a "
-                "loop library cannot be told", p->exec);
+      set_cause(p, CLI_MISSING_NOTED, "it executed '%s', which wrote "
+                "nothing; whether that program uses a loop library cannot be "
+                "told", p->exec);
       return;
     }
   }
@@ -541,9 +542,9 @@ static void judge(struct cli_proc *p) {
       set_cause(p, CLI_MISSING_FAILS, "it was killed, or is still running "
                 "where asyncleak cannot see it");
     else
-      set_cause(p, CLI_MISSING_FAILS, "it ended without writing it: killed "
-                "by a signal the runtime cannot catch or does not handle, "
-                "or by a report that did not finish in time");
+      set_cause(p, CLI_MISSING_FAILS, "it was killed by a signal the "
+                "runtime cannot catch or does not handle, or its report did "
+                "not finish in time");
     return;
   }
   if (p->error != NULL)
@@ -551,10 +552,10 @@ static void judge(struct cli_proc *p) {
               p->error);
   else if (p->running == -1)
     set_cause(p, CLI_MISSING_NOTED, "it was killed, or is still running "
-              "where asyncleak cannot see it; it had used no loop library");
+              "where asyncleak cannot see it, having used no loop library");
   else
-    set_cause(p, CLI_MISSING_NOTED, "it ended without a report, having used "
-              "no loop library; nothing was lost");
+    set_cause(p, CLI_MISSING_NOTED, "it ended having used no loop library; "
+              "nothing was lost");
 }
 
 static int by_pid(const void *a, const void *b) {

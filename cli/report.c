@@ -124,6 +124,7 @@ static int caught(int sig) {
 static void say_killed(int fd, const struct cli_child *c,
                        const struct cli_proc *main_proc) {
   int sig = WTERMSIG(c->status);
+  const char *tail;
   char name[32];
 
   cli_signame(sig, name, sizeof(name));
@@ -131,22 +132,24 @@ static void say_killed(int fd, const struct cli_child *c,
           (int)c->pid, sig, name, strsignal(sig));
   if (main_proc != NULL && main_proc->has_sum)
     return;
+  /* Known to have used no loop library: nothing was lost with it. */
+  tail = main_proc != NULL && main_proc->missing == CLI_MISSING_NOTED &&
+                 main_proc->exec == NULL
+             ? "it had used no loop library, so nothing was lost"
+             : "handles open at that moment are not listed";
   if (main_proc != NULL && main_proc->error != NULL)
-    cli_say(fd, "it was killed before it could write its report: %s; "
-            "handles open at that moment are not listed", main_proc->error);
+    cli_say(fd, "it was killed before it could write its report: %s; %s",
+            main_proc->error, tail);
   else if (sig == SIGKILL || sig == SIGSTOP)
     cli_say(fd, "it was killed before it could write its report: %s "
-            "cannot be caught; handles open at that moment are not listed",
-            name);
+            "cannot be caught; %s", name, tail);
   else if (caught(sig))
     cli_say(fd, "it was killed before it could write its report (%s: a "
             "handler of its own, --handle-signals=no, or a report slower "
-            "than report_timeout_ms); handles open at that moment are not "
-            "listed", name);
+            "than report_timeout_ms); %s", name, tail);
   else
     cli_say(fd, "it was killed before it could write its report: the "
-            "runtime does not catch %s; handles open at that moment are "
-            "not listed", name);
+            "runtime does not catch %s; %s", name, tail);
 }
 
 /* The processes that had not written a complete report, by the verdict

@@ -734,7 +734,7 @@ int al_reportfile_ready(void);
 /* A process the runtime did not see start (made with clone() or _Fork()
  * by the program) gets its own file before its report. */
 void al_reportfile_claim(void);
-/* Its name in the report directory, for messages. */
+/* Its name in the report directory, for messages; NULL when none. */
 const char *al_reportfile_name(void);
 /* Why the process has no file (an errno value), or 0. */
 int al_reportfile_errno(void);

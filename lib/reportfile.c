@@ -365,7 +365,7 @@ static int reopen(int stale) {
   if (fstat(fd, &st) != 0 || st.st_dev != file_dev ||
       st.st_ino != file_ino) {
     close(fd);
-    errno = ESTALE;
+    errno = ENOENT;
     return -1;
   }
   fd = move_high(fd);
@@ -391,7 +391,10 @@ static int current_fd(void) {
     errno = file_errno != 0 ? file_errno : ENOENT;
     return -1;
   }
-  if (fstat(fd, &st) == 0 && st.st_dev == file_dev && st.st_ino == file_ino)
+  /* Still the file, and still in the directory: a file the user removed
+   * (with the directory kept for a daemon) would swallow the report. */
+  if (fstat(fd, &st) == 0 && st.st_dev == file_dev &&
+      st.st_ino == file_ino && st.st_nlink > 0)
     return fd;
   return reopen(fd);
 }
@@ -401,7 +404,7 @@ int al_reportfile_ready(void) {
 }
 
 const char *al_reportfile_name(void) {
-  return file_name[0] != '\0' ? file_name : "(none)";
+  return file_name[0] != '\0' ? file_name : NULL;
 }
 
 int al_reportfile_put(const char *text, size_t len) {

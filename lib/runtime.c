@@ -382,7 +382,8 @@ static void no_memory(const char *what) {
  * be written the reason goes there too if it can, and to stderr with the
  * text, which is not lost then. */
 static void put_blocks(const struct al_buf *text, const struct al_buf *rec,
-                       const struct al_buf *sum) {
+                       const struct al_buf *sum, int quiet) {
+  const char *name = al_reportfile_name();
   char cause[160];
   int rc = 0, err;
 
@@ -398,8 +399,12 @@ static void put_blocks(const struct al_buf *text, const struct al_buf *rec,
   snprintf(cause, sizeof(cause), "cannot write the report: %s",
            strerror(err));
   al_reportfile_line("error", cause);
-  al_warn("cannot write the report into '%s/%s': %s%s", al_opt.report_dir,
-          al_reportfile_name(), strerror(err),
+  /* A process that used no loop library has nothing to lose, and its
+   * stderr may be a client's socket (inetd's services): not a word. */
+  if (quiet)
+    return;
+  al_warn("cannot write the report into '%s%s%s': %s%s", al_opt.report_dir,
+          name != NULL ? "/" : "", name != NULL ? name : "", strerror(err),
           text->len > 0 ? "; it follows" : "");
   if (text->len > 0)
     al_write_all(2, text->data, text->len);
@@ -458,7 +463,7 @@ static void report_write(const struct al_ending *how) {
     if (text.failed || rec.failed || sum.failed)
       no_memory("the report is incomplete");
     else
-      put_blocks(&text, &rec, &sum);
+      put_blocks(&text, &rec, &sum, t.shims_seen == 0 && text.len == 0);
   } else {
     copies_put(NULL);
   }

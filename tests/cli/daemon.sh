@@ -49,22 +49,26 @@ start() {
   # nothing yet.
   [ ! -s "$state/daemon.log" ] ||
     fail "the daemon ended first: $(cat "$state/daemon.log")"
-  [ "$(ls "$dir")" = "$daemon.start" ] ||
+  set -- "$dir/$daemon"-*.report
+  [ "$(ls "$dir")" = "${1##*/}" ] ||
     fail "the directory kept holds: $(ls "$dir")"
+  file=$1
+  ! grep -q '^@' "$file" || fail "the daemon reported: $(cat "$file")"
 }
 
 # What asyncleak says of the daemon.
 said() {
   echo "asyncleak: process $daemon ($exe) is still running: when it exits \
-it writes its report, if it leaks, to '$dir/$daemon.txt'; that directory is \
-kept"
+it writes its report, if it leaks, to '$file'; that directory is kept"
 }
 
 # It is released, and its report lands in the directory kept.
 end_daemon() {
   touch "$1/release"
   wait_until grep -qx "daemon $daemon: done" "$1/daemon.log"
-  [ -f "$dir/$daemon.sum" ] || fail "no report of the daemon: $(ls "$dir")"
+  grep -q '^@sum ' "$file" || fail "no report of the daemon: $(cat "$file")"
+  report_part "$file" txt >"$1/txt"
+  report_part "$file" sum >"$1/sum"
   [ "$(cat "$1/daemon.log")" = "daemon $daemon: done" ] ||
     fail "the daemon said: $(cat "$1/daemon.log")"
 }
@@ -76,9 +80,9 @@ expect_status 0
 [ "$(cat "$tmp/err")" = "$(said)" ] ||
   fail "asyncleak said: $(cat "$tmp/err")"
 end_daemon "$tmp/leak"
-expect_leak "$dir/$daemon.txt"
-grep -qx "handles_open=1" "$dir/$daemon.sum" ||
-  fail "the daemon's totals: $(cat "$dir/$daemon.sum")"
+expect_leak "$tmp/leak/txt"
+grep -qx "handles_open=1" "$tmp/leak/sum" ||
+  fail "the daemon's totals: $(cat "$file")"
 
 # A clean daemon: its totals and no text report.
 start "$tmp/clean" "$prog" "$tmp/clean" clean
@@ -86,10 +90,10 @@ expect_status 0
 [ "$(cat "$tmp/err")" = "$(said)" ] ||
   fail "asyncleak said: $(cat "$tmp/err")"
 end_daemon "$tmp/clean"
-[ ! -e "$dir/$daemon.txt" ] || fail "a clean daemon reported: \
-$(cat "$dir/$daemon.txt")"
-grep -qx "handles_open=0" "$dir/$daemon.sum" ||
-  fail "the daemon's totals: $(cat "$dir/$daemon.sum")"
+[ ! -s "$tmp/clean/txt" ] || fail "a clean daemon reported: \
+$(cat "$tmp/clean/txt")"
+grep -qx "handles_open=0" "$tmp/clean/sum" ||
+  fail "the daemon's totals: $(cat "$file")"
 
 # The program's own status, and the line in the log file.
 start "$tmp/log" --log-file="$tmp/log.txt" "$prog" "$tmp/log" leak 5
@@ -98,7 +102,7 @@ expect_status 5
 [ "$(cat "$tmp/log.txt")" = "$(said)" ] ||
   fail "the log file has: $(cat "$tmp/log.txt")"
 end_daemon "$tmp/log"
-expect_leak "$dir/$daemon.txt"
+expect_leak "$tmp/log/txt"
 
 # The user removed the directory before the daemon ended: the daemon says
 # where its report could not go, and ends as it would have.
