@@ -543,8 +543,9 @@ static void judge(struct cli_proc *p) {
                 "where asyncleak cannot see it");
     else
       set_cause(p, CLI_MISSING_FAILS, "it was killed by a signal the "
-                "runtime cannot catch or does not handle, or its report did "
-                "not finish in time");
+                "runtime cannot catch or does not handle, its report did not "
+                "finish in time, or it could not be written (a full disk, a "
+                "file size limit)");
     return;
   }
   if (p->error != NULL)

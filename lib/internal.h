@@ -800,8 +800,15 @@ struct al_copy {
 /* Fills found with up to max copies in the loaded objects; returns how
  * many. */
 size_t al_copies_find(struct al_copy *found, size_t max);
-/* Writes all of buf to fd, retrying on EINTR. */
+/* Writes all of buf to fd, retrying on EINTR; a file size limit the
+ * write meets makes it fail, without the SIGXFSZ that would kill the
+ * process. 0, or -1 with errno. */
 int al_write_all(int fd, const char *buf, size_t len);
+/* The same for up to 4 pieces, in one system call when the file takes
+ * them. own: fd is the runtime's own file, for which a soft file size
+ * limit is raised to the hard one for the write. */
+struct iovec;
+int al_writev_all(int fd, const struct iovec *iov, int n, int own);
 /* Milliseconds of the monotonic clock, for ages and deadlines. */
 uint64_t al_now_ms(void);
 /* How many of the runtime's locks the calling thread holds. A signal

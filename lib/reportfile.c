@@ -15,7 +15,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -229,8 +228,6 @@ static size_t start_lines(char *buf, size_t size, pid_t forked_from,
   return put_str(buf, used, size, "\n");
 }
 
-static int write_all_fd(int fd, const struct iovec *iov, int n);
-
 void al_reportfile_start(pid_t forked_from) {
   unsigned long long start;
   int saved = errno, dir, fd = -1, created = 0, old;
@@ -302,51 +299,8 @@ void al_reportfile_start(pid_t forked_from) {
   atomic_store(&file_fd, fd);
   len = start_lines(text, sizeof(text), forked_from, created);
   struct iovec iov = {text, len};
-  write_all_fd(fd, &iov, 1);
+  al_writev_all(fd, &iov, 1, 1);
   errno = saved;
-}
-
-/* Writes the whole of iov, one system call unless the file system takes
- * less. A file size limit would kill the process with SIGXFSZ: it is held
- * off while the runtime writes, and the one it caused taken away. */
-static int write_all_fd(int fd, const struct iovec *iov, int n) {
-  struct iovec v[3];
-  sigset_t xfsz, was, pending;
-  int rc = 0, err = 0, had = 0;
-
-  if (n > 3)
-    return -1;
-  memcpy(v, iov, (size_t)n * sizeof(v[0]));
-  sigemptyset(&xfsz);
-  sigaddset(&xfsz, SIGXFSZ);
-  pthread_sigmask(SIG_BLOCK, &xfsz, &was);
-  if (sigpending(&pending) == 0)
-    had = sigismember(&pending, SIGXFSZ);
-  while (n > 0) {
-    ssize_t w = writev(fd, v, n);
-
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0) {
-      err = w < 0 ? errno : EIO;
-      rc = -1;
-      break;
-    }
-    while (n > 0 && (size_t)w >= v[0].iov_len) {
-      w -= (ssize_t)v[0].iov_len;
-      memmove(v, v + 1, (size_t)(n - 1) * sizeof(v[0]));
-      n--;
-    }
-    if (n > 0) {
-      v[0].iov_base = (char *)v[0].iov_base + w;
-      v[0].iov_len -= (size_t)w;
-    }
-  }
-  if (!had && sigpending(&pending) == 0 && sigismember(&pending, SIGXFSZ))
-    sigtimedwait(&xfsz, NULL, &(struct timespec){0, 0});
-  pthread_sigmask(SIG_SETMASK, &was, NULL);
-  errno = err;
-  return rc;
 }
 
 /* Opens the file again by its name, when the program closed the
@@ -411,7 +365,7 @@ int al_reportfile_put(const char *text, size_t len) {
   struct iovec iov = {(void *)text, len};
   int fd = current_fd();
 
-  return fd < 0 ? -1 : write_all_fd(fd, &iov, 1);
+  return fd < 0 ? -1 : al_writev_all(fd, &iov, 1, 1);
 }
 
 int al_reportfile_block(const char *kind, const char *data, size_t len) {
@@ -431,7 +385,7 @@ int al_reportfile_block(const char *kind, const char *data, size_t len) {
   /* A block always ends a line, so that lines written after it by
    * another thread start on their own. */
   iov[2] = (struct iovec){"\n", 1};
-  return write_all_fd(fd, iov, 3);
+  return al_writev_all(fd, iov, 3, 1);
 }
 
 void al_reportfile_line(const char *key, const char *value) {

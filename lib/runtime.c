@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -410,19 +411,60 @@ static void put_blocks(const struct al_buf *text, const struct al_buf *rec,
     al_write_all(2, text->data, text->len);
 }
 
+/* The memory the report takes at its peak, symbolizing included, with
+ * room. A library the report uses (libdw) does not survive running out,
+ * so a tight RLIMIT_AS is looked at before: raised to the hard limit for
+ * the report when that gives room (and put back after), or the report is
+ * not attempted. */
+enum { REPORT_MEMORY = 48 << 20 };
+
+static int memory_room(struct rlimit *restore) {
+  struct rlimit rl;
+  void *probe;
+
+  restore->rlim_cur = RLIM_INFINITY;
+  if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+    return 1;
+  for (int tries = 0; tries < 2; tries++) {
+    probe = mmap(NULL, REPORT_MEMORY, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (probe != MAP_FAILED) {
+      munmap(probe, REPORT_MEMORY);
+      return 1;
+    }
+    if (tries > 0 || rl.rlim_cur == rl.rlim_max)
+      break;
+    *restore = rl;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_AS, &rl) != 0)
+      break;
+  }
+  if (restore->rlim_cur != RLIM_INFINITY)
+    setrlimit(RLIMIT_AS, restore);
+  restore->rlim_cur = RLIM_INFINITY;
+  return 0;
+}
+
 static void report_write(const struct al_ending *how) {
   struct al_snapshot snap;
   struct al_report_totals t;
   struct al_buf text = {0}, sum = {0}, rec = {0};
   struct al_report_out out = {0};
+  struct rlimit restore;
   int to_dir = al_reportfile_ready(), fd = 2;
 
   if (atomic_exchange(&reported, 1))
     return;
   if (to_dir)
     al_reportfile_claim();
+  if (!memory_room(&restore)) {
+    no_memory("no report");
+    return;
+  }
   if (al_registry_snapshot(&snap) != 0) {
     no_memory("no report");
+    if (restore.rlim_cur != RLIM_INFINITY)
+      setrlimit(RLIMIT_AS, &restore);
     return;
   }
   /* The asyncleak command says whether it wants colour; a log file gets
@@ -435,6 +477,8 @@ static void report_write(const struct al_ending *how) {
   out.ending = how;
   al_report_format(&snap, &text, &t, NULL, &out);
   al_snapshot_release(&snap);
+  if (restore.rlim_cur != RLIM_INFINITY)
+    setrlimit(RLIMIT_AS, &restore);
 
   if (to_dir) {
     al_buf_printf(&sum, "pid=%d\nended=%s\n", (int)al_pid(),
