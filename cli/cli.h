@@ -202,6 +202,8 @@ struct cli_proc {
   int exec_untraced; /* ... executed with trace_children=no */
   enum cli_missing missing;
   char *cause;   /* with missing: what is known of why, or NULL */
+  int unchecked; /* noted, but what it executed may use a loop library
+                    that was not checked: the run is not said clean */
   pid_t ppid, forked_from; /* forked_from: 0 unless a fork child */
   char *exe;     /* what it ran, or NULL */
   char *rec;     /* the records, which the groups point into */

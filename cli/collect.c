@@ -504,6 +504,7 @@ static void judge(struct cli_proc *p) {
   if (p->exec != NULL && p->exec_untraced) {
     set_cause(p, CLI_MISSING_NOTED, "it executed '%s', which asyncleak does "
               "not trace (--trace-children=no)", p->exec);
+    p->unchecked = cli_elf_uses_loop(p->exec, lib, sizeof(lib)) != 0;
     return;
   }
   if (p->exec != NULL) {
@@ -525,6 +526,7 @@ static void judge(struct cli_proc *p) {
       set_cause(p, CLI_MISSING_NOTED, "it executed '%s', which wrote "
                 "nothing; whether that program uses a loop library cannot be "
                 "told", p->exec);
+      p->unchecked = 1;
       return;
     }
   }

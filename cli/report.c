@@ -88,7 +88,7 @@ static void add_up(const struct cli_reports *r, struct totals *t) {
     /* A report cut short, or none from a process the runtime ran in,
      * unless it is known to have used no loop library. */
     t->incomplete |= p->missing == CLI_MISSING_FAILS ||
-                     p->missing == CLI_MISSING_RUNNING;
+                     p->missing == CLI_MISSING_RUNNING || p->unchecked;
     t->missing += p->missing == CLI_MISSING_FAILS;
   }
 }

@@ -269,8 +269,9 @@ void al_reportfile_start(pid_t forked_from) {
       n += put_ulong(name + n, k);
     }
     put_str(name, n, sizeof(name), ".report");
-    /* Only a fresh image of a process may find its file already there. */
-    fd = open_file(dir, name, forked_from != 0 || k > 0, &created);
+    /* Only a new image of a process may find its file already there,
+     * under the first name not taken by a finished report. */
+    fd = open_file(dir, name, forked_from != 0, &created);
     if (fd < 0 && errno != EEXIST)
       break;
   }
