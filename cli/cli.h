@@ -35,6 +35,7 @@ struct cli_options {
   int error_exitcode;
   const char *log_file; /* NULL for stderr */
   int quiet;
+  int missing_warn; /* missing reports are said, and do not fail the run */
   int color;     /* CLI_COLOR_AUTO until resolved */
   int env_color; /* ASYNCLEAK_OPTIONS has a color entry */
   const char *json, *junit, *sarif; /* machine-readable reports, or NULL */
@@ -123,6 +124,11 @@ void cli_warn_setuid(const char *path, const char *name);
 /* Returns 0 when the runtime can be preloaded into path, or when path is not
  * ELF; otherwise the exit status after saying why not. */
 int cli_check_elf(const char *path, const char *name);
+/* Whether the program at path needs a loop library asyncleak watches
+ * (DT_NEEDED libuv.so.1, libevent*.so): 1, with its name in lib; 0 when
+ * it needs none; -1 when that cannot be told. A script is judged by its
+ * interpreter. */
+int cli_elf_uses_loop(const char *path, char *lib, size_t size);
 
 /* ------------------------------------------------------------- runtime.c */
 
@@ -150,8 +156,6 @@ int cli_reportdir_fd(const char *dir);
 DIR *cli_reportdir_open(const char *dir);
 /* The descriptor held, or -1 when there is none. */
 int cli_reportdir_held(void);
-/* Whether a file whose name ends with suffix is in it. */
-int cli_reportdir_holds(const char *dir, const char *suffix);
 /* Removes the directory and whatever is in it. */
 void cli_reportdir_remove(const char *dir);
 
@@ -209,19 +213,43 @@ struct cli_copy {
   char *object;  /* the executable or shared library holding it */
 };
 
-/* What one process of the run left in the report directory. */
+/* What became of a process that left no complete report: the verdict,
+ * taken once (collect.c), that the text and the other formats render. */
+enum cli_missing {
+  CLI_MISSING_NONE,    /* its report is complete */
+  CLI_MISSING_RUNNING, /* still running: it writes its report later */
+  CLI_MISSING_FAILS,   /* it used a loop library, or executed a program
+                          that does, and its report is lost: fails the
+                          run unless --missing-reports=warn */
+  CLI_MISSING_NOTED    /* nothing of a loop library was lost: said only */
+};
+
+/* What one process of the run left in the report directory: its report
+ * file, <pid>-<start>[-<n>].report (docs/report-format.md). */
 struct cli_proc {
   pid_t pid;
-  char *text; /* <pid>.txt, NULL when absent */
+  unsigned long long start; /* its start time, from the name; 0: unknown */
+  char *file;    /* the file's name in the report directory */
+  char *text;    /* the text report, NULL when absent */
   size_t text_len;
-  int has_sum;   /* <pid>.sum was read: the report is complete */
-  int started;   /* <pid>.start was read: the runtime ran in it */
+  int has_sum;   /* the totals were read: the report is complete */
+  int started;   /* the runtime ran in it */
   int running;   /* 1 when it was still running as the reports were read,
                     0 when it had ended, -1 when that is not known */
-  int used_loop; /* its libs= named a loop library */
+  int used_loop; /* its image used a loop library (uses=, or libs=) */
+  char uses[32]; /* the first such library, for messages */
+  int cut;       /* a part of the report ends early: a write failed */
+  char *error;   /* why the runtime could not write the report, or NULL */
+  char *exec;    /* a program the process executed whose image wrote
+                    nothing, or NULL */
+  int exec_untraced; /* ... executed with trace_children=no */
+  enum cli_missing missing;
+  char *cause;   /* with missing: what is known of why, or NULL */
+  int unchecked; /* noted, but what it executed may use a loop library
+                    that was not checked: the run is not said clean */
   pid_t ppid, forked_from; /* forked_from: 0 unless a fork child */
-  char *exe;     /* what it ran, from <pid>.start, or NULL */
-  char *rec;     /* <pid>.rec, which the groups point into */
+  char *exe;     /* what it ran, or NULL */
+  char *rec;     /* the records, which the groups point into */
   struct cli_copy *copies;
   size_t ncopies;
   struct cli_group *groups;
@@ -258,6 +286,13 @@ void cli_reports_release(struct cli_reports *r);
 /* How many processes carry a copy of a loop library that could not be
  * watched. */
 size_t cli_reports_unwatched(const struct cli_reports *r);
+/* How many processes left no report where one was needed
+ * (CLI_MISSING_FAILS). */
+size_t cli_reports_missing(const struct cli_reports *r);
+/* The program itself among the processes, or NULL: the process of its pid
+ * whose parent is this command. */
+const struct cli_proc *cli_reports_main(const struct cli_reports *r,
+                                        pid_t pid);
 /* Whether p had not written its report because it was still running. */
 int cli_proc_running(const struct cli_proc *p);
 /* Removes the files of the processes that are not still running: the

@@ -1,12 +1,16 @@
-/* Reading what the processes of the run left in the report directory:
- * <pid>.start when the runtime started in it, then at exit <pid>.txt, the
- * report to print, <pid>.rec, its leak groups, and <pid>.sum, its totals,
- * written last as the sign that the report is complete. */
+/* Reading what the processes of the run left in the report directory: one
+ * file each, <pid>-<start>[-<n>].report, which the runtime creates as it
+ * starts in the process and keeps open: lines saying what the process is
+ * and does, then at exit its report in blocks, the text, the records and
+ * last the totals, the sign that the report is complete
+ * (docs/report-format.md). Then the verdict on each process that left no
+ * complete report. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,36 +21,46 @@
 
 #include "cli.h"
 
-enum file_kind { FILE_TXT, FILE_SUM, FILE_REC, FILE_START };
-
 /* How long processes still running when the program has ended are waited
  * for, in milliseconds. */
 enum { GRACE_MS = 200 };
 
-static const char *const suffixes[] = {
-    [FILE_TXT] = ".txt", [FILE_SUM] = ".sum", [FILE_REC] = ".rec",
-    [FILE_START] = ".start"};
+static const char suffix[] = ".report";
 
-/* Accepts "<pid>.<suffix>" only, the pid without leading zeros so that each
- * pid has one name. */
-static int parse_name(const char *name, pid_t *pid, enum file_kind *kind) {
-  long n = 0;
-  const char *p = name;
+/* Reads a decimal number without leading zeros at *p, moving past it;
+ * -1 when there is none or it is too large. */
+static int name_number(const char **p, unsigned long long max,
+                       unsigned long long *n) {
+  const char *s = *p;
 
-  if (*p < '1' || *p > '9')
+  *n = 0;
+  if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
     return -1;
-  for (; *p >= '0' && *p <= '9'; p++) {
-    n = n * 10 + (*p - '0');
-    if (n > INT_MAX)
+  for (; *s >= '0' && *s <= '9'; s++) {
+    *n = *n * 10 + (unsigned long long)(*s - '0');
+    if (*n > max)
       return -1;
   }
-  for (size_t k = 0; k < CLI_ARRAY_SIZE(suffixes); k++)
-    if (!strcmp(p, suffixes[k])) {
-      *pid = (pid_t)n;
-      *kind = (enum file_kind)k;
-      return 0;
-    }
-  return -1;
+  *p = s;
+  return 0;
+}
+
+/* Accepts "<pid>-<start>.report" and "<pid>-<start>-<n>.report" only, the
+ * numbers without leading zeros, so that each process has one name. */
+static int parse_name(const char *name, pid_t *pid,
+                      unsigned long long *start) {
+  unsigned long long n, k;
+  const char *p = name;
+
+  if (name_number(&p, INT_MAX, &n) != 0 || n == 0 || *p++ != '-' ||
+      name_number(&p, ULLONG_MAX / 10, start) != 0)
+    return -1;
+  if (*p == '-' && (p++, name_number(&p, 1000, &k) != 0 || k == 0))
+    return -1;
+  if (strcmp(p, suffix) != 0)
+    return -1;
+  *pid = (pid_t)n;
+  return 0;
 }
 
 /* Reads a whole regular file, refusing links and anything else a process
@@ -159,7 +173,10 @@ static void add_copy(struct cli_proc *p, const char *value) {
 /* Keys it does not know are left alone: the runtime may add some. */
 static void sum_pair(struct cli_proc *p, const char *key, char *value) {
   if (!strcmp(key, "libs")) {
-    p->used_loop = *value != '\0';
+    if (*value != '\0' && !p->used_loop)
+      snprintf(p->uses, sizeof(p->uses), "%.*s", (int)strcspn(value, ","),
+               value);
+    p->used_loop |= *value != '\0';
     return;
   }
   if (!strcmp(key, "copy")) {
@@ -172,15 +189,38 @@ static void sum_pair(struct cli_proc *p, const char *key, char *value) {
           number(value);
 }
 
+static void replace(char **field, const char *value) {
+  free(*field);
+  *field = strdup(value);
+}
+
+/* The lines a process writes as it goes. Keys it does not know are left
+ * alone: the runtime may add some. */
 static void start_pair(struct cli_proc *p, const char *key, char *value) {
   if (!strcmp(key, "ppid")) {
     p->ppid = (pid_t)number(value);
   } else if (!strcmp(key, "forked")) {
     p->forked_from = (pid_t)number(value);
   } else if (!strcmp(key, "exe")) {
-    /* The last: what the process executed last. */
-    free(p->exe);
-    p->exe = strdup(value);
+    /* A new image of the process, which reached its file: what it uses
+     * from now on is its own, and the exec it came from is done. */
+    replace(&p->exe, value);
+    free(p->exec);
+    p->exec = NULL;
+    p->used_loop = 0;
+    p->uses[0] = '\0';
+  } else if (!strcmp(key, "exec") || !strcmp(key, "exec_untraced")) {
+    replace(&p->exec, value);
+    p->exec_untraced = !strcmp(key, "exec_untraced");
+  } else if (!strcmp(key, "exec_failed")) {
+    free(p->exec);
+    p->exec = NULL;
+  } else if (!strcmp(key, "uses")) {
+    if (!p->used_loop)
+      snprintf(p->uses, sizeof(p->uses), "%s", value);
+    p->used_loop = 1;
+  } else if (!strcmp(key, "error")) {
+    replace(&p->error, value);
   }
 }
 
@@ -254,10 +294,10 @@ static int parse_rec(struct cli_proc *p, char *text) {
   return 0;
 }
 
-static struct cli_proc *proc_of(struct cli_reports *r, pid_t pid) {
-  for (size_t i = 0; i < r->nr; i++)
-    if (r->procs[i].pid == pid)
-      return &r->procs[i];
+static struct cli_proc *proc_add(struct cli_reports *r, const char *file,
+                                 pid_t pid, unsigned long long start) {
+  struct cli_proc *p;
+
   if (r->nr == r->alloc) {
     size_t alloc = r->alloc ? r->alloc * 2 : 16;
     struct cli_proc *grown = realloc(r->procs, alloc * sizeof(*grown));
@@ -266,22 +306,31 @@ static struct cli_proc *proc_of(struct cli_reports *r, pid_t pid) {
     r->procs = grown;
     r->alloc = alloc;
   }
-  memset(&r->procs[r->nr], 0, sizeof(r->procs[0]));
-  r->procs[r->nr].pid = pid;
-  r->procs[r->nr].running = -1;
-  return &r->procs[r->nr++];
+  p = &r->procs[r->nr];
+  memset(p, 0, sizeof(*p));
+  p->file = strdup(file);
+  if (p->file == NULL)
+    return NULL;
+  p->pid = pid;
+  p->start = start;
+  p->running = -1;
+  r->nr++;
+  return p;
 }
 
 static long long nanoseconds(const struct timespec *t) {
   return t->tv_sec * 1000000000LL + t->tv_nsec;
 }
 
-/* Whether the process that last wrote its <pid>.start at noted is still
- * running: 1, 0, or -1 when that cannot be told (no /proc). A process
- * with that pid that started later is another one, given the pid of one
- * that had ended; a zombie has ended too. Start times are in clock ticks
- * and file times come from a coarse clock: 50 ms of slack. */
-static int still_running(pid_t pid, const struct timespec *noted) {
+/* Whether the process of pid that started at start (clock ticks after
+ * boot, from its file's name) is still running: 1, 0, or -1 when that
+ * cannot be told (no /proc). A process with that pid and another start
+ * time is another one, given the pid of one that had ended; a zombie has
+ * ended too. A file whose name has no start time (its process could not
+ * read /proc) is judged by its last change: a process that started after
+ * it is another one, with 50 ms of slack for the coarse clocks. */
+static int still_running(pid_t pid, unsigned long long start,
+                         const struct timespec *noted) {
   long hz = sysconf(_SC_CLK_TCK);
   struct timespec now, boot;
   unsigned long long ticks;
@@ -316,6 +365,8 @@ static int still_running(pid_t pid, const struct timespec *noted) {
   if (p == NULL || *p < '0' || *p > '9')
     return -1;
   ticks = strtoull(p, NULL, 10);
+  if (start != 0)
+    return ticks == start;
   /* Its start time counts from boot: now, less the time since then. */
   if (clock_gettime(CLOCK_REALTIME, &now) != 0 ||
       clock_gettime(CLOCK_BOOTTIME, &boot) != 0)
@@ -326,42 +377,223 @@ static int still_running(pid_t pid, const struct timespec *noted) {
   return started <= nanoseconds(noted) + 50000000LL;
 }
 
-/* Notes which processes that left a <pid>.start are still running;
- * returns how many. */
-static size_t note_running(struct cli_reports *r, DIR *d) {
-  struct dirent *e;
+/* Notes which processes are still running; returns how many. */
+static size_t note_running(struct cli_reports *r, int dir) {
   size_t running = 0;
 
-  rewinddir(d);
-  while ((e = readdir(d)) != NULL) {
-    struct cli_proc *p;
+  for (size_t i = 0; i < r->nr; i++) {
+    struct cli_proc *p = &r->procs[i];
     struct stat st;
-    pid_t pid;
-    enum file_kind kind;
 
-    if (parse_name(e->d_name, &pid, &kind) != 0 || kind != FILE_START ||
-        fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+    if (fstatat(dir, p->file, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
         !S_ISREG(st.st_mode))
       continue;
-    p = proc_of(r, pid);
-    if (p == NULL)
-      break;
-    p->running = still_running(pid, &st.st_mtim);
+    p->running = still_running(p->pid, p->start, &st.st_mtim);
     running += p->running == 1;
   }
   return running;
 }
 
-static int by_pid(const void *a, const void *b) {
-  pid_t x = ((const struct cli_proc *)a)->pid;
-  pid_t y = ((const struct cli_proc *)b)->pid;
+static char *copy_of(const char *data, size_t len) {
+  char *c = malloc(len + 1);
 
-  return (x > y) - (x < y);
+  if (c != NULL) {
+    memcpy(c, data, len);
+    c[len] = '\0';
+  }
+  return c;
+}
+
+/* One block of the report: "@kind <len>\n", len bytes and a newline. */
+static void block(struct cli_proc *p, const char *kind, const char *data,
+                  size_t len) {
+  char *c = copy_of(data, len);
+
+  if (c == NULL) {
+    cli_warning("out of memory: part of the report of process %d is left "
+                "out", (int)p->pid);
+    return;
+  }
+  if (!strcmp(kind, "txt") && p->text == NULL) {
+    p->text = c;
+    p->text_len = len;
+  } else if (!strcmp(kind, "rec") && p->rec == NULL) {
+    if (parse_rec(p, c) != 0)
+      cli_warning("out of memory: leaks of process %d are left out of "
+                  "the machine-readable reports", (int)p->pid);
+  } else if (!strcmp(kind, "sum")) {
+    each_pair(p, c, sum_pair);
+    p->has_sum = 1;
+    free(c);
+  } else {
+    free(c);
+  }
+}
+
+/* The lines and blocks of a report file, in the order written. A line
+ * without its newline was cut short, and a block shorter than it says
+ * was: the report is then incomplete. */
+static void parse_file(struct cli_proc *p, char *buf, size_t len) {
+  size_t at = 0;
+
+  while (at < len) {
+    char *line = buf + at, *nl = memchr(line, '\n', len - at), *end;
+
+    if (nl == NULL) {
+      p->cut = 1;
+      break;
+    }
+    if (line[0] == '@') {
+      char *sp = memchr(line, ' ', (size_t)(nl - line));
+      size_t body = (size_t)(nl - buf) + 1;
+      unsigned long long n;
+
+      if (sp == NULL || sp[1] < '0' || sp[1] > '9') {
+        at = body;
+        continue;
+      }
+      n = strtoull(sp + 1, &end, 10);
+      if (end != nl || n >= len - body || buf[body + n] != '\n') {
+        p->cut = 1;
+        break;
+      }
+      *sp = '\0';
+      block(p, line + 1, buf + body, (size_t)n);
+      at = body + (size_t)n + 1;
+      continue;
+    }
+    *nl = '\0';
+    at = (size_t)(nl - buf) + 1;
+    end = strchr(line, '=');
+    if (end != NULL) {
+      *end++ = '\0';
+      start_pair(p, line, end);
+    }
+  }
+}
+
+static void set_cause(struct cli_proc *p, enum cli_missing m,
+                      const char *fmt, ...) CLI_PRINTF(3, 4);
+
+static void set_cause(struct cli_proc *p, enum cli_missing m,
+                      const char *fmt, ...) {
+  char text[1024];
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof(text), fmt, ap);
+  va_end(ap);
+  p->missing = m;
+  free(p->cause);
+  p->cause = strdup(text);
+}
+
+/* The verdict on a process without a complete report: whether a loop
+ * library's report was lost with it, and what is known of why. */
+static void judge(struct cli_proc *p) {
+  char lib[sizeof(p->uses)];
+
+  if (p->has_sum) {
+    p->missing = CLI_MISSING_NONE;
+    return;
+  }
+  if (cli_proc_running(p)) {
+    p->missing = CLI_MISSING_RUNNING;
+    return;
+  }
+  if (p->exec != NULL && p->exec_untraced) {
+    set_cause(p, CLI_MISSING_NOTED, "it executed '%s', which asyncleak does "
+              "not trace (--trace-children=no)", p->exec);
+    p->unchecked = cli_elf_uses_loop(p->exec, lib, sizeof(lib)) != 0;
+    return;
+  }
+  if (p->exec != NULL) {
+    switch (cli_elf_uses_loop(p->exec, lib, sizeof(lib))) {
+    case 1:
+      set_cause(p, CLI_MISSING_FAILS, "it executed '%s', which uses %s, "
+                "and that program wrote nothing: it ran without the "
+                "runtime, or could not reach the report directory (the "
+                "process had changed user or root directory)", p->exec, lib);
+      snprintf(p->uses, sizeof(p->uses), "%s", lib);
+      return;
+    case 0:
+      set_cause(p, CLI_MISSING_NOTED, "it executed '%s', which uses no "
+                "loop library and wrote nothing (it ran without the runtime, "
+                "or could not reach the report directory); nothing was lost",
+                p->exec);
+      return;
+    default:
+      set_cause(p, CLI_MISSING_NOTED, "it executed '%s', which wrote "
+                "nothing; whether that program uses a loop library cannot be "
+                "told", p->exec);
+      p->unchecked = 1;
+      return;
+    }
+  }
+  if (p->used_loop || p->text != NULL || p->rec != NULL) {
+    if (p->uses[0] == '\0')
+      snprintf(p->uses, sizeof(p->uses), "a loop library");
+    if (p->error != NULL)
+      set_cause(p, CLI_MISSING_FAILS, "%s", p->error);
+    else if (p->cut)
+      set_cause(p, CLI_MISSING_FAILS, "its report was cut short: a write "
+                "failed part way (a full disk, or a file size limit)");
+    else if (p->text != NULL || p->rec != NULL)
+      set_cause(p, CLI_MISSING_FAILS, "it ended while writing its report");
+    else if (p->running == -1)
+      set_cause(p, CLI_MISSING_FAILS, "it was killed, or is still running "
+                "where asyncleak cannot see it");
+    else
+      set_cause(p, CLI_MISSING_FAILS, "it was killed by a signal the "
+                "runtime cannot catch or does not handle, its report did not "
+                "finish in time, or it could not be written (a full disk, a "
+                "file size limit)");
+    return;
+  }
+  if (p->error != NULL)
+    set_cause(p, CLI_MISSING_NOTED, "%s; it had used no loop library",
+              p->error);
+  else if (p->running == -1)
+    set_cause(p, CLI_MISSING_NOTED, "it was killed, or is still running "
+              "where asyncleak cannot see it, having used no loop library");
+  else
+    set_cause(p, CLI_MISSING_NOTED, "it ended having used no loop library; "
+              "nothing was lost");
+}
+
+static int by_pid(const void *a, const void *b) {
+  const struct cli_proc *x = a, *y = b;
+
+  if (x->pid != y->pid)
+    return (x->pid > y->pid) - (x->pid < y->pid);
+  if (x->start != y->start)
+    return (x->start > y->start) - (x->start < y->start);
+  return strcmp(x->file, y->file);
+}
+
+static void proc_free(struct cli_proc *p) {
+  for (size_t k = 0; k < p->ngroups; k++)
+    free(p->groups[k].frames);
+  free(p->groups);
+  free(p->supps);
+  for (size_t k = 0; k < p->ncopies; k++) {
+    free(p->copies[k].library);
+    free(p->copies[k].object);
+  }
+  free(p->copies);
+  free(p->rec);
+  free(p->exe);
+  free(p->exec);
+  free(p->error);
+  free(p->cause);
+  free(p->file);
+  free(p->text);
 }
 
 void cli_reports_read(struct cli_reports *r, const char *dir) {
   DIR *d;
   struct dirent *e;
+  size_t kept = 0;
 
   memset(r, 0, sizeof(*r));
   r->dir = dir;
@@ -371,59 +603,47 @@ void cli_reports_read(struct cli_reports *r, const char *dir) {
     cli_warning("cannot read the reports in '%s': %s", dir, strerror(errno));
     return;
   }
+  while ((e = readdir(d)) != NULL) {
+    unsigned long long start;
+    pid_t pid;
+
+    if (parse_name(e->d_name, &pid, &start) != 0)
+      continue;
+    if (proc_add(r, e->d_name, pid, start) == NULL) {
+      cli_warning("out of memory: some reports are left out");
+      break;
+    }
+  }
   /* First which processes are still running, then the files: one that
    * had ended by then has written all it ever will. A child the program
    * did not wait for may be ending too, and gets a moment; a daemon may
    * run for ever, and gets no more. */
-  for (int waited = 0; note_running(r, d) > 0 && waited < GRACE_MS;
+  for (int waited = 0; note_running(r, dirfd(d)) > 0 && waited < GRACE_MS;
        waited += 10)
     nanosleep(&(struct timespec){0, 10000000}, NULL);
-  rewinddir(d);
-  while ((e = readdir(d)) != NULL) {
-    struct cli_proc *p;
+  for (size_t i = 0; i < r->nr; i++) {
+    struct cli_proc *p = &r->procs[i];
     size_t len;
-    char *text;
-    pid_t pid;
-    enum file_kind kind;
+    char *text = slurp(dirfd(d), p->file, &len);
 
-    if (parse_name(e->d_name, &pid, &kind) != 0)
+    /* Links, FIFOs and whatever else is not a regular file go. */
+    if (text == NULL) {
+      proc_free(p);
       continue;
-    text = slurp(dirfd(d), e->d_name, &len);
-    if (text == NULL)
-      continue;
-    p = proc_of(r, pid);
-    if (p == NULL) {
-      free(text);
-      cli_warning("out of memory: some reports are left out");
-      break;
     }
-    switch (kind) {
-    case FILE_SUM:
-      each_pair(p, text, sum_pair);
-      p->has_sum = 1;
-      free(text);
-      break;
-    case FILE_START:
-      each_pair(p, text, start_pair);
-      p->started = 1;
-      free(text);
-      break;
-    case FILE_REC:
-      if (parse_rec(p, text) != 0)
-        cli_warning("out of memory: leaks of process %d are left out of "
-                    "the machine-readable reports", (int)pid);
-      break;
-    case FILE_TXT:
-      p->text = text;
-      p->text_len = len;
-      break;
-    }
+    p->started = 1;
+    parse_file(p, text, len);
+    free(text);
+    r->procs[kept++] = *p;
   }
+  r->nr = kept;
   closedir(d);
   if (r->nr > 0)
     qsort(r->procs, r->nr, sizeof(r->procs[0]), by_pid);
-  for (size_t i = 0; i < r->nr; i++)
+  for (size_t i = 0; i < r->nr; i++) {
+    judge(&r->procs[i]);
     r->running += cli_proc_running(&r->procs[i]);
+  }
 }
 
 size_t cli_reports_unwatched(const struct cli_reports *r) {
@@ -434,25 +654,43 @@ size_t cli_reports_unwatched(const struct cli_reports *r) {
   return n;
 }
 
+size_t cli_reports_missing(const struct cli_reports *r) {
+  size_t n = 0;
+
+  for (size_t i = 0; i < r->nr; i++)
+    n += r->procs[i].missing == CLI_MISSING_FAILS;
+  return n;
+}
+
+const struct cli_proc *cli_reports_main(const struct cli_reports *r,
+                                        pid_t pid) {
+  const struct cli_proc *found = NULL;
+
+  for (size_t i = 0; i < r->nr; i++) {
+    const struct cli_proc *p = &r->procs[i];
+
+    if (p->pid != pid || p->forked_from != 0)
+      continue;
+    if (p->ppid == getpid())
+      return p;
+    if (found == NULL)
+      found = p;
+  }
+  return found;
+}
+
 int cli_proc_running(const struct cli_proc *p) {
   return p->started && !p->has_sum && p->running == 1;
 }
 
 void cli_reports_prune(const struct cli_reports *r) {
   int fd = cli_reportdir_fd(r->dir); /* as in cli_reports_read */
-  char name[32];
 
   if (fd < 0)
     return;
-  for (size_t i = 0; i < r->nr; i++) {
-    if (cli_proc_running(&r->procs[i]))
-      continue;
-    for (size_t k = 0; k < CLI_ARRAY_SIZE(suffixes); k++) {
-      snprintf(name, sizeof(name), "%d%s", (int)r->procs[i].pid,
-               suffixes[k]);
-      unlinkat(fd, name, 0);
-    }
-  }
+  for (size_t i = 0; i < r->nr; i++)
+    if (!cli_proc_running(&r->procs[i]))
+      unlinkat(fd, r->procs[i].file, 0);
   close(fd);
 }
 
@@ -463,22 +701,8 @@ int cli_group_fails(const struct cli_proc *p, const struct cli_group *g) {
 }
 
 void cli_reports_release(struct cli_reports *r) {
-  for (size_t i = 0; i < r->nr; i++) {
-    struct cli_proc *p = &r->procs[i];
-
-    for (size_t k = 0; k < p->ngroups; k++)
-      free(p->groups[k].frames);
-    free(p->groups);
-    free(p->supps);
-    for (size_t k = 0; k < p->ncopies; k++) {
-      free(p->copies[k].library);
-      free(p->copies[k].object);
-    }
-    free(p->copies);
-    free(p->rec);
-    free(p->exe);
-    free(p->text);
-  }
+  for (size_t i = 0; i < r->nr; i++)
+    proc_free(&r->procs[i]);
   free(r->procs);
   memset(r, 0, sizeof(*r));
 }

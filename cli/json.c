@@ -98,6 +98,22 @@ static void put_supp(struct cli_json *j, const struct cli_supp *s) {
   cli_json_close_object(j);
 }
 
+/* The verdict on a report that is not complete (collect.c), or null. */
+static void put_missing(struct cli_json *j, const struct cli_proc *p) {
+  static const char *const verdicts[] = {
+      [CLI_MISSING_RUNNING] = "running", [CLI_MISSING_FAILS] = "fails",
+      [CLI_MISSING_NOTED] = "noted"};
+
+  if (p->missing == CLI_MISSING_NONE) {
+    cli_json_null(j, "missing");
+    return;
+  }
+  cli_json_object(j, "missing");
+  cli_json_string(j, "verdict", verdicts[p->missing]);
+  cli_json_string(j, "cause", or_null(p->cause));
+  cli_json_close_object(j);
+}
+
 static void put_proc(struct cli_json *j, const struct cli_proc *p,
                      const struct cli_child *c) {
   cli_json_object(j, NULL);
@@ -107,6 +123,7 @@ static void put_proc(struct cli_json *j, const struct cli_proc *p,
   cli_json_string(j, "exe", or_null(p->exe));
   cli_json_bool(j, "main", p->pid == c->pid);
   cli_json_string(j, "report", cli_proc_report(p));
+  put_missing(j, p);
   cli_json_array(j, "copies");
   for (size_t i = 0; i < p->ncopies; i++) {
     cli_json_object(j, NULL);

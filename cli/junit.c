@@ -13,7 +13,9 @@ struct counts {
  * than passed. One with a copy of its own that could not be watched
  * fails instead. */
 static int proc_skipped(const struct cli_proc *p) {
-  return p->has_sum && !p->used_loop && p->ncopies == 0;
+  return ((p->has_sum && !p->used_loop) ||
+          p->missing == CLI_MISSING_NOTED) &&
+         p->ncopies == 0;
 }
 
 static size_t failing_groups(const struct cli_proc *p) {
@@ -29,7 +31,8 @@ static size_t failing_groups(const struct cli_proc *p) {
 static size_t proc_failures(const struct cli_proc *p) {
   size_t n = failing_groups(p);
 
-  return (n == 0 && cli_proc_failed(p) ? 1 : n) + p->ncopies;
+  return (n == 0 && cli_proc_failed(p) ? 1 : n) + p->ncopies +
+         (p->missing == CLI_MISSING_FAILS);
 }
 
 static const struct cli_proc *main_proc(const struct cli_run *run) {
@@ -50,7 +53,8 @@ static void count(const struct cli_run *run, struct counts *c) {
   for (size_t i = 0; i < r->nr; i++) {
     c->tests++;
     c->failures += proc_failures(&r->procs[i]);
-    c->errors += !r->procs[i].has_sum;
+    /* A lost report is a failure, a report not written yet an error. */
+    c->errors += r->procs[i].missing == CLI_MISSING_RUNNING;
     c->skipped += proc_skipped(&r->procs[i]);
   }
   if (main_proc(run) == NULL) {
@@ -166,12 +170,24 @@ static void put_copy(FILE *out, const struct cli_copy *c) {
 static void put_proc(FILE *out, const struct cli_run *run,
                      const struct cli_proc *p) {
   put_testcase(out, p->exe != NULL ? p->exe : run->argv[0], p->pid);
-  if (proc_skipped(p))
+  if (proc_skipped(p) && p->missing == CLI_MISSING_NOTED) {
+    fputs("      <skipped message=\"left no report: ", out);
+    cli_xml_string(out, p->cause, 1);
+    fputs("\"/>\n", out);
+  } else if (proc_skipped(p)) {
     fputs("      <skipped message=\"no supported event loop library "
           "(libuv, libevent) was used; nothing was checked\"/>\n",
           out);
-  if (!p->has_sum)
+  }
+  if (p->missing == CLI_MISSING_RUNNING)
     put_error(out, p);
+  if (p->missing == CLI_MISSING_FAILS) {
+    fputs("      <failure message=\"", out);
+    fprintf(out, "process %d used %s and left no complete report: ",
+            (int)p->pid, p->uses);
+    cli_xml_string(out, p->cause, 1);
+    fputs("\" type=\"missing-report\"/>\n", out);
+  }
   for (size_t i = 0; i < p->ncopies; i++)
     put_copy(out, &p->copies[i]);
   for (size_t i = 0; i < p->ngroups; i++)

@@ -36,6 +36,11 @@ static const char *const usage[] = {
   "        --sarif=PATH        ... as SARIF 2.1.0 [sarif]",
   "        --color=WHEN        auto (on a terminal, unless NO_COLOR is set),",
   "                            always or never [color]",
+  "        --missing-reports=fail|warn",
+  "                            whether a process that used a loop library",
+  "                            and left no complete report fails the run",
+  "                            (default fail) or is only warned about",
+  "                            [missing_reports]",
   "        --suppressions=FILE leaks a line of FILE covers are not reported;",
   "                            may be given more than once [suppressions]",
   "        --gen-suppressions  print a suppression line for each leak",
@@ -165,16 +170,19 @@ static int outputs_write(struct output *o, size_t n,
 
 /* The exit status of the whole run: the program's own when it failed,
  * else error_exitcode when it leaked, else CLI_EXIT_UNCHECKED when a
- * process carried a copy of a loop library that could not be watched. */
+ * process carried a copy of a loop library that could not be watched, or
+ * used one and left no complete report (unless --missing-reports=warn). */
 static int run_status(const struct cli_child *child,
                       unsigned long long leaked, size_t unwatched,
-                      const struct cli_options *opt) {
+                      size_t missing, const struct cli_options *opt) {
   if (WIFSIGNALED(child->status))
     return 128 + WTERMSIG(child->status);
   if (WEXITSTATUS(child->status) != 0)
     return WEXITSTATUS(child->status);
   if (leaked > 0 && opt->error_exitcode != 0)
     return opt->error_exitcode;
+  if (missing > 0 && !opt->missing_warn)
+    return CLI_EXIT_UNCHECKED;
   return unwatched > 0 ? CLI_EXIT_UNCHECKED : 0;
 }
 
@@ -238,7 +246,8 @@ static int run(const char *path, char **args, const char *runtime,
   if (reports.running > 0)
     keep_for(dir, &reports);
   leaked = cli_report(&reports, &child, opt);
-  rc = run_status(&child, leaked, cli_reports_unwatched(&reports), opt);
+  rc = run_status(&child, leaked, cli_reports_unwatched(&reports),
+                  cli_reports_missing(&reports), opt);
   info = (struct cli_run){args, &child, &reports, rc, leaked};
   if (outputs_write(outputs, noutputs, &info) != 0 || cli_log_failed())
     rc = CLI_EXIT_FAILURE;

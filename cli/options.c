@@ -37,6 +37,7 @@ static const struct flag flags[] = {
     {"--sarif", "sarif", FLAG_PATH, 0, NULL, 0},
     {"--write-baseline", "write_baseline", FLAG_PATH, 0, NULL, 0},
     {"--color", "color", FLAG_CHOICE, 0, "auto|always|never", 0},
+    {"--missing-reports", "missing_reports", FLAG_CHOICE, 0, "fail|warn", 0},
     {"--force-close", "force_close", FLAG_SWITCH, 0, NULL, 1},
     {"--fail-on-closing", "fail_on_closing", FLAG_SWITCH, 0, NULL, 1},
     {"--graceful-signals", "graceful_signals", FLAG_SWITCH, 0, NULL, 1},
@@ -91,6 +92,10 @@ static int set_own(struct cli_options *opt, const char *key, const char *v,
   } else if (!strcmp(key, "error_exitcode")) {
     if (parse_number(v, len, 255, &opt->error_exitcode) != 0)
       return -1;
+  } else if (!strcmp(key, "missing_reports")) {
+    if ((n = al_choice_index("fail|warn", v, len)) < 0)
+      return -1;
+    opt->missing_warn = n;
   } else if (!strcmp(key, "color")) {
     if ((n = al_choice_index("auto|always|never", v, len)) < 0)
       return -1;

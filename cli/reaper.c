@@ -5,8 +5,8 @@
  *
  * It waits for those processes to end, at most REAP_MAX_MS after the run.
  * Once they have all ended it removes the directory at once, unless one of
- * them left a report of leaks there (a .txt file, which asyncleak named
- * as the place to read it): that one stays until REAP_MAX_MS have passed.
+ * them left a report of leaks there (the text of a report in its file,
+ * which asyncleak named as the place to read it): that one stays until REAP_MAX_MS have passed.
  * Then the directory goes whatever is in it or still running, so that
  * nothing is left in TMPDIR for good. A directory the user removed
  * meanwhile ends the reaper within a second. A reaper takes no lock and no
@@ -150,6 +150,19 @@ void cli_reaper_say(int fd) {
             strerror(reaper_error));
 }
 
+/* Whether a process left the text of a report, which it writes only when
+ * it leaked, in its file there. */
+static int holds_leak_report(const char *dir) {
+  struct cli_reports r;
+  int found = 0;
+
+  cli_reports_read(&r, dir);
+  for (size_t i = 0; i < r.nr && !found; i++)
+    found = r.procs[i].text != NULL;
+  cli_reports_release(&r);
+  return found;
+}
+
 pid_t cli_reaper_start(const char *dir, const pid_t *pids, size_t n) {
   long long deadline = now_ms() + REAP_MAX_MS;
   int keep = cli_reportdir_held();
@@ -176,7 +189,7 @@ pid_t cli_reaper_start(const char *dir, const pid_t *pids, size_t n) {
   detach(keep);
 
   wait_all(pids, n, deadline, keep);
-  if (cli_reportdir_holds(dir, ".txt"))
+  if (holds_leak_report(dir))
     while (now_ms() < deadline && !dir_gone(keep))
       nap(POLL_MS, deadline);
   if (!dir_gone(keep))

@@ -1,6 +1,8 @@
 /* Printing the run's reports and the lines that sum them up. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -18,7 +20,9 @@ struct totals {
                       by force */
   size_t closers;  /* processes with closes not completed */
   int used_loop;   /* some process used a loop library */
-  int incomplete;  /* some process left no report, or half of one */
+  int incomplete;  /* some process left no report, or half of one, that
+                      may have held leaks */
+  size_t missing;  /* processes whose lost report fails the run */
   size_t unwatched; /* processes carrying their own copy of a loop
                        library */
 };
@@ -76,8 +80,11 @@ static void add_up(const struct cli_reports *r, struct totals *t) {
     t->forcing += p->handles_forced + p->requests_cancelled > 0;
     t->used_loop |= p->used_loop;
     t->unwatched += p->ncopies > 0;
-    /* A report cut short, or none from a process the runtime ran in. */
-    t->incomplete |= (p->text != NULL || p->started) && !p->has_sum;
+    /* A report cut short, or none from a process the runtime ran in,
+     * unless it is known to have used no loop library. */
+    t->incomplete |= p->missing == CLI_MISSING_FAILS ||
+                     p->missing == CLI_MISSING_RUNNING || p->unchecked;
+    t->missing += p->missing == CLI_MISSING_FAILS;
   }
 }
 
@@ -93,48 +100,91 @@ static void print_proc(int fd, const struct cli_proc *p, int quiet) {
   cli_write_all(fd, p->text, p->text_len);
 }
 
+/* Whether the runtime catches sig to write the report before the process
+ * dies of it (lib/ending.c), unless told not to. */
+static int caught(int sig) {
+  static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT,
+                             SIGTERM, SIGINT, SIGHUP, SIGQUIT};
+
+  for (size_t i = 0; i < CLI_ARRAY_SIZE(sigs); i++)
+    if (sigs[i] == sig)
+      return 1;
+  return 0;
+}
+
 /* main_proc is what the program itself reported, or NULL. With graceful
  * signals it writes its whole report before dying of SIGINT or SIGTERM:
- * then there is nothing missing to excuse. */
+ * then there is nothing missing to excuse. The signal named is the one
+ * the wait status gives. */
 static void say_killed(int fd, const struct cli_child *c,
                        const struct cli_proc *main_proc) {
   int sig = WTERMSIG(c->status);
+  const char *tail;
   char name[32];
 
+  cli_signame(sig, name, sizeof(name));
   cli_say(fd, "'%s' (pid %d) was killed by signal %d (%s: %s)", c->name,
-          (int)c->pid, sig, cli_signame(sig, name, sizeof(name)),
-          strsignal(sig));
+          (int)c->pid, sig, name, strsignal(sig));
   if (main_proc != NULL && main_proc->has_sum)
     return;
-  cli_say(fd, "it was killed before it could write its report (SIGKILL, a "
-          "signal it handles itself, --handle-signals=no, or a report slower "
-          "than report_timeout_ms); handles open at that moment are not "
-          "listed");
+  /* Known to have used no loop library: nothing was lost with it. */
+  tail = main_proc != NULL && main_proc->missing == CLI_MISSING_NOTED &&
+                 main_proc->exec == NULL
+             ? "it had used no loop library, so nothing was lost"
+             : "handles open at that moment are not listed";
+  if (main_proc != NULL && main_proc->error != NULL)
+    cli_say(fd, "it was killed before it could write its report: %s; %s",
+            main_proc->error, tail);
+  else if (sig == SIGKILL || sig == SIGSTOP)
+    cli_say(fd, "it was killed before it could write its report: %s "
+            "cannot be caught; %s", name, tail);
+  else if (caught(sig))
+    cli_say(fd, "it was killed before it could write its report (%s: a "
+            "handler of its own, --handle-signals=no, or a report slower "
+            "than report_timeout_ms); %s", name, tail);
+  else
+    cli_say(fd, "it was killed before it could write its report: the "
+            "runtime does not catch %s; %s", name, tail);
 }
 
-/* The other processes the runtime started in that had not written a
- * report: those still running write it later, into the directory, which
- * is kept for them (main.c). */
+/* The processes that had not written a complete report, by the verdict
+ * collect.c took: those still running write it later, into the
+ * directory, which is kept for them (main.c); those whose loop library's
+ * report was lost fail the run, unless warn; the others are noted. */
 static void say_missing(int fd, const struct cli_reports *r,
-                        const struct cli_child *c) {
+                        const struct cli_child *c,
+                        const struct cli_proc *main_proc, int quiet,
+                        int warn) {
   for (size_t i = 0; i < r->nr; i++) {
     const struct cli_proc *p = &r->procs[i];
     const char *exe = p->exe != NULL && p->exe[0] != '\0' ? p->exe : "?";
+    char who[PATH_MAX + 64];
 
-    if (p->pid == c->pid || p->has_sum || p->text != NULL || !p->started)
-      continue;
-    if (cli_proc_running(p))
-      cli_say(fd, "process %d (%s) is still running: when it exits it "
-              "writes its report, if it leaks, to '%s/%d.txt'; that "
-              "directory is kept", (int)p->pid, exe, r->dir, (int)p->pid);
-    else if (p->running == 0)
-      cli_say(fd, "process %d (%s) ended without a report: it was killed "
-              "before it could write one, or executed a program asyncleak "
-              "does not trace", (int)p->pid, exe);
+    if (p == main_proc)
+      snprintf(who, sizeof(who), "'%s' (pid %d)", c->name, (int)p->pid);
     else
-      cli_say(fd, "process %d (%s) left no report: it was killed before it "
-              "could write one, executed a program asyncleak does not "
-              "trace, or is still running", (int)p->pid, exe);
+      snprintf(who, sizeof(who), "process %d (%s)", (int)p->pid, exe);
+    switch (p->missing) {
+    case CLI_MISSING_NONE:
+      break;
+    case CLI_MISSING_RUNNING:
+      cli_say(fd, "%s is still running: when it exits it writes its "
+              "report, if it leaks, to '%s/%s'; that directory is kept",
+              who, r->dir, p->file);
+      break;
+    case CLI_MISSING_FAILS:
+      /* A killed program was said above, with its signal. */
+      if (p == main_proc && WIFSIGNALED(c->status) && p->exec == NULL)
+        break;
+      cli_say(fd, "%s%s used %s and left no complete report: %s",
+              warn ? "warning: " : "", who, p->uses, p->cause);
+      break;
+    case CLI_MISSING_NOTED:
+      if (!quiet && !(p == main_proc && WIFSIGNALED(c->status) &&
+                      p->exec == NULL))
+        cli_say(fd, "note: %s left no report: %s", who, p->cause);
+      break;
+    }
   }
 }
 
@@ -256,9 +306,7 @@ unsigned long long cli_report(const struct cli_reports *r,
   add_up(r, &t);
   /* Leaks are printed, quiet or not, handles closed by force included. */
   quiet = opt->quiet && leaks(&t) == 0;
-  for (size_t i = 0; i < r->nr; i++)
-    if (r->procs[i].pid == c->pid)
-      main_proc = &r->procs[i];
+  main_proc = cli_reports_main(r, c->pid);
   if (main_proc != NULL)
     print_proc(fd, main_proc, quiet);
   for (size_t i = 0; i < r->nr; i++)
@@ -267,14 +315,20 @@ unsigned long long cli_report(const struct cli_reports *r,
 
   if (killed)
     say_killed(fd, c, main_proc);
-  else if (main_proc == NULL ||
-           (!main_proc->has_sum && main_proc->text == NULL))
+  else if (main_proc == NULL)
     cli_say(fd, "'%s' (pid %d) left no report (setuid, statically linked, "
             "or it executed a program asyncleak does not trace)", c->name,
             (int)c->pid);
-  say_missing(fd, r, c);
+  say_missing(fd, r, c, main_proc, opt->quiet, opt->missing_warn);
   cli_reaper_say(fd);
   say_copies(fd, r);
+  if (t.missing > 0)
+    cli_say(fd, "%s%zu process(es) used a loop library and left no "
+            "complete report: what they leaked is not known%s",
+            opt->missing_warn ? "warning: " : "", t.missing,
+            opt->missing_warn ? " (--missing-reports=warn)"
+                              : "; the run fails (--missing-reports=warn "
+                                "only warns)");
 
   /* Saying that nothing leaked, or that no loop was used, needs every
    * report of the run, the program's first. A program killed by a signal

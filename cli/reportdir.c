@@ -146,22 +146,6 @@ DIR *cli_reportdir_open(const char *dir) {
   return d;
 }
 
-int cli_reportdir_holds(const char *dir, const char *suffix) {
-  DIR *d = cli_reportdir_open(dir);
-  size_t n = strlen(suffix);
-  struct dirent *e;
-  int found = 0;
-
-  if (d == NULL)
-    return 0;
-  while (!found && (e = readdir(d)) != NULL) {
-    size_t len = strlen(e->d_name);
-    found = len > n && strcmp(e->d_name + len - n, suffix) == 0;
-  }
-  closedir(d);
-  return found;
-}
-
 void cli_reportdir_remove(const char *dir) {
   DIR *d = cli_reportdir_open(dir);
   struct dirent *e;

@@ -206,11 +206,29 @@ static void put_results(struct cli_json *j, const struct cli_reports *r) {
  * line of code, but the run's own failing: tool execution notifications,
  * errors. */
 static void put_unwatched(struct cli_json *j, const struct cli_reports *r) {
-  char text[1024];
+  char text[2048];
 
-  if (cli_reports_unwatched(r) == 0)
+  if (cli_reports_unwatched(r) == 0 && cli_reports_missing(r) == 0)
     return;
   cli_json_array(j, "toolExecutionNotifications");
+  /* Reports lost with what they held: as much the run's own failing. */
+  for (size_t i = 0; i < r->nr; i++) {
+    const struct cli_proc *p = &r->procs[i];
+
+    if (p->missing != CLI_MISSING_FAILS)
+      continue;
+    snprintf(text, sizeof(text), "process %d used %s and left no complete "
+             "report: %s", (int)p->pid, p->uses,
+             p->cause != NULL ? p->cause : "cause not known");
+    cli_json_object(j, NULL);
+    cli_json_string(j, "level", "error");
+    put_text(j, "message", text);
+    cli_json_object(j, "properties");
+    cli_json_string(j, "kind", "missing-report");
+    cli_json_int(j, "pid", p->pid);
+    cli_json_close_object(j);
+    cli_json_close_object(j);
+  }
   for (size_t i = 0; i < r->nr; i++)
     for (size_t k = 0; k < r->procs[i].ncopies; k++) {
       const struct cli_copy *c = &r->procs[i].copies[k];

@@ -155,6 +155,8 @@ static void report_from_copy(const struct al_ending *how) {
   }
   if (copy < 0) {
     say(no_fork, sizeof(no_fork) - 1);
+    al_reportfile_error_n("cannot fork to write the report: errno ",
+                          (unsigned long long)errno, "");
     errno = saved;
     return;
   }
@@ -162,6 +164,10 @@ static void report_from_copy(const struct al_ending *how) {
   for (;;) {
     pid_t r = waitpid(copy, &status, WNOHANG | __WALL);
     /* ECHILD: the program's SIGCHLD handler, or SIG_IGN, reaped it. */
+    if (r == copy && WIFSIGNALED(status))
+      al_reportfile_error_n("the copy of the process writing the report "
+                            "died of signal ", (unsigned long long)
+                            WTERMSIG(status), "");
     if (r == copy || (r < 0 && errno != EINTR))
       break;
     if (al_now_ms() >= deadline) {
@@ -169,6 +175,9 @@ static void report_from_copy(const struct al_ending *how) {
       while (waitpid(copy, &status, __WALL) < 0 && errno == EINTR)
         continue;
       say(timeout_said, timeout_said_len);
+      al_reportfile_error_n("the report was not written within ",
+                            (unsigned long long)al_opt.report_timeout_ms,
+                            " ms (report_timeout_ms)");
       break;
     }
     nanosleep(&step, NULL);

@@ -755,6 +755,39 @@ void al_report_write_as(pid_t pid, const struct al_ending *how);
  * writes for. */
 pid_t al_pid(void);
 
+/* The report file (lib/reportfile.c): the one file in the report
+ * directory through which the process tells the asyncleak command what it
+ * runs, which loop libraries it uses and, at exit, its report. Created as
+ * the runtime starts in a process (forked_from 0) or in a fork child
+ * (forked_from: the parent), and kept open for the life of the process.
+ * All of these use system calls only: they run in fork children, report
+ * copies and signal handlers, and keep errno. */
+void al_reportfile_start(pid_t forked_from);
+/* Whether the asyncleak command asked for one (report_dir is set). */
+int al_reportfile_ready(void);
+/* A process the runtime did not see start (made with clone() or _Fork()
+ * by the program) gets its own file before its report. */
+void al_reportfile_claim(void);
+/* Its name in the report directory, for messages; NULL when none. */
+const char *al_reportfile_name(void);
+/* Why the process has no file (an errno value), or 0. */
+int al_reportfile_errno(void);
+/* Writes text, whole lines, in one system call: 0, or -1 with errno. */
+int al_reportfile_put(const char *text, size_t len);
+/* Writes "@kind <len>\n", the data and a newline in one system call: 0, or
+ * -1 with errno. */
+int al_reportfile_block(const char *kind, const char *data, size_t len);
+/* Writes a "key=value" line; newlines in value become spaces. */
+void al_reportfile_line(const char *key, const char *value);
+/* "uses=<library>": the first time the program uses that library. */
+void al_reportfile_uses(const char *library);
+/* "key=<before><n><after>". */
+void al_reportfile_line_n(const char *key, const char *before,
+                          unsigned long long n, const char *after);
+/* "error=<before><n><after>": why the report will not be complete. */
+void al_reportfile_error_n(const char *before, unsigned long long n,
+                           const char *after);
+
 /* The ends without exit() (lib/ending.c): _exit(), _Exit() and the signals
  * whose default action kills. Installs the runtime's handlers where the
  * program has none. */
@@ -809,8 +842,15 @@ struct al_copy {
 /* Fills found with up to max copies in the loaded objects; returns how
  * many. */
 size_t al_copies_find(struct al_copy *found, size_t max);
-/* Writes all of buf to fd, retrying on EINTR. */
+/* Writes all of buf to fd, retrying on EINTR; a file size limit the
+ * write meets makes it fail, without the SIGXFSZ that would kill the
+ * process. 0, or -1 with errno. */
 int al_write_all(int fd, const char *buf, size_t len);
+/* The same for up to 4 pieces, in one system call when the file takes
+ * them. own: fd is the runtime's own file, for which a soft file size
+ * limit is raised to the hard one for the write. */
+struct iovec;
+int al_writev_all(int fd, const struct iovec *iov, int n, int own);
 /* Milliseconds of the monotonic clock, for ages and deadlines. */
 uint64_t al_now_ms(void);
 /* How many of the runtime's locks the calling thread holds. A signal

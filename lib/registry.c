@@ -139,6 +139,16 @@ static void res_free(struct stripe *st, struct al_res *r) {
   st->free = r;
 }
 
+/* The first loop or resource of a library in this process: the asyncleak
+ * command learns it at once, so that a process that dies before its
+ * report is known to have used one. Once per library per process, by
+ * whichever thread sets the bit. */
+static void shim_seen(uint8_t shim) {
+  if (!(atomic_fetch_or(&shims_seen, 1u << shim) & 1u << shim) &&
+      al_shims[shim] != NULL)
+    al_reportfile_uses(al_shims[shim]->name);
+}
+
 /* Adds a record; 0, or -1 when out of memory. */
 static int record(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
                   const struct al_stack *stack, uint8_t state, void *cb,
@@ -154,7 +164,7 @@ static int record(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
   if (state == AL_RES_PENDING)
     atomic_fetch_add_explicit(&requests_started, 1, memory_order_relaxed);
   if (!(atomic_load_explicit(&shims_seen, memory_order_relaxed) & 1u << shim))
-    atomic_fetch_or(&shims_seen, 1u << shim);
+    shim_seen(shim);
   al_spin_lock(&st->lock);
   maybe_grow(st);
   r = st->nbuckets ? res_alloc(st) : NULL;
@@ -416,7 +426,8 @@ uint64_t al_loop_open(uint8_t shim, uintptr_t addr, unsigned flags,
     serial = l->serial;
   }
   al_mutex_unlock(&loops_lock);
-  atomic_fetch_or(&shims_seen, 1u << shim);
+  if (!(atomic_load_explicit(&shims_seen, memory_order_relaxed) & 1u << shim))
+    shim_seen(shim);
   return serial;
 }
 

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -31,42 +33,6 @@ static void report_at_exit(void *unused);
 static void report_write(const struct al_ending *how);
 extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
 
-/* Tells the asyncleak command that this process runs with the runtime:
- * <pid>.start, with what ran, so that the command can say which processes
- * never wrote their report. A process that executes another traced
- * program finds its own file there already, and adds what it now runs.
- * Only system calls: it also runs in a fork child. */
-static void note_start(pid_t parent) {
-  char path[AL_OPTION_STR_MAX + 32], exe[1024], text[1200];
-  int saved = errno, executed = 0, fd, len;
-  ssize_t n;
-
-  if (al_opt.report_dir[0] == '\0')
-    return;
-  snprintf(path, sizeof(path), "%s/%d.start", al_opt.report_dir,
-           (int)getpid());
-  fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-            0600);
-  if (fd < 0 && errno == EEXIST) {
-    fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
-    executed = 1;
-  }
-  if (fd >= 0) {
-    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    exe[n > 0 ? n : 0] = '\0';
-    if (executed)
-      len = snprintf(text, sizeof(text), "exe=%s\n", exe);
-    else
-      len = snprintf(text, sizeof(text), "ppid=%d\nforked=%d\nexe=%s\n",
-                     (int)getppid(), (int)parent, exe);
-    if (len > 0)
-      al_write_all(fd, text, (size_t)len < sizeof(text) ? (size_t)len
-                                                        : sizeof(text) - 1);
-    close(fd);
-  }
-  errno = saved;
-}
-
 static pid_t pid_before_fork;
 
 static void atfork_prepare(void) {
@@ -82,7 +48,8 @@ static void atfork_child(void) {
   al_graceful_atfork_child();
   al_check_atfork_child();
   al_ending_atfork_child();
-  note_start(pid_before_fork);
+  /* Its own report file; only system calls here. */
+  al_reportfile_start(pid_before_fork);
 }
 
 /* trace_children=no: the programs this one executes do not get the
@@ -194,7 +161,7 @@ static void initialize(void) {
     al_baseline_load(al_opt.baseline);
   if (!al_opt.trace_children)
     untrace_children();
-  note_start(0);
+  al_reportfile_start(0);
   /* Linked into the executable itself (the unit tests), its frames are
    * the program's, not ours. */
   if (al_code_range((uintptr_t)&initialize, &self_lo, &self_hi, &in_exe) !=
@@ -343,22 +310,6 @@ static int open_log(const char *pattern, int flags) {
   return fd;
 }
 
-static void write_file(const char *dir, const char *ext, const char *data,
-                       size_t len) {
-  char path[AL_OPTION_STR_MAX + 32];
-  int fd;
-
-  snprintf(path, sizeof(path), "%s/%d.%s", dir, (int)al_pid(), ext);
-  fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    al_warn("cannot create '%s': %s", path, strerror(errno));
-    return;
-  }
-  if (al_write_all(fd, data, len) != 0)
-    al_warn("cannot write '%s': %s", path, strerror(errno));
-  close(fd);
-}
-
 static void shims_seen_names(struct al_buf *b, unsigned seen) {
   int first = 1;
   for (unsigned i = 0; i < AL_MAX_SHIMS; i++) {
@@ -410,17 +361,110 @@ static void copies_put(struct al_buf *sum) {
   }
 }
 
+/* Says in the report file, and on stderr, that the report could not be
+ * made for want of memory; a limit on the address space is the usual
+ * reason a program has, and is named. */
+static void no_memory(const char *what) {
+  struct rlimit rl;
+
+  if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+    al_reportfile_error_n("out of memory: RLIMIT_AS is ",
+                          (unsigned long long)rl.rlim_cur, " bytes");
+    al_warn("out of memory (RLIMIT_AS is %llu bytes): %s",
+            (unsigned long long)rl.rlim_cur, what);
+  } else {
+    al_reportfile_line("error", "out of memory");
+    al_warn("out of memory: %s", what);
+  }
+}
+
+/* The report's parts, into the report file: the text, the records, and
+ * last the totals, the sign that the report is complete. When they cannot
+ * be written the reason goes there too if it can, and to stderr with the
+ * text, which is not lost then. */
+static void put_blocks(const struct al_buf *text, const struct al_buf *rec,
+                       const struct al_buf *sum, int quiet) {
+  const char *name = al_reportfile_name();
+  char cause[160];
+  int rc = 0, err;
+
+  if (text->len > 0)
+    rc = al_reportfile_block("txt", text->data, text->len);
+  if (rc == 0 && rec->len > 0)
+    rc = al_reportfile_block("rec", rec->data, rec->len);
+  if (rc == 0)
+    rc = al_reportfile_block("sum", sum->data, sum->len);
+  if (rc == 0)
+    return;
+  err = errno;
+  snprintf(cause, sizeof(cause), "cannot write the report: %s",
+           strerror(err));
+  al_reportfile_line("error", cause);
+  /* A process that used no loop library has nothing to lose, and its
+   * stderr may be a client's socket (inetd's services): not a word. */
+  if (quiet)
+    return;
+  al_warn("cannot write the report into '%s%s%s': %s%s", al_opt.report_dir,
+          name != NULL ? "/" : "", name != NULL ? name : "", strerror(err),
+          text->len > 0 ? "; it follows" : "");
+  if (text->len > 0)
+    al_write_all(2, text->data, text->len);
+}
+
+/* The memory the report takes at its peak, symbolizing included, with
+ * room. A library the report uses (libdw) does not survive running out,
+ * so a tight RLIMIT_AS is looked at before: raised to the hard limit for
+ * the report when that gives room (and put back after), or the report is
+ * not attempted. */
+enum { REPORT_MEMORY = 48 << 20 };
+
+static int memory_room(struct rlimit *restore) {
+  struct rlimit rl;
+  void *probe;
+
+  restore->rlim_cur = RLIM_INFINITY;
+  if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+    return 1;
+  for (int tries = 0; tries < 2; tries++) {
+    probe = mmap(NULL, REPORT_MEMORY, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (probe != MAP_FAILED) {
+      munmap(probe, REPORT_MEMORY);
+      return 1;
+    }
+    if (tries > 0 || rl.rlim_cur == rl.rlim_max)
+      break;
+    *restore = rl;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_AS, &rl) != 0)
+      break;
+  }
+  if (restore->rlim_cur != RLIM_INFINITY)
+    setrlimit(RLIMIT_AS, restore);
+  restore->rlim_cur = RLIM_INFINITY;
+  return 0;
+}
+
 static void report_write(const struct al_ending *how) {
   struct al_snapshot snap;
   struct al_report_totals t;
   struct al_buf text = {0}, sum = {0}, rec = {0};
   struct al_report_out out = {0};
-  int to_dir = al_opt.report_dir[0] != '\0', fd = 2;
+  struct rlimit restore;
+  int to_dir = al_reportfile_ready(), fd = 2;
 
   if (atomic_exchange(&reported, 1))
     return;
+  if (to_dir)
+    al_reportfile_claim();
+  if (!memory_room(&restore)) {
+    no_memory("no report");
+    return;
+  }
   if (al_registry_snapshot(&snap) != 0) {
-    al_warn("out of memory: no report");
+    no_memory("no report");
+    if (restore.rlim_cur != RLIM_INFINITY)
+      setrlimit(RLIMIT_AS, &restore);
     return;
   }
   /* The asyncleak command says whether it wants colour; a log file gets
@@ -433,6 +477,8 @@ static void report_write(const struct al_ending *how) {
   out.ending = how;
   al_report_format(&snap, &text, &t, NULL, &out);
   al_snapshot_release(&snap);
+  if (restore.rlim_cur != RLIM_INFINITY)
+    setrlimit(RLIMIT_AS, &restore);
 
   if (to_dir) {
     al_buf_printf(&sum, "pid=%d\nended=%s\n", (int)al_pid(),
@@ -456,13 +502,12 @@ static void report_write(const struct al_ending *how) {
                   t.suppressed, t.suppressed_groups, t.baselined,
                   t.baselined_groups, t.closing, al_opt.fail_on_closing);
     copies_put(&sum);
-    if (text.len > 0)
-      write_file(al_opt.report_dir, "txt", text.data, text.len);
-    if (rec.len > 0 && !rec.failed)
-      write_file(al_opt.report_dir, "rec", rec.data, rec.len);
-    /* Last: the sign that the others are complete. */
-    if (!sum.failed && !rec.failed)
-      write_file(al_opt.report_dir, "sum", sum.data, sum.len);
+    /* A report cut short is not a report: the command is told why, and
+     * gets no totals, so that it does not take it for a complete one. */
+    if (text.failed || rec.failed || sum.failed)
+      no_memory("the report is incomplete");
+    else
+      put_blocks(&text, &rec, &sum, t.shims_seen == 0 && text.len == 0);
   } else {
     copies_put(NULL);
   }
@@ -474,7 +519,7 @@ static void report_write(const struct al_ending *how) {
   }
   if (fd > 2)
     close(fd);
-  if (text.failed || rec.failed)
+  if (!to_dir && text.failed)
     al_warn("out of memory: the report is truncated");
   al_buf_release(&text);
   al_buf_release(&rec);

@@ -3,12 +3,15 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <link.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -73,18 +76,79 @@ void al_buf_release(struct al_buf *b) {
   b->failed = 0;
 }
 
-int al_write_all(int fd, const char *buf, size_t len) {
-  while (len > 0) {
-    ssize_t n = write(fd, buf, len);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return -1;
-    }
-    buf += n;
-    len -= (size_t)n;
+/* One write of what is left of v, the file size limit raised to its hard
+ * limit for that write when own and it is what stops it. */
+static ssize_t write_once(int fd, const struct iovec *v, int n, int own) {
+  struct rlimit rl, raised;
+  ssize_t w = writev(fd, v, n);
+  int err = errno;
+
+  if (w >= 0 || err != EFBIG || !own ||
+      getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == rl.rlim_max)
+    return w;
+  raised = rl;
+  raised.rlim_cur = rl.rlim_max;
+  if (setrlimit(RLIMIT_FSIZE, &raised) != 0) {
+    errno = err;
+    return w;
   }
-  return 0;
+  w = writev(fd, v, n);
+  err = errno;
+  setrlimit(RLIMIT_FSIZE, &rl);
+  errno = err;
+  return w;
+}
+
+int al_writev_all(int fd, const struct iovec *iov, int n, int own) {
+  struct iovec v[4];
+  sigset_t xfsz, was, pending;
+  int rc = 0, err = 0, had = 0;
+
+  if (n > 4)
+    return -1;
+  memcpy(v, iov, (size_t)n * sizeof(v[0]));
+  /* A file size limit would kill the process with SIGXFSZ, which the
+   * program may never have met: it is held off, and the one the
+   * runtime's write caused is taken away. */
+  sigemptyset(&xfsz);
+  sigaddset(&xfsz, SIGXFSZ);
+  pthread_sigmask(SIG_BLOCK, &xfsz, &was);
+  if (sigpending(&pending) == 0)
+    had = sigismember(&pending, SIGXFSZ);
+  while (n > 0) {
+    ssize_t w = write_once(fd, v, n, own);
+
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0) {
+      err = w < 0 ? errno : EIO;
+      rc = -1;
+      break;
+    }
+    while (n > 0 && (size_t)w >= v[0].iov_len) {
+      w -= (ssize_t)v[0].iov_len;
+      memmove(v, v + 1, (size_t)(n - 1) * sizeof(v[0]));
+      n--;
+    }
+    if (n > 0) {
+      v[0].iov_base = (char *)v[0].iov_base + w;
+      v[0].iov_len -= (size_t)w;
+    }
+  }
+  if (!had && sigpending(&pending) == 0 && sigismember(&pending, SIGXFSZ))
+    sigtimedwait(&xfsz, NULL, &(struct timespec){0, 0});
+  pthread_sigmask(SIG_SETMASK, &was, NULL);
+  errno = err;
+  return rc;
+}
+
+int al_write_all(int fd, const char *buf, size_t len) {
+  struct iovec iov = {(void *)buf, len};
+  int saved = errno, rc = al_writev_all(fd, &iov, 1, 0);
+
+  if (rc == 0)
+    errno = saved;
+  return rc;
 }
 
 void al_warn(const char *fmt, ...) {

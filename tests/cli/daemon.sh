@@ -59,15 +59,17 @@ start() {
   # nothing yet.
   [ ! -s "$state/daemon.log" ] ||
     fail "the daemon ended first: $(cat "$state/daemon.log")"
-  [ "$(ls "$dir")" = "$daemon.start" ] ||
+  set -- "$dir/$daemon"-*.report
+  [ "$(ls "$dir")" = "${1##*/}" ] ||
     fail "the directory kept holds: $(ls "$dir")"
+  file=$1
+  ! grep -q '^@' "$file" || fail "the daemon reported: $(cat "$file")"
 }
 
 # What asyncleak says of the daemon.
 said() {
   echo "asyncleak: process $daemon ($exe) is still running: when it exits \
-it writes its report, if it leaks, to '$dir/$daemon.txt'; that directory is \
-kept"
+it writes its report, if it leaks, to '$file'; that directory is kept"
   echo "asyncleak: '$dir' is removed by process $reaper once they have ended, \
 or 24 hours after this run when one of them leaves a report of leaks there"
 }
@@ -76,7 +78,9 @@ or 24 hours after this run when one of them leaves a report of leaks there"
 end_daemon() {
   touch "$1/release"
   wait_until grep -qx "daemon $daemon: done" "$1/daemon.log"
-  [ -f "$dir/$daemon.sum" ] || fail "no report of the daemon: $(ls "$dir")"
+  grep -q '^@sum ' "$file" || fail "no report of the daemon: $(cat "$file")"
+  report_part "$file" txt >"$1/txt"
+  report_part "$file" sum >"$1/sum"
   # The report of a leak stays for the user, and the reaper with it.
   kill -0 "$reaper" 2>/dev/null || fail "the reaper $reaper is gone"
   [ "$(cat "$1/daemon.log")" = "daemon $daemon: done" ] ||
@@ -90,9 +94,9 @@ expect_status 0
 [ "$(cat "$tmp/err")" = "$(said)" ] ||
   fail "asyncleak said: $(cat "$tmp/err")"
 end_daemon "$tmp/leak"
-expect_leak "$dir/$daemon.txt"
-grep -qx "handles_open=1" "$dir/$daemon.sum" ||
-  fail "the daemon's totals: $(cat "$dir/$daemon.sum")"
+expect_leak "$tmp/leak/txt"
+grep -qx "handles_open=1" "$tmp/leak/sum" ||
+  fail "the daemon's totals: $(cat "$file")"
 
 # A clean daemon: no report of a leak, and once it has ended the reaper
 # removes the directory, and ends.
@@ -112,7 +116,7 @@ expect_status 5
 [ "$(cat "$tmp/log.txt")" = "$(said)" ] ||
   fail "the log file has: $(cat "$tmp/log.txt")"
 end_daemon "$tmp/log"
-expect_leak "$dir/$daemon.txt"
+expect_leak "$tmp/log/txt"
 
 # The user removed the directory before the daemon ended: the daemon says
 # where its report could not go, and ends as it would have.

@@ -11,18 +11,21 @@ cat >"$tmp/fake" <<'SCRIPT'
 # fake OPEN:FORCED:ENSURED...: one process's report for each argument.
 dir=${ASYNCLEAK_OPTIONS##*report_dir=\'}
 dir=${dir%\'}
+# block PID KIND TEXT: one part of the report file of process PID, which
+# started at tick 1 (docs/report-format.md).
+block() {
+  printf '@%s %d\n%s\n\n' "$2" $((${#3} + 1)) "$3" >>"$dir/$1-1.report"
+}
 pid=10000000
 for counts in "$@"; do
   open=${counts%%:*}
   ensured=${counts##*:}
   forced=${counts#*:}
   forced=${forced%:*}
-  echo "report of $pid" >"$dir/$pid.txt"
-  printf 'pid=%s\nlibs=libuv\nloops=1\nloops_unclosed=0\n' "$pid" \
-    >"$dir/$pid.sum"
-  printf 'handles_created=3\nhandles_open=%s\nhandles_forced=%s\n' \
-    "$open" "$forced" >>"$dir/$pid.sum"
-  printf 'resources_ensured=%s\ngroups=1\n' "$ensured" >>"$dir/$pid.sum"
+  block $pid txt "report of $pid"
+  block $pid sum "$(printf 'pid=%s\nlibs=libuv\nloops=1\nloops_unclosed=0\n\
+handles_created=3\nhandles_open=%s\nhandles_forced=%s\n\
+resources_ensured=%s\ngroups=1' "$pid" "$open" "$forced" "$ensured")"
   pid=$((pid + 1))
 done
 SCRIPT

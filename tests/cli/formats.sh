@@ -123,8 +123,9 @@ expect "$j" '[g["fails"] for g in d["processes"][0]["leaks"]]' '[true, true, tru
 expect "$s" '[r["level"] for r in d["runs"][0]["results"]]' '["error", "error", "error"]'
 expect "$x" 'd.find("testsuite").get("failures")' 3
 
-# A program killed by a signal: its report is missing, an error in JUnit.
-# Arguments are any bytes: invalid UTF-8 still makes valid documents.
+# A program killed by a signal: its report is missing. It used no loop
+# library: noted, and skipped in JUnit. Arguments are any bytes: invalid
+# UTF-8 still makes valid documents.
 run_formats sh -c 'kill -KILL $$' "$(printf 'a"b\\c\001\377')"
 expect_status 137
 valid
@@ -132,7 +133,26 @@ expect "$j" 'd["program"]["signal"]' SIGKILL
 expect "$j" 'd["program"]["exit_code"]' null
 expect "$j" 'd["command"][3]' "$(printf 'a"b\\c\001\357\277\275')"
 expect "$s" 'd["runs"][0]["invocations"][0]["executionSuccessful"]' false
-expect "$x" 'len(d.findall("testsuite/testcase/error"))' 1
+expect "$x" 'len(d.findall("testsuite/testcase/error"))' 0
+expect "$x" 'len(d.findall("testsuite/testcase/skipped"))' 1
+expect "$j" 'd["processes"][0]["missing"]["verdict"]' noted
+expect "$j" 'd["processes"][0]["report"]' missing
+
+# A child that used libuv and was killed: its lost report fails the run,
+# and is a failure in every format; the negative control loses nothing.
+run_formats sh -c "'$O/progs/uv-lose-report' sigkill leak; exit 0"
+expect_status 125
+valid
+expect "$j" '[p["missing"]["verdict"] for p in d["processes"] if p["missing"]]' \
+  '["fails"]'
+expect "$x" 'len(d.findall("testsuite/testcase/failure[@type=\"missing-report\"]"))' 1
+expect "$s" '[n["level"] for n in d["runs"][0]["invocations"][0]["toolExecutionNotifications"]]' \
+  '["error"]'
+run_formats sh -c "'$O/progs/uv-lose-report' none clean; exit 0"
+expect_status 0
+valid
+expect "$j" '[p["missing"] for p in d["processes"]]' '[null, null]'
+expect "$x" 'len(d.findall("testsuite/testcase/failure"))' 0
 
 # A file that cannot be written stops the run before the program runs.
 run "$ASYNCLEAK" --json="$tmp/no-such-dir/r.json" sh -c "touch '$tmp/ran'"

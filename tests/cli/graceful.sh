@@ -11,8 +11,8 @@ prog=$O/progs/uv-finally-graceful
 [ -x "$prog" ] || fail "'$prog' is not built"
 src=tests/progs/uv-finally-graceful.c
 tick_line=$(grep -n '@tick' "$src" | cut -d: -f1)
-excuse="asyncleak: it was killed before it could write its report (SIGKILL, \
-a signal it handles itself, --handle-signals=no, or a report slower than \
+excuse="asyncleak: it was killed before it could write its report (SIGTERM: \
+a handler of its own, --handle-signals=no, or a report slower than \
 report_timeout_ms); handles open at that moment are not listed"
 
 bg=

@@ -7,22 +7,27 @@
 
 cat >"$tmp/fake" <<'SCRIPT'
 #!/bin/sh
-# fake SIGNAL OPEN, or fake SIGNAL partial for a report without its .sum.
-# Not exec'd into anything: $$ is the pid asyncleak started.
+# fake SIGNAL OPEN, or fake SIGNAL partial for a report without its
+# totals. Not exec'd into anything: $$ is the pid asyncleak started, and
+# its report file is the one the runtime made for it as sh started.
 dir=${ASYNCLEAK_OPTIONS##*report_dir=\'}
 dir=${dir%\'}
 echo $$
-echo "report of $$" >"$dir/$$.txt"
+for file in "$dir/$$"-*.report; do :; done
+block() {
+  printf '@%s %d\n%s\n\n' "$1" $((${#2} + 1)) "$2" >>"$file"
+}
+block txt "report of $$"
 if [ "$2" != partial ]; then
-  printf 'pid=%s\nlibs=libuv\nloops=1\nloops_unclosed=0\n' $$ >"$dir/$$.sum"
-  printf 'handles_created=2\nhandles_open=%s\n' "$2" >>"$dir/$$.sum"
+  block sum "$(printf 'pid=%s\nlibs=libuv\nloops=1\nloops_unclosed=0\n\
+handles_created=2\nhandles_open=%s' $$ "$2")"
 fi
 kill -"$1" $$
 SCRIPT
 chmod 755 "$tmp/fake"
 
-excuse="asyncleak: it was killed before it could write its report (SIGKILL, \
-a signal it handles itself, --handle-signals=no, or a report slower than \
+excuse="asyncleak: it was killed before it could write its report (SIGTERM: \
+a handler of its own, --handle-signals=no, or a report slower than \
 report_timeout_ms); handles open at that moment are not listed"
 
 run "$ASYNCLEAK" --handle-signals=no "$tmp/fake" TERM 0
@@ -46,7 +51,7 @@ signal 2 (SIGINT: Interrupt)"
 expect_line "$tmp/err" "asyncleak: 1 handle(s) left open in 1 process(es)"
 expect_no "$tmp/err" "$excuse"
 
-# A report without its .sum is not complete: as without one.
+# A report without its totals is not complete: as without one.
 run "$ASYNCLEAK" --handle-signals=no "$tmp/fake" TERM partial
 expect_status 143
 pid=$(cat "$tmp/out")

@@ -1,9 +1,9 @@
 # A program killed by a signal: 128 + the signal, and why there is no report.
 . tests/cli/lib.sh
 
-excuse="asyncleak: it was killed before it could write its report (SIGKILL, \
-a signal it handles itself, --handle-signals=no, or a report slower than \
-report_timeout_ms); handles open at that moment are not listed"
+excuse="asyncleak: it was killed before it could write its report (SIGTERM: \
+a handler of its own, --handle-signals=no, or a report slower than \
+report_timeout_ms); it had used no loop library, so nothing was lost"
 
 # With the signal's default action the runtime still writes the report:
 # here it says that sh used no event loop.
@@ -29,3 +29,22 @@ run "$ASYNCLEAK" sh -c 'kill -KILL $$'
 expect_status 137
 grep -q "was killed by signal 9 (SIGKILL: Killed)\$" "$tmp/err" ||
   fail "no line naming SIGKILL in: $(cat "$tmp/err")"
+expect_line "$tmp/err" "asyncleak: it was killed before it could write its \
+report: SIGKILL cannot be caught; it had used no loop library, so nothing \
+was lost"
+
+# The signal named is the one that killed it, never SIGKILL for another:
+# the runtime does not catch SIGALRM or SIGPIPE.
+for sig in ALRM:14:Alarm\ clock PIPE:13:Broken\ pipe; do
+  name=${sig%%:*}
+  number=${sig#*:}
+  number=${number%%:*}
+  run "$ASYNCLEAK" sh -c "kill -$name \$\$"
+  expect_status $((128 + number))
+  grep -q "was killed by signal $number (SIG$name: ${sig##*:})\$" \
+    "$tmp/err" || fail "no line naming SIG$name in: $(cat "$tmp/err")"
+  expect_line "$tmp/err" "asyncleak: it was killed before it could write \
+its report: the runtime does not catch SIG$name; it had used no loop \
+library, so nothing was lost"
+  expect_no "$tmp/err" "SIGKILL"
+done

@@ -56,3 +56,22 @@ expect_frame0() {
     fail "no frame #0 in $2 at $3 in $(basename "$1"), which has:
 $(cat "$1")"
 }
+
+# report_part FILE KIND: the part KIND (txt, rec or sum) of a report file
+# (docs/report-format.md), as the runtime wrote it.
+report_part() {
+  LC_ALL=C awk -v kind="$2" '
+    left > 0 {
+      if (want) print
+      left -= length($0) + 1
+      if (left == 0) skip = 1
+      next
+    }
+    skip { skip = 0; next }
+    /^@[a-z]+ [0-9]+$/ {
+      split(substr($0, 2), f, " ")
+      want = f[1] == kind
+      left = f[2] + 0
+      if (left == 0) skip = 1
+    }' "$1"
+}

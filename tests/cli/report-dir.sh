@@ -45,13 +45,16 @@ expect_line "$tmp/err" "asyncleak: cannot create a report directory in \
 '$tmp/no-such-dir': No such file or directory"
 [ ! -s "$tmp/out" ] || fail "the program ran"
 
-# The runtime creates its files exclusively and never through a symlink:
-# one planted where its report goes is left alone, and so is its target.
+# The runtime creates its file exclusively and never opens it through a
+# symlink: one planted where the report of the program the script becomes
+# goes is left alone, and so is its target; the report goes to stderr.
 cat >"$tmp/plant" <<SCRIPT
 #!/bin/sh
 dir=\${ASYNCLEAK_OPTIONS##*report_dir=\\'}
 dir=\${dir%\\'}
-ln -s "$tmp/victim" "\$dir/\$\$.txt"
+for file in "\$dir/\$\$"-*.report; do :; done
+rm "\$file"
+ln -s "$tmp/victim" "\$file"
 exec "$O/progs/uv-timer-leak"
 SCRIPT
 chmod 755 "$tmp/plant"
@@ -59,6 +62,9 @@ echo "untouched" >"$tmp/victim"
 run "$ASYNCLEAK" "$tmp/plant"
 [ "$(cat "$tmp/victim")" = untouched ] ||
   fail "the report was written through a symlink: $(cat "$tmp/victim")"
-grep -q "^asyncleak: cannot create '.*/[0-9]*\.txt': File exists$" "$tmp/err" ||
+grep -q "^asyncleak: cannot write the report into '.*': Too many levels of \
+symbolic links; it follows$" "$tmp/err" ||
   fail "the runtime did not refuse the planted link: $(cat "$tmp/err")"
+expect_line "$tmp/err" "SUMMARY: asyncleak: 1 handle left open (1 uv_timer_t) \
+from 1 creation site; 1 of 1 loop not closed"
 exit 0

@@ -62,13 +62,14 @@ gone "$reaper" || fail "the reaper $reaper did not end"
 # the child, it sleeps in poll()).
 kept "$prog sleep </dev/null >/dev/null 2>&1 & echo \$! >$tmp/child"
 i=0
-until [ -s "$dir/$child.sum" ] 2>/dev/null; do
+until grep -qs '^@sum ' "$dir/$child"-*.report; do
   kill -TERM "$child" 2>/dev/null
   i=$((i + 1))
   [ $i -le 200 ] || fail "the child wrote no report"
   sleep 0.05
 done
-grep -q "ERROR: asyncleak: 1 handle left open" "$dir/$child.txt" ||
+report_part "$dir/$child"-*.report txt >"$tmp/txt"
+grep -q "ERROR: asyncleak: 1 handle left open" "$tmp/txt" ||
   fail "no report of the leak in '$dir'"
 if [ -r "/proc/$reaper/wchan" ]; then
   i=0
@@ -77,7 +78,8 @@ if [ -r "/proc/$reaper/wchan" ]; then
     [ $i -le 200 ] || fail "the reaper $reaper did not wait for the report"
     sleep 0.05
   done
-  [ -s "$dir/$child.txt" ] || fail "the report went with the child"
+  grep -qs '^@txt ' "$dir/$child"-*.report ||
+    fail "the report went with the child"
 else
   echo "$test_name: no /proc/PID/wchan: the wait is not checked" >&2
 fi

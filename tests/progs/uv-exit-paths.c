@@ -97,7 +97,7 @@
  * [off] RUN: sigterm
  * [off] CLI: --handle-signals=no
  * [off] CHECK: ^ending by sigterm$
- * [off] CHECK: ^asyncleak: it was killed before it could write its report \(SIGKILL, a signal it handles itself, --handle-signals=no, or a report slower than report_timeout_ms\)
+ * [off] CHECK: ^asyncleak: it was killed before it could write its report \(SIGTERM: a handler of its own, --handle-signals=no, or a report slower than report_timeout_ms\)
  * [off] CHECK-NOT: ERROR
  * [off] EXIT: 143
  *

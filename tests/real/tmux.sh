@@ -102,30 +102,35 @@ check_client "$tmp/err1" "$client"
 # The first run named the server as still running, and its report
 # directory, which it kept (the lines of the pane's processes, and of
 # processes that ended without a report, depend on timing: not checked).
-said=$(sed -n "s|^asyncleak: process $server (\(.*/\)\{0,1\}tmux) is still running: when it exits it writes its report, if it leaks, to '\(.*\)/$server\.txt'; that directory is kept\$|\2|p" "$tmp/err1")
+said=$(sed -n "s|^asyncleak: process $server (\(.*/\)\{0,1\}tmux) is still running: when it exits it writes its report, if it leaks, to '\(.*\)/$server-[0-9]*\.report'; that directory is kept\$|\2|p" "$tmp/err1")
 [ -n "$said" ] || fail "the server $server is not said to be running: \
 $(grep '^asyncleak:' "$tmp/err1")"
 dir=$said
 [ -d "$dir" ] || fail "the report directory '$dir' was not kept"
-[ ! -e "$dir/$server.sum" ] || fail "the server wrote its report while it ran"
+set -- "$dir/$server"-*.report
+file=$1
+[ -f "$file" ] || fail "no report file of the server: $(ls "$dir")"
+! grep -q '^@sum ' "$file" || fail "the server wrote its report while it ran"
 
 # kill-server: the server ends (tmux sends itself SIGTERM, which it
 # handles through libevent, and exits 0) and writes its report.
 timeout -k 2 10 tmux -S "$sock" kill-server || fail "kill-server failed"
 i=0
-while [ ! -s "$dir/$server.sum" ] || kill -0 "$server" 2>/dev/null; do
+while ! grep -q '^@sum ' "$file" || kill -0 "$server" 2>/dev/null; do
   i=$((i + 1))
   [ $i -le 100 ] || fail "the server did not end and report within 10 s: \
 $(ls "$dir")"
   sleep 0.1
 done
-sum=$dir/$server.sum
+sum=$tmp/server.sum
+report_part "$file" sum >"$sum"
 for l in "ended=exit" "libs=libevent" "handles_open=10" \
   "requests_pending=0" "groups=10"; do
   grep -qx "$l" "$sum" || fail "no $l in the server's totals: $(cat "$sum")"
 done
-txt=$dir/$server.txt
-[ -s "$txt" ] || fail "no text report of the server: $(ls "$dir")"
+txt=$tmp/server.txt
+report_part "$file" txt >"$txt"
+[ -s "$txt" ] || fail "no text report of the server: $(cat "$file")"
 expect_line "$txt" "==$server==ERROR: asyncleak: 10 handles left open at exit"
 [ "$(grep -cx "1 handle of type event (added), created at:" "$txt")" -eq 10 ] ||
   fail "not 10 groups in the server's report: $(cat "$txt")"
