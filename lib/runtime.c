@@ -412,25 +412,26 @@ static void put_blocks(const struct al_buf *text, const struct al_buf *rec,
 }
 
 /* The memory the report takes at its peak, symbolizing included, with
- * room. A library the report uses (libdw) does not survive running out,
- * so a tight RLIMIT_AS is looked at before: raised to the hard limit for
- * the report when that gives room (and put back after), or the report is
- * not attempted. */
+ * room. Under a tight soft RLIMIT_AS the limit is raised to the hard one
+ * for the report when that gives room (and put back after). The report is
+ * attempted in any case: the symbolizer leaves out debug information that
+ * does not fit, and names those frames by module+offset (symbolize.c);
+ * what cannot be allocated at all is said as out of memory. */
 enum { REPORT_MEMORY = 48 << 20 };
 
-static int memory_room(struct rlimit *restore) {
+static void memory_room(struct rlimit *restore) {
   struct rlimit rl;
   void *probe;
 
   restore->rlim_cur = RLIM_INFINITY;
   if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
-    return 1;
+    return;
   for (int tries = 0; tries < 2; tries++) {
     probe = mmap(NULL, REPORT_MEMORY, PROT_NONE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (probe != MAP_FAILED) {
       munmap(probe, REPORT_MEMORY);
-      return 1;
+      return;
     }
     if (tries > 0 || rl.rlim_cur == rl.rlim_max)
       break;
@@ -439,10 +440,8 @@ static int memory_room(struct rlimit *restore) {
     if (setrlimit(RLIMIT_AS, &rl) != 0)
       break;
   }
-  if (restore->rlim_cur != RLIM_INFINITY)
-    setrlimit(RLIMIT_AS, restore);
-  restore->rlim_cur = RLIM_INFINITY;
-  return 0;
+  /* No room even so: what was raised stays raised for the attempt, and
+   * is put back after it as usual. */
 }
 
 static void report_write(const struct al_ending *how) {
@@ -457,10 +456,7 @@ static void report_write(const struct al_ending *how) {
     return;
   if (to_dir)
     al_reportfile_claim();
-  if (!memory_room(&restore)) {
-    no_memory("no report");
-    return;
-  }
+  memory_room(&restore);
   if (al_registry_snapshot(&snap) != 0) {
     no_memory("no report");
     if (restore.rlim_cur != RLIM_INFINITY)
