@@ -442,13 +442,27 @@ int al_reportfile_errno(void) {
   return file_errno;
 }
 
+/* Whether this process's children are born into another pid namespace
+ * (after unshare(CLONE_NEWPID)): such a child names its file by the pid
+ * it has there, which is not the one fork() returned. */
+static int children_elsewhere(void) {
+  char own[64], children[64];
+  ssize_t a = readlink("/proc/self/ns/pid", own, sizeof(own));
+  ssize_t b = readlink("/proc/self/ns/pid_for_children", children,
+                       sizeof(children));
+
+  return a > 0 && b > 0 && (a != b || memcmp(own, children, (size_t)a));
+}
+
 void al_reportfile_child(pid_t pid, const char *exec, int untraced) {
   char line[PATH_MAX + 96];
   size_t n;
   int saved = errno;
 
-  if (!al_reportfile_ready() || pid <= 0)
+  if (!al_reportfile_ready() || pid <= 0 || children_elsewhere()) {
+    errno = saved;
     return;
+  }
   n = put_str(line, 0, sizeof(line) - 1,
               untraced ? "child_untraced=" : "child=");
   n += put_ulong(line + n, (unsigned long long)pid);

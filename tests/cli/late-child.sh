@@ -58,6 +58,30 @@ exec 3>&-
 rm -r "$dir"
 gone "$reaper" || fail "the reaper $reaper outlived its directory"
 
+# daemon(): its parent exits inside it, and the daemon is named as the
+# child of that parent. It runs until the test lets it go.
+exec 3<>"$tmp/hold"
+run "$ASYNCLEAK" "$prog" daemon <&3
+expect_status 0
+daemon=$(sed -n "s/^asyncleak: process \([0-9][0-9]*\) (.*uv-late-child) \
+is still running: .*/\1/p" "$tmp/err")
+[ -n "$daemon" ] || fail "the daemon is not said to be running: $(cat "$tmp/err")"
+line=$(grep "^asyncleak: '.*' is removed by process [0-9]* " "$tmp/err") ||
+  fail "no word of the reaper: $(cat "$tmp/err")"
+dir=${line#asyncleak: \'}
+dir=${dir%%\'*}
+reaper=${line#* is removed by process }
+reaper=${reaper%% *}
+reapers="$reapers $reaper"
+echo go >&3
+gone "$daemon" || fail "the daemon did not end"
+set -- "$dir/$daemon"-*.report
+report_part "$1" txt | grep -q "ERROR: asyncleak: 1 handle left open" ||
+  fail "no report of the daemon's leak in '$dir': $(ls -A "$dir")"
+exec 3>&-
+rm -r "$dir"
+gone "$reaper" || fail "the reaper $reaper outlived its directory"
+
 # A child forked after its parent changed user cannot make its file: it is
 # named, and the run is not said clean, but does not fail (its parent's
 # loops are its parent's; whether it used one itself cannot be told).

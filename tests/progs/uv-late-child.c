@@ -4,14 +4,16 @@
  * parent notes each child in its own file as fork() or posix_spawn()
  * returns ("child=<pid>-<start>").
  *
- *   uv-late-child fork|spawn|killed|dropfork
+ *   uv-late-child fork|spawn|daemon|killed|dropfork
  *
  * fork: the parent forks and checks that its file names the child before
  * it lets the child go. spawn: it spawns itself as "child" and exits at
  * once; the child's runtime does not start until its standard input is
  * written to or closed (tests/cli/late-child.sh holds it), since the
  * program's preinit function runs before any library's initializer, the
- * runtime's included. killed: the spawned child is killed before its
+ * runtime's included. daemon: the program calls daemon(), whose parent
+ * exits inside it; the daemon waits for its standard input in the same
+ * way, then leaks its timer. killed: the spawned child is killed before its
  * runtime starts. dropfork (root only): the parent changes to user 65534
  * and then forks, and the child cannot make its file in the report
  * directory of the user who ran asyncleak.
@@ -183,6 +185,16 @@ int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc != 2)
     return 2;
+  /* Before the loop: the parent exits inside daemon() with nothing open. */
+  if (!strcmp(argv[1], "daemon")) {
+    struct pollfd in = {.fd = 0, .events = POLLIN};
+
+    if (daemon(1, 1) != 0)
+      return 1;
+    while (poll(&in, 1, 30000) < 0 && errno == EINTR)
+      ;
+    argv[1] = "child";
+  }
   uv_loop_init(&loop);
   uv_timer_init(&loop, &timer);
   if (!strcmp(argv[1], "child")) {
