@@ -229,11 +229,12 @@ enum cli_missing {
 struct cli_proc {
   pid_t pid;
   unsigned long long start; /* its start time, from the name; 0: unknown */
-  char *file;    /* the file's name in the report directory */
+  char *file;    /* the file's name in the report directory; "" for a
+                    child its parent named that has made none */
   char *text;    /* the text report, NULL when absent */
   size_t text_len;
   int has_sum;   /* the totals were read: the report is complete */
-  int started;   /* the runtime ran in it */
+  int started;   /* it has a file: the runtime ran in it */
   int running;   /* 1 when it was still running as the reports were read,
                     0 when it had ended, -1 when that is not known */
   int used_loop; /* its image used a loop library (uses=, or libs=) */

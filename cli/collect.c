@@ -27,6 +27,23 @@ enum { GRACE_MS = 200 };
 
 static const char suffix[] = ".report";
 
+/* A child a process noted as it made it ("child=" lines): the command may
+ * read the directory before the child has made its own file, and must
+ * not take its silence for absence. */
+struct child {
+  pid_t pid, parent;
+  unsigned long long start;  /* 0 when its parent could not read it */
+  struct timespec noted;     /* when its parent's file last changed */
+  char *exec;                /* what a spawned child runs; NULL: a fork */
+  int untraced;              /* spawned with trace_children=no */
+  int running;               /* as for cli_proc; -2: not looked at yet */
+};
+
+struct children {
+  struct child *list;
+  size_t n, alloc;
+};
+
 /* Reads a decimal number without leading zeros at *p, moving past it;
  * -1 when there is none or it is too large. */
 static int name_number(const char **p, unsigned long long max,
@@ -430,17 +447,47 @@ static void block(struct cli_proc *p, const char *kind, const char *data,
   }
 }
 
-/* The lines and blocks of a report file, in the order written. A line
- * without its newline was cut short, and a block shorter than it says
- * was: the report is then incomplete. */
-static void parse_file(struct cli_proc *p, char *buf, size_t len) {
+/* "child=<pid>-<start>[ <exec>]" of parent p, the file last changed at
+ * noted: added to c unless there already. */
+static void add_child(struct children *c, const struct cli_proc *p,
+                      const struct timespec *noted, const char *key,
+                      char *value) {
+  unsigned long long pid, start;
+  const char *v = value, *exec = NULL;
+  struct child *k;
+
+  if (name_number(&v, INT_MAX, &pid) != 0 || pid == 0 || *v++ != '-' ||
+      name_number(&v, ULLONG_MAX / 10, &start) != 0 ||
+      (*v != '\0' && *v != ' '))
+    return;
+  if (*v == ' ')
+    exec = v + 1;
+  for (size_t i = 0; i < c->n; i++)
+    if (c->list[i].pid == (pid_t)pid && c->list[i].start == start)
+      return;
+  if (grow((void **)&c->list, &c->alloc, c->n, sizeof(*k)) != 0)
+    return;
+  k = &c->list[c->n];
+  *k = (struct child){(pid_t)pid, p->pid, start, *noted, NULL,
+                      !strcmp(key, "child_untraced"), -2};
+  if (exec != NULL && (k->exec = strdup(exec)) == NULL)
+    return;
+  c->n++;
+}
+
+/* The lines and blocks of a report file, in the order written, into p
+ * when parse is set, and the children it names into c. A line without its
+ * newline was cut short, and a block shorter than it says was: the report
+ * is then incomplete. */
+static void walk_file(struct cli_proc *p, char *buf, size_t len, int parse,
+                      struct children *c, const struct timespec *noted) {
   size_t at = 0;
 
   while (at < len) {
     char *line = buf + at, *nl = memchr(line, '\n', len - at), *end;
 
     if (nl == NULL) {
-      p->cut = 1;
+      p->cut |= parse;
       break;
     }
     if (line[0] == '@') {
@@ -454,21 +501,25 @@ static void parse_file(struct cli_proc *p, char *buf, size_t len) {
       }
       n = strtoull(sp + 1, &end, 10);
       if (end != nl || n >= len - body || buf[body + n] != '\n') {
-        p->cut = 1;
+        p->cut |= parse;
         break;
       }
       *sp = '\0';
-      block(p, line + 1, buf + body, (size_t)n);
+      if (parse)
+        block(p, line + 1, buf + body, (size_t)n);
       at = body + (size_t)n + 1;
       continue;
     }
     *nl = '\0';
     at = (size_t)(nl - buf) + 1;
     end = strchr(line, '=');
-    if (end != NULL) {
-      *end++ = '\0';
+    if (end == NULL)
+      continue;
+    *end++ = '\0';
+    if (!strcmp(line, "child") || !strcmp(line, "child_untraced"))
+      add_child(c, p, noted, line, end);
+    else if (parse)
       start_pair(p, line, end);
-    }
   }
 }
 
@@ -499,6 +550,18 @@ static void judge(struct cli_proc *p) {
   }
   if (cli_proc_running(p)) {
     p->missing = CLI_MISSING_RUNNING;
+    return;
+  }
+  if (!p->started && p->exec == NULL) {
+    /* A fork child runs the runtime's atfork handler, which makes its
+     * file, before fork() returns in it: it ran none of its own code. */
+    set_cause(p, CLI_MISSING_NOTED, "it ended before the runtime made its "
+              "file: it was killed as it was forked by process %d, or "
+              "could not reach the report directory (its parent had changed "
+              "user or root directory); what it inherited is its parent's, "
+              "whether it used a loop library itself cannot be told",
+              (int)p->ppid);
+    p->unchecked = 1;
     return;
   }
   if (p->exec != NULL && p->exec_untraced) {
@@ -590,10 +653,108 @@ static void proc_free(struct cli_proc *p) {
   free(p->text);
 }
 
-void cli_reports_read(struct cli_reports *r, const char *dir) {
-  DIR *d;
+/* Adds the files of the directory not already in r. */
+static void scan(struct cli_reports *r, DIR *d) {
   struct dirent *e;
-  size_t kept = 0;
+
+  rewinddir(d);
+  while ((e = readdir(d)) != NULL) {
+    unsigned long long start;
+    pid_t pid;
+    size_t i;
+
+    if (parse_name(e->d_name, &pid, &start) != 0)
+      continue;
+    for (i = 0; i < r->nr && strcmp(r->procs[i].file, e->d_name); i++)
+      ;
+    if (i < r->nr)
+      continue;
+    if (proc_add(r, e->d_name, pid, start) == NULL) {
+      cli_warning("out of memory: some reports are left out");
+      break;
+    }
+  }
+}
+
+/* The children that the file of p names, into c. */
+static void read_children(struct cli_proc *p, int dir, struct children *c) {
+  struct stat st;
+  size_t len;
+  char *text;
+
+  if (fstatat(dir, p->file, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+      (text = slurp(dir, p->file, &len)) == NULL)
+    return;
+  walk_file(p, text, len, 0, c, &st.st_mtim);
+  free(text);
+}
+
+/* The process of r that child k is, or NULL while it has no file. */
+static const struct cli_proc *child_proc(const struct cli_reports *r,
+                                         const struct child *k) {
+  for (size_t i = 0; i < r->nr; i++) {
+    const struct cli_proc *p = &r->procs[i];
+
+    if (p->pid == k->pid &&
+        (k->start == 0 || p->start == 0 || p->start == k->start))
+      return p;
+  }
+  return NULL;
+}
+
+/* Notes which children without a file yet are still running; returns
+ * how many. */
+static size_t note_children(const struct cli_reports *r, struct children *c) {
+  size_t running = 0;
+
+  for (size_t i = 0; i < c->n; i++) {
+    struct child *k = &c->list[i];
+
+    if (child_proc(r, k) != NULL)
+      continue;
+    k->running = still_running(k->pid, k->start, &k->noted);
+    running += k->running == 1;
+  }
+  return running;
+}
+
+/* Each child that made no file, as a process of r without one: still
+ * running (it may make it yet), or ended before the runtime made it. */
+static void add_fileless(struct cli_reports *r, struct children *c) {
+  for (size_t i = 0; i < c->n; i++) {
+    struct child *k = &c->list[i];
+    struct cli_proc *p;
+
+    if (child_proc(r, k) != NULL)
+      continue;
+    if (k->running == -2)
+      k->running = still_running(k->pid, k->start, &k->noted);
+    p = proc_add(r, "", k->pid, k->start);
+    if (p == NULL) {
+      cli_warning("out of memory: some processes are left out");
+      return;
+    }
+    p->running = k->running;
+    p->ppid = k->parent;
+    p->forked_from = k->exec == NULL ? k->parent : 0;
+    p->exec = k->exec;
+    p->exec_untraced = k->untraced;
+    k->exec = NULL;
+    /* A fork child runs what its parent ran. */
+    for (size_t j = 0; p->exec == NULL && j + 1 < r->nr; j++)
+      if (r->procs[j].pid == k->parent && r->procs[j].exe != NULL) {
+        p->exe = strdup(r->procs[j].exe);
+        break;
+      }
+    if (p->exec != NULL)
+      p->exe = strdup(p->exec);
+  }
+}
+
+void cli_reports_read(struct cli_reports *r, const char *dir) {
+  struct children c = {NULL, 0, 0};
+  size_t kept = 0, read = 0;
+  DIR *d;
 
   memset(r, 0, sizeof(*r));
   r->dir = dir;
@@ -603,26 +764,26 @@ void cli_reports_read(struct cli_reports *r, const char *dir) {
     cli_warning("cannot read the reports in '%s': %s", dir, strerror(errno));
     return;
   }
-  while ((e = readdir(d)) != NULL) {
-    unsigned long long start;
-    pid_t pid;
-
-    if (parse_name(e->d_name, &pid, &start) != 0)
-      continue;
-    if (proc_add(r, e->d_name, pid, start) == NULL) {
-      cli_warning("out of memory: some reports are left out");
-      break;
-    }
-  }
   /* First which processes are still running, then the files: one that
    * had ended by then has written all it ever will. A child the program
    * did not wait for may be ending too, and gets a moment; a daemon may
-   * run for ever, and gets no more. */
-  for (int waited = 0; note_running(r, dirfd(d)) > 0 && waited < GRACE_MS;
-       waited += 10)
+   * run for ever, and gets no more. A child its parent named may not have
+   * made its file yet: it gets the same moment to make it, and is looked
+   * for again. */
+  for (int waited = 0;; waited += 10) {
+    size_t running;
+
+    scan(r, d);
+    for (; read < r->nr; read++)
+      read_children(&r->procs[read], dirfd(d), &c);
+    running = note_running(r, dirfd(d)) + note_children(r, &c);
+    if (running == 0 || waited >= GRACE_MS)
+      break;
     nanosleep(&(struct timespec){0, 10000000}, NULL);
+  }
   for (size_t i = 0; i < r->nr; i++) {
     struct cli_proc *p = &r->procs[i];
+    struct stat st;
     size_t len;
     char *text = slurp(dirfd(d), p->file, &len);
 
@@ -632,12 +793,20 @@ void cli_reports_read(struct cli_reports *r, const char *dir) {
       continue;
     }
     p->started = 1;
-    parse_file(p, text, len);
+    /* Children named since are added: a running process goes on making
+     * them. */
+    if (fstatat(dirfd(d), p->file, &st, AT_SYMLINK_NOFOLLOW) != 0)
+      st.st_mtim = (struct timespec){0, 0};
+    walk_file(p, text, len, 1, &c, &st.st_mtim);
     free(text);
     r->procs[kept++] = *p;
   }
   r->nr = kept;
   closedir(d);
+  add_fileless(r, &c);
+  for (size_t i = 0; i < c.n; i++)
+    free(c.list[i].exec);
+  free(c.list);
   if (r->nr > 0)
     qsort(r->procs, r->nr, sizeof(r->procs[0]), by_pid);
   for (size_t i = 0; i < r->nr; i++) {
@@ -680,7 +849,7 @@ const struct cli_proc *cli_reports_main(const struct cli_reports *r,
 }
 
 int cli_proc_running(const struct cli_proc *p) {
-  return p->started && !p->has_sum && p->running == 1;
+  return !p->has_sum && p->running == 1;
 }
 
 void cli_reports_prune(const struct cli_reports *r) {
@@ -689,7 +858,7 @@ void cli_reports_prune(const struct cli_reports *r) {
   if (fd < 0)
     return;
   for (size_t i = 0; i < r->nr; i++)
-    if (!cli_proc_running(&r->procs[i]))
+    if (!cli_proc_running(&r->procs[i]) && r->procs[i].file[0] != '\0')
       unlinkat(fd, r->procs[i].file, 0);
   close(fd);
 }

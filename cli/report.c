@@ -168,9 +168,14 @@ static void say_missing(int fd, const struct cli_reports *r,
     case CLI_MISSING_NONE:
       break;
     case CLI_MISSING_RUNNING:
-      cli_say(fd, "%s is still running: when it exits it writes its "
-              "report, if it leaks, to '%s/%s'; that directory is kept",
-              who, r->dir, p->file);
+      if (p->file[0] != '\0')
+        cli_say(fd, "%s is still running: when it exits it writes its "
+                "report, if it leaks, to '%s/%s'; that directory is kept",
+                who, r->dir, p->file);
+      else
+        cli_say(fd, "%s is still running: when it exits it writes its "
+                "report, if it leaks, to '%s/%d-*.report'; that directory "
+                "is kept", who, r->dir, (int)p->pid);
       break;
     case CLI_MISSING_FAILS:
       /* A killed program was said above, with its signal. */

@@ -26,73 +26,103 @@ typedef int execve_fn(const char *, char *const[], char *const[]);
 typedef int execv_fn(const char *, char *const[]);
 typedef int fexecve_fn(int, char *const[], char *const[]);
 
-/* Appends s to line at *n, keeping room for a newline. */
-static void add(char *line, size_t *n, size_t size, const char *s,
+/* Appends s to out at *n, keeping room for a newline and a NUL. */
+static void add(char *out, size_t *n, size_t size, const char *s,
                 size_t len) {
   if (len > size - 2 - *n)
     len = size - 2 - *n;
-  memcpy(line + *n, s, len);
+  memcpy(out + *n, s, len);
   *n += len;
+  out[*n] = '\0';
 }
 
-/* Notes path, made absolute, as what the process executes. */
-static void note_path(const char *path) {
+/* path, made absolute, into out: its length. */
+static size_t absolute(const char *path, char *out, size_t size) {
+  size_t n = 0;
+
+  out[0] = '\0';
+  if (path[0] != '/') {
+    char cwd[PATH_MAX];
+
+    if (getcwd(cwd, sizeof(cwd)) != NULL) {
+      add(out, &n, size, cwd, strlen(cwd));
+      add(out, &n, size, "/", 1);
+    }
+  }
+  add(out, &n, size, path, strlen(path));
+  return n;
+}
+
+/* The file execvp() would run: file itself when it holds a slash, else
+ * the first executable of that name along PATH. */
+static const char *search(const char *file, char *path, size_t size) {
+  const char *dirs = getenv("PATH");
+
+  if (strchr(file, '/') != NULL || file[0] == '\0')
+    return file;
+  if (dirs == NULL)
+    dirs = "/bin:/usr/bin";
+  while (*dirs != '\0') {
+    size_t len = strcspn(dirs, ":"), flen = strlen(file);
+
+    if (len + flen + 2 <= size) {
+      memcpy(path, len > 0 ? dirs : ".", len > 0 ? len : 1);
+      len = len > 0 ? len : 1;
+      path[len] = '/';
+      memcpy(path + len + 1, file, flen + 1);
+      if (access(path, X_OK) == 0)
+        return path;
+    }
+    dirs += strcspn(dirs, ":");
+    if (*dirs == ':')
+      dirs++;
+  }
+  return file;
+}
+
+const char *al_exec_path(const char *file, int search_path, char *out,
+                         size_t size) {
+  char found[PATH_MAX];
+
+  if (file == NULL || size < 2)
+    return NULL;
+  if (search_path)
+    file = search(file, found, sizeof(found));
+  /* The command reads the file later, as another process: this one's
+   * own program is named by its path. */
+  if (!strcmp(file, "/proc/self/exe")) {
+    ssize_t n = readlink(file, found, sizeof(found) - 1);
+
+    if (n > 0) {
+      found[n] = '\0';
+      file = found;
+    }
+  }
+  absolute(file, out, size);
+  return out;
+}
+
+/* Notes file, found as execvp() would when search_path is set, as what
+ * the process executes. */
+static void note_exec(const char *file, int search_path) {
   char line[PATH_MAX + 64];
   size_t n = 0;
   int saved = errno;
 
-  if (!al_reportfile_ready() || path == NULL)
+  if (!al_reportfile_ready() || file == NULL)
     return;
   if (al_opt.trace_children)
     add(line, &n, sizeof(line), "exec=", 5);
   else
     add(line, &n, sizeof(line), "exec_untraced=", 14);
-  if (path[0] != '/') {
-    char cwd[PATH_MAX];
-
-    if (getcwd(cwd, sizeof(cwd)) != NULL) {
-      add(line, &n, sizeof(line), cwd, strlen(cwd));
-      add(line, &n, sizeof(line), "/", 1);
-    }
-  }
-  add(line, &n, sizeof(line), path, strlen(path));
+  al_exec_path(file, search_path, line + n, sizeof(line) - n);
+  n += strlen(line + n);
   for (size_t i = 0; i < n; i++)
     if (line[i] == '\n')
       line[i] = ' ';
   line[n++] = '\n';
   al_reportfile_put(line, n);
   errno = saved;
-}
-
-/* Notes the file execvp() would run: file itself when it holds a slash,
- * else the first executable of that name along PATH. */
-static void note_search(const char *file) {
-  const char *dirs = getenv("PATH");
-  char path[PATH_MAX];
-
-  if (file == NULL || strchr(file, '/') != NULL || file[0] == '\0') {
-    note_path(file);
-    return;
-  }
-  if (dirs == NULL)
-    dirs = "/bin:/usr/bin";
-  while (*dirs != '\0') {
-    size_t len = strcspn(dirs, ":"), flen = strlen(file);
-
-    if (len + flen + 2 <= sizeof(path)) {
-      memcpy(path, len > 0 ? dirs : ".", len > 0 ? len : 1);
-      len = len > 0 ? len : 1;
-      path[len] = '/';
-      memcpy(path + len + 1, file, flen + 1);
-      if (access(path, X_OK) == 0) {
-        note_path(path);
-        return;
-      }
-    }
-    dirs += strcspn(dirs, ":");
-    if (*dirs == ':')
-      dirs++;
-  }
 }
 
 /* What the process is told when the exec failed: it runs on. */
@@ -117,7 +147,7 @@ AL_EXPORT int execve(const char *path, char *const argv[],
     errno = ENOSYS;
     return -1;
   }
-  note_path(path);
+  note_exec(path, 0);
   fn(path, argv, envp);
   note_failed();
   return -1;
@@ -139,7 +169,7 @@ AL_EXPORT int execvpe(const char *file, char *const argv[],
     errno = ENOSYS;
     return -1;
   }
-  note_search(file);
+  note_exec(file, 1);
   fn(file, argv, envp);
   note_failed();
   return -1;
@@ -175,7 +205,7 @@ AL_EXPORT int fexecve(int fd, char *const argv[], char *const envp[]) {
   len = readlink(link, path, sizeof(path) - 1);
   if (len > 0) {
     path[len] = '\0';
-    note_path(path);
+    note_exec(path, 0);
   }
   errno = saved;
   fn(fd, argv, envp);

@@ -784,6 +784,14 @@ void al_reportfile_uses(const char *library);
 /* "key=<before><n><after>". */
 void al_reportfile_line_n(const char *key, const char *before,
                           unsigned long long n, const char *after);
+/* file, found along PATH as execvp() would when search_path is set, made
+ * absolute, into out (lib/exec.c): out, or NULL when file is NULL. */
+const char *al_exec_path(const char *file, int search_path, char *out,
+                         size_t size);
+/* "child=<pid>-<start>", or with exec "child=<pid>-<start> <exec>" (or
+ * "child_untraced=..." when untraced): a child this process just made, so
+ * that the command knows of it before the child can make its own file. */
+void al_reportfile_child(pid_t pid, const char *exec, int untraced);
 /* "error=<before><n><after>": why the report will not be complete. */
 void al_reportfile_error_n(const char *before, unsigned long long n,
                            const char *after);

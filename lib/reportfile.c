@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -66,14 +67,21 @@ static size_t put_str(char *buf, size_t used, size_t size, const char *s) {
   return used;
 }
 
-/* Field 22 of /proc/self/stat, the process's start time in clock ticks
- * after boot: exec keeps it, a new process with a reused pid differs. 0
- * when /proc cannot be read. */
-static unsigned long long start_time(void) {
-  char buf[1024];
+/* Field 22 of /proc/<pid>/stat (pid 0: this process), the process's start
+ * time in clock ticks after boot: exec keeps it, a new process with a
+ * reused pid differs. 0 when /proc cannot be read. */
+static unsigned long long start_time(pid_t pid) {
+  char buf[1024], path[48] = "/proc/self/stat";
   const char *p;
   ssize_t n;
-  int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  int fd;
+
+  if (pid > 0) {
+    size_t len = put_str(path, 0, sizeof(path), "/proc/");
+    len += put_ulong(path + len, (unsigned long long)pid);
+    put_str(path, len, sizeof(path), "/stat");
+  }
+  fd = open(path, O_RDONLY | O_CLOEXEC);
 
   if (fd < 0)
     return 0;
@@ -258,7 +266,7 @@ void al_reportfile_start(pid_t forked_from) {
     errno = saved;
     return;
   }
-  start = start_time();
+  start = start_time(0);
   for (unsigned k = 0; fd < 0 && k < MAX_SUFFIX; k++) {
     size_t n = put_ulong(name, (unsigned long long)getpid());
 
@@ -432,4 +440,43 @@ void al_reportfile_claim(void) {
 
 int al_reportfile_errno(void) {
   return file_errno;
+}
+
+/* Whether this process's children are born into another pid namespace
+ * (after unshare(CLONE_NEWPID)): such a child names its file by the pid
+ * it has there, which is not the one fork() returned. */
+static int children_elsewhere(void) {
+  char own[64], children[64];
+  ssize_t a = readlink("/proc/self/ns/pid", own, sizeof(own));
+  ssize_t b = readlink("/proc/self/ns/pid_for_children", children,
+                       sizeof(children));
+
+  return a > 0 && b > 0 && (a != b || memcmp(own, children, (size_t)a));
+}
+
+void al_reportfile_child(pid_t pid, const char *exec, int untraced) {
+  char line[PATH_MAX + 96];
+  size_t n;
+  int saved = errno;
+
+  if (!al_reportfile_ready() || pid <= 0 || children_elsewhere()) {
+    errno = saved;
+    return;
+  }
+  n = put_str(line, 0, sizeof(line) - 1,
+              untraced ? "child_untraced=" : "child=");
+  n += put_ulong(line + n, (unsigned long long)pid);
+  line[n++] = '-';
+  /* The child's identity, as in the name of the file it makes: the
+   * command tells it from a later process given the same pid. */
+  n += put_ulong(line + n, start_time(pid));
+  line[n] = '\0';
+  if (exec != NULL) {
+    n = put_str(line, n, sizeof(line) - 1, " ");
+    for (const char *c = exec; *c != '\0' && n < sizeof(line) - 2; c++)
+      line[n++] = *c == '\n' ? ' ' : *c;
+  }
+  line[n++] = '\n';
+  al_reportfile_put(line, n);
+  errno = saved;
 }
