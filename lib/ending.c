@@ -21,9 +21,11 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -130,29 +132,68 @@ static void say(const char *text, size_t len) {
   errno = saved;
 }
 
+/* What the copy writes, for copy_main, which makecontext() cannot pass
+ * pointers to. Written just before _Fork(), read in the copy only. */
+static pid_t copy_parent;
+static const struct al_ending *copy_how;
+
+/* The copy's work: its report, then its end. */
+__attribute__((noreturn)) static void copy_main(void) {
+  /* Dies quietly of whatever the program broke: a fault kills it. */
+  for (int i = 1; i < SIG_SLOTS; i++)
+    if (taken[i]) {
+      struct sigaction dfl;
+      memset(&dfl, 0, sizeof(dfl));
+      dfl.sa_handler = SIG_DFL;
+      real_sigaction(i, &dfl, NULL);
+    }
+  al_report_write_as(copy_parent, copy_how);
+  al_exit_now(0);
+}
+
+/* The stack the copy writes on. The handler may run on the program's
+ * alternate signal stack (SA_ONSTACK), which crash reporters and language
+ * runtimes make as small as 8 KiB, and formatting and symbolizing the
+ * report needs far more: so the copy moves to a stack of its own first.
+ * Pages are only touched as used; the one below is left inaccessible, so
+ * that running off the end kills the copy instead of corrupting it. */
+#define COPY_STACK_BYTES (8u << 20)
+
+__attribute__((noreturn)) static void copy_run(void) {
+  static ucontext_t here, there;
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  char *base = mmap(NULL, COPY_STACK_BYTES + page, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
+                    -1, 0);
+
+  /* The copy has one thread: nothing else runs on it or looks at it. */
+  if (base != MAP_FAILED && mprotect(base, page, PROT_NONE) == 0 &&
+      getcontext(&there) == 0) {
+    there.uc_stack.ss_sp = base + page;
+    there.uc_stack.ss_size = COPY_STACK_BYTES;
+    there.uc_link = NULL;
+    makecontext(&there, (void (*)(void))copy_main, 0);
+    swapcontext(&here, &there);
+  }
+  /* No memory for it: the stack it has may still do. */
+  copy_main();
+}
+
 /* Makes the copy, lets it write the report, and reaps it: only calls that
  * are safe in a signal handler, whatever state the process is in. */
 static void report_from_copy(const struct al_ending *how) {
   const struct timespec step = {0, 1000000};
   static const char no_fork[] = "asyncleak: cannot fork to write the report; "
                                 "there is none\n";
-  pid_t parent = own_pid, copy;
+  pid_t copy;
   uint64_t deadline;
   int status, saved = errno;
 
+  copy_parent = own_pid;
+  copy_how = how;
   copy = _Fork();
-  if (copy == 0) {
-    /* Dies quietly of whatever the program broke: a fault kills it. */
-    for (int i = 1; i < SIG_SLOTS; i++)
-      if (taken[i]) {
-        struct sigaction dfl;
-        memset(&dfl, 0, sizeof(dfl));
-        dfl.sa_handler = SIG_DFL;
-        real_sigaction(i, &dfl, NULL);
-      }
-    al_report_write_as(parent, how);
-    al_exit_now(0);
-  }
+  if (copy == 0)
+    copy_run();
   if (copy < 0) {
     say(no_fork, sizeof(no_fork) - 1);
     al_reportfile_error_n("cannot fork to write the report: errno ",
