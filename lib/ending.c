@@ -30,10 +30,22 @@
 
 #include "internal.h"
 
-/* Signals whose default action ends the process, and that a program under
- * test meets: faults and abort(), and the ways to ask a process to stop. */
+/* Signals whose default action ends the process: faults and abort(),
+ * and the rest, which ask a process to stop (SIGTERM), or end one that
+ * did not expect them (SIGALRM of an alarm() nobody waits for, SIGPIPE of
+ * a write to a closed pipe, SIGUSR1, SIGXCPU past RLIMIT_CPU, SIGSYS of a
+ * seccomp filter...). The real-time signals, from SIGRTMIN on, are taken
+ * too; those below it are glibc's own (thread cancellation, setuid across
+ * threads) and never touched. */
 static const int crashes[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
-static const int stops[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
+static const int stops[] = {
+    SIGTERM, SIGINT,  SIGHUP,  SIGQUIT,   SIGALRM,   SIGPIPE, SIGUSR1,
+    SIGUSR2, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF,   SIGSYS,  SIGTRAP,
+    SIGIO,   SIGPWR,
+#ifdef SIGSTKFLT
+    SIGSTKFLT,
+#endif
+};
 
 #define SIG_SLOTS 65
 
@@ -105,6 +117,27 @@ __attribute__((noreturn)) void al_die_by_signal(int sig) {
   pthread_sigmask(SIG_UNBLOCK, &set, NULL);
   raise(sig);
   al_exit_now(128 + sig); /* not reached unless the signal could not kill */
+}
+
+const char *al_signal_abbrev(int sig, char *buf, size_t len) {
+  const char *abbrev = sigabbrev_np(sig);
+
+  if (abbrev != NULL)
+    return abbrev;
+  if (sig >= SIGRTMIN && sig <= SIGRTMAX)
+    snprintf(buf, len, "RTMIN+%d", sig - SIGRTMIN);
+  else
+    snprintf(buf, len, "%d", sig);
+  return buf;
+}
+
+const char *al_signal_descr(int sig, char *buf, size_t len) {
+  const char *descr = sigdescr_np(sig);
+
+  if (descr != NULL)
+    return descr;
+  snprintf(buf, len, "Real-time signal %d", sig - SIGRTMIN);
+  return buf;
 }
 
 /* ------------------------------------------------------ the copy reports */
@@ -323,6 +356,8 @@ void al_ending_init(void) {
   for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
     if (!taken[stops[i]])
       al_signal_take(stops[i], &sa);
+  for (int sig = SIGRTMIN; sig <= SIGRTMAX && sig < SIG_SLOTS; sig++)
+    al_signal_take(sig, &sa);
 }
 
 void al_ending_atfork_child(void) {

@@ -796,6 +796,10 @@ void al_ending_atfork_child(void);
 /* Installs sa for sig if its disposition is the default, and hides it from
  * the program: 0, or -1 when the program's disposition stays. */
 int al_signal_take(int sig, const struct sigaction *sa);
+/* The name of sig after "SIG" ("TERM", "RTMIN+3") and its description
+ * ("Terminated", "Real-time signal 3"), in buf when libc has none. */
+const char *al_signal_abbrev(int sig, char *buf, size_t len);
+const char *al_signal_descr(int sig, char *buf, size_t len);
 /* Ends the process by sig with its default action, now. */
 __attribute__((noreturn)) void al_die_by_signal(int sig);
 /* libc's _exit(), without a report. */
