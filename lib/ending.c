@@ -54,6 +54,10 @@ static const int stops[] = {
  * (before main, or on the first interposed call) and never again. */
 static struct sigaction installed[SIG_SLOTS];
 static volatile sig_atomic_t taken[SIG_SLOTS];
+/* The program installed a seccomp filter: the runtime's handlers were
+ * given back (released), and the process ends as it would bare. */
+static atomic_int sealed;
+static volatile sig_atomic_t released[SIG_SLOTS];
 
 /* The process the runtime knows. A vfork() child, or a process made with
  * clone() behind glibc's back, has another pid and the parent's memory: it
@@ -148,7 +152,8 @@ const char *al_signal_descr(int sig, char *buf, size_t len) {
 static int may_report(void) {
   int me, first = 0;
 
-  if (!atomic_load(&al_ready) || getpid() != own_pid || al_report_written())
+  if (!atomic_load(&al_ready) || atomic_load(&sealed) ||
+      getpid() != own_pid || al_report_written())
     return 0;
   me = (int)syscall(SYS_gettid);
   if (atomic_compare_exchange_strong(&ender, &first, me))
@@ -314,6 +319,43 @@ static int is_ours(const struct sigaction *sa) {
   return h == (void *)on_signal || h == (void *)al_graceful_handler;
 }
 
+int al_ending_sealed(void) {
+  return atomic_load(&sealed);
+}
+
+/* Where the runtime's handler still stands, the default comes back: a
+ * signal then ends the process with no call of the runtime's, and a
+ * SIGSYS the filter raises cannot come back to a handler that makes
+ * system calls. */
+int al_ending_seal(void) {
+  struct sigaction cur, dfl;
+  int first = 0;
+
+  resolve();
+  if (!atomic_compare_exchange_strong(&sealed, &first, 1))
+    return 0;
+  memset(&dfl, 0, sizeof(dfl));
+  dfl.sa_handler = SIG_DFL;
+  for (int i = 1; i < SIG_SLOTS; i++)
+    if (taken[i] && real_sigaction(i, NULL, &cur) == 0 && is_ours(&cur) &&
+        real_sigaction(i, &dfl, NULL) == 0)
+      released[i] = 1;
+  return 1;
+}
+
+void al_ending_unseal(void) {
+  struct sigaction cur;
+
+  for (int i = 1; i < SIG_SLOTS; i++) {
+    /* Unless the program set a disposition of its own since. */
+    if (released[i] && real_sigaction(i, NULL, &cur) == 0 &&
+        !(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_DFL)
+      real_sigaction(i, &installed[i], NULL);
+    released[i] = 0;
+  }
+  atomic_store(&sealed, 0);
+}
+
 int al_signal_take(int sig, const struct sigaction *sa) {
   struct sigaction old;
 
@@ -377,7 +419,8 @@ AL_EXPORT int sigaction(int sig, const struct sigaction *act,
 
   resolve();
   if (act != NULL && sig > 0 && sig < SIG_SLOTS && taken[sig] &&
-      !(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL)
+      !atomic_load(&sealed) && !(act->sa_flags & SA_SIGINFO) &&
+      act->sa_handler == SIG_DFL)
     act = &installed[sig];
   rc = real_sigaction(sig, act, old);
   if (rc == 0 && old != NULL && is_ours(old)) {
@@ -391,7 +434,8 @@ AL_EXPORT sighandler_t signal(int sig, sighandler_t handler) {
   sighandler_t old;
 
   resolve();
-  if (sig > 0 && sig < SIG_SLOTS && taken[sig] && handler == SIG_DFL) {
+  if (sig > 0 && sig < SIG_SLOTS && taken[sig] && !atomic_load(&sealed) &&
+      handler == SIG_DFL) {
     struct sigaction was;
     if (sigaction(sig, &installed[sig], &was) != 0)
       return SIG_ERR;

@@ -800,6 +800,22 @@ int al_signal_take(int sig, const struct sigaction *sa);
  * ("Terminated", "Real-time signal 3"), in buf when libc has none. */
 const char *al_signal_abbrev(int sig, char *buf, size_t len);
 const char *al_signal_descr(int sig, char *buf, size_t len);
+/* The program installs a seccomp filter (lib/seccomp.c): from now on the
+ * runtime writes no report and keeps no handler of its own on the deadly
+ * signals, which it gives back to their default action. Returns 1 when
+ * this call sealed the ending, 0 when it already was. Not for signal
+ * handlers. */
+int al_ending_seal(void);
+/* The filter was not installed after all: the handlers come back. */
+void al_ending_unseal(void);
+/* Whether the ending is sealed: no system call at exit that the program
+ * would not have made. Async-signal-safe. */
+int al_ending_sealed(void);
+/* Why this process will leave no report, as a phrase ("seccomp filter
+ * installed by the program"), or NULL to withdraw it (lib/cause.c). Static
+ * text only: it is kept, not copied. */
+void al_report_cause(const char *cause);
+const char *al_report_cause_told(void);
 /* Ends the process by sig with its default action, now. */
 __attribute__((noreturn)) void al_die_by_signal(int sig);
 /* libc's _exit(), without a report. */
