@@ -407,7 +407,14 @@ void al_snapshot_release(struct al_snapshot *s);
 void al_registry_atfork_prepare(void);
 void al_registry_atfork_parent(void);
 void al_registry_atfork_child(void);
-/* Forgets everything; for unit tests. */
+/* Whether the calling thread forks for daemon() (lib/daemon.c): in the
+ * child, the records made before the fork stay its own. */
+int al_daemon_forking(void);
+/* In daemon()'s child: what the forking thread (old_tid) made is now the
+ * child's main thread's (new_tid). */
+void al_registry_daemon_child(pid_t old_tid, pid_t new_tid);
+/* Forgets everything; for unit tests, and for daemon()'s parent, which
+ * hands all it has to the child. */
 void al_registry_reset(void);
 
 /* ------------------------------------------------------------- shutdown */

@@ -819,6 +819,9 @@ void al_registry_atfork_child(void) {
     al_spin_unlock(&stripes[i].lock);
   al_mutex_unlock(&loops_lock);
   al_stack_atfork_child();
+  /* daemon()'s child carries on with everything: its parent ends now. */
+  if (al_daemon_forking())
+    return;
   /* What the parent made is the parent's to report. */
   inherited_below = atomic_load(&next_seq);
   atomic_store(&requests_started, 0);
@@ -831,6 +834,26 @@ void al_registry_atfork_child(void) {
     l->fins = l->waits = NULL;
     l->nfins = 0;
   }
+}
+
+void al_registry_daemon_child(pid_t old_tid, pid_t new_tid) {
+  for (unsigned i = 0; i < STRIPES; i++) {
+    struct stripe *st = &stripes[i];
+    al_spin_lock(&st->lock);
+    for (size_t b = 0; st->count > 0 && b < st->nbuckets; b++)
+      for (struct al_res *r = st->buckets[b]; r != NULL; r = r->next)
+        if (r->tid == ((unsigned)old_tid & 0x3fffffu))
+          r->tid = (unsigned)new_tid;
+    al_spin_unlock(&st->lock);
+  }
+  al_mutex_lock(&loops_lock);
+  for (struct al_loop *l = loops_head; l != NULL; l = l->next) {
+    if (l->tid == old_tid)
+      l->tid = new_tid;
+    if (l->run_tid == old_tid)
+      l->run_tid = new_tid;
+  }
+  al_mutex_unlock(&loops_lock);
 }
 
 void al_registry_reset(void) {
