@@ -217,6 +217,11 @@ __attribute__((noreturn)) static void copy_run(void) {
   copy_main();
 }
 
+/* How long the thread ending the process waits, in all, for the other
+ * threads to let go of the registry's locks: each holds one for a few
+ * dozen instructions, unless preempted. */
+#define HOLD_BUDGET_MS 200
+
 /* Makes the copy, lets it write the report, and reaps it: only calls that
  * are safe in a signal handler, whatever state the process is in. */
 static void report_from_copy(const struct al_ending *how) {
@@ -229,9 +234,19 @@ static void report_from_copy(const struct al_ending *how) {
 
   copy_parent = own_pid;
   copy_how = how;
+  /* Another thread may be halfway through adding or removing a record,
+   * its lock held, at the instant of the copy: the copy would wait for a
+   * lock nobody there will release, and leave that part of the registry
+   * out. Held here first, nobody is. A thread that holds one of them
+   * itself (a signal handler interrupted it in the registry) would wait
+   * for its own: it gives up at once. */
+  al_registry_hold(al_locks_held > 0 ? 1 : HOLD_BUDGET_MS);
   copy = _Fork();
-  if (copy == 0)
+  if (copy == 0) {
+    al_registry_let_go();
     copy_run();
+  }
+  al_registry_let_go();
   if (copy < 0) {
     say(no_fork, sizeof(no_fork) - 1);
     al_reportfile_error_n("cannot fork to write the report: errno ",

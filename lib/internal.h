@@ -402,6 +402,16 @@ struct al_snapshot {
 int al_registry_snapshot(struct al_snapshot *s);
 void al_snapshot_release(struct al_snapshot *s);
 
+/* For the copy that reports as the process ends (lib/ending.c): the
+ * calling thread takes the registry's locks, waiting at most budget_ms in
+ * all, so that no other thread is halfway through a change when the copy
+ * is made and the copy finds no lock held by a thread it does not have.
+ * Returns how many it could not take (their parts of the registry may be
+ * missing from the report, which then says so). Async-signal-safe.
+ * al_registry_let_go releases what was taken, in the process and in the
+ * copy. */
+unsigned al_registry_hold(unsigned budget_ms);
+void al_registry_let_go(void);
 /* Fork support: lock everything before fork, release after. In the child,
  * records made before the fork are marked inherited. */
 void al_registry_atfork_prepare(void);
