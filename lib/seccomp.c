@@ -132,9 +132,14 @@ static void after_failure(int first) {
   errno = saved;
 }
 
-/* syscall() as glibc defines it reads six arguments after the number,
- * whatever the caller passed; so does this one. */
-AL_EXPORT long syscall(long number, ...) {
+/* Reads arguments the caller may not have passed: syscall() as glibc
+ * defines it reads six after the number, whatever the caller passed, and
+ * so do these, past the registers into the caller's frame. That is no
+ * bug, and AddressSanitizer must not take it for one. */
+#define READS_UNPASSED_ARGUMENTS                                             \
+  __attribute__((no_sanitize("address", "hwaddress")))
+
+AL_EXPORT READS_UNPASSED_ARGUMENTS long syscall(long number, ...) {
   long a[6], rc;
   int first = 0;
   va_list ap;
@@ -160,7 +165,7 @@ AL_EXPORT long syscall(long number, ...) {
   return rc;
 }
 
-AL_EXPORT int prctl(int option, ...) {
+AL_EXPORT READS_UNPASSED_ARGUMENTS int prctl(int option, ...) {
   unsigned long a[4];
   int first = 0, rc;
   va_list ap;
