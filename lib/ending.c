@@ -175,8 +175,20 @@ static void say(const char *text, size_t len) {
 static pid_t copy_parent;
 static const struct al_ending *copy_how;
 
+/* A sanitizer's runtime, when there is one, is told of the stack the copy
+ * moves to: else it takes calls there for a stack it does not know. */
+extern void __sanitizer_start_switch_fiber(void **fake_stack_save,
+                                           const void *bottom, size_t size)
+    __attribute__((weak));
+extern void __sanitizer_finish_switch_fiber(void *fake_stack_save,
+                                            const void **bottom_old,
+                                            size_t *size_old)
+    __attribute__((weak));
+
 /* The copy's work: its report, then its end. */
-__attribute__((noreturn)) static void copy_main(void) {
+__attribute__((noreturn, noinline)) static void copy_main(void) {
+  if (__sanitizer_finish_switch_fiber != NULL)
+    __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
   /* Dies quietly of whatever the program broke: a fault kills it. */
   for (int i = 1; i < SIG_SLOTS; i++)
     if (taken[i]) {
@@ -197,22 +209,55 @@ __attribute__((noreturn)) static void copy_main(void) {
  * that running off the end kills the copy instead of corrupting it. */
 #define COPY_STACK_BYTES (8u << 20)
 
+/* Calls copy_main on the stack [bottom, bottom + size), for good. Where
+ * a few instructions do it, not swapcontext(), which sanitizers warn of. */
+__attribute__((noreturn)) static void copy_main_on(char *bottom,
+                                                   size_t size) {
+  char *top = bottom + size; /* page-aligned, so as the ABI wants */
+
+  /* Leaving this stack for good: its fake frames go. */
+  if (__sanitizer_start_switch_fiber != NULL)
+    __sanitizer_start_switch_fiber(NULL, bottom, size);
+#if defined(__x86_64__)
+  __asm__ volatile("mov %0, %%rsp\n\t"
+                   "xor %%ebp, %%ebp\n\t"
+                   "call *%1\n\t"
+                   "ud2"
+                   :
+                   : "r"(top), "r"(copy_main)
+                   : "memory");
+#elif defined(__aarch64__)
+  __asm__ volatile("mov sp, %0\n\t"
+                   "mov x29, xzr\n\t"
+                   "blr %1\n\t"
+                   "brk #0"
+                   :
+                   : "r"(top), "r"(copy_main)
+                   : "memory");
+#else
+  {
+    static ucontext_t here, there;
+    if (getcontext(&there) == 0) {
+      there.uc_stack.ss_sp = bottom;
+      there.uc_stack.ss_size = size;
+      there.uc_link = NULL;
+      makecontext(&there, (void (*)(void))copy_main, 0);
+      swapcontext(&here, &there);
+    }
+  }
+#endif
+  copy_main();
+}
+
 __attribute__((noreturn)) static void copy_run(void) {
-  static ucontext_t here, there;
   size_t page = (size_t)sysconf(_SC_PAGESIZE);
   char *base = mmap(NULL, COPY_STACK_BYTES + page, PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
                     -1, 0);
 
   /* The copy has one thread: nothing else runs on it or looks at it. */
-  if (base != MAP_FAILED && mprotect(base, page, PROT_NONE) == 0 &&
-      getcontext(&there) == 0) {
-    there.uc_stack.ss_sp = base + page;
-    there.uc_stack.ss_size = COPY_STACK_BYTES;
-    there.uc_link = NULL;
-    makecontext(&there, (void (*)(void))copy_main, 0);
-    swapcontext(&here, &there);
-  }
+  if (base != MAP_FAILED && mprotect(base, page, PROT_NONE) == 0)
+    copy_main_on(base + page, COPY_STACK_BYTES);
   /* No memory for it: the stack it has may still do. */
   copy_main();
 }
