@@ -101,15 +101,11 @@ static void print_proc(int fd, const struct cli_proc *p, int quiet) {
 }
 
 /* Whether the runtime catches sig to write the report before the process
- * dies of it (lib/ending.c), unless told not to. */
+ * dies of it (lib/ending.c), unless told not to: every signal whose
+ * default action kills, but SIGKILL and glibc's own two below SIGRTMIN. */
 static int caught(int sig) {
-  static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT,
-                             SIGTERM, SIGINT, SIGHUP, SIGQUIT};
-
-  for (size_t i = 0; i < CLI_ARRAY_SIZE(sigs); i++)
-    if (sigs[i] == sig)
-      return 1;
-  return 0;
+  return sig != SIGKILL && sig != SIGSTOP &&
+         !(sig > SIGSYS && sig < SIGRTMIN);
 }
 
 /* main_proc is what the program itself reported, or NULL. With graceful

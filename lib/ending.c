@@ -21,17 +21,31 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "internal.h"
 
-/* Signals whose default action ends the process, and that a program under
- * test meets: faults and abort(), and the ways to ask a process to stop. */
+/* Signals whose default action ends the process: faults and abort(),
+ * and the rest, which ask a process to stop (SIGTERM), or end one that
+ * did not expect them (SIGALRM of an alarm() nobody waits for, SIGPIPE of
+ * a write to a closed pipe, SIGUSR1, SIGXCPU past RLIMIT_CPU, SIGSYS of a
+ * seccomp filter...). The real-time signals, from SIGRTMIN on, are taken
+ * too; those below it are glibc's own (thread cancellation, setuid across
+ * threads) and never touched. */
 static const int crashes[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
-static const int stops[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
+static const int stops[] = {
+    SIGTERM, SIGINT,  SIGHUP,  SIGQUIT,   SIGALRM,   SIGPIPE, SIGUSR1,
+    SIGUSR2, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF,   SIGSYS,  SIGTRAP,
+    SIGIO,   SIGPWR,
+#ifdef SIGSTKFLT
+    SIGSTKFLT,
+#endif
+};
 
 #define SIG_SLOTS 65
 
@@ -40,6 +54,10 @@ static const int stops[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
  * (before main, or on the first interposed call) and never again. */
 static struct sigaction installed[SIG_SLOTS];
 static volatile sig_atomic_t taken[SIG_SLOTS];
+/* The program installed a seccomp filter: the runtime's handlers were
+ * given back (released), and the process ends as it would bare. */
+static atomic_int sealed;
+static volatile sig_atomic_t released[SIG_SLOTS];
 
 /* The process the runtime knows. A vfork() child, or a process made with
  * clone() behind glibc's back, has another pid and the parent's memory: it
@@ -105,6 +123,27 @@ __attribute__((noreturn)) void al_die_by_signal(int sig) {
   al_exit_now(128 + sig); /* not reached unless the signal could not kill */
 }
 
+const char *al_signal_abbrev(int sig, char *buf, size_t len) {
+  const char *abbrev = sigabbrev_np(sig);
+
+  if (abbrev != NULL)
+    return abbrev;
+  if (sig >= SIGRTMIN && sig <= SIGRTMAX)
+    snprintf(buf, len, "RTMIN+%d", sig - SIGRTMIN);
+  else
+    snprintf(buf, len, "%d", sig);
+  return buf;
+}
+
+const char *al_signal_descr(int sig, char *buf, size_t len) {
+  const char *descr = sigdescr_np(sig);
+
+  if (descr != NULL)
+    return descr;
+  snprintf(buf, len, "Real-time signal %d", sig - SIGRTMIN);
+  return buf;
+}
+
 /* ------------------------------------------------------ the copy reports */
 
 /* Whether this call may end the process with a report: the process is the
@@ -113,7 +152,8 @@ __attribute__((noreturn)) void al_die_by_signal(int sig) {
 static int may_report(void) {
   int me, first = 0;
 
-  if (!atomic_load(&al_ready) || getpid() != own_pid || al_report_written())
+  if (!atomic_load(&al_ready) || atomic_load(&sealed) ||
+      getpid() != own_pid || al_report_written())
     return 0;
   me = (int)syscall(SYS_gettid);
   if (atomic_compare_exchange_strong(&ender, &first, me))
@@ -130,29 +170,128 @@ static void say(const char *text, size_t len) {
   errno = saved;
 }
 
+/* What the copy writes, for copy_main, which makecontext() cannot pass
+ * pointers to. Written just before _Fork(), read in the copy only. */
+static pid_t copy_parent;
+static const struct al_ending *copy_how;
+
+/* A sanitizer's runtime, when there is one, is told of the stack the copy
+ * moves to: else it takes calls there for a stack it does not know. */
+extern void __sanitizer_start_switch_fiber(void **fake_stack_save,
+                                           const void *bottom, size_t size)
+    __attribute__((weak));
+extern void __sanitizer_finish_switch_fiber(void *fake_stack_save,
+                                            const void **bottom_old,
+                                            size_t *size_old)
+    __attribute__((weak));
+
+/* The copy's work: its report, then its end. */
+__attribute__((noreturn, noinline)) static void copy_main(void) {
+  if (__sanitizer_finish_switch_fiber != NULL)
+    __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+  /* Dies quietly of whatever the program broke: a fault kills it. */
+  for (int i = 1; i < SIG_SLOTS; i++)
+    if (taken[i]) {
+      struct sigaction dfl;
+      memset(&dfl, 0, sizeof(dfl));
+      dfl.sa_handler = SIG_DFL;
+      real_sigaction(i, &dfl, NULL);
+    }
+  al_report_write_as(copy_parent, copy_how);
+  al_exit_now(0);
+}
+
+/* The stack the copy writes on. The handler may run on the program's
+ * alternate signal stack (SA_ONSTACK), which crash reporters and language
+ * runtimes make as small as 8 KiB, and formatting and symbolizing the
+ * report needs far more: so the copy moves to a stack of its own first.
+ * Pages are only touched as used; the one below is left inaccessible, so
+ * that running off the end kills the copy instead of corrupting it. */
+#define COPY_STACK_BYTES (8u << 20)
+
+/* Calls copy_main on the stack [bottom, bottom + size), for good. Where
+ * a few instructions do it, not swapcontext(), which sanitizers warn of. */
+__attribute__((noreturn)) static void copy_main_on(char *bottom,
+                                                   size_t size) {
+  char *top = bottom + size; /* page-aligned, so as the ABI wants */
+
+  /* Leaving this stack for good: its fake frames go. */
+  if (__sanitizer_start_switch_fiber != NULL)
+    __sanitizer_start_switch_fiber(NULL, bottom, size);
+#if defined(__x86_64__)
+  __asm__ volatile("mov %0, %%rsp\n\t"
+                   "xor %%ebp, %%ebp\n\t"
+                   "call *%1\n\t"
+                   "ud2"
+                   :
+                   : "r"(top), "r"(copy_main)
+                   : "memory");
+#elif defined(__aarch64__)
+  __asm__ volatile("mov sp, %0\n\t"
+                   "mov x29, xzr\n\t"
+                   "blr %1\n\t"
+                   "brk #0"
+                   :
+                   : "r"(top), "r"(copy_main)
+                   : "memory");
+#else
+  {
+    static ucontext_t here, there;
+    if (getcontext(&there) == 0) {
+      there.uc_stack.ss_sp = bottom;
+      there.uc_stack.ss_size = size;
+      there.uc_link = NULL;
+      makecontext(&there, (void (*)(void))copy_main, 0);
+      swapcontext(&here, &there);
+    }
+  }
+#endif
+  copy_main();
+}
+
+__attribute__((noreturn)) static void copy_run(void) {
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  char *base = mmap(NULL, COPY_STACK_BYTES + page, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
+                    -1, 0);
+
+  /* The copy has one thread: nothing else runs on it or looks at it. */
+  if (base != MAP_FAILED && mprotect(base, page, PROT_NONE) == 0)
+    copy_main_on(base + page, COPY_STACK_BYTES);
+  /* No memory for it: the stack it has may still do. */
+  copy_main();
+}
+
+/* How long the thread ending the process waits, in all, for the other
+ * threads to let go of the registry's locks: each holds one for a few
+ * dozen instructions, unless preempted. */
+#define HOLD_BUDGET_MS 200
+
 /* Makes the copy, lets it write the report, and reaps it: only calls that
  * are safe in a signal handler, whatever state the process is in. */
 static void report_from_copy(const struct al_ending *how) {
   const struct timespec step = {0, 1000000};
   static const char no_fork[] = "asyncleak: cannot fork to write the report; "
                                 "there is none\n";
-  pid_t parent = own_pid, copy;
+  pid_t copy;
   uint64_t deadline;
   int status, saved = errno;
 
+  copy_parent = own_pid;
+  copy_how = how;
+  /* Another thread may be halfway through adding or removing a record,
+   * its lock held, at the instant of the copy: the copy would wait for a
+   * lock nobody there will release, and leave that part of the registry
+   * out. Held here first, nobody is. A thread that holds one of them
+   * itself (a signal handler interrupted it in the registry) would wait
+   * for its own: it gives up at once. */
+  al_registry_hold(al_locks_held > 0 ? 1 : HOLD_BUDGET_MS);
   copy = _Fork();
   if (copy == 0) {
-    /* Dies quietly of whatever the program broke: a fault kills it. */
-    for (int i = 1; i < SIG_SLOTS; i++)
-      if (taken[i]) {
-        struct sigaction dfl;
-        memset(&dfl, 0, sizeof(dfl));
-        dfl.sa_handler = SIG_DFL;
-        real_sigaction(i, &dfl, NULL);
-      }
-    al_report_write_as(parent, how);
-    al_exit_now(0);
+    al_registry_let_go();
+    copy_run();
   }
+  al_registry_let_go();
   if (copy < 0) {
     say(no_fork, sizeof(no_fork) - 1);
     al_reportfile_error_n("cannot fork to write the report: errno ",
@@ -240,6 +379,43 @@ static int is_ours(const struct sigaction *sa) {
   return h == (void *)on_signal || h == (void *)al_graceful_handler;
 }
 
+int al_ending_sealed(void) {
+  return atomic_load(&sealed);
+}
+
+/* Where the runtime's handler still stands, the default comes back: a
+ * signal then ends the process with no call of the runtime's, and a
+ * SIGSYS the filter raises cannot come back to a handler that makes
+ * system calls. */
+int al_ending_seal(void) {
+  struct sigaction cur, dfl;
+  int first = 0;
+
+  resolve();
+  if (!atomic_compare_exchange_strong(&sealed, &first, 1))
+    return 0;
+  memset(&dfl, 0, sizeof(dfl));
+  dfl.sa_handler = SIG_DFL;
+  for (int i = 1; i < SIG_SLOTS; i++)
+    if (taken[i] && real_sigaction(i, NULL, &cur) == 0 && is_ours(&cur) &&
+        real_sigaction(i, &dfl, NULL) == 0)
+      released[i] = 1;
+  return 1;
+}
+
+void al_ending_unseal(void) {
+  struct sigaction cur;
+
+  for (int i = 1; i < SIG_SLOTS; i++) {
+    /* Unless the program set a disposition of its own since. */
+    if (released[i] && real_sigaction(i, NULL, &cur) == 0 &&
+        !(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_DFL)
+      real_sigaction(i, &installed[i], NULL);
+    released[i] = 0;
+  }
+  atomic_store(&sealed, 0);
+}
+
 int al_signal_take(int sig, const struct sigaction *sa) {
   struct sigaction old;
 
@@ -282,6 +458,8 @@ void al_ending_init(void) {
   for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
     if (!taken[stops[i]])
       al_signal_take(stops[i], &sa);
+  for (int sig = SIGRTMIN; sig <= SIGRTMAX && sig < SIG_SLOTS; sig++)
+    al_signal_take(sig, &sa);
 }
 
 void al_ending_atfork_child(void) {
@@ -301,7 +479,8 @@ AL_EXPORT int sigaction(int sig, const struct sigaction *act,
 
   resolve();
   if (act != NULL && sig > 0 && sig < SIG_SLOTS && taken[sig] &&
-      !(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL)
+      !atomic_load(&sealed) && !(act->sa_flags & SA_SIGINFO) &&
+      act->sa_handler == SIG_DFL)
     act = &installed[sig];
   rc = real_sigaction(sig, act, old);
   if (rc == 0 && old != NULL && is_ours(old)) {
@@ -315,7 +494,8 @@ AL_EXPORT sighandler_t signal(int sig, sighandler_t handler) {
   sighandler_t old;
 
   resolve();
-  if (sig > 0 && sig < SIG_SLOTS && taken[sig] && handler == SIG_DFL) {
+  if (sig > 0 && sig < SIG_SLOTS && taken[sig] && !atomic_load(&sealed) &&
+      handler == SIG_DFL) {
     struct sigaction was;
     if (sigaction(sig, &installed[sig], &was) != 0)
       return SIG_ERR;

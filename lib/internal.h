@@ -402,12 +402,29 @@ struct al_snapshot {
 int al_registry_snapshot(struct al_snapshot *s);
 void al_snapshot_release(struct al_snapshot *s);
 
+/* For the copy that reports as the process ends (lib/ending.c): the
+ * calling thread takes the registry's locks, waiting at most budget_ms in
+ * all, so that no other thread is halfway through a change when the copy
+ * is made and the copy finds no lock held by a thread it does not have.
+ * Returns how many it could not take (their parts of the registry may be
+ * missing from the report, which then says so). Async-signal-safe.
+ * al_registry_let_go releases what was taken, in the process and in the
+ * copy. */
+unsigned al_registry_hold(unsigned budget_ms);
+void al_registry_let_go(void);
 /* Fork support: lock everything before fork, release after. In the child,
  * records made before the fork are marked inherited. */
 void al_registry_atfork_prepare(void);
 void al_registry_atfork_parent(void);
 void al_registry_atfork_child(void);
-/* Forgets everything; for unit tests. */
+/* Whether the calling thread forks for daemon() (lib/daemon.c): in the
+ * child, the records made before the fork stay its own. */
+int al_daemon_forking(void);
+/* In daemon()'s child: what the forking thread (old_tid) made is now the
+ * child's main thread's (new_tid). */
+void al_registry_daemon_child(pid_t old_tid, pid_t new_tid);
+/* Forgets everything; for unit tests, and for daemon()'s parent, which
+ * hands all it has to the child. */
 void al_registry_reset(void);
 
 /* ------------------------------------------------------------- shutdown */
@@ -804,6 +821,26 @@ void al_ending_atfork_child(void);
 /* Installs sa for sig if its disposition is the default, and hides it from
  * the program: 0, or -1 when the program's disposition stays. */
 int al_signal_take(int sig, const struct sigaction *sa);
+/* The name of sig after "SIG" ("TERM", "RTMIN+3") and its description
+ * ("Terminated", "Real-time signal 3"), in buf when libc has none. */
+const char *al_signal_abbrev(int sig, char *buf, size_t len);
+const char *al_signal_descr(int sig, char *buf, size_t len);
+/* The program installs a seccomp filter (lib/seccomp.c): from now on the
+ * runtime writes no report and keeps no handler of its own on the deadly
+ * signals, which it gives back to their default action. Returns 1 when
+ * this call sealed the ending, 0 when it already was. Not for signal
+ * handlers. */
+int al_ending_seal(void);
+/* The filter was not installed after all: the handlers come back. */
+void al_ending_unseal(void);
+/* Whether the ending is sealed: no system call at exit that the program
+ * would not have made. Async-signal-safe. */
+int al_ending_sealed(void);
+/* Why this process will leave no report, as a phrase ("seccomp filter
+ * installed by the program"), or NULL to withdraw it (lib/cause.c). Static
+ * text only: it is kept, not copied. */
+void al_report_cause(const char *cause);
+const char *al_report_cause_told(void);
 /* Ends the process by sig with its default action, now. */
 __attribute__((noreturn)) void al_die_by_signal(int sig);
 /* libc's _exit(), without a report. */

@@ -612,7 +612,9 @@ static void put_summary(struct al_buf *b, const struct paint *p,
  * way (lib/ending.c). */
 static void ending_when(const struct al_ending *how, int check, char *buf,
                         size_t len) {
-  const char *abbrev = how != NULL ? sigabbrev_np(how->signal) : NULL;
+  char name[24];
+  const char *abbrev =
+      how != NULL ? al_signal_abbrev(how->signal, name, sizeof(name)) : NULL;
 
   if (check)
     buf[0] = '\0';
@@ -630,6 +632,7 @@ static void ending_when(const struct al_ending *how, int check, char *buf,
 
 static void put_ending(struct al_buf *b, const struct al_ending *how) {
   const char *abbrev, *descr;
+  char name[24], said[40];
 
   if (how == NULL || how->kind == AL_END_EXIT)
     return;
@@ -639,8 +642,8 @@ static void put_ending(struct al_buf *b, const struct al_ending *how) {
                   how->status);
     return;
   }
-  abbrev = sigabbrev_np(how->signal);
-  descr = sigdescr_np(how->signal);
+  abbrev = al_signal_abbrev(how->signal, name, sizeof(name));
+  descr = al_signal_descr(how->signal, said, sizeof(said));
   al_buf_printf(b, "The program %s signal %d (SIG%s: %s), which it does not "
                    "handle. Finalizers did not run; this is what was open at "
                    "that moment. The signal then ended the process.\n",

@@ -48,8 +48,10 @@ static void atfork_child(void) {
   al_graceful_atfork_child();
   al_check_atfork_child();
   al_ending_atfork_child();
-  /* Its own report file; only system calls here. */
-  al_reportfile_start(pid_before_fork);
+  /* Its own report file; only system calls here. None under the
+   * program's seccomp filter, which may refuse them (lib/seccomp.c). */
+  if (!al_ending_sealed())
+    al_reportfile_start(pid_before_fork);
 }
 
 /* trace_children=no: the programs this one executes do not get the
@@ -453,6 +455,11 @@ static void report_write(const struct al_ending *how) {
   int to_dir = al_reportfile_ready(), fd = 2;
 
   if (atomic_exchange(&reported, 1))
+    return;
+  /* Under the program's seccomp filter: no call it did not make itself
+   * (lib/seccomp.c). The cause of the missing report was told before the
+   * filter was in force. */
+  if (al_ending_sealed())
     return;
   if (to_dir)
     al_reportfile_claim();

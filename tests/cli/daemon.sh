@@ -1,4 +1,5 @@
-# A daemon's double fork (tests/progs/uv-daemon.c): the program forks, the
+# A daemon's double fork (tests/progs/uv-daemon.c), and daemon(3)
+# (tests/progs/uv-daemon-call.c). The double fork: the program forks, the
 # child calls setsid(), forks the daemon and exits, and the program exits
 # while the daemon runs on. asyncleak does not wait for the daemon: it
 # returns the program's status, prints the reports of the processes that
@@ -127,4 +128,55 @@ wait_until grep -qx "daemon $daemon: done" "$tmp/gone/daemon.log"
 grep -q "$dir/$daemon" "$tmp/gone/daemon.log" ||
   fail "the daemon said: $(cat "$tmp/gone/daemon.log")"
 [ ! -e "$dir" ] || fail "'$dir' was made again"
+
+# daemon(3) (tests/progs/uv-daemon-call.c): the parent ends at once, from
+# inside libc, and the child carries on with the timer made before. The
+# timer is the daemon's to report, once; the parent has nothing left.
+prog=$O/progs/uv-daemon-call
+exe=$(cd "$(dirname "$prog")" && pwd -P)/uv-daemon-call
+line=$(grep -n '/\* @carried \*/' tests/progs/uv-daemon-call.c | cut -d: -f1)
+
+# call_start STATE leak|clean: as start, for uv-daemon-call, whose
+# daemon tells its pid in STATE/daemon.pid.
+call_start() {
+  mkdir "$1"
+  rm -rf "$tmp"/asyncleak.*
+  run "$ASYNCLEAK" "$prog" "$1" "$2"
+  expect_status 0
+  wait_until test -s "$1/daemon.pid"
+  daemon=$(cat "$1/daemon.pid")
+  set -- "$tmp"/asyncleak.*
+  [ $# -eq 1 ] && [ -d "$1" ] ||
+    fail "not one report directory kept: $*; stderr: $(cat "$tmp/err")"
+  dir=$1
+  reaper=$(sed -n "s/^asyncleak: '.*' is removed by process \([0-9]*\) .*/\1/p" \
+    "$tmp/err")
+  [ -n "$reaper" ] || fail "no reaper named: $(cat "$tmp/err")"
+  reapers="$reapers $reaper"
+  # Only the daemon's file: the parent's, with nothing in it, is gone.
+  set -- "$dir/$daemon"-*.report
+  [ "$(ls "$dir")" = "${1##*/}" ] ||
+    fail "the directory kept holds: $(ls "$dir")"
+  file=$1
+  # Nothing of the parent's: no report, none missing.
+  [ "$(cat "$tmp/err")" = "$(said)" ] ||
+    fail "asyncleak said: $(cat "$tmp/err")"
+}
+
+call_start "$tmp/call-leak" leak
+end_daemon "$tmp/call-leak"
+grep -q "^==$daemon==ERROR: asyncleak: 1 handle left open at exit\$" \
+  "$tmp/call-leak/txt" &&
+  grep -q "^    #0 0x[0-9a-f]* in make_carried_timer .*uv-daemon-call.c:$line\$" \
+    "$tmp/call-leak/txt" ||
+  fail "the daemon's report: $(cat "$tmp/call-leak/txt")"
+grep -qx "handles_open=1" "$tmp/call-leak/sum" ||
+  fail "the daemon's totals: $(cat "$file")"
+
+# The control: the daemon closes the timer it was handed. No report of a
+# leak, and the reaper removes the directory.
+call_start "$tmp/call-clean" clean
+touch "$tmp/call-clean/release"
+wait_until grep -qx "daemon $daemon: done" "$tmp/call-clean/daemon.log"
+wait_until [ ! -e "$dir" ]
 exit 0
