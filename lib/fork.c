@@ -11,11 +11,11 @@
  *
  * fork() and posix_spawn() are interposed: the program's calls go through
  * the PLT. What glibc calls inside itself is not seen: daemon() forks
- * inside libc, and is done here instead, as its manual page says, with
+ * inside libc, and is done by the runtime instead (lib/daemon.c), with
  * the interposed fork(); system() and popen() spawn inside libc (their
  * children, waited for by the caller, have made their files by then; a
- * popen() child the program never pcloses may not have). vfork() is left alone: a wrapper
- * that returned in the child would return into a frame the parent then
+ * popen() child the program never pcloses may not have). vfork() is
+ * left alone: a wrapper that returned in the child would return into a frame the parent then
  * reuses; its child shares the parent's memory and runs no runtime code
  * of its own until it executes a program.
  *
@@ -24,7 +24,6 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <spawn.h>
 #include <unistd.h>
@@ -102,35 +101,4 @@ AL_EXPORT int posix_spawnp(pid_t *pid, const char *file,
   if (real_spawnp == NULL)
     fork_init();
   return spawn(real_spawnp, 1, pid, file, actions, attr, argv, envp);
-}
-
-/* daemon(3): the parent exits at once, which is the case the child= line
- * is for; glibc's own forks where no interposer sees it. */
-AL_EXPORT int daemon(int nochdir, int noclose) {
-  pid_t pid = fork();
-
-  if (pid < 0)
-    return -1;
-  if (pid > 0)
-    _exit(0);
-  if (setsid() < 0)
-    return -1;
-  if (!nochdir && chdir("/") != 0)
-    return -1;
-  if (!noclose) {
-    int null = open("/dev/null", O_RDWR);
-
-    if (null < 0)
-      return -1;
-    for (int fd = 0; fd <= 2; fd++)
-      if (null != fd && dup2(null, fd) < 0) {
-        int saved = errno;
-        close(null);
-        errno = saved;
-        return -1;
-      }
-    if (null > 2)
-      close(null);
-  }
-  return 0;
 }
