@@ -15,8 +15,8 @@
  * the interposed fork(); system() and popen() spawn inside libc (their
  * children, waited for by the caller, have made their files by then; a
  * popen() child the program never pcloses may not have). vfork() is
- * left alone: a wrapper that returned in the child would return into a frame the parent then
- * reuses; its child shares the parent's memory and runs no runtime code
+ * left alone: a wrapper that returned in the child would return into a
+ * frame the parent then reuses; its child shares the parent's memory and runs no runtime code
  * of its own until it executes a program.
  *
  * fork() may be called from a signal handler: the wrapper makes system
