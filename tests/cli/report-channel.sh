@@ -60,14 +60,17 @@ expect_line "$tmp/err" "$clean_line"
 # Under a hard RLIMIT_AS with no room left, the report is still made: the
 # debug information that does not fit is left out, the frames are named by
 # module+offset, and the report says why.
-run "$ASYNCLEAK" "$prog" as-hard leak
-expect_status 23
-expect_line "$tmp/err" "$leak_line"
-grep -q "^Frames not fully named: not enough memory to read the debug \
+# A sanitizer reserves more address space than such a limit allows.
+if [ -z "${SANITIZE:-}" ]; then
+  run "$ASYNCLEAK" "$prog" as-hard leak
+  expect_status 23
+  expect_line "$tmp/err" "$leak_line"
+  grep -q "^Frames not fully named: not enough memory to read the debug \
 information of " "$tmp/err" || fail "no word of the frames: $(cat "$tmp/err")"
-run "$ASYNCLEAK" "$prog" as-hard clean
-expect_status 0
-expect_line "$tmp/err" "$clean_line"
+  run "$ASYNCLEAK" "$prog" as-hard clean
+  expect_status 0
+  expect_line "$tmp/err" "$clean_line"
+fi
 
 lost="asyncleak: '$prog' (pid [0-9]*) used libuv and left no complete report"
 # Nothing of the file can be written: the cause is not known, the run
