@@ -61,9 +61,11 @@ gone "$reaper" || fail "the reaper $reaper did not end"
 # is made once the reaper has gone to sleep for it (while it waits for
 # the child, it sleeps in poll()).
 kept "$prog sleep </dev/null >/dev/null 2>&1 & echo \$! >$tmp/child"
+# Once: a pid signalled again after its process ended may be another's.
+kill -TERM "$child"
+gone "$child" || fail "the child did not end"
 i=0
 until grep -qs '^@sum ' "$dir/$child"-*.report; do
-  kill -TERM "$child" 2>/dev/null
   i=$((i + 1))
   [ $i -le 200 ] || fail "the child wrote no report"
   sleep 0.05
