@@ -178,6 +178,18 @@ struct al_shim {
   /* After a dlclose: whether the library is gone from the process. It then
    * forgets what it knew of it, to find it again if it is loaded anew. */
   int (*unloaded)(void);
+  /* Requests whose completion is learnt from the handle they were started
+   * on, not from a callback the runtime stands in for (libuv's stream
+   * requests, al_req_start_on). Of reqs[0..n), records of such requests
+   * started on the handle at `handle`, which is open or closing, sorted
+   * by address, sets pending[i] to 1 for each the handle still holds and
+   * to 0 for each it let go of (completed, or about to be called back).
+   * `live`: the caller is in a call of the program's on the handle, whose
+   * memory is then sound and may be read directly; otherwise it must not
+   * fault. Bounded: a request it cannot tell about is pending. NULL when
+   * the library has no such requests. */
+  void (*req_pending)(uintptr_t handle, const struct al_res *const *reqs,
+                      size_t n, int live, unsigned char *pending);
 };
 
 /* A probe round: between al_probe_round_begin and al_probe_round_end the
@@ -194,7 +206,9 @@ uint64_t al_probe_round(void);
 enum al_res_state {
   AL_RES_OPEN = 0,    /* a handle */
   AL_RES_CLOSING = 1, /* a handle whose close callback has not run */
-  AL_RES_PENDING = 2  /* a request whose callback has not run */
+  AL_RES_PENDING = 2, /* a request whose callback has not run */
+  AL_RES_LINK = 3     /* the registry's own: a handle's note of a request
+                         started on it (al_req_start_on); never copied out */
 };
 
 /* One tracked handle or request: 56 bytes, the most of what asyncleak
@@ -204,11 +218,15 @@ struct al_res {
   struct al_res *next;
   const struct al_stack *stack;
   void *cb;         /* the program's close callback while closing, a
-                       request's callback while pending */
+                       request's callback while pending, or the handle it
+                       was started on (al_req_start_on); for an open
+                       handle with such requests, the registry's count
+                       at which to forget those completed */
   uintptr_t loop;   /* address of the loop it belongs to */
   uint64_t seq;     /* creation order, process-wide */
   uint32_t born_ms; /* a request: al_now_ms() when it was started, modulo
-                       2^32, which tells ages up to 49 days */
+                       2^32, which tells ages up to 49 days; an open
+                       handle: how many requests are noted on it */
   unsigned tid : 22;  /* creating thread (Linux's ids are below 2^22) */
   unsigned type : 6;  /* the loop library's own type number */
   unsigned state : 2; /* enum al_res_state */
@@ -291,6 +309,21 @@ int al_res_closed(uintptr_t addr, void **cb);
  * then the request is not to be followed. */
 int al_req_start(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
                  void *cb, const struct al_stack *stack);
+/* Records a request started on the open handle at `handle` whose
+ * completion its shim learns from that handle (req_pending), the call
+ * that started it having returned: the program's callback stays in the
+ * request, and the record is forgotten once the shim finds it completed,
+ * which the registry asks whenever it is read (lookups, copies,
+ * snapshots), when another request is started on the handle, and when
+ * the handle's close completes. Returns 0, or -1 when the handle is not
+ * open in the registry or no record could be made: then the request is
+ * not followed. */
+int al_req_start_on(uint8_t shim, uintptr_t addr, unsigned type,
+                    uintptr_t loop, uintptr_t handle,
+                    const struct al_stack *stack);
+/* How many records the registry holds, the handles' notes of their
+ * requests included; for tests. */
+size_t al_registry_records(void);
 /* The request at addr completed (its callback is about to run, or it
  * never started): forgets it and returns the program's callback in *cb.
  * Returns 0 when no pending request was found. */

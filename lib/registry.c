@@ -101,15 +101,17 @@ static void maybe_grow(struct stripe *st) {
   if (nb == NULL)
     return;
   for (size_t i = 0; i < st->nbuckets; i++) {
+    /* A chain splits in two (n is twice nbuckets), each keeping its order
+     * (newest first, a handle's notes of its requests right after it):
+     * appended at tails kept, so that a long chain costs its length. */
+    struct al_res **tail[2] = {&nb[i], &nb[i + st->nbuckets]};
     struct al_res *r = st->buckets[i], *next;
-    /* Keep chain order (newest first) by appending at each tail. */
     for (; r != NULL; r = next) {
-      struct al_res **tail = &nb[(mix(r->addr) >> 16) & (n - 1)];
+      int hi = ((mix(r->addr) >> 16) & (n - 1)) != i;
       next = r->next;
-      while (*tail != NULL)
-        tail = &(*tail)->next;
       r->next = NULL;
-      *tail = r;
+      *tail[hi] = r;
+      tail[hi] = &r->next;
     }
   }
   if (st->buckets != NULL)
@@ -149,10 +151,11 @@ static void shim_seen(uint8_t shim) {
     al_reportfile_uses(al_shims[shim]->name);
 }
 
-/* Adds a record; 0, or -1 when out of memory. */
+/* Adds a record, numbered *seq_out when given; 0, or -1 when out of
+ * memory. */
 static int record(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
                   const struct al_stack *stack, uint8_t state, void *cb,
-                  uint64_t born_ms) {
+                  uint64_t born_ms, uint64_t *seq_out) {
   uint64_t h = mix(addr);
   struct stripe *st = stripe_of(h);
   struct al_res *r;
@@ -188,18 +191,20 @@ static int record(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
     st->count++;
   }
   al_spin_unlock(&st->lock);
+  if (seq_out != NULL)
+    *seq_out = seq;
   return r ? 0 : -1;
 }
 
 void al_res_open(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
                  const struct al_stack *stack) {
-  record(shim, addr, type, loop, stack, AL_RES_OPEN, NULL, 0);
+  record(shim, addr, type, loop, stack, AL_RES_OPEN, NULL, 0, NULL);
 }
 
 int al_req_start(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
                  void *cb, const struct al_stack *stack) {
   return record(shim, addr, type, loop, stack, AL_RES_PENDING, cb,
-                al_now_ms());
+                al_now_ms(), NULL);
 }
 
 /* Finds the newest record at addr in the given state. Lock held. */
@@ -212,6 +217,365 @@ static struct al_res **lookup(struct stripe *st, uint64_t h, uintptr_t addr,
     if ((*p)->addr == addr && (*p)->state == state)
       return p;
   return NULL;
+}
+
+/* ------------------------------------------ requests settled by handle */
+
+/* A request recorded with al_req_start_on completes without a word to the
+ * runtime: its shim tells, from the handle it was started on, whether the
+ * handle still holds it (req_pending). The handle's record is followed in
+ * its bucket by a link for each such request (AL_RES_LINK: addr is the
+ * handle's, cb the request's address, seq the request's), newest first.
+ * Records are only ever added at the head of a bucket, and links right
+ * after their handle's record, so that a link follows the record it was
+ * made for as long as that record is there: a link is live when the
+ * nearest record before it that is not a link is its handle's, open or
+ * closing. Once the handle's close completed, its record is gone and its
+ * requests completed with it (libuv calls a stream's requests back as it
+ * destroys the stream, before the close callback).
+ *
+ * What the registry reads settles these requests first: its copies
+ * (snapshots, al_res_on_loop) and its lookups leave out those that
+ * completed. Their records are forgotten when the handle's close
+ * completes, and when a request is started on a handle that has gathered
+ * twice as many since the last time (at least PRUNE_FIRST): that costs
+ * the handle's records and the requests it holds, and no more than a
+ * constant for each request started. */
+#define PRUNE_FIRST 16u
+
+static int link_live(const struct al_res *prev, const struct al_res *link) {
+  return prev != NULL && prev->addr == link->addr &&
+         (prev->state == AL_RES_OPEN || prev->state == AL_RES_CLOSING);
+}
+
+/* One such request, as the registry settles it. */
+struct lazy {
+  uintptr_t handle, addr;
+  uint64_t seq;
+  unsigned type : 6;
+  unsigned shim : 2;
+  unsigned live : 1;    /* its handle is open or closing */
+  unsigned pending : 1; /* the verdict */
+};
+
+struct lazies {
+  struct lazy *v;
+  size_t n, cap;
+  int failed; /* out of memory: some are missing, and taken as pending */
+};
+
+static void lazies_add(struct lazies *z, const struct al_res *link,
+                       int live) {
+  if (z->n == z->cap) {
+    size_t ncap = z->cap ? 2 * z->cap : 16;
+    struct lazy *p = realloc(z->v, ncap * sizeof(*p));
+    if (p == NULL) {
+      z->failed = 1;
+      return;
+    }
+    z->v = p;
+    z->cap = ncap;
+  }
+  z->v[z->n++] = (struct lazy){link->addr, (uintptr_t)link->cb, link->seq,
+                               link->type, link->shim, (unsigned)live, 1};
+}
+
+static int by_handle(const void *a, const void *b) {
+  const struct lazy *x = a, *y = b;
+  if (x->handle != y->handle)
+    return x->handle < y->handle ? -1 : 1;
+  if (x->addr != y->addr)
+    return x->addr < y->addr ? -1 : 1;
+  return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int by_request(const void *a, const void *b) {
+  const struct lazy *x = a, *y = b;
+  if (x->addr != y->addr)
+    return x->addr < y->addr ? -1 : 1;
+  return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Asks the shims which of the handle's requests v[0..n), all on one
+ * handle and sorted by address, the handle still holds. */
+static void ask(struct lazy *v, size_t n, int live_mem, struct al_res *views,
+                const struct al_res **ptrs, unsigned char *pending) {
+  const struct al_shim *sh = al_shims[v[0].shim];
+  size_t m = 0;
+
+  for (size_t k = 0; k < n; k++) {
+    if (!v[k].live) {
+      v[k].pending = 0;
+      continue;
+    }
+    memset(&views[m], 0, sizeof(views[m]));
+    views[m].addr = v[k].addr;
+    views[m].cb = (void *)v[k].handle;
+    views[m].seq = v[k].seq;
+    views[m].type = v[k].type;
+    views[m].shim = v[k].shim;
+    views[m].state = AL_RES_PENDING;
+    ptrs[m] = &views[m];
+    pending[m++] = 1;
+  }
+  if (m == 0 || sh == NULL || sh->req_pending == NULL)
+    return;
+  sh->req_pending(v[0].handle, ptrs, m, live_mem, pending);
+  m = 0;
+  for (size_t k = 0; k < n; k++)
+    if (v[k].live)
+      v[k].pending = pending[m++] != 0;
+}
+
+/* Gives each of z's requests its verdict, a handle at a time, and leaves
+ * z sorted by request. A request started again at the same address ended
+ * the one before: a request is never held twice. */
+static void judge(struct lazies *z, int live_mem) {
+  struct al_res *views;
+  const struct al_res **ptrs;
+  unsigned char *pending;
+
+  if (z->n == 0)
+    return;
+  qsort(z->v, z->n, sizeof(*z->v), by_handle);
+  views = malloc(z->n * sizeof(*views));
+  ptrs = malloc(z->n * sizeof(*ptrs));
+  pending = malloc(z->n);
+  for (size_t i = 0, j; views && ptrs && pending && i < z->n; i = j) {
+    for (j = i + 1; j < z->n && z->v[j].handle == z->v[i].handle; j++)
+      continue;
+    ask(&z->v[i], j - i, live_mem, views, ptrs, pending);
+  }
+  free(views);
+  free(ptrs);
+  free(pending);
+  qsort(z->v, z->n, sizeof(*z->v), by_request);
+  for (size_t i = 0; i + 1 < z->n; i++)
+    if (z->v[i].addr == z->v[i + 1].addr)
+      z->v[i].pending = 0;
+}
+
+/* Whether z, judged, says that the request (addr, seq) completed. */
+static int judged_done(const struct lazies *z, uintptr_t addr, uint64_t seq) {
+  struct lazy key = {0};
+  const struct lazy *found;
+
+  key.addr = addr;
+  key.seq = seq;
+  found = z->n ? bsearch(&key, z->v, z->n, sizeof(key), by_request) : NULL;
+  return found != NULL && !found->pending;
+}
+
+/* Leaves out of res[0..n), in order, the requests z says completed;
+ * returns how many are left. Frees z. */
+static size_t settle_copy(struct al_res *res, size_t n, struct lazies *z) {
+  size_t k = 0;
+
+  judge(z, 0);
+  for (size_t i = 0; i < n; i++)
+    if (res[i].state != AL_RES_PENDING ||
+        !judged_done(z, res[i].addr, res[i].seq))
+      res[k++] = res[i];
+  free(z->v);
+  return k;
+}
+
+/* Forgets the pending record (addr, seq), if it is there. */
+static void forget_request(uintptr_t addr, uint64_t seq) {
+  uint64_t h = mix(addr);
+  struct stripe *st = stripe_of(h);
+
+  al_spin_lock(&st->lock);
+  for (struct al_res **p = st->nbuckets ? bucket_of(st, h) : NULL;
+       p != NULL && *p != NULL; p = &(*p)->next) {
+    struct al_res *r = *p;
+    if (r->addr == addr && r->seq == seq && r->state == AL_RES_PENDING) {
+      *p = r->next;
+      st->count--;
+      res_free(st, r);
+      break;
+    }
+  }
+  al_spin_unlock(&st->lock);
+}
+
+/* Forgets the links of handle that are not live, or only the one of the
+ * request (addr, seq) when addr is not 0, and their requests' records. */
+static void drop_links(uintptr_t handle, uintptr_t addr, uint64_t seq) {
+  uint64_t h = mix(handle);
+  struct stripe *st = stripe_of(h);
+  struct {
+    uintptr_t addr;
+    uint64_t seq;
+  } gone[32];
+  size_t k;
+
+  do {
+    struct al_res **p, *prev = NULL;
+    k = 0;
+    al_spin_lock(&st->lock);
+    p = st->nbuckets ? bucket_of(st, h) : NULL;
+    while (p != NULL && *p != NULL && k < 32) {
+      struct al_res *r = *p;
+      if (r->state != AL_RES_LINK) {
+        prev = r;
+      } else if (r->addr == handle &&
+                 (addr != 0 ? (uintptr_t)r->cb == addr && r->seq == seq
+                            : !link_live(prev, r))) {
+        gone[k].addr = (uintptr_t)r->cb;
+        gone[k++].seq = r->seq;
+        *p = r->next;
+        st->count--;
+        res_free(st, r);
+        continue;
+      }
+      p = &r->next;
+    }
+    al_spin_unlock(&st->lock);
+    for (size_t i = 0; i < k; i++)
+      if (addr == 0)
+        forget_request(gone[i].addr, gone[i].seq);
+  } while (k == 32);
+}
+
+/* Forgets the handle's requests that completed, and sets when to look
+ * again. The calling thread is in the program's call on the handle. */
+static void prune(uintptr_t handle) {
+  uint64_t h = mix(handle);
+  struct stripe *st = stripe_of(h);
+  struct lazies z = {0};
+  struct al_res *prev = NULL, **p, *hr;
+  uint32_t left = 0;
+
+  al_spin_lock(&st->lock);
+  for (struct al_res *r = st->nbuckets ? *bucket_of(st, h) : NULL; r != NULL;
+       r = r->next) {
+    if (r->state != AL_RES_LINK)
+      prev = r;
+    else if (r->addr == handle)
+      lazies_add(&z, r, link_live(prev, r));
+  }
+  al_spin_unlock(&st->lock);
+  if (!z.failed)
+    judge(&z, 1);
+  else
+    z.n = 0; /* nothing is forgotten, and it is tried again later */
+
+  al_spin_lock(&st->lock);
+  p = st->nbuckets ? bucket_of(st, h) : NULL;
+  while (p != NULL && *p != NULL) {
+    struct al_res *r = *p;
+    if (r->state == AL_RES_LINK && r->addr == handle) {
+      if (judged_done(&z, (uintptr_t)r->cb, r->seq)) {
+        *p = r->next;
+        st->count--;
+        res_free(st, r);
+        continue;
+      }
+      left++;
+    }
+    p = &r->next;
+  }
+  p = lookup(st, h, handle, AL_RES_OPEN);
+  if (p != NULL) {
+    hr = *p;
+    hr->born_ms = left;
+    hr->cb = (void *)(uintptr_t)(2 * left > PRUNE_FIRST ? 2 * left
+                                                         : PRUNE_FIRST);
+  }
+  al_spin_unlock(&st->lock);
+  for (size_t i = 0; i < z.n; i++)
+    if (!z.v[i].pending)
+      forget_request(z.v[i].addr, z.v[i].seq);
+  free(z.v);
+}
+
+int al_req_start_on(uint8_t shim, uintptr_t addr, unsigned type,
+                    uintptr_t loop, uintptr_t handle,
+                    const struct al_stack *stack) {
+  uint64_t h = mix(handle);
+  struct stripe *st = stripe_of(h);
+  struct al_res **p, *link = NULL;
+  uint64_t seq;
+  int full = 0;
+
+  if (record(shim, addr, type, loop, stack, AL_RES_PENDING, (void *)handle,
+             al_now_ms(), &seq) != 0)
+    return -1;
+  al_spin_lock(&st->lock);
+  maybe_grow(st);
+  p = lookup(st, h, handle, AL_RES_OPEN);
+  if (p != NULL && (link = res_alloc(st)) != NULL) {
+    struct al_res *hr = *p;
+    memset(link, 0, sizeof(*link));
+    link->addr = handle;
+    link->cb = (void *)addr;
+    link->loop = loop;
+    link->seq = seq;
+    link->type = type;
+    link->state = AL_RES_LINK;
+    link->shim = shim;
+    link->next = hr->next;
+    hr->next = link;
+    st->count++;
+    hr->born_ms++;
+    full = hr->born_ms >= (hr->cb ? (uintptr_t)hr->cb : PRUNE_FIRST);
+  }
+  al_spin_unlock(&st->lock);
+  if (link == NULL) {
+    forget_request(addr, seq);
+    return -1;
+  }
+  if (full)
+    prune(handle);
+  return 0;
+}
+
+/* Whether r, a copy of a pending record, is a request settled by its
+ * handle that completed. newer: a newer record at its address is pending,
+ * which ends it if it is such a request. */
+static int settled(const struct al_res *r, int newer) {
+  const struct al_shim *sh = al_shims[r->shim];
+  uintptr_t handle = (uintptr_t)r->cb;
+  uint64_t h = mix(handle);
+  struct stripe *st = stripe_of(h);
+  struct al_res *prev = NULL, view = *r;
+  const struct al_res *ptr = &view;
+  int found = 0, live = 0;
+  unsigned char pending = 1;
+
+  if (r->state != AL_RES_PENDING || sh == NULL || sh->req_pending == NULL)
+    return 0;
+  al_spin_lock(&st->lock);
+  for (struct al_res *l = st->nbuckets ? *bucket_of(st, h) : NULL;
+       l != NULL && !found; l = l->next) {
+    if (l->state != AL_RES_LINK) {
+      prev = l;
+    } else if (l->addr == handle && (uintptr_t)l->cb == r->addr &&
+               l->seq == r->seq) {
+      found = 1;
+      live = link_live(prev, l);
+    }
+  }
+  al_spin_unlock(&st->lock);
+  if (!found)
+    return 0;
+  if (newer || !live)
+    return 1;
+  view.next = NULL;
+  sh->req_pending(handle, &ptr, 1, 0, &pending);
+  return !pending;
+}
+
+size_t al_registry_records(void) {
+  size_t n = 0;
+
+  for (unsigned i = 0; i < STRIPES; i++) {
+    al_spin_lock(&stripes[i].lock);
+    n += stripes[i].count;
+    al_spin_unlock(&stripes[i].lock);
+  }
+  return n;
 }
 
 uint64_t al_res_closing(uintptr_t addr, void *cb) {
@@ -268,11 +632,15 @@ void al_res_close_aborted(uintptr_t addr, uint64_t seq) {
 }
 
 /* Forgets the newest record at addr in the given state, handing back its
- * callback: 1, or 0 when there is none. */
+ * callback: 1, or 0 when there is none. A handle's requests settled by it
+ * go with it; a request settled by its handle leaves its handle. */
 static int take(uintptr_t addr, int state, void **cb) {
   uint64_t h = mix(addr);
   struct stripe *st = stripe_of(h);
   struct al_res **p, *r = NULL;
+  uintptr_t handle = 0;
+  uint64_t seq = 0;
+  int settles = 0;
 
   al_spin_lock(&st->lock);
   p = lookup(st, h, addr, state);
@@ -280,10 +648,18 @@ static int take(uintptr_t addr, int state, void **cb) {
     r = *p;
     *p = r->next;
     *cb = r->cb;
+    handle = (uintptr_t)r->cb;
+    seq = r->seq;
+    settles = al_shims[r->shim] != NULL &&
+              al_shims[r->shim]->req_pending != NULL;
     st->count--;
     res_free(st, r);
   }
   al_spin_unlock(&st->lock);
+  if (settles && state != AL_RES_PENDING)
+    drop_links(addr, 0, 0);
+  else if (settles && handle != 0)
+    drop_links(handle, addr, seq);
   return r != NULL;
 }
 
@@ -301,17 +677,12 @@ int al_res_forget(uintptr_t addr) {
 }
 
 int al_req_pending(uintptr_t addr) {
-  uint64_t h = mix(addr);
-  struct stripe *st = stripe_of(h);
-  int found;
-
-  al_spin_lock(&st->lock);
-  found = lookup(st, h, addr, AL_RES_PENDING) != NULL;
-  al_spin_unlock(&st->lock);
-  return found;
+  struct al_res r;
+  return al_req_get(addr, &r) == 0;
 }
 
-/* Copies the newest record at addr in the given state. */
+/* Copies the newest record at addr in the given state; a request settled
+ * by its handle that completed is not there. */
 static int get(uintptr_t addr, int state, struct al_res *out) {
   uint64_t h = mix(addr);
   struct stripe *st = stripe_of(h);
@@ -324,7 +695,7 @@ static int get(uintptr_t addr, int state, struct al_res *out) {
     out->next = NULL;
   }
   al_spin_unlock(&st->lock);
-  return p ? 0 : -ENOENT;
+  return p != NULL && !settled(out, 0) ? 0 : -ENOENT;
 }
 
 int al_req_get(uintptr_t addr, struct al_res *out) {
@@ -344,11 +715,20 @@ size_t al_res_on_loop(uintptr_t loop, uint64_t first_seq, unsigned states,
   struct al_res *copy = NULL;
   size_t n = 0, cap = 0;
 
+  struct lazies z = {0};
+
   for (unsigned i = 0; i < STRIPES; i++) {
     struct stripe *st = &stripes[i];
     al_spin_lock(&st->lock);
     for (size_t b = 0; st->count > 0 && b < st->nbuckets; b++) {
+      struct al_res *prev = NULL;
       for (struct al_res *r = st->buckets[b]; r != NULL; r = r->next) {
+        if (r->state == AL_RES_LINK) {
+          if (r->loop == loop && (states & 1u << AL_RES_PENDING))
+            lazies_add(&z, r, link_live(prev, r));
+          continue;
+        }
+        prev = r;
         if (r->loop != loop || r->seq < first_seq ||
             !(states & 1u << r->state))
           continue;
@@ -366,21 +746,29 @@ size_t al_res_on_loop(uintptr_t loop, uint64_t first_seq, unsigned states,
     al_spin_unlock(&st->lock);
   }
   *out = copy;
-  return n;
+  return settle_copy(copy, n, &z);
 }
 
 int al_res_alive(uintptr_t addr, uint64_t seq) {
   uint64_t h = mix(addr);
   struct stripe *st = stripe_of(h);
-  int alive = 0;
+  struct al_res found;
+  int alive = 0, newer = 0;
 
   al_spin_lock(&st->lock);
-  for (struct al_res *r = st->nbuckets ? *bucket_of(st, h) : NULL; r != NULL;
-       r = r->next)
-    if (r->addr == addr && r->seq == seq)
+  for (struct al_res *r = st->nbuckets ? *bucket_of(st, h) : NULL;
+       r != NULL && !alive; r = r->next) {
+    if (r->addr != addr || r->state == AL_RES_LINK)
+      continue;
+    if (r->seq == seq) {
       alive = 1;
+      found = *r;
+    } else if (r->state == AL_RES_PENDING && r->seq > seq) {
+      newer = 1;
+    }
+  }
   al_spin_unlock(&st->lock);
-  return alive;
+  return alive && !settled(&found, newer);
 }
 
 /* ----------------------------------------------------------------- loops */
@@ -735,6 +1123,7 @@ void al_loop_closed(uintptr_t addr, uint64_t serial) {
 int al_registry_snapshot(struct al_snapshot *s) {
   size_t cap = 0, n = 0;
   struct al_res *res = NULL;
+  struct lazies z = {0};
   int budget = 1000;
 
   memset(s, 0, sizeof(*s));
@@ -750,19 +1139,28 @@ int al_registry_snapshot(struct al_snapshot *s) {
       if (p == NULL) {
         al_spin_unlock(&st->lock);
         free(res);
+        free(z.v);
         return -1;
       }
       res = p;
       cap = ncap;
     }
-    for (size_t b = 0; b < st->nbuckets; b++)
-      for (struct al_res *r = st->buckets[b]; r != NULL; r = r->next)
+    for (size_t b = 0; b < st->nbuckets; b++) {
+      struct al_res *prev = NULL;
+      for (struct al_res *r = st->buckets[b]; r != NULL; r = r->next) {
+        if (r->state == AL_RES_LINK) {
+          lazies_add(&z, r, link_live(prev, r));
+          continue;
+        }
+        prev = r;
         if (r->seq >= inherited_below)
           res[n++] = *r;
+      }
+    }
     al_spin_unlock(&st->lock);
   }
   s->res = res;
-  s->nres = n;
+  s->nres = settle_copy(res, n, &z);
 
   if (al_lock_briefly(&loops_lock, &budget) != 0) {
     s->unreadable++;

@@ -23,12 +23,19 @@
  *
  * - Stream requests (write, shutdown, connect) are completed by libuv
  *   through the public callback field alone, and their memory is often
- *   freed by the program as soon as the callback ran, so that their state
- *   cannot be read afterwards. For them the interposer still hands libuv
- *   a trampoline in place of the program's callback: while such a request
- *   is pending, its cb field holds asyncleak's trampoline. When libuv
- *   calls it, the trampoline forgets the request, puts the program's
- *   callback back in the field and calls it with the same arguments.
+ *   freed or reused by the program in that callback, so that the request
+ *   cannot tell afterwards that it completed. Their stream can: libuv
+ *   keeps a pending connect in the stream's connect_req, a pending
+ *   shutdown in its shutdown_req, and a pending write linked in its
+ *   write_queue or write_completed_queue (private fields, stable across
+ *   libuv 1.x), and lets go of each before it calls the callback. The
+ *   program's callback goes to libuv as it is; once the call has
+ *   returned, the request is recorded on its stream (al_req_start_on),
+ *   and the registry asks al_uv_req_pending whenever it needs to know
+ *   whether the request is still pending. A stream whose close completed
+ *   holds nothing: libuv called its requests back, cancelled, as it
+ *   destroyed it. A request on a stream the runtime does not know (one
+ *   made before the runtime was there to see it) is not followed.
  *
  * A request started without a callback is followed too when libuv still
  * completes it later (writes, connects, work); an fs, getaddrinfo,
@@ -184,22 +191,16 @@ POOL_DONE(random_work_done, uv_random_t, POOL_RANDOM)
 
 /* ------------------------------------------------------------ trampolines */
 
-/* Trampolines for callbacks of the form cb(req, status). */
-#define STATUS_DONE(fn, req_t, cb_t, field)                                   \
-  static void fn(req_t *req, int status) {                                    \
-    void *cb;                                                                 \
-    if (!completed(req, &cb))                                                 \
-      return;                                                                 \
-    req->field = (cb_t)cb;                                                    \
-    if (cb != NULL)                                                           \
-      ((cb_t)cb)(req, status);                                                \
-  }
-
-STATUS_DONE(write_done, uv_write_t, uv_write_cb, cb)
-STATUS_DONE(connect_done, uv_connect_t, uv_connect_cb, cb)
-STATUS_DONE(shutdown_done, uv_shutdown_t, uv_shutdown_cb, cb)
-/* libuv keeps a send's callback in a private field on Unix. */
-STATUS_DONE(send_done, uv_udp_send_t, uv_udp_send_cb, send_cb)
+/* A UDP send's callback, from the private field libuv keeps it in on
+ * Unix (send_cb): the public one is left alone. */
+static void send_done(uv_udp_send_t *req, int status) {
+  void *cb;
+  if (!completed(req, &cb))
+    return;
+  req->send_cb = (uv_udp_send_cb)cb;
+  if (cb != NULL)
+    ((uv_udp_send_cb)cb)(req, status);
+}
 
 /* An fs call libuv completes without its thread pool calls req->cb. */
 static void fs_done(uv_fs_t *req) {
@@ -240,29 +241,184 @@ static void fs_follow_cb(uv_loop_t *loop, uv_fs_t *req, uv_fs_cb cb) {
     return rc;                                                                \
   }
 
-REQUEST(uv_write,
-        (uv_write_t * req, uv_stream_t *h, const uv_buf_t bufs[],
-         unsigned int nbufs, uv_write_cb cb),
-        h->loop, req, UV_WRITE, cb, uv_write_cb, write_done, ASYNC_ALWAYS,
-        (req, h, bufs, nbufs, CB))
-REQUEST(uv_write2,
-        (uv_write_t * req, uv_stream_t *h, const uv_buf_t bufs[],
-         unsigned int nbufs, uv_stream_t *send_handle, uv_write_cb cb),
-        h->loop, req, UV_WRITE, cb, uv_write_cb, write_done, ASYNC_ALWAYS,
-        (req, h, bufs, nbufs, send_handle, CB))
-REQUEST(uv_shutdown, (uv_shutdown_t * req, uv_stream_t *h, uv_shutdown_cb cb),
-        h->loop, req, UV_SHUTDOWN, cb, uv_shutdown_cb, shutdown_done,
-        ASYNC_ALWAYS, (req, h, CB))
-REQUEST(uv_tcp_connect,
-        (uv_connect_t * req, uv_tcp_t *h, const struct sockaddr *addr,
-         uv_connect_cb cb),
-        h->loop, req, UV_CONNECT, cb, uv_connect_cb, connect_done,
-        ASYNC_ALWAYS, (req, h, addr, CB))
 REQUEST(uv_udp_send,
         (uv_udp_send_t * req, uv_udp_t *h, const uv_buf_t bufs[],
          unsigned int nbufs, const struct sockaddr *addr, uv_udp_send_cb cb),
         h->loop, req, UV_UDP_SEND, cb, uv_udp_send_cb, send_done,
         ASYNC_ALWAYS, (req, h, bufs, nbufs, addr, CB))
+
+/* ------------------------------------------------------ stream requests */
+
+/* Whether this libuv keeps stream requests where al_uv_req_pending looks
+ * for them: asked of the first request recorded, once. */
+enum { LAYOUT_UNKNOWN, LAYOUT_KNOWN, LAYOUT_OTHER };
+static atomic_int stream_layout;
+
+static int layout_holds(void *req, unsigned type, uv_stream_t *h) {
+  struct al_res r = {0};
+  const struct al_res *p = &r;
+  unsigned char pending = 0;
+
+  r.addr = (uintptr_t)req;
+  r.type = type;
+  /* Read with care: what this libuv keeps there is not known yet. */
+  al_uv_req_pending((uintptr_t)h, &p, 1, 0, &pending);
+  return pending;
+}
+
+/* After a stream request the program started with callback cb: records
+ * it on its stream when libuv took it (ok). */
+static void stream_follow(int outer, int ok, void *req, unsigned type,
+                          uv_stream_t *h, void *cb) {
+  int saved, layout;
+
+  if (!ok || !wanted(outer, cb, ASYNC_ALWAYS))
+    return;
+  layout = atomic_load_explicit(&stream_layout, memory_order_relaxed);
+  if (layout == LAYOUT_OTHER)
+    return;
+  saved = errno;
+  if (layout == LAYOUT_UNKNOWN) {
+    layout = layout_holds(req, type, h) ? LAYOUT_KNOWN : LAYOUT_OTHER;
+    if (layout == LAYOUT_OTHER)
+      al_warn("this libuv keeps stream requests where asyncleak does not "
+              "look; writes, shutdowns and connects are not followed");
+    atomic_store_explicit(&stream_layout, layout, memory_order_relaxed);
+  }
+  if (layout == LAYOUT_KNOWN)
+    (void)al_req_start_on(al_uv_shim_id, (uintptr_t)req, type,
+                          (uintptr_t)h->loop, (uintptr_t)h,
+                          al_stack_capture());
+  errno = saved;
+}
+
+/* One interposer: the program's callback cb goes to libuv unchanged. */
+#define STREAM_REQUEST(name, params, req, type, h, cb, call)                  \
+  AL_EXPORT int name params {                                                 \
+    __typeof__(&name) real = REAL(name);                                      \
+    int outer, rc;                                                            \
+    if (real == NULL)                                                         \
+      return UV_ENOSYS;                                                       \
+    outer = al_uv_enter();                                                    \
+    rc = real call;                                                           \
+    stream_follow(outer, rc >= 0, req, type, (uv_stream_t *)(h), (void *)cb); \
+    al_uv_leave();                                                            \
+    return rc;                                                                \
+  }
+
+STREAM_REQUEST(uv_write,
+               (uv_write_t * req, uv_stream_t *h, const uv_buf_t bufs[],
+                unsigned int nbufs, uv_write_cb cb),
+               req, UV_WRITE, h, cb, (req, h, bufs, nbufs, cb))
+STREAM_REQUEST(uv_write2,
+               (uv_write_t * req, uv_stream_t *h, const uv_buf_t bufs[],
+                unsigned int nbufs, uv_stream_t *send_handle, uv_write_cb cb),
+               req, UV_WRITE, h, cb, (req, h, bufs, nbufs, send_handle, cb))
+STREAM_REQUEST(uv_shutdown,
+               (uv_shutdown_t * req, uv_stream_t *h, uv_shutdown_cb cb), req,
+               UV_SHUTDOWN, h, cb, (req, h, cb))
+STREAM_REQUEST(uv_tcp_connect,
+               (uv_connect_t * req, uv_tcp_t *h, const struct sockaddr *addr,
+                uv_connect_cb cb),
+               req, UV_CONNECT, h, cb, (req, h, addr, cb))
+
+/* It returns nothing: a failure comes through the callback, and the
+ * request is pending until then. */
+AL_EXPORT void uv_pipe_connect(uv_connect_t *req, uv_pipe_t *h,
+                               const char *name, uv_connect_cb cb) {
+  __typeof__(&uv_pipe_connect) real = REAL(uv_pipe_connect);
+  int outer;
+
+  if (real == NULL)
+    return;
+  outer = al_uv_enter();
+  real(req, h, name, cb);
+  stream_follow(outer, 1, req, UV_CONNECT, (uv_stream_t *)h, (void *)cb);
+  al_uv_leave();
+}
+
+/* Most nodes a stream's write queue is followed through: far more than a
+ * program queues, and a bound should the list be broken. */
+#define WALK_MAX (1u << 20)
+
+/* Reads len bytes at addr: directly when the memory is known sound. */
+static int peek(void *dst, const void *addr, size_t len, int live) {
+  if (live) {
+    memcpy(dst, addr, len);
+    return 0;
+  }
+  return al_safe_read(dst, addr, len);
+}
+
+/* Marks pending every write of reqs[0..n) (sorted by address) at addr. */
+static void mark_write(const struct al_res *const *reqs, size_t n,
+                       uintptr_t addr, unsigned char *pending) {
+  size_t lo = 0, hi = n;
+
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (reqs[mid]->addr < addr)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  for (; lo < n && reqs[lo]->addr == addr; lo++)
+    if (reqs[lo]->type == UV_WRITE)
+      pending[lo] = 1;
+}
+
+/* Walks a stream's write queue, whose head is at head and whose first
+ * link is first, marking the writes of reqs found in it: 0, or -1 when it
+ * could not be followed to its end. */
+static int walk_writes(uintptr_t head, void *const first[2],
+                       const struct al_res *const *reqs, size_t n, int live,
+                       unsigned char *pending) {
+  void *q = first[0];
+
+  for (unsigned steps = 0; (uintptr_t)q != head; steps++) {
+    void *node[2];
+    if (q == NULL || steps == WALK_MAX || peek(node, q, sizeof(node), live))
+      return -1;
+    mark_write(reqs, n, (uintptr_t)q - offsetof(uv_write_t, queue), pending);
+    q = node[0];
+  }
+  return 0;
+}
+
+void al_uv_req_pending(uintptr_t handle, const struct al_res *const *reqs,
+                       size_t n, int live, unsigned char *pending) {
+  uv_stream_t s;
+  int writes = 0;
+
+  if (peek(&s, (const void *)handle, sizeof(s), live) != 0)
+    return; /* unreadable: nothing can be told, and all stay pending */
+  for (size_t i = 0; i < n; i++) {
+    uintptr_t addr = reqs[i]->addr;
+    switch (reqs[i]->type) {
+    case UV_CONNECT:
+      pending[i] = (uintptr_t)s.connect_req == addr;
+      break;
+    case UV_SHUTDOWN:
+      pending[i] = (uintptr_t)s.shutdown_req == addr;
+      break;
+    case UV_WRITE:
+      pending[i] = 0;
+      writes = 1;
+      break;
+    default:
+      break;
+    }
+  }
+  if (writes &&
+      (walk_writes(handle + offsetof(uv_stream_t, write_queue), s.write_queue,
+                   reqs, n, live, pending) != 0 ||
+       walk_writes(handle + offsetof(uv_stream_t, write_completed_queue),
+                   s.write_completed_queue, reqs, n, live, pending) != 0))
+    for (size_t i = 0; i < n; i++)
+      if (reqs[i]->type == UV_WRITE)
+        pending[i] = 1; /* a queue not followed to its end */
+}
+
 /* A thread-pool request: the program's callback goes to libuv as it is,
  * and the request is followed through its work item once queued. `fs`
  * says whether the call may complete without the thread pool. */
@@ -301,22 +457,6 @@ POOL(uv_random,
       unsigned int flags, uv_random_cb cb),
      loop, req, UV_RANDOM, cb, POOL_RANDOM, random_work_done, SYNC_WITHOUT_CB,
      0, (loop, req, buf, buflen, flags, cb))
-
-/* It returns nothing: a failure comes through the callback. */
-AL_EXPORT void uv_pipe_connect(uv_connect_t *req, uv_pipe_t *h,
-                               const char *name, uv_connect_cb cb) {
-  __typeof__(&uv_pipe_connect) real = REAL(uv_pipe_connect);
-  int followed;
-  uv_connect_cb use;
-
-  if (real == NULL)
-    return;
-  use = (uv_connect_cb)follow(al_uv_enter(), h->loop, req, UV_CONNECT,
-                              (void *)cb, (void *)connect_done, ASYNC_ALWAYS,
-                              &followed);
-  real(req, h, name, use);
-  finish(followed, req, 0);
-}
 
 /* The fs calls: (loop, req, ..., cb), synchronous without a callback. */
 #define FS(name, params, ...)                                                 \

@@ -147,5 +147,8 @@ const char *al_uv_req_type_name(unsigned type);
 void al_uv_req_probe(const struct al_res *r, struct al_state *st);
 void al_uv_req_describe(const struct al_res *r, char *buf, size_t len);
 int al_uv_req_cancel(uintptr_t addr);
+/* Which of a stream's requests it still holds (al_shim.req_pending). */
+void al_uv_req_pending(uintptr_t handle, const struct al_res *const *reqs,
+                       size_t n, int live, unsigned char *pending);
 
 #endif /* ASYNCLEAK_UV_SHIM_H_ */

@@ -232,6 +232,7 @@ static const struct al_shim uv_shim = {
     .cancel = al_uv_req_cancel,
     .wake = uv_wake,
     .unloaded = uv_unloaded,
+    .req_pending = al_uv_req_pending,
 };
 
 uint8_t al_uv_shim_id;
