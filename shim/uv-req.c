@@ -160,6 +160,11 @@ static int pool_follow(uv_loop_t *loop, void *req, unsigned type,
   return 1;
 }
 
+/* Before an fs call: no done function from the request's last use. */
+static void pool_clear(struct uv__work *w) {
+  w->done = NULL;
+}
+
 /* The work item of req is done: forgets req, puts libuv's done function
  * back and returns it. libuv's function then completes the request and
  * calls the program's callback, from the program's own field. */
@@ -429,6 +434,11 @@ void al_uv_req_pending(uintptr_t handle, const struct al_res *const *reqs,
     if (real == NULL)                                                         \
       return UV_ENOSYS;                                                       \
     outer = al_uv_enter();                                                    \
+    /* libuv's fs calls leave work_req as it was: a request used again */    \
+    /* still holds the done function of its last thread-pool call, which */  \
+    /* an io_uring completion (libuv 1.45+) must not be taken for. */        \
+    if (fs)                                                                   \
+      pool_clear(&(req)->work_req);                                           \
     rc = real call;                                                           \
     if (rc >= 0 && wanted(outer, (void *)cb, sync) &&                         \
         !pool_follow(loop, req, type, &(req)->work_req, kind, done) && fs)    \
