@@ -772,6 +772,12 @@ void al_report_write_as(pid_t pid, const struct al_ending *how);
  * writes for. */
 pid_t al_pid(void);
 
+/* Moves fd, the runtime's own, close-on-exec, to the first free number
+ * from the top of what the program is likely to use (its soft limit on
+ * open files, at most 1024) less room, or at least above 2 (lib/fds.c).
+ * Returns the number it has now; fd itself when it cannot be moved. */
+int al_fd_move_high(int fd, int room);
+
 /* The report file (lib/reportfile.c): the one file in the report
  * directory through which the process tells the asyncleak command what it
  * runs, which loop libraries it uses and, at exit, its report. Created as
@@ -789,6 +795,10 @@ void al_reportfile_claim(void);
 const char *al_reportfile_name(void);
 /* Why the process has no file (an errno value), or 0. */
 int al_reportfile_errno(void);
+/* Whether the report file at fd ends with a finished report: its blocks
+ * are walked by their lengths, and the "@sum" block is the last one a
+ * process writes. Lines of any length; reads of 255 bytes at most. */
+int al_reportfile_finished(int fd);
 /* Writes text, whole lines, in one system call: 0, or -1 with errno. */
 int al_reportfile_put(const char *text, size_t len);
 /* Writes "@kind <len>\n", the data and a newline in one system call: 0, or

@@ -19,7 +19,6 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -30,10 +29,9 @@
  * process of the same pid and start time (a pid reused within one clock
  * tick, or /proc unreadable), or its own earlier image's finished file. */
 enum { MAX_SUFFIX = 64 };
-/* The fd is moved to the first free number from min(soft limit, CAP) less
- * ROOM: near the top of what the program is likely to use, without making
- * the kernel grow the table of a process allowed a million files. */
-enum { FD_CAP = 1024, FD_ROOM = 24 };
+/* The fd is moved to the first free number from the top of what the
+ * program is likely to use less ROOM (lib/fds.c). */
+enum { FD_ROOM = 24 };
 
 static atomic_int file_fd = -1;
 static dev_t file_dev;
@@ -134,29 +132,11 @@ static int open_dir(int warn) {
   return fd;
 }
 
-/* Moves fd to a high number, close-on-exec; returns the fd it is now. */
-static int move_high(int fd) {
-  struct rlimit rl;
-  long floor;
-  int high;
-
-  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
-    return fd;
-  floor = (long)(rl.rlim_cur < FD_CAP ? rl.rlim_cur : FD_CAP) - FD_ROOM;
-  if (floor <= fd)
-    return fd;
-  high = fcntl(fd, F_DUPFD_CLOEXEC, (int)floor);
-  if (high < 0)
-    return fd;
-  close(fd);
-  return high;
-}
-
-/* Whether the file ends with a finished report: its blocks are walked by
- * their lengths, and the "@sum" block is the last one a process writes. */
-static int finished(int fd) {
+int al_reportfile_finished(int fd) {
   char buf[256];
   off_t at = 0;
+  /* Inside a line longer than buf: what follows is not a line's start. */
+  int within = 0;
 
   for (;;) {
     ssize_t n = pread(fd, buf, sizeof(buf) - 1, at);
@@ -166,9 +146,15 @@ static int finished(int fd) {
       return 0;
     buf[n] = '\0';
     nl = memchr(buf, '\n', (size_t)n);
-    if (nl == NULL)
-      return 0;
-    if (buf[0] == '@') {
+    if (nl == NULL) {
+      /* A block's head is short: one this long is no head. */
+      if (!within && buf[0] == '@')
+        return 0;
+      within = 1;
+      at += n;
+      continue;
+    }
+    if (!within && buf[0] == '@') {
       const char *len = strchr(buf, ' ');
       unsigned long long skip = 0;
 
@@ -181,6 +167,7 @@ static int finished(int fd) {
       /* The block, and the newline after it. */
       at += (off_t)skip + 1;
     }
+    within = 0;
     at += nl - buf + 1;
   }
 }
@@ -202,7 +189,7 @@ static int open_file(int dir, const char *name, int fresh, int *created) {
   if (fd < 0)
     return -1;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
-      finished(fd)) {
+      al_reportfile_finished(fd)) {
     close(fd);
     errno = EEXIST;
     return -1;
@@ -298,7 +285,7 @@ void al_reportfile_start(pid_t forked_from) {
   } else {
     if (old >= 0)
       close(old);
-    fd = move_high(fd);
+    fd = al_fd_move_high(fd, FD_ROOM);
   }
   if (fstat(fd, &st) == 0) {
     file_dev = st.st_dev;
@@ -331,7 +318,7 @@ static int reopen(int stale) {
     errno = ENOENT;
     return -1;
   }
-  fd = move_high(fd);
+  fd = al_fd_move_high(fd, FD_ROOM);
   /* Another thread may have done the same: one of them wins. */
   if (!atomic_compare_exchange_strong(&file_fd, &stale, fd)) {
     close(fd);

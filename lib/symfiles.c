@@ -72,10 +72,14 @@ static struct alt alts[ALTS_MAX];
 static atomic_size_t nalts;
 static pthread_mutex_t prepare_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* The held descriptors go high, below the report file's (lib/fds.c):
+ * the program's own numbers stay the ones it would get without them. */
+#define HELD_ROOM (2 * FILES_MAX + ALTS_MAX + 24)
+
 static void hold(struct held *h, const char *path) {
   struct stat st;
 
-  h->fd = open(path, O_RDONLY | O_CLOEXEC);
+  h->fd = al_fd_move_high(open(path, O_RDONLY | O_CLOEXEC), HELD_ROOM);
   if (h->fd < 0)
     return;
   if (fstat(h->fd, &st) != 0 || !S_ISREG(st.st_mode) ||
