@@ -353,6 +353,11 @@ static void on_signal(int sig, siginfo_t *info, void *context) {
                           0};
   struct sigaction dfl;
 
+  /* The first process of a pid namespace: a signal another process (or
+   * it itself) sent would have been dropped by the kernel (see
+   * al_signal_take); only a fault of its own ends it. */
+  if (own_pid == 1 && (info == NULL || info->si_code <= 0))
+    return;
   if (may_report())
     report_from_copy(&how);
   /* A fault the kernel raised comes back when the handler returns, now
@@ -420,6 +425,16 @@ int al_signal_take(int sig, const struct sigaction *sa) {
   struct sigaction old;
 
   resolve();
+  /* The first process of a pid namespace (a container's init) is never
+   * ended by a signal it has no handler for: the kernel drops the signals
+   * whose default action would end it, SIGKILL aside, and an init that
+   * does not handle SIGTERM runs on. A handler of the runtime's would
+   * change that, for the re-raise that ends other processes is dropped
+   * too: the signals that ask a process to stop are left alone there.
+   * A fault the kernel raises still kills it, and is reported. Pid 1
+   * never becomes another pid: only the first process is. */
+  if (getpid() == 1 && !is_crash(sig))
+    return -1;
   if (sig <= 0 || sig >= SIG_SLOTS ||
       real_sigaction(sig, NULL, &old) != 0 || old.sa_handler != SIG_DFL ||
       (old.sa_flags & SA_SIGINFO))
