@@ -478,7 +478,9 @@ void al_ending_init(void) {
 }
 
 void al_ending_atfork_child(void) {
-  own_pid = getpid();
+  /* Sealed, the child ends with no report: it needs no pid, and getpid()
+   * is a call the program's filter may refuse. */
+  own_pid = atomic_load(&sealed) ? 0 : getpid();
   atomic_store(&ender, 0);
 }
 

@@ -799,8 +799,12 @@ int al_reportfile_errno(void);
  * are walked by their lengths, and the "@sum" block is the last one a
  * process writes. Lines of any length; reads of 255 bytes at most. */
 int al_reportfile_finished(int fd);
-/* Writes text, whole lines, in one system call: 0, or -1 with errno. */
+/* Writes text, whole lines, in one system call: 0, or -1 with errno.
+ * Nothing is written once the ending is sealed (al_ending_sealed). */
 int al_reportfile_put(const char *text, size_t len);
+/* The same from up to 4 pieces. */
+struct iovec;
+int al_reportfile_putv(const struct iovec *iov, int n);
 /* Writes "@kind <len>\n", the data and a newline in one system call: 0, or
  * -1 with errno. */
 int al_reportfile_block(const char *kind, const char *data, size_t len);
@@ -815,6 +819,10 @@ void al_reportfile_line_n(const char *key, const char *before,
  * absolute, into out (lib/exec.c): out, or NULL when file is NULL. */
 const char *al_exec_path(const char *file, int search_path, char *out,
                          size_t size);
+/* The same into a page of its own, off the stack: NULL when file is NULL
+ * or there is no memory. Given back with al_exec_path_unmap (NULL too). */
+char *al_exec_path_map(const char *file, int search_path);
+void al_exec_path_unmap(char *path);
 /* "child=<pid>-<start>", or with exec "child=<pid>-<start> <exec>" (or
  * "child_untraced=..." when untraced): a child this process just made, so
  * that the command knows of it before the child can make its own file. */

@@ -15,7 +15,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -69,7 +68,9 @@ static size_t put_str(char *buf, size_t used, size_t size, const char *s) {
  * time in clock ticks after boot: exec keeps it, a new process with a
  * reused pid differs. 0 when /proc cannot be read. */
 static unsigned long long start_time(pid_t pid) {
-  char buf[1024], path[48] = "/proc/self/stat";
+  /* Field 22 comes before the 512th byte: the name is at most 16 bytes,
+   * and fields 3 to 21 are numbers of at most 20 digits. */
+  char buf[512], path[48] = "/proc/self/stat";
   const char *p;
   ssize_t n;
   int fd;
@@ -197,37 +198,66 @@ static int open_file(int dir, const char *name, int fresh, int *created) {
   return fd;
 }
 
-/* The lines that start a process's part of the file. */
-static size_t start_lines(char *buf, size_t size, pid_t forked_from,
-                          int created) {
-  char num[24], exe[1024];
+/* The executable's path, read as the file is made. Not on the stack:
+ * this runs in fork children, which may be made from a signal handler
+ * on a small alternate stack. Only one thread runs here at a time: the
+ * runtime's start, or a fork child's only one. */
+static char exe[1024];
+
+/* Writes the lines that start a process's part of the file. */
+static void start_lines(int fd, pid_t forked_from, int created) {
   ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  char head[96];
   size_t used = 0;
+  struct iovec iov[3];
 
   exe[n > 0 ? n : 0] = '\0';
-  buf[0] = '\0';
+  head[0] = '\0';
   if (created) {
-    put_ulong(num, (unsigned long long)getpid());
-    used = put_str(buf, used, size, "pid=");
-    used = put_str(buf, used, size, num);
-    put_ulong(num, (unsigned long long)getppid());
-    used = put_str(buf, used, size, "\nppid=");
-    used = put_str(buf, used, size, num);
-    put_ulong(num, (unsigned long long)forked_from);
-    used = put_str(buf, used, size, "\nforked=");
-    used = put_str(buf, used, size, num);
-    used = put_str(buf, used, size, "\n");
+    used = put_str(head, used, sizeof(head), "pid=");
+    used += put_ulong(head + used, (unsigned long long)getpid());
+    used = put_str(head, used, sizeof(head), "\nppid=");
+    used += put_ulong(head + used, (unsigned long long)getppid());
+    used = put_str(head, used, sizeof(head), "\nforked=");
+    used += put_ulong(head + used, (unsigned long long)forked_from);
+    used = put_str(head, used, sizeof(head), "\n");
   }
-  used = put_str(buf, used, size, "exe=");
-  used = put_str(buf, used, size, exe);
-  return put_str(buf, used, size, "\n");
+  used = put_str(head, used, sizeof(head), "exe=");
+  for (char *c = exe; *c != '\0'; c++)
+    if (*c == '\n')
+      *c = ' ';
+  iov[0] = (struct iovec){head, used};
+  iov[1] = (struct iovec){exe, strlen(exe)};
+  iov[2] = (struct iovec){"\n", 1};
+  al_writev_all(fd, iov, 3, 1);
+}
+
+/* A fork child that cannot make its own file (its parent changed user or
+ * root directory before forking) says so through its parent's, the
+ * descriptor old, with why (err), before it lets go of it: otherwise the
+ * command would know of it only that it made no file, and could not tell
+ * that it ran on with its parent's loop library. One write(); strerrordesc_np
+ * reads no locale, and is safe here. */
+static void say_no_file(int old, int err) {
+  char line[160];
+  const char *why = strerrordesc_np(err);
+  size_t n = put_str(line, 0, sizeof(line) - 1, "child_error=");
+
+  n += put_ulong(line + n, (unsigned long long)getpid());
+  line[n++] = '-';
+  n += put_ulong(line + n, start_time(0));
+  line[n++] = ' ';
+  n = put_str(line, n, sizeof(line) - 1, why != NULL ? why : "error");
+  line[n++] = '\n';
+  if (write(old, line, n) < 0) {
+    /* The parent's file is all there is: nothing more to try. */
+  }
 }
 
 void al_reportfile_start(pid_t forked_from) {
   unsigned long long start;
   int saved = errno, dir, fd = -1, created = 0, old;
-  char name[sizeof(file_name)], text[1200];
-  size_t len;
+  char name[sizeof(file_name)];
   struct stat st;
 
   /* What the parent held is the parent's: a fork child gets its own. The
@@ -248,8 +278,10 @@ void al_reportfile_start(pid_t forked_from) {
   dir = open_dir(forked_from == 0);
   if (dir < 0) {
     file_errno = errno;
-    if (old >= 0)
+    if (old >= 0) {
+      say_no_file(old, file_errno);
       close(old);
+    }
     errno = saved;
     return;
   }
@@ -273,8 +305,10 @@ void al_reportfile_start(pid_t forked_from) {
   if (fd < 0) {
     file_errno = errno;
     close(dir);
-    if (old >= 0)
+    if (old >= 0) {
+      say_no_file(old, file_errno);
       close(old);
+    }
     errno = saved;
     return;
   }
@@ -293,9 +327,7 @@ void al_reportfile_start(pid_t forked_from) {
   }
   memcpy(file_name, name, sizeof(name));
   atomic_store(&file_fd, fd);
-  len = start_lines(text, sizeof(text), forked_from, created);
-  struct iovec iov = {text, len};
-  al_writev_all(fd, &iov, 1, 1);
+  start_lines(fd, forked_from, created);
   errno = saved;
 }
 
@@ -333,6 +365,12 @@ static int current_fd(void) {
   int fd = atomic_load(&file_fd);
   struct stat st;
 
+  /* Under a seccomp filter that may kill, the file is closed to the
+   * runtime: not even fstat() or getpid() (lib/seccomp.c). */
+  if (al_ending_sealed()) {
+    errno = EPERM;
+    return -1;
+  }
   if (al_pid() != file_owner) {
     errno = ESRCH;
     return -1;
@@ -359,9 +397,14 @@ const char *al_reportfile_name(void) {
 
 int al_reportfile_put(const char *text, size_t len) {
   struct iovec iov = {(void *)text, len};
+
+  return al_reportfile_putv(&iov, 1);
+}
+
+int al_reportfile_putv(const struct iovec *iov, int n) {
   int fd = current_fd();
 
-  return fd < 0 ? -1 : al_writev_all(fd, &iov, 1, 1);
+  return fd < 0 ? -1 : al_writev_all(fd, iov, n, 1);
 }
 
 int al_reportfile_block(const char *kind, const char *data, size_t len) {
@@ -442,28 +485,33 @@ static int children_elsewhere(void) {
 }
 
 void al_reportfile_child(pid_t pid, const char *exec, int untraced) {
-  char line[PATH_MAX + 96];
+  char head[80];
+  struct iovec iov[3];
   size_t n;
   int saved = errno;
 
-  if (!al_reportfile_ready() || pid <= 0 || children_elsewhere()) {
+  /* Sealed, not even the reads of /proc below (lib/seccomp.c). */
+  if (!al_reportfile_ready() || pid <= 0 || al_ending_sealed() ||
+      children_elsewhere()) {
     errno = saved;
     return;
   }
-  n = put_str(line, 0, sizeof(line) - 1,
-              untraced ? "child_untraced=" : "child=");
-  n += put_ulong(line + n, (unsigned long long)pid);
-  line[n++] = '-';
+  n = put_str(head, 0, sizeof(head), untraced ? "child_untraced=" : "child=");
+  n += put_ulong(head + n, (unsigned long long)pid);
+  head[n++] = '-';
   /* The child's identity, as in the name of the file it makes: the
    * command tells it from a later process given the same pid. */
-  n += put_ulong(line + n, start_time(pid));
-  line[n] = '\0';
+  n += put_ulong(head + n, start_time(pid));
+  iov[0] = (struct iovec){head, n};
+  /* The program it runs, from al_exec_path(), which leaves no newline. */
   if (exec != NULL) {
-    n = put_str(line, n, sizeof(line) - 1, " ");
-    for (const char *c = exec; *c != '\0' && n < sizeof(line) - 2; c++)
-      line[n++] = *c == '\n' ? ' ' : *c;
+    head[n++] = ' ';
+    iov[0].iov_len = n;
+    iov[1] = (struct iovec){(void *)exec, strcspn(exec, "\n")};
+  } else {
+    iov[1] = (struct iovec){NULL, 0};
   }
-  line[n++] = '\n';
-  al_reportfile_put(line, n);
+  iov[2] = (struct iovec){"\n", 1};
+  al_reportfile_putv(iov, 3);
   errno = saved;
 }
