@@ -588,6 +588,9 @@ const struct al_symfile *al_symfile_find(const char *loaded_as,
                                          uintptr_t bias);
 /* Whether anything was prepared. */
 int al_symfiles_any(void);
+/* The descriptors held for the prepared files, up to max of them, into
+ * out: how many. Takes no lock: for a report copy, which keeps them. */
+size_t al_symfiles_fds(int *out, size_t max);
 /* Its real path: the name of the module in the report. */
 const char *al_symfile_name(const struct al_symfile *f);
 /* A new descriptor on its file, for the caller to close; -1 when it
@@ -786,6 +789,9 @@ int al_fd_move_high(int fd, int room);
  * All of these use system calls only: they run in fork children, report
  * copies and signal handlers, and keep errno. */
 void al_reportfile_start(pid_t forked_from);
+/* The descriptor the file is held at, unchecked, or -1: for a report
+ * copy, which closes every other. */
+int al_reportfile_fd(void);
 /* Whether the asyncleak command asked for one (report_dir is set). */
 int al_reportfile_ready(void);
 /* A process the runtime did not see start (made with clone() or _Fork()

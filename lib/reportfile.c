@@ -387,6 +387,10 @@ static int current_fd(void) {
   return reopen(fd);
 }
 
+int al_reportfile_fd(void) {
+  return atomic_load(&file_fd);
+}
+
 int al_reportfile_ready(void) {
   return al_opt.report_dir[0] != '\0';
 }

@@ -344,6 +344,22 @@ const struct al_symfile *al_symfile_find(const char *loaded_as,
   return NULL;
 }
 
+size_t al_symfiles_fds(int *out, size_t max) {
+  size_t n = atomic_load_explicit(&nfiles, memory_order_acquire);
+  size_t a = atomic_load_explicit(&nalts, memory_order_acquire), k = 0;
+
+  for (size_t i = 0; i < n; i++) {
+    if (files[i].file.fd >= 0 && k < max)
+      out[k++] = files[i].file.fd;
+    if (files[i].debug.fd >= 0 && k < max)
+      out[k++] = files[i].debug.fd;
+  }
+  for (size_t i = 0; i < a; i++)
+    if (alts[i].file.fd >= 0 && k < max)
+      out[k++] = alts[i].file.fd;
+  return k;
+}
+
 int al_symfiles_any(void) {
   return atomic_load_explicit(&nfiles, memory_order_acquire) > 0;
 }
