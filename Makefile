@@ -194,6 +194,15 @@ $(O)/progs/listen-check: tests/progs/plugin/listen-check.c | $(DEPS_STAMP)
 $(O)/progs/chroot-timer: tests/progs/plugin/chroot-timer.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -luv
+# A server that forks libuv workers after changing user
+# (tests/cli/fork-lost.sh).
+$(O)/progs/fork-setuid: tests/progs/plugin/fork-setuid.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -luv
+# Descriptor numbers the program counts on (tests/cli/fd-numbers.sh).
+$(O)/progs/fd-numbers: tests/progs/plugin/fd-numbers.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $<
 # Programs with their own copy of a loop library, linked from Debian's
 # static archives (tests/cli/copies.sh): one exporting libuv's functions
 # as NodeSource's node does, one not, one stripped.
@@ -244,7 +253,9 @@ TEST_PROGS := $(PROG_BIN) $(EV_PROG_BIN) $(O)/progs/plugin-timer.so \
               $(O)/progs/libclient.so \
               $(O)/progs/static-hello $(O)/progs/sites-method \
                $(O)/progs/listen-check $(O)/progs/asan-timer \
-               $(O)/progs/chroot-timer $(COPY_PROGS)
+               $(O)/progs/chroot-timer $(O)/progs/fd-numbers \
+               $(O)/progs/fork-setuid \
+               $(COPY_PROGS)
 
 # A ThreadSanitizer build sets its own (above).
 ifeq ($(filter thread,$(SANLIBS)),)

@@ -37,6 +37,8 @@ struct child {
   char *exec;                /* what a spawned child runs; NULL: a fork */
   int untraced;              /* spawned with trace_children=no */
   int running;               /* as for cli_proc; -2: not looked at yet */
+  char *error;               /* why a fork child made no file of its own
+                                ("child_error="), or NULL */
 };
 
 struct children {
@@ -469,10 +471,37 @@ static void add_child(struct children *c, const struct cli_proc *p,
     return;
   k = &c->list[c->n];
   *k = (struct child){(pid_t)pid, p->pid, start, *noted, NULL,
-                      !strcmp(key, "child_untraced"), -2};
+                      !strcmp(key, "child_untraced"), -2, NULL};
   if (exec != NULL && (k->exec = strdup(exec)) == NULL)
     return;
   c->n++;
+}
+
+/* "child_error=<pid>-<start> <why>" of parent p: a fork child that could
+ * not make its own file said why through its parent's. It may come
+ * before the parent's "child=" line for it: the child is then added. */
+static void child_error(struct children *c, const struct cli_proc *p,
+                        const struct timespec *noted, char *value) {
+  unsigned long long pid, start;
+  const char *v = value;
+  struct child *k = NULL;
+  char id[48];
+
+  if (name_number(&v, INT_MAX, &pid) != 0 || pid == 0 || *v++ != '-' ||
+      name_number(&v, ULLONG_MAX / 10, &start) != 0 || *v != ' ')
+    return;
+  for (size_t i = 0; i < c->n && k == NULL; i++)
+    if (c->list[i].pid == (pid_t)pid && c->list[i].start == start)
+      k = &c->list[i];
+  if (k == NULL) {
+    snprintf(id, sizeof(id), "%llu-%llu", pid, start);
+    add_child(c, p, noted, "child", id);
+    for (size_t i = 0; i < c->n && k == NULL; i++)
+      if (c->list[i].pid == (pid_t)pid && c->list[i].start == start)
+        k = &c->list[i];
+  }
+  if (k != NULL && k->error == NULL)
+    k->error = strdup(v + 1);
 }
 
 /* The lines and blocks of a report file, in the order written, into p
@@ -518,6 +547,8 @@ static void walk_file(struct cli_proc *p, char *buf, size_t len, int parse,
     *end++ = '\0';
     if (!strcmp(line, "child") || !strcmp(line, "child_untraced"))
       add_child(c, p, noted, line, end);
+    else if (!strcmp(line, "child_error"))
+      child_error(c, p, noted, end);
     else if (parse)
       start_pair(p, line, end);
   }
@@ -550,6 +581,23 @@ static void judge(struct cli_proc *p) {
   }
   if (cli_proc_running(p)) {
     p->missing = CLI_MISSING_RUNNING;
+    return;
+  }
+  if (!p->started && p->exec == NULL && p->error != NULL) {
+    /* It said why it made no file ("child_error="): it ran on, its
+     * report nowhere. It carries what its parent used. */
+    if (p->uses[0] != '\0')
+      set_cause(p, CLI_MISSING_FAILS, "it could not make its report file "
+                "(%s): its parent had changed user or root directory before "
+                "forking it, and it ran on with the %s its parent used, "
+                "whose handles it may have left open unseen", p->error,
+                p->uses);
+    else
+      set_cause(p, CLI_MISSING_NOTED, "it could not make its report file "
+                "(%s): its parent had changed user or root directory before "
+                "forking it; its parent had used no loop library, and "
+                "whether it used one itself cannot be told", p->error);
+    p->unchecked = p->uses[0] == '\0';
     return;
   }
   if (!p->started && p->exec == NULL) {
@@ -739,11 +787,16 @@ static void add_fileless(struct cli_reports *r, struct children *c) {
     p->forked_from = k->exec == NULL ? k->parent : 0;
     p->exec = k->exec;
     p->exec_untraced = k->untraced;
-    k->exec = NULL;
-    /* A fork child runs what its parent ran. */
+    p->error = k->error;
+    k->exec = k->error = NULL;
+    /* A fork child runs what its parent ran, and carries the loop
+     * library its parent used. */
     for (size_t j = 0; p->exec == NULL && j + 1 < r->nr; j++)
-      if (r->procs[j].pid == k->parent && r->procs[j].exe != NULL) {
-        p->exe = strdup(r->procs[j].exe);
+      if (r->procs[j].pid == k->parent && r->procs[j].started) {
+        if (r->procs[j].exe != NULL)
+          p->exe = strdup(r->procs[j].exe);
+        if (r->procs[j].used_loop)
+          memcpy(p->uses, r->procs[j].uses, sizeof(p->uses));
         break;
       }
     if (p->exec != NULL)
@@ -804,8 +857,10 @@ void cli_reports_read(struct cli_reports *r, const char *dir) {
   r->nr = kept;
   closedir(d);
   add_fileless(r, &c);
-  for (size_t i = 0; i < c.n; i++)
+  for (size_t i = 0; i < c.n; i++) {
     free(c.list[i].exec);
+    free(c.list[i].error);
+  }
   free(c.list);
   if (r->nr > 0)
     qsort(r->procs, r->nr, sizeof(r->procs[0]), by_pid);

@@ -302,11 +302,17 @@ static int may_fill(struct cache *c, const struct entry *e) {
 }
 
 __attribute__((noinline)) const struct al_stack *al_stack_capture(void) {
-  struct cache *c = thread_cache();
+  struct cache *c;
   const struct al_stack *stack;
   const uintptr_t *slot0;
   struct entry *e;
 
+  /* Under a seccomp filter that may kill nothing is recorded, and an
+   * unwind makes calls of its own (libunwind checks addresses with
+   * mincore or a write to a pipe; a first cache, mmap). */
+  if (AL_UNLIKELY(al_ending_sealed()))
+    return NULL;
+  c = thread_cache();
   if (c == NULL || c->busy)
     goto plain;
   slot0 = call_site_slot(__builtin_frame_address(0), c);
@@ -371,6 +377,8 @@ void al_capture_atfork_child(void) {
 #else /* !CACHE_STACKS */
 
 __attribute__((noinline)) const struct al_stack *al_stack_capture(void) {
+  if (AL_UNLIKELY(al_ending_sealed())) /* as above */
+    return NULL;
   return unwind((uintptr_t)__builtin_return_address(0));
 }
 

@@ -62,6 +62,15 @@ static int to_dev_null(void) {
     errno = ENODEV;
     return -1;
   }
+  /* A program that closed stdin first gets /dev/null there from open()
+   * itself: it must be inherited by what the daemon executes, as dup2()
+   * makes the others. */
+  if (fd <= 2 && fcntl(fd, F_SETFD, 0) != 0) {
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return -1;
+  }
   for (int i = 0; i <= 2; i++)
     if (fd != i && dup2(fd, i) < 0) {
       int saved = errno;

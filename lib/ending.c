@@ -21,8 +21,12 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <ucontext.h>
@@ -185,6 +189,77 @@ extern void __sanitizer_finish_switch_fiber(void *fake_stack_save,
                                             size_t *size_old)
     __attribute__((weak));
 
+/* How many descriptors a copy keeps: the report file, stderr and the
+ * symbolizer's held files (lib/symfiles.c). */
+#define COPY_KEEP_MAX 320
+
+static void sort_fds(int *fd, size_t n) {
+  for (size_t i = 1; i < n; i++)
+    for (size_t j = i; j > 0 && fd[j - 1] > fd[j]; j--) {
+      int t = fd[j];
+      fd[j] = fd[j - 1];
+      fd[j - 1] = t;
+    }
+}
+
+/* Closes every descriptor of the copy's but those the report needs. The
+ * copy inherited all of the program's: a listening socket, the write end
+ * of the pipe a CI job reads the program's output from. Were the copy to
+ * outlive the process, it would keep the port taken and the job waiting
+ * for the end of that pipe. */
+static void copy_close_others(void) {
+  int keep[COPY_KEEP_MAX], from = 0;
+  size_t n = 0;
+  struct rlimit rl;
+
+  keep[n++] = 2; /* the report, with no asyncleak command; warnings */
+  keep[n++] = al_reportfile_fd();
+  n += al_symfiles_fds(keep + n, COPY_KEEP_MAX - n);
+  sort_fds(keep, n);
+  for (size_t i = 0; i <= n; i++) {
+    int to = i < n ? keep[i] - 1 : INT_MAX - 1;
+
+    if (i < n && keep[i] < 0)
+      continue;
+    if (to >= from && syscall(SYS_close_range, (unsigned)from, (unsigned)to,
+                              0) != 0) {
+      /* A kernel before 5.9: one by one, up to the soft limit. */
+      int top = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+                        rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 65536
+                    ? (int)rl.rlim_cur
+                    : 65536;
+      for (int fd = from; fd <= to && fd < top; fd++)
+        close(fd);
+    }
+    if (i < n)
+      from = keep[i] + 1;
+  }
+}
+
+/* The copy must not outlive the process: it ends when the process does
+ * (a supervisor's SIGKILL while the copy waits on a lock), and when its
+ * own deadline passes, a second after the one the process gives it. */
+static void copy_bound(void) {
+  struct itimerval deadline = {{0, 0}, {0, 0}};
+  struct sigaction dfl;
+  sigset_t alarm;
+  long ms = (long)al_opt.report_timeout_ms + 1000;
+
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  /* The process may have ended before that took. */
+  if (getppid() != copy_parent)
+    al_exit_now(0);
+  memset(&dfl, 0, sizeof(dfl));
+  dfl.sa_handler = SIG_DFL;
+  real_sigaction(SIGALRM, &dfl, NULL);
+  sigemptyset(&alarm);
+  sigaddset(&alarm, SIGALRM);
+  sigprocmask(SIG_UNBLOCK, &alarm, NULL);
+  deadline.it_value.tv_sec = ms / 1000;
+  deadline.it_value.tv_usec = (ms % 1000) * 1000;
+  setitimer(ITIMER_REAL, &deadline, NULL);
+}
+
 /* The copy's work: its report, then its end. */
 __attribute__((noreturn, noinline)) static void copy_main(void) {
   if (__sanitizer_finish_switch_fiber != NULL)
@@ -197,6 +272,8 @@ __attribute__((noreturn, noinline)) static void copy_main(void) {
       dfl.sa_handler = SIG_DFL;
       real_sigaction(i, &dfl, NULL);
     }
+  copy_bound();
+  copy_close_others();
   al_report_write_as(copy_parent, copy_how);
   al_exit_now(0);
 }
@@ -353,6 +430,11 @@ static void on_signal(int sig, siginfo_t *info, void *context) {
                           0};
   struct sigaction dfl;
 
+  /* The first process of a pid namespace: a signal another process (or
+   * it itself) sent would have been dropped by the kernel (see
+   * al_signal_take); only a fault of its own ends it. */
+  if (own_pid == 1 && (info == NULL || info->si_code <= 0))
+    return;
   if (may_report())
     report_from_copy(&how);
   /* A fault the kernel raised comes back when the handler returns, now
@@ -420,6 +502,16 @@ int al_signal_take(int sig, const struct sigaction *sa) {
   struct sigaction old;
 
   resolve();
+  /* The first process of a pid namespace (a container's init) is never
+   * ended by a signal it has no handler for: the kernel drops the signals
+   * whose default action would end it, SIGKILL aside, and an init that
+   * does not handle SIGTERM runs on. A handler of the runtime's would
+   * change that, for the re-raise that ends other processes is dropped
+   * too: the signals that ask a process to stop are left alone there.
+   * A fault the kernel raises still kills it, and is reported. Pid 1
+   * never becomes another pid: only the first process is. */
+  if (getpid() == 1 && !is_crash(sig))
+    return -1;
   if (sig <= 0 || sig >= SIG_SLOTS ||
       real_sigaction(sig, NULL, &old) != 0 || old.sa_handler != SIG_DFL ||
       (old.sa_flags & SA_SIGINFO))
@@ -463,7 +555,9 @@ void al_ending_init(void) {
 }
 
 void al_ending_atfork_child(void) {
-  own_pid = getpid();
+  /* Sealed, the child ends with no report: it needs no pid, and getpid()
+   * is a call the program's filter may refuse. */
+  own_pid = atomic_load(&sealed) ? 0 : getpid();
   atomic_store(&ender, 0);
 }
 

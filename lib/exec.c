@@ -16,6 +16,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -23,105 +25,155 @@
 extern char **environ;
 
 typedef int execve_fn(const char *, char *const[], char *const[]);
-typedef int execv_fn(const char *, char *const[]);
 typedef int fexecve_fn(int, char *const[], char *const[]);
 
-/* Appends s to out at *n, keeping room for a newline and a NUL. */
-static void add(char *out, size_t *n, size_t size, const char *s,
-                size_t len) {
-  if (len > size - 2 - *n)
-    len = size - 2 - *n;
-  memcpy(out + *n, s, len);
-  *n += len;
-  out[*n] = '\0';
+static execve_fn *real_execve, *real_execvpe;
+static fexecve_fn *real_fexecve;
+
+/* Resolved before main: dlsym() is no call for a vfork child or a signal
+ * handler. A wrapper called earlier, from another library's constructor,
+ * resolves them itself. */
+__attribute__((constructor)) static void exec_init(void) {
+  real_execve = (execve_fn *)dlsym(RTLD_NEXT, "execve");
+  real_execvpe = (execve_fn *)dlsym(RTLD_NEXT, "execvpe");
+  real_fexecve = (fexecve_fn *)dlsym(RTLD_NEXT, "fexecve");
 }
 
-/* path, made absolute, into out: its length. */
-static size_t absolute(const char *path, char *out, size_t size) {
-  size_t n = 0;
+/* Copies s into out of size, cut short if need be: its length. */
+static size_t copy(char *out, size_t size, const char *s) {
+  size_t len = strnlen(s, size - 1);
 
-  out[0] = '\0';
-  if (path[0] != '/') {
-    char cwd[PATH_MAX];
-
-    if (getcwd(cwd, sizeof(cwd)) != NULL) {
-      add(out, &n, size, cwd, strlen(cwd));
-      add(out, &n, size, "/", 1);
-    }
-  }
-  add(out, &n, size, path, strlen(path));
-  return n;
+  memcpy(out, s, len);
+  out[len] = '\0';
+  return len;
 }
 
-/* The file execvp() would run: file itself when it holds a slash, else
- * the first executable of that name along PATH. */
-static const char *search(const char *file, char *path, size_t size) {
+/* The file execvp() would run, into out: the first executable of that
+ * name along PATH. 0 when there is none: file is run as it is. */
+static int search(const char *file, char *out, size_t size) {
   const char *dirs = getenv("PATH");
+  size_t flen = strlen(file);
 
-  if (strchr(file, '/') != NULL || file[0] == '\0')
-    return file;
   if (dirs == NULL)
     dirs = "/bin:/usr/bin";
   while (*dirs != '\0') {
-    size_t len = strcspn(dirs, ":"), flen = strlen(file);
+    size_t len = strcspn(dirs, ":");
 
-    if (len + flen + 2 <= size) {
-      memcpy(path, len > 0 ? dirs : ".", len > 0 ? len : 1);
+    if ((len > 0 ? len : 1) + flen + 2 <= size) {
+      memcpy(out, len > 0 ? dirs : ".", len > 0 ? len : 1);
       len = len > 0 ? len : 1;
-      path[len] = '/';
-      memcpy(path + len + 1, file, flen + 1);
-      if (access(path, X_OK) == 0)
-        return path;
+      out[len] = '/';
+      memcpy(out + len + 1, file, flen + 1);
+      if (access(out, X_OK) == 0)
+        return 1;
     }
     dirs += strcspn(dirs, ":");
     if (*dirs == ':')
       dirs++;
   }
-  return file;
+  return 0;
+}
+
+/* out, a path of len bytes, made absolute in place: the directory is put
+ * in front, the path moved to the end of out for the while. One buffer,
+ * for these run on whatever stack the program has (an 8 KiB alternate
+ * signal stack). Left relative when the directory cannot be had. */
+static void make_absolute(char *out, size_t size, size_t len) {
+  char *tail;
+  size_t dir;
+
+  if (out[0] == '/' || len + 2 >= size)
+    return;
+  tail = out + size - len - 1;
+  memmove(tail, out, len + 1);
+  if (getcwd(out, size - len - 2) == NULL) {
+    memmove(out, tail, len + 1);
+    return;
+  }
+  dir = strlen(out);
+  out[dir++] = '/';
+  memmove(out + dir, tail, len + 1);
 }
 
 const char *al_exec_path(const char *file, int search_path, char *out,
                          size_t size) {
-  char found[PATH_MAX];
+  size_t len;
 
   if (file == NULL || size < 2)
     return NULL;
-  if (search_path)
-    file = search(file, found, sizeof(found));
+  if (search_path && strchr(file, '/') == NULL && file[0] != '\0' &&
+      search(file, out, size))
+    len = strlen(out);
+  else
+    len = copy(out, size, file);
   /* The command reads the file later, as another process: this one's
-   * own program is named by its path. */
-  if (!strcmp(file, "/proc/self/exe")) {
-    ssize_t n = readlink(file, found, sizeof(found) - 1);
+   * own program, or the file behind one of its descriptors (fexecve), is
+   * named by its path. */
+  if (!strcmp(out, "/proc/self/exe") ||
+      !strncmp(out, "/proc/self/fd/", 14)) {
+    ssize_t n = readlink(file, out, size - 1);
 
-    if (n > 0) {
-      found[n] = '\0';
-      file = found;
-    }
+    len = n > 0 ? (size_t)n : copy(out, size, file);
+    out[len] = '\0';
   }
-  absolute(file, out, size);
+  make_absolute(out, size, len);
+  /* A line of the report file holds no newline. */
+  for (char *c = out; *c != '\0'; c++)
+    if (*c == '\n')
+      *c = ' ';
   return out;
 }
 
+/* Room for a path, out of the stack: these run wherever the program calls
+ * them, in a signal handler on an 8 KiB alternate stack too, where the
+ * kernel's signal frame alone may take 3 KiB. mmap() is safe there, and
+ * in a fork child; the pages are the process's own in a vfork child,
+ * which gives them back before its exec. NULL when there is no memory. */
+char *al_exec_path_map(const char *file, int search_path) {
+  char *out;
+
+  if (file == NULL)
+    return NULL;
+  out = mmap(NULL, PATH_MAX, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (out == MAP_FAILED)
+    return NULL;
+  al_exec_path(file, search_path, out, PATH_MAX);
+  return out;
+}
+
+void al_exec_path_unmap(char *path) {
+  if (path != NULL)
+    munmap(path, PATH_MAX);
+}
+
+/* Notes path, which holds no newline, as what the process executes. */
+static void note(const char *path) {
+  struct iovec iov[3];
+
+  if (al_opt.trace_children)
+    iov[0] = (struct iovec){"exec=", 5};
+  else
+    iov[0] = (struct iovec){"exec_untraced=", 14};
+  iov[1] = (struct iovec){(void *)path, strlen(path)};
+  iov[2] = (struct iovec){"\n", 1};
+  al_reportfile_putv(iov, 3);
+}
+
 /* Notes file, found as execvp() would when search_path is set, as what
- * the process executes. */
+ * the process executes. Under a seccomp filter that may kill
+ * (lib/seccomp.c) nothing is noted, and no call made: not even getcwd()
+ * or access(). */
 static void note_exec(const char *file, int search_path) {
-  char line[PATH_MAX + 64];
-  size_t n = 0;
+  char *path;
   int saved = errno;
 
-  if (!al_reportfile_ready() || file == NULL)
+  if (!al_reportfile_ready() || file == NULL || al_ending_sealed())
     return;
-  if (al_opt.trace_children)
-    add(line, &n, sizeof(line), "exec=", 5);
-  else
-    add(line, &n, sizeof(line), "exec_untraced=", 14);
-  al_exec_path(file, search_path, line + n, sizeof(line) - n);
-  n += strlen(line + n);
-  for (size_t i = 0; i < n; i++)
-    if (line[i] == '\n')
-      line[i] = ' ';
-  line[n++] = '\n';
-  al_reportfile_put(line, n);
+  path = al_exec_path_map(file, search_path);
+  if (path != NULL)
+    note(path);
+  al_exec_path_unmap(path);
   errno = saved;
 }
 
@@ -133,22 +185,16 @@ static void note_failed(void) {
   errno = saved;
 }
 
-static void *real(const char *name) {
-  return dlsym(RTLD_NEXT, name);
-}
-
 AL_EXPORT int execve(const char *path, char *const argv[],
                      char *const envp[]) {
-  static execve_fn *fn;
-
-  if (fn == NULL)
-    fn = (execve_fn *)real("execve");
-  if (fn == NULL) {
+  if (real_execve == NULL)
+    exec_init();
+  if (real_execve == NULL) {
     errno = ENOSYS;
     return -1;
   }
   note_exec(path, 0);
-  fn(path, argv, envp);
+  real_execve(path, argv, envp);
   note_failed();
   return -1;
 }
@@ -161,16 +207,14 @@ AL_EXPORT int execv(const char *path, char *const argv[]) {
  * internal execve: the file is noted from the same search. */
 AL_EXPORT int execvpe(const char *file, char *const argv[],
                       char *const envp[]) {
-  static execve_fn *fn;
-
-  if (fn == NULL)
-    fn = (execve_fn *)real("execvpe");
-  if (fn == NULL) {
+  if (real_execvpe == NULL)
+    exec_init();
+  if (real_execvpe == NULL) {
     errno = ENOSYS;
     return -1;
   }
   note_exec(file, 1);
-  fn(file, argv, envp);
+  real_execvpe(file, argv, envp);
   note_failed();
   return -1;
 }
@@ -180,35 +224,36 @@ AL_EXPORT int execvp(const char *file, char *const argv[]) {
 }
 
 AL_EXPORT int fexecve(int fd, char *const argv[], char *const envp[]) {
-  static fexecve_fn *fn;
-  char link[32] = "/proc/self/fd/", path[PATH_MAX];
+  char link[32] = "/proc/self/fd/";
   size_t n = strlen(link);
-  ssize_t len;
   int saved = errno;
 
-  if (fn == NULL)
-    fn = (fexecve_fn *)real("fexecve");
-  if (fn == NULL) {
+  if (real_fexecve == NULL)
+    exec_init();
+  if (real_fexecve == NULL) {
     errno = ENOSYS;
     return -1;
   }
   /* The fd's number, then what it is: the command reads that file. */
-  char digits[12];
-  size_t k = 0;
-  unsigned v = fd >= 0 ? (unsigned)fd : 0;
-  do
-    digits[k++] = (char)('0' + v % 10);
-  while ((v /= 10) != 0);
-  while (k > 0)
-    link[n++] = digits[--k];
-  link[n] = '\0';
-  len = readlink(link, path, sizeof(path) - 1);
-  if (len > 0) {
-    path[len] = '\0';
-    note_exec(path, 0);
+  if (al_reportfile_ready() && !al_ending_sealed()) {
+    char digits[12];
+    size_t k = 0;
+    unsigned v = fd >= 0 ? (unsigned)fd : 0;
+
+    do
+      digits[k++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (k > 0)
+      link[n++] = digits[--k];
+    link[n] = '\0';
+    /* The link's target, an absolute path, as an exec of it notes it. */
+    char *path = al_exec_path_map(link, 0);
+    if (path != NULL && path[0] == '/' && strcmp(path, link) != 0)
+      note(path);
+    al_exec_path_unmap(path);
   }
   errno = saved;
-  fn(fd, argv, envp);
+  real_fexecve(fd, argv, envp);
   note_failed();
   return -1;
 }

@@ -20,11 +20,12 @@
  * of its own until it executes a program.
  *
  * fork() may be called from a signal handler: the wrapper makes system
- * calls only, and keeps errno. */
+ * calls only, keeps errno, and little stack (a crash reporter forks on
+ * an alternate signal stack of a few KiB). Under a seccomp filter that
+ * may kill (lib/seccomp.c), the wrappers make no call of their own. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
-#include <limits.h>
 #include <spawn.h>
 #include <unistd.h>
 
@@ -54,7 +55,7 @@ AL_EXPORT pid_t fork(void) {
     return -1;
   }
   pid = real_fork();
-  if (pid > 0)
+  if (pid > 0 && !al_ending_sealed())
     al_reportfile_child(pid, NULL, 0);
   return pid;
 }
@@ -66,22 +67,26 @@ static int spawn(spawn_fn *fn, int search_path, pid_t *pid, const char *file,
                  const posix_spawn_file_actions_t *actions,
                  const posix_spawnattr_t *attr, char *const argv[],
                  char *const envp[]) {
-  char path[PATH_MAX];
+  char *path = NULL;
   pid_t child = 0;
-  int rc, saved = errno;
+  int rc, saved = errno, sealed = al_ending_sealed();
 
   if (fn == NULL)
     return ENOSYS;
-  /* Resolved before the call, from this process's directory and PATH. */
-  if (al_exec_path(file, search_path, path, sizeof(path)) == NULL)
-    path[0] = '\0';
+  /* Resolved before the call, from this process's directory and PATH;
+   * not under a seccomp filter that may kill, where nothing is noted. */
+  if (!sealed && al_reportfile_ready())
+    path = al_exec_path_map(file, search_path);
   errno = saved;
   rc = fn(&child, file, actions, attr, argv, envp);
   if (rc == 0) {
-    al_reportfile_child(child, path, !al_opt.trace_children);
+    if (!sealed)
+      al_reportfile_child(child, path != NULL ? path : "",
+                          !al_opt.trace_children);
     if (pid != NULL)
       *pid = child;
   }
+  al_exec_path_unmap(path);
   return rc;
 }
 

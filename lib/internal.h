@@ -621,6 +621,9 @@ const struct al_symfile *al_symfile_find(const char *loaded_as,
                                          uintptr_t bias);
 /* Whether anything was prepared. */
 int al_symfiles_any(void);
+/* The descriptors held for the prepared files, up to max of them, into
+ * out: how many. Takes no lock: for a report copy, which keeps them. */
+size_t al_symfiles_fds(int *out, size_t max);
 /* Its real path: the name of the module in the report. */
 const char *al_symfile_name(const struct al_symfile *f);
 /* A new descriptor on its file, for the caller to close; -1 when it
@@ -805,6 +808,12 @@ void al_report_write_as(pid_t pid, const struct al_ending *how);
  * writes for. */
 pid_t al_pid(void);
 
+/* Moves fd, the runtime's own, close-on-exec, to the first free number
+ * from the top of what the program is likely to use (its soft limit on
+ * open files, at most 1024) less room, or at least above 2 (lib/fds.c).
+ * Returns the number it has now; fd itself when it cannot be moved. */
+int al_fd_move_high(int fd, int room);
+
 /* The report file (lib/reportfile.c): the one file in the report
  * directory through which the process tells the asyncleak command what it
  * runs, which loop libraries it uses and, at exit, its report. Created as
@@ -813,6 +822,9 @@ pid_t al_pid(void);
  * All of these use system calls only: they run in fork children, report
  * copies and signal handlers, and keep errno. */
 void al_reportfile_start(pid_t forked_from);
+/* The descriptor the file is held at, unchecked, or -1: for a report
+ * copy, which closes every other. */
+int al_reportfile_fd(void);
 /* Whether the asyncleak command asked for one (report_dir is set). */
 int al_reportfile_ready(void);
 /* A process the runtime did not see start (made with clone() or _Fork()
@@ -822,8 +834,16 @@ void al_reportfile_claim(void);
 const char *al_reportfile_name(void);
 /* Why the process has no file (an errno value), or 0. */
 int al_reportfile_errno(void);
-/* Writes text, whole lines, in one system call: 0, or -1 with errno. */
+/* Whether the report file at fd ends with a finished report: its blocks
+ * are walked by their lengths, and the "@sum" block is the last one a
+ * process writes. Lines of any length; reads of 255 bytes at most. */
+int al_reportfile_finished(int fd);
+/* Writes text, whole lines, in one system call: 0, or -1 with errno.
+ * Nothing is written once the ending is sealed (al_ending_sealed). */
 int al_reportfile_put(const char *text, size_t len);
+/* The same from up to 4 pieces. */
+struct iovec;
+int al_reportfile_putv(const struct iovec *iov, int n);
 /* Writes "@kind <len>\n", the data and a newline in one system call: 0, or
  * -1 with errno. */
 int al_reportfile_block(const char *kind, const char *data, size_t len);
@@ -838,6 +858,10 @@ void al_reportfile_line_n(const char *key, const char *before,
  * absolute, into out (lib/exec.c): out, or NULL when file is NULL. */
 const char *al_exec_path(const char *file, int search_path, char *out,
                          size_t size);
+/* The same into a page of its own, off the stack: NULL when file is NULL
+ * or there is no memory. Given back with al_exec_path_unmap (NULL too). */
+char *al_exec_path_map(const char *file, int search_path);
+void al_exec_path_unmap(char *path);
 /* "child=<pid>-<start>", or with exec "child=<pid>-<start> <exec>" (or
  * "child_untraced=..." when untraced): a child this process just made, so
  * that the command knows of it before the child can make its own file. */

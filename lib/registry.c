@@ -159,8 +159,16 @@ static int record(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
   uint64_t h = mix(addr);
   struct stripe *st = stripe_of(h);
   struct al_res *r;
-  uint64_t seq = atomic_fetch_add_explicit(&next_seq, 1, memory_order_relaxed);
-  pid_t tid = al_gettid();
+  uint64_t seq;
+  pid_t tid;
+
+  /* Under a seccomp filter that may kill, no report is written: nothing
+   * is recorded, for recording makes calls the filter may refuse
+   * (gettid, mmap). */
+  if (AL_UNLIKELY(al_ending_sealed()))
+    return -1;
+  seq = atomic_fetch_add_explicit(&next_seq, 1, memory_order_relaxed);
+  tid = al_gettid();
 
   /* After the seq: a snapshot in between counts one handle too many for
    * a moment, never one too few (which would wrap). */
@@ -787,6 +795,8 @@ uint64_t al_loop_open(uint8_t shim, uintptr_t addr, unsigned flags,
   struct al_loop *l, *old;
   uint64_t serial = 0;
 
+  if (AL_UNLIKELY(al_ending_sealed())) /* as in record() */
+    return 0;
   al_mutex_lock(&loops_lock);
   old = find_open_loop(addr);
   l = old;
@@ -821,7 +831,11 @@ uint64_t al_loop_open(uint8_t shim, uintptr_t addr, unsigned flags,
 
 void al_loop_ran(uint8_t shim, uintptr_t addr) {
   struct al_loop *l;
-  pid_t tid = al_gettid();
+  pid_t tid;
+
+  if (AL_UNLIKELY(al_ending_sealed())) /* as in record() */
+    return;
+  tid = al_gettid();
 
   al_mutex_lock(&loops_lock);
   l = find_open_loop(addr);

@@ -15,11 +15,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -30,10 +28,9 @@
  * process of the same pid and start time (a pid reused within one clock
  * tick, or /proc unreadable), or its own earlier image's finished file. */
 enum { MAX_SUFFIX = 64 };
-/* The fd is moved to the first free number from min(soft limit, CAP) less
- * ROOM: near the top of what the program is likely to use, without making
- * the kernel grow the table of a process allowed a million files. */
-enum { FD_CAP = 1024, FD_ROOM = 24 };
+/* The fd is moved to the first free number from the top of what the
+ * program is likely to use less ROOM (lib/fds.c). */
+enum { FD_ROOM = 24 };
 
 static atomic_int file_fd = -1;
 static dev_t file_dev;
@@ -71,7 +68,9 @@ static size_t put_str(char *buf, size_t used, size_t size, const char *s) {
  * time in clock ticks after boot: exec keeps it, a new process with a
  * reused pid differs. 0 when /proc cannot be read. */
 static unsigned long long start_time(pid_t pid) {
-  char buf[1024], path[48] = "/proc/self/stat";
+  /* Field 22 comes before the 512th byte: the name is at most 16 bytes,
+   * and fields 3 to 21 are numbers of at most 20 digits. */
+  char buf[512], path[48] = "/proc/self/stat";
   const char *p;
   ssize_t n;
   int fd;
@@ -134,29 +133,11 @@ static int open_dir(int warn) {
   return fd;
 }
 
-/* Moves fd to a high number, close-on-exec; returns the fd it is now. */
-static int move_high(int fd) {
-  struct rlimit rl;
-  long floor;
-  int high;
-
-  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
-    return fd;
-  floor = (long)(rl.rlim_cur < FD_CAP ? rl.rlim_cur : FD_CAP) - FD_ROOM;
-  if (floor <= fd)
-    return fd;
-  high = fcntl(fd, F_DUPFD_CLOEXEC, (int)floor);
-  if (high < 0)
-    return fd;
-  close(fd);
-  return high;
-}
-
-/* Whether the file ends with a finished report: its blocks are walked by
- * their lengths, and the "@sum" block is the last one a process writes. */
-static int finished(int fd) {
+int al_reportfile_finished(int fd) {
   char buf[256];
   off_t at = 0;
+  /* Inside a line longer than buf: what follows is not a line's start. */
+  int within = 0;
 
   for (;;) {
     ssize_t n = pread(fd, buf, sizeof(buf) - 1, at);
@@ -166,9 +147,15 @@ static int finished(int fd) {
       return 0;
     buf[n] = '\0';
     nl = memchr(buf, '\n', (size_t)n);
-    if (nl == NULL)
-      return 0;
-    if (buf[0] == '@') {
+    if (nl == NULL) {
+      /* A block's head is short: one this long is no head. */
+      if (!within && buf[0] == '@')
+        return 0;
+      within = 1;
+      at += n;
+      continue;
+    }
+    if (!within && buf[0] == '@') {
       const char *len = strchr(buf, ' ');
       unsigned long long skip = 0;
 
@@ -181,6 +168,7 @@ static int finished(int fd) {
       /* The block, and the newline after it. */
       at += (off_t)skip + 1;
     }
+    within = 0;
     at += nl - buf + 1;
   }
 }
@@ -202,7 +190,7 @@ static int open_file(int dir, const char *name, int fresh, int *created) {
   if (fd < 0)
     return -1;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
-      finished(fd)) {
+      al_reportfile_finished(fd)) {
     close(fd);
     errno = EEXIST;
     return -1;
@@ -210,37 +198,66 @@ static int open_file(int dir, const char *name, int fresh, int *created) {
   return fd;
 }
 
-/* The lines that start a process's part of the file. */
-static size_t start_lines(char *buf, size_t size, pid_t forked_from,
-                          int created) {
-  char num[24], exe[1024];
+/* The executable's path, read as the file is made. Not on the stack:
+ * this runs in fork children, which may be made from a signal handler
+ * on a small alternate stack. Only one thread runs here at a time: the
+ * runtime's start, or a fork child's only one. */
+static char exe[1024];
+
+/* Writes the lines that start a process's part of the file. */
+static void start_lines(int fd, pid_t forked_from, int created) {
   ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  char head[96];
   size_t used = 0;
+  struct iovec iov[3];
 
   exe[n > 0 ? n : 0] = '\0';
-  buf[0] = '\0';
+  head[0] = '\0';
   if (created) {
-    put_ulong(num, (unsigned long long)getpid());
-    used = put_str(buf, used, size, "pid=");
-    used = put_str(buf, used, size, num);
-    put_ulong(num, (unsigned long long)getppid());
-    used = put_str(buf, used, size, "\nppid=");
-    used = put_str(buf, used, size, num);
-    put_ulong(num, (unsigned long long)forked_from);
-    used = put_str(buf, used, size, "\nforked=");
-    used = put_str(buf, used, size, num);
-    used = put_str(buf, used, size, "\n");
+    used = put_str(head, used, sizeof(head), "pid=");
+    used += put_ulong(head + used, (unsigned long long)getpid());
+    used = put_str(head, used, sizeof(head), "\nppid=");
+    used += put_ulong(head + used, (unsigned long long)getppid());
+    used = put_str(head, used, sizeof(head), "\nforked=");
+    used += put_ulong(head + used, (unsigned long long)forked_from);
+    used = put_str(head, used, sizeof(head), "\n");
   }
-  used = put_str(buf, used, size, "exe=");
-  used = put_str(buf, used, size, exe);
-  return put_str(buf, used, size, "\n");
+  used = put_str(head, used, sizeof(head), "exe=");
+  for (char *c = exe; *c != '\0'; c++)
+    if (*c == '\n')
+      *c = ' ';
+  iov[0] = (struct iovec){head, used};
+  iov[1] = (struct iovec){exe, strlen(exe)};
+  iov[2] = (struct iovec){"\n", 1};
+  al_writev_all(fd, iov, 3, 1);
+}
+
+/* A fork child that cannot make its own file (its parent changed user or
+ * root directory before forking) says so through its parent's, the
+ * descriptor old, with why (err), before it lets go of it: otherwise the
+ * command would know of it only that it made no file, and could not tell
+ * that it ran on with its parent's loop library. One write(); strerrordesc_np
+ * reads no locale, and is safe here. */
+static void say_no_file(int old, int err) {
+  char line[160];
+  const char *why = strerrordesc_np(err);
+  size_t n = put_str(line, 0, sizeof(line) - 1, "child_error=");
+
+  n += put_ulong(line + n, (unsigned long long)getpid());
+  line[n++] = '-';
+  n += put_ulong(line + n, start_time(0));
+  line[n++] = ' ';
+  n = put_str(line, n, sizeof(line) - 1, why != NULL ? why : "error");
+  line[n++] = '\n';
+  if (write(old, line, n) < 0) {
+    /* The parent's file is all there is: nothing more to try. */
+  }
 }
 
 void al_reportfile_start(pid_t forked_from) {
   unsigned long long start;
   int saved = errno, dir, fd = -1, created = 0, old;
-  char name[sizeof(file_name)], text[1200];
-  size_t len;
+  char name[sizeof(file_name)];
   struct stat st;
 
   /* What the parent held is the parent's: a fork child gets its own. The
@@ -261,8 +278,10 @@ void al_reportfile_start(pid_t forked_from) {
   dir = open_dir(forked_from == 0);
   if (dir < 0) {
     file_errno = errno;
-    if (old >= 0)
+    if (old >= 0) {
+      say_no_file(old, file_errno);
       close(old);
+    }
     errno = saved;
     return;
   }
@@ -286,8 +305,10 @@ void al_reportfile_start(pid_t forked_from) {
   if (fd < 0) {
     file_errno = errno;
     close(dir);
-    if (old >= 0)
+    if (old >= 0) {
+      say_no_file(old, file_errno);
       close(old);
+    }
     errno = saved;
     return;
   }
@@ -298,7 +319,7 @@ void al_reportfile_start(pid_t forked_from) {
   } else {
     if (old >= 0)
       close(old);
-    fd = move_high(fd);
+    fd = al_fd_move_high(fd, FD_ROOM);
   }
   if (fstat(fd, &st) == 0) {
     file_dev = st.st_dev;
@@ -306,9 +327,7 @@ void al_reportfile_start(pid_t forked_from) {
   }
   memcpy(file_name, name, sizeof(name));
   atomic_store(&file_fd, fd);
-  len = start_lines(text, sizeof(text), forked_from, created);
-  struct iovec iov = {text, len};
-  al_writev_all(fd, &iov, 1, 1);
+  start_lines(fd, forked_from, created);
   errno = saved;
 }
 
@@ -331,7 +350,7 @@ static int reopen(int stale) {
     errno = ENOENT;
     return -1;
   }
-  fd = move_high(fd);
+  fd = al_fd_move_high(fd, FD_ROOM);
   /* Another thread may have done the same: one of them wins. */
   if (!atomic_compare_exchange_strong(&file_fd, &stale, fd)) {
     close(fd);
@@ -346,6 +365,12 @@ static int current_fd(void) {
   int fd = atomic_load(&file_fd);
   struct stat st;
 
+  /* Under a seccomp filter that may kill, the file is closed to the
+   * runtime: not even fstat() or getpid() (lib/seccomp.c). */
+  if (al_ending_sealed()) {
+    errno = EPERM;
+    return -1;
+  }
   if (al_pid() != file_owner) {
     errno = ESRCH;
     return -1;
@@ -362,6 +387,10 @@ static int current_fd(void) {
   return reopen(fd);
 }
 
+int al_reportfile_fd(void) {
+  return atomic_load(&file_fd);
+}
+
 int al_reportfile_ready(void) {
   return al_opt.report_dir[0] != '\0';
 }
@@ -372,9 +401,14 @@ const char *al_reportfile_name(void) {
 
 int al_reportfile_put(const char *text, size_t len) {
   struct iovec iov = {(void *)text, len};
+
+  return al_reportfile_putv(&iov, 1);
+}
+
+int al_reportfile_putv(const struct iovec *iov, int n) {
   int fd = current_fd();
 
-  return fd < 0 ? -1 : al_writev_all(fd, &iov, 1, 1);
+  return fd < 0 ? -1 : al_writev_all(fd, iov, n, 1);
 }
 
 int al_reportfile_block(const char *kind, const char *data, size_t len) {
@@ -455,28 +489,33 @@ static int children_elsewhere(void) {
 }
 
 void al_reportfile_child(pid_t pid, const char *exec, int untraced) {
-  char line[PATH_MAX + 96];
+  char head[80];
+  struct iovec iov[3];
   size_t n;
   int saved = errno;
 
-  if (!al_reportfile_ready() || pid <= 0 || children_elsewhere()) {
+  /* Sealed, not even the reads of /proc below (lib/seccomp.c). */
+  if (!al_reportfile_ready() || pid <= 0 || al_ending_sealed() ||
+      children_elsewhere()) {
     errno = saved;
     return;
   }
-  n = put_str(line, 0, sizeof(line) - 1,
-              untraced ? "child_untraced=" : "child=");
-  n += put_ulong(line + n, (unsigned long long)pid);
-  line[n++] = '-';
+  n = put_str(head, 0, sizeof(head), untraced ? "child_untraced=" : "child=");
+  n += put_ulong(head + n, (unsigned long long)pid);
+  head[n++] = '-';
   /* The child's identity, as in the name of the file it makes: the
    * command tells it from a later process given the same pid. */
-  n += put_ulong(line + n, start_time(pid));
-  line[n] = '\0';
+  n += put_ulong(head + n, start_time(pid));
+  iov[0] = (struct iovec){head, n};
+  /* The program it runs, from al_exec_path(), which leaves no newline. */
   if (exec != NULL) {
-    n = put_str(line, n, sizeof(line) - 1, " ");
-    for (const char *c = exec; *c != '\0' && n < sizeof(line) - 2; c++)
-      line[n++] = *c == '\n' ? ' ' : *c;
+    head[n++] = ' ';
+    iov[0].iov_len = n;
+    iov[1] = (struct iovec){(void *)exec, strcspn(exec, "\n")};
+  } else {
+    iov[1] = (struct iovec){NULL, 0};
   }
-  line[n++] = '\n';
-  al_reportfile_put(line, n);
+  iov[2] = (struct iovec){"\n", 1};
+  al_reportfile_putv(iov, 3);
   errno = saved;
 }

@@ -35,8 +35,11 @@ extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
 
 static pid_t pid_before_fork;
 
+/* Under a seccomp filter that may kill (lib/seccomp.c), fork() makes no
+ * system call of the runtime's: no getpid(), no report file. */
 static void atfork_prepare(void) {
-  pid_before_fork = getpid();
+  if (!al_ending_sealed())
+    pid_before_fork = getpid();
   al_registry_atfork_prepare();
 }
 

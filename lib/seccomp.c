@@ -107,13 +107,12 @@ static int before_install(int strict, const void *prog) {
     errno = saved;
     return 0;
   }
-  first = al_ending_seal();
-
-  if (first) {
+  /* Said before the seal, which closes the report file (lib/ending.c). */
+  if (!al_ending_sealed())
     al_report_cause(cause);
-    if (al_opt.report_dir[0] == '\0')
-      al_warn("%s", sealed_said);
-  }
+  first = al_ending_seal();
+  if (first && al_opt.report_dir[0] == '\0')
+    al_warn("%s", sealed_said);
   errno = saved;
   return first;
 }

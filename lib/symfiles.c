@@ -72,10 +72,14 @@ static struct alt alts[ALTS_MAX];
 static atomic_size_t nalts;
 static pthread_mutex_t prepare_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* The held descriptors go high, below the report file's (lib/fds.c):
+ * the program's own numbers stay the ones it would get without them. */
+#define HELD_ROOM (2 * FILES_MAX + ALTS_MAX + 24)
+
 static void hold(struct held *h, const char *path) {
   struct stat st;
 
-  h->fd = open(path, O_RDONLY | O_CLOEXEC);
+  h->fd = al_fd_move_high(open(path, O_RDONLY | O_CLOEXEC), HELD_ROOM);
   if (h->fd < 0)
     return;
   if (fstat(h->fd, &st) != 0 || !S_ISREG(st.st_mode) ||
@@ -338,6 +342,22 @@ const struct al_symfile *al_symfile_find(const char *loaded_as,
     if (files[i].bias == bias && !strcmp(files[i].loaded_as, loaded_as))
       return &files[i];
   return NULL;
+}
+
+size_t al_symfiles_fds(int *out, size_t max) {
+  size_t n = atomic_load_explicit(&nfiles, memory_order_acquire);
+  size_t a = atomic_load_explicit(&nalts, memory_order_acquire), k = 0;
+
+  for (size_t i = 0; i < n; i++) {
+    if (files[i].file.fd >= 0 && k < max)
+      out[k++] = files[i].file.fd;
+    if (files[i].debug.fd >= 0 && k < max)
+      out[k++] = files[i].debug.fd;
+  }
+  for (size_t i = 0; i < a; i++)
+    if (alts[i].file.fd >= 0 && k < max)
+      out[k++] = alts[i].file.fd;
+  return k;
 }
 
 int al_symfiles_any(void) {

@@ -4,7 +4,8 @@
 # refuse, writes no report, and tells why; when it only makes calls fail,
 # the report is attempted, and its loss has the filter for a cause.
 # Without a filter, or when the kernel refuses it, the same program is
-# reported.
+# reported. The same holds for a program that forks, executes and makes
+# loops once locked in.
 . tests/cli/lib.sh
 
 prog=$O/progs/uv-seccomp
@@ -63,6 +64,37 @@ for action in kill trap errno; do
       run "$ASYNCLEAK" --missing-reports=warn "$prog" $action $how $end
       [ "$status" -eq 0 ] ||
         fail "$what: --missing-reports=warn, status $status"
+    done
+  done
+done
+
+# Locked in, the program forks a child that makes a loop and a timer and
+# tries to execute a missing program, spawns that program, and makes a
+# loop and a timer of its own (busy): the runtime makes no system call of
+# its own for any of it under a filter that kills or traps (no child=,
+# exec= or uses= line, no /proc, getcwd or access, no unwind, no record),
+# so the program ends as bare.
+for action in kill trap errno; do
+  for how in prctl syscall; do
+    for end in leak clean; do
+      what="$action through $how, $end, busy"
+      run "$prog" $action $how $end busy
+      [ "$status" -eq 0 ] || fail "$what: bare, status $status"
+      expect_line "$tmp/out" "locked in, ending"
+      run LD_PRELOAD="$rt" "$prog" $action $how $end busy
+      [ "$status" -eq 0 ] ||
+        fail "$what: preloaded, status $status; stderr: $(cat "$tmp/err")"
+      expect_line "$tmp/out" "locked in, ending"
+      run "$ASYNCLEAK" "$prog" $action $how $end busy
+      [ "$status" -eq 125 ] ||
+        fail "$what: under asyncleak, status $status; stderr: $(cat "$tmp/err")"
+      expect_line "$tmp/out" "locked in, ending"
+      expect_no "$tmp/err" "SIGSYS"
+      if [ $action = errno ]; then
+        grep -q "^$lost makes the calls it does not allow fail" "$tmp/err"
+      else
+        grep -q "^$lost kills or traps the calls it does not allow" "$tmp/err"
+      fi || fail "$what: under asyncleak, no cause: $(cat "$tmp/err")"
     done
   done
 done

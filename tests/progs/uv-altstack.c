@@ -2,7 +2,10 @@
  * and language runtimes install one: the runtime's handler runs on it
  * (SA_ONSTACK), and the report is still written, on a stack of the
  * runtime's own. RUN: abort|segv|sigterm [clean]; clean closes the timer
- * first, and then nothing is reported. AddressSanitizer handles SIGSEGV
+ * first, and then nothing is reported. RUN: reporter: a handler of the
+ * program's, on that stack, forks and executes a reporter, found along
+ * PATH, as crash reporters do; the runtime's notes of the child and of
+ * the exec fit on it. AddressSanitizer handles SIGSEGV
  * itself, so a sanitizer build skips the run about it.
  *
  * [abort] RUN: abort
@@ -49,12 +52,19 @@
  * [term-clean] CHECK-NOT: ERROR
  * [term-clean] CHECK-NOT: killed before it could write its report
  * [term-clean] EXIT: 143
+ *
+ * [reporter] RUN: reporter
+ * [reporter] CHECK: ^alternate stack of 8192 bytes$
+ * [reporter] CHECK: ^the reporter exited 0$
+ * [reporter] CHECK-NOT: ERROR
+ * [reporter] EXIT: 0
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -95,6 +105,28 @@ static void small_alt_stack(void) {
   printf("alternate stack of %d bytes\n", ALT_STACK_BYTES);
 }
 
+/* A crash reporter's handler: runs "true" in a child, on the small stack,
+ * and says how it ended. */
+static void run_reporter(int sig) {
+  static char name[] = "true";
+  static const char exited[] = "the reporter exited 0\n";
+  static const char failed[] = "the reporter failed\n";
+  char *args[] = {name, NULL};
+  int status = 0;
+  pid_t child = fork();
+
+  (void)sig;
+  if (child == 0) {
+    execvp(name, args);
+    _exit(127);
+  }
+  if (child > 0 && waitpid(child, &status, 0) == child &&
+      WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    write(1, exited, sizeof(exited) - 1);
+  else
+    write(1, failed, sizeof(failed) - 1);
+}
+
 int main(int argc, char **argv) {
   const char *how = argc > 1 ? argv[1] : "abort";
   uv_loop_t *loop = uv_default_loop();
@@ -117,5 +149,17 @@ int main(int argc, char **argv) {
   }
   if (strcmp(how, "sigterm") == 0)
     raise(SIGTERM);
+  if (strcmp(how, "reporter") == 0) {
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = run_reporter;
+    sa.sa_flags = SA_ONSTACK;
+    sigaction(SIGUSR1, &sa, NULL);
+    raise(SIGUSR1);
+    uv_close((uv_handle_t *)&timer, NULL);
+    uv_run(loop, UV_RUN_DEFAULT);
+    uv_loop_close(loop);
+  }
   return 0;
 }

@@ -1,7 +1,7 @@
 /* A program that locks itself in with a seccomp allowlist, run by
  * tests/cli/seccomp.sh:
  *
- *   uv-seccomp kill|trap|errno|none|invalid prctl|syscall leak|clean
+ *   uv-seccomp kill|trap|errno|none|invalid prctl|syscall leak|clean [busy]
  *
  * It makes a loop and a timer, then installs a filter that allows only the
  * system calls it needs from then on (closing its loop, printing, exiting)
@@ -9,13 +9,19 @@
  * (errno) on anything else; through prctl(PR_SET_SECCOMP), or through
  * syscall(__NR_seccomp) as libseccomp's seccomp_load() does. none installs
  * nothing; invalid tries a filter that kills, cut short before its last
- * return, which the kernel refuses (EINVAL), and goes on without one. With leak the timer stays
- * open. Bare, it exits 0 in every case: the runtime's own calls at exit
- * must not change that.
+ * return, which the kernel refuses (EINVAL), and goes on without one. With
+ * leak the timer stays open. With busy, once locked in, it forks a child
+ * that makes a loop and a timer, closes them and tries to execute a
+ * missing program, spawns that program too, and makes, uses and closes
+ * another loop and timer itself: the filter allows what these take bare.
+ * Bare, it exits 0 in every case: the runtime's own calls, at exit or
+ * while the program runs, must not change that.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/audit.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
@@ -70,6 +76,17 @@ static int lock_in(const char *action, const char *how) {
       ALLOW(__NR_rt_sigprocmask),
       ALLOW(__NR_exit_group),
       ALLOW(__NR_exit),
+      /* For busy: fork, exec, spawn, wait, a loop. */
+      ALLOW(__NR_clone),
+      ALLOW(__NR_set_robust_list),
+      ALLOW(__NR_execve),
+      ALLOW(__NR_wait4),
+      ALLOW(__NR_epoll_create1),
+      ALLOW(__NR_rt_sigaction),
+      ALLOW(__NR_mprotect),
+      ALLOW(__NR_clone3),
+      ALLOW(__NR_pipe2),
+      ALLOW(__NR_eventfd2),
       BPF_STMT(BPF_RET | BPF_K, otherwise),
   };
   struct sock_fprog prog = {sizeof(code) / sizeof(code[0]), code};
@@ -92,6 +109,43 @@ static int lock_in(const char *action, const char *how) {
 #endif
 }
 
+/* A loop and a timer, made, run and closed. */
+static void loop_and_timer(void) {
+  uv_loop_t other;
+  uv_timer_t t;
+
+  uv_loop_init(&other);
+  uv_timer_init(&other, &t);
+  uv_timer_start(&t, on_tick, 60000, 0);
+  uv_run(&other, UV_RUN_NOWAIT);
+  uv_close((uv_handle_t *)&t, NULL);
+  uv_run(&other, UV_RUN_DEFAULT);
+  uv_loop_close(&other);
+}
+
+/* What the program does once locked in, with busy. */
+static void busy(void) {
+  static char missing[] = "/nonexistent/asyncleak-missing";
+  char *args[] = {missing, NULL};
+  pid_t child = fork();
+  int status;
+
+  if (child == 0) {
+    loop_and_timer();
+    execv(missing, args);
+    _exit(errno == ENOENT ? 0 : 1);
+  }
+  if (child < 0 || waitpid(child, &status, 0) != child ||
+      !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    printf("the child failed\n");
+    fflush(stdout);
+    _exit(1);
+  }
+  if (posix_spawn(&child, missing, NULL, NULL, args, NULL) == 0)
+    waitpid(child, &status, 0);
+  loop_and_timer();
+}
+
 int main(int argc, char **argv) {
   uv_loop_t loop;
 
@@ -111,6 +165,8 @@ int main(int argc, char **argv) {
     printf("cannot install the filter: %s\n", strerror(errno));
     return 77;
   }
+  if (argc > 4 && !strcmp(argv[4], "busy"))
+    busy();
   if (strcmp(argv[3], "leak") != 0) {
     uv_close((uv_handle_t *)&timer, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
