@@ -176,6 +176,26 @@ void cli_reaper_say(int fd);
  * exit status after saying why it could not run. */
 int cli_spawn(const char *path, char *const argv[], struct cli_child *child);
 
+/* ------------------------------------------------------------- pidindex.c */
+
+/* Items numbered from 0 in the order added, found by pid. Zeroed is
+ * empty. */
+struct cli_pidindex {
+  pid_t *pid;   /* of each item */
+  size_t *next; /* the next item of its chain, plus 1; 0 ends it */
+  size_t *head; /* the first item of each chain, plus 1 */
+  size_t n, alloc;
+  unsigned bits; /* 2^bits chains */
+};
+/* Adds item number x->n, of pid; returns 0, or -1 when out of memory
+ * (then it is not added). */
+int cli_pidindex_add(struct cli_pidindex *x, pid_t pid);
+/* The items of pid, in the order added: the first, plus 1, then the one
+ * after it, plus 1, of the item it (plus 1); 0 when there are no more. */
+size_t cli_pidindex_first(const struct cli_pidindex *x, pid_t pid);
+size_t cli_pidindex_next(const struct cli_pidindex *x, size_t it);
+void cli_pidindex_release(struct cli_pidindex *x);
+
 /* ------------------------------------------------------------- collect.c */
 
 /* One frame of a leak's creation stack; strings may be empty, never
