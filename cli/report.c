@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "../lib/signals.h"
 
 struct totals {
   unsigned long long open, pending, loops, loops_unclosed, created, requests,
@@ -100,14 +101,6 @@ static void print_proc(int fd, const struct cli_proc *p, int quiet) {
   cli_write_all(fd, p->text, p->text_len);
 }
 
-/* Whether the runtime catches sig to write the report before the process
- * dies of it (lib/ending.c), unless told not to: every signal whose
- * default action kills, but SIGKILL and glibc's own two below SIGRTMIN. */
-static int caught(int sig) {
-  return sig != SIGKILL && sig != SIGSTOP &&
-         !(sig > SIGSYS && sig < SIGRTMIN);
-}
-
 /* main_proc is what the program itself reported, or NULL. With graceful
  * signals it writes its whole report before dying of SIGINT or SIGTERM:
  * then there is nothing missing to excuse. The signal named is the one
@@ -134,7 +127,7 @@ static void say_killed(int fd, const struct cli_child *c,
   else if (sig == SIGKILL || sig == SIGSTOP)
     cli_say(fd, "it was killed before it could write its report: %s "
             "cannot be caught; %s", name, tail);
-  else if (caught(sig))
+  else if (al_signal_caught(sig))
     cli_say(fd, "it was killed before it could write its report (%s: a "
             "handler of its own, --handle-signals=no, or a report slower "
             "than report_timeout_ms); %s", name, tail);
