@@ -24,6 +24,10 @@
 /* How long processes still running when the program has ended are waited
  * for, in milliseconds. */
 enum { GRACE_MS = 200 };
+/* The most read of one report file: a report of a million leaks is far
+ * smaller; more is a process writing its file without end, and is read
+ * as a report cut short. */
+#define REPORT_FILE_MAX ((size_t)64 << 20)
 
 static const char suffix[] = ".report";
 
@@ -83,13 +87,15 @@ static int parse_name(const char *name, pid_t *pid,
 
 /* Reads a whole regular file, refusing links and anything else a process
  * could have put there; O_NONBLOCK keeps a FIFO from holding up the open
- * before it is refused. */
-static char *slurp(int dirfd, const char *name, size_t *len) {
+ * before it is refused. Past REPORT_FILE_MAX, what was read is returned
+ * with *capped set. */
+static char *slurp(int dirfd, const char *name, size_t *len, int *capped) {
   int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   size_t used = 0, size = 0;
   char *buf = NULL;
   struct stat st;
 
+  *capped = 0;
   if (fd < 0)
     return NULL;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
@@ -97,6 +103,10 @@ static char *slurp(int dirfd, const char *name, size_t *len) {
   for (;;) {
     ssize_t n;
 
+    if (used >= REPORT_FILE_MAX) {
+      *capped = 1;
+      break;
+    }
     if (size - used < 2) {
       size_t bigger = size ? size * 2 : 4096;
       char *grown = realloc(buf, bigger);
@@ -105,7 +115,9 @@ static char *slurp(int dirfd, const char *name, size_t *len) {
       buf = grown;
       size = bigger;
     }
-    n = read(fd, buf + used, size - used - 1);
+    n = read(fd, buf + used, (size - used - 1 < REPORT_FILE_MAX - used
+                                  ? size - used - 1
+                                  : REPORT_FILE_MAX - used));
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0)
@@ -698,9 +710,10 @@ static void read_children(struct cli_proc *p, int dir, struct children *c) {
   struct stat st;
   size_t len;
   char *text;
+  int capped;
 
   if (fstatat(dir, p->file, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-      (text = slurp(dir, p->file, &len)) == NULL)
+      (text = slurp(dir, p->file, &len, &capped)) == NULL)
     return;
   walk_file(p, text, len, 0, c, &st.st_mtim);
   free(text);
@@ -834,7 +847,8 @@ void cli_reports_read(struct cli_reports *r, const char *dir) {
     struct cli_proc *p = &r->procs[i];
     struct stat st;
     size_t len;
-    char *text = slurp(dirfd(d), p->file, &len);
+    int capped;
+    char *text = slurp(dirfd(d), p->file, &len, &capped);
 
     /* Links, FIFOs and whatever else is not a regular file go. */
     if (text == NULL) {
@@ -848,6 +862,14 @@ void cli_reports_read(struct cli_reports *r, const char *dir) {
       st.st_mtim = (struct timespec){0, 0};
     walk_file(p, text, len, 1, &c, &st.st_mtim);
     free(text);
+    /* Whatever it held after the cut is not known. */
+    if (capped) {
+      p->cut = 1;
+      p->has_sum = 0;
+      if (p->error == NULL)
+        p->error = strdup("its report file is larger than asyncleak "
+                          "reads (64 MiB): it was cut short");
+    }
     r->procs[kept++] = *p;
   }
   r->nr = kept;
