@@ -67,11 +67,12 @@ void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
 void cli_warning(const char *fmt, ...) CLI_PRINTF(1, 2);
 void cli_say(int fd, const char *fmt, ...) CLI_PRINTF(2, 3);
 void cli_line(int fd, const char *fmt, ...) CLI_PRINTF(2, 3);
-/* Writes text a process wrote (its text report) escaped as messages are,
- * line by line: its newlines are kept, and, when color is set, the
- * sequences of the runtime's own colours (bold, red, magenta, normal);
- * every other control byte, the escape character of any other sequence
- * included, is written as \xHH. */
+/* Writes text a process wrote (its text report), which the runtime has
+ * escaped already, escaping what a process could have written there
+ * itself: its newlines and backslashes are kept, and, when color is set,
+ * the sequences of the runtime's own colours (bold, red, magenta,
+ * normal); every other control byte, the escape character of any other
+ * sequence included, is written as \xHH. */
 void cli_write_text(int fd, const char *text, size_t len, int color);
 
 /* ------------------------------------------------------------- options.c */

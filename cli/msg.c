@@ -122,9 +122,10 @@ void cli_write_text(int fd, const char *text, size_t len, int color) {
       cli_write_all(fd, buf, used);
       used = 0;
     }
-    if (text[at] == '\n') {
-      buf[used++] = '\n';
-      at++;
+    /* The runtime's text is escaped already: its backslashes stand for
+     * what it escaped, and doubling them would garble its escapes. */
+    if (text[at] == '\n' || text[at] == '\\') {
+      buf[used++] = text[at++];
       continue;
     }
     if (color && text[at] == '\033' && (n = paint_at(text + at, len - at))) {
@@ -133,8 +134,9 @@ void cli_write_text(int fd, const char *text, size_t len, int color) {
       at += n;
       continue;
     }
-    /* Up to the next newline or escape character, escaped. */
-    for (piece = at; piece < len && text[piece] != '\n'; piece++)
+    /* Up to the next newline, backslash or escape character, escaped. */
+    for (piece = at;
+         piece < len && text[piece] != '\n' && text[piece] != '\\'; piece++)
       if (text[piece] == '\033' && piece > at)
         break;
     at += al_escape(buf + used, sizeof(buf) - used, text + at, piece - at,
