@@ -75,9 +75,11 @@ $(RUNTIME): $(RT_OBJ)
 	  -Wl,--no-undefined -Wl,-Bsymbolic-functions -Wl,-z,nodelete -o $@ $^ $(RT_LIBS)
 
 # ---------------------------------------------------------------- command
-# The command shares one file with the runtime: the syntax of the options
-# and files users write.
-CLI_SRC  := $(wildcard cli/*.c) lib/syntax.c
+# The command shares a few files with the runtime, so that both follow one
+# rule: the syntax of the options and files users write, the names of the
+# loop libraries, and the signals the runtime catches.
+CLI_SHARED := lib/syntax.c lib/libnames.c lib/signals.c
+CLI_SRC  := $(wildcard cli/*.c) $(CLI_SHARED)
 CLI_OBJ  := $(patsubst %.c,$(O)/obj/%.o,$(CLI_SRC))
 CLI      := $(O)/bin/asyncleak
 

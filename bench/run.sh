@@ -207,6 +207,28 @@ mr=$(median <"$TMP/rss.rt")
 row "report 10k leaks, peak (MiB)" "$(calc "$mb / 1024")" \
   "$(calc "$mr / 1024")" "+$(calc "($mr - $mb) / 1024") MiB" "" ""
 
+# ----------------------------------------------------------- many reports
+# The files of 20,000 processes (a test runner's run), read by the command:
+# from the program's exit to the command's end. Then the same with a child
+# still running, which the command waits for a moment (200 ms), looking
+# at the directory again and again meanwhile.
+MANY=20000
+: >"$TMP/many"
+: >"$TMP/many.wait"
+for _ in $(seq "$RUNS"); do
+  out=$("$B/timeit" 1 "$AL" "$B/many-reports" "$MANY" 2>/dev/null)
+  [ "$(echo "$out" | field status)" = 0 ] || die "many-reports: $out"
+  echo "$out" | field exit_to_end_ms >>"$TMP/many"
+  out=$("$B/timeit" 1 "$AL" "$B/many-reports" "$MANY" 1000 2>/dev/null)
+  [ "$(echo "$out" | field status)" = 0 ] || die "many-reports: $out"
+  echo "$out" | field exit_to_end_ms >>"$TMP/many.wait"
+done
+row "read 20k process files (s)" "" "$(calc "$(median <"$TMP/many") / 1000")" \
+  "" "< 2 s" "$(verdict "$(calc "$(median <"$TMP/many") < 2000")")"
+row "... one still running (s)" "" \
+  "$(calc "$(median <"$TMP/many.wait") / 1000")" "" "< 2 s" \
+  "$(verdict "$(calc "$(median <"$TMP/many.wait") < 2000")")"
+
 # ----------------------------------------------------------------- memory
 : >"$TMP/live.bare"
 : >"$TMP/live.al"

@@ -67,6 +67,13 @@ void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
 void cli_warning(const char *fmt, ...) CLI_PRINTF(1, 2);
 void cli_say(int fd, const char *fmt, ...) CLI_PRINTF(2, 3);
 void cli_line(int fd, const char *fmt, ...) CLI_PRINTF(2, 3);
+/* Writes text a process wrote (its text report), which the runtime has
+ * escaped already, escaping what a process could have written there
+ * itself: its newlines and backslashes are kept, and, when color is set,
+ * the sequences of the runtime's own colours (bold, red, magenta,
+ * normal); every other control byte, the escape character of any other
+ * sequence included, is written as \xHH. */
+void cli_write_text(int fd, const char *text, size_t len, int color);
 
 /* ------------------------------------------------------------- options.c */
 
@@ -175,6 +182,26 @@ void cli_reaper_say(int fd);
  * in the child's pid and wait status. Returns 0 once it has exited, or the
  * exit status after saying why it could not run. */
 int cli_spawn(const char *path, char *const argv[], struct cli_child *child);
+
+/* ------------------------------------------------------------- pidindex.c */
+
+/* Items numbered from 0 in the order added, found by pid. Zeroed is
+ * empty. */
+struct cli_pidindex {
+  pid_t *pid;   /* of each item */
+  size_t *next; /* the next item of its chain, plus 1; 0 ends it */
+  size_t *head; /* the first item of each chain, plus 1 */
+  size_t n, alloc;
+  unsigned bits; /* 2^bits chains */
+};
+/* Adds item number x->n, of pid; returns 0, or -1 when out of memory
+ * (then it is not added). */
+int cli_pidindex_add(struct cli_pidindex *x, pid_t pid);
+/* The items of pid, in the order added: the first, plus 1, then the one
+ * after it, plus 1, of the item it (plus 1); 0 when there are no more. */
+size_t cli_pidindex_first(const struct cli_pidindex *x, pid_t pid);
+size_t cli_pidindex_next(const struct cli_pidindex *x, size_t it);
+void cli_pidindex_release(struct cli_pidindex *x);
 
 /* ------------------------------------------------------------- collect.c */
 

@@ -24,6 +24,10 @@
 /* How long processes still running when the program has ended are waited
  * for, in milliseconds. */
 enum { GRACE_MS = 200 };
+/* The most read of one report file: a report of a million leaks is far
+ * smaller; more is a process writing its file without end, and is read
+ * as a report cut short. */
+#define REPORT_FILE_MAX ((size_t)64 << 20)
 
 static const char suffix[] = ".report";
 
@@ -44,6 +48,7 @@ struct child {
 struct children {
   struct child *list;
   size_t n, alloc;
+  struct cli_pidindex index; /* of list */
 };
 
 /* Reads a decimal number without leading zeros at *p, moving past it;
@@ -84,13 +89,15 @@ static int parse_name(const char *name, pid_t *pid,
 
 /* Reads a whole regular file, refusing links and anything else a process
  * could have put there; O_NONBLOCK keeps a FIFO from holding up the open
- * before it is refused. */
-static char *slurp(int dirfd, const char *name, size_t *len) {
+ * before it is refused. Past REPORT_FILE_MAX, what was read is returned
+ * with *capped set. */
+static char *slurp(int dirfd, const char *name, size_t *len, int *capped) {
   int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   size_t used = 0, size = 0;
   char *buf = NULL;
   struct stat st;
 
+  *capped = 0;
   if (fd < 0)
     return NULL;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
@@ -98,6 +105,10 @@ static char *slurp(int dirfd, const char *name, size_t *len) {
   for (;;) {
     ssize_t n;
 
+    if (used >= REPORT_FILE_MAX) {
+      *capped = 1;
+      break;
+    }
     if (size - used < 2) {
       size_t bigger = size ? size * 2 : 4096;
       char *grown = realloc(buf, bigger);
@@ -106,7 +117,9 @@ static char *slurp(int dirfd, const char *name, size_t *len) {
       buf = grown;
       size = bigger;
     }
-    n = read(fd, buf + used, size - used - 1);
+    n = read(fd, buf + used, (size - used - 1 < REPORT_FILE_MAX - used
+                                  ? size - used - 1
+                                  : REPORT_FILE_MAX - used));
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0)
@@ -313,7 +326,9 @@ static int parse_rec(struct cli_proc *p, char *text) {
   return 0;
 }
 
-static struct cli_proc *proc_add(struct cli_reports *r, const char *file,
+/* Adds a process to r, and to x, its index by pid. */
+static struct cli_proc *proc_add(struct cli_reports *r,
+                                 struct cli_pidindex *x, const char *file,
                                  pid_t pid, unsigned long long start) {
   struct cli_proc *p;
 
@@ -330,6 +345,10 @@ static struct cli_proc *proc_add(struct cli_reports *r, const char *file,
   p->file = strdup(file);
   if (p->file == NULL)
     return NULL;
+  if (cli_pidindex_add(x, pid) != 0) {
+    free(p->file);
+    return NULL;
+  }
   p->pid = pid;
   p->start = start;
   p->running = -1;
@@ -404,7 +423,10 @@ static size_t note_running(struct cli_reports *r, int dir) {
     struct cli_proc *p = &r->procs[i];
     struct stat st;
 
-    if (fstatat(dir, p->file, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+    /* A process that has ended stays ended: its pid and start time are
+     * never another's. */
+    if (p->running == 0 ||
+        fstatat(dir, p->file, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
         !S_ISREG(st.st_mode))
       continue;
     p->running = still_running(p->pid, p->start, &st.st_mtim);
@@ -464,8 +486,9 @@ static void add_child(struct children *c, const struct cli_proc *p,
     return;
   if (*v == ' ')
     exec = v + 1;
-  for (size_t i = 0; i < c->n; i++)
-    if (c->list[i].pid == (pid_t)pid && c->list[i].start == start)
+  for (size_t it = cli_pidindex_first(&c->index, (pid_t)pid); it != 0;
+       it = cli_pidindex_next(&c->index, it))
+    if (c->list[it - 1].start == start)
       return;
   if (grow((void **)&c->list, &c->alloc, c->n, sizeof(*k)) != 0)
     return;
@@ -474,6 +497,10 @@ static void add_child(struct children *c, const struct cli_proc *p,
                       !strcmp(key, "child_untraced"), -2, NULL};
   if (exec != NULL && (k->exec = strdup(exec)) == NULL)
     return;
+  if (cli_pidindex_add(&c->index, (pid_t)pid) != 0) {
+    free(k->exec);
+    return;
+  }
   c->n++;
 }
 
@@ -701,23 +728,25 @@ static void proc_free(struct cli_proc *p) {
   free(p->text);
 }
 
-/* Adds the files of the directory not already in r. */
-static void scan(struct cli_reports *r, DIR *d) {
+/* Adds the files of the directory not already in r, whose index is x. */
+static void scan(struct cli_reports *r, struct cli_pidindex *x, DIR *d) {
   struct dirent *e;
 
   rewinddir(d);
   while ((e = readdir(d)) != NULL) {
     unsigned long long start;
     pid_t pid;
-    size_t i;
+    size_t it;
 
     if (parse_name(e->d_name, &pid, &start) != 0)
       continue;
-    for (i = 0; i < r->nr && strcmp(r->procs[i].file, e->d_name); i++)
+    for (it = cli_pidindex_first(x, pid);
+         it != 0 && strcmp(r->procs[it - 1].file, e->d_name);
+         it = cli_pidindex_next(x, it))
       ;
-    if (i < r->nr)
+    if (it != 0)
       continue;
-    if (proc_add(r, e->d_name, pid, start) == NULL) {
+    if (proc_add(r, x, e->d_name, pid, start) == NULL) {
       cli_warning("out of memory: some reports are left out");
       break;
     }
@@ -729,22 +758,25 @@ static void read_children(struct cli_proc *p, int dir, struct children *c) {
   struct stat st;
   size_t len;
   char *text;
+  int capped;
 
   if (fstatat(dir, p->file, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-      (text = slurp(dir, p->file, &len)) == NULL)
+      (text = slurp(dir, p->file, &len, &capped)) == NULL)
     return;
   walk_file(p, text, len, 0, c, &st.st_mtim);
   free(text);
 }
 
-/* The process of r that child k is, or NULL while it has no file. */
+/* The process of r, whose index is x, that child k is, or NULL while it
+ * has no file. */
 static const struct cli_proc *child_proc(const struct cli_reports *r,
+                                         const struct cli_pidindex *x,
                                          const struct child *k) {
-  for (size_t i = 0; i < r->nr; i++) {
-    const struct cli_proc *p = &r->procs[i];
+  for (size_t it = cli_pidindex_first(x, k->pid); it != 0;
+       it = cli_pidindex_next(x, it)) {
+    const struct cli_proc *p = &r->procs[it - 1];
 
-    if (p->pid == k->pid &&
-        (k->start == 0 || p->start == 0 || p->start == k->start))
+    if (k->start == 0 || p->start == 0 || p->start == k->start)
       return p;
   }
   return NULL;
@@ -752,13 +784,16 @@ static const struct cli_proc *child_proc(const struct cli_reports *r,
 
 /* Notes which children without a file yet are still running; returns
  * how many. */
-static size_t note_children(const struct cli_reports *r, struct children *c) {
+static size_t note_children(const struct cli_reports *r,
+                            const struct cli_pidindex *x,
+                            struct children *c) {
   size_t running = 0;
 
   for (size_t i = 0; i < c->n; i++) {
     struct child *k = &c->list[i];
 
-    if (child_proc(r, k) != NULL)
+    /* Ended, it makes no file any more (as in note_running). */
+    if (k->running == 0 || child_proc(r, x, k) != NULL)
       continue;
     k->running = still_running(k->pid, k->start, &k->noted);
     running += k->running == 1;
@@ -768,16 +803,18 @@ static size_t note_children(const struct cli_reports *r, struct children *c) {
 
 /* Each child that made no file, as a process of r without one: still
  * running (it may make it yet), or ended before the runtime made it. */
-static void add_fileless(struct cli_reports *r, struct children *c) {
+static void add_fileless(struct cli_reports *r, struct cli_pidindex *x,
+                         struct children *c) {
   for (size_t i = 0; i < c->n; i++) {
     struct child *k = &c->list[i];
     struct cli_proc *p;
+    size_t it;
 
-    if (child_proc(r, k) != NULL)
+    if (child_proc(r, x, k) != NULL)
       continue;
     if (k->running == -2)
       k->running = still_running(k->pid, k->start, &k->noted);
-    p = proc_add(r, "", k->pid, k->start);
+    p = proc_add(r, x, "", k->pid, k->start);
     if (p == NULL) {
       cli_warning("out of memory: some processes are left out");
       return;
@@ -791,12 +828,13 @@ static void add_fileless(struct cli_reports *r, struct children *c) {
     k->exec = k->error = NULL;
     /* A fork child runs what its parent ran, and carries the loop
      * library its parent used. */
-    for (size_t j = 0; p->exec == NULL && j + 1 < r->nr; j++)
-      if (r->procs[j].pid == k->parent && r->procs[j].started) {
-        if (r->procs[j].exe != NULL)
-          p->exe = strdup(r->procs[j].exe);
-        if (r->procs[j].used_loop)
-          memcpy(p->uses, r->procs[j].uses, sizeof(p->uses));
+    for (it = cli_pidindex_first(x, k->parent); p->exec == NULL && it != 0;
+         it = cli_pidindex_next(x, it))
+      if (&r->procs[it - 1] != p && r->procs[it - 1].started) {
+        if (r->procs[it - 1].exe != NULL)
+          p->exe = strdup(r->procs[it - 1].exe);
+        if (r->procs[it - 1].used_loop)
+          memcpy(p->uses, r->procs[it - 1].uses, sizeof(p->uses));
         break;
       }
     if (p->exec != NULL)
@@ -804,10 +842,32 @@ static void add_fileless(struct cli_reports *r, struct children *c) {
   }
 }
 
+static long long monotonic_ms(void) {
+  struct timespec t;
+
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
+/* Indexes the processes of r anew into x, after some were dropped. */
+static void reindex(const struct cli_reports *r, struct cli_pidindex *x) {
+  cli_pidindex_release(x);
+  for (size_t i = 0; i < r->nr; i++)
+    if (cli_pidindex_add(x, r->procs[i].pid) != 0) {
+      cli_warning("out of memory: some processes are left out");
+      break;
+    }
+}
+
 void cli_reports_read(struct cli_reports *r, const char *dir) {
-  struct children c = {NULL, 0, 0};
+  struct children c;
+  struct cli_pidindex x;
   size_t kept = 0, read = 0;
+  long long deadline;
   DIR *d;
+
+  memset(&c, 0, sizeof(c));
+  memset(&x, 0, sizeof(x));
 
   memset(r, 0, sizeof(*r));
   r->dir = dir;
@@ -822,15 +882,17 @@ void cli_reports_read(struct cli_reports *r, const char *dir) {
    * did not wait for may be ending too, and gets a moment; a daemon may
    * run for ever, and gets no more. A child its parent named may not have
    * made its file yet: it gets the same moment to make it, and is looked
-   * for again. */
-  for (int waited = 0;; waited += 10) {
+   * for again. The moment is counted by the clock: reading many files
+   * takes time of its own. */
+  deadline = monotonic_ms() + GRACE_MS;
+  for (;;) {
     size_t running;
 
-    scan(r, d);
+    scan(r, &x, d);
     for (; read < r->nr; read++)
       read_children(&r->procs[read], dirfd(d), &c);
-    running = note_running(r, dirfd(d)) + note_children(r, &c);
-    if (running == 0 || waited >= GRACE_MS)
+    running = note_running(r, dirfd(d)) + note_children(r, &x, &c);
+    if (running == 0 || monotonic_ms() >= deadline)
       break;
     nanosleep(&(struct timespec){0, 10000000}, NULL);
   }
@@ -838,7 +900,8 @@ void cli_reports_read(struct cli_reports *r, const char *dir) {
     struct cli_proc *p = &r->procs[i];
     struct stat st;
     size_t len;
-    char *text = slurp(dirfd(d), p->file, &len);
+    int capped;
+    char *text = slurp(dirfd(d), p->file, &len, &capped);
 
     /* Links, FIFOs and whatever else is not a regular file go. */
     if (text == NULL) {
@@ -852,16 +915,27 @@ void cli_reports_read(struct cli_reports *r, const char *dir) {
       st.st_mtim = (struct timespec){0, 0};
     walk_file(p, text, len, 1, &c, &st.st_mtim);
     free(text);
+    /* Whatever it held after the cut is not known. */
+    if (capped) {
+      p->cut = 1;
+      p->has_sum = 0;
+      if (p->error == NULL)
+        p->error = strdup("its report file is larger than asyncleak "
+                          "reads (64 MiB): it was cut short");
+    }
     r->procs[kept++] = *p;
   }
   r->nr = kept;
   closedir(d);
-  add_fileless(r, &c);
+  reindex(r, &x);
+  add_fileless(r, &x, &c);
+  cli_pidindex_release(&x);
   for (size_t i = 0; i < c.n; i++) {
     free(c.list[i].exec);
     free(c.list[i].error);
   }
   free(c.list);
+  cli_pidindex_release(&c.index);
   if (r->nr > 0)
     qsort(r->procs, r->nr, sizeof(r->procs[0]), by_pid);
   for (size_t i = 0; i < r->nr; i++) {

@@ -91,3 +91,57 @@ void cli_line(int fd, const char *fmt, ...) {
   say(fd, "", fmt, ap);
   va_end(ap);
 }
+
+/* The only escape sequences the runtime writes, when told to colour its
+ * report (lib/report.c): bold red, bold magenta, bold, and back to
+ * normal. They change colour and weight, and nothing else. */
+static const char *const paint[] = {"\033[1;31m", "\033[1;35m", "\033[1m",
+                                    "\033[0m"};
+
+/* The length of the sequence of paint at s (len bytes), or 0. */
+static size_t paint_at(const char *s, size_t len) {
+  for (size_t i = 0; i < CLI_ARRAY_SIZE(paint); i++) {
+    size_t n = strlen(paint[i]);
+
+    if (n <= len && !memcmp(s, paint[i], n))
+      return n;
+  }
+  return 0;
+}
+
+void cli_write_text(int fd, const char *text, size_t len, int color) {
+  char buf[8192];
+  size_t used = 0, at = 0;
+
+  while (at < len) {
+    size_t piece, n;
+
+    /* Room for the longest piece: an escaped character, or a newline,
+     * or a sequence of paint. */
+    if (sizeof(buf) - used < 64) {
+      cli_write_all(fd, buf, used);
+      used = 0;
+    }
+    /* The runtime's text is escaped already: its backslashes stand for
+     * what it escaped, and doubling them would garble its escapes. */
+    if (text[at] == '\n' || text[at] == '\\') {
+      buf[used++] = text[at++];
+      continue;
+    }
+    if (color && text[at] == '\033' && (n = paint_at(text + at, len - at))) {
+      memcpy(buf + used, text + at, n);
+      used += n;
+      at += n;
+      continue;
+    }
+    /* Up to the next newline, backslash or escape character, escaped. */
+    for (piece = at;
+         piece < len && text[piece] != '\n' && text[piece] != '\\'; piece++)
+      if (text[piece] == '\033' && piece > at)
+        break;
+    at += al_escape(buf + used, sizeof(buf) - used, text + at, piece - at,
+                    &n);
+    used += n;
+  }
+  cli_write_all(fd, buf, used);
+}

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "../lib/signals.h"
 
 struct totals {
   unsigned long long open, pending, loops, loops_unclosed, created, requests,
@@ -90,22 +91,21 @@ static void add_up(const struct cli_reports *r, struct totals *t) {
 
 /* An incomplete report is printed even when quiet: it is all there is of a
  * process that died while writing it. */
-static void print_proc(int fd, const struct cli_proc *p, int quiet) {
+static void print_proc(int fd, const struct cli_proc *p, int quiet,
+                       int color) {
   if (p->text == NULL)
     return;
   if (!p->has_sum)
     cli_say(fd, "process %d left an incomplete report", (int)p->pid);
   else if (quiet)
     return;
-  cli_write_all(fd, p->text, p->text_len);
-}
-
-/* Whether the runtime catches sig to write the report before the process
- * dies of it (lib/ending.c), unless told not to: every signal whose
- * default action kills, but SIGKILL and glibc's own two below SIGRTMIN. */
-static int caught(int sig) {
-  return sig != SIGKILL && sig != SIGSTOP &&
-         !(sig > SIGSYS && sig < SIGRTMIN);
+  /* The runtime escapes what it writes; a process could have written its
+   * file itself. */
+  cli_write_text(fd, p->text, p->text_len, color);
+  /* Nor does a block that does not end its last line run into the
+   * lines after it. */
+  if (p->text_len > 0 && p->text[p->text_len - 1] != '\n')
+    cli_write_all(fd, "\n", 1);
 }
 
 /* main_proc is what the program itself reported, or NULL. With graceful
@@ -134,7 +134,7 @@ static void say_killed(int fd, const struct cli_child *c,
   else if (sig == SIGKILL || sig == SIGSTOP)
     cli_say(fd, "it was killed before it could write its report: %s "
             "cannot be caught; %s", name, tail);
-  else if (caught(sig))
+  else if (al_signal_caught(sig))
     cli_say(fd, "it was killed before it could write its report (%s: a "
             "handler of its own, --handle-signals=no, or a report slower "
             "than report_timeout_ms); %s", name, tail);
@@ -302,6 +302,7 @@ unsigned long long cli_report(const struct cli_reports *r,
   int fd = open_output(opt->log_file, c->pid);
   int killed = WIFSIGNALED(c->status);
   int quiet, complete;
+  int color = opt->color == CLI_COLOR_ALWAYS;
   struct totals t;
 
   add_up(r, &t);
@@ -309,10 +310,10 @@ unsigned long long cli_report(const struct cli_reports *r,
   quiet = opt->quiet && leaks(&t) == 0;
   main_proc = cli_reports_main(r, c->pid);
   if (main_proc != NULL)
-    print_proc(fd, main_proc, quiet);
+    print_proc(fd, main_proc, quiet, color);
   for (size_t i = 0; i < r->nr; i++)
     if (&r->procs[i] != main_proc)
-      print_proc(fd, &r->procs[i], quiet);
+      print_proc(fd, &r->procs[i], quiet, color);
 
   if (killed)
     say_killed(fd, c, main_proc);

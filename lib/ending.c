@@ -34,22 +34,8 @@
 
 #include "internal.h"
 
-/* Signals whose default action ends the process: faults and abort(),
- * and the rest, which ask a process to stop (SIGTERM), or end one that
- * did not expect them (SIGALRM of an alarm() nobody waits for, SIGPIPE of
- * a write to a closed pipe, SIGUSR1, SIGXCPU past RLIMIT_CPU, SIGSYS of a
- * seccomp filter...). The real-time signals, from SIGRTMIN on, are taken
- * too; those below it are glibc's own (thread cancellation, setuid across
- * threads) and never touched. */
-static const int crashes[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
-static const int stops[] = {
-    SIGTERM, SIGINT,  SIGHUP,  SIGQUIT,   SIGALRM,   SIGPIPE, SIGUSR1,
-    SIGUSR2, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF,   SIGSYS,  SIGTRAP,
-    SIGIO,   SIGPWR,
-#ifdef SIGSTKFLT
-    SIGSTKFLT,
-#endif
-};
+/* The signals caught, crashes and stops, are listed in signals.c: the
+ * asyncleak command reads the same table. */
 
 #define SIG_SLOTS 65
 
@@ -106,10 +92,7 @@ __attribute__((noreturn)) void al_exit_now(int status) {
 }
 
 static int is_crash(int sig) {
-  for (size_t i = 0; i < sizeof(crashes) / sizeof(crashes[0]); i++)
-    if (crashes[i] == sig)
-      return 1;
-  return 0;
+  return al_signal_is_crash(sig);
 }
 
 __attribute__((noreturn)) void al_die_by_signal(int sig) {
@@ -543,13 +526,13 @@ void al_ending_init(void) {
   sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
   /* While one is handled the others wait: the handler ends the process. */
   sigemptyset(&sa.sa_mask);
-  for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
-    sigaddset(&sa.sa_mask, stops[i]);
-  for (size_t i = 0; i < sizeof(crashes) / sizeof(crashes[0]); i++)
-    al_signal_take(crashes[i], &sa);
-  for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
-    if (!taken[stops[i]])
-      al_signal_take(stops[i], &sa);
+  for (size_t i = 0; i < al_nstop_signals; i++)
+    sigaddset(&sa.sa_mask, al_stop_signals[i]);
+  for (size_t i = 0; i < al_ncrash_signals; i++)
+    al_signal_take(al_crash_signals[i], &sa);
+  for (size_t i = 0; i < al_nstop_signals; i++)
+    if (!taken[al_stop_signals[i]])
+      al_signal_take(al_stop_signals[i], &sa);
   for (int sig = SIGRTMIN; sig <= SIGRTMAX && sig < SIG_SLOTS; sig++)
     al_signal_take(sig, &sa);
 }

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "libnames.h"
+#include "signals.h"
 #include "syntax.h"
 
 #define AL_EXPORT __attribute__((visibility("default")))
@@ -927,14 +929,8 @@ int al_code_range(uintptr_t pc, uintptr_t *lo, uintptr_t *hi, int *in_exe);
 /* The symbol name of the object already loaded under that name, unless it
  * is self (our own); NULL when either is not there. */
 void *al_dlsym_in(const char *object, const char *name, void *self);
-/* Which loop library a loaded object is, by its file name or soname (a
- * directory is ignored): libuv.so[.N...], or libevent, libevent_core,
- * _extra, _pthreads, _openssl or _mbedtls, each with an optional version
- * ("-2.1"), then .so[.N...]. A program's own library whose name only
- * starts like one of these (libevent_bus.so, libuv_helpers.so) is not the
- * library. */
-enum { AL_LIB_OTHER, AL_LIB_LIBUV, AL_LIB_LIBEVENT };
-int al_loop_library_name(const char *name);
+/* Which loop library a loaded object is: al_loop_library_name(), in
+ * libnames.h, which the asyncleak command shares. */
 /* A loop library's copy inside another loaded object (lib/copies.c),
  * which no interposer can watch. */
 struct al_copy {
