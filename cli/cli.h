@@ -99,14 +99,26 @@ int cli_check_baseline(const char *path);
 
 /* ------------------------------------------------------------- outfile.c */
 
+/* Where an output file is: the directory that holds it, held open, and
+ * its name there; created when it did not exist before. */
+struct cli_outfile {
+  int dir;
+  char name[256];
+  int created;
+};
 /* Opens path for writing, created with mode (less the umask) when it does
- * not exist, and not emptied. It refuses a symbolic link on the way that
- * belongs to neither the user running asyncleak nor root, and an existing
- * file of another user's in a sticky directory others can write to.
- * Returns the descriptor, created set when the file is new; or -1 with the
- * reason in why. */
-int cli_output_open(const char *path, mode_t mode, int *created, char *why,
-                    size_t whysize);
+ * not exist, and not emptied. It walks the path through directory
+ * descriptors, and refuses a symbolic link on the way that belongs to
+ * neither the user running asyncleak nor root, and an existing file of
+ * another user's in a sticky directory others can write to. Returns the
+ * descriptor, with where it is in out (release it with
+ * cli_output_release); or -1 with the reason in why. */
+int cli_output_open(const char *path, mode_t mode, struct cli_outfile *out,
+                    char *why, size_t whysize);
+/* Removes the file, if cli_output_open created it, from the directory it
+ * was created in, whatever the path now leads to. */
+void cli_output_remove(struct cli_outfile *out);
+void cli_output_release(struct cli_outfile *out);
 /* The log file (--log-file), opened as above and emptied: its descriptor,
  * whose write errors are kept, or -1 after saying why (the reports then go
  * to stderr). */

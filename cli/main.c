@@ -96,7 +96,7 @@ struct output {
   int (*write)(FILE *out, const struct cli_run *run);
   const char *path;
   FILE *file;
-  int created; /* the file did not exist before */
+  struct cli_outfile where; /* its directory, and whether it was made */
 };
 
 static int outputs_open(struct output *o, size_t n) {
@@ -106,12 +106,14 @@ static int outputs_open(struct output *o, size_t n) {
 
     if (o[i].path == NULL)
       continue;
-    fd = cli_output_open(o[i].path, 0666, &o[i].created, why, sizeof(why));
+    fd = cli_output_open(o[i].path, 0666, &o[i].where, why, sizeof(why));
     if (fd >= 0 && (o[i].file = fdopen(fd, "w")) == NULL) {
       snprintf(why, sizeof(why), "%s", strerror(errno));
       close(fd);
     }
     if (o[i].file == NULL) {
+      cli_output_remove(&o[i].where);
+      cli_output_release(&o[i].where);
       cli_error("cannot write the %s file '%s': %s", o[i].flag, o[i].path,
                 why);
       return -1;
@@ -149,8 +151,8 @@ static int outputs_write(struct output *o, size_t n,
   for (size_t i = 0; i < n; i++) {
     if (o[i].file == NULL)
       continue;
-    if (run == NULL && o[i].created)
-      unlink(o[i].path);
+    if (run == NULL)
+      cli_output_remove(&o[i].where);
     if (run != NULL && (output_reset(o[i].file) != 0 ||
                         o[i].write(o[i].file, run) != 0 ||
                         fflush(o[i].file) != 0 || ferror(o[i].file))) {
@@ -164,6 +166,7 @@ static int outputs_write(struct output *o, size_t n,
       rc = -1;
     }
     o[i].file = NULL;
+    cli_output_release(&o[i].where);
   }
   return rc;
 }

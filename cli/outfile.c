@@ -32,144 +32,203 @@ static int trusted(uid_t uid) {
   return uid == 0 || uid == geteuid();
 }
 
-/* Whether path lies on /proc, whose links (/proc/self/fd/1) stand for
- * open files rather than names: only the kernel can follow them. */
-static int on_proc(const char *path) {
+/* Whether the directory dir lies on /proc, whose links (/proc/self/fd/1)
+ * stand for open files rather than names: only the kernel can follow
+ * them. */
+static int on_proc(int dir) {
   struct statfs fs;
 
-  return statfs(path, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
+  return fstatfs(dir, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
 }
 
-/* Follows the symbolic links of path, checking the owner of each, into
- * out. *follow is set when the last one is a link of /proc that open()
- * must follow itself. Returns 0, or -1 with the reason in why. */
-static int resolve(const char *path, char *out, size_t size, int *follow,
-                   char *why, size_t whysize) {
+static int open_dir(int at, const char *name, int flags) {
+  return openat(at, name, O_PATH | O_DIRECTORY | O_CLOEXEC | flags);
+}
+
+/* Walks path one component at a time, through descriptors: each
+ * directory is opened from the one before without following a link, so
+ * that no directory on the way can be swapped for a link between the
+ * check and the use. A symbolic link met on the way is followed by hand,
+ * once its owner is checked. Returns the descriptor of the directory that
+ * holds the last component, which goes into last; *follow is set when
+ * that is a link of /proc, which the open must follow itself. -1 with the
+ * reason in why. */
+static int walk(const char *path, char *last, size_t lastsize, int *follow,
+                char *why, size_t whysize) {
   char work[PATH_MAX], next[PATH_MAX], target[PATH_MAX];
-  size_t done = 0; /* the prefix of work already checked */
-  int links = 0;
+  const char *p = work;
+  int dir, links = 0;
 
   *follow = 0;
   if (snprintf(work, sizeof(work), "%s", path) >= (int)sizeof(work))
     goto too_long;
+  dir = open_dir(AT_FDCWD, work[0] == '/' ? "/" : ".", 0);
+  if (dir < 0)
+    goto failed;
   for (;;) {
-    size_t start = done, end;
+    const char *end, *rest;
     struct stat st;
+    char comp[NAME_MAX + 1];
     ssize_t n;
+    int sub;
 
-    while (work[start] == '/')
-      start++;
-    if (work[start] == '\0')
-      break;
-    end = start;
-    while (work[end] != '\0' && work[end] != '/')
-      end++;
-    /* work[0, end) is the path up to this component. */
-    memcpy(next, work, end);
-    next[end] = '\0';
-    if (lstat(next, &st) != 0 || !S_ISLNK(st.st_mode)) {
-      /* Missing (the file to create) or not a link: open() says the
-       * rest. */
-      done = end;
+    while (*p == '/')
+      p++;
+    if (*p == '\0') {
+      errno = EISDIR;
+      goto failed_dir;
+    }
+    end = strchr(p, '/');
+    if (end == NULL)
+      end = p + strlen(p);
+    if ((size_t)(end - p) > NAME_MAX)
+      goto too_long_dir;
+    memcpy(comp, p, (size_t)(end - p));
+    comp[end - p] = '\0';
+    rest = end;
+    while (*rest == '/')
+      rest++;
+    if (fstatat(dir, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISLNK(st.st_mode)) {
+      if (!trusted(st.st_uid)) {
+        snprintf(why, whysize, "the symbolic link '%.*s' belongs to user "
+                 "%u: asyncleak follows only links of its own user or of "
+                 "root", (int)(end - work), work, (unsigned)st.st_uid);
+        close(dir);
+        return -1;
+      }
+      if (on_proc(dir)) {
+        /* A link of /proc names no path: its owner is checked, and the
+         * kernel follows it, with what comes after it. */
+        if (*rest == '\0') {
+          *follow = 1;
+          break;
+        }
+        sub = open_dir(dir, comp, 0);
+        if (sub < 0)
+          goto failed_dir;
+        close(dir);
+        dir = sub;
+        p = rest;
+        continue;
+      }
+      if (++links > MAX_LINKS) {
+        errno = ELOOP;
+        goto failed_dir;
+      }
+      n = readlinkat(dir, comp, target, sizeof(target) - 1);
+      if (n < 0)
+        goto failed_dir;
+      target[n] = '\0';
+      /* The link's target, then the rest of the path; a relative target
+       * starts from the link's directory, where dir stays. */
+      if (snprintf(next, sizeof(next), "%s%s%s", target,
+                   *end != '\0' ? "/" : "", rest) >= (int)sizeof(next))
+        goto too_long_dir;
+      memcpy(work, next, sizeof(work));
+      p = work;
+      if (target[0] == '/') {
+        close(dir);
+        dir = open_dir(AT_FDCWD, "/", 0);
+        if (dir < 0)
+          goto failed;
+      }
       continue;
     }
-    if (!trusted(st.st_uid)) {
-      snprintf(why, whysize, "the symbolic link '%s' belongs to user %u: "
-               "asyncleak follows only links of its own user or of root",
-               next, (unsigned)st.st_uid);
-      return -1;
+    if (*end == '\0')
+      break; /* the file itself, there or to create */
+    /* A directory on the way, opened without following a link: one that
+     * appeared since is refused (ENOTDIR or ELOOP). */
+    sub = open_dir(dir, comp, O_NOFOLLOW);
+    if (sub < 0) {
+      if (errno == ELOOP || errno == ENOTDIR) {
+        if (fstatat(dir, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISLNK(st.st_mode)) {
+          snprintf(why, whysize, "a symbolic link appeared at '%.*s'",
+                   (int)(end - work), work);
+          close(dir);
+          return -1;
+        }
+      }
+      goto failed_dir;
     }
-    if (on_proc(next)) {
-      /* A link of /proc names no path. Its owner is checked, and open()
-       * follows it, with what comes after it. */
-      *follow = 1;
-      break;
-    }
-    if (++links > MAX_LINKS) {
-      snprintf(why, whysize, "%s", strerror(ELOOP));
-      return -1;
-    }
-    n = readlink(next, target, sizeof(target) - 1);
-    if (n < 0) {
-      snprintf(why, whysize, "%s", strerror(errno));
-      return -1;
-    }
-    target[n] = '\0';
-    /* The link's target, then the rest of the path; a relative target
-     * starts from the link's directory. */
-    if (target[0] == '/') {
-      if (snprintf(next, sizeof(next), "%s%s", target, work + end) >=
-          (int)sizeof(next))
-        goto too_long;
-      done = 0;
-    } else {
-      if (snprintf(next, sizeof(next), "%.*s%s%s", (int)start, work, target,
-                   work + end) >= (int)sizeof(next))
-        goto too_long;
-      done = start;
-    }
-    memcpy(work, next, sizeof(work));
+    close(dir);
+    dir = sub;
+    p = rest;
   }
-  if (snprintf(out, size, "%s", work) >= (int)size)
-    goto too_long;
-  return 0;
+  if (snprintf(last, lastsize, "%.*s", (int)strcspn(p, "/"), p) >=
+      (int)lastsize)
+    goto too_long_dir;
+  return dir;
 
+too_long_dir:
+  close(dir);
 too_long:
   snprintf(why, whysize, "%s", strerror(ENAMETOOLONG));
+  return -1;
+failed_dir:
+  {
+    int err = errno;
+    close(dir);
+    errno = err;
+  }
+failed:
+  snprintf(why, whysize, "%s", strerror(errno));
   return -1;
 }
 
 /* protected_regular: an existing file of someone else's in a sticky
  * directory that others can write to (/tmp) may have been put there for
  * asyncleak to fill. */
-static int planted(const char *path, const struct stat *st) {
-  char dir[PATH_MAX];
-  const char *slash = strrchr(path, '/');
+static int planted(int dir, const struct stat *st) {
   struct stat dst;
 
   if (!S_ISREG(st->st_mode) && !S_ISFIFO(st->st_mode))
     return 0;
-  if (slash == NULL)
-    snprintf(dir, sizeof(dir), ".");
-  else
-    snprintf(dir, sizeof(dir), "%.*s",
-             slash == path ? 1 : (int)(slash - path), path);
-  if (stat(dir, &dst) != 0)
+  if (fstat(dir, &dst) != 0)
     return 0;
   return (dst.st_mode & S_ISVTX) && (dst.st_mode & (S_IWGRP | S_IWOTH)) &&
          st->st_uid != geteuid() && st->st_uid != dst.st_uid;
 }
 
-int cli_output_open(const char *path, mode_t mode, int *created, char *why,
-                    size_t whysize) {
-  char real[PATH_MAX];
+int cli_output_open(const char *path, mode_t mode, struct cli_outfile *out,
+                    char *why, size_t whysize) {
   int follow, fd;
   struct stat st, was;
 
-  *created = 0;
-  if (resolve(path, real, sizeof(real), &follow, why, whysize) != 0) {
-    errno = EPERM;
+  out->created = 0;
+  out->dir = walk(path, out->name, sizeof(out->name), &follow, why,
+                  whysize);
+  if (out->dir < 0) {
+    if (errno == 0)
+      errno = EPERM;
     return -1;
   }
-  /* Created anew, never through a link; else opened where resolve() found
+  if (follow) {
+    fd = openat(out->dir, out->name, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+      snprintf(why, whysize, "%s", strerror(errno));
+    return fd;
+  }
+  /* Created anew, never through a link; else opened where the walk found
    * it, and only there. */
-  fd = open(real, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  fd = openat(out->dir, out->name,
+              O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd >= 0) {
-    *created = 1;
+    out->created = 1;
     return fd;
   }
   if (errno == EEXIST) {
-    int nofollow = follow ? 0 : O_NOFOLLOW;
-
-    if (!follow && lstat(real, &was) != 0)
+    if (fstatat(out->dir, out->name, &was, AT_SYMLINK_NOFOLLOW) != 0)
       was.st_ino = 0;
-    fd = open(real, O_WRONLY | O_CLOEXEC | O_NOCTTY | nofollow);
-    if (fd >= 0 && fstat(fd, &st) == 0 && !follow &&
+    fd = openat(out->dir, out->name,
+                O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+    if (fd >= 0 && fstat(fd, &st) == 0 &&
         (st.st_ino != was.st_ino || st.st_dev != was.st_dev ||
-         planted(real, &st))) {
+         planted(out->dir, &st))) {
       close(fd);
       snprintf(why, whysize, "'%s' belongs to user %u, in a directory "
-               "others can write to", real, (unsigned)st.st_uid);
+               "others can write to", path, (unsigned)st.st_uid);
       errno = EPERM;
       return -1;
     }
@@ -181,6 +240,18 @@ int cli_output_open(const char *path, mode_t mode, int *created, char *why,
   return fd;
 }
 
+void cli_output_remove(struct cli_outfile *out) {
+  if (out->dir >= 0 && out->created)
+    unlinkat(out->dir, out->name, 0);
+  out->created = 0;
+}
+
+void cli_output_release(struct cli_outfile *out) {
+  if (out->dir >= 0)
+    close(out->dir);
+  out->dir = -1;
+}
+
 /* ------------------------------------------------------------ the log */
 
 static int log_failed;
@@ -188,10 +259,13 @@ static char log_path[PATH_MAX];
 
 int cli_log_open(const char *path) {
   char why[PATH_MAX + 128];
+  struct cli_outfile where;
   struct stat st;
-  int created, fd = cli_output_open(path, 0644, &created, why, sizeof(why));
+  int fd = cli_output_open(path, 0644, &where, why, sizeof(why));
 
-  if (fd >= 0 && !created && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+  cli_output_release(&where);
+  if (fd >= 0 && !where.created && fstat(fd, &st) == 0 &&
+      S_ISREG(st.st_mode) &&
       ftruncate(fd, 0) != 0) {
     snprintf(why, sizeof(why), "%s", strerror(errno));
     close(fd);

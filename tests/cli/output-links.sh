@@ -15,6 +15,23 @@ ln -s target.json "$tmp/mine.json"
 run "$ASYNCLEAK" --json="$tmp/mine.json" /bin/true
 expect_status 0
 [ -s "$tmp/target.json" ] || fail "the user's own link was not followed"
+# The path is walked one directory at a time: a relative path, "..", and
+# a link of the user's own to a directory on the way are followed.
+mkdir "$tmp/d" "$tmp/e"
+ln -s ../e "$tmp/d/to-e"
+case $ASYNCLEAK in
+  /*) asyncleak=$ASYNCLEAK ;;
+  *) asyncleak=$PWD/$ASYNCLEAK ;;
+esac
+(cd "$tmp" && timeout 60 "$asyncleak" \
+  --json=d/to-e/../d/to-e/walked.json /bin/true >/dev/null 2>&1) ||
+  fail "a relative path with a link and '..' was refused"
+[ -s "$tmp/e/walked.json" ] ||
+  fail "the JSON report is not where the path leads: $(ls -R "$tmp")"
+run "$ASYNCLEAK" --json="$tmp/e/missing/x.json" /bin/true
+expect_status 125
+expect_line "$tmp/err" "asyncleak: cannot write the --json file \
+'$tmp/e/missing/x.json': No such file or directory"
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "$test_name: not root: cannot make files of another user" >&2
