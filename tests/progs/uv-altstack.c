@@ -54,6 +54,7 @@
  * [term-clean] EXIT: 143
  *
  * [reporter] RUN: reporter
+ * [reporter] SANITIZED: skip
  * [reporter] CHECK: ^alternate stack of 8192 bytes$
  * [reporter] CHECK: ^the reporter exited 0$
  * [reporter] CHECK-NOT: ERROR
