@@ -22,7 +22,10 @@ same() {
     fail "SIG$sig: $*: output '$(cat "$tmp/out")', bare '$bare_out'"
 }
 
-for sig in TERM INT SEGV; do
+# A sanitizer keeps SIGSEGV for itself, even in pid 1: no SEGV case there.
+sigs="TERM INT SEGV"
+[ -z "${SANITIZE:-}" ] || sigs="TERM INT"
+for sig in $sigs; do
   script="kill -$sig \$\$; echo alive \$\$"
   run unshare -p -f sh -c "$script"
   bare=$status
