@@ -1,6 +1,8 @@
 /* The run's report as JUnit XML, for CI systems that show test results:
  * one test case a process, one failure a leak group that fails the run,
  * an error for a report the process did not finish. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "emit.h"
@@ -70,10 +72,74 @@ static void put_counts(FILE *out, const struct counts *c) {
           c->tests, c->failures, c->errors, c->skipped);
 }
 
-static void put_testcase(FILE *out, const char *name, pid_t pid) {
+/* A test case's name must be the same from run to run, for a CI to
+ * follow its history: the program as it was typed for the program
+ * itself, the program a process ran for the others, and "#2", "#3"...
+ * after the name when several processes ran the same program, counted in
+ * the order they started. The pid changes with every run: it goes in a
+ * property. */
+static const char *proc_name(const struct cli_run *run,
+                             const struct cli_proc *p) {
+  if (p->pid == run->child->pid)
+    return run->argv[0];
+  return p->exe != NULL && p->exe[0] != '\0' ? p->exe : "?";
+}
+
+struct named {
+  const char *name;
+  unsigned long long start;
+  pid_t pid;
+  size_t index;
+};
+
+static int by_name_then_start(const void *x, const void *y) {
+  const struct named *a = x, *b = y;
+  int c = strcmp(a->name, b->name);
+
+  if (c != 0)
+    return c;
+  if (a->start != b->start)
+    return a->start < b->start ? -1 : 1;
+  return (a->pid > b->pid) - (a->pid < b->pid);
+}
+
+/* The ordinal of each process among those named as it is, from 1, by
+ * the order of the report's processes; NULL when out of memory (then
+ * every name goes without one). */
+static size_t *proc_ordinals(const struct cli_run *run) {
+  const struct cli_reports *r = run->reports;
+  struct named *v;
+  size_t *ord;
+
+  if (r->nr == 0)
+    return NULL;
+  v = malloc(r->nr * sizeof(*v));
+  ord = malloc(r->nr * sizeof(*ord));
+  if (v == NULL || ord == NULL) {
+    free(v);
+    free(ord);
+    return NULL;
+  }
+  for (size_t i = 0; i < r->nr; i++)
+    v[i] = (struct named){proc_name(run, &r->procs[i]), r->procs[i].start,
+                          r->procs[i].pid, i};
+  qsort(v, r->nr, sizeof(*v), by_name_then_start);
+  for (size_t i = 0; i < r->nr; i++)
+    ord[v[i].index] =
+        i > 0 && !strcmp(v[i].name, v[i - 1].name) ? ord[v[i - 1].index] + 1
+                                                   : 1;
+  free(v);
+  return ord;
+}
+
+static void put_testcase(FILE *out, const char *name, size_t ordinal,
+                         pid_t pid) {
   fputs("    <testcase classname=\"asyncleak\" name=\"", out);
   cli_xml_string(out, name, 1);
-  fprintf(out, " (pid %d)\">\n", (int)pid);
+  if (ordinal > 1)
+    fprintf(out, " #%zu", ordinal);
+  fprintf(out, "\">\n      <properties><property name=\"pid\" "
+          "value=\"%d\"/></properties>\n", (int)pid);
 }
 
 /* "#0 function file:line (module)", the way a stack reads in a CI's
@@ -168,8 +234,8 @@ static void put_copy(FILE *out, const struct cli_copy *c) {
 }
 
 static void put_proc(FILE *out, const struct cli_run *run,
-                     const struct cli_proc *p) {
-  put_testcase(out, p->exe != NULL ? p->exe : run->argv[0], p->pid);
+                     const struct cli_proc *p, size_t ordinal) {
+  put_testcase(out, proc_name(run, p), ordinal, p->pid);
   if (proc_skipped(p) && p->missing == CLI_MISSING_NOTED) {
     fputs("      <skipped message=\"left no report: ", out);
     cli_xml_string(out, p->cause, 1);
@@ -203,7 +269,7 @@ static void put_proc(FILE *out, const struct cli_run *run,
 /* Setuid and statically linked programs leave nothing, as report.c says
  * too. */
 static void put_absent(FILE *out, const struct cli_run *run) {
-  put_testcase(out, run->argv[0], run->child->pid);
+  put_testcase(out, run->argv[0], 1, run->child->pid);
   fputs("      <skipped message=\"the program left no report (setuid, "
         "statically linked, or it executed a program asyncleak does not "
         "trace); nothing was checked\"/>\n",
@@ -213,6 +279,7 @@ static void put_absent(FILE *out, const struct cli_run *run) {
 
 int cli_write_junit(FILE *out, const struct cli_run *run) {
   const struct cli_reports *r = run->reports;
+  size_t *ordinals = proc_ordinals(run);
   struct counts c;
 
   count(run, &c);
@@ -225,7 +292,8 @@ int cli_write_junit(FILE *out, const struct cli_run *run) {
   if (main_proc(run) == NULL)
     put_absent(out, run);
   for (size_t i = 0; i < r->nr; i++)
-    put_proc(out, run, &r->procs[i]);
+    put_proc(out, run, &r->procs[i], ordinals != NULL ? ordinals[i] : 1);
+  free(ordinals);
   fputs("  </testsuite>\n</testsuites>\n", out);
   return fflush(out) != 0 || ferror(out) ? -1 : 0;
 }

@@ -84,6 +84,31 @@ expect "$x" 'd.find("testsuite/testcase/failure").get("message")' \
   "1 handle of type uv_timer_t left open"
 expect "$x" 'd.find("testsuite/testcase/failure").get("type")' open
 expect "$x" 'd.find("testsuite").get("failures")' 1
+# Test names stay the same from run to run, for a CI to follow a test's
+# history: the program as typed, no pid; the pid is a property.
+expect "$x" 'd.find("testsuite/testcase").get("name")' \
+  "$O/progs/uv-timer-leak"
+pid=$(check_formats eval "$j" 'd["processes"][0]["pid"]')
+expect "$x" \
+  'd.find("testsuite/testcase/properties/property[@name=\"pid\"]").get("value")' \
+  "$pid"
+# Several processes running the same program: numbered in the order they
+# started, the same in two runs.
+names() {
+  run "$ASYNCLEAK" --junit="$tmp/r.xml" sh -c \
+    "'$O/progs/uv-timer-leak' >/dev/null 2>&1; '$O/progs/uv-timer-leak' >/dev/null 2>&1; true"
+  check_formats eval "$tmp/r.xml" \
+    '" | ".join(c.get("name") for c in d.findall("testsuite/testcase"))'
+}
+first=$(names)
+second=$(names)
+[ "$first" = "$second" ] ||
+  fail "test names changed between runs: '$first', then '$second'"
+abs=$(cd "$(dirname "$O/progs/uv-timer-leak")" && pwd -P)/uv-timer-leak
+case " $first " in
+  *" | $abs | $abs #2 "* | *" | $abs | $abs #2") ;;
+  *) fail "not numbered in order of start: '$first'" ;;
+esac
 
 # A program that closes everything: nothing fails, and the documents still
 # have their shape. Its uv_spawn child runs true, which uses no loop.
