@@ -19,6 +19,11 @@
 #   SANITIZED: skip      not run in a sanitizer build (SANITIZE set): the
 #                        sanitizer owns what the run is about (malloc, or
 #                        the deadly signals)
+#   RUN-BY: TEST         the program has no run of its own: the shell test
+#                        TEST (tests/cli/NAME.sh) runs it, and must exist
+#
+# A listed program or script with no directive, or with a line that looks
+# like one but does not parse, fails: it would check nothing.
 #
 # %line(TAG) in an ERE stands for the number of the source line holding the
 # marker @TAG. A directive may start with [LABEL] to belong to a second run
@@ -37,7 +42,20 @@ trap 'rm -rf "$tmp"' EXIT
 
 # Prints the directives of FILE as "LABEL<TAB>KIND<TAB>VALUE".
 directives() {
-  sed -n -E 's/^[[:space:]]*(\*|\/\/|--|#)[[:space:]]*(\[([a-z0-9-]+)\][[:space:]]*)?(RUN|CLI|ENV|EXIT|SANITIZED|CHECK|CHECK-NOT|CHECK-COUNT-[0-9]+):[[:space:]]?(.*)$/\3	\4	\5/p' "$1"
+  sed -n -E 's/^[[:space:]]*(\*|\/\/|--|#)[[:space:]]*(\[([a-z0-9-]+)\][[:space:]]*)?(RUN|RUN-BY|CLI|ENV|EXIT|SANITIZED|CHECK|CHECK-NOT|CHECK-COUNT-[0-9]+):[[:space:]]?(.*)$/\3	\4	\5/p' "$1"
+}
+
+# Prints the lines of FILE that look like directives but do not parse (a
+# label with capitals, CHECK-COUNT without its number, a misspelt kind):
+# such a line would silently check nothing.
+malformed() {
+  grep -n -E '^[[:space:]]*(\*|//|--|#)[[:space:]]*(\[[^]]*\][[:space:]]*)?(RUN[A-Z-]*|CLI|ENV|EXIT|SANITIZED|CHECK[A-Z0-9-]*)[[:space:]]*:' "$1" |
+    while IFS= read -r line; do
+      text=${line#*:}
+      printf '%s\n' "$text" |
+        grep -q -E '^[[:space:]]*(\*|\/\/|--|#)[[:space:]]*(\[([a-z0-9-]+)\][[:space:]]*)?(RUN|RUN-BY|CLI|ENV|EXIT|SANITIZED|CHECK|CHECK-NOT|CHECK-COUNT-[0-9]+):' ||
+        printf '%s\n' "$line"
+    done
 }
 
 # Replaces %line(TAG) with the line number of @TAG in FILE.
@@ -167,6 +185,31 @@ for file in "$@"; do
     *.lua) prog="lua5.4 $file" ;;
     *) continue ;;
   esac
+  # A scenario that parsed no directive, or has a line that looks like
+  # one and did not parse, would pass without checking anything.
+  bad=$(malformed "$file")
+  if [ -n "$bad" ] || [ -z "$(directives "$file")" ]; then
+    echo "FAIL $base"
+    if [ -n "$bad" ]; then
+      echo "  lines that look like directives but do not parse:"
+      printf '%s\n' "$bad" | sed 's/^/  | /'
+    else
+      echo "  no directive parsed: the file would check nothing"
+    fi
+    fail=$((fail + 1))
+    continue
+  fi
+  by=$(directives "$file" | awk -F '\t' '$2 == "RUN-BY" { print $3; exit }')
+  if [ -n "$by" ]; then
+    if [ -f "$by" ] && [ "$(directives "$file" | wc -l)" -eq 1 ]; then
+      echo "SKIP $base (run by $by)"
+    else
+      echo "FAIL $base"
+      echo "  RUN-BY: '$by' is not a test, or the file has other directives"
+      fail=$((fail + 1))
+    fi
+    continue
+  fi
   for label in $(directives "$file" | cut -f1 | sort -u | sed 's/^$/-/'); do
     [ "$label" = - ] && label=
     run_one "$file" "$label" "$base${label:+ [$label]}" "$prog"

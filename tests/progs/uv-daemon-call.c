@@ -9,6 +9,8 @@
  * loop until STATE_DIR/release exists or STATE_DIR is gone (at most 10
  * seconds), then closes the timer (clean) or leaves it open (leak), says
  * "daemon PID: done" in STATE_DIR/daemon.log, and exits.
+ *
+ * RUN-BY: tests/cli/daemon.sh
  */
 #include <fcntl.h>
 #include <stdio.h>

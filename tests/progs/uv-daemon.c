@@ -9,6 +9,8 @@
  * the program reaps the child, closes its loop and exits with STATUS
  * (default 0) while the daemon runs on, until STATE_DIR/release exists or
  * STATE_DIR is gone (at most 10 seconds).
+ *
+ * RUN-BY: tests/cli/daemon.sh
  */
 #include <fcntl.h>
 #include <stdio.h>

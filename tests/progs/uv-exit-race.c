@@ -8,6 +8,8 @@
  * lets them run for 50 ms, makes LEAKED timers on a loop of its own, and
  * calls _exit(3) with the others still at it. The report must list the
  * LEAKED timers, whatever the other threads held at that instant.
+ *
+ * RUN-BY: tests/cli/exit-race.sh
  */
 #include <pthread.h>
 #include <stdio.h>

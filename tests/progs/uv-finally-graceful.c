@@ -6,7 +6,10 @@
  *   hang   a timer protected with asyncleak_shutdown_waits_for is never
  *          closed, so that the shutdown's drain lasts drain_timeout_ms.
  * Whatever happens, it is gone after 10 seconds (SIGALRM).
- * No expectations here: the shell test sends the signals. */
+ * No expectations here: the shell test sends the signals.
+ *
+ * RUN-BY: tests/cli/graceful.sh
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -7,7 +7,10 @@
  *   between  runs the loop again and again (UV_RUN_NOWAIT), sleeping 5 ms
  *            between two runs, which is where the signal finds it.
  * Whatever happens, it is gone after 10 seconds (SIGALRM).
- * No expectations here: the shell test sends the signals. */
+ * No expectations here: the shell test sends the signals.
+ *
+ * RUN-BY: tests/cli/graceful-outside.sh
+ */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>

@@ -16,6 +16,8 @@
  * another loop and timer itself: the filter allows what these take bare.
  * Bare, it exits 0 in every case: the runtime's own calls, at exit or
  * while the program runs, must not change that.
+ *
+ * RUN-BY: tests/cli/seccomp.sh
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -1,0 +1,40 @@
+# The scenario runner never lets a file check nothing silently: a listed
+# program with no directive, or with a line that looks like a directive
+# but does not parse, fails; RUN-BY names the shell test that runs a
+# program with no run of its own, and that test must exist.
+. tests/cli/lib.sh
+
+runner() {
+  status=0
+  tests/run-scenarios.sh "$O" "$@" >"$tmp/out" 2>&1 || status=$?
+}
+
+mkdir "$tmp/progs"
+printf '/* A program with no expectations at all. */\nint main(void) { return 0; }\n' \
+  >"$tmp/progs/none.c"
+runner "$tmp/progs/none.c"
+expect_status 1
+expect_line "$tmp/out" "FAIL none.c"
+expect_line "$tmp/out" "  no directive parsed: the file would check nothing"
+
+# Each of these lines would have been skipped without a word.
+for bad in '[Leak] RUN: leak' 'CHECK-COUNT: x' 'CHECKNOT: x' 'RUN-AS: x' \
+  'EXIT : 3'; do
+  printf '/*\n * RUN: none\n * %s\n */\n' "$bad" >"$tmp/progs/bad.c"
+  runner "$tmp/progs/bad.c"
+  expect_status 1
+  expect_line "$tmp/out" "FAIL bad.c"
+  grep -qF -- "| 3: * $bad" "$tmp/out" ||
+    fail "'$bad' not named: $(cat "$tmp/out")"
+done
+
+# RUN-BY: skipped when the test exists, a failure when it does not.
+printf '/*\n * RUN-BY: tests/cli/daemon.sh\n */\n' >"$tmp/progs/by.c"
+runner "$tmp/progs/by.c"
+expect_status 0
+expect_line "$tmp/out" "SKIP by.c (run by tests/cli/daemon.sh)"
+printf '/*\n * RUN-BY: tests/cli/no-such-test.sh\n */\n' >"$tmp/progs/by.c"
+runner "$tmp/progs/by.c"
+expect_status 1
+expect_line "$tmp/out" "FAIL by.c"
+exit 0
