@@ -6,7 +6,8 @@
  * It waits for those processes to end, at most REAP_MAX_MS after the run.
  * Once they have all ended it removes the directory at once, unless one of
  * them left a report of leaks there (the text of a report in its file,
- * which asyncleak named as the place to read it): that one stays until REAP_MAX_MS have passed.
+ * which asyncleak named as the place to read it): that one stays until
+ * REAP_MAX_MS have passed.
  * Then the directory goes whatever is in it or still running, so that
  * nothing is left in TMPDIR for good. A directory the user removed
  * meanwhile ends the reaper within a second. A reaper takes no lock and no

@@ -16,8 +16,8 @@
  * children, waited for by the caller, have made their files by then; a
  * popen() child the program never pcloses may not have). vfork() is
  * left alone: a wrapper that returned in the child would return into a
- * frame the parent then reuses; its child shares the parent's memory and runs no runtime code
- * of its own until it executes a program.
+ * frame the parent then reuses; its child shares the parent's memory
+ * and runs no runtime code of its own until it executes a program.
  *
  * fork() may be called from a signal handler: the wrapper makes system
  * calls only, keeps errno, and little stack (a crash reporter forks on
