@@ -22,8 +22,8 @@ children() {
   done
 }
 
-# gone PID: the process has ended (or is a zombie nobody reaps yet).
-gone() {
+# ended PID: the process has ended (or is a zombie nobody reaps yet).
+ended() {
   state=$(sed -n 's/^.*) \(.\) .*/\1/p' "/proc/$1/stat" 2>/dev/null)
   [ -z "$state" ] || [ "$state" = Z ]
 }
@@ -53,7 +53,7 @@ fi
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null
 tries=0
-until gone "$copy"; do
+until ended "$copy"; do
   tries=$((tries + 1))
   if [ "$tries" -ge 100 ]; then
     kill -KILL "$copy" 2>/dev/null

@@ -15,16 +15,6 @@ trap 'exec 3>&-
       for p in $reapers; do kill -KILL "$p" 2>/dev/null; done
       rm -rf "$tmp"' EXIT
 
-# gone PID: waits (10 seconds at most) for PID to end.
-gone() {
-  i=0
-  while kill -0 "$1" 2>/dev/null; do
-    i=$((i + 1))
-    [ $i -le 200 ] || return 1
-    sleep 0.05
-  done
-}
-
 mkfifo "$tmp/hold" || fail "cannot make a FIFO"
 exec 3<>"$tmp/hold"
 run "$ASYNCLEAK" "$prog" spawn <&3

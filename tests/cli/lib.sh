@@ -35,6 +35,16 @@ expect_status() {
 $(cat "$tmp/err")"
 }
 
+# gone PID: waits (10 seconds at most) for PID to end.
+gone() {
+  i=0
+  while kill -0 "$1" 2>/dev/null; do
+    i=$((i + 1))
+    [ $i -le 200 ] || return 1
+    sleep 0.05
+  done
+}
+
 # expect_line FILE TEXT: FILE has a line that is exactly TEXT.
 expect_line() {
   grep -qxF -- "$2" "$1" ||

@@ -38,16 +38,6 @@ leaks there\$" "$tmp/err") || fail "no word of the reaper: $(cat "$tmp/err")"
     fail "the reaper $reaper is not in a session of its own"
 }
 
-# gone PID: waits (10 seconds at most) for PID to end.
-gone() {
-  i=0
-  while kill -0 "$1" 2>/dev/null; do
-    i=$((i + 1))
-    [ $i -le 200 ] || return 1
-    sleep 0.05
-  done
-}
-
 # A child that leaks nothing: once it has ended, the directory goes, and
 # so does the reaper. It runs until the test ends it, however slow the
 # machine: it must still be running when asyncleak reads the reports.
