@@ -236,16 +236,7 @@ AL_EXPORT int fexecve(int fd, char *const argv[], char *const envp[]) {
   }
   /* The fd's number, then what it is: the command reads that file. */
   if (al_reportfile_ready() && !al_ending_sealed()) {
-    char digits[12];
-    size_t k = 0;
-    unsigned v = fd >= 0 ? (unsigned)fd : 0;
-
-    do
-      digits[k++] = (char)('0' + v % 10);
-    while ((v /= 10) != 0);
-    while (k > 0)
-      link[n++] = digits[--k];
-    link[n] = '\0';
+    al_put_ulong(link + n, fd >= 0 ? (unsigned long long)fd : 0);
     /* The link's target, an absolute path, as an exec of it notes it. */
     char *path = al_exec_path_map(link, 0);
     if (path != NULL && path[0] == '/' && strcmp(path, link) != 0)

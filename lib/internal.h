@@ -940,6 +940,10 @@ struct al_copy {
 /* Fills found with up to max copies in the loaded objects; returns how
  * many. */
 size_t al_copies_find(struct al_copy *found, size_t max);
+/* The decimal digits of n into buf (at least 21 bytes), terminated;
+ * returns their number. Async-signal-safe. */
+size_t al_put_ulong(char *buf, unsigned long long n);
+
 /* Writes all of buf to fd, retrying on EINTR; a file size limit the
  * write meets makes it fail, without the SIGXFSZ that would kill the
  * process. 0, or -1 with errno. */

@@ -42,20 +42,6 @@ static char file_name[64];
 /* Why there is no file, for the warning at exit; 0 when there is one. */
 static int file_errno;
 
-/* Digits of n into buf (at least 21 bytes), returning its length. */
-static size_t put_ulong(char *buf, unsigned long long n) {
-  char tmp[24];
-  size_t len = 0, i = 0;
-
-  do
-    tmp[len++] = (char)('0' + n % 10);
-  while ((n /= 10) != 0);
-  while (len > 0)
-    buf[i++] = tmp[--len];
-  buf[i] = '\0';
-  return i;
-}
-
 /* Appends s to buf of size, always terminated; returns the new length. */
 static size_t put_str(char *buf, size_t used, size_t size, const char *s) {
   while (*s != '\0' && used + 1 < size)
@@ -77,7 +63,7 @@ static unsigned long long start_time(pid_t pid) {
 
   if (pid > 0) {
     size_t len = put_str(path, 0, sizeof(path), "/proc/");
-    len += put_ulong(path + len, (unsigned long long)pid);
+    len += al_put_ulong(path + len, (unsigned long long)pid);
     put_str(path, len, sizeof(path), "/stat");
   }
   fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -215,11 +201,11 @@ static void start_lines(int fd, pid_t forked_from, int created) {
   head[0] = '\0';
   if (created) {
     used = put_str(head, used, sizeof(head), "pid=");
-    used += put_ulong(head + used, (unsigned long long)getpid());
+    used += al_put_ulong(head + used, (unsigned long long)getpid());
     used = put_str(head, used, sizeof(head), "\nppid=");
-    used += put_ulong(head + used, (unsigned long long)getppid());
+    used += al_put_ulong(head + used, (unsigned long long)getppid());
     used = put_str(head, used, sizeof(head), "\nforked=");
-    used += put_ulong(head + used, (unsigned long long)forked_from);
+    used += al_put_ulong(head + used, (unsigned long long)forked_from);
     used = put_str(head, used, sizeof(head), "\n");
   }
   used = put_str(head, used, sizeof(head), "exe=");
@@ -243,9 +229,9 @@ static void say_no_file(int old, int err) {
   const char *why = strerrordesc_np(err);
   size_t n = put_str(line, 0, sizeof(line) - 1, "child_error=");
 
-  n += put_ulong(line + n, (unsigned long long)getpid());
+  n += al_put_ulong(line + n, (unsigned long long)getpid());
   line[n++] = '-';
-  n += put_ulong(line + n, start_time(0));
+  n += al_put_ulong(line + n, start_time(0));
   line[n++] = ' ';
   n = put_str(line, n, sizeof(line) - 1, why != NULL ? why : "error");
   line[n++] = '\n';
@@ -287,13 +273,13 @@ void al_reportfile_start(pid_t forked_from) {
   }
   start = start_time(0);
   for (unsigned k = 0; fd < 0 && k < MAX_SUFFIX; k++) {
-    size_t n = put_ulong(name, (unsigned long long)getpid());
+    size_t n = al_put_ulong(name, (unsigned long long)getpid());
 
     name[n++] = '-';
-    n += put_ulong(name + n, start);
+    n += al_put_ulong(name + n, start);
     if (k > 0) {
       name[n++] = '-';
-      n += put_ulong(name + n, k);
+      n += al_put_ulong(name + n, k);
     }
     put_str(name, n, sizeof(name), ".report");
     /* Only a new image of a process may find its file already there,
@@ -421,7 +407,7 @@ int al_reportfile_block(const char *kind, const char *data, size_t len) {
     return -1;
   n = put_str(head, n, sizeof(head), kind);
   head[n++] = ' ';
-  n += put_ulong(head + n, len);
+  n += al_put_ulong(head + n, len);
   head[n++] = '\n';
   iov[0] = (struct iovec){head, n};
   iov[1] = (struct iovec){(void *)data, len};
@@ -456,7 +442,7 @@ void al_reportfile_line_n(const char *key, const char *before,
   char text[256], num[24];
   size_t used = put_str(text, 0, sizeof(text), before);
 
-  put_ulong(num, n);
+  al_put_ulong(num, n);
   used = put_str(text, used, sizeof(text), num);
   put_str(text, used, sizeof(text), after);
   al_reportfile_line(key, text);
@@ -501,11 +487,11 @@ void al_reportfile_child(pid_t pid, const char *exec, int untraced) {
     return;
   }
   n = put_str(head, 0, sizeof(head), untraced ? "child_untraced=" : "child=");
-  n += put_ulong(head + n, (unsigned long long)pid);
+  n += al_put_ulong(head + n, (unsigned long long)pid);
   head[n++] = '-';
   /* The child's identity, as in the name of the file it makes: the
    * command tells it from a later process given the same pid. */
-  n += put_ulong(head + n, start_time(pid));
+  n += al_put_ulong(head + n, start_time(pid));
   iov[0] = (struct iovec){head, n};
   /* The program it runs, from al_exec_path(), which leaves no newline. */
   if (exec != NULL) {

@@ -142,6 +142,19 @@ int al_writev_all(int fd, const struct iovec *iov, int n, int own) {
   return rc;
 }
 
+size_t al_put_ulong(char *buf, unsigned long long n) {
+  char tmp[24];
+  size_t len = 0, i = 0;
+
+  do
+    tmp[len++] = (char)('0' + n % 10);
+  while ((n /= 10) != 0);
+  while (len > 0)
+    buf[i++] = tmp[--len];
+  buf[i] = '\0';
+  return i;
+}
+
 int al_write_all(int fd, const char *buf, size_t len) {
   struct iovec iov = {(void *)buf, len};
   int saved = errno, rc = al_writev_all(fd, &iov, 1, 0);
