@@ -1,21 +1,44 @@
 # asyncleak: one flat Makefile.
 #
 #   make                  build the runtime library and the asyncleak command
-#   make check            build and run every test
+#   make check            install what the tests need, build, run every test
 #   make check-full       check, the suite under ASan+UBSan, the fuzzers (CI)
-#   make demo             run asyncleak on the bundled leaking example
+#   make demo             install what it needs, run asyncleak on the bundled
+#                         leaking example
+#   make deps             install from Debian's archive, through sudo, what
+#                         building and testing need (scripts/install-deps.sh)
 #   make bench            time asyncleak against bare runs (docs/performance.md)
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   (also BINDIR, LIBDIR,
+#                         INCLUDEDIR, DATADIR, MANDIR, PKGCONFIGDIR)
+#   make uninstall        remove what make install put, with the same variables
 #   make SANITIZE=address,undefined check
 #   make DEVELOPER=1      turn warnings into errors (CI does)
+#
+# Only deps, check, check-full and demo install packages; every other
+# target checks the libraries it needs with pkg-config and names what is
+# missing. CC, CFLAGS, CPPFLAGS and LDFLAGS are the user's, from the
+# environment or the command line: the flags the build itself needs are
+# kept apart (AL_CPPFLAGS, AL_CFLAGS), so that setting CFLAGS does not
+# drop them.
 
 VERSION  := 0.1.0
+# The soname's number: raised when the runtime's interface changes
+# incompatibly (lib/libasyncleak.map lists it).
+SOVERSION := 0
 PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+LIBDIR   ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR  ?= $(PREFIX)/share
+MANDIR   ?= $(DATADIR)/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 DESTDIR  ?=
 O        ?= build
 
-CC       ?= cc
+# GNU make's CC defaults to cc; set it on the command line or in the
+# environment.
 CFLAGS   ?= -O2 -g
+PKG_CONFIG ?= pkg-config
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-unused-parameter
 ifneq ($(DEVELOPER),)
@@ -45,14 +68,37 @@ SCENARIOS := $(addprefix tests/progs/,uv-threads-many.c uv-cross-thread.c \
 SAN_ENV  := TSAN_OPTIONS=exitcode=66
 endif
 endif
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP \
-             -Iinclude -DASYNCLEAK_VERSION='"$(VERSION)"'
+# What the build needs, whatever CFLAGS and CPPFLAGS say; the user's come
+# after, so that they may override a default (-O, -g) but not remove these.
+AL_CPPFLAGS = -Iinclude -DASYNCLEAK_VERSION='"$(VERSION)"'
+AL_CFLAGS   = -std=gnu11 $(WARN) $(SANFLAGS) -MMD -MP
+ALL_CFLAGS  = $(AL_CPPFLAGS) $(CPPFLAGS) $(AL_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(CFLAGS) $(SANFLAGS) $(LDFLAGS)
 
-# Everything the build and the tests need comes from Debian's packages.
-DEPS_STAMP := $(O)/.deps-ok
-$(DEPS_STAMP): scripts/install-deps.sh
+# The libraries the build needs, as pkg-config modules with the Debian
+# package that has each, checked once per build directory. Nothing is
+# installed here: see deps below.
+BUILD_DEPS := libuv:libuv1-dev libevent:libevent-dev libunwind:libunwind-dev \
+              libdw:libdw-dev libelf:libelf-dev
+TEST_DEPS  := cmocka:libcmocka-dev
+BUILD_DEPS_OK := $(O)/.build-deps-ok
+TEST_DEPS_OK  := $(O)/.test-deps-ok
+$(BUILD_DEPS_OK): scripts/check-deps.sh
+	@PKG_CONFIG='$(PKG_CONFIG)' scripts/check-deps.sh "the build" $(BUILD_DEPS)
+	@mkdir -p $(@D) && touch $@
+$(TEST_DEPS_OK): scripts/check-deps.sh | $(BUILD_DEPS_OK)
+	@PKG_CONFIG='$(PKG_CONFIG)' scripts/check-deps.sh "the tests" $(TEST_DEPS)
+	@mkdir -p $(@D) && touch $@
+
+# Installing what building and testing need is a step of its own, which
+# the README's commands (make demo, make check) take first: asked for, it
+# comes before any check or build of this run.
+deps:
 	@./scripts/install-deps.sh $(O)
-	@mkdir -p $(O) && touch $@
+INSTALLING_GOALS := deps check check-full demo
+ifneq ($(filter $(INSTALLING_GOALS),$(MAKECMDGOALS)),)
+$(BUILD_DEPS_OK) $(TEST_DEPS_OK): | deps
+endif
 
 # ---------------------------------------------------------------- runtime
 LIB_SRC  := $(wildcard lib/*.c)
@@ -60,19 +106,53 @@ SHIM_SRC := $(wildcard shim/*.c)
 RT_OBJ   := $(patsubst %.c,$(O)/pic/%.o,$(LIB_SRC) $(SHIM_SRC))
 CORE_OBJ := $(patsubst %.c,$(O)/pic/%.o,$(LIB_SRC))
 RT_LIBS  := -lunwind -ldw -lelf -ldl -lpthread
-RUNTIME  := $(O)/lib/libasyncleak.so
+# The usual layout of a versioned library: the file, the soname's link to
+# it that programs load (and the command preloads), and the link that
+# -lasyncleak finds when a harness is built.
+RT_REAL  := libasyncleak.so.$(VERSION)
+RT_SONAME := libasyncleak.so.$(SOVERSION)
+RT_DEV   := libasyncleak.so
+RUNTIME  := $(O)/lib/$(RT_DEV)
+RT_MAP   := lib/libasyncleak.map
 
 # Frame pointers: a capture follows the runtime's own frames up to the
 # program's call site (lib/capture.c).
-$(O)/pic/%.o: %.c | $(DEPS_STAMP)
+$(O)/pic/%.o: %.c | $(BUILD_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Ilib -fPIC -fvisibility=hidden -fno-omit-frame-pointer \
 	  -c $< -o $@
 
-$(RUNTIME): $(RT_OBJ)
+# The version script exports exactly the symbols it lists, whatever
+# visibility an object gives: the API and the interposers. It has no
+# version node, so the symbols carry no version: an interposer of a
+# versioned C library function (fork@GLIBC_2.2.5) must bind as the
+# unversioned definition the loader finds first.
+$(O)/lib/$(RT_REAL): $(RT_OBJ) $(RT_MAP)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANFLAGS) -shared -Wl,-soname,libasyncleak.so \
-	  -Wl,--no-undefined -Wl,-Bsymbolic-functions -Wl,-z,nodelete -o $@ $^ $(RT_LIBS)
+	$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,$(RT_SONAME) \
+	  -Wl,--version-script=$(RT_MAP) -Wl,--no-undefined \
+	  -Wl,-Bsymbolic-functions -Wl,-z,nodelete -o $@ $(RT_OBJ) $(RT_LIBS)
+$(O)/lib/$(RT_SONAME): $(O)/lib/$(RT_REAL)
+	ln -sf $(RT_REAL) $@
+$(RUNTIME): $(O)/lib/$(RT_SONAME)
+	ln -sf $(RT_SONAME) $@
+
+# pkg-config's files: asyncleak.pc for an install, written by make install
+# with its directories; asyncleak-uninstalled.pc for this build tree, which
+# pkg-config prefers when PKG_CONFIG_PATH names $(O): the tests build
+# against it. Neither forces an rpath on the programs that use it.
+pc_dir = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+PC_SUBST = -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+           -e 's|@LIBDIR@|$(call pc_dir,$(LIBDIR))|' \
+           -e 's|@INCLUDEDIR@|$(call pc_dir,$(INCLUDEDIR))|' \
+           -e 's|@VALGRIND_SUPP@|$(call pc_dir,$(DATADIR))/asyncleak/valgrind.supp|'
+UNINSTALLED_PC := $(O)/asyncleak-uninstalled.pc
+$(UNINSTALLED_PC): asyncleak.pc.in
+	@mkdir -p $(@D)
+	top=$$(pwd) && o=$$(cd $(O) && pwd) && sed -e "s|@PREFIX@|$$o|" \
+	  -e 's|@VERSION@|$(VERSION)|' -e "s|@LIBDIR@|$$o/lib|" \
+	  -e "s|@INCLUDEDIR@|$$top/include|" \
+	  -e "s|@VALGRIND_SUPP@|$$top/valgrind.supp|" $< > $@
 
 # ---------------------------------------------------------------- command
 # The command shares a few files with the runtime, so that both follow one
@@ -83,15 +163,29 @@ CLI_SRC  := $(wildcard cli/*.c) $(CLI_SHARED)
 CLI_OBJ  := $(patsubst %.c,$(O)/obj/%.o,$(CLI_SRC))
 CLI      := $(O)/bin/asyncleak
 
-$(O)/obj/%.o: %.c | $(DEPS_STAMP)
+$(O)/obj/%.o: %.c | $(BUILD_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# The command finds the runtime from its own directory: in ../lib, as in
+# the build tree, or in LIBDIR seen from BINDIR once installed
+# (cli/runtime.c). The header changes only when they do.
+RT_FROM_BINDIR := $(shell realpath -m -s --relative-to='$(BINDIR)' '$(LIBDIR)')
+RT_PATH_H := $(O)/gen/runtime-path.h
+$(RT_PATH_H): FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' '#define ASYNCLEAK_RUNTIME_SONAME "$(RT_SONAME)"' \
+	  '#define ASYNCLEAK_LIBDIR_FROM_BINDIR "$(RT_FROM_BINDIR)"' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+$(O)/obj/cli/runtime.o: $(RT_PATH_H)
+$(O)/obj/cli/runtime.o: AL_CPPFLAGS += -I$(O)/gen
+FORCE:
+
 $(CLI): $(CLI_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ)
 
-all: $(RUNTIME) $(CLI)
+all: $(RUNTIME) $(CLI) $(UNINSTALLED_PC)
 .DEFAULT_GOAL := all
 
 # ---------------------------------------------------------------- tests
@@ -99,9 +193,11 @@ all: $(RUNTIME) $(CLI)
 UNIT_SRC  := $(wildcard tests/unit/test-*.c)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
 
-$(O)/tests/test-%: tests/unit/test-%.c $(CORE_OBJ) | $(DEPS_STAMP)
+# -O0 leaves nothing to fortify: glibc warns when CPPFLAGS ask for it.
+$(O)/tests/test-%: tests/unit/test-%.c $(CORE_OBJ) | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -O0 -Ilib -o $@ $< $(CORE_OBJ) -lcmocka $(RT_LIBS)
+	$(CC) $(ALL_CFLAGS) -O0 -U_FORTIFY_SOURCE -Ilib $(LDFLAGS) -o $@ $< \
+	  $(CORE_OBJ) -lcmocka $(RT_LIBS)
 
 # Scenario programs are built with -O0 so that their frames and lines are
 # exactly the ones their expectations name.
@@ -111,36 +207,36 @@ PROG_CFLAGS = -std=gnu11 $(WARN) -O0 -g $(SANFLAGS) -MMD -MP -Iinclude
 # Programs that call asyncleak's API link the runtime, before libuv.
 LINK_RT   = -L$(O)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lasyncleak
 
-$(O)/progs/%: tests/progs/%.c | $(DEPS_STAMP)
+$(O)/progs/%: tests/progs/%.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -luv -lpthread -ldl
 API_PROGS := $(filter-out $(O)/progs/uv-cmocka,\
                $(patsubst tests/progs/%.c,$(O)/progs/%,\
                $(shell grep -l '^\#include "asyncleak' $(PROG_SRC))))
-$(API_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(DEPS_STAMP)
+$(API_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -luv
 
 # A cmocka harness with asyncleak's fixtures.
-$(O)/progs/uv-cmocka: tests/progs/uv-cmocka.c $(RUNTIME) | $(DEPS_STAMP)
+$(O)/progs/uv-cmocka: tests/progs/uv-cmocka.c $(RUNTIME) | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -luv -lcmocka
 
 # The plugin scenario: the program does not link libuv, its plugin does.
-$(O)/progs/uv-plugin: tests/progs/uv-plugin.c | $(DEPS_STAMP)
+$(O)/progs/uv-plugin: tests/progs/uv-plugin.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -ldl
-$(O)/progs/plugin-timer.so: tests/progs/plugin/plugin-timer.c | $(DEPS_STAMP)
+$(O)/progs/plugin-timer.so: tests/progs/plugin/plugin-timer.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $< -luv
 # A library with its own loop and exit-time cleanup, linked normally.
-$(O)/progs/libsvc.so: tests/progs/plugin/libsvc.c | $(DEPS_STAMP)
+$(O)/progs/libsvc.so: tests/progs/plugin/libsvc.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $< -luv
 $(O)/progs/uv-lib-cleanup: tests/progs/uv-lib-cleanup.c $(O)/progs/libsvc.so
 	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(O)/progs -lsvc -Wl,-rpath,'$$ORIGIN'
 # A library whose exit handler runs after the report.
-$(O)/progs/libafter.so: tests/progs/plugin/libafter.c | $(DEPS_STAMP)
+$(O)/progs/libafter.so: tests/progs/plugin/libafter.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $< -luv
 $(O)/progs/uv-after-report: tests/progs/uv-after-report.c \
@@ -160,49 +256,50 @@ $(O)/progs/uv-finally-client-exit: tests/progs/uv-finally-client-exit.c \
 	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(O)/progs -lclient -luv \
 	  -Wl,-rpath,'$$ORIGIN'
 # Its malloc must be the one every library binds to.
-$(O)/progs/uv-own-malloc: tests/progs/uv-own-malloc.c | $(DEPS_STAMP)
+$(O)/progs/uv-own-malloc: tests/progs/uv-own-malloc.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -rdynamic -o $@ $< -luv -lpthread
 # Creation sites: a helper inlined at -O2, a program stripped of its
 # symbols, and a C++ method (tests/cli/sites.sh).
-$(O)/progs/uv-inline-helper: tests/progs/uv-inline-helper.c | $(DEPS_STAMP)
+$(O)/progs/uv-inline-helper: tests/progs/uv-inline-helper.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -O2 -o $@ $< -luv
-$(O)/progs/uv-stripped: tests/progs/uv-stripped.c | $(DEPS_STAMP)
+$(O)/progs/uv-stripped: tests/progs/uv-stripped.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -luv
 	strip $@
-$(O)/progs/sites-method: tests/progs/sites/method.cc | $(DEPS_STAMP)
+$(O)/progs/sites-method: tests/progs/sites/method.cc | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CXX) -std=c++17 -Wall -Wextra -Werror -O0 -g $(SANFLAGS) -MMD -MP \
 	  -o $@ $< -luv
 # The runtime's objects linked into the program itself, for a set-user-ID
 # copy (tests/cli/setuid.sh).
 $(O)/progs/secure-options: tests/progs/plugin/secure-options.c $(RT_OBJ)
+	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $^ -luv $(RT_LIBS)
-$(O)/progs/static-hello: tests/progs/plugin/static-hello.c | $(DEPS_STAMP)
+$(O)/progs/static-hello: tests/progs/plugin/static-hello.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) -O0 -static -o $@ $<
 # A program built with AddressSanitizer whatever SANITIZE says
 # (tests/cli/asan-program.sh).
-$(O)/progs/asan-timer: tests/progs/plugin/asan-timer.c | $(DEPS_STAMP)
+$(O)/progs/asan-timer: tests/progs/plugin/asan-timer.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARN) -O0 -g -fsanitize=address -fno-omit-frame-pointer \
 	  -o $@ $< -luv
-$(O)/progs/listen-check: tests/progs/plugin/listen-check.c | $(DEPS_STAMP)
+$(O)/progs/listen-check: tests/progs/plugin/listen-check.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $<
 # A leak, then a chroot or a tight RLIMIT_AS (tests/cli/chroot.sh).
-$(O)/progs/chroot-timer: tests/progs/plugin/chroot-timer.c | $(DEPS_STAMP)
+$(O)/progs/chroot-timer: tests/progs/plugin/chroot-timer.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -luv
 # A server that forks libuv workers after changing user
 # (tests/cli/fork-lost.sh).
-$(O)/progs/fork-setuid: tests/progs/plugin/fork-setuid.c | $(DEPS_STAMP)
+$(O)/progs/fork-setuid: tests/progs/plugin/fork-setuid.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -luv
 # Descriptor numbers the program counts on (tests/cli/fd-numbers.sh).
-$(O)/progs/fd-numbers: tests/progs/plugin/fd-numbers.c | $(DEPS_STAMP)
+$(O)/progs/fd-numbers: tests/progs/plugin/fd-numbers.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $<
 # Programs with their own copy of a loop library, linked from Debian's
@@ -211,16 +308,16 @@ $(O)/progs/fd-numbers: tests/progs/plugin/fd-numbers.c | $(DEPS_STAMP)
 COPY_PROGS := $(addprefix $(O)/progs/,copy-uv copy-uv-exported \
                 copy-uv-stripped copy-event copy-mixed)
 COPY_UV    := -l:libuv_a.a -lpthread -ldl
-$(O)/progs/copy-uv: tests/progs/copy/copy-uv.c | $(DEPS_STAMP)
+$(O)/progs/copy-uv: tests/progs/copy/copy-uv.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< $(COPY_UV)
-$(O)/progs/copy-uv-exported: tests/progs/copy/copy-uv.c | $(DEPS_STAMP)
+$(O)/progs/copy-uv-exported: tests/progs/copy/copy-uv.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -rdynamic -o $@ $< $(COPY_UV)
-$(O)/progs/copy-uv-stripped: tests/progs/copy/copy-uv.c | $(DEPS_STAMP)
+$(O)/progs/copy-uv-stripped: tests/progs/copy/copy-uv.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -s -o $@ $< $(COPY_UV)
-$(O)/progs/copy-event: tests/progs/copy/copy-event.c | $(DEPS_STAMP)
+$(O)/progs/copy-event: tests/progs/copy/copy-event.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -l:libevent_core.a -lpthread
 $(O)/progs/copy-mixed: tests/progs/copy/copy-mixed.c \
@@ -234,14 +331,14 @@ EV_API_PROGS := $(patsubst tests/progs/%.c,$(O)/progs/%,\
                   $(shell grep -l '^\#include "asyncleak' $(EV_PROG_SRC)))
 EV_OWN_LIB := $(O)/progs/ev-own-library
 $(filter-out $(EV_API_PROGS) $(EV_OWN_LIB),$(EV_PROG_BIN)): $(O)/progs/%: \
-    tests/progs/%.c | $(DEPS_STAMP)
+    tests/progs/%.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -levent -lpthread
-$(EV_API_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(DEPS_STAMP)
+$(EV_API_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -levent -lpthread
 # The program's own library, named as libevent's own are.
-$(O)/progs/libevent_bus.so: tests/progs/plugin/libevent_bus.c | $(DEPS_STAMP)
+$(O)/progs/libevent_bus.so: tests/progs/plugin/libevent_bus.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -fPIC -shared -Wl,-soname,libevent_bus.so \
 	  -o $@ $< -levent
@@ -263,10 +360,10 @@ TEST_PROGS := $(PROG_BIN) $(EV_PROG_BIN) $(O)/progs/plugin-timer.so \
 ifeq ($(filter thread,$(SANLIBS)),)
 SCENARIOS := tests/progs/uv-*.c tests/progs/ev-*.c tests/real/*.lua \
              tests/real/*.sh \
-             tests/cli/*.sh tests/install.sh
+             tests/cli/*.sh tests/install.sh tests/build-*.sh
 endif
 
-check: all $(UNIT_BIN) $(TEST_PROGS)
+check: deps all $(UNIT_BIN) $(TEST_PROGS)
 	@SANITIZE=$(SANITIZE) tests/run-unit.sh $(O) $(UNIT_BIN)
 	@$(SAN_ENV) SANITIZE=$(SANITIZE) tests/run-scenarios.sh $(O) $(SCENARIOS)
 
@@ -282,11 +379,11 @@ check-full: check
 # ---------------------------------------------------------------- demo
 DEMO := $(O)/examples/leaky-server
 
-$(DEMO): examples/leaky-server.c | $(DEPS_STAMP)
+$(DEMO): examples/leaky-server.c | $(BUILD_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARN) -O0 -g -o $@ $< -luv
 
-demo: all $(DEMO)
+demo: deps all $(DEMO)
 	@echo '$$ asyncleak $(DEMO)'
 	@$(CLI) $(DEMO); status=$$?; \
 	  echo "(asyncleak exited with status $$status)"; \
@@ -298,7 +395,7 @@ demo: all $(DEMO)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC))
 
-$(O)/bench/%: bench/%.c | $(DEPS_STAMP)
+$(O)/bench/%: bench/%.c | $(BUILD_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARN) -O2 -g -o $@ $< -luv
 
@@ -382,19 +479,36 @@ $(FUZZ_CHECKS): check-fuzz-%: $(O)/fuzz/fuzz-% $(O)/fuzz/%.dict
 .PHONY: fuzz check-fuzz $(FUZZ_CHECKS)
 
 # ---------------------------------------------------------------- install
+# What make install puts, each list used by uninstall too, so that it
+# removes exactly that: the directories stay, as others' files may be
+# there, except asyncleak's own under DATADIR.
+HEADERS  := include/asyncleak.h include/asyncleak_cmocka.h
+MAN1     := man/asyncleak.1
+MAN3     := man/asyncleak.3
+D        := $(DESTDIR)
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1 \
-	  $(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/asyncleak
-	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/asyncleak
-	install -m 755 $(RUNTIME) $(DESTDIR)$(PREFIX)/lib/libasyncleak.so
-	install -m 644 include/asyncleak.h include/asyncleak_cmocka.h \
-	  $(DESTDIR)$(PREFIX)/include/
-	install -m 644 man/asyncleak.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 644 man/asyncleak.3 $(DESTDIR)$(PREFIX)/share/man/man3/
-	install -m 644 valgrind.supp $(DESTDIR)$(PREFIX)/share/asyncleak/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
-	  asyncleak.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/asyncleak.pc
+	install -d $(D)$(BINDIR) $(D)$(LIBDIR) $(D)$(PKGCONFIGDIR) \
+	  $(D)$(INCLUDEDIR) $(D)$(MANDIR)/man1 $(D)$(MANDIR)/man3 \
+	  $(D)$(DATADIR)/asyncleak
+	install -m 755 $(CLI) $(D)$(BINDIR)/asyncleak
+	install -m 644 $(O)/lib/$(RT_REAL) $(D)$(LIBDIR)/$(RT_REAL)
+	ln -sf $(RT_REAL) $(D)$(LIBDIR)/$(RT_SONAME)
+	ln -sf $(RT_SONAME) $(D)$(LIBDIR)/$(RT_DEV)
+	install -m 644 $(HEADERS) $(D)$(INCLUDEDIR)/
+	install -m 644 $(MAN1) $(D)$(MANDIR)/man1/
+	install -m 644 $(MAN3) $(D)$(MANDIR)/man3/
+	install -m 644 valgrind.supp $(D)$(DATADIR)/asyncleak/
+	sed $(PC_SUBST) asyncleak.pc.in > $(D)$(PKGCONFIGDIR)/asyncleak.pc
+
+uninstall:
+	rm -f $(D)$(BINDIR)/asyncleak $(D)$(LIBDIR)/$(RT_REAL) \
+	  $(D)$(LIBDIR)/$(RT_SONAME) $(D)$(LIBDIR)/$(RT_DEV) \
+	  $(addprefix $(D)$(INCLUDEDIR)/,$(notdir $(HEADERS))) \
+	  $(addprefix $(D)$(MANDIR)/man1/,$(notdir $(MAN1))) \
+	  $(addprefix $(D)$(MANDIR)/man3/,$(notdir $(MAN3))) \
+	  $(D)$(DATADIR)/asyncleak/valgrind.supp $(D)$(PKGCONFIGDIR)/asyncleak.pc
+	rmdir $(D)$(DATADIR)/asyncleak 2>/dev/null || true
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
@@ -403,6 +517,6 @@ lint:
 clean:
 	rm -rf $(O)
 
-.PHONY: all check check-full demo bench install lint clean
+.PHONY: all check check-full demo deps bench install uninstall lint clean
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -151,8 +151,9 @@ int cli_elf_uses_loop(const char *path, char *lib, size_t size);
 
 /* ------------------------------------------------------------- runtime.c */
 
-/* Stores the path of libasyncleak.so in path (PATH_MAX bytes). Returns 0, or
- * the exit status after saying why it cannot be used. */
+/* Stores the path of the runtime, libasyncleak.so.0, in path (PATH_MAX
+ * bytes). Returns 0, or the exit status after saying why it cannot be
+ * used. */
 int cli_find_runtime(char *path, size_t size);
 /* Sets LD_PRELOAD and ASYNCLEAK_OPTIONS for the program, keeping what the
  * user put there, and passes on the options meant for the runtime. Returns 0

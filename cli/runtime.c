@@ -1,4 +1,4 @@
-/* Finding libasyncleak.so and handing it to the program through its
+/* Finding the runtime (libasyncleak.so.0) and handing it to the program through its
  * environment. */
 #include <ctype.h>
 #include <errno.h>
@@ -10,12 +10,31 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "runtime-path.h"
 
-/* The runtime sits in ../lib from the command's own directory: build/bin and
- * build/lib in the build tree, PREFIX/bin and PREFIX/lib once installed. */
-int cli_find_runtime(char *path, size_t size) {
-  char self[PATH_MAX], tried[PATH_MAX + 32];
+/* Sets path to dir/name with dir made absolute and canonical; the name
+ * itself stays, so that the soname's link is what LD_PRELOAD holds. Returns
+ * 0 when that is a regular file, or a link to one. */
+static int runtime_in(const char *dir, const char *name, char *path,
+                      size_t size) {
+  char real[PATH_MAX];
   struct stat st;
+
+  if (realpath(dir, real) == NULL ||
+      (size_t)snprintf(path, size, "%s/%s", real, name) >= size)
+    return -1;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? 0 : -1;
+}
+
+/* The runtime sits in ../lib from the command's own directory (build/bin
+ * and build/lib in the build tree, PREFIX/bin and PREFIX/lib once
+ * installed), or where LIBDIR is from BINDIR when make install was given
+ * others (/usr/bin and /usr/lib/x86_64-linux-gnu). */
+int cli_find_runtime(char *path, size_t size) {
+  char self[PATH_MAX], dir[PATH_MAX + 32], tried[PATH_MAX + 64];
+  char other[PATH_MAX + 64] = "";
+  const char *name = ASYNCLEAK_RUNTIME_SONAME;
+  int found;
 
   if (realpath("/proc/self/exe", self) == NULL) {
     cli_error("cannot find the runtime: '/proc/self/exe': %s",
@@ -23,10 +42,16 @@ int cli_find_runtime(char *path, size_t size) {
     return CLI_EXIT_FAILURE;
   }
   *strrchr(self, '/') = '\0';
-  snprintf(tried, sizeof(tried), "%s/../lib/libasyncleak.so", self);
-  if (size < PATH_MAX || realpath(tried, path) == NULL ||
-      stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-    cli_error("cannot find the runtime '%s'", tried);
+  snprintf(dir, sizeof(dir), "%s/../lib", self);
+  snprintf(tried, sizeof(tried), "%s/%s", dir, name);
+  found = size >= PATH_MAX && runtime_in(dir, name, path, size) == 0;
+  if (!found && strcmp(ASYNCLEAK_LIBDIR_FROM_BINDIR, "../lib") != 0) {
+    snprintf(dir, sizeof(dir), "%s/%s", self, ASYNCLEAK_LIBDIR_FROM_BINDIR);
+    snprintf(other, sizeof(other), " or '%s/%s'", dir, name);
+    found = size >= PATH_MAX && runtime_in(dir, name, path, size) == 0;
+  }
+  if (!found) {
+    cli_error("cannot find the runtime '%s'%s", tried, other);
     return CLI_EXIT_FAILURE;
   }
   /* The loader splits LD_PRELOAD at colons and spaces, with no quoting. */

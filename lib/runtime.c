@@ -63,6 +63,16 @@ static void atfork_child(void) {
  * has its own setenv, and passes on the environment it found at start. */
 extern char **environ;
 
+/* The runtime's file names: libasyncleak.so (the development link, which
+ * users preload by hand too), libasyncleak.so.0 (the soname's link, which
+ * the command preloads) and libasyncleak.so.0.1.0. */
+static int is_runtime_file(const char *base, size_t len) {
+  static const char name[] = "libasyncleak.so";
+  size_t n = sizeof(name) - 1;
+
+  return len >= n && !memcmp(base, name, n) && (len == n || base[n] == '.');
+}
+
 static void untrace_children(void) {
   static char entry[AL_OPTION_STR_MAX];
   const char *list = NULL;
@@ -82,8 +92,7 @@ static void untrace_children(void) {
     const char *slash = memrchr(list, '/', len);
     const char *base = slash ? slash + 1 : list;
 
-    if (len > 0 && !(len - (size_t)(base - list) == 15 &&
-                     !memcmp(base, "libasyncleak.so", 15))) {
+    if (len > 0 && !is_runtime_file(base, len - (size_t)(base - list))) {
       if (used > sizeof("LD_PRELOAD=") - 1)
         entry[used++] = ':';
       memcpy(entry + used, list, len);

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Install from Debian's packages whatever building and testing asyncleak
 # needs and is not there yet.  Does nothing when everything is installed.
+# make runs it for `make deps`, `make check` and `make demo` only; a plain
+# `make` checks what it needs with pkg-config and installs nothing.
 #
 #   scripts/install-deps.sh [BUILD_DIR]
 #
@@ -12,12 +14,19 @@ set -eu
 # Debian's libnode108 reads at start from /usr/share/nodejs: that path is
 # built in, so they are installed as usual, and so are the libraries
 # libnode108 links (libbrotli1 ... zlib1g).
-packages="gcc make pkg-config libuv1-dev libunwind-dev libdw-dev
+packages="gcc make pkg-config libuv1-dev libunwind-dev libdw-dev libelf-dev
 libcmocka-dev valgrind lua5.4 lua-luv neovim python3-jsonschema man-db
 groff-base bsdutils clang libclang-rt-14-dev libevent-dev memcached tmux
+cmake meson ninja-build
 unbound knot-resolver knot-dnsutils lldpd python3 python3-uvloop node-acorn
 node-cjs-module-lexer node-undici libbrotli1 libc-ares2 libicu72
 libnghttp2-14 libssl3 zlib1g"
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+  echo "install-deps: no dpkg-query: not a Debian system; install what" \
+    "the build and the tests need yourself (the list is in $0)" >&2
+  exit 0
+fi
 
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo

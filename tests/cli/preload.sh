@@ -1,7 +1,8 @@
 # The runtime is appended to LD_PRELOAD: what the user preloads stays, first.
 . tests/cli/lib.sh
 
-runtime=$(readlink -f "$(dirname "$ASYNCLEAK")/../lib/libasyncleak.so")
+# The soname's link, in the canonical directory.
+runtime=$(readlink -f "$(dirname "$ASYNCLEAK")/../lib")/libasyncleak.so.0
 [ -f "$runtime" ] || fail "no runtime beside '$ASYNCLEAK'"
 # Any library the shell loads anyway will do as the user's.
 lib=$(ldd /bin/sh | sed -n 's|.*=> \(/[^ ]*\) .*|\1|p' | head -n 1)
