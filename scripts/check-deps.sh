@@ -15,7 +15,7 @@ what=${1:?usage: scripts/check-deps.sh WHAT MODULE:PACKAGE...}
 shift
 pkg_config=${PKG_CONFIG:-pkg-config}
 
-if ! command -v "$pkg_config" >/dev/null 2>&1; then
+if ! command -v "${pkg_config%% *}" >/dev/null 2>&1; then
   echo "asyncleak: cannot check the libraries $what needs: no" \
     "'$pkg_config' (Debian: pkg-config); 'make deps' installs it" >&2
   exit 1
@@ -25,7 +25,8 @@ missing=
 for dep in "$@"; do
   module=${dep%%:*}
   package=${dep#*:}
-  if ! "$pkg_config" --exists "$module" 2>/dev/null; then
+  # shellcheck disable=SC2086 # PKG_CONFIG may carry its own arguments.
+  if ! $pkg_config --exists "$module" 2>/dev/null; then
     echo "asyncleak: $what needs $module, which pkg-config does not find" \
       "(Debian: $package)" >&2
     missing="$missing $package"
