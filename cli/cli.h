@@ -260,7 +260,9 @@ enum cli_missing {
   CLI_MISSING_FAILS,   /* it used a loop library, or executed a program
                           that does, and its report is lost: fails the
                           run unless --missing-reports=warn */
-  CLI_MISSING_NOTED    /* nothing of a loop library was lost: said only */
+  CLI_MISSING_NOTED,   /* nothing of a loop library was lost: said only */
+  CLI_MISSING_UNTRACED /* it executed a program that was not to be traced
+                          (--trace-children=no): nothing is missing */
 };
 
 /* What one process of the run left in the report directory: its report
