@@ -60,7 +60,7 @@ const char *cli_flag_arg(const struct cli_flag *f) {
   return f->kind == AL_KIND_ENUM ? f->dflt_str : f->arg;
 }
 
-/* The flag arg names, up to its '=' or its end, or NULL. A short form
+/* The flag that the first len bytes of arg name, or NULL. A short form
  * stands for its flag. */
 static const struct cli_flag *find_flag(const char *arg, size_t len) {
   if (len == 2 && arg[0] == '-' && arg[1] != '-')
@@ -217,8 +217,9 @@ static int runtime_file(struct cli_options *opt, const struct cli_flag *f,
   int rc;
 
   /* Messages name the file as the user typed it. */
-  rc = !strcmp(f->key, "baseline") ? cli_check_baseline(value)
-                                    : cli_check_suppressions(value);
+  rc = !strcmp(f->key, "baseline")       ? cli_check_baseline(value)
+       : !strcmp(f->key, "suppressions") ? cli_check_suppressions(value)
+                                         : 0;
   if (rc != 0)
     return -1;
   if (realpath(value, path) == NULL) {
