@@ -30,8 +30,9 @@
 #define AL_FIELD_ENUM(name) int name /* index of the value */
 
 struct al_options {
-#define AL_OPTION(kind, name, dflt, lo, hi, help) AL_FIELD_##kind(name);
-#define AL_CLI_OPTION(kind, name, dflt, help)
+#define AL_OPTION(kind, name, dflt, lo, hi, flag, arg, group, help)          \
+  AL_FIELD_##kind(name);
+#define AL_CLI_OPTION(kind, name, dflt, lo, hi, flag, arg, group, help)
 #include "options.inc"
 #undef AL_CLI_OPTION
 #undef AL_OPTION
