@@ -114,15 +114,16 @@ LINK_RT   = -L$(O)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lasyncleak
 $(O)/progs/%: tests/progs/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -luv -lpthread -ldl
-API_PROGS := $(filter-out $(O)/progs/uv-cmocka,\
+CMOCKA_PROGS := $(O)/progs/uv-cmocka $(O)/progs/uv-cmocka-isolated
+API_PROGS := $(filter-out $(CMOCKA_PROGS),\
                $(patsubst tests/progs/%.c,$(O)/progs/%,\
                $(shell grep -l '^\#include "asyncleak' $(PROG_SRC))))
 $(API_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -luv
 
-# A cmocka harness with asyncleak's fixtures.
-$(O)/progs/uv-cmocka: tests/progs/uv-cmocka.c $(RUNTIME) | $(DEPS_STAMP)
+# cmocka harnesses with asyncleak's fixtures.
+$(CMOCKA_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -luv -lcmocka
 
@@ -230,16 +231,22 @@ $(O)/progs/copy-mixed: tests/progs/copy/copy-mixed.c \
 # libevent scenarios.
 EV_PROG_SRC := $(wildcard tests/progs/ev-*.c)
 EV_PROG_BIN := $(patsubst tests/progs/%.c,$(O)/progs/%,$(EV_PROG_SRC))
-EV_API_PROGS := $(patsubst tests/progs/%.c,$(O)/progs/%,\
-                  $(shell grep -l '^\#include "asyncleak' $(EV_PROG_SRC)))
+EV_CMOCKA_PROGS := $(O)/progs/ev-cmocka-isolated
+EV_API_PROGS := $(filter-out $(EV_CMOCKA_PROGS),\
+                  $(patsubst tests/progs/%.c,$(O)/progs/%,\
+                  $(shell grep -l '^\#include "asyncleak' $(EV_PROG_SRC))))
 EV_OWN_LIB := $(O)/progs/ev-own-library
-$(filter-out $(EV_API_PROGS) $(EV_OWN_LIB),$(EV_PROG_BIN)): $(O)/progs/%: \
+$(filter-out $(EV_API_PROGS) $(EV_CMOCKA_PROGS) $(EV_OWN_LIB),\
+    $(EV_PROG_BIN)): $(O)/progs/%: \
     tests/progs/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -levent -lpthread
 $(EV_API_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -levent -lpthread
+$(EV_CMOCKA_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -levent -lcmocka
 # The program's own library, named as libevent's own are.
 $(O)/progs/libevent_bus.so: tests/progs/plugin/libevent_bus.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)

@@ -143,6 +143,14 @@ size_t asyncleak_check_since(const asyncleak_snapshot *s, FILE *out);
 /* The same, for everything made since the process started (or forked);
  * so is asyncleak_check_since with a NULL snapshot. */
 size_t asyncleak_check(FILE *out);
+/* asyncleak_check_since for the end of a test: when it finds something,
+ * what it reports is also set aside, so that it no longer affects the
+ * tests that follow. Later drains do not wait for it, and each handle
+ * still active, on a loop the calling thread runs, is stopped if it calls
+ * back by itself (a timer, an idle), else unreferenced; a line after the
+ * report says what was done. Nothing is closed or cancelled. Call it on
+ * the thread that runs the loops, outside their callbacks. */
+size_t asyncleak_check_and_isolate(const asyncleak_snapshot *s, FILE *out);
 
 /* Leaves out of the checks, from now on, what was created by a call from
  * the function of that name (the first frame of its creation backtrace),
