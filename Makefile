@@ -126,6 +126,34 @@ $(API_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(DEPS_STAMP)
 $(CMOCKA_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -luv -lcmocka
+# The link orders of tests/cli/cmocka-link-order.sh: libasyncleak after
+# the loop library, so that the program's calls bypass it; a suite that
+# calls no loop library, linked so too; a check outside cmocka, linked
+# both ways.
+$(O)/progs/uv-cmocka-misordered: tests/progs/uv-cmocka-isolated.c \
+    $(RUNTIME) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -luv -lcmocka $(LINK_RT)
+$(O)/progs/ev-cmocka-misordered: tests/progs/ev-cmocka-isolated.c \
+    $(RUNTIME) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -levent -lcmocka $(LINK_RT)
+$(O)/progs/cmocka-noloop: tests/progs/plugin/cmocka-noloop.c $(RUNTIME) \
+    | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -Wl,--no-as-needed -o $@ $< -luv -levent -lcmocka \
+	  $(LINK_RT)
+$(O)/progs/check-order: tests/progs/plugin/check-order.c $(RUNTIME) \
+    | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -luv
+$(O)/progs/check-misordered: tests/progs/plugin/check-order.c $(RUNTIME) \
+    | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -luv $(LINK_RT)
+LINK_ORDER_PROGS := $(addprefix $(O)/progs/,uv-cmocka-misordered \
+                      ev-cmocka-misordered cmocka-noloop check-order \
+                      check-misordered)
 
 # The plugin scenario: the program does not link libuv, its plugin does.
 $(O)/progs/uv-plugin: tests/progs/uv-plugin.c | $(DEPS_STAMP)
@@ -264,7 +292,7 @@ TEST_PROGS := $(PROG_BIN) $(EV_PROG_BIN) $(O)/progs/plugin-timer.so \
                $(O)/progs/listen-check $(O)/progs/asan-timer \
                $(O)/progs/chroot-timer $(O)/progs/fd-numbers \
                $(O)/progs/fork-setuid \
-               $(COPY_PROGS)
+               $(COPY_PROGS) $(LINK_ORDER_PROGS)
 
 # A ThreadSanitizer build sets its own (above).
 ifeq ($(filter thread,$(SANLIBS)),)

@@ -137,8 +137,10 @@ void asyncleak_snapshot_free(asyncleak_snapshot *s);
  * still open and the requests still pending that were made since the
  * snapshot, on any loop and thread, grouped by creation site with their
  * backtraces, and returns how many there are. Resources of an ignored
- * creator are left out. (size_t)-1 when out of memory. It does not run
- * any loop: drain first. */
+ * creator are left out. (size_t)-1 when out of memory, or, with errno
+ * ENOTSUP and the reason written to out, when the program's calls to its
+ * loop library bypass the runtime (libasyncleak linked after libuv): no
+ * check could see them. It does not run any loop: drain first. */
 size_t asyncleak_check_since(const asyncleak_snapshot *s, FILE *out);
 /* The same, for everything made since the process started (or forked);
  * so is asyncleak_check_since with a NULL snapshot. */

@@ -246,6 +246,10 @@ static size_t check(uint64_t since, FILE *out,
   int rc;
 
   al_init();
+  if (al_link_bypassed(out) != 0) {
+    errno = ENOTSUP;
+    return (size_t)-1;
+  }
   how.color = out != NULL && al_report_color(fileno(out));
   if (dead != NULL) {
     how.listed = &listed;

@@ -806,6 +806,12 @@ int al_report_color(int fd);
 /* In a fork child: the list of ignored creators may have been locked. */
 void al_check_atfork_child(void);
 
+/* Whether the program's calls to a loop library bypass the runtime, which
+ * then sees none of them (lib/linkorder.c): -1, after writing why and the
+ * fix to out unless it is NULL, or 0. Keeps errno. Not for signal
+ * handlers. */
+int al_link_bypassed(FILE *out);
+
 /* ------------------------------------------------------------- isolation */
 
 /* The calling thread's stack, [lo, top), and the part of it below from
