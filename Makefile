@@ -114,17 +114,46 @@ LINK_RT   = -L$(O)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lasyncleak
 $(O)/progs/%: tests/progs/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -luv -lpthread -ldl
-API_PROGS := $(filter-out $(O)/progs/uv-cmocka,\
+CMOCKA_PROGS := $(O)/progs/uv-cmocka $(O)/progs/uv-cmocka-isolated
+API_PROGS := $(filter-out $(CMOCKA_PROGS),\
                $(patsubst tests/progs/%.c,$(O)/progs/%,\
                $(shell grep -l '^\#include "asyncleak' $(PROG_SRC))))
 $(API_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -luv
 
-# A cmocka harness with asyncleak's fixtures.
-$(O)/progs/uv-cmocka: tests/progs/uv-cmocka.c $(RUNTIME) | $(DEPS_STAMP)
+# cmocka harnesses with asyncleak's fixtures.
+$(CMOCKA_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -luv -lcmocka
+# The link orders of tests/cli/cmocka-link-order.sh: libasyncleak after
+# the loop library, so that the program's calls bypass it; a suite that
+# calls no loop library, linked so too; a check outside cmocka, linked
+# both ways.
+$(O)/progs/uv-cmocka-misordered: tests/progs/uv-cmocka-isolated.c \
+    $(RUNTIME) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -luv -lcmocka $(LINK_RT)
+$(O)/progs/ev-cmocka-misordered: tests/progs/ev-cmocka-isolated.c \
+    $(RUNTIME) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -levent -lcmocka $(LINK_RT)
+$(O)/progs/cmocka-noloop: tests/progs/plugin/cmocka-noloop.c $(RUNTIME) \
+    | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -Wl,--no-as-needed -o $@ $< -luv -levent -lcmocka \
+	  $(LINK_RT)
+$(O)/progs/check-order: tests/progs/plugin/check-order.c $(RUNTIME) \
+    | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -luv
+$(O)/progs/check-misordered: tests/progs/plugin/check-order.c $(RUNTIME) \
+    | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -luv $(LINK_RT)
+LINK_ORDER_PROGS := $(addprefix $(O)/progs/,uv-cmocka-misordered \
+                      ev-cmocka-misordered cmocka-noloop check-order \
+                      check-misordered)
 
 # The plugin scenario: the program does not link libuv, its plugin does.
 $(O)/progs/uv-plugin: tests/progs/uv-plugin.c | $(DEPS_STAMP)
@@ -230,16 +259,22 @@ $(O)/progs/copy-mixed: tests/progs/copy/copy-mixed.c \
 # libevent scenarios.
 EV_PROG_SRC := $(wildcard tests/progs/ev-*.c)
 EV_PROG_BIN := $(patsubst tests/progs/%.c,$(O)/progs/%,$(EV_PROG_SRC))
-EV_API_PROGS := $(patsubst tests/progs/%.c,$(O)/progs/%,\
-                  $(shell grep -l '^\#include "asyncleak' $(EV_PROG_SRC)))
+EV_CMOCKA_PROGS := $(O)/progs/ev-cmocka-isolated
+EV_API_PROGS := $(filter-out $(EV_CMOCKA_PROGS),\
+                  $(patsubst tests/progs/%.c,$(O)/progs/%,\
+                  $(shell grep -l '^\#include "asyncleak' $(EV_PROG_SRC))))
 EV_OWN_LIB := $(O)/progs/ev-own-library
-$(filter-out $(EV_API_PROGS) $(EV_OWN_LIB),$(EV_PROG_BIN)): $(O)/progs/%: \
+$(filter-out $(EV_API_PROGS) $(EV_CMOCKA_PROGS) $(EV_OWN_LIB),\
+    $(EV_PROG_BIN)): $(O)/progs/%: \
     tests/progs/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -levent -lpthread
 $(EV_API_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -levent -lpthread
+$(EV_CMOCKA_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -levent -lcmocka
 # The program's own library, named as libevent's own are.
 $(O)/progs/libevent_bus.so: tests/progs/plugin/libevent_bus.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -257,7 +292,7 @@ TEST_PROGS := $(PROG_BIN) $(EV_PROG_BIN) $(O)/progs/plugin-timer.so \
                $(O)/progs/listen-check $(O)/progs/asan-timer \
                $(O)/progs/chroot-timer $(O)/progs/fd-numbers \
                $(O)/progs/fork-setuid \
-               $(COPY_PROGS)
+               $(COPY_PROGS) $(LINK_ORDER_PROGS)
 
 # A ThreadSanitizer build sets its own (above).
 ifeq ($(filter thread,$(SANLIBS)),)

@@ -29,6 +29,7 @@ struct entry {
   struct al_res r;
   struct al_state st;
   int hidden; /* suppressed, or in the baseline */
+  uint8_t type; /* the record's own type, before the probe's */
 };
 
 static int is_request(const struct al_res *r) {
@@ -886,6 +887,25 @@ static const char *note_state(const struct al_note *n) {
   }
 }
 
+/* The records the report lists, as the registry holds them. */
+static void list_records(const struct entry *e, size_t n,
+                         const struct al_report_out *out) {
+  size_t k = 0;
+
+  *out->listed = NULL;
+  *out->nlisted = 0;
+  for (size_t i = 0; i < n; i++)
+    k += !e[i].hidden;
+  if (k == 0 || (*out->listed = malloc(k * sizeof(**out->listed))) == NULL)
+    return;
+  for (size_t i = 0; i < n; i++) {
+    if (e[i].hidden)
+      continue;
+    (*out->listed)[*out->nlisted] = e[i].r;
+    (*out->listed)[(*out->nlisted)++].type = e[i].type;
+  }
+}
+
 size_t al_report_failing(const struct al_report_totals *t) {
   return t->open + t->pending + t->forced + t->cancelled +
          (al_opt.fail_on_closing ? t->closing : 0);
@@ -956,6 +976,7 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
     if (s->res[i].seq < since)
       continue;
     e[n].r = s->res[i];
+    e[n].type = (uint8_t)s->res[i].type;
     memset(&e[n].st, 0, sizeof(e[n].st));
     if (sh != NULL && sh->probe != NULL)
       sh->probe(&e[n].r, &e[n].st);
@@ -1086,6 +1107,8 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
   }
   if (out != NULL && out->rec != NULL)
     put_records(out->rec, sym, l, nl, hits);
+  if (out != NULL && out->listed != NULL)
+    list_records(e, n, out);
   rc = b->failed ? -1 : 0;
 out:
   al_symbolizer_free(sym);

@@ -50,6 +50,7 @@ static void atfork_child(void) {
   al_shutdown_atfork_child();
   al_graceful_atfork_child();
   al_check_atfork_child();
+  al_isolate_atfork_child();
   al_ending_atfork_child();
   /* Its own report file; only system calls here. None under the
    * program's seccomp filter, which may refuse them (lib/seccomp.c). */
