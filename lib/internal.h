@@ -700,7 +700,8 @@ void al_site_judge(struct al_symbolizer *sym, const struct al_stack *stack,
 void al_site_judge_frames(int is_request, const char *type,
                           struct al_site *out);
 /* The line --gen-suppressions prints for it: "uv_timer:^start_timer$",
- * naming the program's own frame, else the narrowest frame that is not the
+ * the kind al_supp_kind_of(type) (type as al_site_judge was given it),
+ * then the program's own frame, else the narrowest frame that is not the
  * C library's, the loader's or asyncleak's, else a comment. */
 void al_site_put_suppression(struct al_buf *b, const struct al_site *s,
                              const char *type);
