@@ -133,6 +133,12 @@ struct al_shim {
   /* Names of the library's handle and request types, NULL if unknown. */
   const char *(*type_name)(unsigned type);
   const char *(*req_type_name)(unsigned type);
+  /* The name a handle of this type is known by in fingerprints and
+   * suppressions, where it is not type_name's: one name for one leak,
+   * whatever moment its verdict was taken at (libevent's "event (added
+   * when its base was freed)" is the "event (added)" it was). NULL, or
+   * NULL returned, for type_name's. */
+  const char *(*type_identity)(unsigned type);
   /* Reads the live state of r; must not fault on freed memory. */
   void (*probe)(const struct al_res *r, struct al_state *st);
   /* What a pending request is doing, for the report ("uv_fs_open
