@@ -766,8 +766,7 @@ static void judge(struct al_symbolizer *sym, struct leak *l, size_t nl,
     l[i].baselined = 0;
     if (!strcmp(l[i].state, "ensured"))
       continue;
-    al_site_judge(sym, l[i].stack, l[i].is_request, l[i].identity,
-                  &site);
+    al_site_judge(sym, l[i].stack, l[i].is_request, l[i].identity, &site);
     l[i].supp = site.supp;
     l[i].baselined = site.baselined;
     if (site.supp < 0 && !site.baselined)
@@ -826,8 +825,7 @@ static void put_records(struct al_buf *rec, struct al_symbolizer *sym,
   for (size_t i = 0; i < nl; i++) {
     if (l[i].supp >= 0)
       continue;
-    al_site_judge(sym, l[i].stack, l[i].is_request, l[i].identity,
-                  &site);
+    al_site_judge(sym, l[i].stack, l[i].is_request, l[i].identity, &site);
     if (!strcmp(l[i].state, "ensured"))
       site.baselined = 0;
     al_site_put_record(rec, l[i].state, l[i].type, l[i].g->count, &site);
@@ -867,8 +865,7 @@ static void put_generated(struct al_buf *b, struct al_symbolizer *sym,
     if (l[i].supp >= 0 || l[i].baselined || !strcmp(l[i].state, "ensured") ||
         (!strcmp(l[i].state, "closing") && !al_opt.fail_on_closing))
       continue;
-    al_site_judge(sym, l[i].stack, l[i].is_request, l[i].identity,
-                  &site);
+    al_site_judge(sym, l[i].stack, l[i].is_request, l[i].identity, &site);
     /* Groups of one function apart only by their lines: one line for
      * both. */
     if (seen(listed, nlisted, site.fingerprint))
@@ -1029,9 +1026,13 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
     sym = al_symbolizer_new();
   for (size_t i = 0; i < ng; i++) {
     const struct al_res *r = &e[g[i].first].r;
-    l[nl++] = (struct leak){&g[i],     res_state(r),  res_type_name(r),
-                            res_type_identity(r), r->stack, is_request(r),
-                            0,         -1,            0};
+    l[nl++] = (struct leak){.g = &g[i],
+                            .state = res_state(r),
+                            .type = res_type_name(r),
+                            .identity = res_type_identity(r),
+                            .stack = r->stack,
+                            .is_request = is_request(r),
+                            .supp = -1};
   }
   for (size_t i = 0; i < nn; i++) {
     const struct al_note *x = &s->notes[ng_groups[i].first];
@@ -1040,12 +1041,16 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
                        : x->kind == AL_NOTE_CANCELLED
                            ? req_type_name(x->shim, x->type)
                            : fn_name(sym, x->fn);
-    const char *identity = x->kind == AL_NOTE_FORCED
-                               ? type_identity(x->shim, x->type)
-                               : type;
-    l[nl++] = (struct leak){&ng_groups[i], note_state(x), type,  identity,
-                            x->stack,      x->kind == AL_NOTE_CANCELLED,
-                            1,             -1,            0};
+    const char *identity =
+        x->kind == AL_NOTE_FORCED ? type_identity(x->shim, x->type) : type;
+    l[nl++] = (struct leak){.g = &ng_groups[i],
+                            .state = note_state(x),
+                            .type = type,
+                            .identity = identity,
+                            .stack = x->stack,
+                            .is_request = x->kind == AL_NOTE_CANCELLED,
+                            .from_notes = 1,
+                            .supp = -1};
   }
   judge(sym, l, nl, e, t, hits);
   for (size_t i = 0; i < nl; i++)
@@ -1074,8 +1079,7 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
     for (size_t i = 0; i < nl; i++) {
       if (l[i].supp >= 0 || l[i].baselined)
         continue;
-      al_site_judge(sym, l[i].stack, l[i].is_request, l[i].identity,
-                  &site);
+      al_site_judge(sym, l[i].stack, l[i].is_request, l[i].identity, &site);
       if (l[i].from_notes)
         put_note_group(b, paint, sym, &site, s->notes, l[i].g);
       else

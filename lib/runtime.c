@@ -149,8 +149,7 @@ static void own_listen_pid(void) {
 extern const char *__asyncleak_default_options(void) __attribute__((weak));
 /* And its own suppressions, as __lsan_default_suppressions gives LSan's,
  * bound the same way: a library that defines it exports it. */
-extern const char *__asyncleak_default_suppressions(void)
-    __attribute__((weak));
+extern const char *__asyncleak_default_suppressions(void) __attribute__((weak));
 
 /* The rules of __asyncleak_default_suppressions, read after the files',
  * in the same syntax and with the same warnings, which name the function
@@ -166,8 +165,8 @@ static void default_suppressions(void) {
     return;
   len = strnlen(text, AL_USER_FILE_MAX + 1);
   if (len > AL_USER_FILE_MAX) {
-    al_warn("%s returned more than %u MiB: its suppressions are left out",
-            name, AL_USER_FILE_MAX >> 20);
+    al_warn("%s returned more than %u MiB: its suppressions are left out", name,
+            AL_USER_FILE_MAX >> 20);
     return;
   }
   al_suppressions_parse(name, text, len);

@@ -11,5 +11,4 @@ const char *__asyncleak_default_suppressions(void) {
 }
 
 /* Gives the program a reason to link the library. */
-void knownleaks_linked(void) {
-}
+void knownleaks_linked(void) {}
