@@ -234,6 +234,23 @@ $(O)/progs/fork-setuid: tests/progs/plugin/fork-setuid.c | $(DEPS_STAMP)
 $(O)/progs/fd-numbers: tests/progs/plugin/fd-numbers.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $<
+# The program's own suppressions under the preloaded runtime alone
+# (tests/cli/default-suppressions.sh): defined in the executable, without
+# and with -rdynamic, and in a library it links.
+$(O)/progs/supp-hook: tests/progs/plugin/supp-hook.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -DDEFINE_HOOK -o $@ $< -levent
+$(O)/progs/supp-hook-rdynamic: tests/progs/plugin/supp-hook.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -DDEFINE_HOOK -rdynamic -o $@ $< -levent
+$(O)/progs/libknownleaks.so: tests/progs/plugin/libknownleaks.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -fPIC -shared -Wl,-soname,libknownleaks.so \
+	  -o $@ $<
+$(O)/progs/supp-hook-lib: tests/progs/plugin/supp-hook.c \
+    $(O)/progs/libknownleaks.so
+	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(O)/progs -lknownleaks -levent \
+	  -Wl,-rpath,'$$ORIGIN'
 # Programs with their own copy of a loop library, linked from Debian's
 # static archives (tests/cli/copies.sh): one exporting libuv's functions
 # as NodeSource's node does, one not, one stripped.
@@ -292,6 +309,8 @@ TEST_PROGS := $(PROG_BIN) $(EV_PROG_BIN) $(O)/progs/plugin-timer.so \
                $(O)/progs/listen-check $(O)/progs/asan-timer \
                $(O)/progs/chroot-timer $(O)/progs/fd-numbers \
                $(O)/progs/fork-setuid \
+               $(O)/progs/supp-hook $(O)/progs/supp-hook-rdynamic \
+               $(O)/progs/libknownleaks.so $(O)/progs/supp-hook-lib \
                $(COPY_PROGS) $(LINK_ORDER_PROGS)
 
 # A ThreadSanitizer build sets its own (above).

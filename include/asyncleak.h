@@ -31,6 +31,20 @@ const char *asyncleak_version(void);
  * as in ASYNCLEAK_OPTIONS. */
 const char *__asyncleak_default_options(void);
 
+/* Not a function of the runtime's either: one a program, or a library it
+ * links, may define, to ship the suppressions of its known leaks with its
+ * code (like LeakSanitizer's __lsan_default_suppressions). It returns
+ * rules in the syntax of a suppressions file, one a line, or NULL; they
+ * count after those of the files given, for the exit report and for
+ * asyncleak_check alike. It is called once, as the runtime starts, when
+ * __asyncleak_default_options is. A malformed line is warned about, named
+ * "__asyncleak_default_suppressions():LINE", and left out. Found as
+ * __asyncleak_default_options is: in a program linking libasyncleak, in a
+ * shared library, and, when the runtime is only preloaded, in a program
+ * linked with -rdynamic. One definition counts: the first the dynamic
+ * linker finds. */
+const char *__asyncleak_default_suppressions(void);
+
 /* ------------------------------------------------------------ finalizers
  *
  * Cleanup that needs the loop alive: send a goodbye, flush, close. A

@@ -135,6 +135,12 @@ struct al_shim {
   /* Names of the library's handle and request types, NULL if unknown. */
   const char *(*type_name)(unsigned type);
   const char *(*req_type_name)(unsigned type);
+  /* The name a handle of this type is known by in fingerprints and
+   * suppressions, where it is not type_name's: one name for one leak,
+   * whatever moment its verdict was taken at (libevent's "event (added
+   * when its base was freed)" is the "event (added)" it was). NULL, or
+   * NULL returned, for type_name's. */
+  const char *(*type_identity)(unsigned type);
   /* Reads the live state of r; must not fault on freed memory. */
   void (*probe)(const struct al_res *r, struct al_state *st);
   /* What a pending request is doing, for the report ("uv_fs_open
@@ -713,7 +719,8 @@ void al_site_judge(struct al_symbolizer *sym, const struct al_stack *stack,
 void al_site_judge_frames(int is_request, const char *type,
                           struct al_site *out);
 /* The line --gen-suppressions prints for it: "uv_timer:^start_timer$",
- * naming the program's own frame, else the narrowest frame that is not the
+ * the kind al_supp_kind_of(type) (type as al_site_judge was given it),
+ * then the program's own frame, else the narrowest frame that is not the
  * C library's, the loader's or asyncleak's, else a comment. */
 void al_site_put_suppression(struct al_buf *b, const struct al_site *s,
                              const char *type);
