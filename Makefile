@@ -210,17 +210,46 @@ LINK_RT   = -L$(O)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lasyncleak
 $(O)/progs/%: tests/progs/%.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -luv -lpthread -ldl
-API_PROGS := $(filter-out $(O)/progs/uv-cmocka,\
+CMOCKA_PROGS := $(O)/progs/uv-cmocka $(O)/progs/uv-cmocka-isolated
+API_PROGS := $(filter-out $(CMOCKA_PROGS),\
                $(patsubst tests/progs/%.c,$(O)/progs/%,\
                $(shell grep -l '^\#include "asyncleak' $(PROG_SRC))))
 $(API_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -luv
 
-# A cmocka harness with asyncleak's fixtures.
-$(O)/progs/uv-cmocka: tests/progs/uv-cmocka.c $(RUNTIME) | $(TEST_DEPS_OK)
+# cmocka harnesses with asyncleak's fixtures.
+$(CMOCKA_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -luv -lcmocka
+# The link orders of tests/cli/cmocka-link-order.sh: libasyncleak after
+# the loop library, so that the program's calls bypass it; a suite that
+# calls no loop library, linked so too; a check outside cmocka, linked
+# both ways.
+$(O)/progs/uv-cmocka-misordered: tests/progs/uv-cmocka-isolated.c \
+    $(RUNTIME) | $(TEST_DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -luv -lcmocka $(LINK_RT)
+$(O)/progs/ev-cmocka-misordered: tests/progs/ev-cmocka-isolated.c \
+    $(RUNTIME) | $(TEST_DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -levent -lcmocka $(LINK_RT)
+$(O)/progs/cmocka-noloop: tests/progs/plugin/cmocka-noloop.c $(RUNTIME) \
+    | $(TEST_DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -Wl,--no-as-needed -o $@ $< -luv -levent -lcmocka \
+	  $(LINK_RT)
+$(O)/progs/check-order: tests/progs/plugin/check-order.c $(RUNTIME) \
+    | $(TEST_DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -luv
+$(O)/progs/check-misordered: tests/progs/plugin/check-order.c $(RUNTIME) \
+    | $(TEST_DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -luv $(LINK_RT)
+LINK_ORDER_PROGS := $(addprefix $(O)/progs/,uv-cmocka-misordered \
+                      ev-cmocka-misordered cmocka-noloop check-order \
+                      check-misordered)
 
 # The plugin scenario: the program does not link libuv, its plugin does.
 $(O)/progs/uv-plugin: tests/progs/uv-plugin.c | $(TEST_DEPS_OK)
@@ -302,6 +331,23 @@ $(O)/progs/fork-setuid: tests/progs/plugin/fork-setuid.c | $(TEST_DEPS_OK)
 $(O)/progs/fd-numbers: tests/progs/plugin/fd-numbers.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $<
+# The program's own suppressions under the preloaded runtime alone
+# (tests/cli/default-suppressions.sh): defined in the executable, without
+# and with -rdynamic, and in a library it links.
+$(O)/progs/supp-hook: tests/progs/plugin/supp-hook.c | $(TEST_DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -DDEFINE_HOOK -o $@ $< -levent
+$(O)/progs/supp-hook-rdynamic: tests/progs/plugin/supp-hook.c | $(TEST_DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -DDEFINE_HOOK -rdynamic -o $@ $< -levent
+$(O)/progs/libknownleaks.so: tests/progs/plugin/libknownleaks.c | $(TEST_DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -fPIC -shared -Wl,-soname,libknownleaks.so \
+	  -o $@ $<
+$(O)/progs/supp-hook-lib: tests/progs/plugin/supp-hook.c \
+    $(O)/progs/libknownleaks.so
+	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(O)/progs -lknownleaks -levent \
+	  -Wl,-rpath,'$$ORIGIN'
 # Programs with their own copy of a loop library, linked from Debian's
 # static archives (tests/cli/copies.sh): one exporting libuv's functions
 # as NodeSource's node does, one not, one stripped.
@@ -327,16 +373,22 @@ $(O)/progs/copy-mixed: tests/progs/copy/copy-mixed.c \
 # libevent scenarios.
 EV_PROG_SRC := $(wildcard tests/progs/ev-*.c)
 EV_PROG_BIN := $(patsubst tests/progs/%.c,$(O)/progs/%,$(EV_PROG_SRC))
-EV_API_PROGS := $(patsubst tests/progs/%.c,$(O)/progs/%,\
-                  $(shell grep -l '^\#include "asyncleak' $(EV_PROG_SRC)))
+EV_CMOCKA_PROGS := $(O)/progs/ev-cmocka-isolated
+EV_API_PROGS := $(filter-out $(EV_CMOCKA_PROGS),\
+                  $(patsubst tests/progs/%.c,$(O)/progs/%,\
+                  $(shell grep -l '^\#include "asyncleak' $(EV_PROG_SRC))))
 EV_OWN_LIB := $(O)/progs/ev-own-library
-$(filter-out $(EV_API_PROGS) $(EV_OWN_LIB),$(EV_PROG_BIN)): $(O)/progs/%: \
+$(filter-out $(EV_API_PROGS) $(EV_CMOCKA_PROGS) $(EV_OWN_LIB),\
+    $(EV_PROG_BIN)): $(O)/progs/%: \
     tests/progs/%.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -levent -lpthread
 $(EV_API_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -levent -lpthread
+$(EV_CMOCKA_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(TEST_DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -levent -lcmocka
 # The program's own library, named as libevent's own are.
 $(O)/progs/libevent_bus.so: tests/progs/plugin/libevent_bus.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
@@ -354,7 +406,9 @@ TEST_PROGS := $(PROG_BIN) $(EV_PROG_BIN) $(O)/progs/plugin-timer.so \
                $(O)/progs/listen-check $(O)/progs/asan-timer \
                $(O)/progs/chroot-timer $(O)/progs/fd-numbers \
                $(O)/progs/fork-setuid \
-               $(COPY_PROGS)
+               $(O)/progs/supp-hook $(O)/progs/supp-hook-rdynamic \
+               $(O)/progs/libknownleaks.so $(O)/progs/supp-hook-lib \
+               $(COPY_PROGS) $(LINK_ORDER_PROGS)
 
 # A ThreadSanitizer build sets its own (above).
 ifeq ($(filter thread,$(SANLIBS)),)

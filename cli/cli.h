@@ -77,8 +77,27 @@ void cli_write_text(int fd, const char *text, size_t len, int color);
 
 /* ------------------------------------------------------------- options.c */
 
-/* Prints the usage: its first line only when brief. */
-void cli_usage(int fd, int brief);
+/* A flag of the command, made from an entry of the option table,
+ * lib/options.inc, which says what each field is. */
+struct cli_flag {
+  const char *name;  /* "--log-file"; NULL when the option has no flag */
+  const char *key;   /* its ASYNCLEAK_OPTIONS key; NULL for --help and
+                        --version, which are not options */
+  const char *arg;   /* see cli_flag_arg */
+  const char *group; /* the heading --help lists it under */
+  const char *help;
+  int kind;             /* enum al_option_kind */
+  const char *dflt_str; /* an ENUM's values, '|' between */
+  long dflt, lo, hi;
+};
+/* Every entry of the table, in its order, then --help and --version. */
+extern const struct cli_flag cli_flags[];
+extern const size_t cli_nflags;
+/* The name of the flag's value in --help ("PATH", "yes|no", an ENUM's
+ * values), or NULL for a switch. */
+const char *cli_flag_arg(const struct cli_flag *f);
+/* The letter of the flag's short form ('q' for --quiet), or 0. */
+char cli_flag_short(const struct cli_flag *f);
 /* Reads the command's own options from ASYNCLEAK_OPTIONS, warning about
  * malformed values, which are ignored. Returns -1 after saying so when
  * the variable cannot be extended (an unterminated quote). */
@@ -89,6 +108,12 @@ int cli_options_from_text(struct cli_options *opt, const char *text);
  * it has said what is wrong. --help and --version exit from here. */
 int cli_options_parse(char **argv, struct cli_options *opt);
 void cli_options_release(struct cli_options *opt);
+
+/* ------------------------------------------------------------- usage.c */
+
+/* Prints the usage, every flag of cli_flags with its help, its default
+ * and its key: its first line only when brief. */
+void cli_usage(int fd, int brief);
 
 /* ------------------------------------------------------------- userfiles.c */
 
@@ -261,7 +286,9 @@ enum cli_missing {
   CLI_MISSING_FAILS,   /* it used a loop library, or executed a program
                           that does, and its report is lost: fails the
                           run unless --missing-reports=warn */
-  CLI_MISSING_NOTED    /* nothing of a loop library was lost: said only */
+  CLI_MISSING_NOTED,   /* nothing of a loop library was lost: said only */
+  CLI_MISSING_UNTRACED /* it executed a program that was not to be traced
+                          (--trace-children=no): nothing is missing */
 };
 
 /* What one process of the run left in the report directory: its report

@@ -640,9 +640,19 @@ static void judge(struct cli_proc *p) {
     return;
   }
   if (p->exec != NULL && p->exec_untraced) {
-    set_cause(p, CLI_MISSING_NOTED, "it executed '%s', which asyncleak does "
-              "not trace (--trace-children=no)", p->exec);
-    p->unchecked = cli_elf_uses_loop(p->exec, lib, sizeof(lib)) != 0;
+    int uses = cli_elf_uses_loop(p->exec, lib, sizeof(lib));
+
+    if (uses == 1)
+      set_cause(p, CLI_MISSING_UNTRACED, "executed '%s', which uses %s "
+                "and was not checked (--trace-children=no)", p->exec, lib);
+    else if (uses < 0)
+      set_cause(p, CLI_MISSING_UNTRACED, "executed '%s', which was not "
+                "checked (--trace-children=no); whether it uses a loop "
+                "library cannot be told", p->exec);
+    else
+      set_cause(p, CLI_MISSING_UNTRACED, "executed '%s', which uses no "
+                "loop library (--trace-children=no)", p->exec);
+    p->unchecked = uses != 0;
     return;
   }
   if (p->exec != NULL) {

@@ -239,6 +239,8 @@ const char *cli_proc_report(const struct cli_proc *p) {
     return "complete";
   if (p->text != NULL || p->rec != NULL)
     return "incomplete";
+  if (p->missing == CLI_MISSING_UNTRACED)
+    return "untraced";
   return "missing";
 }
 

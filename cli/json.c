@@ -104,7 +104,8 @@ static void put_missing(struct cli_json *j, const struct cli_proc *p) {
       [CLI_MISSING_RUNNING] = "running", [CLI_MISSING_FAILS] = "fails",
       [CLI_MISSING_NOTED] = "noted"};
 
-  if (p->missing == CLI_MISSING_NONE) {
+  if (p->missing == CLI_MISSING_NONE ||
+      p->missing == CLI_MISSING_UNTRACED) {
     cli_json_null(j, "missing");
     return;
   }

@@ -16,7 +16,8 @@ struct counts {
  * fails instead. */
 static int proc_skipped(const struct cli_proc *p) {
   return ((p->has_sum && !p->used_loop) ||
-          p->missing == CLI_MISSING_NOTED) &&
+          p->missing == CLI_MISSING_NOTED ||
+          p->missing == CLI_MISSING_UNTRACED) &&
          p->ncopies == 0;
 }
 
@@ -238,6 +239,10 @@ static void put_proc(FILE *out, const struct cli_run *run,
   put_testcase(out, proc_name(run, p), ordinal, p->pid);
   if (proc_skipped(p) && p->missing == CLI_MISSING_NOTED) {
     fputs("      <skipped message=\"left no report: ", out);
+    cli_xml_string(out, p->cause, 1);
+    fputs("\"/>\n", out);
+  } else if (proc_skipped(p) && p->missing == CLI_MISSING_UNTRACED) {
+    fputs("      <skipped message=\"", out);
     cli_xml_string(out, p->cause, 1);
     fputs("\"/>\n", out);
   } else if (proc_skipped(p)) {

@@ -10,48 +10,77 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "../lib/options-entry.h"
 #include "../lib/syntax.h"
 
-enum flag_kind {
-  FLAG_SWITCH, /* --name: the option is set to 1 */
-  FLAG_NUMBER, /* --name=N, 0 to max */
-  FLAG_PATH,   /* --name=PATH */
-  FLAG_CHOICE  /* --name=VALUE, one of choices */
+/* The flags, from the option table: an entry without one has a NULL
+ * name. --help and --version, which are no option, come last. */
+const struct cli_flag cli_flags[] = {
+#define AL_OPTION(kind, name, dflt, lo, hi, flag, arg, group, help)          \
+  {flag, #name, arg, group, help, AL_KIND_##kind, AL_DFLT_STR_##kind(dflt),   \
+   AL_DFLT_NUM_##kind(dflt), lo, hi},
+#define AL_CLI_OPTION AL_OPTION
+#include "../lib/options.inc"
+#undef AL_CLI_OPTION
+#undef AL_OPTION
+    {"--help", NULL, NULL, "Help", "show this help and exit", AL_KIND_BOOL,
+     "", 0, 0, 1},
+    {"--version", NULL, NULL, "Help", "show the version and exit",
+     AL_KIND_BOOL, "", 0, 0, 1},
 };
+const size_t cli_nflags = CLI_ARRAY_SIZE(cli_flags);
 
-struct flag {
-  const char *name;
-  const char *option; /* its key in ASYNCLEAK_OPTIONS */
-  enum flag_kind kind;
-  int max;             /* FLAG_NUMBER */
-  const char *choices; /* FLAG_CHOICE, '|' between */
-  int runtime;         /* the runtime reads it, not the command */
+/* The defaults of the command's numbers, which struct cli_options starts
+ * with elsewhere, must be the ones --help shows. */
+enum {
+#define AL_OPTION(kind, name, dflt, lo, hi, flag, arg, group, help)
+#define AL_CLI_OPTION(kind, name, dflt, lo, hi, flag, arg, group, help)      \
+  CLI_DEFAULT_##name = AL_DFLT_NUM_##kind(dflt),
+#include "../lib/options.inc"
+#undef AL_CLI_OPTION
+#undef AL_OPTION
 };
+_Static_assert((int)CLI_DEFAULT_error_exitcode == (int)CLI_EXIT_LEAKS,
+               "the default of error_exitcode in lib/options.inc");
 
-static const struct flag flags[] = {
-    {"--quiet", "quiet", FLAG_SWITCH, 0, NULL, 0},
-    {"--error-exitcode", "error_exitcode", FLAG_NUMBER, 255, NULL, 0},
-    {"--log-file", "log_path", FLAG_PATH, 0, NULL, 0},
-    {"--json", "json", FLAG_PATH, 0, NULL, 0},
-    {"--junit", "junit", FLAG_PATH, 0, NULL, 0},
-    {"--sarif", "sarif", FLAG_PATH, 0, NULL, 0},
-    {"--write-baseline", "write_baseline", FLAG_PATH, 0, NULL, 0},
-    {"--color", "color", FLAG_CHOICE, 0, "auto|always|never", 0},
-    {"--missing-reports", "missing_reports", FLAG_CHOICE, 0, "fail|warn", 0},
-    {"--force-close", "force_close", FLAG_SWITCH, 0, NULL, 1},
-    {"--fail-on-closing", "fail_on_closing", FLAG_SWITCH, 0, NULL, 1},
-    {"--graceful-signals", "graceful_signals", FLAG_SWITCH, 0, NULL, 1},
-    {"--drain-timeout", "drain_timeout_ms", FLAG_NUMBER, 600000, NULL, 1},
-    {"--suppressions", "suppressions", FLAG_PATH, 0, NULL, 1},
-    {"--gen-suppressions", "gen_suppressions", FLAG_SWITCH, 0, NULL, 1},
-    {"--baseline", "baseline", FLAG_PATH, 0, NULL, 1},
-    {"--trace-children", "trace_children", FLAG_CHOICE, 0, "yes|no", 1},
-    {"--handle-signals", "handle_signals", FLAG_CHOICE, 0, "yes|no", 1},
-};
+/* The flags with a short form. */
+static const struct {
+  char letter;
+  const char *flag;
+} shorts[] = {{'q', "--quiet"}, {'h', "--help"}};
 
-/* Parses a number from 0 to max written in decimal: digits only, so no
+char cli_flag_short(const struct cli_flag *f) {
+  for (size_t i = 0; i < CLI_ARRAY_SIZE(shorts); i++)
+    if (f->name != NULL && !strcmp(f->name, shorts[i].flag))
+      return shorts[i].letter;
+  return 0;
+}
+
+const char *cli_flag_arg(const struct cli_flag *f) {
+  return f->kind == AL_KIND_ENUM ? f->dflt_str : f->arg;
+}
+
+/* The flag that the first len bytes of arg name, or NULL. A short form
+ * stands for its flag. */
+static const struct cli_flag *find_flag(const char *arg, size_t len) {
+  if (len == 2 && arg[0] == '-' && arg[1] != '-')
+    for (size_t i = 0; i < CLI_ARRAY_SIZE(shorts); i++)
+      if (shorts[i].letter == arg[1]) {
+        arg = shorts[i].flag;
+        len = strlen(arg);
+        break;
+      }
+  for (size_t i = 0; i < cli_nflags; i++)
+    if (cli_flags[i].name != NULL && strlen(cli_flags[i].name) == len &&
+        !strncmp(cli_flags[i].name, arg, len))
+      return &cli_flags[i];
+  return NULL;
+}
+
+/* Parses a number from lo to hi written in decimal: digits only, so no
  * sign, space or base prefix slips through to the runtime. */
-static int parse_number(const char *s, size_t len, int max, int *number) {
+static int parse_number(const char *s, size_t len, long lo, long hi,
+                        int *number) {
   long n = 0;
 
   if (len == 0)
@@ -60,9 +89,11 @@ static int parse_number(const char *s, size_t len, int max, int *number) {
     if (s[i] < '0' || s[i] > '9')
       return -1;
     n = n * 10 + (s[i] - '0');
-    if (n > max)
+    if (n > hi)
       return -1;
   }
+  if (n < lo)
+    return -1;
   *number = (int)n;
   return 0;
 }
@@ -90,7 +121,7 @@ static int set_own(struct cli_options *opt, const char *key, const char *v,
       return -1;
     opt->quiet = n % 2;
   } else if (!strcmp(key, "error_exitcode")) {
-    if (parse_number(v, len, 255, &opt->error_exitcode) != 0)
+    if (parse_number(v, len, 0, 255, &opt->error_exitcode) != 0)
       return -1;
   } else if (!strcmp(key, "missing_reports")) {
     if ((n = al_choice_index("fail|warn", v, len)) < 0)
@@ -180,14 +211,15 @@ static int pass_on(struct cli_options *opt, const char *key,
 /* A file the runtime reads, checked now so that a mistake stops the run
  * before the program starts, and made absolute since the program may
  * change directory before it reads it. */
-static int runtime_file(struct cli_options *opt, const struct flag *f,
+static int runtime_file(struct cli_options *opt, const struct cli_flag *f,
                         const char *value) {
   char path[PATH_MAX];
   int rc;
 
   /* Messages name the file as the user typed it. */
-  rc = !strcmp(f->option, "baseline") ? cli_check_baseline(value)
-                                       : cli_check_suppressions(value);
+  rc = !strcmp(f->key, "baseline")       ? cli_check_baseline(value)
+       : !strcmp(f->key, "suppressions") ? cli_check_suppressions(value)
+                                         : 0;
   if (rc != 0)
     return -1;
   if (realpath(value, path) == NULL) {
@@ -199,39 +231,49 @@ static int runtime_file(struct cli_options *opt, const struct flag *f,
     cli_error("the path '%s' of %s holds a quote", path, f->name);
     return -1;
   }
-  return pass_on(opt, f->option, path, 1);
+  return pass_on(opt, f->key, path, 1);
 }
 
-/* Applies one flag with its value (NULL for a switch). */
-static int apply(struct cli_options *opt, const struct flag *f,
+/* Applies one flag with its value (NULL for a switch): the value is
+ * checked as its kind says, then kept, when the option is the command's
+ * own, or passed on to the runtime. */
+static int apply(struct cli_options *opt, const struct cli_flag *f,
                  const char *value) {
   char number[16];
-  int n;
+  const char *v = value;
+  int n, rc;
 
-  switch (f->kind) {
-  case FLAG_SWITCH:
-    return f->runtime ? pass_on(opt, f->option, "1", 0)
-                      : set_own(opt, f->option, "1", 1);
-  case FLAG_NUMBER:
-    if (parse_number(value, strlen(value), f->max, &n) != 0)
-      break;
-    if (!f->runtime)
-      return set_own(opt, f->option, value, strlen(value));
+  switch ((enum al_option_kind)f->kind) {
+  case AL_KIND_BOOL:
+    if (value == NULL)
+      v = "1";
+    else if ((n = al_choice_index(f->arg, value, strlen(value))) < 0)
+      goto invalid;
+    else /* the first choice, yes, sets it */
+      v = n == 0 ? "1" : "0";
+    break;
+  case AL_KIND_INT:
+    if (parse_number(value, strlen(value), f->lo, f->hi, &n) != 0)
+      goto invalid;
     snprintf(number, sizeof(number), "%d", n);
-    return pass_on(opt, f->option, number, 0);
-  case FLAG_PATH:
+    v = number;
+    break;
+  case AL_KIND_STR:
+  case AL_KIND_LIST:
     if (*value == '\0')
-      break;
-    if (f->runtime)
-      return runtime_file(opt, f, value);
-    return set_own(opt, f->option, value, strlen(value));
-  case FLAG_CHOICE:
-    if ((n = al_choice_index(f->choices, value, strlen(value))) < 0)
-      break;
-    if (!f->runtime)
-      return set_own(opt, f->option, value, strlen(value));
-    return pass_on(opt, f->option, n == 0 ? "1" : "0", 0);
+      goto invalid;
+    break;
+  case AL_KIND_ENUM:
+    if (al_choice_index(f->dflt_str, value, strlen(value)) < 0)
+      goto invalid;
+    break;
   }
+  if ((rc = set_own(opt, f->key, v, strlen(v))) != 1)
+    return rc;
+  if (f->kind == AL_KIND_STR || f->kind == AL_KIND_LIST)
+    return runtime_file(opt, f, v);
+  return pass_on(opt, f->key, v, 0);
+invalid:
   cli_error("invalid value '%s' for %s", value, f->name);
   return -1;
 }
@@ -241,8 +283,7 @@ int cli_options_parse(char **argv, struct cli_options *opt) {
 
   for (i = 1; argv[i] != NULL; i++) {
     const char *arg = argv[i], *eq;
-    const struct flag *f = NULL;
-    size_t len;
+    const struct cli_flag *f;
 
     if (!strcmp(arg, "--")) {
       i++;
@@ -250,27 +291,23 @@ int cli_options_parse(char **argv, struct cli_options *opt) {
     }
     if (arg[0] != '-' || arg[1] == '\0')
       break;
-    if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+    eq = strchr(arg, '=');
+    f = find_flag(arg, eq ? (size_t)(eq - arg) : strlen(arg));
+    /* A switch takes no value. */
+    if (f == NULL || (cli_flag_arg(f) == NULL && eq != NULL)) {
+      cli_error("unknown option '%s'", arg);
+      return -1;
+    }
+    if (!strcmp(f->name, "--help")) {
       cli_usage(STDOUT_FILENO, 0);
       exit(0);
     }
-    if (!strcmp(arg, "--version")) {
+    if (!strcmp(f->name, "--version")) {
       cli_line(STDOUT_FILENO, "asyncleak %s", ASYNCLEAK_VERSION);
       exit(0);
     }
-    if (!strcmp(arg, "-q"))
-      arg = "--quiet";
-    eq = strchr(arg, '=');
-    len = eq ? (size_t)(eq - arg) : strlen(arg);
-    for (size_t k = 0; k < CLI_ARRAY_SIZE(flags); k++)
-      if (strlen(flags[k].name) == len && !strncmp(flags[k].name, arg, len))
-        f = &flags[k];
-    if (f == NULL || (f->kind == FLAG_SWITCH && eq != NULL)) {
-      cli_error("unknown option '%s'", argv[i]);
-      return -1;
-    }
-    if (f->kind != FLAG_SWITCH && eq == NULL) {
-      cli_error("option '%s' needs a value", arg);
+    if (cli_flag_arg(f) != NULL && eq == NULL) {
+      cli_error("option '%s' needs a value", f->name);
       return -1;
     }
     if (apply(opt, f, eq ? eq + 1 : NULL) != 0)

@@ -24,6 +24,8 @@ struct totals {
   int incomplete;  /* some process left no report, or half of one, that
                       may have held leaks */
   size_t missing;  /* processes whose lost report fails the run */
+  size_t unchecked; /* processes noted, whose use of a loop library was
+                       not or could not be checked */
   size_t unwatched; /* processes carrying their own copy of a loop
                        library */
 };
@@ -84,7 +86,8 @@ static void add_up(const struct cli_reports *r, struct totals *t) {
     /* A report cut short, or none from a process the runtime ran in,
      * unless it is known to have used no loop library. */
     t->incomplete |= p->missing == CLI_MISSING_FAILS ||
-                     p->missing == CLI_MISSING_RUNNING || p->unchecked;
+                     p->missing == CLI_MISSING_RUNNING;
+    t->unchecked += p->unchecked;
     t->missing += p->missing == CLI_MISSING_FAILS;
   }
 }
@@ -185,6 +188,12 @@ static void say_missing(int fd, const struct cli_reports *r,
                       p->exec == NULL))
         cli_say(fd, "note: %s left no report: %s", who, p->cause);
       break;
+    case CLI_MISSING_UNTRACED:
+      /* Left alone as asked: said only when a loop library may have run
+       * unchecked there. */
+      if (!quiet && p->unchecked)
+        cli_say(fd, "note: %s %s", who, p->cause);
+      break;
     }
   }
 }
@@ -210,10 +219,17 @@ static unsigned long long leaks(const struct totals *t) {
          t->closing_failing;
 }
 
-/* Never "no leaks" when no loop library was seen: nothing was checked. */
+/* Never "no leaks" when no loop library was seen: nothing was checked.
+ * Nor a bare "no leaks" when a process noted above may have run a loop
+ * library unchecked. */
 static void say_clean(int fd, const struct cli_child *c,
                       const struct totals *t) {
   char requests[64] = "", loops[64] = "", hidden[96] = "";
+  char unchecked[96] = "";
+
+  if (t->unchecked > 0)
+    snprintf(unchecked, sizeof(unchecked), "; %zu process(es) not checked "
+             "(noted above)", t->unchecked);
 
   if (t->unwatched > 0 && !t->used_loop) {
     cli_say(fd, "nothing was checked: '%s' carries its own copy of a loop "
@@ -228,8 +244,9 @@ static void say_clean(int fd, const struct cli_child *c,
     return;
   }
   if (!t->used_loop) {
-    cli_say(fd, "no supported event loop library (libuv, libevent) was used by '%s'; "
-            "nothing was checked", c->name);
+    cli_say(fd, "no supported event loop library (libuv, libevent) was used "
+            "by '%s'%s; nothing was checked%s", c->name,
+            t->unchecked > 0 ? " or the processes traced" : "", unchecked);
     return;
   }
   if (t->requests > 0)
@@ -248,9 +265,10 @@ static void say_clean(int fd, const struct cli_child *c,
   else if (t->baselined > 0)
     snprintf(hidden, sizeof(hidden), "; %llu in the baseline",
              t->baselined);
-  if (hidden[0] != '\0' || t->closing > 0)
+  if (hidden[0] != '\0' || t->closing > 0 || unchecked[0] != '\0')
     cli_say(fd, "no leaks reported: %llu loop(s), %llu handle(s) "
-            "created%s%s%s", t->loops, t->created, requests, loops, hidden);
+            "created%s%s%s%s", t->loops, t->created, requests, loops, hidden,
+            unchecked);
   else
     cli_say(fd, "no leaks: %llu loop(s), %llu handle(s) created, all "
             "closed%s%s", t->loops, t->created, requests, loops);

@@ -1,5 +1,5 @@
-/* Finding the runtime (libasyncleak.so.0) and handing it to the program through its
- * environment. */
+/* Finding the runtime (libasyncleak.so.0) and handing it to the program
+ * through its environment. */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>

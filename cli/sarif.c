@@ -7,20 +7,25 @@
 
 #include "emit.h"
 
+/* The texts are the same for every loop library: a rule holds for
+ * libuv's handles and requests as for libevent's events and objects, so
+ * it names none, and each result's message names the type. */
 static const struct rule {
   const char *state, *id, *name, *text;
 } rules[] = {
     {"open", "asyncleak/handle-left-open", "HandleLeftOpen",
-     "A libuv handle was still open when the program exited."},
+     "A handle of the program's event loop was still open when the "
+     "program exited."},
     {"pending", "asyncleak/request-pending", "RequestPending",
-     "A libuv request was still pending when the program exited."},
+     "A request the program started on its event loop was still pending, "
+     "its callback not yet called, when the program exited."},
     {"closing", "asyncleak/handle-closing", "HandleClosing",
      "A handle's close was asked for, but the loop did not run again "
      "before exit to complete it."},
     {"forced", "asyncleak/handle-closed-by-force", "HandleClosedByForce",
-     "A libuv handle left open was closed by force at shutdown."},
+     "A handle the program left open was closed by force at shutdown."},
     {"cancelled", "asyncleak/request-cancelled", "RequestCancelled",
-     "A libuv request left pending was cancelled at shutdown."},
+     "A request the program left pending was cancelled at shutdown."},
 };
 
 /* A close that did not complete fails nothing by default: a note. */

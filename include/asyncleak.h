@@ -31,6 +31,20 @@ const char *asyncleak_version(void);
  * as in ASYNCLEAK_OPTIONS. */
 const char *__asyncleak_default_options(void);
 
+/* Not a function of the runtime's either: one a program, or a library it
+ * links, may define, to ship the suppressions of its known leaks with its
+ * code (like LeakSanitizer's __lsan_default_suppressions). It returns
+ * rules in the syntax of a suppressions file, one a line, or NULL; they
+ * count after those of the files given, for the exit report and for
+ * asyncleak_check alike. It is called once, as the runtime starts, when
+ * __asyncleak_default_options is. A malformed line is warned about, named
+ * "__asyncleak_default_suppressions():LINE", and left out. Found as
+ * __asyncleak_default_options is: in a program linking libasyncleak, in a
+ * shared library, and, when the runtime is only preloaded, in a program
+ * linked with -rdynamic. One definition counts: the first the dynamic
+ * linker finds. */
+const char *__asyncleak_default_suppressions(void);
+
 /* ------------------------------------------------------------ finalizers
  *
  * Cleanup that needs the loop alive: send a goodbye, flush, close. A
@@ -137,12 +151,22 @@ void asyncleak_snapshot_free(asyncleak_snapshot *s);
  * still open and the requests still pending that were made since the
  * snapshot, on any loop and thread, grouped by creation site with their
  * backtraces, and returns how many there are. Resources of an ignored
- * creator are left out. (size_t)-1 when out of memory. It does not run
- * any loop: drain first. */
+ * creator are left out. (size_t)-1 when out of memory, or, with errno
+ * ENOTSUP and the reason written to out, when the program's calls to its
+ * loop library bypass the runtime (libasyncleak linked after libuv): no
+ * check could see them. It does not run any loop: drain first. */
 size_t asyncleak_check_since(const asyncleak_snapshot *s, FILE *out);
 /* The same, for everything made since the process started (or forked);
  * so is asyncleak_check_since with a NULL snapshot. */
 size_t asyncleak_check(FILE *out);
+/* asyncleak_check_since for the end of a test: when it finds something,
+ * what it reports is also set aside, so that it no longer affects the
+ * tests that follow. Later drains do not wait for it, and each handle
+ * still active, on a loop the calling thread runs, is stopped if it calls
+ * back by itself (a timer, an idle), else unreferenced; a line after the
+ * report says what was done. Nothing is closed or cancelled. Call it on
+ * the thread that runs the loops, outside their callbacks. */
+size_t asyncleak_check_and_isolate(const asyncleak_snapshot *s, FILE *out);
 
 /* Leaves out of the checks, from now on, what was created by a call from
  * the function of that name (the first frame of its creation backtrace),

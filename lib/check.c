@@ -15,7 +15,8 @@ struct asyncleak_snapshot {
 /* ------------------------------------------------------------------ drain */
 
 /* The program's work on the loop: handles active and referenced, closes
- * not finished, requests pending. */
+ * not finished, requests pending; none of what a failed test left, which
+ * was set aside (lib/isolate.c). */
 static size_t outstanding(uintptr_t loop, uint64_t first_seq,
                           const struct al_shim *sh) {
   struct al_res *res;
@@ -28,6 +29,8 @@ static size_t outstanding(uintptr_t loop, uint64_t first_seq,
   al_probe_round_begin();
   for (size_t i = 0; i < n; i++) {
     struct al_state st = {0};
+    if (al_isolated(res[i].seq))
+      continue;
     if (res[i].state != AL_RES_OPEN) {
       count++;
       continue;
@@ -204,37 +207,96 @@ AL_EXPORT void asyncleak_snapshot_free(asyncleak_snapshot *s) {
   free(s);
 }
 
-static size_t check(uint64_t since, FILE *out) {
+/* One line on what was set aside, after the report that listed it. */
+static void put_isolated(struct al_buf *b, const struct al_isolated *x) {
+  const char *sep = " (";
+
+  al_buf_printf(b, "asyncleak: set aside for the tests that follow:");
+  if (x->handles > 0) {
+    al_buf_printf(b, " %zu handle%s", x->handles, x->handles == 1 ? "" : "s");
+    if (x->stopped > 0)
+      al_buf_printf(b, "%s%zu stopped", sep, x->stopped), sep = ", ";
+    if (x->unreferenced > 0)
+      al_buf_printf(b, "%s%zu unreferenced", sep, x->unreferenced), sep = ", ";
+    if (x->active > 0)
+      al_buf_printf(b, "%s%zu still active", sep, x->active), sep = ", ";
+    if (sep[0] == ',')
+      al_buf_printf(b, ")");
+  }
+  if (x->requests > 0)
+    al_buf_printf(b, "%s %zu request%s pending", x->handles > 0 ? "," : "",
+                  x->requests, x->requests == 1 ? "" : "s");
+  al_buf_printf(b, "\n");
+  if (x->dropped > 0)
+    al_buf_printf(b, "asyncleak: %zu of them could not be noted: later "
+                     "drains still wait for them\n", x->dropped);
+}
+
+/* dead: for isolate, the stack below the public function's frame, NULL
+ * for a check alone. */
+static size_t check(uint64_t since, FILE *out,
+                    const struct al_dead_stack *dead) {
   struct al_report_scope scope = {since};
   struct al_report_totals t;
   struct al_snapshot snap;
   struct al_buf text = {0};
   struct al_report_out how = {0};
+  struct al_res *listed = NULL;
+  size_t nlisted = 0, failing;
   int rc;
 
   al_init();
+  if (al_link_bypassed(out) != 0) {
+    errno = ENOTSUP;
+    return (size_t)-1;
+  }
   how.color = out != NULL && al_report_color(fileno(out));
+  if (dead != NULL) {
+    how.listed = &listed;
+    how.nlisted = &nlisted;
+  }
   if (al_registry_snapshot(&snap) != 0)
     return (size_t)-1;
   drop_ignored(&snap);
   rc = al_report_format(&snap, &text, &t, &scope, &how);
   al_snapshot_release(&snap);
+  /* Never a count of 0 that was not taken. The verdict is the exit
+   * report's: a close that did not complete fails only with
+   * fail_on_closing. */
+  failing = rc == 0 ? al_report_failing(&t) : (size_t)-1;
+  if (dead != NULL && failing != 0 && failing != (size_t)-1 && nlisted > 0) {
+    struct al_isolated x;
+    al_isolate(listed, nlisted, dead, &x);
+    put_isolated(&text, &x);
+  }
+  free(listed);
   if (out != NULL && text.len > 0) {
     fwrite(text.data, 1, text.len, out);
     fflush(out);
   }
   al_buf_release(&text);
-  /* Never a count of 0 that was not taken. The verdict is the exit
-   * report's: a close that did not complete fails only with
-   * fail_on_closing. */
-  return rc == 0 ? al_report_failing(&t) : (size_t)-1;
+  return failing;
 }
 
 AL_EXPORT size_t asyncleak_check_since(const asyncleak_snapshot *s,
                                        FILE *out) {
-  return check(s != NULL ? s->since : 0, out);
+  return check(s != NULL ? s->since : 0, out, NULL);
 }
 
 AL_EXPORT size_t asyncleak_check(FILE *out) {
-  return check(0, out);
+  return check(0, out, NULL);
+}
+
+size_t al_check_and_isolate(const asyncleak_snapshot *s, FILE *out,
+                            uintptr_t live_from) {
+  struct al_dead_stack dead = al_dead_stack(live_from);
+
+  return check(s != NULL ? s->since : 0, out, &dead);
+}
+
+/* Not inlined: the stack below its frame belongs to calls that have
+ * returned. */
+__attribute__((noinline)) AL_EXPORT size_t
+asyncleak_check_and_isolate(const asyncleak_snapshot *s, FILE *out) {
+  return al_check_and_isolate(s, out, (uintptr_t)__builtin_frame_address(0));
 }

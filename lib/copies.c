@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dynsyms.h"
 #include "internal.h"
 
 /* The strings are the handle printer's format (uv_print_all_handles),
@@ -46,100 +47,6 @@ static const struct library {
 
 /* At most this much of each object's read-only memory is searched. */
 enum { SCAN_MAX = 256 << 20, CHUNK = 64 << 10 };
-
-/* The dynamic symbol table of a loaded object. */
-struct dynsyms {
-  const ElfW(Sym) *sym;
-  const char *str;
-  size_t nsyms;
-  const char *soname;
-};
-
-/* glibc relocates the addresses in _DYNAMIC on most targets, not all (nor
- * in the vDSO): an address below the load base is still relative. */
-static uintptr_t dyn_addr(const struct dl_phdr_info *info, ElfW(Addr) a) {
-  return a < info->dlpi_addr ? info->dlpi_addr + a : a;
-}
-
-/* The number of symbols, from DT_HASH's chain count, or from the last
- * chain of DT_GNU_HASH, which has no count. */
-static size_t count_syms(const uint32_t *hash, const uint32_t *gnu_hash) {
-  const uint32_t *buckets, *chains;
-  uint32_t last = 0;
-
-  if (hash != NULL)
-    return hash[1];
-  if (gnu_hash == NULL)
-    return 0;
-  buckets = gnu_hash + 4 + gnu_hash[2] * (sizeof(ElfW(Addr)) / 4);
-  chains = buckets + gnu_hash[0];
-  for (uint32_t i = 0; i < gnu_hash[0]; i++)
-    last = buckets[i] > last ? buckets[i] : last;
-  if (last < gnu_hash[1])
-    return gnu_hash[1];
-  /* The last chain ends at the word whose lowest bit is set. */
-  while (!(chains[last - gnu_hash[1]] & 1))
-    last++;
-  return last + 1;
-}
-
-static int read_dynsyms(const struct dl_phdr_info *info, struct dynsyms *d) {
-  uintptr_t sym = 0, str = 0, hash = 0, gnu_hash = 0, soname = 0;
-  const ElfW(Dyn) *dyn = NULL;
-  int have_soname = 0;
-
-  memset(d, 0, sizeof(*d));
-  for (int i = 0; i < info->dlpi_phnum; i++)
-    if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
-      dyn = (const ElfW(Dyn) *)(info->dlpi_addr +
-                                info->dlpi_phdr[i].p_vaddr);
-  if (dyn == NULL)
-    return -1;
-  for (const ElfW(Dyn) *e = dyn; e->d_tag != DT_NULL; e++) {
-    switch (e->d_tag) {
-    case DT_SYMTAB:
-      sym = dyn_addr(info, e->d_un.d_ptr);
-      break;
-    case DT_STRTAB:
-      str = dyn_addr(info, e->d_un.d_ptr);
-      break;
-    case DT_HASH:
-      hash = dyn_addr(info, e->d_un.d_ptr);
-      break;
-    case DT_GNU_HASH:
-      gnu_hash = dyn_addr(info, e->d_un.d_ptr);
-      break;
-    case DT_SONAME:
-      soname = e->d_un.d_val;
-      have_soname = 1;
-      break;
-    }
-  }
-  if (sym == 0 || str == 0)
-    return -1;
-  d->sym = (const ElfW(Sym) *)sym;
-  d->str = (const char *)str;
-  d->nsyms = count_syms((const uint32_t *)hash, (const uint32_t *)gnu_hash);
-  if (have_soname)
-    d->soname = d->str + soname;
-  return 0;
-}
-
-/* Whether the object defines function name (defined != 0) or refers to
- * it without defining it (defined == 0). */
-static int has_symbol(const struct dynsyms *d, const char *name,
-                      int defined) {
-  for (size_t i = 1; i < d->nsyms; i++) {
-    const ElfW(Sym) *s = &d->sym[i];
-
-    if (s->st_name == 0 || (s->st_shndx != SHN_UNDEF) != defined ||
-        (defined && ELF64_ST_TYPE(s->st_info) != STT_FUNC))
-      continue;
-    if (!strcmp(d->str + s->st_name, name))
-      return 1;
-  }
-  return 0;
-}
 
 /* Searches the object's read-only segments for text, in chunks that
  * overlap by its length. */
@@ -175,16 +82,6 @@ struct search {
   uintptr_t self;
 };
 
-static int holds(const struct dl_phdr_info *info, uintptr_t addr) {
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-    uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-    if (ph->p_type == PT_LOAD && addr >= lo && addr < lo + ph->p_memsz)
-      return 1;
-  }
-  return 0;
-}
-
 static void note_copy(struct search *s, const struct dl_phdr_info *info,
                       const struct library *lib) {
   struct al_copy *c;
@@ -207,19 +104,19 @@ static void note_copy(struct search *s, const struct dl_phdr_info *info,
 
 static int search_object(struct dl_phdr_info *info, size_t size, void *arg) {
   struct search *s = arg;
-  struct dynsyms d;
+  struct al_dynsyms d;
   size_t before = s->n;
   int scanned = 0;
 
   (void)size;
-  if (holds(info, s->self) || read_dynsyms(info, &d) != 0)
+  if (al_object_holds(info, s->self) || al_dynsyms_read(info, &d) != 0)
     return 0;
   for (size_t k = 0; k < sizeof(libraries) / sizeof(libraries[0]); k++) {
     const struct library *lib = &libraries[k];
 
     if (d.soname != NULL && al_loop_library_name(d.soname) == lib->id)
       continue;
-    if (has_symbol(&d, lib->symbol, 1)) {
+    if (al_dynsyms_has(&d, lib->symbol, 1)) {
       note_copy(s, info, lib);
       continue;
     }
@@ -230,7 +127,7 @@ static int search_object(struct dl_phdr_info *info, size_t size, void *arg) {
     if (s->n > before)
       continue;
     if (scanned == 0)
-      scanned = has_symbol(&d, "epoll_ctl", 0) ? 1 : -1;
+      scanned = al_dynsyms_has(&d, "epoll_ctl", 0) ? 1 : -1;
     if (scanned == 1 && has_string(info, lib->telltale, lib->telltale_len))
       note_copy(s, info, lib);
   }

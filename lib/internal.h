@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "libnames.h"
@@ -30,8 +31,9 @@
 #define AL_FIELD_ENUM(name) int name /* index of the value */
 
 struct al_options {
-#define AL_OPTION(kind, name, dflt, lo, hi, help) AL_FIELD_##kind(name);
-#define AL_CLI_OPTION(kind, name, dflt, help)
+#define AL_OPTION(kind, name, dflt, lo, hi, flag, arg, group, help)          \
+  AL_FIELD_##kind(name);
+#define AL_CLI_OPTION(kind, name, dflt, lo, hi, flag, arg, group, help)
 #include "options.inc"
 #undef AL_CLI_OPTION
 #undef AL_OPTION
@@ -133,6 +135,12 @@ struct al_shim {
   /* Names of the library's handle and request types, NULL if unknown. */
   const char *(*type_name)(unsigned type);
   const char *(*req_type_name)(unsigned type);
+  /* The name a handle of this type is known by in fingerprints and
+   * suppressions, where it is not type_name's: one name for one leak,
+   * whatever moment its verdict was taken at (libevent's "event (added
+   * when its base was freed)" is the "event (added)" it was). NULL, or
+   * NULL returned, for type_name's. */
+  const char *(*type_identity)(unsigned type);
   /* Reads the live state of r; must not fault on freed memory. */
   void (*probe)(const struct al_res *r, struct al_state *st);
   /* What a pending request is doing, for the report ("uv_fs_open
@@ -192,7 +200,18 @@ struct al_shim {
    * the library has no such requests. */
   void (*req_pending)(uintptr_t handle, const struct al_res *const *reqs,
                       size_t n, int live, unsigned char *pending);
+  /* Quiets the program's active handle at addr, which the core found
+   * sound, on a loop of the calling thread that is not running, without
+   * closing it: stops it where it calls the program back by itself (a
+   * timer, an idle, a libevent timer or fd event), else takes away its
+   * reference where the library has one, so that it no longer keeps the
+   * loop running. Returns what it did (AL_QUIET_*). NULL for a library
+   * that can do neither. */
+  int (*quiet)(uintptr_t addr);
 };
+
+/* What al_shim.quiet did to a handle. */
+enum { AL_QUIET_LEFT, AL_QUIET_STOPPED, AL_QUIET_UNREFERENCED };
 
 /* A probe round: between al_probe_round_begin and al_probe_round_end the
  * calling thread probes resources and runs none of the program's code, so
@@ -700,7 +719,8 @@ void al_site_judge(struct al_symbolizer *sym, const struct al_stack *stack,
 void al_site_judge_frames(int is_request, const char *type,
                           struct al_site *out);
 /* The line --gen-suppressions prints for it: "uv_timer:^start_timer$",
- * naming the program's own frame, else the narrowest frame that is not the
+ * the kind al_supp_kind_of(type) (type as al_site_judge was given it),
+ * then the program's own frame, else the narrowest frame that is not the
  * C library's, the loader's or asyncleak's, else a comment. */
 void al_site_put_suppression(struct al_buf *b, const struct al_site *s,
                              const char *type);
@@ -762,6 +782,11 @@ struct al_report_out {
   int color;          /* escape sequences in the text */
   struct al_buf *rec; /* the records for the asyncleak command, or NULL */
   const struct al_ending *ending; /* NULL: at exit */
+  /* When not NULL, *listed gets a malloc'd copy of the records the
+   * report lists (none hidden by a suppression or the baseline), and
+   * *nlisted their count; NULL and 0 when there are none, or no memory. */
+  struct al_res **listed;
+  size_t *nlisted;
 };
 
 /* A report on part of the registry, in the middle of the program. */
@@ -788,6 +813,54 @@ size_t al_report_failing(const struct al_report_totals *t);
 int al_report_color(int fd);
 /* In a fork child: the list of ignored creators may have been locked. */
 void al_check_atfork_child(void);
+
+/* Whether the program's calls to a loop library bypass the runtime, which
+ * then sees none of them (lib/linkorder.c): -1, after writing why and the
+ * fix to out unless it is NULL, or 0. Keeps errno. Not for signal
+ * handlers. */
+int al_link_bypassed(FILE *out);
+
+/* ------------------------------------------------------------- isolation */
+
+/* The calling thread's stack, [lo, top), and the part of it below from
+ * (a frame address of the caller's), [lo, hi): frames that have returned,
+ * whose memory is gone or reused. Empty when the stack cannot be known. */
+struct al_dead_stack {
+  uintptr_t lo, hi, top;
+};
+struct al_dead_stack al_dead_stack(uintptr_t from);
+static inline int al_in_dead_stack(const struct al_dead_stack *d,
+                                   uintptr_t addr) {
+  return addr >= d->lo && addr < d->hi;
+}
+static inline int al_in_stack(const struct al_dead_stack *d, uintptr_t addr) {
+  return addr >= d->lo && addr < d->top;
+}
+
+/* What al_isolate did. */
+struct al_isolated {
+  size_t handles, stopped, unreferenced, active; /* active: left so */
+  size_t requests;                               /* pending, left so */
+  size_t dropped; /* beyond what the set holds: later drains count them */
+};
+
+/* Sets aside the n records a failed check listed, so that they no longer
+ * affect the tests that follow (docs/harness.md): each is left out of
+ * later drains, and each active handle whose loop the calling thread
+ * owns and is not running, whose loop lies outside the dead part of the
+ * stack and whose memory lies outside the stack, is quieted by its shim.
+ * Nothing is closed or cancelled. */
+void al_isolate(const struct al_res *res, size_t n,
+                const struct al_dead_stack *dead, struct al_isolated *out);
+/* asyncleak_check_since, then, when it fails, al_isolate of what it
+ * listed, told on out after the report; the stack below live_from is
+ * dead (al_dead_stack). */
+struct asyncleak_snapshot;
+size_t al_check_and_isolate(const struct asyncleak_snapshot *s, FILE *out,
+                            uintptr_t live_from);
+/* Whether the record of this seq was set aside. */
+int al_isolated(uint64_t seq);
+void al_isolate_atfork_child(void);
 
 /* ------------------------------------------------------------- runtime */
 

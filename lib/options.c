@@ -5,39 +5,29 @@
 #include <string.h>
 
 #include "internal.h"
+#include "options-entry.h"
 #include "syntax.h"
 
 struct al_options al_opt;
 
-enum kind { KIND_INT, KIND_BOOL, KIND_STR, KIND_LIST, KIND_ENUM, KIND_CLI };
-
 struct desc {
   const char *name;
-  enum kind kind;
+  enum al_option_kind kind;
+  int cli; /* the command's: known here, so not "unknown", and left alone */
+  const char *flag, *arg; /* the command's flag, and its value's name */
   const char *help;
   const char *dflt_str; /* STR, LIST; ENUM: the values, '|' between */
   long dflt, lo, hi;
   size_t offset;
 };
 
-#define AL_DFLT_STR_INT(d) ""
-#define AL_DFLT_STR_BOOL(d) ""
-#define AL_DFLT_STR_STR(d) d
-#define AL_DFLT_STR_LIST(d) d
-#define AL_DFLT_STR_ENUM(d) d
-#define AL_DFLT_NUM_INT(d) d
-#define AL_DFLT_NUM_BOOL(d) d
-#define AL_DFLT_NUM_STR(d) 0
-#define AL_DFLT_NUM_LIST(d) 0
-#define AL_DFLT_NUM_ENUM(d) 0
-
 static const struct desc table[] = {
-#define AL_OPTION(kind, name, dflt, lo, hi, help)                             \
-  {#name, KIND_##kind, help, AL_DFLT_STR_##kind(dflt),                        \
+#define AL_OPTION(kind, name, dflt, lo, hi, flag, arg, group, help)          \
+  {#name, AL_KIND_##kind, 0, flag, arg, help, AL_DFLT_STR_##kind(dflt),       \
    AL_DFLT_NUM_##kind(dflt), lo, hi, offsetof(struct al_options, name)},
-/* The command's options: known here, so not "unknown", and left alone. */
-#define AL_CLI_OPTION(kind, name, dflt, help)                                 \
-  {#name, KIND_CLI, help, dflt, 0, 0, 0, 0},
+#define AL_CLI_OPTION(kind, name, dflt, lo, hi, flag, arg, group, help)      \
+  {#name, AL_KIND_##kind, 1, flag, arg, help, AL_DFLT_STR_##kind(dflt),       \
+   AL_DFLT_NUM_##kind(dflt), lo, hi, 0},
 #include "options.inc"
 #undef AL_CLI_OPTION
 #undef AL_OPTION
@@ -48,17 +38,17 @@ static const struct desc table[] = {
 static void set_default(struct al_options *opt, const struct desc *d) {
   char *field = (char *)opt + d->offset;
 
+  if (d->cli)
+    return;
   switch (d->kind) {
-  case KIND_STR:
-  case KIND_LIST:
+  case AL_KIND_STR:
+  case AL_KIND_LIST:
     snprintf(field, AL_OPTION_STR_MAX, "%s", d->dflt_str);
     break;
-  case KIND_INT:
-  case KIND_BOOL:
-  case KIND_ENUM:
+  case AL_KIND_INT:
+  case AL_KIND_BOOL:
+  case AL_KIND_ENUM:
     *(int *)field = (int)d->dflt;
-    break;
-  case KIND_CLI:
     break;
   }
 }
@@ -77,16 +67,16 @@ static int set_value(struct al_options *opt, const struct desc *d,
   char *end;
   long v;
 
-  switch (d->kind) {
-  case KIND_CLI:
+  if (d->cli)
     return 0;
-  case KIND_STR:
+  switch (d->kind) {
+  case AL_KIND_STR:
     if (len >= AL_OPTION_STR_MAX)
       return -1;
     memcpy(field, value, len);
     field[len] = '\0';
     return 0;
-  case KIND_LIST: {
+  case AL_KIND_LIST: {
     size_t used = strlen(field);
     size_t sep = used > 0;
 
@@ -99,20 +89,20 @@ static int set_value(struct al_options *opt, const struct desc *d,
     field[used + sep + len] = '\0';
     return 0;
   }
-  case KIND_ENUM:
+  case AL_KIND_ENUM:
     if ((v = al_choice_index(d->dflt_str, value, len)) < 0)
       return -1;
     *(int *)field = (int)v;
     return 0;
-  case KIND_INT:
-  case KIND_BOOL:
+  case AL_KIND_INT:
+  case AL_KIND_BOOL:
     break;
   }
   if (len == 0 || len >= sizeof(num))
     return -1;
   memcpy(num, value, len);
   num[len] = '\0';
-  if (d->kind == KIND_BOOL) {
+  if (d->kind == AL_KIND_BOOL) {
     if (!strcmp(num, "1") || !strcmp(num, "true") || !strcmp(num, "yes"))
       v = 1;
     else if (!strcmp(num, "0") || !strcmp(num, "false") || !strcmp(num, "no"))
@@ -139,20 +129,20 @@ static void warn_invalid(const struct desc *d, const struct al_token *t) {
   int vlen = (int)t->vlen;
 
   switch (d->kind) {
-  case KIND_INT:
+  case AL_KIND_INT:
     al_warn("invalid value '%.*s' for option '%s' (a number from %ld to "
             "%ld); keeping %ld", vlen, t->value, d->name, d->lo, d->hi,
             d->dflt);
     break;
-  case KIND_BOOL:
+  case AL_KIND_BOOL:
     al_warn("invalid value '%.*s' for option '%s' (0 or 1); keeping %ld",
             vlen, t->value, d->name, d->dflt);
     break;
-  case KIND_ENUM:
+  case AL_KIND_ENUM:
     al_warn("invalid value '%.*s' for option '%s' (one of %s); keeping the "
             "default", vlen, t->value, d->name, d->dflt_str);
     break;
-  case KIND_LIST:
+  case AL_KIND_LIST:
     al_warn("invalid value '%.*s' for option '%s' (empty, or too many); "
             "left out", vlen, t->value, d->name);
     break;
@@ -192,7 +182,7 @@ int al_options_parse(struct al_options *opt, const char *text) {
     } else if (set_value(opt, d, t.value, t.vlen) != 0) {
       warn_invalid(d, &t);
       /* A list keeps the entries it had; anything else its default. */
-      if (d->kind != KIND_LIST)
+      if (d->kind != AL_KIND_LIST)
         set_default(opt, d);
       bad++;
     }
@@ -200,30 +190,39 @@ int al_options_parse(struct al_options *opt, const char *text) {
   return bad;
 }
 
+/* Each option with its default, the command's flag for it and its help,
+ * all from the table. */
 void al_options_print_help(int fd) {
   struct al_buf b = {0};
 
   al_buf_printf(&b, "asyncleak: options (ASYNCLEAK_OPTIONS=key=value:...):\n");
   for (size_t i = 0; i < NOPTIONS; i++) {
     const struct desc *d = &table[i];
+    /* An ENUM's values are named already. */
+    const char *arg = d->kind == AL_KIND_ENUM ? NULL : d->arg;
 
+    al_buf_printf(&b, "  %-18s ", d->name);
     switch (d->kind) {
-    case KIND_STR:
-    case KIND_LIST:
-      al_buf_printf(&b, "  %-18s default '%s'\n", d->name, d->dflt_str);
+    case AL_KIND_STR:
+    case AL_KIND_LIST:
+      al_buf_printf(&b, "default '%s'", d->dflt_str);
       break;
-    case KIND_ENUM:
-      al_buf_printf(&b, "  %-18s one of %s\n", d->name, d->dflt_str);
+    case AL_KIND_ENUM:
+      al_buf_printf(&b, "one of %s", d->dflt_str);
       break;
-    case KIND_CLI:
-      al_buf_printf(&b, "  %-18s default '%s', read by the asyncleak "
-                        "command\n", d->name, d->dflt_str);
+    case AL_KIND_INT:
+      al_buf_printf(&b, "default %ld (%ld to %ld)", d->dflt, d->lo, d->hi);
       break;
-    default:
-      al_buf_printf(&b, "  %-18s default %ld\n", d->name, d->dflt);
+    case AL_KIND_BOOL:
+      al_buf_printf(&b, "default %ld", d->dflt);
       break;
     }
-    al_buf_printf(&b, "      %s\n", d->help);
+    if (d->flag != NULL)
+      al_buf_printf(&b, ", flag %s%s%s", d->flag, arg != NULL ? "=" : "",
+                    arg != NULL ? arg : "");
+    if (d->cli)
+      al_buf_printf(&b, ", read by the asyncleak command");
+    al_buf_printf(&b, "\n      %s\n", d->help);
   }
   if (b.data != NULL)
     al_write_all(fd, b.data, b.len);

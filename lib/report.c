@@ -29,6 +29,7 @@ struct entry {
   struct al_res r;
   struct al_state st;
   int hidden; /* suppressed, or in the baseline */
+  uint8_t type; /* the record's own type, before the probe's */
 };
 
 static int is_request(const struct al_res *r) {
@@ -83,6 +84,13 @@ static const char *type_name(uint8_t shim, unsigned type) {
   return n ? n : "resource";
 }
 
+/* The name fingerprints and suppressions know a handle's type by. */
+static const char *type_identity(uint8_t shim, unsigned type) {
+  const struct al_shim *s = shim < AL_MAX_SHIMS ? al_shims[shim] : NULL;
+  const char *n = s && s->type_identity ? s->type_identity(type) : NULL;
+  return n ? n : type_name(shim, type);
+}
+
 static const char *req_type_name(uint8_t shim, unsigned type) {
   const struct al_shim *s = shim < AL_MAX_SHIMS ? al_shims[shim] : NULL;
   const char *n = s && s->req_type_name ? s->req_type_name(type) : NULL;
@@ -104,6 +112,11 @@ static const char *res_state(const struct al_res *r) {
 static const char *res_type_name(const struct al_res *r) {
   return is_request(r) ? req_type_name(r->shim, r->type)
                        : type_name(r->shim, r->type);
+}
+
+static const char *res_type_identity(const struct al_res *r) {
+  return is_request(r) ? req_type_name(r->shim, r->type)
+                       : type_identity(r->shim, r->type);
 }
 
 static const char *plural(size_t n, const char *one, const char *more) {
@@ -718,6 +731,8 @@ struct leak {
   const struct group *g;
   const char *state; /* open, pending, forced, cancelled, ensured */
   const char *type;
+  const char *identity; /* the type as fingerprints and suppressions know
+                           it */
   const struct al_stack *stack;
   int is_request;
   int from_notes;
@@ -752,7 +767,7 @@ static void judge(struct al_symbolizer *sym, struct leak *l, size_t nl,
     l[i].baselined = 0;
     if (!strcmp(l[i].state, "ensured"))
       continue;
-    al_site_judge(sym, l[i].stack, l[i].is_request, l[i].type, &site);
+    al_site_judge(sym, l[i].stack, l[i].is_request, l[i].identity, &site);
     l[i].supp = site.supp;
     l[i].baselined = site.baselined;
     if (site.supp < 0 && !site.baselined)
@@ -811,7 +826,7 @@ static void put_records(struct al_buf *rec, struct al_symbolizer *sym,
   for (size_t i = 0; i < nl; i++) {
     if (l[i].supp >= 0)
       continue;
-    al_site_judge(sym, l[i].stack, l[i].is_request, l[i].type, &site);
+    al_site_judge(sym, l[i].stack, l[i].is_request, l[i].identity, &site);
     if (!strcmp(l[i].state, "ensured"))
       site.baselined = 0;
     al_site_put_record(rec, l[i].state, l[i].type, l[i].g->count, &site);
@@ -851,7 +866,7 @@ static void put_generated(struct al_buf *b, struct al_symbolizer *sym,
     if (l[i].supp >= 0 || l[i].baselined || !strcmp(l[i].state, "ensured") ||
         (!strcmp(l[i].state, "closing") && !al_opt.fail_on_closing))
       continue;
-    al_site_judge(sym, l[i].stack, l[i].is_request, l[i].type, &site);
+    al_site_judge(sym, l[i].stack, l[i].is_request, l[i].identity, &site);
     /* Groups of one function apart only by their lines: one line for
      * both. */
     if (seen(listed, nlisted, site.fingerprint))
@@ -868,7 +883,7 @@ static void put_generated(struct al_buf *b, struct al_symbolizer *sym,
                                            "handles"));
     al_buf_put_text(b, l[i].type);
     al_buf_printf(b, ", fingerprint %s\n", site.fingerprint);
-    al_site_put_suppression(b, &site, l[i].type);
+    al_site_put_suppression(b, &site, l[i].identity);
   }
   if (!first)
     al_buf_printf(b, "\n");
@@ -883,6 +898,25 @@ static const char *note_state(const struct al_note *n) {
     return "cancelled";
   default:
     return "ensured";
+  }
+}
+
+/* The records the report lists, as the registry holds them. */
+static void list_records(const struct entry *e, size_t n,
+                         const struct al_report_out *out) {
+  size_t k = 0;
+
+  *out->listed = NULL;
+  *out->nlisted = 0;
+  for (size_t i = 0; i < n; i++)
+    k += !e[i].hidden;
+  if (k == 0 || (*out->listed = malloc(k * sizeof(**out->listed))) == NULL)
+    return;
+  for (size_t i = 0; i < n; i++) {
+    if (e[i].hidden)
+      continue;
+    (*out->listed)[*out->nlisted] = e[i].r;
+    (*out->listed)[(*out->nlisted)++].type = e[i].type;
   }
 }
 
@@ -956,6 +990,7 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
     if (s->res[i].seq < since)
       continue;
     e[n].r = s->res[i];
+    e[n].type = (uint8_t)s->res[i].type;
     memset(&e[n].st, 0, sizeof(e[n].st));
     if (sh != NULL && sh->probe != NULL)
       sh->probe(&e[n].r, &e[n].st);
@@ -1012,8 +1047,13 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
     sym = al_symbolizer_new();
   for (size_t i = 0; i < ng; i++) {
     const struct al_res *r = &e[g[i].first].r;
-    l[nl++] = (struct leak){&g[i], res_state(r), res_type_name(r), r->stack,
-                            is_request(r), 0, -1, 0};
+    l[nl++] = (struct leak){.g = &g[i],
+                            .state = res_state(r),
+                            .type = res_type_name(r),
+                            .identity = res_type_identity(r),
+                            .stack = r->stack,
+                            .is_request = is_request(r),
+                            .supp = -1};
   }
   for (size_t i = 0; i < nn; i++) {
     const struct al_note *x = &s->notes[ng_groups[i].first];
@@ -1022,8 +1062,16 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
                        : x->kind == AL_NOTE_CANCELLED
                            ? req_type_name(x->shim, x->type)
                            : fn_name(sym, x->fn);
-    l[nl++] = (struct leak){&ng_groups[i], note_state(x), type, x->stack,
-                            x->kind == AL_NOTE_CANCELLED, 1, -1, 0};
+    const char *identity =
+        x->kind == AL_NOTE_FORCED ? type_identity(x->shim, x->type) : type;
+    l[nl++] = (struct leak){.g = &ng_groups[i],
+                            .state = note_state(x),
+                            .type = type,
+                            .identity = identity,
+                            .stack = x->stack,
+                            .is_request = x->kind == AL_NOTE_CANCELLED,
+                            .from_notes = 1,
+                            .supp = -1};
   }
   judge(sym, l, nl, e, t, hits);
   for (size_t i = 0; i < nl; i++)
@@ -1052,7 +1100,7 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
     for (size_t i = 0; i < nl; i++) {
       if (l[i].supp >= 0 || l[i].baselined)
         continue;
-      al_site_judge(sym, l[i].stack, l[i].is_request, l[i].type, &site);
+      al_site_judge(sym, l[i].stack, l[i].is_request, l[i].identity, &site);
       if (l[i].from_notes)
         put_note_group(b, paint, sym, &site, s->notes, l[i].g);
       else
@@ -1086,6 +1134,8 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
   }
   if (out != NULL && out->rec != NULL)
     put_records(out->rec, sym, l, nl, hits);
+  if (out != NULL && out->listed != NULL)
+    list_records(e, n, out);
   rc = b->failed ? -1 : 0;
 out:
   al_symbolizer_free(sym);

@@ -50,6 +50,7 @@ static void atfork_child(void) {
   al_shutdown_atfork_child();
   al_graceful_atfork_child();
   al_check_atfork_child();
+  al_isolate_atfork_child();
   al_ending_atfork_child();
   /* Its own report file; only system calls here. None under the
    * program's seccomp filter, which may refuse them (lib/seccomp.c). */
@@ -156,6 +157,30 @@ static void own_listen_pid(void) {
  * refers to); one that only gets the runtime preloaded must be linked
  * with -rdynamic. */
 extern const char *__asyncleak_default_options(void) __attribute__((weak));
+/* And its own suppressions, as __lsan_default_suppressions gives LSan's,
+ * bound the same way: a library that defines it exports it. */
+extern const char *__asyncleak_default_suppressions(void) __attribute__((weak));
+
+/* The rules of __asyncleak_default_suppressions, read after the files',
+ * in the same syntax and with the same warnings, which name the function
+ * where a file's would name the file. Text past the bound a file has is
+ * not read at all: a string without its terminator ends there. */
+static void default_suppressions(void) {
+  static const char name[] = "__asyncleak_default_suppressions()";
+  const char *text;
+  size_t len;
+
+  if (__asyncleak_default_suppressions == NULL ||
+      (text = __asyncleak_default_suppressions()) == NULL)
+    return;
+  len = strnlen(text, AL_USER_FILE_MAX + 1);
+  if (len > AL_USER_FILE_MAX) {
+    al_warn("%s returned more than %u MiB: its suppressions are left out", name,
+            AL_USER_FILE_MAX >> 20);
+    return;
+  }
+  al_suppressions_parse(name, text, len);
+}
 
 static void initialize(void) {
   uintptr_t self_lo = 0, self_hi = 0;
@@ -171,6 +196,7 @@ static void initialize(void) {
     al_options_print_help(2);
   if (al_opt.suppressions[0] != '\0')
     al_suppressions_load(al_opt.suppressions);
+  default_suppressions();
   if (al_opt.baseline[0] != '\0')
     al_baseline_load(al_opt.baseline);
   if (!al_opt.trace_children)

@@ -88,7 +88,9 @@ enum phase { BY_NONE, BY_FINALIZER, BY_PROGRAM, BY_FORCE };
 /* A handle open when the shutdown began. */
 struct item {
   struct al_res r;
-  uint8_t by; /* enum phase: who began closing it */
+  uint8_t by;     /* enum phase: who began closing it */
+  uint8_t forced; /* the type it was reported under when force closed it
+                     (al_state.type), or 0 for its own */
 };
 
 /* A shutdown under way on this thread; finalizers may shut down another
@@ -211,6 +213,9 @@ static void force_close(struct ctx *c, const struct al_shim *sh,
     sh->probe(r, &st);
     if (!st.known || st.closing)
       continue;
+    /* Told as what it was: a libevent event still added is closed by
+     * force as an "event (added)", the leak a run without force reports. */
+    c->items[i].forced = (uint8_t)st.type;
     sh->close_handle(r->addr);
   }
   al_probe_round_end();
@@ -263,8 +268,9 @@ static void verdicts(struct ctx *c, struct al_shutdown_entry *e) {
     if (al_res_alive(it->r.addr, it->r.seq)) {
       e->v.still_open++;
     } else if (it->by == BY_FORCE) {
-      struct al_note n = {it->r.addr, it->r.stack, NULL, e->serial,
-                          it->r.tid,  it->r.type,  it->r.shim, AL_NOTE_FORCED};
+      uint16_t type = it->forced ? it->forced : it->r.type;
+      struct al_note n = {it->r.addr, it->r.stack, NULL,       e->serial,
+                          it->r.tid,  type,        it->r.shim, AL_NOTE_FORCED};
       e->v.by_force++;
       log_note(&n);
     } else if (it->by == BY_FINALIZER) {

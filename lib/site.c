@@ -154,13 +154,17 @@ void al_site_put_suppression(struct al_buf *b, const struct al_site *s,
                              const char *type) {
   const struct al_frame *own = s->own >= 0 ? &s->frames[s->own] : NULL;
   const struct al_frame *f = NULL;
-  size_t len = strlen(type);
+  char kind[AL_SUPP_KIND_MAX];
 
-  /* The type without its "_t", as users name it. */
-  if (len > 2 && !strcmp(type + len - 2, "_t"))
-    len -= 2;
+  /* The kind the rule is read back with: one rule for one type. */
+  if (al_supp_kind_of(type, kind, sizeof(kind)) == 0) {
+    al_buf_printf(b, "# no kind names the type ");
+    al_buf_put_text(b, type);
+    al_buf_printf(b, "\n");
+    return;
+  }
   if (own != NULL && own->function != NULL && pattern_name(own) != NULL) {
-    al_buf_printf(b, "%.*s:^%s$\n", (int)len, type, pattern_name(own));
+    al_buf_printf(b, "%s:^%s$\n", kind, pattern_name(own));
     return;
   }
   /* No frame of the program's own with a name: the innermost that is no
@@ -170,12 +174,12 @@ void al_site_put_suppression(struct al_buf *b, const struct al_site *s,
     if (s->frames[i].module != NULL && !unnameable_frame(&s->frames[i]))
       f = &s->frames[i];
   if (f != NULL && f->function != NULL && pattern_name(f) != NULL)
-    al_buf_printf(b, "%.*s:^%s$\n", (int)len, type, pattern_name(f));
+    al_buf_printf(b, "%s:^%s$\n", kind, pattern_name(f));
   else if (f != NULL && f->function == NULL && al_text_plain(f->module))
-    al_buf_printf(b, "%.*s:^%s+%#lx$\n", (int)len, type, f->module,
+    al_buf_printf(b, "%s:^%s+%#lx$\n", kind, f->module,
                   (unsigned long)f->offset);
   else
-    al_buf_printf(b, "# no frame to name: %.*s:*\n", (int)len, type);
+    al_buf_printf(b, "# no frame to name: %s:*\n", kind);
 }
 
 /* A field of a record: escaped, as in the text report, so that no tab or

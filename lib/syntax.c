@@ -136,8 +136,45 @@ int al_supp_parse(const char *line, size_t len, struct al_supp_rule *out,
   return 1;
 }
 
+size_t al_supp_kind_of(const char *type, char *kind, size_t size) {
+  size_t n = 0;
+  int gap = 0;
+
+  if (type == NULL || size == 0)
+    return 0;
+  for (const char *t = type; *t != '\0'; t++) {
+    if (!is_ident(*t)) {
+      gap = 1;
+      continue;
+    }
+    /* Nothing is written for a run until a name character follows it, so
+     * that none is left at either end. */
+    if (gap && n > 0 && kind[n - 1] != '_') {
+      if (n + 1 >= size)
+        return 0;
+      kind[n++] = '_';
+    }
+    gap = 0;
+    if (n + 1 >= size)
+      return 0;
+    kind[n++] = *t;
+  }
+  if (n > 2 && !memcmp(kind + n - 2, "_t", 2))
+    n -= 2;
+  /* These name every handle or every request: never one type's. */
+  if ((n == 6 && !memcmp(kind, "handle", 6)) ||
+      (n == 7 && !memcmp(kind, "request", 7)))
+    n = 0;
+  if (n == 0 || n >= AL_SUPP_KIND_MAX) {
+    kind[0] = '\0';
+    return 0;
+  }
+  kind[n] = '\0';
+  return n;
+}
+
 int al_supp_kind_covers(const char *kind, int is_request, const char *type) {
-  size_t klen = strlen(kind), tlen = type ? strlen(type) : 0;
+  char own[AL_SUPP_KIND_MAX];
 
   if (!strcmp(kind, "handle"))
     return !is_request;
@@ -145,10 +182,9 @@ int al_supp_kind_covers(const char *kind, int is_request, const char *type) {
     return is_request;
   if (type == NULL)
     return 0;
-  if (klen == tlen)
-    return !memcmp(kind, type, klen);
-  return klen + 2 == tlen && !memcmp(kind, type, klen) &&
-         !memcmp(type + klen, "_t", 2);
+  if (!strcmp(kind, type))
+    return 1;
+  return al_supp_kind_of(type, own, sizeof(own)) > 0 && !strcmp(kind, own);
 }
 
 /* Whether p[0..plen) matches all of s, '*' matching any run. Iterative,

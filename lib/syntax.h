@@ -41,7 +41,7 @@ int al_choice_index(const char *choices, const char *value, size_t len);
 
 /* One line of a suppressions file: "kind:pattern". */
 struct al_supp_rule {
-  char kind[AL_SUPP_KIND_MAX];       /* handle, request, or a type name */
+  char kind[AL_SUPP_KIND_MAX];       /* handle, request, or a type's kind */
   char pattern[AL_SUPP_PATTERN_MAX]; /* as written */
 };
 
@@ -50,9 +50,23 @@ struct al_supp_rule {
 int al_supp_parse(const char *line, size_t len, struct al_supp_rule *out,
                   const char **why);
 
+/* The kind that names a type of leak in a rule: the loop library's name
+ * for the type made a name a kind may be. Each run of characters other
+ * than letters, digits and '_' becomes one '_', none is left at either
+ * end, and a last "_t" goes: "uv_timer_t" is uv_timer, "event (added)"
+ * event_added, "evdns request" evdns_request. --gen-suppressions writes
+ * this, and al_supp_kind_covers compares with this, so that every rule
+ * written is read back and covers what it was written for. Writes it,
+ * terminated, into kind (size bytes) and returns its length; 0 when the
+ * type has no letter or digit, when its kind would be handle or request
+ * (which name every handle or request), or would not fit in size or be
+ * too long for a rule (AL_SUPP_KIND_MAX). */
+size_t al_supp_kind_of(const char *type, char *kind, size_t size);
+
 /* Whether a rule's kind covers a leak: is_request tells handles from
- * requests, type is the loop library's name for it ("uv_timer_t"), which
- * the kind may name with or without its "_t". */
+ * requests, type is the loop library's name for it ("uv_timer_t",
+ * "event (added)"). The kind is handle, request, the type's own name, or
+ * its al_supp_kind_of ("uv_timer", "event_added"). */
 int al_supp_kind_covers(const char *kind, int is_request, const char *type);
 
 /* Whether pattern matches somewhere in s: '*' stands for any run of

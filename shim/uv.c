@@ -212,6 +212,7 @@ static int uv_closing(uintptr_t loop);
 static int uv_requests(uintptr_t loop);
 static int uv_close_loop(uintptr_t loop);
 static void uv_close_handle(uintptr_t addr);
+static int uv_quiet(uintptr_t addr);
 static void uv_wake(void);
 
 static const struct al_shim uv_shim = {
@@ -233,6 +234,7 @@ static const struct al_shim uv_shim = {
     .wake = uv_wake,
     .unloaded = uv_unloaded,
     .req_pending = al_uv_req_pending,
+    .quiet = uv_quiet,
 };
 
 uint8_t al_uv_shim_id;
@@ -893,4 +895,46 @@ static int uv_close_loop(uintptr_t loop) {
 /* Force: as if the program had called uv_close(h, NULL). */
 static void uv_close_handle(uintptr_t addr) {
   uv_close((uv_handle_t *)addr, NULL);
+}
+
+/* Isolation of a failed test: the handles that call back by themselves,
+ * on the loop's clock or at every turn, are stopped, as the program's own
+ * uv_*_stop would; any other still active (a stream, a signal, a
+ * process, an async) is unreferenced, as with uv_unref, and calls back
+ * only if its event comes while the loop runs for something else. */
+static int uv_quiet(uintptr_t addr) {
+  uv_handle_t *h = (uv_handle_t *)addr;
+  __typeof__(&uv_is_active) is_active = USE(uv_is_active);
+  __typeof__(&uv_unref) unref = USE(uv_unref);
+  __typeof__(&uv_timer_stop) timer_stop;
+  __typeof__(&uv_idle_stop) idle_stop;
+  __typeof__(&uv_prepare_stop) prepare_stop;
+  __typeof__(&uv_check_stop) check_stop;
+
+  if (is_active == NULL || unref == NULL)
+    return AL_QUIET_LEFT;
+  switch (h->type) {
+  case UV_TIMER:
+    if ((timer_stop = USE(uv_timer_stop)) != NULL)
+      timer_stop((uv_timer_t *)h);
+    break;
+  case UV_IDLE:
+    if ((idle_stop = USE(uv_idle_stop)) != NULL)
+      idle_stop((uv_idle_t *)h);
+    break;
+  case UV_PREPARE:
+    if ((prepare_stop = USE(uv_prepare_stop)) != NULL)
+      prepare_stop((uv_prepare_t *)h);
+    break;
+  case UV_CHECK:
+    if ((check_stop = USE(uv_check_stop)) != NULL)
+      check_stop((uv_check_t *)h);
+    break;
+  default:
+    break;
+  }
+  if (!is_active(h))
+    return AL_QUIET_STOPPED;
+  unref(h);
+  return AL_QUIET_UNREFERENCED;
 }

@@ -25,6 +25,7 @@ expect_line "$tmp/out" "[       OK ] test_stat_in_flight"
 expect_line "$tmp/err" "[  ERROR   ] test_forgotten_timer"
 expect_line "$tmp/err" "1 handle of type uv_timer_t, created at:"
 expect_frame0 "$tmp/err" test_forgotten_timer 'leaks\.c'
+expect_line "$tmp/err" "asyncleak: set aside for the tests that follow: 1 handle"
 [ "$(grep -c 'ERROR: asyncleak: 1 handle left open$' "$tmp/err")" -eq 1 ] ||
   fail "expected one failed check: $(cat "$tmp/err")"
 # The timer is still open when the suite exits: the runtime, linked in,

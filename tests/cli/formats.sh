@@ -148,6 +148,32 @@ expect "$j" '[g["fails"] for g in d["processes"][0]["leaks"]]' '[true, true, tru
 expect "$s" '[r["level"] for r in d["runs"][0]["results"]]' '["error", "error", "error"]'
 expect "$x" 'd.find("testsuite").get("failures")' 3
 
+# A libevent program's leaks: the documents name libevent's types, and
+# nothing in them says libuv, the SARIF rules' texts, shown beside each
+# result, included. The negative control closes everything.
+run_formats "$O/progs/ev-event-leak"
+expect_status 23
+valid
+expect "$j" 'd["leaks"]' 3
+expect "$s" '[r["ruleId"] for r in d["runs"][0]["results"]]' \
+  '["asyncleak/handle-left-open", "asyncleak/handle-left-open", "asyncleak/handle-left-open"]'
+expect "$s" 'd["runs"][0]["results"][0]["message"]["text"]' \
+  "1 handle of type event (added) left open, created in main"
+expect "$s" 'd["runs"][0]["tool"]["driver"]["rules"][0]["shortDescription"]["text"]' \
+  "A handle of the program's event loop was still open when the program exited."
+expect "$x" 'd.find("testsuite/testcase/failure").get("message")' \
+  "1 handle of type event (added) left open"
+for doc in "$j" "$s" "$x"; do
+  ! grep -qi libuv "$doc" ||
+    fail "$(basename "$doc") of a libevent program says libuv: $(grep -i libuv "$doc")"
+done
+run_formats "$O/progs/ev-event-leak" clean
+expect_status 0
+valid
+expect "$j" 'd["leaks"]' 0
+expect "$s" 'len(d["runs"][0]["results"])' 0
+expect "$x" 'len(d.findall("testsuite/testcase/failure"))' 0
+
 # A program killed by a signal: its report is missing. It used no loop
 # library: noted, and skipped in JUnit. Arguments are any bytes: invalid
 # UTF-8 still makes valid documents.

@@ -50,8 +50,9 @@ static void terminated(const char *name, const char *s, int list) {
 #define CHECK_LIST(name, lo, hi) terminated(#name, opt->name, 1)
 
 static void check_runtime(const struct al_options *opt) {
-#define AL_OPTION(kind, name, dflt, lo, hi, help) CHECK_##kind(name, lo, hi);
-#define AL_CLI_OPTION(kind, name, dflt, help)
+#define AL_OPTION(kind, name, dflt, lo, hi, flag, arg, group, help)          \
+  CHECK_##kind(name, lo, hi);
+#define AL_CLI_OPTION(kind, name, dflt, lo, hi, flag, arg, group, help)
 #include "options.inc"
 #undef AL_CLI_OPTION
 #undef AL_OPTION

@@ -4,8 +4,10 @@
  * keeps, matched against a creation stack as a report does.
  *
  * Beyond what the sanitizers catch, each rule kept must be one the syntax
- * allows (syntax.h), and the pattern matcher must agree with a plain
- * implementation of what syntax.h says a pattern means. */
+ * allows (syntax.h), the pattern matcher must agree with a plain
+ * implementation of what syntax.h says a pattern means, and the kind
+ * written for a type (the input's first line) must be read back and cover
+ * it. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,6 +145,9 @@ static void match_stack(const struct al_supp *rules, size_t n,
       al_suppression_find(0, "uv_timer_t", frames, nframes),
       al_suppression_find(1, "uv_write_t", frames, nframes),
       al_suppression_find(0, NULL, frames, nframes),
+      al_suppression_find(0, "event (added)", frames, nframes),
+      al_suppression_find(1, "evdns_getaddrinfo request", frames, nframes),
+      al_suppression_find(0, subject, frames, nframes),
   };
 
   for (size_t k = 0; k < sizeof(found) / sizeof(found[0]); k++)
@@ -162,6 +167,26 @@ static void match_stack(const struct al_supp *rules, size_t n,
     }
 }
 
+/* The kind --gen-suppressions writes for a type named subject is a kind
+ * the parser reads back, and it covers that type. */
+static void check_kind(const char *subject) {
+  char kind[AL_SUPP_KIND_MAX], line[AL_SUPP_KIND_MAX + 8];
+  struct al_supp_rule rule;
+  const char *why = NULL;
+  size_t n = al_supp_kind_of(subject, kind, sizeof(kind));
+
+  if (n == 0)
+    return;
+  if (n != strlen(kind))
+    broken("a kind of another length than said", 0);
+  snprintf(line, sizeof(line), "%s:^f$", kind);
+  if (al_supp_parse(line, strlen(line), &rule, &why) != 1)
+    broken("a kind written that is read as malformed", 0);
+  if (!al_supp_kind_covers(rule.kind, 0, subject) ||
+      !al_supp_kind_covers(rule.kind, 1, subject))
+    broken("a kind written that does not cover its type", 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *text = (const char *)data;
   char *subject = first_line(text, size);
@@ -178,6 +203,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (size_t i = 0; i < n; i++)
     check_rule(&rules[i], i, i > 0 ? rules[i - 1].line : 0);
   match_stack(rules, n, subject);
+  check_kind(subject);
 
   /* What the runtime reads once per process, the fuzzer reads per input. */
   al_suppress_reset();

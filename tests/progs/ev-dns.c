@@ -69,7 +69,7 @@
  * [force] CHECK: ==[0-9]+==ERROR: asyncleak: 2 requests left pending, cancelled by force at shutdown$
  * [force] CHECK: ^1 handle of type evdns_base, created at:$
  * [force] CHECK: ^    #0 0x[0-9a-f]+ in main .*ev-dns.c:%line(dnsbase)$
- * [force] CHECK-COUNT-2: ^1 handle of type event closed by force at shutdown, created at:$
+ * [force] CHECK-COUNT-2: ^1 handle of type event \(added\) closed by force at shutdown, created at:$
  * [force] CHECK: ^1 request of type evdns request cancelled by force at shutdown, created at:$
  * [force] CHECK: ^1 request of type evdns_getaddrinfo request cancelled by force at shutdown, created at:$
  * [force] CHECK: ^  loop 1, created in main .*ev-dns.c:%line(base), on a graceful signal:$

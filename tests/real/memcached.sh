@@ -180,4 +180,42 @@ start --graceful-signals
 serve
 stop
 check
+
+# c) What a run writes for the user's files is read back, for this
+# program whose frames are offsets in a binary without symbols: each
+# generated suppression is accepted and hides its group, and the
+# baseline, written without --force-close, holds with it (a leak's
+# fingerprint does not depend on force mode).
+start --gen-suppressions --write-baseline="$tmp/base"
+serve
+stop
+check
+awk '/^Suppressions for the leaks above/ { on = 1; next }
+     on && /^$/ { on = 0 }
+     on && !/^#/' "$tmp/err" >"$tmp/gen.supp"
+[ "$(grep -c '^event_added:' "$tmp/gen.supp")" -eq 3 ] ||
+  fail "expected 3 event_added rules: $(cat "$tmp/gen.supp")"
+[ "$(grep -c '^[0-9a-f]\{16\} open ' "$tmp/base")" -eq 3 ] ||
+  fail "expected 3 fingerprints in the baseline: $(cat "$tmp/base")"
+start --suppressions="$tmp/gen.supp" --force-close
+serve
+stop
+expect_status 0
+expect_no "$tmp/err" "ERROR: asyncleak"
+expect_no "$tmp/err" "malformed"
+expect_line "$tmp/err" "asyncleak: no leaks reported: 5 loop(s), 9 handle(s) created; 4 loop(s) never closed; 6 suppressed"
+start --force-close --baseline="$tmp/base"
+serve
+stop
+expect_status 0
+expect_no "$tmp/err" "ERROR: asyncleak"
+expect_line "$tmp/err" "asyncleak: no leaks reported: 5 loop(s), 9 handle(s) created; 4 loop(s) never closed; 6 in the baseline"
+# The negative control: the first rule alone leaves the other two groups.
+head -n 1 "$tmp/gen.supp" >"$tmp/one.supp"
+start --suppressions="$tmp/one.supp"
+serve
+stop
+expect_status 23
+count 2 "^1 handle of type event \(added when its base was freed\), created at:\$"
+expect_no "$tmp/err" "4 handles of type event (added)"
 exit 0

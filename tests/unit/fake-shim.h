@@ -125,6 +125,16 @@ static void fake_close_handle(uintptr_t addr) {
   }
 }
 
+/* Handles quieted for a failed test, and what quiet answers. */
+static uintptr_t fake_quieted[8];
+static int fake_nquieted, fake_quiet_rc;
+
+static int fake_quiet(uintptr_t addr) {
+  if (fake_nquieted < 8)
+    fake_quieted[fake_nquieted++] = addr;
+  return fake_quiet_rc;
+}
+
 static const struct al_shim fake_shim = {
     .name = "fakelib",
     .type_name = fake_type_name,
@@ -141,6 +151,7 @@ static const struct al_shim fake_shim = {
     .handle_open = fake_handle_open,
     .close_handle = fake_close_handle,
     .cancel = fake_cancel,
+    .quiet = fake_quiet,
 };
 
 /* A fresh registry with the fake library registered, its knobs at their
@@ -158,6 +169,8 @@ static inline uint8_t fake_reset(void) {
   fake_handle_is_open = 0;
   fake_nclosed = 0;
   fake_ncancelled = fake_cancel_rc = 0;
+  fake_nquieted = 0;
+  fake_quiet_rc = AL_QUIET_STOPPED;
   fake_on_drain = NULL;
   memset(fake_cancelled, 0, sizeof(fake_cancelled));
   fake_state = (struct al_state){.known = 1, .active = 1, .referenced = 1};

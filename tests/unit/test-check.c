@@ -48,8 +48,9 @@ static int teardown(void **state) {
 /* What a check writes, as a string; its count in *count. s NULL:
  * asyncleak_check. */
 /* The whole report of a check that finds the handle 0x200 (fake_b_t, no
- * stack) on loop 1, made by this thread. */
-static void assert_one_handle_report(const char *text) {
+ * stack) on loop 1, made by this thread, followed by tail. */
+static void assert_one_handle_report_then(const char *text,
+                                          const char *tail) {
   char expected[1024];
   int pid = (int)getpid();
 
@@ -64,10 +65,18 @@ static void assert_one_handle_report(const char *text) {
       "  fingerprint 6ff46221167bfec8\n"
       "\n"
       "SUMMARY: asyncleak: 1 handle left open (1 fake_b_t) from 1 creation "
-      "site\n",
-      pid, pid) < (int)sizeof(expected));
+      "site\n%s",
+      pid, pid, tail) < (int)sizeof(expected));
   assert_string_equal(text, expected);
 }
+
+static void assert_one_handle_report(const char *text) {
+  assert_one_handle_report_then(text, "");
+}
+
+/* The line a failed test's teardown adds after the report. */
+#define STOPPED_ONE                                                           \
+  "asyncleak: set aside for the tests that follow: 1 handle (1 stopped)\n"
 
 static char *check_text(const asyncleak_snapshot *s, size_t *count) {
   char *text = NULL;
@@ -531,7 +540,7 @@ static void test_cmocka__leak_fails_with_report(void **state) {
   assert_int_equal(asyncleak_cmocka_setup(&mine), 0);
   al_res_open(shim, 0x200, 1, FAKE_LOOP, NULL);
   char *text = teardown_stderr(&mine, &rc);
-  assert_one_handle_report(text);
+  assert_one_handle_report_then(text, STOPPED_ONE);
   free(text);
   assert_int_equal(rc, -1);
   assert_ptr_equal(mine, &sentinel);
@@ -677,6 +686,148 @@ static void test_cmocka__handle_of_returned_frame_not_run(void **state) {
   free(err);
   assert_int_equal(rc, -1);
   assert_int_equal(fake_drains, 0);
+}
+
+/* ------------------------------------------------------------- isolation */
+
+/* What a failed test left is set aside: its handle quieted, and the next
+ * test's drain does not count it; that test passes. */
+static void test_isolate__failed_tests_leak_set_aside(void **state) {
+  void *mine = NULL;
+  char *text;
+  int rc;
+  (void)state;
+  assert_int_equal(asyncleak_cmocka_setup(&mine), 0);
+  al_res_open(shim, 0x200, 1, FAKE_LOOP, NULL);
+  assert_int_equal(asyncleak_drain(LOOP, 0), 1);
+  text = teardown_stderr(&mine, &rc);
+  assert_one_handle_report_then(text, STOPPED_ONE);
+  free(text);
+  assert_int_equal(rc, -1);
+  assert_int_equal(fake_nquieted, 1);
+  assert_true(fake_quieted[0] == 0x200);
+  /* The fake library still says active: only the set keeps it out. */
+  assert_int_equal(asyncleak_drain(LOOP, 0), 0);
+  assert_int_equal(asyncleak_cmocka_setup(&mine), 0);
+  text = teardown_stderr(&mine, &rc);
+  assert_string_equal(text, "");
+  free(text);
+  assert_int_equal(rc, 0);
+  assert_int_equal(fake_nquieted, 1);
+  /* The whole-run check and the exit report still list it: it is open. */
+  size_t n;
+  text = check_text(NULL, &n);
+  assert_int_equal(n, 1);
+  free(text);
+  /* A handle made since is counted as ever. */
+  al_res_open(shim, 0x300, 1, FAKE_LOOP, NULL);
+  assert_int_equal(asyncleak_drain(LOOP, 0), 1);
+}
+
+/* A check alone sets nothing aside. */
+static void test_isolate__check_alone_acts_on_nothing(void **state) {
+  asyncleak_snapshot *s = asyncleak_snapshot_take();
+  size_t n;
+  char *text;
+  (void)state;
+  al_res_open(shim, 0x200, 1, FAKE_LOOP, NULL);
+  text = check_text(s, &n);
+  assert_int_equal(n, 1);
+  assert_one_handle_report(text);
+  free(text);
+  assert_int_equal(fake_nquieted, 0);
+  assert_int_equal(asyncleak_drain(LOOP, 0), 1);
+  asyncleak_snapshot_free(s);
+}
+
+/* asyncleak_check_and_isolate: what the teardown does, for any harness;
+ * nothing found, nothing done. */
+static void test_isolate__public_function(void **state) {
+  asyncleak_snapshot *s = asyncleak_snapshot_take();
+  char *text = NULL;
+  size_t len = 0, n;
+  FILE *out;
+  (void)state;
+  out = open_memstream(&text, &len);
+  assert_non_null(out);
+  assert_int_equal(asyncleak_check_and_isolate(s, out), 0);
+  assert_int_equal(fclose(out), 0);
+  assert_string_equal(text, "");
+  free(text);
+  al_res_open(shim, 0x200, 1, FAKE_LOOP, NULL);
+  out = open_memstream(&text, &len);
+  assert_non_null(out);
+  n = asyncleak_check_and_isolate(s, out);
+  assert_int_equal(fclose(out), 0);
+  assert_int_equal(n, 1);
+  assert_one_handle_report_then(text, STOPPED_ONE);
+  free(text);
+  assert_int_equal(asyncleak_drain(LOOP, 0), 0);
+  asyncleak_snapshot_free(s);
+}
+
+/* Not quieted, only left out of the drains: a handle that is inactive, or
+ * on the stack, or on a loop another thread runs, or that the library
+ * could not stop; a request pending. */
+static void *open_other_loop_handle(void *arg) {
+  (void)arg;
+  al_loop_open(shim, OTHER_LOOP, 0, NULL, 1);
+  al_loop_ran(shim, OTHER_LOOP);
+  al_res_open(shim, 0x700, 1, OTHER_LOOP, NULL);
+  return NULL;
+}
+
+static void test_isolate__what_is_left_alone(void **state) {
+  asyncleak_snapshot *s = asyncleak_snapshot_take();
+  char on_stack[16]; /* a handle's memory, on the stack */
+  pthread_t th;
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out;
+  (void)state;
+  fake_claimable = OTHER_LOOP;
+  al_res_open(shim, (uintptr_t)on_stack, 1, FAKE_LOOP, NULL);
+  assert_int_equal(pthread_create(&th, NULL, open_other_loop_handle, NULL),
+                   0);
+  assert_int_equal(pthread_join(th, NULL), 0);
+  assert_int_equal(al_req_start(shim, 0x600, 0, FAKE_LOOP, NULL, NULL), 0);
+  out = open_memstream(&text, &len);
+  assert_non_null(out);
+  assert_int_equal(asyncleak_check_and_isolate(s, out), 3);
+  assert_int_equal(fclose(out), 0);
+  assert_non_null(strstr(text, "\nasyncleak: set aside for the tests that "
+                               "follow: 2 handles (2 still active), 1 "
+                               "request pending\n"));
+  free(text);
+  assert_int_equal(fake_nquieted, 0);
+  assert_int_equal(asyncleak_drain(LOOP, 0), 0);
+  asyncleak_snapshot_free(s);
+
+  /* Inactive: nothing to do; and what the library could only
+   * unreference. */
+  s = asyncleak_snapshot_take();
+  al_res_open(shim, 0x800, 1, FAKE_LOOP, NULL);
+  fake_quiet_rc = AL_QUIET_UNREFERENCED;
+  out = open_memstream(&text, &len);
+  assert_non_null(out);
+  assert_int_equal(asyncleak_check_and_isolate(s, out), 1);
+  assert_int_equal(fclose(out), 0);
+  assert_non_null(strstr(text, "\nasyncleak: set aside for the tests that "
+                               "follow: 1 handle (1 unreferenced)\n"));
+  free(text);
+  asyncleak_snapshot_free(s);
+  s = asyncleak_snapshot_take();
+  al_res_open(shim, 0x900, 1, FAKE_LOOP, NULL);
+  fake_state.active = 0;
+  out = open_memstream(&text, &len);
+  assert_non_null(out);
+  assert_int_equal(asyncleak_check_and_isolate(s, out), 1);
+  assert_int_equal(fclose(out), 0);
+  assert_non_null(strstr(text, "\nasyncleak: set aside for the tests that "
+                               "follow: 1 handle\n"));
+  free(text);
+  assert_int_equal(fake_nquieted, 1);
+  asyncleak_snapshot_free(s);
 }
 
 /* ---------------------------------------------------------------- ignores
@@ -836,6 +987,10 @@ int main(void) {
       T(test_cmocka__replaced_and_inherited_loops_not_run),
       T(test_cmocka__loop_of_returned_frame_not_run),
       T(test_cmocka__handle_of_returned_frame_not_run),
+      T(test_isolate__failed_tests_leak_set_aside),
+      T(test_isolate__check_alone_acts_on_nothing),
+      T(test_isolate__public_function),
+      T(test_isolate__what_is_left_alone),
       /* Last: ignored names stay for the rest of the process. */
       T(test_ignore__bad_arguments),
       T(test_ignore__first_frame_left_out),

@@ -217,6 +217,30 @@ static void test_site__suppression_matches_printed_and_linked(void **state) {
   assert_int_equal(s.supp, -1);
 }
 
+/* A libevent leak's line names its type by its kind, and read back, it
+ * covers that type and no other of the same site. */
+static void test_site__libevent_rule_read_back(void **state) {
+  struct al_site s = {0};
+  char *line;
+
+  (void)state;
+  s.frames[s.depth++] = named("libevent-2.1.so.7", "event_new", NULL, 0, -1);
+  s.frames[s.depth++] = named("server", "make_timer", "server.c", 40, 3);
+  s.frames[s.depth++] = named("server", "main", "server.c", 70, 9);
+  add_libc_start(&s);
+  al_site_judge_frames(0, "event (added)", &s);
+  line = suppression(&s, "event (added)");
+  assert_string_equal(line, "event_added:^make_timer$\n");
+  assert_int_equal(al_suppressions_parse("gen.supp", line, strlen(line)), 0);
+  free(line);
+  al_site_judge_frames(0, "event (added)", &s);
+  assert_int_equal(s.supp, 0);
+  al_site_judge_frames(0, "event (never freed)", &s);
+  assert_int_equal(s.supp, -1);
+  al_site_judge_frames(1, "evdns request", &s);
+  assert_int_equal(s.supp, -1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_teardown(name, teardown)
@@ -227,6 +251,7 @@ int main(void) {
       T(test_site__fingerprint_tells_calls_apart),
       T(test_site__fingerprint_by_offset_without_lines),
       T(test_site__suppression_matches_printed_and_linked),
+      T(test_site__libevent_rule_read_back),
 #undef T
   };
   return cmocka_run_group_tests_name("site", tests, NULL, NULL);

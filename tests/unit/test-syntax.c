@@ -291,6 +291,19 @@ static void test_syntax__supp_kind_covers(void **state) {
       {"uv_timer", 0, NULL, 0},
       {"uv_timer_t", 0, NULL, 0},
       {"uv_write", 1, NULL, 0},
+      /* libevent's types, named by their kinds. */
+      {"event_added", 0, "event (added)", 1},
+      {"event_added", 0, "event (never freed)", 0},
+      {"event_added", 0, "event", 0},
+      {"event", 0, "event (added)", 0},
+      {"event_never_freed", 0, "event (never freed)", 1},
+      {"event_once", 0, "event (once)", 1},
+      {"evdns_request", 1, "evdns request", 1},
+      {"evdns_request", 1, "evdns_getaddrinfo request", 0},
+      {"evdns_getaddrinfo_request", 1, "evdns_getaddrinfo request", 1},
+      {"evhttp_request", 1, "evhttp request", 1},
+      {"evhttp", 0, "evhttp_connection", 0},
+      {"evhttp_connection", 0, "evhttp_connection", 1},
   };
   (void)state;
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -300,6 +313,83 @@ static void test_syntax__supp_kind_covers(void **state) {
       fail_msg("al_supp_kind_covers(\"%s\", %d, %s) = %d, want %d",
                cases[i].kind, cases[i].is_request,
                cases[i].type ? cases[i].type : "NULL", got, cases[i].want);
+  }
+}
+
+struct kind_case {
+  const char *type;
+  const char *kind; /* NULL: none */
+};
+
+static void test_syntax__supp_kind_of(void **state) {
+  static const struct kind_case cases[] = {
+      {"uv_timer_t", "uv_timer"},
+      {"uv_fs_t", "uv_fs"},
+      {"uv_timer", "uv_timer"},
+      {"event (added)", "event_added"},
+      {"event (added when its base was freed)",
+       "event_added_when_its_base_was_freed"},
+      {"event (never freed)", "event_never_freed"},
+      {"evdns_getaddrinfo request", "evdns_getaddrinfo_request"},
+      {"  a -- b  ", "a_b"},
+      {"a_ (b)", "a_b"},
+      {"_t", "_t"},
+      {"x_t_t", "x_t"},
+      {"Event-2", "Event_2"},
+      {"", NULL},
+      {" () ", NULL},
+      {"handle", NULL},
+      {"request:", NULL},
+      {"handles", "handles"},
+  };
+  char kind[AL_SUPP_KIND_MAX];
+  (void)state;
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    size_t n = al_supp_kind_of(cases[i].type, kind, sizeof(kind));
+    if (cases[i].kind == NULL) {
+      if (n != 0)
+        fail_msg("al_supp_kind_of(\"%s\") = \"%s\", want none",
+                 cases[i].type, kind);
+      continue;
+    }
+    if (n != strlen(cases[i].kind) || strcmp(kind, cases[i].kind))
+      fail_msg("al_supp_kind_of(\"%s\") = %zu \"%s\", want \"%s\"",
+               cases[i].type, n, n ? kind : "", cases[i].kind);
+  }
+  assert_int_equal(al_supp_kind_of(NULL, kind, sizeof(kind)), 0);
+  /* Too small a buffer, or too long a kind for a rule. */
+  assert_int_equal(al_supp_kind_of("uv_timer_t", kind, 4), 0);
+  assert_int_equal(al_supp_kind_of("uv_timer_t", kind, 0), 0);
+  char long_type[AL_SUPP_KIND_MAX + 8];
+  char big[AL_SUPP_KIND_MAX * 2];
+  memset(long_type, 'k', sizeof(long_type) - 1);
+  long_type[sizeof(long_type) - 1] = '\0';
+  assert_int_equal(al_supp_kind_of(long_type, big, sizeof(big)), 0);
+}
+
+/* What the generator writes, the parser reads, and it covers the type it
+ * was written for: "KIND:^f$" for each type a report may show. */
+static void test_syntax__supp_kind_round_trip(void **state) {
+  static const char *const types[] = {
+      "uv_timer_t", "uv_write_t", "event (added)", "event (never freed)",
+      "event (once)", "event (added when its base was freed)",
+      "bufferevent", "evconnlistener", "evhttp", "evhttp_connection",
+      "evdns_base", "evdns request", "evdns_getaddrinfo request",
+      "evhttp request", "resource", "(unknown)",
+  };
+  (void)state;
+  for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+    char kind[AL_SUPP_KIND_MAX], line[AL_SUPP_KIND_MAX + 8];
+    struct al_supp_rule r;
+    const char *why = NULL;
+
+    assert_true(al_supp_kind_of(types[i], kind, sizeof(kind)) > 0);
+    snprintf(line, sizeof(line), "%s:^f$", kind);
+    if (parse(line, &r, &why) != 1)
+      fail_msg("\"%s\", written for %s, is malformed: %s", line, types[i],
+               why ? why : "");
+    assert_true(al_supp_kind_covers(r.kind, 0, types[i]));
+    assert_true(al_supp_kind_covers(r.kind, 1, types[i]));
   }
 }
 
@@ -530,6 +620,8 @@ int main(void) {
       cmocka_unit_test(test_syntax__supp_parse_blank_and_comment),
       cmocka_unit_test(test_syntax__supp_parse_malformed),
       cmocka_unit_test(test_syntax__supp_kind_covers),
+      cmocka_unit_test(test_syntax__supp_kind_of),
+      cmocka_unit_test(test_syntax__supp_kind_round_trip),
       cmocka_unit_test(test_syntax__baseline_parse),
       cmocka_unit_test(test_syntax__baseline_parse_uses_len),
       cmocka_unit_test(test_syntax__option_next),
