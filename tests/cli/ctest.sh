@@ -1,5 +1,5 @@
 # docs/build-systems.md, CTest: the CMakeLists.txt it quotes is
-# examples/ctest/'s, and its commands, run as written with the build
+# the one in examples/timers/, and its commands, run as written with the build
 # tree's asyncleak first in PATH, fail the test that forgets a timer, with
 # the report in CTest's log, and pass the one that closes it.
 . tests/cli/lib.sh
@@ -8,23 +8,14 @@ unset ASYNCLEAK_OPTIONS
 command -v cmake >/dev/null 2>&1 ||
   fail "cmake is not installed (scripts/install-deps.sh)"
 
-# doc_block SECTION LANG: the first LANG block of the section.
-doc_block() {
-  awk -v section="## $1" -v fence="\`\`\`$2" '
-    /^## / { in_section = ($0 == section) }
-    in_section && $0 == fence && !done { inside = 1; next }
-    inside && /^```$/ { inside = 0; done = 1 }
-    inside' docs/build-systems.md
-}
-
 work=$tmp/timers
-mkdir "$work" && cp examples/ctest/* "$work/"
-doc_block CTest cmake >"$tmp/doc.cmake"
+mkdir "$work" && cp examples/timers/* "$work/"
+doc_block docs/build-systems.md CTest cmake >"$tmp/doc.cmake"
 [ -s "$tmp/doc.cmake" ] || fail "no cmake block in docs/build-systems.md"
-diff "$tmp/doc.cmake" examples/ctest/CMakeLists.txt >"$tmp/diff" ||
-  fail "docs/build-systems.md and examples/ctest/CMakeLists.txt differ:
+diff "$tmp/doc.cmake" examples/timers/CMakeLists.txt >"$tmp/diff" ||
+  fail "docs/build-systems.md and examples/timers/CMakeLists.txt differ:
 $(cat "$tmp/diff")"
-doc_block CTest sh >"$tmp/commands"
+doc_block docs/build-systems.md CTest sh >"$tmp/commands"
 grep -q '^ctest ' "$tmp/commands" || fail "no ctest command in the document"
 
 bin=$(cd "$(dirname "$ASYNCLEAK")" && pwd)

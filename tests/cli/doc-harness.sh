@@ -1,7 +1,8 @@
 # The cmocka suite of docs/harness.md, taken from the document as a user
-# would copy it, built against this tree and run: two tests pass, the one
-# that forgets a timer fails, and its report names it; the exit report
-# of the linked runtime follows.
+# would copy it, built with the document's own command against this tree
+# (pkg-config finds the build's asyncleak-uninstalled.pc first) and run:
+# two tests pass, the one that forgets a timer fails, and its report
+# names it; the exit report of the linked runtime follows.
 . tests/cli/lib.sh
 
 unset ASYNCLEAK_OPTIONS
@@ -11,14 +12,17 @@ awk '/^```c$/ { inside = 1; next } /^```$/ { if (inside) exit } inside' \
   docs/harness.md >"$tmp/leaks.c"
 grep -q 'int main' "$tmp/leaks.c" || fail "no suite found in docs/harness.md"
 case $O in
-  /*) lib=$O/lib ;;
-  *) lib=$PWD/$O/lib ;;
+  /*) build=$O ;;
+  *) build=$PWD/$O ;;
 esac
-${CC:-cc} -g -o "$tmp/leaks" "$tmp/leaks.c" -Iinclude -L"$lib" \
-  -Wl,-rpath,"$lib" -lasyncleak -luv -lcmocka 2>"$tmp/cc.err" ||
-  fail "the example does not build: $(cat "$tmp/cc.err")"
+[ -f "$build/asyncleak-uninstalled.pc" ] ||
+  fail "no $O/asyncleak-uninstalled.pc"
+command=$(sed -n 's/^    \(cc .*pkg-config.*\)$/\1/p' docs/harness.md)
+[ -n "$command" ] || fail "no build command found in docs/harness.md"
+(cd "$tmp" && PKG_CONFIG_PATH=$build sh -c "$command") 2>"$tmp/cc.err" ||
+  fail "'$command' fails: $(cat "$tmp/cc.err")"
 
-run "$tmp/leaks"
+run LD_LIBRARY_PATH="$build/lib" "$tmp/leaks"
 expect_status 1
 expect_line "$tmp/out" "[       OK ] test_timer_closed"
 expect_line "$tmp/out" "[       OK ] test_stat_in_flight"

@@ -35,6 +35,16 @@ expect_status() {
 $(cat "$tmp/err")"
 }
 
+# doc_block DOC SECTION LANG: the first LANG block of the section
+# "## SECTION" of the Markdown document DOC, as a user would copy it.
+doc_block() {
+  awk -v section="## $2" -v fence="\`\`\`$3" '
+    /^## / { in_section = ($0 == section) }
+    in_section && $0 == fence && !done { inside = 1; next }
+    inside && /^```$/ { inside = 0; done = 1 }
+    inside' "$1"
+}
+
 # gone PID: waits (10 seconds at most) for PID to end.
 gone() {
   i=0

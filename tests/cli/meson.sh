@@ -1,5 +1,5 @@
 # docs/build-systems.md, Meson: the meson.build it quotes is
-# examples/meson/'s, and its commands, run as written with the build
+# the one in examples/timers/, and its commands, run as written with the build
 # tree's asyncleak first in PATH, fail the test that forgets a timer, with
 # the report in Meson's log, and pass the one that closes it; the same
 # tests without the wrapper both pass, and the file's test setup does what
@@ -10,23 +10,14 @@ unset ASYNCLEAK_OPTIONS
 command -v meson >/dev/null 2>&1 ||
   fail "meson is not installed (scripts/install-deps.sh)"
 
-# doc_block SECTION LANG: the first LANG block of the section.
-doc_block() {
-  awk -v section="## $1" -v fence="\`\`\`$2" '
-    /^## / { in_section = ($0 == section) }
-    in_section && $0 == fence && !done { inside = 1; next }
-    inside && /^```$/ { inside = 0; done = 1 }
-    inside' docs/build-systems.md
-}
-
 work=$tmp/timers
-mkdir "$work" && cp examples/meson/* "$work/"
-doc_block Meson meson >"$tmp/doc.meson"
+mkdir "$work" && cp examples/timers/* "$work/"
+doc_block docs/build-systems.md Meson meson >"$tmp/doc.meson"
 [ -s "$tmp/doc.meson" ] || fail "no meson block in docs/build-systems.md"
-diff "$tmp/doc.meson" examples/meson/meson.build >"$tmp/diff" ||
-  fail "docs/build-systems.md and examples/meson/meson.build differ:
+diff "$tmp/doc.meson" examples/timers/meson.build >"$tmp/diff" ||
+  fail "docs/build-systems.md and examples/timers/meson.build differ:
 $(cat "$tmp/diff")"
-doc_block Meson sh >"$tmp/commands"
+doc_block docs/build-systems.md Meson sh >"$tmp/commands"
 grep -q '^meson test .*--wrapper' "$tmp/commands" ||
   fail "no meson test --wrapper in the document"
 
