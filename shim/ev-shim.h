@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "calls.h"
 #include "internal.h"
 
 struct event_base;
@@ -53,56 +54,38 @@ enum {
       F_COUNT
 };
 
-extern _Atomic(void *) al_ev_real[F_COUNT];
-/* Whether the function the program gets is libevent's (not libev's). */
-extern atomic_int al_ev_real_is_libevent[F_COUNT];
-/* Finds libevent's function number i; never our own (self). NULL, with a
- * warning once, when libevent has none. */
-void *al_ev_resolve(int i, void *self);
+/* libevent as the core knows it: where its functions are, and its code. */
+extern struct al_loopsyms al_ev_lib;
 
-static inline void *al_ev_real_fn(int i, void *self) {
-  void *p = atomic_load_explicit(&al_ev_real[i], memory_order_acquire);
-  return AL_LIKELY(p != NULL) ? p : al_ev_resolve(i, self);
-}
-
-#define REAL(name) ((__typeof__(&name))al_ev_real_fn(F_##name, (void *)&name))
+#define REAL(name)                                                            \
+  ((__typeof__(&name))al_loopsyms_get(&al_ev_lib, F_##name, (void *)&name))
 /* For functions the runtime does not define: typeof takes no address. */
-#define USE(name) ((__typeof__(&name))al_ev_real_fn(F_##name, NULL))
-/* Whether the program's calls of name reach libevent: only those are
- * followed. */
-#define FOLLOWED(name)                                                        \
-  atomic_load_explicit(&al_ev_real_is_libevent[F_##name],                    \
-                       memory_order_relaxed)
+#define USE(name) ((__typeof__(&name))al_loopsyms_get(&al_ev_lib, F_##name, NULL))
+/* Whether the program's calls of name reach libevent (not libev, which
+ * exports libevent's 1.x names): only those are followed. */
+#define FOLLOWED(name) al_loopsyms_own(&al_ev_lib, F_##name)
 
 /* ---------------------------------------------------------- whose call */
 
 /* Our index among the loop libraries. */
 extern uint8_t al_ev_shim_id;
-/* How many interposers are on this thread's stack. */
-extern AL_TLS unsigned al_ev_depth;
+/* This thread's interposers on its stack (lib/calls.h). */
+extern AL_TLS struct al_calls al_ev_calls;
 
-/* Enters an interposer; returns 1 when the program made this call: it
- * does not come from libevent's code, nor, nested in another interposer,
- * about the same object. Keeps errno. */
-int al_ev_enter_from(const void *caller, const void *obj);
-#define enter(obj) al_ev_enter_from(__builtin_return_address(0), (obj))
+/* Enters an interposer about obj; returns 1 when the program made this
+ * call: it does not come from libevent's code, nor, nested in another
+ * interposer, about the same object. Keeps errno. */
+#define enter(obj)                                                            \
+  al_call_enter(&al_ev_calls, &al_ev_lib, __builtin_return_address(0), (obj))
 
 static inline void leave(void) {
-  al_ev_depth--;
+  al_call_leave(&al_ev_calls);
 }
 
-/* Around a callback of the program's that libevent calls inside one of
- * our interposers (an evdns_getaddrinfo answered at once): the program's
- * calls in it are its own. */
-struct al_ev_scope {
-  unsigned depth;
-  const void *outer;
-};
-void al_ev_callback_begin(struct al_ev_scope *s);
-void al_ev_callback_end(const struct al_ev_scope *s);
-
 /* Whether pc is in libevent's code: a callback of libevent's own. */
-int al_ev_code_is_libevent(const void *pc);
+static inline int al_ev_code_is_libevent(const void *pc) {
+  return al_loopsyms_owns(&al_ev_lib, pc);
+}
 
 /* Whether the runtime may record now: not from a signal handler that
  * interrupted it (then the event is counted as missed). Keeps errno. */

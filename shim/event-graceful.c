@@ -53,12 +53,12 @@ static void on_wake(evutil_socket_t fd, short what, void *arg) {
 
   (void)fd;
   (void)what;
-  al_ev_depth++;
+  al_call_own_begin(&al_ev_calls);
   if (del != NULL)
     del(w->ev); /* once: the drain that follows must not spin on it */
   if (brk != NULL)
     brk(base);
-  al_ev_depth--;
+  al_call_own_end(&al_ev_calls);
 }
 
 static int the_fd(void) {
@@ -104,7 +104,7 @@ void al_ev_waker_add(struct event_base *base) {
   }
   fd = the_fd();
   ev = fd >= 0 && assign && add ? malloc(sizeof(*ev)) : NULL;
-  al_ev_depth++;
+  al_call_own_begin(&al_ev_calls);
   if (ev != NULL && assign(ev, base, fd, EV_READ | EV_PERSIST, on_wake,
                            &wakers[i]) == 0) {
     ev->ev_evcallback.evcb_flags |= EVLIST_INTERNAL;
@@ -119,7 +119,7 @@ void al_ev_waker_add(struct event_base *base) {
     free(ev);
     ev = NULL;
   }
-  al_ev_depth--;
+  al_call_own_end(&al_ev_calls);
   if (ev == NULL) {
     wakers[i].ev = NULL;
     atomic_store(&wakers[i].base, NULL);
@@ -137,10 +137,10 @@ void al_ev_waker_remove(struct event_base *base) {
 
   if (i < 0)
     return;
-  al_ev_depth++;
+  al_call_own_begin(&al_ev_calls);
   if (del != NULL)
     del(wakers[i].ev);
-  al_ev_depth--;
+  al_call_own_end(&al_ev_calls);
   free(wakers[i].ev);
   wakers[i].ev = NULL;
   atomic_store(&wakers[i].base, NULL);

@@ -96,13 +96,13 @@ static void once_fired(evutil_socket_t fd, short what, void *arg) {
   struct call *c = arg;
   event_callback_fn cb = (event_callback_fn)c->cb;
   void *cb_arg = c->arg;
-  struct al_ev_scope scope;
+  struct al_call_scope scope;
 
   al_ev_forget((uintptr_t)c, c->base);
   free(c);
-  al_ev_callback_begin(&scope);
+  al_call_callback_begin(&al_ev_calls, &scope);
   cb(fd, what, cb_arg);
-  al_ev_callback_end(&scope);
+  al_call_callback_end(&al_ev_calls, &scope);
 }
 
 /* libevent frees the event once it fired. One still pending when its base
@@ -221,27 +221,27 @@ static void resolved(int result, char type, int count, int ttl,
   struct call *c = arg;
   evdns_callback_type cb = (evdns_callback_type)c->cb;
   void *cb_arg = c->arg;
-  struct al_ev_scope scope;
+  struct al_call_scope scope;
 
   request_end((uintptr_t)c);
   call_unref(c);
-  al_ev_callback_begin(&scope);
+  al_call_callback_begin(&al_ev_calls, &scope);
   cb(result, type, count, ttl, addresses, cb_arg);
-  al_ev_callback_end(&scope);
+  al_call_callback_end(&al_ev_calls, &scope);
 }
 
 static void got_addrinfo(int result, struct evutil_addrinfo *res, void *arg) {
   struct call *c = arg;
   evdns_getaddrinfo_cb cb = (evdns_getaddrinfo_cb)c->cb;
   void *cb_arg = c->arg;
-  struct al_ev_scope scope;
+  struct al_call_scope scope;
 
   request_end((uintptr_t)c);
   call_unref(c);
   /* Answered at once, this runs inside our interposer. */
-  al_ev_callback_begin(&scope);
+  al_call_callback_begin(&al_ev_calls, &scope);
   cb(result, res, cb_arg);
-  al_ev_callback_end(&scope);
+  al_call_callback_end(&al_ev_calls, &scope);
 }
 
 #define RESOLVE(name, in_t, fmt, show)                                           \
@@ -399,19 +399,19 @@ int al_ev_req_cancel(uintptr_t addr) {
 
   if (al_req_get(addr, &r) != 0)
     return -ENOENT;
-  al_ev_depth++;
+  al_call_own_begin(&al_ev_calls);
   if (r.type == R_HTTP) {
     __typeof__(&evhttp_cancel_request) cancel = USE(evhttp_cancel_request);
     if (cancel != NULL)
       cancel((struct evhttp_request *)addr);
-    al_ev_depth--;
+    al_call_own_end(&al_ev_calls);
     return cancel != NULL ? 0 : -ENOSYS;
   }
   {
     const struct call *c = (const struct call *)addr;
     uint64_t seq;
     if (dns_loop(c->dns, &seq) == 0 || seq != c->dns_seq) {
-      al_ev_depth--;
+      al_call_own_end(&al_ev_calls);
       return -ENOENT;
     }
   }
@@ -431,7 +431,7 @@ int al_ev_req_cancel(uintptr_t addr) {
     else
       cancel(handle);
   }
-  al_ev_depth--;
+  al_call_own_end(&al_ev_calls);
   return handle != NULL ? 0 : -ENOSYS;
 }
 

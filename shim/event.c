@@ -47,131 +47,37 @@ static const char *const func_names[F_COUNT] = {
 #undef X
 };
 
-_Atomic(void *) al_ev_real[F_COUNT];
-atomic_int al_ev_real_is_libevent[F_COUNT];
-static atomic_int missing_warned[F_COUNT];
-
-/* Whether the object holding addr is one of libevent's: libevent-2.1,
- * libevent_core, _extra, _pthreads, _openssl, by the whole of its name. A
- * program's own libevent_bus.so is not. */
-static int object_is_libevent(const void *addr) {
-  Dl_info info;
-
-  if (!dladdr(addr, &info) || info.dli_fname == NULL)
-    return 0;
-  return al_loop_library_name(info.dli_fname) == AL_LIB_LIBEVENT;
-}
-
-/* The function the program's call would have reached: the next definition
- * after ours, or, in a library loaded into a local scope (a plugin), the
- * one libevent's own objects hold. */
-void *al_ev_resolve(int i, void *self) {
-  static const char *const objects[] = {
-      "libevent_core-2.1.so.7", "libevent-2.1.so.7", "libevent_extra-2.1.so.7"};
-  const char *name = func_names[i];
-  void *p = dlsym(RTLD_NEXT, name);
-
-  if (p == self)
-    p = NULL;
-  for (size_t k = 0; p == NULL && k < sizeof(objects) / sizeof(objects[0]);
-       k++)
-    p = al_dlsym_in(objects[k], name, self);
-  if (p != NULL) {
-    atomic_store_explicit(&al_ev_real_is_libevent[i], object_is_libevent(p),
-                          memory_order_relaxed);
-    atomic_store_explicit(&al_ev_real[i], p, memory_order_release);
-  } else if (!atomic_exchange(&missing_warned[i], 1)) {
-    al_warn("cannot find libevent's '%s'; the call does nothing", name);
-  }
-  return p;
-}
-
-/* ------------------------------------------------------ libevent's own code */
-
-/* Code ranges already looked at, each libevent's or not: a small cache, so
- * that telling the program's calls from libevent's costs a few compares. */
-#define RANGES 16
-static struct {
-  _Atomic uintptr_t lo, hi;
-  atomic_int libevent;
-} ranges[RANGES];
-static atomic_int nranges;
-static pthread_mutex_t ranges_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static int from_libevent(uintptr_t pc) {
-  int n = atomic_load_explicit(&nranges, memory_order_acquire);
-  uintptr_t lo, hi;
-  int yes;
-
-  for (int i = 0; i < n; i++) {
-    lo = atomic_load_explicit(&ranges[i].lo, memory_order_acquire);
-    if (pc >= lo &&
-        pc < atomic_load_explicit(&ranges[i].hi, memory_order_relaxed))
-      return atomic_load_explicit(&ranges[i].libevent, memory_order_relaxed);
-  }
-  if (al_code_range(pc, &lo, &hi, NULL) != 0)
-    return 0;
-  yes = object_is_libevent((const void *)pc);
-  pthread_mutex_lock(&ranges_lock);
-  n = atomic_load_explicit(&nranges, memory_order_relaxed);
-  if (n < RANGES) {
-    atomic_store_explicit(&ranges[n].libevent, yes, memory_order_relaxed);
-    atomic_store_explicit(&ranges[n].hi, hi, memory_order_relaxed);
-    atomic_store_explicit(&ranges[n].lo, lo, memory_order_release);
-    atomic_store_explicit(&nranges, n + 1, memory_order_release);
-  }
-  pthread_mutex_unlock(&ranges_lock);
-  return yes;
-}
-
-/* How many interposers are on this thread's stack, and the object the
- * outermost is about. */
-AL_TLS unsigned al_ev_depth;
-static AL_TLS const void *outer_obj;
-
-uint8_t al_ev_shim_id;
-static atomic_int shim_ready;
-static pthread_once_t shim_once = PTHREAD_ONCE_INIT;
+static const char *const objects[] = {
+    "libevent_core-2.1.so.7", "libevent-2.1.so.7", "libevent_extra-2.1.so.7",
+    NULL};
+static _Atomic(void *) reals[F_COUNT];
+static atomic_int own[F_COUNT], warned[F_COUNT];
 static void shim_init(void);
 
+/* libevent's objects are its own by the whole of their names (libev
+ * defines some of the same functions), and its loop makes and adds
+ * events of its own outside any interposer. */
+struct al_loopsyms al_ev_lib = {
+    .name = "libevent",
+    .id = AL_LIB_LIBEVENT,
+    .objects = objects,
+    .load = NULL,
+    .funcs = func_names,
+    .nfuncs = F_COUNT,
+    .flags = AL_SYMS_CALLS_ITSELF,
+    .missing = "the call does nothing",
+    .init = shim_init,
+    .real = reals,
+    .own = own,
+    .warned = warned,
+    .once = PTHREAD_ONCE_INIT,
+};
+
+AL_TLS struct al_calls al_ev_calls;
+uint8_t al_ev_shim_id;
+
 static inline void shim_ensure(void) {
-  if (AL_UNLIKELY(!atomic_load_explicit(&shim_ready, memory_order_acquire))) {
-    int saved = errno;
-    pthread_once(&shim_once, shim_init);
-    errno = saved;
-  }
-}
-
-int al_ev_enter_from(const void *caller, const void *obj) {
-  int saved = errno, program;
-
-  shim_ensure();
-  program = !from_libevent((uintptr_t)caller);
-  if (al_ev_depth++ == 0)
-    outer_obj = obj;
-  else if (obj == outer_obj)
-    program = 0;
-  errno = saved;
-  return program;
-}
-
-void al_ev_callback_begin(struct al_ev_scope *s) {
-  s->depth = al_ev_depth;
-  s->outer = outer_obj;
-  al_ev_depth = 0;
-  outer_obj = NULL;
-}
-
-void al_ev_callback_end(const struct al_ev_scope *s) {
-  al_ev_depth = s->depth;
-  outer_obj = s->outer;
-}
-
-int al_ev_code_is_libevent(const void *pc) {
-  int saved = errno, yes = from_libevent((uintptr_t)pc);
-
-  errno = saved;
-  return yes;
+  al_loopsyms_ensure(&al_ev_lib);
 }
 
 /* -------------------------------------------------------------- the events */
@@ -912,9 +818,9 @@ static void free_base(struct event_base *base, int program, int finalize) {
     al_ev_waker_remove(base);
   }
   errno = saved;
-  al_ev_depth++;
+  al_call_own_begin(&al_ev_calls);
   fn(base);
-  al_ev_depth--;
+  al_call_own_end(&al_ev_calls);
   if (base != NULL && followed && AL_LIKELY(al_locks_held == 0)) {
     saved = errno;
     if (kept > 0)
@@ -929,12 +835,12 @@ static void free_base(struct event_base *base, int program, int finalize) {
 
 AL_EXPORT void event_base_free(struct event_base *base) {
   shim_ensure();
-  free_base(base, al_ev_depth == 0, 1);
+  free_base(base, al_call_outside(&al_ev_calls), 1);
 }
 
 AL_EXPORT void event_base_free_nofinalize(struct event_base *base) {
   shim_ensure();
-  free_base(base, al_ev_depth == 0, 0);
+  free_base(base, al_call_outside(&al_ev_calls), 0);
 }
 
 /* After fork, the child that calls event_reinit takes the base over: made
@@ -985,9 +891,9 @@ static int shim_run_until(uintptr_t addr, unsigned timeout_ms,
     return -ETIMEDOUT;
   end = al_now_ms() + timeout_ms;
   /* Our own timer, bounding each blocking turn by the deadline. */
-  al_ev_depth++;
+  al_call_own_begin(&al_ev_calls);
   deadline = new_event(base, -1, 0, noop_cb, NULL);
-  al_ev_depth--;
+  al_call_own_end(&al_ev_calls);
   if (deadline == NULL)
     return -ENOMEM;
   run_begins(base);
@@ -1010,9 +916,9 @@ static int shim_run_until(uintptr_t addr, unsigned timeout_ms,
   loop(base, EVLOOP_NONBLOCK);
   run_leave(slot);
   run_ends();
-  al_ev_depth++;
+  al_call_own_begin(&al_ev_calls);
   free_event(deadline);
-  al_ev_depth--;
+  al_call_own_end(&al_ev_calls);
   return rc;
 }
 
@@ -1089,9 +995,9 @@ static void shim_close_handle(uintptr_t addr) {
   if (!known || read_event(addr, r.loop, &copy) != 0 ||
       event_added(addr, r.loop, &copy) <= 0)
     return;
-  al_ev_depth++;
+  al_call_own_begin(&al_ev_calls);
   del(ev);
-  al_ev_depth--;
+  al_call_own_end(&al_ev_calls);
   event_gone(ev);
 }
 
@@ -1113,27 +1019,16 @@ static int shim_quiet(uintptr_t addr) {
       (r.type != T_NEW && r.type != T_ASSIGNED) ||
       read_event(addr, r.loop, &copy) != 0 || (copy.ev_events & EV_SIGNAL))
     return AL_QUIET_LEFT;
-  al_ev_depth++;
+  al_call_own_begin(&al_ev_calls);
   del(ev);
-  al_ev_depth--;
+  al_call_own_end(&al_ev_calls);
   if (r.type == T_ASSIGNED)
     event_gone(ev);
   return AL_QUIET_STOPPED;
 }
 
 static int shim_unloaded(void) {
-  void *p = atomic_load_explicit(&al_ev_real[F_event_base_loop],
-                                 memory_order_relaxed);
-  uintptr_t lo, hi;
-
-  if (p == NULL || al_code_range((uintptr_t)p, &lo, &hi, NULL) == 0)
-    return 0;
-  for (int i = 0; i < F_COUNT; i++)
-    atomic_store_explicit(&al_ev_real[i], NULL, memory_order_relaxed);
-  pthread_mutex_lock(&ranges_lock);
-  atomic_store_explicit(&nranges, 0, memory_order_release);
-  pthread_mutex_unlock(&ranges_lock);
-  return 1;
+  return al_loopsyms_unloaded(&al_ev_lib);
 }
 
 static const struct al_shim event_shim = {
@@ -1163,5 +1058,4 @@ static const struct al_shim event_shim = {
 static void shim_init(void) {
   al_init();
   al_ev_shim_id = al_shim_register(&event_shim);
-  atomic_store_explicit(&shim_ready, 1, memory_order_release);
 }

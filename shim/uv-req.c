@@ -56,12 +56,7 @@
 
 /* Whether cb is code of libuv's: then the request is libuv's own. */
 static int libuv_own(void *cb) {
-  uintptr_t pc = (uintptr_t)cb;
-
-  if (atomic_load_explicit(&al_uv_text_lo, memory_order_relaxed) == 0)
-    (void)USE(uv_cancel); /* finding a function of libuv's finds its code */
-  return pc >= atomic_load_explicit(&al_uv_text_lo, memory_order_relaxed) &&
-         pc < atomic_load_explicit(&al_uv_text_hi, memory_order_relaxed);
+  return al_loopsyms_owns(&al_uv_lib, cb);
 }
 
 /* ------------------------------------------------------------- following */

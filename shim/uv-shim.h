@@ -1,6 +1,6 @@
-/* What the libuv interposers share: libuv's real functions, found on
- * first use, and the per-thread count that tells the program's calls from
- * libuv's own. Private to shim/uv*.c. */
+/* What the libuv interposers share: libuv's description for the core,
+ * which finds its real functions on first use and tells the program's
+ * calls from libuv's own. Private to shim/uv*.c. */
 #ifndef ASYNCLEAK_UV_SHIM_H_
 #define ASYNCLEAK_UV_SHIM_H_
 
@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "calls.h"
 #include "internal.h"
 
 /* libuv's private handle flags (src/uv-common.h), stable across 1.x. They
@@ -62,80 +63,38 @@ enum {
   F_COUNT
 };
 
-extern _Atomic(void *) al_uv_real[F_COUNT];
-/* Finds libuv's function number i; never our own (self). NULL, with a
- * warning once, when libuv has none. */
-void *al_uv_resolve(int i, void *self);
+/* libuv as the core knows it: where its functions are, and its code. */
+extern struct al_loopsyms al_uv_lib;
 
-static inline void *al_uv_real_fn(int i, void *self) {
-  void *p = atomic_load_explicit(&al_uv_real[i], memory_order_acquire);
-  return AL_LIKELY(p != NULL) ? p : al_uv_resolve(i, self);
-}
-
-#define REAL(name) ((__typeof__(&name))al_uv_real_fn(F_##name, (void *)&name))
+#define REAL(name)                                                            \
+  ((__typeof__(&name))al_loopsyms_get(&al_uv_lib, F_##name, (void *)&name))
 /* For functions the runtime does not define: typeof takes no address. */
-#define USE(name) ((__typeof__(&name))al_uv_real_fn(F_##name, NULL))
+#define USE(name) ((__typeof__(&name))al_loopsyms_get(&al_uv_lib, F_##name, NULL))
 
 /* ------------------------------------------------------------ the shim */
 
 /* Our index among the loop libraries. */
 extern uint8_t al_uv_shim_id;
-/* How many interposers are on this thread's stack: a call arriving while
- * another interposer is on it is libuv's own. */
-extern AL_TLS unsigned al_uv_depth;
 
-void al_uv_shim_init(void);
-extern atomic_int al_uv_shim_ready;
+/* This thread's interposers on its stack (lib/calls.h). */
+extern AL_TLS struct al_calls al_uv_calls;
 
 static inline void al_uv_shim_ensure(void) {
-  if (AL_UNLIKELY(!atomic_load_explicit(&al_uv_shim_ready,
-                                        memory_order_acquire))) {
-    int saved = errno;
-    al_uv_shim_init();
-    errno = saved;
-  }
+  al_loopsyms_ensure(&al_uv_lib);
 }
 
-/* Where libuv's code lies, once a real function has been found: a call
- * from there is libuv's own. */
-extern _Atomic uintptr_t al_uv_text_lo, al_uv_text_hi;
-
-static inline int al_uv_from_libuv(uintptr_t pc) {
-  uintptr_t lo = atomic_load_explicit(&al_uv_text_lo, memory_order_relaxed);
-  /* Not known: as before, a nested call is taken for libuv's. */
-  return lo == 0 ||
-         (pc >= lo &&
-          pc < atomic_load_explicit(&al_uv_text_hi, memory_order_relaxed));
-}
-
-/* The handle of the program's call this thread is in. */
-extern AL_TLS const void *al_uv_outer_obj;
-
-/* Enters an interposer; returns 1 when the program called it directly.
- * Another interposer on the thread's stack means libuv's own call. */
+/* Enters an interposer; returns 1 when the program called it directly. */
 static inline int al_uv_enter(void) {
-  al_uv_shim_ensure();
-  return al_uv_depth++ == 0;
+  return al_call_enter(&al_uv_calls, &al_uv_lib, NULL, NULL);
 }
 
-/* The same, for a call about handle obj. A nested call about another
- * handle, from outside libuv, is a signal handler's that interrupted the
- * program's call: the program's own. (libuv reaches some of its functions
- * by a tail call, which leaves the program's return address: the handle is
- * then the same.) */
-static inline int al_uv_enter_from(const void *caller, const void *obj) {
-  al_uv_shim_ensure();
-  if (al_uv_depth++ == 0) {
-    al_uv_outer_obj = obj;
-    return 1;
-  }
-  return obj != al_uv_outer_obj && !al_uv_from_libuv((uintptr_t)caller);
-}
-#define al_uv_enter_obj(obj) \
-  al_uv_enter_from(__builtin_return_address(0), (obj))
+/* The same, for a call about handle obj, judged also by where it came
+ * from (a signal handler's call about another handle is the program's). */
+#define al_uv_enter_obj(obj)                                                  \
+  al_call_enter(&al_uv_calls, &al_uv_lib, __builtin_return_address(0), (obj))
 
 static inline void al_uv_leave(void) {
-  al_uv_depth--;
+  al_call_leave(&al_uv_calls);
 }
 
 /* Names of handle types and request types. */

@@ -4,7 +4,7 @@
  * libuv calls its own public functions through the PLT, so these see its
  * internal calls too (uv_loop_init making the loop's signal and async
  * handles, uv_tcp_init tail-calling uv_tcp_init_ex, uv_fs_poll_start making
- * a timer). A per-thread depth counter tells them apart: a call arriving
+ * a timer). The core tells them apart (lib/calls.h): a call arriving
  * while another interposer is on the thread's stack is libuv's own. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -26,89 +26,39 @@ static const char *const func_names[F_COUNT] = {
 #undef X
 };
 
-_Atomic(void *) al_uv_real[F_COUNT];
-static atomic_int missing_warned[F_COUNT];
+static const char *const objects[] = {"libuv.so.1", NULL};
+static _Atomic(void *) reals[F_COUNT];
+static atomic_int own[F_COUNT], warned[F_COUNT];
+static void shim_init(void);
 
-#define MAX_OBJECTS 512
-
-struct objects {
-  const char *name[MAX_OBJECTS];
-  int n;
+/* libuv's names are its own: wherever they are defined, that is libuv.
+ * A program linked with libasyncleak can have every uv_* symbol it uses
+ * bound to the runtime, and the linker then drops libuv from it: libuv is
+ * loaded, which the program clearly wants. */
+struct al_loopsyms al_uv_lib = {
+    .name = "libuv",
+    .id = AL_LIB_LIBUV,
+    .objects = objects,
+    .load = "libuv.so.1",
+    .funcs = func_names,
+    .nfuncs = F_COUNT,
+    .flags = AL_SYMS_ANY_OBJECT,
+    .missing = "the call fails",
+    .init = shim_init,
+    .real = reals,
+    .own = own,
+    .warned = warned,
+    .once = PTHREAD_ONCE_INIT,
 };
-
-static int collect_object(struct dl_phdr_info *info, size_t size, void *arg) {
-  struct objects *o = arg;
-  if (info->dlpi_name != NULL && info->dlpi_name[0] != '\0' &&
-      o->n < MAX_OBJECTS)
-    o->name[o->n++] = info->dlpi_name;
-  return 0;
-}
-
-_Atomic uintptr_t al_uv_text_lo, al_uv_text_hi;
-
-/* Learns where libuv's code is from one of its functions, once. */
-static void note_libuv_text(void *fn) {
-  uintptr_t lo, hi;
-
-  if (atomic_load_explicit(&al_uv_text_lo, memory_order_relaxed) != 0 ||
-      al_code_range((uintptr_t)fn, &lo, &hi, NULL) != 0)
-    return;
-  atomic_store_explicit(&al_uv_text_hi, hi, memory_order_relaxed);
-  atomic_store_explicit(&al_uv_text_lo, lo, memory_order_relaxed);
-}
 
 static void forget_default_loop(void);
 
-/* A dlclose may have unloaded libuv: then every function found, and where
- * its code was, are forgotten. Another thread calling libuv while it is
- * unloaded is the program's own fault. */
+/* A dlclose may have unloaded libuv: the default loop is forgotten too. */
 static int uv_unloaded(void) {
-  uintptr_t pc = atomic_load_explicit(&al_uv_text_lo, memory_order_relaxed);
-  uintptr_t lo, hi;
-
-  if (pc == 0 || al_code_range(pc, &lo, &hi, NULL) == 0)
+  if (!al_loopsyms_unloaded(&al_uv_lib))
     return 0;
-  for (int i = 0; i < F_COUNT; i++)
-    atomic_store_explicit(&al_uv_real[i], NULL, memory_order_relaxed);
-  atomic_store_explicit(&al_uv_text_lo, 0, memory_order_relaxed);
-  atomic_store_explicit(&al_uv_text_hi, 0, memory_order_relaxed);
   forget_default_loop();
   return 1;
-}
-
-/* dlsym(RTLD_NEXT) finds nothing when libuv was loaded into a local scope,
- * as by a dlopen(RTLD_LOCAL)ed plugin or Lua's require "luv". Then ask the
- * loaded objects themselves, libuv first. Never return our own symbol. */
-void *al_uv_resolve(int i, void *self) {
-  const char *name = func_names[i];
-  void *p = dlsym(RTLD_NEXT, name);
-
-  if (p == self)
-    p = NULL;
-  if (p == NULL)
-    p = al_dlsym_in("libuv.so.1", name, self);
-  if (p == NULL) {
-    struct objects o;
-    o.n = 0;
-    dl_iterate_phdr(collect_object, &o);
-    for (int k = 0; k < o.n && p == NULL; k++)
-      p = al_dlsym_in(o.name[k], name, self);
-  }
-  if (p == NULL) {
-    /* A program linked with libasyncleak can have every uv_* symbol it
-     * uses bound to the runtime, and the linker then drops libuv from it:
-     * load libuv, which the program clearly wants. Never unloaded. */
-    void *h = dlopen("libuv.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (h != NULL)
-      p = dlsym(h, name);
-  }
-  if (p != NULL) {
-    note_libuv_text(p);
-    atomic_store_explicit(&al_uv_real[i], p, memory_order_release);
-  }
-  else if (!atomic_exchange(&missing_warned[i], 1))
-    al_warn("cannot find libuv's '%s'; the call fails", name);
-  return p;
 }
 
 /* ----------------------------------------------------------------- the shim */
@@ -238,8 +188,6 @@ static const struct al_shim uv_shim = {
 };
 
 uint8_t al_uv_shim_id;
-atomic_int al_uv_shim_ready;
-static pthread_once_t shim_once = PTHREAD_ONCE_INIT;
 
 static void wakers_atfork_child(void);
 
@@ -247,15 +195,9 @@ static void shim_init(void) {
   al_init();
   al_uv_shim_id = al_shim_register(&uv_shim);
   pthread_atfork(NULL, NULL, wakers_atfork_child);
-  atomic_store_explicit(&al_uv_shim_ready, 1, memory_order_release);
 }
 
-void al_uv_shim_init(void) {
-  pthread_once(&shim_once, shim_init);
-}
-
-AL_TLS unsigned al_uv_depth;
-AL_TLS const void *al_uv_outer_obj;
+AL_TLS struct al_calls al_uv_calls;
 /* The loop this thread last ran, to keep uv_run cheap. */
 static AL_TLS uv_loop_t *last_run;
 /* The loops whose uv_run is on this thread's stack, innermost last. */
@@ -557,7 +499,7 @@ static void waker_add(uv_loop_t *loop) {
   if (i == MAX_WAKERS)
     return; /* this loop is stopped by a second signal only */
   a = calloc(1, sizeof(*a));
-  al_uv_depth++; /* not the program's handle */
+  al_call_own_begin(&al_uv_calls); /* not the program's handle */
   if (a != NULL && init(loop, a, on_wake) == 0) {
     unref((uv_handle_t *)a);
     a->flags |= UV__INTERNAL;
@@ -566,7 +508,7 @@ static void waker_add(uv_loop_t *loop) {
     free(a);
     atomic_store(&wakers[i].async, NULL);
   }
-  al_uv_depth--;
+  al_call_own_end(&al_uv_calls);
 }
 
 /* A waker taken out of its slot, waiting out any handler using it. */
@@ -861,7 +803,7 @@ static int close_loop(uv_loop_t *loop, int program) {
  * and neovim then close their handles, run the loop and close again.
  * The shutdown comes first, with the loop still alive. */
 AL_EXPORT int uv_loop_close(uv_loop_t *loop) {
-  return close_loop(loop, al_uv_depth == 0);
+  return close_loop(loop, al_call_outside(&al_uv_calls));
 }
 
 AL_EXPORT void uv_loop_delete(uv_loop_t *loop) {
@@ -872,7 +814,7 @@ AL_EXPORT void uv_loop_delete(uv_loop_t *loop) {
     return;
   /* Closed by its own finalizer, which owns its memory from then on: a
    * second close would fail libuv's assertion, a free free it twice. */
-  if (al_uv_depth == 0 && loop_shutdown(loop))
+  if (al_call_outside(&al_uv_calls) && loop_shutdown(loop))
     return;
   al_uv_enter();
   serial = al_loop_serial((uintptr_t)loop);
