@@ -137,6 +137,44 @@ static void test_verdict__scope_since(void **state) {
   done(&v);
 }
 
+/* More loop libraries than the four two bits held: each record keeps its
+ * own library's index, and its type is named by that library. */
+static const char *other_type_name(unsigned type) {
+  return type == 3 ? "other_t" : NULL;
+}
+
+static void test_verdict__eight_loop_libraries(void **state) {
+  static struct al_shim others[AL_MAX_SHIMS];
+  struct al_report_totals t;
+  struct al_verdict v;
+  uint8_t last = shim;
+  (void)state;
+  assert_int_equal(AL_MAX_SHIMS, 8);
+  for (size_t i = 0; i < AL_MAX_SHIMS; i++) {
+    others[i] = fake_shim;
+    others[i].type_name = other_type_name;
+    if (al_shims[AL_MAX_SHIMS - 1] != NULL)
+      break;
+    last = al_shim_register(&others[i]);
+  }
+  assert_int_equal(last, AL_MAX_SHIMS - 1);
+  al_loop_open(last, 0x20, 0, NULL, 1);
+  al_res_open(last, 0x8000, 3, 0x20, al_stack_capture());
+  make_there(0x7000);
+  take(NULL, &t, &v);
+  assert_int_equal(t.open, 2);
+  assert_int_equal(v.ng, 2);
+  assert_int_equal(t.shims_seen, (1u << shim) | (1u << last));
+  for (size_t i = 0; i < v.n; i++)
+    if (v.e[i].r.addr == 0x8000) {
+      assert_int_equal(v.e[i].r.shim, last);
+      assert_int_equal(v.e[i].r.type, 3);
+    }
+  assert_true(!strcmp(v.l[0].type, "other_t") ||
+              !strcmp(v.l[1].type, "other_t"));
+  done(&v);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -144,6 +182,7 @@ int main(void) {
       T(test_verdict__internal_left_out),
       T(test_verdict__closing_after_and_not_failing),
       T(test_verdict__scope_since),
+      T(test_verdict__eight_loop_libraries),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
