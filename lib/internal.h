@@ -110,6 +110,13 @@ void al_stack_atfork_child(void);
 
 /* ------------------------------------------------------------- shims */
 
+/* A record keeps its loop library's index and its type number in 8 bits:
+ * room for 8 loop libraries of up to 32 types each (a library's handle
+ * types and its request types are counted apart). */
+#define AL_RES_SHIM_BITS 3
+#define AL_RES_TYPE_BITS 5
+#define AL_RES_TYPES (1 << AL_RES_TYPE_BITS)
+
 /* What the report needs to know of a resource's live state. */
 struct al_state {
   unsigned known : 1;    /* the memory still holds this resource */
@@ -119,7 +126,8 @@ struct al_state {
   unsigned closing : 1;
   unsigned idle : 1;     /* holds nothing, so left nothing open: a libevent
                             event of the program's memory, not added */
-  unsigned type : 6;     /* when not 0, the type it is reported under: what
+  unsigned type : AL_RES_TYPE_BITS; /* when not 0, the type it is reported
+                            under: what
                             it is now (a libevent event still added, or only
                             never freed) */
 };
@@ -249,11 +257,10 @@ struct al_res {
                        2^32, which tells ages up to 49 days; an open
                        handle: how many requests are noted on it */
   unsigned tid : 22;  /* creating thread (Linux's ids are below 2^22) */
-  unsigned type : 6;  /* the loop library's own type number */
-  unsigned state : 2; /* enum al_res_state */
-  unsigned shim : 2;  /* index into al_shims */
+  unsigned type : AL_RES_TYPE_BITS; /* the loop library's own type number */
+  unsigned state : 2;                /* enum al_res_state */
+  unsigned shim : AL_RES_SHIM_BITS;  /* index into al_shims */
 };
-#define AL_RES_TYPES 64
 _Static_assert(sizeof(struct al_res) == 56 || sizeof(void *) != 8,
                "a record is 56 bytes");
 
@@ -302,7 +309,7 @@ struct al_loop {
   struct al_fin *waits; /* AL_FIN_WAIT */
 };
 
-#define AL_MAX_SHIMS 4 /* al_res.shim has 2 bits */
+#define AL_MAX_SHIMS (1 << AL_RES_SHIM_BITS)
 extern const struct al_shim *al_shims[AL_MAX_SHIMS];
 /* Registers a shim once and returns its index. */
 uint8_t al_shim_register(const struct al_shim *s);

@@ -260,8 +260,8 @@ static int link_live(const struct al_res *prev, const struct al_res *link) {
 struct lazy {
   uintptr_t handle, addr;
   uint64_t seq;
-  unsigned type : 6;
-  unsigned shim : 2;
+  unsigned type : AL_RES_TYPE_BITS;
+  unsigned shim : AL_RES_SHIM_BITS;
   unsigned live : 1;    /* its handle is open or closing */
   unsigned pending : 1; /* the verdict */
 };

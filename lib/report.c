@@ -6,17 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "verdict.h"
 
 #define MAX_LOOPS_LISTED 16
-
-struct group {
-  size_t first; /* index into the sorted records */
-  size_t count;
-  uint64_t min_seq;
-  int after;    /* listed after the others: handles closing that do not
-                   fail the run */
-};
 
 struct typecount {
   uint8_t shim;
@@ -25,98 +17,11 @@ struct typecount {
   size_t count;
 };
 
-struct entry {
-  struct al_res r;
-  struct al_state st;
-  int hidden; /* suppressed, or in the baseline */
-  uint8_t type; /* the record's own type, before the probe's */
-};
-
-static int is_request(const struct al_res *r) {
-  return r->state == AL_RES_PENDING;
-}
-
-/* Open, closing and pending records are never in one group. */
-static int by_site(const void *a, const void *b) {
-  const struct entry *x = a, *y = b;
-  if (x->r.state != y->r.state)
-    return (int)x->r.state - (int)y->r.state;
-  if (x->r.stack != y->r.stack)
-    return (uintptr_t)x->r.stack < (uintptr_t)y->r.stack ? -1 : 1;
-  if (x->r.shim != y->r.shim)
-    return x->r.shim - y->r.shim;
-  if (x->r.type != y->r.type)
-    return x->r.type - y->r.type;
-  return x->r.seq < y->r.seq ? -1 : x->r.seq > y->r.seq;
-}
-
-static int by_loop(const void *a, const void *b) {
-  const struct al_res *x = a, *y = b;
-  if (x->loop != y->loop)
-    return x->loop < y->loop ? -1 : 1;
-  return (x->seq > y->seq) - (x->seq < y->seq);
-}
-
-static int same_site(const struct al_res *x, const struct al_res *y) {
-  return x->stack == y->stack && x->shim == y->shim && x->type == y->type &&
-         x->state == y->state;
-}
-
-static int by_count(const void *a, const void *b) {
-  const struct group *x = a, *y = b;
-  if (x->after != y->after)
-    return x->after - y->after;
-  if (x->count != y->count)
-    return x->count > y->count ? -1 : 1;
-  return x->min_seq < y->min_seq ? -1 : x->min_seq > y->min_seq;
-}
-
 static int by_typecount(const void *a, const void *b) {
   const struct typecount *x = a, *y = b;
   if (x->count != y->count)
     return x->count > y->count ? -1 : 1;
   return x->type - y->type;
-}
-
-static const char *type_name(uint8_t shim, unsigned type) {
-  const struct al_shim *s = shim < AL_MAX_SHIMS ? al_shims[shim] : NULL;
-  const char *n = s ? s->type_name(type) : NULL;
-  return n ? n : "resource";
-}
-
-/* The name fingerprints and suppressions know a handle's type by. */
-static const char *type_identity(uint8_t shim, unsigned type) {
-  const struct al_shim *s = shim < AL_MAX_SHIMS ? al_shims[shim] : NULL;
-  const char *n = s && s->type_identity ? s->type_identity(type) : NULL;
-  return n ? n : type_name(shim, type);
-}
-
-static const char *req_type_name(uint8_t shim, unsigned type) {
-  const struct al_shim *s = shim < AL_MAX_SHIMS ? al_shims[shim] : NULL;
-  const char *n = s && s->req_type_name ? s->req_type_name(type) : NULL;
-  return n ? n : "request";
-}
-
-/* The state of a record as the records for the command name it. */
-static const char *res_state(const struct al_res *r) {
-  switch (r->state) {
-  case AL_RES_PENDING:
-    return "pending";
-  case AL_RES_CLOSING:
-    return "closing";
-  default:
-    return "open";
-  }
-}
-
-static const char *res_type_name(const struct al_res *r) {
-  return is_request(r) ? req_type_name(r->shim, r->type)
-                       : type_name(r->shim, r->type);
-}
-
-static const char *res_type_identity(const struct al_res *r) {
-  return is_request(r) ? req_type_name(r->shim, r->type)
-                       : type_identity(r->shim, r->type);
 }
 
 static const char *plural(size_t n, const char *one, const char *more) {
@@ -255,25 +160,25 @@ static void put_fingerprint(struct al_buf *b, const struct al_site *site) {
 
 static void put_group(struct al_buf *b, const struct paint *p,
                       const struct al_site *site, const struct al_snapshot *s,
-                      const struct entry *e, const struct group *g,
+                      const struct al_entry *e, const struct al_group *g,
                       uint64_t now_ms) {
-  const struct entry *first = &e[g->first];
+  const struct al_entry *first = &e[g->first];
   size_t shown = g->count;
 
-  if (is_request(&first->r))
+  if (al_res_is_request(&first->r))
     al_buf_printf(b, "%s%zu %s of type %s pending, created at:%s\n", p->title,
                   g->count, plural(g->count, "request", "requests"),
-                  res_type_name(&first->r), p->off);
+                  al_res_type_name(&first->r), p->off);
   else
     al_buf_printf(b, "%s%zu %s of type %s%s, created at:%s\n", p->title,
                   g->count, plural(g->count, "handle", "handles"),
-                  res_type_name(&first->r),
+                  al_res_type_name(&first->r),
                   first->r.state == AL_RES_CLOSING ? " closing" : "", p->off);
   put_stack(b, first->r.stack, site);
   if (shown > (size_t)al_opt.max_addresses)
     shown = (size_t)al_opt.max_addresses;
   for (size_t i = 0; i < shown; i++) {
-    const struct entry *x = &e[g->first + i];
+    const struct al_entry *x = &e[g->first + i];
     uint64_t loop = loop_number(s, &x->r);
     al_buf_printf(b, "  %#lx", (unsigned long)x->r.addr);
     if (loop != 0)
@@ -282,7 +187,7 @@ static void put_group(struct al_buf *b, const struct paint *p,
       al_buf_printf(b, " on loop %#lx, ", (unsigned long)x->r.loop);
     put_thread(b, x->r.tid);
     al_buf_printf(b, ", ");
-    if (is_request(&x->r))
+    if (al_res_is_request(&x->r))
       put_request(b, &x->r, now_ms);
     else
       put_state(b, &x->r, &x->st);
@@ -295,51 +200,10 @@ static void put_group(struct al_buf *b, const struct paint *p,
 
 /* ------------------------------------------------- what shutdowns did */
 
-static int by_note(const void *a, const void *b) {
-  const struct al_note *x = a, *y = b;
-  if (x->kind != y->kind)
-    return x->kind - y->kind;
-  if (x->stack != y->stack)
-    return (uintptr_t)x->stack < (uintptr_t)y->stack ? -1 : 1;
-  if (x->fn != y->fn)
-    return (uintptr_t)x->fn < (uintptr_t)y->fn ? -1 : 1;
-  if (x->type != y->type)
-    return x->type - y->type;
-  return (x->addr > y->addr) - (x->addr < y->addr);
-}
-
-static int same_note_site(const struct al_note *x, const struct al_note *y) {
-  return x->kind == y->kind && x->stack == y->stack && x->fn == y->fn &&
-         x->type == y->type && x->shim == y->shim;
-}
-
-/* A function's name from its own address (not a return address). */
-static const char *fn_name(struct al_symbolizer *sym, void *fn) {
-  struct al_frame f;
-  al_symbolize(sym, (uintptr_t)fn + 1, &f);
-  return f.function ? f.function : "??";
-}
-
-/* Handles closed by force, requests cancelled by force and resources
- * closed by ensure_closure, grouped by where they were made (or
- * registered), most frequent first. Returns the number of groups in g. */
-static size_t group_notes(struct al_note *n, size_t count, struct group *g) {
-  size_t ng = 0;
-
-  qsort(n, count, sizeof(*n), by_note);
-  for (size_t i = 0; i < count; i++) {
-    if (i == 0 || !same_note_site(&n[i], &n[i - 1]))
-      g[ng++] = (struct group){i, 0, (uint64_t)n[i].kind, 0};
-    g[ng - 1].count++;
-  }
-  qsort(g, ng, sizeof(*g), by_count);
-  return ng;
-}
-
 static void put_note_group(struct al_buf *b, const struct paint *p,
                            struct al_symbolizer *sym,
                            const struct al_site *site,
-                           const struct al_note *n, const struct group *g) {
+                           const struct al_note *n, const struct al_group *g) {
   const struct al_note *x = &n[g->first];
   size_t shown = g->count;
 
@@ -347,16 +211,16 @@ static void put_note_group(struct al_buf *b, const struct paint *p,
     al_buf_printf(b, "%s%zu %s of type %s closed by force at shutdown, "
                      "created at:%s\n", p->title, g->count,
                   plural(g->count, "handle", "handles"),
-                  type_name(x->shim, x->type), p->off);
+                  al_type_name(x->shim, x->type), p->off);
   else if (x->kind == AL_NOTE_CANCELLED)
     al_buf_printf(b, "%s%zu %s of type %s cancelled by force at shutdown, "
                      "created at:%s\n", p->title, g->count,
                   plural(g->count, "request", "requests"),
-                  req_type_name(x->shim, x->type), p->off);
+                  al_req_type_name(x->shim, x->type), p->off);
   else {
     al_buf_printf(b, "%s%zu %s left open, closed at shutdown by ", p->title,
                   g->count, g->count == 1 ? "resource" : "resources");
-    al_buf_put_text(b, fn_name(sym, x->fn));
+    al_buf_put_text(b, al_fn_name(sym, x->fn));
     al_buf_printf(b, ", registered with asyncleak_ensure_closure at:%s\n",
                   p->off);
   }
@@ -419,7 +283,7 @@ static void put_ran(struct al_buf *b, struct al_symbolizer *sym,
                     const struct al_shutdown_entry *e) {
   for (unsigned i = 0; i < e->nran && i < AL_FIN_NAMED; i++) {
     al_buf_printf(b, "%s ", i ? "," : "");
-    al_buf_put_text(b, fn_name(sym, e->ran[i]));
+    al_buf_put_text(b, al_fn_name(sym, e->ran[i]));
   }
 }
 
@@ -460,19 +324,13 @@ static int any_forced(const struct al_snapshot *s) {
   return 0;
 }
 
-/* Whether a shutdown went wrong in a way the report must show. */
-static int shutdown_failed(const struct al_shutdown_entry *e) {
-  return e->skip != AL_SKIP_NONE || e->timed_out || e->v.by_force > 0 ||
-         e->v.still_open > 0 || e->v.cancelled > 0;
-}
-
 static void put_shutdowns(struct al_buf *b, struct al_symbolizer *sym,
                           const struct al_snapshot *s) {
   size_t listed = 0;
 
   for (size_t i = 0; i < s->nshutdowns; i++) {
     const struct al_shutdown_entry *e = &s->shutdowns[i];
-    if (!shutdown_failed(e) && al_opt.verbosity < 1)
+    if (!al_shutdown_failed(e) && al_opt.verbosity < 1)
       continue;
     if (listed++ == 0)
       al_buf_printf(b, "Shutdowns:\n");
@@ -556,7 +414,7 @@ static void put_loops(struct al_buf *b, struct al_symbolizer *sym,
 
 /* "2 uv_timer_t, 1 uv_idle_t": the types of the records in one state
  * (enum al_res_state), most frequent first. */
-static void put_types(struct al_buf *b, const struct entry *e, size_t n,
+static void put_types(struct al_buf *b, const struct al_entry *e, size_t n,
                       unsigned state) {
   struct typecount tc[64];
   size_t ntc = 0;
@@ -580,12 +438,12 @@ static void put_types(struct al_buf *b, const struct entry *e, size_t n,
   qsort(tc, ntc, sizeof(tc[0]), by_typecount);
   for (size_t k = 0; k < ntc; k++)
     al_buf_printf(b, "%s%zu %s", k ? ", " : "", tc[k].count,
-                  requests ? req_type_name(tc[k].shim, tc[k].type)
-                           : type_name(tc[k].shim, tc[k].type));
+                  requests ? al_req_type_name(tc[k].shim, tc[k].type)
+                           : al_type_name(tc[k].shim, tc[k].type));
 }
 
 static void put_summary(struct al_buf *b, const struct paint *p,
-                        const struct entry *e, size_t n,
+                        const struct al_entry *e, size_t n,
                         const struct al_report_totals *t) {
   al_buf_printf(b, "%sSUMMARY:%s asyncleak: %zu %s left open", p->title,
                 p->off, t->open,
@@ -724,74 +582,6 @@ static void put_header(struct al_buf *b, const struct paint *p,
   al_buf_printf(b, "\n");
 }
 
-/* One group the report may list: handles or requests left (from the
- * records), or closed or cancelled by force, or closed by ensure_closure
- * (from the notes). */
-struct leak {
-  const struct group *g;
-  const char *state; /* open, pending, forced, cancelled, ensured */
-  const char *type;
-  const char *identity; /* the type as fingerprints and suppressions know
-                           it */
-  const struct al_stack *stack;
-  int is_request;
-  int from_notes;
-  long supp;     /* the suppression covering it, or -1 */
-  int baselined;
-};
-
-static size_t *count_of(struct al_report_totals *t, const char *state) {
-  if (!strcmp(state, "open"))
-    return &t->open;
-  if (!strcmp(state, "pending"))
-    return &t->pending;
-  if (!strcmp(state, "closing"))
-    return &t->closing;
-  if (!strcmp(state, "forced"))
-    return &t->forced;
-  if (!strcmp(state, "cancelled"))
-    return &t->cancelled;
-  return &t->ensured;
-}
-
-/* Judges every group against the user's suppressions and baseline, and
- * takes those they cover out of the totals. Ensure_closure's are warnings,
- * not leaks: never hidden. */
-static void judge(struct al_symbolizer *sym, struct leak *l, size_t nl,
-                  struct entry *e, struct al_report_totals *t,
-                  size_t *supp_hits) {
-  struct al_site site;
-
-  for (size_t i = 0; i < nl; i++) {
-    l[i].supp = -1;
-    l[i].baselined = 0;
-    if (!strcmp(l[i].state, "ensured"))
-      continue;
-    al_site_judge(sym, l[i].stack, l[i].is_request, l[i].identity, &site);
-    l[i].supp = site.supp;
-    l[i].baselined = site.baselined;
-    if (site.supp < 0 && !site.baselined)
-      continue;
-    *count_of(t, l[i].state) -= l[i].g->count;
-    if (!l[i].from_notes) {
-      t->groups--;
-      t->req_groups -= l[i].is_request;
-      t->closing_groups -= !strcmp(l[i].state, "closing");
-      for (size_t k = 0; k < l[i].g->count; k++)
-        e[l[i].g->first + k].hidden = 1;
-    }
-    if (site.supp >= 0) {
-      t->suppressed += l[i].g->count;
-      t->suppressed_groups++;
-      supp_hits[2 * site.supp]++;
-      supp_hits[2 * site.supp + 1] += l[i].g->count;
-    } else {
-      t->baselined += l[i].g->count;
-      t->baselined_groups++;
-    }
-  }
-}
-
 static void put_suppressions_used(struct al_buf *b, const size_t *hits) {
   const struct al_supp *rules;
   size_t n = al_suppressions(&rules), listed = 0;
@@ -817,7 +607,7 @@ static void put_suppressions_used(struct al_buf *b, const size_t *hits) {
 /* The records the asyncleak command reads: every group not suppressed,
  * and the use of each suppression. */
 static void put_records(struct al_buf *rec, struct al_symbolizer *sym,
-                        const struct leak *l, size_t nl,
+                        const struct al_leak *l, size_t nl,
                         const size_t *hits) {
   const struct al_supp *rules;
   size_t n = al_suppressions(&rules);
@@ -854,7 +644,7 @@ static int seen(char (*fps)[AL_FINGERPRINT_LEN + 1], size_t n,
 }
 
 static void put_generated(struct al_buf *b, struct al_symbolizer *sym,
-                          const struct leak *l, size_t nl) {
+                          const struct al_leak *l, size_t nl) {
   char (*listed)[AL_FINGERPRINT_LEN + 1] = calloc(nl + 1, sizeof(*listed));
   struct al_site site;
   size_t nlisted = 0;
@@ -890,19 +680,8 @@ static void put_generated(struct al_buf *b, struct al_symbolizer *sym,
   free(listed);
 }
 
-static const char *note_state(const struct al_note *n) {
-  switch (n->kind) {
-  case AL_NOTE_FORCED:
-    return "forced";
-  case AL_NOTE_CANCELLED:
-    return "cancelled";
-  default:
-    return "ensured";
-  }
-}
-
 /* The records the report lists, as the registry holds them. */
-static void list_records(const struct entry *e, size_t n,
+static void list_records(const struct al_entry *e, size_t n,
                          const struct al_report_out *out) {
   size_t k = 0;
 
@@ -918,11 +697,6 @@ static void list_records(const struct entry *e, size_t n,
     (*out->listed)[*out->nlisted] = e[i].r;
     (*out->listed)[(*out->nlisted)++].type = e[i].type;
   }
-}
-
-size_t al_report_failing(const struct al_report_totals *t) {
-  return t->open + t->pending + t->forced + t->cancelled +
-         (al_opt.fail_on_closing ? t->closing : 0);
 }
 
 int al_report_color(int fd) {
@@ -942,150 +716,27 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
                      struct al_report_totals *t,
                      const struct al_report_scope *scope,
                      const struct al_report_out *out) {
-  struct entry *e = calloc(s->nres ? s->nres : 1, sizeof(*e));
-  struct group *g = NULL, *ng_groups = NULL;
-  struct leak *l = NULL;
-  size_t *hits = NULL;
-  const struct al_supp *rules;
-  size_t nrules = al_suppressions(&rules);
-  struct al_symbolizer *sym = NULL;
   const struct paint *paint = out && out->color ? &ansi : &plain;
-  size_t n = 0, ng = 0, nn = 0, nl = 0, visible = 0;
-  uint64_t since = scope ? scope->since : 0, now = al_now_ms();
-  int check = scope != NULL, failed = 0, rc = -1;
+  uint64_t now = al_now_ms();
+  int check = scope != NULL, rc = -1;
+  struct al_verdict v;
 
-  memset(t, 0, sizeof(*t));
-  t->created = s->created;
-  t->requests = s->requests;
-  t->shims_seen = s->shims_seen;
-  t->unreadable = s->unreadable;
-  for (size_t i = 0; i < s->nloops; i++)
-    if (!(s->loops[i].flags & (AL_LOOP_INHERITED | AL_LOOP_FREED)))
-      t->loops_unclosed++;
-  t->loops = t->loops_unclosed + s->loops_closed;
-  /* A check in the middle of the program is about what it made since. */
-  if (check) {
-    t->loops = t->loops_unclosed = 0;
-    s->nnotes = s->nshutdowns = s->notes_dropped = s->shutdowns_dropped = 0;
-    memset(s->notes_dropped_kind, 0, sizeof(s->notes_dropped_kind));
-  }
-  g = calloc(s->nres ? s->nres : 1, sizeof(*g));
-  ng_groups = calloc(s->nnotes ? s->nnotes : 1, sizeof(*ng_groups));
-  l = calloc(s->nres + s->nnotes + 1, sizeof(*l));
-  hits = calloc(2 * nrules + 1, sizeof(*hits));
-  if (e == NULL || g == NULL || ng_groups == NULL || l == NULL ||
-      hits == NULL) {
+  if (al_verdict_take(s, scope, t, &v) != 0) {
     al_buf_printf(b, "asyncleak: out of memory while writing the report\n");
     goto out;
   }
 
-  /* What the loop library made for itself is not the program's leak.
-   * Probed loop by loop: a loop library may ask each loop once per round
-   * for what it holds (libevent's event_base_foreach_event). */
-  if (s->nres > 1)
-    qsort(s->res, s->nres, sizeof(*s->res), by_loop);
-  al_probe_round_begin();
-  for (size_t i = 0; i < s->nres; i++) {
-    const struct al_shim *sh = al_shims[s->res[i].shim];
-    if (s->res[i].seq < since)
-      continue;
-    e[n].r = s->res[i];
-    e[n].type = (uint8_t)s->res[i].type;
-    memset(&e[n].st, 0, sizeof(e[n].st));
-    if (sh != NULL && sh->probe != NULL)
-      sh->probe(&e[n].r, &e[n].st);
-    if (e[n].st.known && (e[n].st.internal || e[n].st.idle))
-      continue;
-    if (e[n].st.type != 0)
-      e[n].r.type = e[n].st.type;
-    /* A close asked for by a way asyncleak did not follow is a close all
-     * the same. */
-    if (e[n].st.known && e[n].st.closing && !is_request(&e[n].r))
-      e[n].r.state = AL_RES_CLOSING;
-    if (is_request(&e[n].r))
-      t->pending++;
-    else if (e[n].r.state == AL_RES_CLOSING)
-      t->closing++;
-    else
-      t->open++;
-    n++;
-  }
-  al_probe_round_end();
-
-  qsort(e, n, sizeof(*e), by_site);
-  for (size_t i = 0; i < n; i++) {
-    if (i == 0 || !same_site(&e[i].r, &e[i - 1].r)) {
-      int closing = e[i].r.state == AL_RES_CLOSING;
-      g[ng++] = (struct group){i, 0, e[i].r.seq,
-                               closing && !al_opt.fail_on_closing};
-      t->req_groups += is_request(&e[i].r);
-      t->closing_groups += closing;
-    }
-    g[ng - 1].count++;
-  }
-  qsort(g, ng, sizeof(*g), by_count);
-  t->groups = ng;
-
-  for (size_t i = 0; i < s->nnotes; i++) {
-    if (s->notes[i].kind == AL_NOTE_FORCED)
-      t->forced++;
-    else if (s->notes[i].kind == AL_NOTE_CANCELLED)
-      t->cancelled++;
-    else
-      t->ensured++;
-  }
-  /* Those past the log's bound are counted all the same: their stacks
-   * alone were not kept. */
-  t->forced += s->notes_dropped_kind[AL_NOTE_FORCED];
-  t->cancelled += s->notes_dropped_kind[AL_NOTE_CANCELLED];
-  t->ensured += s->notes_dropped_kind[AL_NOTE_ENSURED];
-  nn = group_notes(s->notes, s->nnotes, ng_groups);
-  for (size_t i = 0; i < s->nshutdowns; i++)
-    failed |= shutdown_failed(&s->shutdowns[i]);
-
-  if (n > 0 || nn > 0)
-    sym = al_symbolizer_new();
-  for (size_t i = 0; i < ng; i++) {
-    const struct al_res *r = &e[g[i].first].r;
-    l[nl++] = (struct leak){.g = &g[i],
-                            .state = res_state(r),
-                            .type = res_type_name(r),
-                            .identity = res_type_identity(r),
-                            .stack = r->stack,
-                            .is_request = is_request(r),
-                            .supp = -1};
-  }
-  for (size_t i = 0; i < nn; i++) {
-    const struct al_note *x = &s->notes[ng_groups[i].first];
-    const char *type = x->kind == AL_NOTE_FORCED
-                           ? type_name(x->shim, x->type)
-                       : x->kind == AL_NOTE_CANCELLED
-                           ? req_type_name(x->shim, x->type)
-                           : fn_name(sym, x->fn);
-    const char *identity =
-        x->kind == AL_NOTE_FORCED ? type_identity(x->shim, x->type) : type;
-    l[nl++] = (struct leak){.g = &ng_groups[i],
-                            .state = note_state(x),
-                            .type = type,
-                            .identity = identity,
-                            .stack = x->stack,
-                            .is_request = x->kind == AL_NOTE_CANCELLED,
-                            .from_notes = 1,
-                            .supp = -1};
-  }
-  judge(sym, l, nl, e, t, hits);
-  for (size_t i = 0; i < nl; i++)
-    visible += l[i].supp < 0 && !l[i].baselined;
-
   /* What the user's files hid is told at exit, not at each check. */
-  if (visible > 0 || failed || t->unreadable || al_defer_lost() > 0 ||
+  if (v.visible > 0 || v.shutdown_failed || t->unreadable ||
+      al_defer_lost() > 0 ||
       (!check && (t->suppressed > 0 || t->baselined > 0 ||
                   al_opt.verbosity >= 1))) {
     struct al_site site;
 
-    if (sym == NULL)
-      sym = al_symbolizer_new();
-    put_header(b, paint, t, failed, check, out ? out->ending : NULL);
+    if (v.sym == NULL)
+      v.sym = al_symbolizer_new();
+    put_header(b, paint, t, v.shutdown_failed, check,
+               out ? out->ending : NULL);
     if (t->unreadable)
       al_buf_printf(b, "The report is incomplete: %u part%s of the registry "
                        "stayed locked (was exit called from a signal "
@@ -1097,14 +748,16 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
                        "while asyncleak held a lock) could not be followed"
                        "\n\n", al_defer_lost(),
                     al_defer_lost() == 1 ? "" : "s");
-    for (size_t i = 0; i < nl; i++) {
-      if (l[i].supp >= 0 || l[i].baselined)
+    for (size_t i = 0; i < v.nl; i++) {
+      const struct al_leak *l = &v.l[i];
+
+      if (l->supp >= 0 || l->baselined)
         continue;
-      al_site_judge(sym, l[i].stack, l[i].is_request, l[i].identity, &site);
-      if (l[i].from_notes)
-        put_note_group(b, paint, sym, &site, s->notes, l[i].g);
+      al_site_judge(v.sym, l->stack, l->is_request, l->identity, &site);
+      if (l->from_notes)
+        put_note_group(b, paint, v.sym, &site, s->notes, l->g);
       else
-        put_group(b, paint, &site, s, e, l[i].g, now);
+        put_group(b, paint, &site, s, v.e, l->g, now);
     }
     if (s->notes_dropped > 0)
       al_buf_printf(b, "... and %zu more closed at shutdown, not kept\n\n",
@@ -1116,33 +769,28 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
                        "in the program's own close of a loop or at exit, "
                        "where the program may still close them, or has torn "
                        "down what their callbacks use.\n\n");
-    put_shutdowns(b, sym, s);
+    put_shutdowns(b, v.sym, s);
     if (!check)
-      put_loops(b, sym, s, t);
-    al_symbolizer_put_note(b, sym);
+      put_loops(b, v.sym, s, t);
+    al_symbolizer_put_note(b, v.sym);
     if (t->baselined > 0)
       al_buf_printf(b, "In the baseline, not reported: %zu %s (%zu %s)\n\n",
                     t->baselined_groups,
                     plural(t->baselined_groups, "group", "groups"),
                     t->baselined,
                     plural(t->baselined, "resource", "resources"));
-    put_suppressions_used(b, hits);
+    put_suppressions_used(b, v.hits);
     if (al_opt.gen_suppressions)
-      put_generated(b, sym, l, nl);
+      put_generated(b, v.sym, v.l, v.nl);
     if (al_report_failing(t) > 0)
-      put_summary(b, paint, e, n, t);
+      put_summary(b, paint, v.e, v.n, t);
   }
   if (out != NULL && out->rec != NULL)
-    put_records(out->rec, sym, l, nl, hits);
+    put_records(out->rec, v.sym, v.l, v.nl, v.hits);
   if (out != NULL && out->listed != NULL)
-    list_records(e, n, out);
+    list_records(v.e, v.n, out);
   rc = b->failed ? -1 : 0;
 out:
-  al_symbolizer_free(sym);
-  free(hits);
-  free(l);
-  free(ng_groups);
-  free(g);
-  free(e);
+  al_verdict_free(&v);
   return rc;
 }

@@ -115,6 +115,7 @@ enum {
   T_OBJ_FIRST = T_BUFFEREVENT,
   T_OBJ_LAST = T_EVDNS_BASE
 };
+_Static_assert(T_OBJ_LAST < AL_RES_TYPES, "a record holds the event types");
 
 /* Request types. */
 enum {
