@@ -3,11 +3,12 @@
 
 #include "calls.h"
 
-int al_call_enter(struct al_calls *t, struct al_loopsyms *lib,
-                  const void *caller, const void *obj) {
+/* Asking where the caller's code lies may call into the loader, which
+ * may set errno: the program's is kept here. */
+int al_call_enter_judged(struct al_calls *t, struct al_loopsyms *lib,
+                         const void *caller, const void *obj) {
   int saved = errno, program;
 
-  al_loopsyms_ensure(lib);
   if (t->depth++ == 0) {
     t->outer = obj;
     program = caller == NULL || !(lib->flags & AL_SYMS_CALLS_ITSELF) ||

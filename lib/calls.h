@@ -32,13 +32,28 @@ struct al_calls {
   const void *outer; /* the object the outermost is about, or NULL */
 };
 
+/* The judgement of al_call_enter, for every call but the common one. */
+int al_call_enter_judged(struct al_calls *t, struct al_loopsyms *lib,
+                         const void *caller, const void *obj);
+
 /* Enters an interposer of lib about obj (NULL: none in particular),
  * called from caller (the interposer's return address; NULL: judge by the
  * count only). Runs the library's init first. Returns 1 when the program
  * made this call, 0 when the library did. Every call is matched by one
- * al_call_leave. Keeps errno. */
-int al_call_enter(struct al_calls *t, struct al_loopsyms *lib,
-                  const void *caller, const void *obj);
+ * al_call_leave. Keeps errno. Inline for the common case, the outermost
+ * call of a library that does not call itself: a handful of
+ * instructions on the path of every call the program makes. */
+static inline int al_call_enter(struct al_calls *t, struct al_loopsyms *lib,
+                                const void *caller, const void *obj) {
+  al_loopsyms_ensure(lib);
+  if (AL_LIKELY(t->depth == 0) &&
+      (caller == NULL || !(lib->flags & AL_SYMS_CALLS_ITSELF))) {
+    t->depth = 1;
+    t->outer = obj;
+    return 1;
+  }
+  return al_call_enter_judged(t, lib, caller, obj);
+}
 
 static inline void al_call_leave(struct al_calls *t) {
   t->depth--;
