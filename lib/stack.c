@@ -15,6 +15,7 @@
 
 static _Atomic(struct al_stack *) buckets[BUCKETS];
 static pthread_mutex_t insert_lock = PTHREAD_MUTEX_INITIALIZER;
+AL_LOCK_REGISTER(AL_LOCK_STACKS, insert_lock, 0)
 static char *arena_cur, *arena_end;
 static size_t nstacks, nbytes;
 uintptr_t al_self_lo, al_self_hi;
@@ -187,17 +188,5 @@ void al_stack_stats(size_t *stacks, size_t *bytes) {
   al_mutex_lock(&insert_lock);
   *stacks = nstacks;
   *bytes = nbytes;
-  al_mutex_unlock(&insert_lock);
-}
-
-void al_stack_atfork_prepare(void) {
-  al_mutex_lock(&insert_lock);
-}
-
-void al_stack_atfork_parent(void) {
-  al_mutex_unlock(&insert_lock);
-}
-
-void al_stack_atfork_child(void) {
   al_mutex_unlock(&insert_lock);
 }

@@ -97,6 +97,7 @@ static struct {
 } ranges[RANGES];
 static atomic_int nranges;
 static pthread_mutex_t ranges_lock = PTHREAD_MUTEX_INITIALIZER;
+AL_LOCK_REGISTER(AL_LOCK_RANGES, ranges_lock, 0)
 
 static int from_libevent(uintptr_t pc) {
   int n = atomic_load_explicit(&nranges, memory_order_acquire);
@@ -289,6 +290,7 @@ static struct {
   int failed;
 } listing;
 static pthread_mutex_t listing_lock = PTHREAD_MUTEX_INITIALIZER;
+AL_LOCK_REGISTER(AL_LOCK_LISTING, listing_lock, AL_LOCK_FOR_REPORT)
 
 static int list_one(const struct event_base *base, const struct event *ev,
                     void *arg) {

@@ -246,7 +246,7 @@ static void wakers_atfork_child(void);
 static void shim_init(void) {
   al_init();
   al_uv_shim_id = al_shim_register(&uv_shim);
-  pthread_atfork(NULL, NULL, wakers_atfork_child);
+  al_on_fork_child(wakers_atfork_child);
   atomic_store_explicit(&al_uv_shim_ready, 1, memory_order_release);
 }
 
