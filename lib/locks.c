@@ -22,8 +22,12 @@ struct slot {
   const char *name;
   size_t stride;
   unsigned count;
-  unsigned char spin; /* al_spin_t, else pthread_mutex_t */
+  unsigned char spin; /* al_spin_t, else pthread_mutex_t or a gate */
   unsigned char flags;
+  /* A gate (lib/phdr.c), not a lock: */
+  int (*try_close)(void);
+  void (*open)(void);
+  void (*child)(void);
 };
 
 static struct slot slots[AL_LOCK_RANKS];
@@ -71,6 +75,17 @@ void al_lock_register_spins(enum al_lock_rank rank, al_spin_t *spins,
   add(rank, spins, count, stride, 1, name, flags);
 }
 
+static char gate_mark; /* what a gate's slot points at */
+
+void al_lock_register_gate(enum al_lock_rank rank, int (*try_close)(void),
+                           void (*open)(void), void (*child)(void),
+                           const char *name, unsigned flags) {
+  slots[rank].try_close = try_close;
+  slots[rank].open = open;
+  slots[rank].child = child;
+  add(rank, &gate_mark, 1, 0, 0, name, flags);
+}
+
 int al_lock_registered(enum al_lock_rank rank) {
   return (unsigned)rank < AL_LOCK_RANKS &&
          atomic_load_explicit(&slots[rank].first, memory_order_acquire) !=
@@ -98,7 +113,10 @@ static int take(const struct slot *s, unsigned i, long *budget_us) {
   void *l = lock_at(s, i);
 
   for (;;) {
-    if (s->spin) {
+    if (s->try_close != NULL) {
+      if (s->try_close())
+        return 1;
+    } else if (s->spin) {
       al_spin_t *sp = l;
       for (int k = 0; k < 256; k++)
         if (atomic_load_explicit(&sp->held, memory_order_relaxed) == 0 &&
@@ -107,8 +125,11 @@ static int take(const struct slot *s, unsigned i, long *budget_us) {
     } else if (pthread_mutex_trylock(l) == 0) {
       return 1;
     }
-    if (*budget_us <= 0)
+    if (*budget_us <= 0) {
+      if (s->open != NULL)
+        s->open(); /* a gate closed to no purpose */
       return 0;
+    }
     *budget_us -= 100;
     nanosleep(&nap, NULL);
   }
@@ -117,7 +138,9 @@ static int take(const struct slot *s, unsigned i, long *budget_us) {
 static void release(const struct slot *s, unsigned i) {
   void *l = lock_at(s, i);
 
-  if (s->spin)
+  if (s->open != NULL)
+    s->open();
+  else if (s->spin)
     atomic_store_explicit(&((al_spin_t *)l)->held, 0, memory_order_release);
   else
     pthread_mutex_unlock(l);
@@ -127,7 +150,7 @@ static void release(const struct slot *s, unsigned i) {
  * mutex's owner; a spin lock has none, and is the thread's own when it
  * holds any lock, for another thread holds one for nanoseconds. */
 static int held_by_me(const struct slot *s, unsigned i, unsigned self) {
-  if (self == 0)
+  if (self == 0 || s->try_close != NULL)
     return 0;
 #ifdef __GLIBC__
   if (!s->spin)
@@ -189,8 +212,12 @@ void al_locks_fork_child(void) {
       if (!(left & 1u << i))
         continue;
       /* Held by a thread the child does not have, which never let go
-       * within the budget: the only lock set free without being taken. */
-      if (s->spin)
+       * within the budget: the only lock set free without being taken. A
+       * gate was never closed: nothing to set free (its child function
+       * follows). */
+      if (s->try_close != NULL)
+        ;
+      else if (s->spin)
         atomic_store(&((al_spin_t *)l)->held, 0);
       else
         pthread_mutex_init(l, NULL);
@@ -202,6 +229,9 @@ void al_locks_fork_child(void) {
     }
   }
   release_taken(fork_taken);
+  for (unsigned r = 0; r < AL_LOCK_RANKS; r++)
+    if (slots[r].child != NULL)
+      slots[r].child();
 }
 
 void al_locks_fork_done(void) {

@@ -39,6 +39,12 @@ enum al_lock_rank {
   /* lib/symbolize.c: the objects dlclose unloaded, handed to libdwfl as a
    * report is symbolized. Milliseconds; it calls dl_iterate_phdr. */
   AL_LOCK_GONE,
+  /* lib/phdr.c: not a lock but a gate, closed while no call of
+   * dl_iterate_phdr is under way: glibc's holds the loader's lock, which
+   * fork() does not take. The three ranks above call it with their lock
+   * held. Held, by a call, for as long as the caller's callback takes:
+   * microseconds for the runtime's and libunwind's. */
+  AL_LOCK_PHDR,
   /* lib/check.c: asyncleak_ignore_creator's names. Microseconds. */
   AL_LOCK_IGNORED,
   /* lib/isolate.c: the records set aside by failed checks. Microseconds
@@ -145,6 +151,13 @@ void al_lock_register_mutex(enum al_lock_rank rank, pthread_mutex_t *m,
 void al_lock_register_spins(enum al_lock_rank rank, al_spin_t *spins,
                             unsigned count, size_t stride, const char *name,
                             unsigned flags);
+/* Registers a gate: try closes it, and returns 1 once it is closed to
+ * others, else 0 (to be tried again); open opens it again, whether try
+ * returned 1 or not; child runs in a fork child after open, to forget
+ * what the threads it does not have were doing. */
+void al_lock_register_gate(enum al_lock_rank rank, int (*try_close)(void),
+                           void (*open)(void), void (*child)(void),
+                           const char *name, unsigned flags);
 /* Registers a mutex of the file it is written in as it is loaded. */
 #define AL_LOCK_REGISTER(rank, mutex, flags)                                 \
   __attribute__((constructor)) static void al_lock_register_##mutex(void) { \
