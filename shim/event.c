@@ -113,7 +113,7 @@ static int from_libevent(uintptr_t pc) {
   if (al_code_range(pc, &lo, &hi, NULL) != 0)
     return 0;
   yes = object_is_libevent((const void *)pc);
-  pthread_mutex_lock(&ranges_lock);
+  al_mutex_lock(&ranges_lock);
   n = atomic_load_explicit(&nranges, memory_order_relaxed);
   if (n < RANGES) {
     atomic_store_explicit(&ranges[n].libevent, yes, memory_order_relaxed);
@@ -121,7 +121,7 @@ static int from_libevent(uintptr_t pc) {
     atomic_store_explicit(&ranges[n].lo, lo, memory_order_release);
     atomic_store_explicit(&nranges, n + 1, memory_order_release);
   }
-  pthread_mutex_unlock(&ranges_lock);
+  al_mutex_unlock(&ranges_lock);
   return yes;
 }
 
@@ -1132,9 +1132,9 @@ static int shim_unloaded(void) {
     return 0;
   for (int i = 0; i < F_COUNT; i++)
     atomic_store_explicit(&al_ev_real[i], NULL, memory_order_relaxed);
-  pthread_mutex_lock(&ranges_lock);
+  al_mutex_lock(&ranges_lock);
   atomic_store_explicit(&nranges, 0, memory_order_release);
-  pthread_mutex_unlock(&ranges_lock);
+  al_mutex_unlock(&ranges_lock);
   return 1;
 }
 
