@@ -122,6 +122,12 @@ $(O)/pic/%.o: %.c | $(BUILD_DEPS_OK)
 	$(CC) $(ALL_CFLAGS) -Ilib -fPIC -fvisibility=hidden -fno-omit-frame-pointer \
 	  -c $< -o $@
 
+# The dl_iterate_phdr interposer (lib/phdr.c) is called by the sanitizers'
+# runtimes as they start, before they can follow instrumented code: it is
+# built without them. It guards no data, so ThreadSanitizer misses
+# nothing there.
+$(O)/pic/lib/phdr.o: SANFLAGS :=
+
 # The version script exports exactly the symbols it lists, whatever
 # visibility an object gives: the API and the interposers. It has no
 # version node, so the symbols carry no version: an interposer of a

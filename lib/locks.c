@@ -105,11 +105,24 @@ static void *lock_at(const struct slot *s, unsigned i) {
          (size_t)i * s->stride;
 }
 
+/* Waits about 100 us. Under the program's seccomp filter, which may kill
+ * the process for a system call of the runtime's (lib/seccomp.c), it
+ * spins instead. */
+static void nap(void) {
+  const struct timespec step = {0, 100000};
+
+  if (al_ending_sealed()) {
+    for (int k = 0; k < 20000; k++)
+      __asm__ volatile("" ::: "memory");
+    return;
+  }
+  nanosleep(&step, NULL);
+}
+
 /* Takes the lock, in 100 us naps after a moment's spinning, until it is
  * free or *budget_us is spent: 1 when taken. Only trylocks: never a wait
  * that cannot end. */
 static int take(const struct slot *s, unsigned i, long *budget_us) {
-  const struct timespec nap = {0, 100000};
   void *l = lock_at(s, i);
 
   for (;;) {
@@ -131,7 +144,7 @@ static int take(const struct slot *s, unsigned i, long *budget_us) {
       return 0;
     }
     *budget_us -= 100;
-    nanosleep(&nap, NULL);
+    nap();
   }
 }
 

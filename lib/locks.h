@@ -40,10 +40,11 @@ enum al_lock_rank {
    * report is symbolized. Milliseconds; it calls dl_iterate_phdr. */
   AL_LOCK_GONE,
   /* lib/phdr.c: not a lock but a gate, closed while no call of
-   * dl_iterate_phdr is under way: glibc's holds the loader's lock, which
-   * fork() does not take. The three ranks above call it with their lock
-   * held. Held, by a call, for as long as the caller's callback takes:
-   * microseconds for the runtime's and libunwind's. */
+   * dl_iterate_phdr and no unwind of the runtime's is under way: glibc's
+   * holds the loader's lock, and libunwind a lock of its own, neither of
+   * which fork() takes. The three ranks above call dl_iterate_phdr with
+   * their lock held. Held, by a call, for as long as its callback takes,
+   * by an unwind for as long as it: microseconds. */
   AL_LOCK_PHDR,
   /* lib/check.c: asyncleak_ignore_creator's names. Microseconds. */
   AL_LOCK_IGNORED,
@@ -172,6 +173,12 @@ int al_lock_registered(enum al_lock_rank rank);
  * every lock free and the thread's count of held locks raised, so that
  * what a signal handler records meanwhile is deferred. */
 void al_on_fork_child(void (*fn)(void));
+
+/* Passing the gate of AL_LOCK_PHDR (lib/phdr.c), around a call of
+ * dl_iterate_phdr or an unwind: waits while a fork has it closed. Nests.
+ * Async-signal-safe. */
+void al_gate_enter(void);
+void al_gate_leave(void);
 
 /* ------------------------------------------------------------------ fork */
 

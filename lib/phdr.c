@@ -10,7 +10,11 @@
  * child calls it as soon as it records a handle. So calls go through a
  * gate, which fork's prepare handler closes (rank AL_LOCK_PHDR) once no
  * call is under way, and which the parent and the child open again.
- * Calls the C library makes inside itself are not seen. */
+ * Calls the C library makes inside itself are not seen.
+ *
+ * The runtime's own unwinds pass the same gate (al_gate_enter): libunwind
+ * holds a lock of its own, for its cache, as it steps through frames,
+ * which a fork child would find held in the same way. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <link.h>
@@ -61,21 +65,27 @@ static void enter(void) {
   }
 }
 
+void al_gate_enter(void) {
+  if (depth++ == 0 && !closer)
+    enter();
+}
+
+void al_gate_leave(void) {
+  if (--depth == 0 && !closer)
+    atomic_fetch_sub(&inside, 1);
+}
+
 AL_EXPORT int dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t,
                                         void *),
                               void *data) {
   iterate_fn *f = real();
-  int rc, gated = depth == 0 && !closer;
+  int rc;
 
   if (f == NULL)
     return 0;
-  if (gated)
-    enter();
-  depth++;
+  al_gate_enter();
   rc = f(cb, data);
-  depth--;
-  if (gated)
-    atomic_fetch_sub(&inside, 1);
+  al_gate_leave();
   return rc;
 }
 

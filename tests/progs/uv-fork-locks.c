@@ -10,10 +10,15 @@
  * a lock a thread of its parent's held, and each must find exactly what
  * it left.
  *
+ * Under ThreadSanitizer, fewer forks (each copies its shadow memory), and
+ * no loop made and closed while other threads run: libuv closes
+ * descriptors with a system call ThreadSanitizer does not see, and the
+ * next open of the number looks like a race (see the Makefile).
+ *
  * The default run is the negative control: every child and the parent
  * close everything, and nothing is reported.
  *
- * CHECK: ^forks: 48, children clean: 48, hung: 0$
+ * CHECK: ^children not clean: 0, hung: 0$
  * CHECK: ^asyncleak: no leaks: 
  * CHECK-NOT: ERROR
  * CHECK-NOT: left no report
@@ -24,7 +29,7 @@
  * finds it with asyncleak_check, and its exit report names it; nothing
  * else is reported, in it or in any other process.
  * [leak] RUN: leak
- * [leak] CHECK: ^forks: 48, children clean: 48, hung: 0$
+ * [leak] CHECK: ^children not clean: 0, hung: 0$
  * [leak] CHECK: ==[0-9]+==ERROR: asyncleak: 1 handle left open at exit$
  * [leak] CHECK-COUNT-1: ^1 handle of type uv_timer_t, created at:$
  * [leak] CHECK: ^    #0 0x[0-9a-f]+ in leak_in_child .*uv-fork-locks.c:%line(leak)$
@@ -47,7 +52,13 @@
 
 #include "asyncleak.h"
 
+#ifdef __SANITIZE_THREAD__
+#define FORKS 8
+#define CHURN 0 /* no loop made and closed while threads run */
+#else
 #define FORKS 48
+#define CHURN 1
+#endif
 /* A child that has not exited after this long is stuck, not slow. */
 #define CHILD_LIMIT_S 60
 
@@ -180,7 +191,8 @@ static void *worker(void *arg) {
       use_handles(&loop, n);
       break;
     case 1:
-      use_thread();
+      if (CHURN)
+        use_thread();
       break;
     case 2:
       use_check(&loop);
@@ -189,7 +201,8 @@ static void *worker(void *arg) {
       use_isolate(&loop);
       break;
     case 4:
-      use_shutdown();
+      if (CHURN)
+        use_shutdown();
       break;
     case 5:
       use_chroot();
@@ -255,7 +268,7 @@ static int reap(pid_t pid) {
 int main(int argc, char **argv) {
   int leak = argc > 1 && strcmp(argv[1], "leak") == 0;
   pthread_t threads[WORKERS];
-  int clean = 0, hung = 0;
+  int failed = 0, hung = 0;
 
   devnull = fopen("/dev/null", "w");
   if (devnull == NULL)
@@ -268,11 +281,13 @@ int main(int argc, char **argv) {
     pid = fork();
     if (pid == 0)
       child(leak && i == FORKS - 1);
-    if (pid < 0)
+    if (pid < 0) {
+      failed++;
       continue;
+    }
     switch (reap(pid)) {
-    case 0:
-      clean++;
+    case 1:
+      failed++;
       break;
     case 2:
       hung++;
@@ -282,7 +297,8 @@ int main(int argc, char **argv) {
   atomic_store(&stop, 1);
   for (int i = 0; i < WORKERS; i++)
     pthread_join(threads[i], NULL);
-  printf("forks: %d, children clean: %d, hung: %d\n", FORKS, clean, hung);
+  printf("forks: %d\nchildren not clean: %d, hung: %d\n", FORKS, failed,
+         hung);
   fclose(devnull);
   return 0;
 }
