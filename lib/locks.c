@@ -51,11 +51,12 @@ static atomic_uint nhooks;
 
 static void add(enum al_lock_rank rank, void *first, unsigned count,
                 size_t stride, int spin, const char *name, unsigned flags) {
-  struct slot *s = &slots[rank];
+  struct slot *s;
 
   if ((unsigned)rank >= AL_LOCK_RANKS || count == 0 || count > SPINS_MAX ||
-      atomic_load(&s->first) != NULL)
+      atomic_load(&slots[rank].first) != NULL)
     abort(); /* a build mistake: a rank has one registration */
+  s = &slots[rank];
   s->name = name;
   s->count = count;
   s->stride = stride;
@@ -80,6 +81,8 @@ static char gate_mark; /* what a gate's slot points at */
 void al_lock_register_gate(enum al_lock_rank rank, int (*try_close)(void),
                            void (*open)(void), void (*child)(void),
                            const char *name, unsigned flags) {
+  if ((unsigned)rank >= AL_LOCK_RANKS)
+    abort();
   slots[rank].try_close = try_close;
   slots[rank].open = open;
   slots[rank].child = child;
