@@ -153,6 +153,7 @@ static AL_TLS unsigned char tstate;
 
 /* Caches of threads that ended, for threads to come. */
 static pthread_mutex_t free_lock = PTHREAD_MUTEX_INITIALIZER;
+AL_LOCK_REGISTER(AL_LOCK_CAPTURE_CACHES, free_lock, 0)
 static struct cache *free_caches;
 static pthread_key_t cache_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
@@ -369,11 +370,6 @@ void al_capture_stats(uint64_t *hits, uint64_t *misses) {
   *misses = c ? c->misses : 0;
 }
 
-void al_capture_atfork_child(void) {
-  /* Another thread may have held it at fork. */
-  pthread_mutex_init(&free_lock, NULL);
-}
-
 #else /* !CACHE_STACKS */
 
 __attribute__((noinline)) const struct al_stack *al_stack_capture(void) {
@@ -385,8 +381,6 @@ __attribute__((noinline)) const struct al_stack *al_stack_capture(void) {
 void al_capture_stats(uint64_t *hits, uint64_t *misses) {
   *hits = *misses = 0;
 }
-
-void al_capture_atfork_child(void) {}
 
 #endif
 

@@ -132,6 +132,7 @@ AL_EXPORT int asyncleak_cancel_and_wait(void *request, unsigned timeout_ms) {
 #define MAX_IGNORED 64
 
 static pthread_mutex_t ignored_lock = PTHREAD_MUTEX_INITIALIZER;
+AL_LOCK_REGISTER(AL_LOCK_IGNORED, ignored_lock, 0)
 static char *ignored[MAX_IGNORED];
 static size_t nignored;
 
@@ -152,11 +153,6 @@ AL_EXPORT int asyncleak_ignore_creator(const char *function) {
   if (rc != 0)
     free(copy);
   return rc;
-}
-
-void al_check_atfork_child(void) {
-  /* Another thread may have held the lock at the fork. */
-  pthread_mutex_init(&ignored_lock, NULL);
 }
 
 static int is_ignored(const char *function) {

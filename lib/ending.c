@@ -323,8 +323,9 @@ __attribute__((noreturn)) static void copy_run(void) {
 }
 
 /* How long the thread ending the process waits, in all, for the other
- * threads to let go of the registry's locks: each holds one for a few
- * dozen instructions, unless preempted. */
+ * threads to let go of the locks guarding what the report reads (the
+ * registry's, the shutdown log's, the unloaded objects', the libevent
+ * listing's): each is held for microseconds, unless preempted. */
 #define HOLD_BUDGET_MS 200
 
 /* Makes the copy, lets it write the report, and reaps it: only calls that
@@ -342,16 +343,17 @@ static void report_from_copy(const struct al_ending *how) {
   /* Another thread may be halfway through adding or removing a record,
    * its lock held, at the instant of the copy: the copy would wait for a
    * lock nobody there will release, and leave that part of the registry
-   * out. Held here first, nobody is. A thread that holds one of them
+   * out. _Fork() runs no atfork handler: the locks the report reads are
+   * held here first (lib/locks.c), and nobody is. A thread that holds one of them
    * itself (a signal handler interrupted it in the registry) would wait
    * for its own: it gives up at once. */
-  al_registry_hold(al_locks_held > 0 ? 1 : HOLD_BUDGET_MS);
+  al_locks_hold(al_locks_held > 0 ? 1 : HOLD_BUDGET_MS);
   copy = _Fork();
   if (copy == 0) {
-    al_registry_let_go();
+    al_locks_let_go();
     copy_run();
   }
-  al_registry_let_go();
+  al_locks_let_go();
   if (copy < 0) {
     say(no_fork, sizeof(no_fork) - 1);
     al_reportfile_error_n("cannot fork to write the report: errno ",

@@ -78,8 +78,6 @@ const struct al_stack *al_stack_capture_uncached(void);
 /* Counts of the calling thread's captures served by its cache and
  * unwound; for tests. */
 void al_capture_stats(uint64_t *hits, uint64_t *misses);
-/* In a fork child: another thread may have held the cache's lock. */
-void al_capture_atfork_child(void);
 /* Return addresses of the calling thread, innermost first: the unwinder's
  * own. Returns how many it stored in buf, at most want. */
 int al_stack_unwind(void **buf, int want);
@@ -104,9 +102,6 @@ const struct al_stack *al_stack_intern(const uintptr_t *pc, uint32_t depth);
 void al_stack_stats(size_t *stacks, size_t *bytes);
 /* Frames with a pc in [lo, hi) are asyncleak's own and left out. */
 void al_stack_set_self_range(uintptr_t lo, uintptr_t hi);
-void al_stack_atfork_prepare(void);
-void al_stack_atfork_parent(void);
-void al_stack_atfork_child(void);
 
 /* ------------------------------------------------------------- shims */
 
@@ -463,20 +458,8 @@ struct al_snapshot {
 int al_registry_snapshot(struct al_snapshot *s);
 void al_snapshot_release(struct al_snapshot *s);
 
-/* For the copy that reports as the process ends (lib/ending.c): the
- * calling thread takes the registry's locks, waiting at most budget_ms in
- * all, so that no other thread is halfway through a change when the copy
- * is made and the copy finds no lock held by a thread it does not have.
- * Returns how many it could not take (their parts of the registry may be
- * missing from the report, which then says so). Async-signal-safe.
- * al_registry_let_go releases what was taken, in the process and in the
- * copy. */
-unsigned al_registry_hold(unsigned budget_ms);
-void al_registry_let_go(void);
-/* Fork support: lock everything before fork, release after. In the child,
- * records made before the fork are marked inherited. */
-void al_registry_atfork_prepare(void);
-void al_registry_atfork_parent(void);
+/* In a fork child, its locks free again (lib/locks.c): records made
+ * before the fork are marked inherited. */
 void al_registry_atfork_child(void);
 /* Whether the calling thread forks for daemon() (lib/daemon.c): in the
  * child, the records made before the fork stay its own. */
@@ -818,8 +801,6 @@ size_t al_report_failing(const struct al_report_totals *t);
 /* Whether a report written to fd gets colour: the color option, which by
  * default means on a terminal unless NO_COLOR is set. */
 int al_report_color(int fd);
-/* In a fork child: the list of ignored creators may have been locked. */
-void al_check_atfork_child(void);
 
 /* Whether the program's calls to a loop library bypass the runtime, which
  * then sees none of them (lib/linkorder.c): -1, after writing why and the
@@ -867,7 +848,6 @@ size_t al_check_and_isolate(const struct asyncleak_snapshot *s, FILE *out,
                             uintptr_t live_from);
 /* Whether the record of this seq was set aside. */
 int al_isolated(uint64_t seq);
-void al_isolate_atfork_child(void);
 
 /* ------------------------------------------------------------- runtime */
 
@@ -1035,67 +1015,8 @@ struct iovec;
 int al_writev_all(int fd, const struct iovec *iov, int n, int own);
 /* Milliseconds of the monotonic clock, for ages and deadlines. */
 uint64_t al_now_ms(void);
-/* How many of the runtime's locks the calling thread holds. A signal
- * handler that calls an interposed function while its thread holds one
- * must not wait for it, for it would wait forever: the shims then defer
- * what they would record (al_defer_*), and the thread's last unlock applies
- * it. Every lock of the core is taken through the functions below. */
-extern AL_TLS volatile unsigned al_locks_held;
-extern AL_TLS volatile unsigned al_deferred;
-void al_deferred_run(void);
-
-static inline void al_held_more(void) {
-  al_locks_held++;
-  atomic_signal_fence(memory_order_seq_cst);
-}
-static inline void al_held_less(void) {
-  atomic_signal_fence(memory_order_seq_cst);
-  if (--al_locks_held == 0 && AL_UNLIKELY(al_deferred != 0))
-    al_deferred_run();
-}
-
-static inline void al_mutex_lock(pthread_mutex_t *m) {
-  al_held_more();
-  pthread_mutex_lock(m);
-}
-static inline void al_mutex_unlock(pthread_mutex_t *m) {
-  pthread_mutex_unlock(m);
-  al_held_less();
-}
-/* Locks m, waiting in 1 ms steps while *budget lasts: 0, or -1. */
-int al_lock_briefly(pthread_mutex_t *m, int *budget);
-
-/* A lock held for a few dozen instructions at a time, around the
- * registry's hot path: taking it is one atomic exchange and releasing it a
- * plain store, where a mutex costs an atomic operation for each. A waiter
- * spins briefly, then yields the processor to the holder. */
-typedef struct {
-  atomic_int held;
-} al_spin_t;
-#define AL_SPIN_INIT {0}
-
-static inline int al_spin_take(al_spin_t *l) {
-  return !atomic_exchange_explicit(&l->held, 1, memory_order_acquire);
-}
-static inline int al_spin_trylock(al_spin_t *l) {
-  al_held_more();
-  if (al_spin_take(l))
-    return 1;
-  al_held_less();
-  return 0;
-}
-void al_spin_wait(al_spin_t *l);
-static inline void al_spin_lock(al_spin_t *l) {
-  al_held_more();
-  if (AL_UNLIKELY(!al_spin_take(l)))
-    al_spin_wait(l);
-}
-static inline void al_spin_unlock(al_spin_t *l) {
-  atomic_store_explicit(&l->held, 0, memory_order_release);
-  al_held_less();
-}
-/* al_lock_briefly for a spin lock. */
-int al_spin_lock_briefly(al_spin_t *l, int *budget);
+/* The runtime's locks, their order and fork (lib/locks.c). */
+#include "locks.h"
 
 /* What a shim defers while its thread holds one of the runtime's locks
  * (lib/defer.c). Each returns 0, or -1 when there is no room: the event

@@ -44,6 +44,7 @@ struct al_dead_stack al_dead_stack(uintptr_t from) {
 #define ISOLATED_MAX 65536
 
 static pthread_mutex_t set_lock = PTHREAD_MUTEX_INITIALIZER;
+AL_LOCK_REGISTER(AL_LOCK_ISOLATED, set_lock, 0)
 static uint64_t *set;
 static size_t nset, capset;
 static atomic_size_t nset_seen; /* nset, read without the lock */
@@ -87,11 +88,6 @@ int al_isolated(uint64_t seq) {
   found = bsearch(&seq, set, nset, sizeof(*set), by_seq) != NULL;
   al_mutex_unlock(&set_lock);
   return found;
-}
-
-void al_isolate_atfork_child(void) {
-  /* Another thread may have held the lock at the fork. */
-  pthread_mutex_init(&set_lock, NULL);
 }
 
 /* ------------------------------------------------------------ quieting */

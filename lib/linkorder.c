@@ -148,6 +148,7 @@ static const char *library_name(int library) {
 
 /* The answer kept: the message, empty when nothing bypasses. */
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+AL_LOCK_REGISTER(AL_LOCK_LINKORDER, cache_lock, 0)
 static int cached;
 static unsigned long long cached_adds, cached_subs;
 static char message[1024];

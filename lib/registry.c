@@ -70,6 +70,16 @@ uint8_t al_shim_register(const struct al_shim *s) {
   return i;
 }
 
+/* The stripes after the loops: al_loop_waits_prune asks whether a request
+ * is pending with the loops held. The report copy reads both. */
+__attribute__((constructor)) static void register_locks(void) {
+  al_lock_register_mutex(AL_LOCK_SHIMS, &shims_lock, "shims_lock", 0);
+  al_lock_register_mutex(AL_LOCK_LOOPS, &loops_lock, "loops_lock",
+                         AL_LOCK_FOR_REPORT);
+  al_lock_register_spins(AL_LOCK_STRIPES, &stripes[0].lock, STRIPES,
+                         sizeof(stripes[0]), "stripes", AL_LOCK_FOR_REPORT);
+}
+
 static inline uint64_t mix(uintptr_t addr) {
   return (uint64_t)(addr >> 3) * 0x9e3779b97f4a7c15ull;
 }
@@ -1209,92 +1219,10 @@ void al_snapshot_release(struct al_snapshot *s) {
   memset(s, 0, sizeof(*s));
 }
 
-/* ------------------------------------------------- the copy at the end */
-
-/* The locks that the thread ending the process took for its copy, to let
- * go of in both processes. Taken and released without the count of
- * al_locks_held: the thread may be in a signal handler, and what it
- * holds here is not the program's business nor the deferred events'. */
-static int held_loops;
-static unsigned char held_stripes[STRIPES];
-
-/* Tries lock until it is free or *budget_us is spent, in 100 us naps
- * after a moment's spinning. */
-static int take_spin_within(al_spin_t *l, long *budget_us) {
-  const struct timespec nap = {0, 100000};
-  for (;;) {
-    for (int i = 0; i < 256; i++)
-      if (atomic_load_explicit(&l->held, memory_order_relaxed) == 0 &&
-          al_spin_take(l))
-        return 0;
-    if (*budget_us <= 0)
-      return -1;
-    *budget_us -= 100;
-    nanosleep(&nap, NULL);
-  }
-}
-
-static int take_mutex_within(pthread_mutex_t *m, long *budget_us) {
-  const struct timespec nap = {0, 100000};
-  for (;;) {
-    if (pthread_mutex_trylock(m) == 0)
-      return 0;
-    if (*budget_us <= 0)
-      return -1;
-    *budget_us -= 100;
-    nanosleep(&nap, NULL);
-  }
-}
-
-unsigned al_registry_hold(unsigned budget_ms) {
-  long budget = (long)budget_ms * 1000;
-  unsigned missed = 0;
-
-  /* In the order of fork's prepare handler: the loops, then the stripes
-   * (al_loop_waits_prune takes a stripe with the loops held). */
-  held_loops = take_mutex_within(&loops_lock, &budget) == 0;
-  missed += !held_loops;
-  for (unsigned i = 0; i < STRIPES; i++) {
-    held_stripes[i] = take_spin_within(&stripes[i].lock, &budget) == 0;
-    missed += !held_stripes[i];
-  }
-  return missed;
-}
-
-void al_registry_let_go(void) {
-  for (unsigned i = STRIPES; i-- > 0;)
-    if (held_stripes[i]) {
-      held_stripes[i] = 0;
-      atomic_store_explicit(&stripes[i].lock.held, 0, memory_order_release);
-    }
-  if (held_loops) {
-    held_loops = 0;
-    pthread_mutex_unlock(&loops_lock);
-  }
-}
-
 /* ------------------------------------------------------------------ fork */
 
-void al_registry_atfork_prepare(void) {
-  al_stack_atfork_prepare();
-  al_mutex_lock(&loops_lock);
-  for (unsigned i = 0; i < STRIPES; i++)
-    al_spin_lock(&stripes[i].lock);
-}
-
-void al_registry_atfork_parent(void) {
-  for (unsigned i = 0; i < STRIPES; i++)
-    al_spin_unlock(&stripes[i].lock);
-  al_mutex_unlock(&loops_lock);
-  al_stack_atfork_parent();
-}
-
+/* In the child, with every lock free again (lib/locks.c). */
 void al_registry_atfork_child(void) {
-  /* Only this thread exists in the child, and it holds every lock. */
-  for (unsigned i = 0; i < STRIPES; i++)
-    al_spin_unlock(&stripes[i].lock);
-  al_mutex_unlock(&loops_lock);
-  al_stack_atfork_child();
   /* daemon()'s child carries on with everything: its parent ends now. */
   if (al_daemon_forking())
     return;

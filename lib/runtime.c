@@ -36,26 +36,35 @@ extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
 static pid_t pid_before_fork;
 
 /* Under a seccomp filter that may kill (lib/seccomp.c), fork() makes no
- * system call of the runtime's: no getpid(), no report file. */
+ * system call of the runtime's: no getpid(), no report file. Every lock
+ * of the runtime's is taken before the fork and released after it in
+ * both processes (lib/locks.c), so that the child's data is whole. */
 static void atfork_prepare(void) {
   if (!al_ending_sealed())
     pid_before_fork = getpid();
-  al_registry_atfork_prepare();
+  al_locks_fork_prepare();
 }
 
 static void atfork_child(void) {
   al_tid_forget();
-  al_capture_atfork_child();
+  al_locks_fork_child();
   al_registry_atfork_child();
   al_shutdown_atfork_child();
   al_graceful_atfork_child();
-  al_check_atfork_child();
-  al_isolate_atfork_child();
   al_ending_atfork_child();
   /* Its own report file; only system calls here. None under the
    * program's seccomp filter, which may refuse them (lib/seccomp.c). */
-  if (!al_ending_sealed())
+  if (!al_ending_sealed()) {
+    const char *lost[1];
     al_reportfile_start(pid_before_fork);
+    if (al_locks_lost(lost, 1) > 0)
+      al_reportfile_error_n("a lock of the runtime's was held by another "
+                            "thread at fork for more than ",
+                            AL_FORK_BUDGET_MS, " ms: the report of this "
+                            "child may be incomplete");
+  }
+  /* The shims' own (al_on_fork_child), then what was deferred. */
+  al_locks_fork_done();
 }
 
 /* trace_children=no: the programs this one executes do not get the
@@ -209,7 +218,7 @@ static void initialize(void) {
       in_exe)
     self_lo = self_hi = 0;
   al_stack_set_self_range(self_lo, self_hi);
-  pthread_atfork(atfork_prepare, al_registry_atfork_parent, atfork_child);
+  pthread_atfork(atfork_prepare, al_locks_fork_parent, atfork_child);
   /* Not tied to this library (no DSO handle), and registered before main
    * and before the loader's own exit handler: it runs after the program's
    * atexit handlers and after every library's destructors and atexit

@@ -21,6 +21,7 @@
 /* ------------------------------------------------------------------ log */
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+AL_LOCK_REGISTER(AL_LOCK_SHUTDOWN_LOG, log_lock, AL_LOCK_FOR_REPORT)
 static struct al_shutdown_entry entries[MAX_ENTRIES];
 static size_t nentries, entries_dropped;
 static struct al_note notes[MAX_NOTES];
@@ -75,9 +76,7 @@ void al_shutdown_log_reset(void) {
 }
 
 void al_shutdown_atfork_child(void) {
-  /* Another thread may have held the lock; the parent's shutdowns are the
-   * parent's to report. */
-  pthread_mutex_init(&log_lock, NULL);
+  /* The parent's shutdowns are the parent's to report. */
   al_shutdown_log_reset();
 }
 

@@ -15,6 +15,7 @@
 
 static _Atomic(struct al_stack *) buckets[BUCKETS];
 static pthread_mutex_t insert_lock = PTHREAD_MUTEX_INITIALIZER;
+AL_LOCK_REGISTER(AL_LOCK_STACKS, insert_lock, 0)
 static char *arena_cur, *arena_end;
 static size_t nstacks, nbytes;
 uintptr_t al_self_lo, al_self_hi;
@@ -108,8 +109,21 @@ static void unwinder_setup(void) {
 }
 #endif
 
-/* Return addresses of the calling thread, innermost first. */
+static int unwind_now(void **buf, int want);
+
+/* Return addresses of the calling thread, innermost first. Through the
+ * gate fork closes (lib/phdr.c): libunwind holds a lock of its own as it
+ * unwinds, which no fork child may find held. */
 int al_stack_unwind(void **buf, int want) {
+  int n;
+
+  al_gate_enter();
+  n = unwind_now(buf, want);
+  al_gate_leave();
+  return n;
+}
+
+static int unwind_now(void **buf, int want) {
 #ifdef __SANITIZE_THREAD__
   /* unw_backtrace's per-thread cache is freed by a thread-specific-data
    * destructor that runs after ThreadSanitizer has torn the thread down;
@@ -132,8 +146,21 @@ int al_stack_unwind(void **buf, int want) {
 #endif
 }
 
+static int slots_now(const uintptr_t *from, uintptr_t *pc, uintptr_t *slot,
+                     int want);
+
 int al_stack_unwind_slots(const uintptr_t *from, uintptr_t *pc,
                           uintptr_t *slot, int want) {
+  int n;
+
+  al_gate_enter(); /* as al_stack_unwind */
+  n = slots_now(from, pc, slot, want);
+  al_gate_leave();
+  return n;
+}
+
+static int slots_now(const uintptr_t *from, uintptr_t *pc, uintptr_t *slot,
+                     int want) {
 #if defined(__x86_64__)
   unw_context_t uc;
   unw_cursor_t cursor;
@@ -187,17 +214,5 @@ void al_stack_stats(size_t *stacks, size_t *bytes) {
   al_mutex_lock(&insert_lock);
   *stacks = nstacks;
   *bytes = nbytes;
-  al_mutex_unlock(&insert_lock);
-}
-
-void al_stack_atfork_prepare(void) {
-  al_mutex_lock(&insert_lock);
-}
-
-void al_stack_atfork_parent(void) {
-  al_mutex_unlock(&insert_lock);
-}
-
-void al_stack_atfork_child(void) {
   al_mutex_unlock(&insert_lock);
 }

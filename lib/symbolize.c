@@ -189,6 +189,7 @@ struct gone {
 static struct gone gone[GONE_MAX];
 static unsigned ngone;
 static pthread_mutex_t gone_lock = PTHREAD_MUTEX_INITIALIZER;
+AL_LOCK_REGISTER(AL_LOCK_GONE, gone_lock, AL_LOCK_FOR_REPORT)
 
 void al_symbolize_note_unloaded(const char *path, uintptr_t base,
                                 uintptr_t lo, uintptr_t hi) {

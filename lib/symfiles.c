@@ -71,6 +71,7 @@ static atomic_size_t nfiles;
 static struct alt alts[ALTS_MAX];
 static atomic_size_t nalts;
 static pthread_mutex_t prepare_lock = PTHREAD_MUTEX_INITIALIZER;
+AL_LOCK_REGISTER(AL_LOCK_SYMFILES, prepare_lock, 0)
 
 /* The held descriptors go high, below the report file's (lib/fds.c):
  * the program's own numbers stay the ones it would get without them. */

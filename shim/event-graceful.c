@@ -42,7 +42,7 @@ static void atfork_child(void) {
 }
 
 static void watch_forks(void) {
-  pthread_atfork(NULL, NULL, atfork_child);
+  al_on_fork_child(atfork_child);
 }
 
 static void on_wake(evutil_socket_t fd, short what, void *arg) {

@@ -195,6 +195,7 @@ static struct {
   int failed;
 } listing;
 static pthread_mutex_t listing_lock = PTHREAD_MUTEX_INITIALIZER;
+AL_LOCK_REGISTER(AL_LOCK_LISTING, listing_lock, AL_LOCK_FOR_REPORT)
 
 static int list_one(const struct event_base *base, const struct event *ev,
                     void *arg) {

@@ -194,7 +194,7 @@ static void wakers_atfork_child(void);
 static void shim_init(void) {
   al_init();
   al_uv_shim_id = al_shim_register(&uv_shim);
-  pthread_atfork(NULL, NULL, wakers_atfork_child);
+  al_on_fork_child(wakers_atfork_child);
 }
 
 AL_TLS struct al_calls al_uv_calls;

@@ -608,8 +608,10 @@ static void test_cmocka__replaced_and_inherited_loops_not_run(void **state) {
   assert_int_equal(rc, 0);
   assert_int_equal(fake_drains, 1);
   /* In a fork child, the parent's loops are not the child's to run. */
-  al_registry_atfork_prepare();
+  al_locks_fork_prepare();
+  al_locks_fork_child();
   al_registry_atfork_child();
+  al_locks_fork_done();
   assert_int_equal(asyncleak_cmocka_setup(&mine), 0);
   text = teardown_stderr(&mine, &rc);
   free(text);
