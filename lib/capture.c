@@ -63,11 +63,7 @@
 #define UNDER_VALGRIND() 0
 #endif
 
-#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
-#define CACHE_STACKS 1
-#else
-#define CACHE_STACKS 0
-#endif
+#define CACHE_STACKS AL_CACHE_STACKS
 
 /* Enough for the frames behind stack_depth kept ones, asyncleak's own
  * among them (uv_run's, below a callback). */

@@ -68,6 +68,16 @@ struct al_stack {
 #define AL_STACK_DEPTH_MAX 64
 #define AL_SELF_FRAMES_MAX 8
 
+/* Whether captures keep a per-thread cache of the stacks they unwound
+ * (lib/capture.c says why only on x86-64 and not under ThreadSanitizer).
+ * Without it there is no lock for the caches of ended threads
+ * (AL_LOCK_CAPTURE_CACHES). */
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+#define AL_CACHE_STACKS 1
+#else
+#define AL_CACHE_STACKS 0
+#endif
+
 /* Captures the calling thread's stack, leaving out asyncleak's own frames,
  * up to al_opt.stack_depth frames, and returns its deduplicated copy, or
  * NULL when no frame could be captured. Thread-safe; no malloc, and no
