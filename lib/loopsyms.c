@@ -90,15 +90,15 @@ void *al_loopsyms_resolve(struct al_loopsyms *s, unsigned i, void *self) {
       p = NULL;
   }
   if (p == NULL) {
-    if (!atomic_exchange(&s->warned[i], 1))
+    if (!atomic_exchange(&s->syms[i].warned, 1))
       al_warn("cannot find %s's '%s'; %s", s->name, name, s->missing);
     return NULL;
   }
   own = (s->flags & AL_SYMS_ANY_OBJECT) || named_own(s, p);
   if (own)
     note_main_object(s, p);
-  atomic_store_explicit(&s->own[i], own, memory_order_relaxed);
-  atomic_store_explicit(&s->real[i], p, memory_order_release);
+  atomic_store_explicit(&s->syms[i].own, own, memory_order_relaxed);
+  atomic_store_explicit(&s->syms[i].real, p, memory_order_release);
   return p;
 }
 
@@ -152,8 +152,8 @@ int al_loopsyms_unloaded(struct al_loopsyms *s) {
   if (lo == 0 || al_code_range(lo, &a, &b, NULL) == 0)
     return 0;
   for (unsigned i = 0; i < s->nfuncs; i++) {
-    atomic_store_explicit(&s->real[i], NULL, memory_order_relaxed);
-    atomic_store_explicit(&s->own[i], 0, memory_order_relaxed);
+    atomic_store_explicit(&s->syms[i].real, NULL, memory_order_relaxed);
+    atomic_store_explicit(&s->syms[i].own, 0, memory_order_relaxed);
   }
   atomic_store_explicit(&s->lo, 0, memory_order_relaxed);
   atomic_store_explicit(&s->hi, 0, memory_order_relaxed);

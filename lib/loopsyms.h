@@ -33,9 +33,16 @@ enum {
   AL_SYMS_CALLS_ITSELF = 2,
 };
 
+/* What the core keeps of one of the library's functions. */
+struct al_loopsym {
+  _Atomic(void *) real; /* the function found, or NULL */
+  atomic_int own;       /* found in the library's own object */
+  atomic_int warned;    /* warned about as missing */
+};
+
 /* One loop library. The description is the shim's, set statically; the
- * arrays are the shim's too, nfuncs long and zero-initialised; every other
- * member is the core's and starts zeroed. */
+ * array syms is the shim's too, nfuncs long and zero-initialised; every
+ * other member is the core's and starts zeroed. */
 struct al_loopsyms {
   /* ------------------------------------------------- the description */
   const char *name;           /* "libuv", in messages */
@@ -56,9 +63,7 @@ struct al_loopsyms {
                                  program's call: "the call fails" */
   void (*init)(void);         /* the shim's set-up, run once before the
                                  first call is judged (al_loopsyms_ensure) */
-  _Atomic(void *) *real;      /* the functions found */
-  atomic_int *own;            /* each found in the library's own object */
-  atomic_int *warned;         /* each warned about as missing */
+  struct al_loopsym *syms;    /* one for each of funcs */
 
   /* ------------------------------------------------- the core's state */
   pthread_once_t once;
@@ -103,7 +108,7 @@ void *al_loopsyms_resolve(struct al_loopsyms *s, unsigned i, void *self);
 /* The function number i, found on first use. */
 static inline void *al_loopsyms_get(struct al_loopsyms *s, unsigned i,
                                     void *self) {
-  void *p = atomic_load_explicit(&s->real[i], memory_order_acquire);
+  void *p = atomic_load_explicit(&s->syms[i].real, memory_order_acquire);
   return AL_LIKELY(p != NULL) ? p : al_loopsyms_resolve(s, i, self);
 }
 
@@ -111,7 +116,7 @@ static inline void *al_loopsyms_get(struct al_loopsyms *s, unsigned i,
  * definition of the same name in another library's object: libev's
  * event_set for libevent's). 0 until found. */
 static inline int al_loopsyms_own(const struct al_loopsyms *s, unsigned i) {
-  return atomic_load_explicit(&s->own[i], memory_order_relaxed);
+  return atomic_load_explicit(&s->syms[i].own, memory_order_relaxed);
 }
 
 /* Whether pc lies in the library's code: in the object its own functions

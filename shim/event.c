@@ -50,8 +50,7 @@ static const char *const func_names[F_COUNT] = {
 static const char *const objects[] = {
     "libevent_core-2.1.so.7", "libevent-2.1.so.7", "libevent_extra-2.1.so.7",
     NULL};
-static _Atomic(void *) reals[F_COUNT];
-static atomic_int own[F_COUNT], warned[F_COUNT];
+static struct al_loopsym syms[F_COUNT];
 static void shim_init(void);
 
 /* libevent's objects are its own by the whole of their names (libev
@@ -67,9 +66,7 @@ struct al_loopsyms al_ev_lib = {
     .flags = AL_SYMS_CALLS_ITSELF,
     .missing = "the call does nothing",
     .init = shim_init,
-    .real = reals,
-    .own = own,
-    .warned = warned,
+    .syms = syms,
     .once = PTHREAD_ONCE_INIT,
 };
 

@@ -27,8 +27,7 @@ static const char *const func_names[F_COUNT] = {
 };
 
 static const char *const objects[] = {"libuv.so.1", NULL};
-static _Atomic(void *) reals[F_COUNT];
-static atomic_int own[F_COUNT], warned[F_COUNT];
+static struct al_loopsym syms[F_COUNT];
 static void shim_init(void);
 
 /* libuv's names are its own: wherever they are defined, that is libuv.
@@ -45,9 +44,7 @@ struct al_loopsyms al_uv_lib = {
     .flags = AL_SYMS_ANY_OBJECT,
     .missing = "the call fails",
     .init = shim_init,
-    .real = reals,
-    .own = own,
-    .warned = warned,
+    .syms = syms,
     .once = PTHREAD_ONCE_INIT,
 };
 

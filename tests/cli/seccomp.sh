@@ -26,6 +26,21 @@ fi
 lost="asyncleak: '$prog' (pid [0-9]*) used libuv and left no complete \
 report: the program installed a seccomp filter that"
 
+# expect_sealed: the run under the command was not killed by SIGSYS, the
+# program ended as it means to, and the report is missing with its cause,
+# which fails the run.
+expect_sealed() {
+  [ "$status" -eq 125 ] ||
+    fail "$what: under asyncleak, status $status; stderr: $(cat "$tmp/err")"
+  expect_line "$tmp/out" "locked in, ending"
+  expect_no "$tmp/err" "SIGSYS"
+  if [ $action = errno ]; then
+    grep -q "^$lost makes the calls it does not allow fail" "$tmp/err"
+  else
+    grep -q "^$lost kills or traps the calls it does not allow" "$tmp/err"
+  fi || fail "$what: under asyncleak, no cause: $(cat "$tmp/err")"
+}
+
 for action in kill trap errno; do
   for how in prctl syscall; do
     for end in leak clean; do
@@ -52,15 +67,7 @@ for action in kill trap errno; do
       # Under the command: not killed by SIGSYS; the report is missing,
       # with its cause, and the run fails unless told only to warn.
       run "$ASYNCLEAK" "$prog" $action $how $end
-      [ "$status" -eq 125 ] ||
-        fail "$what: under asyncleak, status $status; stderr: $(cat "$tmp/err")"
-      expect_line "$tmp/out" "locked in, ending"
-      expect_no "$tmp/err" "SIGSYS"
-      if [ $action = errno ]; then
-        grep -q "^$lost makes the calls it does not allow fail" "$tmp/err"
-      else
-        grep -q "^$lost kills or traps the calls it does not allow" "$tmp/err"
-      fi || fail "$what: under asyncleak, no cause: $(cat "$tmp/err")"
+      expect_sealed
       run "$ASYNCLEAK" --missing-reports=warn "$prog" $action $how $end
       [ "$status" -eq 0 ] ||
         fail "$what: --missing-reports=warn, status $status"
@@ -86,15 +93,7 @@ for action in kill trap errno; do
         fail "$what: preloaded, status $status; stderr: $(cat "$tmp/err")"
       expect_line "$tmp/out" "locked in, ending"
       run "$ASYNCLEAK" "$prog" $action $how $end busy
-      [ "$status" -eq 125 ] ||
-        fail "$what: under asyncleak, status $status; stderr: $(cat "$tmp/err")"
-      expect_line "$tmp/out" "locked in, ending"
-      expect_no "$tmp/err" "SIGSYS"
-      if [ $action = errno ]; then
-        grep -q "^$lost makes the calls it does not allow fail" "$tmp/err"
-      else
-        grep -q "^$lost kills or traps the calls it does not allow" "$tmp/err"
-      fi || fail "$what: under asyncleak, no cause: $(cat "$tmp/err")"
+      expect_sealed
     done
   done
 done

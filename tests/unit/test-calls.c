@@ -32,8 +32,7 @@ static const char *const libc_funcs[] = {"getpid", "strlen"};
 
 /* A library whose names are its own, as libuv: the C library. */
 #define LIBC(var, extra_flags)                                                \
-  static _Atomic(void *) var##_real[2];                                       \
-  static atomic_int var##_own[2], var##_warned[2];                            \
+  static struct al_loopsym var##_syms[2];                                     \
   static struct al_loopsyms var = {                                           \
       .name = "libc",                                                         \
       .id = AL_LIB_OTHER,                                                     \
@@ -43,9 +42,7 @@ static const char *const libc_funcs[] = {"getpid", "strlen"};
       .flags = AL_SYMS_ANY_OBJECT | (extra_flags),                            \
       .missing = "the call fails",                                            \
       .init = count_init,                                                     \
-      .real = var##_real,                                                     \
-      .own = var##_own,                                                       \
-      .warned = var##_warned,                                                 \
+      .syms = var##_syms,                                                     \
       .once = PTHREAD_ONCE_INIT,                                              \
   }
 
@@ -207,8 +204,7 @@ static void test_calls__calls_itself_at_depth_zero(void **state) {
  * the decision. */
 static void test_calls__errno_kept(void **state) {
   static const char *const funcs[] = {"getppid"};
-  static _Atomic(void *) real[1];
-  static atomic_int own[1], warned[1];
+  static struct al_loopsym syms[1];
   static struct al_loopsyms fresh = {
       .name = "libc",
       .id = AL_LIB_OTHER,
@@ -218,9 +214,7 @@ static void test_calls__errno_kept(void **state) {
       .flags = AL_SYMS_CALLS_ITSELF,
       .missing = "the call fails",
       .init = count_init,
-      .real = real,
-      .own = own,
-      .warned = warned,
+      .syms = syms,
       .once = PTHREAD_ONCE_INIT,
   };
   static AL_TLS struct al_calls t;
@@ -252,8 +246,7 @@ static void test_loopsyms__finds_next_definition(void **state) {
 /* Never the runtime's own definition: here, nothing else defines it. */
 static void test_loopsyms__never_self_and_warns_once(void **state) {
   static const char *const funcs[] = {"getuid"};
-  static _Atomic(void *) real[1];
-  static atomic_int own[1], warned[1];
+  static struct al_loopsym syms[1];
   static struct al_loopsyms lib = {
       .name = "libc",
       .id = AL_LIB_OTHER,
@@ -263,17 +256,15 @@ static void test_loopsyms__never_self_and_warns_once(void **state) {
       .flags = AL_SYMS_ANY_OBJECT,
       .missing = "the call fails",
       .init = count_init,
-      .real = real,
-      .own = own,
-      .warned = warned,
+      .syms = syms,
       .once = PTHREAD_ONCE_INIT,
   };
   void *self = dlsym(RTLD_DEFAULT, "getuid");
 
   (void)state;
   assert_null(al_loopsyms_get(&lib, 0, self));
-  assert_int_equal(atomic_load(&warned[0]), 1);
-  assert_null(atomic_load(&real[0]));
+  assert_int_equal(atomic_load(&syms[0].warned), 1);
+  assert_null(atomic_load(&syms[0].real));
   assert_ptr_equal(al_loopsyms_get(&lib, 0, NULL), self);
 }
 
@@ -282,8 +273,7 @@ static void test_loopsyms__never_self_and_warns_once(void **state) {
 static void test_loopsyms__local_scope_and_names(void **state) {
   static const char *const objects[] = {"libuv.so.1", NULL};
   static const char *const funcs[] = {"uv_version", "uv_version_string"};
-  static _Atomic(void *) real[2], real2[2];
-  static atomic_int own[2], warned[2], own2[2], warned2[2];
+  static struct al_loopsym syms[2], syms2[2];
   static struct al_loopsyms uvlib = {
       .name = "libuv",
       .id = AL_LIB_LIBUV,
@@ -292,9 +282,7 @@ static void test_loopsyms__local_scope_and_names(void **state) {
       .nfuncs = 2,
       .missing = "the call fails",
       .init = count_init,
-      .real = real,
-      .own = own,
-      .warned = warned,
+      .syms = syms,
       .once = PTHREAD_ONCE_INIT,
   };
   /* The same, with neither its objects nor loading on demand: nothing. */
@@ -306,9 +294,7 @@ static void test_loopsyms__local_scope_and_names(void **state) {
       .nfuncs = 2,
       .missing = "the call fails",
       .init = count_init,
-      .real = real2,
-      .own = own2,
-      .warned = warned2,
+      .syms = syms2,
       .once = PTHREAD_ONCE_INIT,
   };
   void *h = dlopen("libuv.so.1", RTLD_NOW | RTLD_LOCAL);
@@ -337,8 +323,7 @@ static void test_loopsyms__local_scope_and_names(void **state) {
  * libevent). */
 static void test_loopsyms__other_library_not_own(void **state) {
   static const char *const funcs[] = {"getpid"};
-  static _Atomic(void *) real[1];
-  static atomic_int own[1], warned[1];
+  static struct al_loopsym syms[1];
   static struct al_loopsyms lib = {
       .name = "libevent",
       .id = AL_LIB_LIBEVENT,
@@ -347,9 +332,7 @@ static void test_loopsyms__other_library_not_own(void **state) {
       .nfuncs = 1,
       .missing = "the call does nothing",
       .init = count_init,
-      .real = real,
-      .own = own,
-      .warned = warned,
+      .syms = syms,
       .once = PTHREAD_ONCE_INIT,
   };
   void *fn;
@@ -366,8 +349,7 @@ static void test_loopsyms__other_library_not_own(void **state) {
  * cache, both ways; an address no object holds is not cached. */
 static void test_loopsyms__code_ranges_cached(void **state) {
   static const char *const funcs[] = {"getpid"};
-  static _Atomic(void *) real[1];
-  static atomic_int own[1], warned[1];
+  static struct al_loopsym syms[1];
   static struct al_loopsyms lib = {
       .name = "libc",
       .id = AL_LIB_OTHER,
@@ -377,9 +359,7 @@ static void test_loopsyms__code_ranges_cached(void **state) {
       .flags = AL_SYMS_ANY_OBJECT,
       .missing = "the call fails",
       .init = count_init,
-      .real = real,
-      .own = own,
-      .warned = warned,
+      .syms = syms,
       .once = PTHREAD_ONCE_INIT,
   };
   const char *in_libc = libc_fn("memcpy");
@@ -409,8 +389,7 @@ static void test_loopsyms__code_ranges_cached(void **state) {
 static void test_loopsyms__forgets_when_unloaded(void **state) {
   static const char *const objects[] = {"libevent_core-2.1.so.7", NULL};
   static const char *const funcs[] = {"event_get_version"};
-  static _Atomic(void *) real[1];
-  static atomic_int own[1], warned[1];
+  static struct al_loopsym syms[1];
   static struct al_loopsyms lib = {
       .name = "libevent",
       .id = AL_LIB_LIBEVENT,
@@ -419,9 +398,7 @@ static void test_loopsyms__forgets_when_unloaded(void **state) {
       .nfuncs = 1,
       .missing = "the call does nothing",
       .init = count_init,
-      .real = real,
-      .own = own,
-      .warned = warned,
+      .syms = syms,
       .once = PTHREAD_ONCE_INIT,
   };
   void *h = dlopen("libevent_core-2.1.so.7", RTLD_NOW | RTLD_LOCAL);
@@ -440,7 +417,7 @@ static void test_loopsyms__forgets_when_unloaded(void **state) {
   if (dlopen("libevent_core-2.1.so.7", RTLD_LAZY | RTLD_NOLOAD) != NULL)
     skip(); /* something keeps it loaded */
   assert_true(al_loopsyms_unloaded(&lib));
-  assert_null(atomic_load(&real[0]));
+  assert_null(atomic_load(&syms[0].real));
   assert_false(al_loopsyms_own(&lib, 0));
   assert_int_equal(atomic_load(&lib.nranges), 0);
   assert_false(al_loopsyms_unloaded(&lib));
