@@ -21,7 +21,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "ev-shim.h"
+#include "event-shim.h"
 
 #define MAX_WAKERS 64
 static struct waker {

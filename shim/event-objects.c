@@ -24,7 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ev-shim.h"
+#include "event-shim.h"
 
 const char *al_ev_obj_type_name(unsigned type) {
   switch (type) {

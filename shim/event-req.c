@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev-shim.h"
+#include "event-shim.h"
 
 const char *al_ev_req_type_name(unsigned type) {
   switch (type) {

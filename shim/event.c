@@ -37,7 +37,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "ev-shim.h"
+#include "event-shim.h"
 
 /* ---------------------------------------------------------- real functions */
 

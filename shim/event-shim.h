@@ -1,8 +1,8 @@
 /* What the libevent interposers share: libevent's real functions, found
  * on first use, telling the program's calls from libevent's own, and the
  * types of what is followed. Private to shim/event*.c. */
-#ifndef ASYNCLEAK_EV_SHIM_H_
-#define ASYNCLEAK_EV_SHIM_H_
+#ifndef ASYNCLEAK_EVENT_SHIM_H_
+#define ASYNCLEAK_EVENT_SHIM_H_
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -154,4 +154,4 @@ int al_ev_req_cancel(uintptr_t addr);
 void al_ev_dns_dropped(struct evdns_base *dns, uintptr_t base,
                        uint64_t seq);
 
-#endif /* ASYNCLEAK_EV_SHIM_H_ */
+#endif /* ASYNCLEAK_EVENT_SHIM_H_ */
