@@ -407,7 +407,15 @@ $(EV_OWN_LIB): tests/progs/ev-own-library.c $(O)/progs/libevent_bus.so
 	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(O)/progs -levent_bus -levent \
 	  -Wl,-rpath,'$$ORIGIN'
 
-TEST_PROGS := $(PROG_BIN) $(EV_PROG_BIN) $(O)/progs/plugin-timer.so \
+# libev scenarios (the ev-*.c ones are libevent's).
+LIBEV_PROG_SRC := $(wildcard tests/progs/libev-*.c)
+LIBEV_PROG_BIN := $(patsubst tests/progs/%.c,$(O)/progs/%,$(LIBEV_PROG_SRC))
+$(LIBEV_PROG_BIN): $(O)/progs/%: tests/progs/%.c | $(TEST_DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -lev -lpthread
+
+TEST_PROGS := $(PROG_BIN) $(EV_PROG_BIN) $(LIBEV_PROG_BIN) \
+              $(O)/progs/plugin-timer.so \
               $(O)/progs/libsvc.so \
               $(O)/progs/libafter.so $(O)/progs/secure-options \
               $(O)/progs/libclient.so \
@@ -421,7 +429,8 @@ TEST_PROGS := $(PROG_BIN) $(EV_PROG_BIN) $(O)/progs/plugin-timer.so \
 
 # A ThreadSanitizer build sets its own (above).
 ifeq ($(filter thread,$(SANLIBS)),)
-SCENARIOS := tests/progs/uv-*.c tests/progs/ev-*.c tests/real/*.lua \
+SCENARIOS := tests/progs/uv-*.c tests/progs/ev-*.c tests/progs/libev-*.c \
+             tests/real/*.lua \
              tests/real/*.sh \
              tests/cli/*.sh tests/install.sh tests/build-*.sh
 endif

@@ -115,116 +115,8 @@ void al_stack_set_self_range(uintptr_t lo, uintptr_t hi);
 
 /* ------------------------------------------------------------- shims */
 
-/* A record keeps its loop library's index and its type number in 8 bits:
- * room for 8 loop libraries of up to 32 types each (a library's handle
- * types and its request types are counted apart). */
-#define AL_RES_SHIM_BITS 3
-#define AL_RES_TYPE_BITS 5
-#define AL_RES_TYPES (1 << AL_RES_TYPE_BITS)
-
-/* What the report needs to know of a resource's live state. */
-struct al_state {
-  unsigned known : 1;    /* the memory still holds this resource */
-  unsigned internal : 1; /* the loop library made it for itself */
-  unsigned active : 1;
-  unsigned referenced : 1;
-  unsigned closing : 1;
-  unsigned idle : 1;     /* holds nothing, so left nothing open: a libevent
-                            event of the program's memory, not added */
-  unsigned type : AL_RES_TYPE_BITS; /* when not 0, the type it is reported
-                            under: what
-                            it is now (a libevent event still added, or only
-                            never freed) */
-};
-
-struct al_res;
-
-/* What asyncleak_shutdown_waits_for was given. */
-enum al_kind { AL_KIND_NONE = 0, AL_KIND_HANDLE = 1, AL_KIND_REQUEST = 2 };
-
-/* One loop library, as the core sees it. */
-struct al_shim {
-  const char *name; /* "libuv" */
-  /* Names of the library's handle and request types, NULL if unknown. */
-  const char *(*type_name)(unsigned type);
-  const char *(*req_type_name)(unsigned type);
-  /* The name a handle of this type is known by in fingerprints and
-   * suppressions, where it is not type_name's: one name for one leak,
-   * whatever moment its verdict was taken at (libevent's "event (added
-   * when its base was freed)" is the "event (added)" it was). NULL, or
-   * NULL returned, for type_name's. */
-  const char *(*type_identity)(unsigned type);
-  /* Reads the live state of r; must not fault on freed memory. */
-  void (*probe)(const struct al_res *r, struct al_state *st);
-  /* What a pending request is doing, for the report ("uv_fs_open
-   * 'path'"); empty when nothing more is known. Must not fault. */
-  void (*describe)(const struct al_res *r, char *buf, size_t len);
-  /* The state of a handle as the report says it, when the library's words
-   * are not libuv's ("active, referenced"); NULL for those. Must not
-   * fault. */
-  void (*state_text)(const struct al_res *r, const struct al_state *st,
-                     char *buf, size_t len);
-  /* Whether the calling thread is inside the library's run function for
-   * this loop, where running it again is not allowed. */
-  int (*running)(uintptr_t loop);
-  /* Runs the loop until done(loop, arg) is true, or until timeout_ms
-   * passed: 0, or -ETIMEDOUT. done is asked before each turn of the
-   * loop. */
-  int (*run_until)(uintptr_t loop, unsigned timeout_ms,
-                   int (*done)(uintptr_t loop, void *arg), void *arg);
-  /* Whether a close is unfinished on the loop, and whether a request is
-   * in flight, the library's own and those not followed included. */
-  int (*closing)(uintptr_t loop);
-  int (*requests)(uintptr_t loop);
-  /* Closes the loop as the program's own close call would. */
-  int (*close)(uintptr_t loop);
-  /* Whether the memory at loop holds a live loop of this library, for a
-   * loop the interposers did not see made. Must not fault. */
-  int (*claim)(uintptr_t loop);
-  /* Whether addr is a handle or a request of the loop. Must not fault. */
-  enum al_kind (*kind)(uintptr_t loop, uintptr_t addr);
-  /* Whether the handle at addr, made on loop, is still open. */
-  int (*handle_open)(uintptr_t loop, uintptr_t addr);
-  /* Closes the program's handle at addr as the program would. */
-  void (*close_handle)(uintptr_t addr);
-  /* Cancels the pending request at addr: 0 when its callback will run
-   * with a cancelled status, a negative errno value when it cannot be
-   * cancelled (it is running, or of a kind that cannot be). */
-  int (*cancel)(uintptr_t addr);
-  /* Wakes every loop the program is running, from a signal handler:
-   * async-signal-safe. */
-  void (*wake)(void);
-  /* Whether the program has loops of this library that a graceful
-   * signal cannot stop (no wake): the signal then ends the process as
-   * without graceful_signals. Async-signal-safe; NULL for none. */
-  int (*cannot_stop)(void);
-  /* After a dlclose: whether the library is gone from the process. It then
-   * forgets what it knew of it, to find it again if it is loaded anew. */
-  int (*unloaded)(void);
-  /* Requests whose completion is learnt from the handle they were started
-   * on, not from a callback the runtime stands in for (libuv's stream
-   * requests, al_req_start_on). Of reqs[0..n), records of such requests
-   * started on the handle at `handle`, which is open or closing, sorted
-   * by address, sets pending[i] to 1 for each the handle still holds and
-   * to 0 for each it let go of (completed, or about to be called back).
-   * `live`: the caller is in a call of the program's on the handle, whose
-   * memory is then sound and may be read directly; otherwise it must not
-   * fault. Bounded: a request it cannot tell about is pending. NULL when
-   * the library has no such requests. */
-  void (*req_pending)(uintptr_t handle, const struct al_res *const *reqs,
-                      size_t n, int live, unsigned char *pending);
-  /* Quiets the program's active handle at addr, which the core found
-   * sound, on a loop of the calling thread that is not running, without
-   * closing it: stops it where it calls the program back by itself (a
-   * timer, an idle, a libevent timer or fd event), else takes away its
-   * reference where the library has one, so that it no longer keeps the
-   * loop running. Returns what it did (AL_QUIET_*). NULL for a library
-   * that can do neither. */
-  int (*quiet)(uintptr_t addr);
-};
-
-/* What al_shim.quiet did to a handle. */
-enum { AL_QUIET_LEFT, AL_QUIET_STOPPED, AL_QUIET_UNREFERENCED };
+/* The contract between the core and a loop library. */
+#include "loop.h"
 
 /* A probe round: between al_probe_round_begin and al_probe_round_end the
  * calling thread probes resources and runs none of the program's code, so
@@ -996,6 +888,10 @@ int al_safe_read(void *dst, const void *addr, size_t len);
  * bounds and whether the object is the executable itself; -1 when no
  * loaded object holds pc. */
 int al_code_range(uintptr_t pc, uintptr_t *lo, uintptr_t *hi, int *in_exe);
+/* The span of the loaded object that holds addr, from its lowest loadable
+ * segment to the end of its highest (its data and bss included): 0, or
+ * -1 when no loaded object holds addr. */
+int al_object_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi);
 /* The symbol name of the object already loaded under that name, unless it
  * is self (our own); NULL when either is not there. */
 void *al_dlsym_in(const char *object, const char *name, void *self);

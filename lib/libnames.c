@@ -56,6 +56,8 @@ int al_loop_library_name(const char *name) {
     return AL_LIB_OTHER;
   if (!strncmp(base, "libuv", 5) && is_so_suffix(base + 5))
     return AL_LIB_LIBUV;
+  if (!strncmp(base, "libev", 5) && is_so_suffix(base + 5))
+    return AL_LIB_LIBEV;
   if (strncmp(base, "libevent", 8) != 0)
     return AL_LIB_OTHER;
   for (size_t i = sizeof(libevent_parts) / sizeof(libevent_parts[0]);

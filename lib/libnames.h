@@ -11,10 +11,11 @@
 
 #include <stddef.h>
 
-enum { AL_LIB_OTHER, AL_LIB_LIBUV, AL_LIB_LIBEVENT };
+enum { AL_LIB_OTHER, AL_LIB_LIBUV, AL_LIB_LIBEVENT, AL_LIB_LIBEV };
 
 /* Which loop library a shared object is, by its file name or soname (a
- * directory is ignored): libuv.so[.N...], or libevent, libevent_core,
+ * directory is ignored): libuv.so[.N...], libev.so[.N...], or libevent,
+ * libevent_core,
  * _extra, _pthreads, _openssl or _mbedtls, each with an optional version
  * ("-2.1"), then .so[.N...]. A program's own library whose name only
  * starts like one of these (libevent_bus.so, libuv_helpers.so) is not the

@@ -327,6 +327,39 @@ int al_code_range(uintptr_t pc, uintptr_t *lo, uintptr_t *hi, int *in_exe) {
   return 0;
 }
 
+/* The span of every loadable segment of the object that holds pc. */
+static int find_object(struct dl_phdr_info *info, size_t size, void *arg) {
+  struct code_search *c = arg;
+  uintptr_t lo = UINTPTR_MAX, hi = 0;
+  int holds = 0;
+
+  (void)size;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+    if (ph->p_type != PT_LOAD)
+      continue;
+    lo = a < lo ? a : lo;
+    hi = a + ph->p_memsz > hi ? a + ph->p_memsz : hi;
+    holds |= c->pc >= a && c->pc < a + ph->p_memsz;
+  }
+  if (!holds)
+    return 0;
+  c->lo = lo;
+  c->hi = hi;
+  return 1;
+}
+
+int al_object_range(uintptr_t pc, uintptr_t *lo, uintptr_t *hi) {
+  struct code_search c = {pc, 0, 0, 0};
+
+  if (dl_iterate_phdr(find_object, &c) == 0)
+    return -1;
+  *lo = c.lo;
+  *hi = c.hi;
+  return 0;
+}
+
 void *al_dlsym_in(const char *object, const char *name, void *self) {
   void *h = dlopen(object, RTLD_LAZY | RTLD_NOLOAD);
   void *p = NULL;
