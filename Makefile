@@ -78,16 +78,18 @@ AL_CFLAGS   = -std=gnu11 $(WARN) $(SANFLAGS) -MMD -MP
 ALL_CFLAGS  = $(AL_CPPFLAGS) $(CPPFLAGS) $(AL_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(CFLAGS) $(SANFLAGS) $(LDFLAGS)
 
-# The libraries the build needs, as pkg-config modules with the Debian
-# package that has each, checked once per build directory. Nothing is
-# installed here: see deps below.
+# The libraries the build needs, as pkg-config modules (or a header, for
+# libev, which has no pkg-config file) with the Debian package that has
+# each, checked once per build directory. Nothing is installed here: see
+# deps below.
 BUILD_DEPS := libuv:libuv1-dev libevent:libevent-dev libunwind:libunwind-dev \
-              libdw:libdw-dev libelf:libelf-dev
+              libdw:libdw-dev libelf:libelf-dev ev.h:libev-dev
 TEST_DEPS  := cmocka:libcmocka-dev
 BUILD_DEPS_OK := $(O)/.build-deps-ok
 TEST_DEPS_OK  := $(O)/.test-deps-ok
 $(BUILD_DEPS_OK): scripts/check-deps.sh
-	@PKG_CONFIG='$(PKG_CONFIG)' scripts/check-deps.sh "the build" $(BUILD_DEPS)
+	@PKG_CONFIG='$(PKG_CONFIG)' CC='$(CC)' CPPFLAGS='$(CPPFLAGS)' \
+	  scripts/check-deps.sh "the build" $(BUILD_DEPS)
 	@mkdir -p $(@D) && touch $@
 $(TEST_DEPS_OK): scripts/check-deps.sh | $(BUILD_DEPS_OK)
 	@PKG_CONFIG='$(PKG_CONFIG)' scripts/check-deps.sh "the tests" $(TEST_DEPS)

@@ -30,7 +30,17 @@ cat >"$pub/nopkg/pkg-config" <<EOT
 for a in "\$@"; do [ "\$a" != libuv ] || exit 1; done
 exec $real_pkg_config "\$@"
 EOT
-chmod 755 "$pub"/fake/* "$pub/nopkg/pkg-config"
+# A C compiler that finds no ev.h (libev has no pkg-config file).
+mkdir "$pub/noev"
+real_cc=$(command -v cc) || fail "no cc"
+cat >"$pub/noev/cc" <<EOT
+#!/bin/sh
+case " \$* " in
+  *" -E "*) if grep -q 'ev\.h' ; then exit 1; fi ;;
+esac
+exec $real_cc "\$@"
+EOT
+chmod 755 "$pub"/fake/* "$pub/nopkg/pkg-config" "$pub/noev/cc"
 
 as_user=
 if [ "$(id -u)" -eq 0 ]; then
@@ -74,6 +84,14 @@ expect_no "$tmp/missing.log" "needs libunwind"
 [ ! -d "$pub/out/missing/pic" ] && [ ! -d "$pub/out/missing/obj" ] ||
   fail "make compiled without libuv: $(cat "$tmp/missing.log")"
 [ ! -s "$calls" ] || fail "make without libuv ran: $(cat "$calls")"
+
+# libev's header missing: named, with its package; nothing built.
+mk "$tmp/noev.log" "$pub/noev" O="$pub/out/noev"
+[ "$status" -ne 0 ] || fail "make built without ev.h"
+expect_line "$tmp/noev.log" "asyncleak: the build needs the header ev.h, \
+which the C compiler does not find (Debian: libev-dev)"
+[ ! -d "$pub/out/noev/pic" ] ||
+  fail "make compiled without ev.h: $(cat "$tmp/noev.log")"
 
 # Nothing pkg-config can find: each library named.
 mk "$tmp/none.log" "$pub/fake" O="$pub/out/none" \
