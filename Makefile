@@ -412,9 +412,17 @@ $(EV_OWN_LIB): tests/progs/ev-own-library.c $(O)/progs/libevent_bus.so
 # libev scenarios (the ev-*.c ones are libevent's).
 LIBEV_PROG_SRC := $(wildcard tests/progs/libev-*.c)
 LIBEV_PROG_BIN := $(patsubst tests/progs/%.c,$(O)/progs/%,$(LIBEV_PROG_SRC))
-$(LIBEV_PROG_BIN): $(O)/progs/%: tests/progs/%.c | $(TEST_DEPS_OK)
+LIBEV_LOCAL := $(O)/progs/libev-local
+$(filter-out $(LIBEV_LOCAL),$(LIBEV_PROG_BIN)): $(O)/progs/%: \
+    tests/progs/%.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -lev -lpthread
+# libev in a local scope: the program links none of it, its plugin does.
+$(O)/progs/libev-plugin.so: tests/progs/plugin/libev-plugin.c | $(TEST_DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $< -lev
+$(LIBEV_LOCAL): tests/progs/libev-local.c $(O)/progs/libev-plugin.so
+	$(CC) $(PROG_CFLAGS) -o $@ $< -ldl
 
 TEST_PROGS := $(PROG_BIN) $(EV_PROG_BIN) $(LIBEV_PROG_BIN) \
               $(O)/progs/plugin-timer.so \
