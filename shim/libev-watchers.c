@@ -428,8 +428,14 @@ void al_libev_describe(const struct al_res *r, char *buf, size_t len) {
 
 int al_libev_requests(uintptr_t loop) {
   struct al_res *res;
-  size_t n = al_res_on_loop(loop, 0, 1u << AL_RES_PENDING, &res);
+  struct al_loop l;
+  size_t n;
   int fires = 0;
+
+  /* Not those of a loop destroyed before at the same address. */
+  if (al_loop_get(loop, &l) != 0)
+    return 0;
+  n = al_res_on_loop(loop, l.first_seq, 1u << AL_RES_PENDING, &res);
 
   for (size_t i = 0; i < n && !fires; i++) {
     struct once_call c;
