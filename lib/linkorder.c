@@ -135,7 +135,9 @@ static int find_caller(struct dl_phdr_info *info, size_t size, void *arg) {
 }
 
 static const char *link_flag(int library) {
-  return library == AL_LIB_LIBUV ? "-luv" : "-levent";
+  return library == AL_LIB_LIBUV   ? "-luv"
+         : library == AL_LIB_LIBEV ? "-lev"
+                                   : "-levent";
 }
 
 static const char *library_name(int library) {
