@@ -67,7 +67,7 @@ endif
 ifneq ($(filter thread,$(SANLIBS)),)
 SCENARIOS := $(addprefix tests/progs/,uv-threads-many.c uv-cross-thread.c \
                uv-req-work.c uv-req-cb-field.c uv-finally-exit.c \
-               uv-finally-waits.c uv-cmocka.c)
+               uv-finally-waits.c uv-cmocka.c libev-threads.c)
 SAN_ENV  := TSAN_OPTIONS=exitcode=66
 endif
 endif
