@@ -318,11 +318,11 @@ al_run_until(uint8_t shim, uintptr_t loop, unsigned timeout_ms,
 
 /* ----------------------------------------------------------- bookkeeping */
 
-void al_run_forget(uintptr_t loop) {
+void al_run_forget(uintptr_t loop, int alive) {
   int saved = errno;
 
   atomic_fetch_add(&epoch, 1);
-  al_wake_forget(loop);
+  al_wake_forget(loop, alive);
   errno = saved;
 }
 

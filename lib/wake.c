@@ -110,14 +110,14 @@ int al_wake_watch(uint8_t shim, uintptr_t loop) {
   return watches[i].watch != NULL ? 0 : -1;
 }
 
-void al_wake_forget(uintptr_t loop) {
+void al_wake_forget(uintptr_t loop, int alive) {
   for (int i = 0; i < MAX_WATCHES; i++) {
     uintptr_t expected = loop;
     if (loop != 0 &&
         atomic_compare_exchange_strong(&watches[i].loop, &expected,
                                        RESERVED)) {
       if (watches[i].watch != NULL)
-        al_shims[watches[i].shim]->unwatch(watches[i].watch);
+        al_shims[watches[i].shim]->unwatch(watches[i].watch, alive);
       watches[i].watch = NULL;
       atomic_store(&watches[i].loop, 0);
       return;

@@ -11,8 +11,9 @@
  * it cannot be woken (no room, no pipe, the library could not, or a loop
  * of the parent in a fork child, whose wake-up would be the parent's). */
 int al_wake_watch(uint8_t shim, uintptr_t loop);
-/* The loop is gone: what its watch holds is given back. */
-void al_wake_forget(uintptr_t loop);
+/* The loop is about to be freed (alive) or is gone: what its watch holds
+ * is given back. */
+void al_wake_forget(uintptr_t loop, int alive);
 /* A run that cannot be woken began (+1) or ended (-1). */
 void al_wake_blind(int delta);
 /* From the signal handler, async-signal-safe: whether a loop runs that

@@ -634,43 +634,17 @@ AL_EXPORT int event_base_loop(struct event_base *base, int flags) {
   return rc;
 }
 
-/* What is still on the base as event_base_free is about to delete it all:
- * an event still added is reported as added then, and so is one of
- * event_base_once's, which libevent frees without calling it; one of the
- * program's memory not added is forgotten; an event_new'd one not added
- * stays, never freed. A bufferevent, listener, evhttp or evdns object, and
- * a pending request, stay as they are: their memory is not the base's,
- * and their callbacks will never run. Returns how many records stay. */
-static size_t base_verdict(struct event_base *base) {
-  struct al_res *res;
-  struct al_loop l;
-  size_t n, kept = 0;
-
-  if (al_loop_get((uintptr_t)base, &l) != 0)
-    return 0;
-  n = al_res_on_loop((uintptr_t)base, l.first_seq,
-                     1u << AL_RES_OPEN | 1u << AL_RES_PENDING, &res);
-  al_probe_round_begin();
-  for (size_t i = 0; i < n; i++) {
-    struct al_state st = {0};
-    const struct al_res *r = &res[i];
-    if (r->state == AL_RES_PENDING ||
-        (r->type >= T_OBJ_FIRST && r->type <= T_OBJ_LAST)) {
-      kept++;
-      continue;
-    }
-    shim_probe(r, &st);
-    /* Unreadable, an event_new'd one was freed behind our back. */
-    if (!st.known || st.idle || st.internal) {
-      al_res_forget(r->addr);
-      continue;
-    }
-    al_res_update(r->addr, st.active ? T_ADDED_AT_FREE : T_UNFREED, 0);
-    kept++;
-  }
-  al_probe_round_end();
-  free(res);
-  return kept;
+/* What is still on the base as event_base_free is about to delete it all
+ * (al_loop_freeing): an event still added is reported as added then, and
+ * so is one of event_base_once's, which libevent frees without calling
+ * it; one of the program's memory not added is forgotten, an event_new'd
+ * one stays, never freed. A bufferevent, listener, evhttp or evdns object
+ * stays as it is: its memory is not the base's, and its callbacks will
+ * never run. */
+static int shim_at_free(unsigned type) {
+  if (type >= T_OBJ_FIRST && type <= T_OBJ_LAST)
+    return AL_AT_FREE_KEEP;
+  return T_ADDED_AT_FREE;
 }
 
 static void free_base(struct event_base *base, int program, int finalize) {
@@ -691,22 +665,14 @@ static void free_base(struct event_base *base, int program, int finalize) {
       errno = saved;
       return;
     }
-    kept = base_verdict(base);
-    /* While the base can still delete the core's watch. */
-    al_run_forget((uintptr_t)base);
+    kept = al_loop_freeing((uintptr_t)base);
   }
   errno = saved;
   al_call_own_begin(&al_ev_calls);
   fn(base);
   al_call_own_end(&al_ev_calls);
-  if (base != NULL && followed && AL_LIKELY(al_locks_held == 0)) {
-    saved = errno;
-    if (kept > 0)
-      al_loop_freed((uintptr_t)base);
-    else
-      al_loop_closed((uintptr_t)base, 0);
-    errno = saved;
-  }
+  if (base != NULL && followed && AL_LIKELY(al_locks_held == 0))
+    al_loop_gone((uintptr_t)base, kept);
 }
 
 AL_EXPORT void event_base_free(struct event_base *base) {
@@ -839,14 +805,16 @@ static void *shim_watch(uintptr_t base, int fd, void (*ready)(uintptr_t)) {
   return w;
 }
 
-/* Called before the base is freed (free_base): the event is deleted
- * while the base is still there to delete it from. */
-static void shim_unwatch(void *watch) {
+/* Called as the base is about to be freed (free_base): the event is
+ * deleted while the base is there to delete it from. */
+static void shim_unwatch(void *watch, int alive) {
   struct watch *w = watch;
 
-  al_call_own_begin(&al_ev_calls);
-  REAL(event_del)(watch_event(w));
-  al_call_own_end(&al_ev_calls);
+  if (alive) {
+    al_call_own_begin(&al_ev_calls);
+    REAL(event_del)(watch_event(w));
+    al_call_own_end(&al_ev_calls);
+  }
   free(w);
 }
 
@@ -986,6 +954,7 @@ static const struct al_shim event_shim = {
     .unwatch = shim_unwatch,
     .unloaded = shim_unloaded,
     .quiet = shim_quiet,
+    .at_free = shim_at_free,
 };
 
 static void shim_init(void) {

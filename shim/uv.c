@@ -531,9 +531,11 @@ static void *uv_watch(uintptr_t loop, int fd, void (*ready)(uintptr_t)) {
   return w;
 }
 
-/* The loop is gone, and its lists with it. */
-static void uv_unwatch(void *watch) {
-  free(watch);
+/* After uv_loop_close, or a uv_loop_init over the loop: its lists are
+ * gone. libuv never frees a loop with handles on it (alive). */
+static void uv_unwatch(void *watch, int alive) {
+  if (!alive)
+    free(watch);
 }
 
 static void loop_gone(uv_loop_t *loop, uint64_t serial) {
