@@ -228,6 +228,17 @@ size_t al_loop_freeing(uintptr_t loop);
  * (al_loop_freed), else it is closed (al_loop_closed). Keeps errno. */
 void al_loop_gone(uintptr_t loop, size_t kept);
 
+/* What a shim's interposer tells the core of what the program made, after
+ * the library's call succeeded: a handle or watcher (with the creating
+ * stack), and a loop (with_stack: the program's own call made it, not one
+ * of the library's for it; fresh: the library initialised its memory).
+ * Recorded now, or, from a signal handler that interrupted the runtime,
+ * deferred until its thread leaves the runtime, or counted as missed.
+ * Keep errno. */
+void al_made(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop);
+void al_loop_made(uint8_t shim, uintptr_t loop, unsigned flags,
+                  int with_stack, int fresh);
+
 /* How many times al_run_until was called; for tests. */
 unsigned long al_run_until_calls(void);
 /* The loop is about to be freed (alive: al_loop_freeing), or is gone

@@ -582,15 +582,7 @@ AL_EXPORT int event_del(struct event *ev) {
 /* ---------------------------------------------------------------- the bases */
 
 static void base_made(struct event_base *base) {
-  int saved = errno;
-
-  if (AL_UNLIKELY(al_locks_held != 0)) {
-    al_defer_missed();
-    errno = saved;
-    return;
-  }
-  al_loop_open(al_ev_shim_id, (uintptr_t)base, 0, al_stack_capture(), 1);
-  errno = saved;
+  al_loop_made(al_ev_shim_id, (uintptr_t)base, 0, 1, 1);
 }
 
 /* The program's own calls only: event_base_new and event_init reach

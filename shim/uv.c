@@ -179,17 +179,8 @@ __attribute__((constructor)) static void shim_constructor(void) {
 static void handle_made(int outer, int ok, uv_loop_t *loop, void *handle,
                        uv_handle_type type) {
   al_uv_leave();
-  if (outer && ok) {
-    int saved = errno;
-    /* A signal handler's, with its thread inside the runtime: later. */
-    if (AL_UNLIKELY(al_locks_held != 0))
-      al_defer_open(al_uv_shim_id, (uintptr_t)handle, type,
-                    (uintptr_t)loop);
-    else
-      al_res_open(al_uv_shim_id, (uintptr_t)handle, type, (uintptr_t)loop,
-                  al_stack_capture());
-    errno = saved;
-  }
+  if (outer && ok)
+    al_made(al_uv_shim_id, (uintptr_t)handle, type, (uintptr_t)loop);
 }
 
 #define INIT(name, type, params, args, loop, handle)                          \
@@ -345,15 +336,7 @@ AL_EXPORT int uv_tcp_close_reset(uv_tcp_t *h, uv_close_cb cb) {
 
 /* fresh: libuv has just initialised the loop's memory. */
 static void loop_made(int outer, uv_loop_t *loop, unsigned flags, int fresh) {
-  int saved = errno;
-
-  if (AL_UNLIKELY(al_locks_held != 0)) {
-    al_defer_missed();
-    return;
-  }
-  al_loop_open(al_uv_shim_id, (uintptr_t)loop, flags,
-               outer ? al_stack_capture() : NULL, fresh);
-  errno = saved;
+  al_loop_made(al_uv_shim_id, (uintptr_t)loop, flags, outer, fresh);
 }
 
 AL_EXPORT int uv_loop_init(uv_loop_t *loop) {
