@@ -63,7 +63,7 @@ static int live_loop(uintptr_t addr, struct al_loop *l) {
   sh = al_shims[l->shim];
   if (sh->claim != NULL && !sh->claim(addr))
     return -ENOENT; /* closed behind our back */
-  if (sh->running(addr))
+  if (al_run_here(l->shim, addr))
     return -EDEADLK;
   return 0;
 }
@@ -84,7 +84,7 @@ AL_EXPORT size_t asyncleak_drain(void *loop, unsigned timeout_ms) {
   }
   g.first_seq = l.first_seq;
   g.sh = al_shims[l.shim];
-  g.sh->run_until((uintptr_t)loop, timeout_ms, drained, &g);
+  al_run_until(l.shim, (uintptr_t)loop, timeout_ms, drained, &g);
   return outstanding((uintptr_t)loop, l.first_seq, g.sh);
 }
 
@@ -124,7 +124,7 @@ AL_EXPORT int asyncleak_cancel_and_wait(void *request, unsigned timeout_ms) {
     return rc;
   g.addr = r.addr;
   g.seq = r.seq;
-  return sh->run_until(r.loop, timeout_ms, callback_ran, &g);
+  return al_run_until(l.shim, r.loop, timeout_ms, callback_ran, &g);
 }
 
 /* --------------------------------------------------------------- ignores */

@@ -11,6 +11,7 @@
  * A few events fit per thread: a handler runs to completion before the
  * thread goes on, so only handlers nested in handlers add more. Events
  * that find no room are counted, and the report says how many. */
+#include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -128,4 +129,30 @@ void al_deferred_run(void) {
     }
   }
   running = 0;
+}
+
+/* ------------------------------------------ what the shims tell the core */
+
+void al_made(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop) {
+  int saved = errno;
+
+  if (AL_UNLIKELY(al_locks_held != 0))
+    al_defer_open(shim, addr, type, loop);
+  else
+    al_res_open(shim, addr, type, loop, al_stack_capture());
+  errno = saved;
+}
+
+void al_loop_made(uint8_t shim, uintptr_t loop, unsigned flags,
+                  int with_stack, int fresh) {
+  int saved = errno;
+
+  /* Not deferred: a loop made by a signal handler inside the runtime is
+   * rare enough to be counted only. */
+  if (AL_UNLIKELY(al_locks_held != 0))
+    al_defer_missed();
+  else
+    al_loop_open(shim, loop, flags, with_stack ? al_stack_capture() : NULL,
+                 fresh);
+  errno = saved;
 }

@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "wake.h"
 
 /* How long a loop between two runs has to take a request on. */
 #define NO_LOOP_MS 200
@@ -142,10 +143,8 @@ void al_graceful_handler(int sig, siginfo_t *info, void *context) {
   }
   /* A loop that cannot be stopped would never notice: the signal ends the
    * process now, as it would without graceful_signals. */
-  for (int i = 0; i < AL_MAX_SHIMS; i++)
-    if (al_shims[i] != NULL && al_shims[i]->cannot_stop != NULL &&
-        al_shims[i]->cannot_stop())
-      al_ending_signal(sig);
+  if (al_wake_cannot())
+    al_ending_signal(sig);
   atomic_store(&requested_ms, al_now_ms());
   atomic_store(&requested_by_parent, from_parent(info));
   /* Before busy is read: a run that begins meanwhile counts itself busy
@@ -153,9 +152,7 @@ void al_graceful_handler(int sig, siginfo_t *info, void *context) {
   atomic_store(&requested, sig);
   if (!in_hand() && timer_arm(sig) != 0)
     al_ending_signal(sig);
-  for (int i = 0; i < AL_MAX_SHIMS; i++)
-    if (al_shims[i] != NULL && al_shims[i]->wake != NULL)
-      al_shims[i]->wake();
+  al_wake_all();
   errno = saved;
 }
 

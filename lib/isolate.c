@@ -111,7 +111,7 @@ static int loop_ours(uintptr_t addr, const struct al_res *r,
     return 0;
   if (sh->claim != NULL && !sh->claim(addr))
     return 0; /* closed behind our back */
-  return !sh->running(addr);
+  return !al_run_here(l.shim, addr);
 }
 
 /* Quiets one handle: AL_QUIET_*, or -1 when there is nothing to quiet

@@ -54,6 +54,9 @@ enum al_run_mode {
   AL_RUN_NOWAIT, /* one turn, calling back what is ready, not waiting */
 };
 
+/* What at_free says of a handle that outlives its loop. */
+#define AL_AT_FREE_KEEP (-1)
+
 /* What quiet did to a handle. */
 enum { AL_QUIET_LEFT, AL_QUIET_STOPPED, AL_QUIET_UNREFERENCED };
 
@@ -137,10 +140,23 @@ struct al_shim {
    * stops watching it and calls ready(loop) from inside the loop's run.
    * Returns what unwatch is given, or NULL when it could not. */
   void *(*watch)(uintptr_t loop, int fd, void (*ready)(uintptr_t loop));
-  /* Gives back what watch made, the loop being gone: freed or destroyed
-   * by the library, or its memory initialised again. Must not touch the
-   * loop. */
-  void (*unwatch)(void *watch);
+  /* Gives back what watch made. alive: the library is about to free the
+   * loop (al_loop_freeing), which may still be told; else the loop is
+   * gone (closed, or its memory initialised again), and must not be
+   * touched. */
+  void (*unwatch)(void *watch, int alive);
+
+  /* When the library frees a loop with the program's resources still on
+   * it (libevent's event_base_free, libev's ev_loop_destroy), the core
+   * takes their verdict then (al_loop_freeing): one the library no longer
+   * holds (its probe says unknown, idle or the library's own) is
+   * forgotten, a pending request stays as it is, and a handle still
+   * armed is reported under the type at_free gives for its type (libevent's
+   * "event (added when its base was freed)"), one not armed under its
+   * probe's type (an event_new'd event never freed). AL_AT_FREE_KEEP:
+   * a handle whose memory is not the loop's (a bufferevent) stays as it
+   * is. NULL when the library never frees a loop with resources on it. */
+  int (*at_free)(unsigned type);
 
   /* -------------------------------------------------------- acting */
   /* Closes the loop as the program's own close call would. */
@@ -164,15 +180,6 @@ struct al_shim {
   /* After a dlclose: whether the library is gone from the process. It then
    * forgets what it knew of it, to find it again if it is loaded anew. */
   int (*unloaded)(void);
-
-  /* STAND-IN, until the core's lib/run.c: the operations the core of
-   * today still calls, which the run wrapper, the drain and the signal
-   * wake-up in the core replace. */
-  int (*running)(uintptr_t loop);
-  int (*run_until)(uintptr_t loop, unsigned timeout_ms,
-                   int (*done)(uintptr_t loop, void *arg), void *arg);
-  void (*wake)(void);
-  int (*cannot_stop)(void);
 };
 
 /* ------------------------------------------ what the core does for shims */
@@ -212,8 +219,31 @@ int al_run_anywhere(uintptr_t loop);
  * here (al_run_here). */
 int al_run_until(uint8_t shim, uintptr_t loop, unsigned timeout_ms,
                  int (*done)(uintptr_t loop, void *arg), void *arg);
-/* The loop is gone (closed, freed, or its memory initialised anew): what
- * the core keeps for it to run is given back. Keeps errno. */
-void al_run_forget(uintptr_t loop);
+/* The library is about to free the loop, the program having asked, with
+ * whatever is still on it: takes their verdict (al_shim.at_free).
+ * Returns how many records stay, for al_loop_gone. The loop must still be
+ * readable. */
+size_t al_loop_freeing(uintptr_t loop);
+/* The library freed the loop: kept records stay reported on it
+ * (al_loop_freed), else it is closed (al_loop_closed). Keeps errno. */
+void al_loop_gone(uintptr_t loop, size_t kept);
+
+/* What a shim's interposer tells the core of what the program made, after
+ * the library's call succeeded: a handle or watcher (with the creating
+ * stack), and a loop (with_stack: the program's own call made it, not one
+ * of the library's for it; fresh: the library initialised its memory).
+ * Recorded now, or, from a signal handler that interrupted the runtime,
+ * deferred until its thread leaves the runtime, or counted as missed.
+ * Keep errno. */
+void al_made(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop);
+void al_loop_made(uint8_t shim, uintptr_t loop, unsigned flags,
+                  int with_stack, int fresh);
+
+/* How many times al_run_until was called; for tests. */
+unsigned long al_run_until_calls(void);
+/* The loop is about to be freed (alive: al_loop_freeing), or is gone
+ * (closed, or its memory initialised anew): what the core keeps for it to
+ * run is given back. Keeps errno. */
+void al_run_forget(uintptr_t loop, int alive);
 
 #endif /* ASYNCLEAK_LOOP_H_ */

@@ -807,6 +807,8 @@ uint64_t al_loop_open(uint8_t shim, uintptr_t addr, unsigned flags,
 
   if (AL_UNLIKELY(al_ending_sealed())) /* as in record() */
     return 0;
+  if (fresh)
+    al_run_forget(addr, 0); /* what the memory held before is gone */
   al_mutex_lock(&loops_lock);
   old = find_open_loop(addr);
   l = old;
@@ -878,6 +880,7 @@ void al_loop_adopt(uintptr_t addr) {
 void al_loop_freed(uintptr_t addr) {
   struct al_loop *l;
 
+  al_run_forget(addr, 0);
   al_mutex_lock(&loops_lock);
   l = find_open_loop(addr);
   if (l != NULL) {
@@ -1115,6 +1118,8 @@ void al_loop_closed(uintptr_t addr, uint64_t serial) {
     l = NULL;
   }
   al_mutex_unlock(&loops_lock);
+  if (l != NULL || serial == 0)
+    al_run_forget(addr, 0);
   if (l == NULL)
     return;
 

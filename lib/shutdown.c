@@ -351,10 +351,10 @@ static int work_done(uintptr_t loop, void *arg) {
   return g->since ? !pending_since(loop, g->since) : !g->sh->requests(loop);
 }
 
-static int drain(uintptr_t loop, const struct al_shim *sh, uint64_t since,
+static int drain(uintptr_t loop, uint8_t shim, uint64_t since,
                  uint64_t end) {
-  struct goal g = {sh, since};
-  return sh->run_until(loop, left(end), work_done, &g);
+  struct goal g = {al_shims[shim], since};
+  return al_run_until(shim, loop, left(end), work_done, &g);
 }
 
 static void skipped(const struct al_loop *l, enum al_why why,
@@ -402,7 +402,7 @@ int al_shutdown(uintptr_t loop, enum al_why why) {
     al_fins_free(al_loop_fin_take(loop));
     return -ENOENT;
   }
-  if (sh->running(loop)) {
+  if (al_run_here(l.shim, loop)) {
     /* libuv is not re-entrant: the finalizers stay for a later close. */
     if (l.nfins > 0)
       skipped(&l, why, AL_SKIP_IN_CALLBACK);
@@ -433,7 +433,7 @@ int al_shutdown(uintptr_t loop, enum al_why why) {
   run_finalizers(loop, &e);
   c.phase = BY_PROGRAM;
   if (still_there(loop, l.serial))
-    rc = drain(loop, sh, force ? started : 0, end);
+    rc = drain(loop, l.shim, force ? started : 0, end);
   if (force && still_there(loop, l.serial)) {
     struct al_res *tried;
     size_t ntried;
@@ -441,7 +441,7 @@ int al_shutdown(uintptr_t loop, enum al_why why) {
     force_close(&c, sh, end);
     ntried = force_cancel(&l, sh, &tried);
     c.phase = BY_PROGRAM;
-    rc = drain(loop, sh, 0, end);
+    rc = drain(loop, l.shim, 0, end);
     force_cancelled(tried, ntried, &e);
     free(tried);
   }

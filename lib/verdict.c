@@ -2,6 +2,7 @@
  * program's leak, grouped by where it was made, and what the user's
  * suppressions and baseline hide. The report's text is lib/report.c's. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -341,4 +342,60 @@ void al_verdict_free(struct al_verdict *v) {
   free(v->g);
   free(v->e);
   memset(v, 0, sizeof(*v));
+}
+
+/* ------------------------------------------- a loop freed with resources */
+
+size_t al_loop_freeing(uintptr_t loop) {
+  const struct al_shim *sh;
+  struct al_res *res;
+  struct al_loop l;
+  size_t n, kept = 0;
+
+  /* While the library can still take the core's watch off the loop. */
+  al_run_forget(loop, 1);
+  if (al_loop_get(loop, &l) != 0)
+    return 0;
+  sh = al_shims[l.shim];
+  n = al_res_on_loop(loop, l.first_seq,
+                     1u << AL_RES_OPEN | 1u << AL_RES_PENDING, &res);
+  al_probe_round_begin();
+  for (size_t i = 0; i < n; i++) {
+    const struct al_res *r = &res[i];
+    struct al_state st = {0};
+    int at_free;
+
+    /* Its callback will never run: it stays pending. */
+    if (r->state == AL_RES_PENDING) {
+      kept++;
+      continue;
+    }
+    at_free = sh->at_free != NULL ? sh->at_free(r->type) : AL_AT_FREE_KEEP;
+    if (at_free == AL_AT_FREE_KEEP) {
+      kept++;
+      continue;
+    }
+    sh->probe(r, &st);
+    /* Unreadable: freed behind our back, or holding nothing. */
+    if (!st.known || st.idle || st.internal) {
+      al_res_forget(r->addr);
+      continue;
+    }
+    al_res_update(r->addr, st.active ? at_free : (st.type ? st.type : -1),
+                  0);
+    kept++;
+  }
+  al_probe_round_end();
+  free(res);
+  return kept;
+}
+
+void al_loop_gone(uintptr_t loop, size_t kept) {
+  int saved = errno;
+
+  if (kept > 0)
+    al_loop_freed(loop);
+  else
+    al_loop_closed(loop, 0);
+  errno = saved;
 }

@@ -135,14 +135,6 @@ const char *al_ev_obj_type_name(unsigned type);
 void al_ev_obj_probe(const struct al_res *r, struct al_state *st);
 void al_ev_obj_state_text(const struct al_res *r, char *buf, size_t len);
 
-/* shim/event-graceful.c: waking the bases the program runs from a signal
- * handler (al_ev_wake), for graceful signals. */
-void al_ev_waker_add(struct event_base *base);
-void al_ev_waker_remove(struct event_base *base);
-void al_ev_wake(void);
-/* Whether a base may run that al_ev_wake cannot wake. */
-int al_ev_unwakeable(void);
-
 /* shim/event-req.c: the same for requests and event_base_once. */
 const char *al_ev_req_type_name(unsigned type);
 void al_ev_req_probe(const struct al_res *r, struct al_state *st);

@@ -124,43 +124,6 @@ static int read_event(uintptr_t addr, uintptr_t base, struct event *ev) {
   return 0;
 }
 
-/* The bases whose event_base_loop runs, on any thread: libevent's lists
- * of such a base change under a reader, or, read from its own callback,
- * are in the middle of a turn. A slot per run, taken and given back with
- * atomic operations only (a signal handler may run a loop); runs that
- * find no slot make every base count as running. */
-#define RUN_SLOTS 64
-static _Atomic uintptr_t runs[RUN_SLOTS];
-static atomic_uint runs_lost;
-
-/* Returns the slot to give to run_leave. */
-static int run_enter(struct event_base *base) {
-  for (int i = 0; i < RUN_SLOTS; i++) {
-    uintptr_t none = 0;
-    if (atomic_load_explicit(&runs[i], memory_order_relaxed) == 0 &&
-        atomic_compare_exchange_strong(&runs[i], &none, (uintptr_t)base))
-      return i;
-  }
-  atomic_fetch_add(&runs_lost, 1);
-  return -1;
-}
-
-static void run_leave(int slot) {
-  if (slot >= 0)
-    atomic_store(&runs[slot], 0);
-  else
-    atomic_fetch_sub(&runs_lost, 1);
-}
-
-static int run_somewhere(uintptr_t base) {
-  if (atomic_load(&runs_lost) > 0)
-    return 1;
-  for (int i = 0; i < RUN_SLOTS; i++)
-    if (atomic_load(&runs[i]) == base)
-      return 1;
-  return 0;
-}
-
 /* Whether libevent may be asked about the base now: the program made it
  * and has not freed it (base_alive), and no thread runs it (askable); not
  * from a signal handler that interrupted the runtime, nor in the copy of
@@ -179,7 +142,9 @@ static int base_askable(uintptr_t base) {
   /* Found first: whether it is libevent's is known once found. */
   return USE(event_base_foreach_event) != NULL &&
          FOLLOWED(event_base_foreach_event) && base_alive(base) &&
-         !run_somewhere(base);
+         /* its lists change under a reader while it runs, and are in
+          * the middle of a turn when read from its own callback */
+         !al_run_anywhere(base);
 }
 
 /* The events a base lists as added or active, sorted: taken once per
@@ -616,26 +581,8 @@ AL_EXPORT int event_del(struct event *ev) {
 
 /* ---------------------------------------------------------------- the bases */
 
-/* Whether the program made a base. */
-static atomic_int bases_made;
-
-/* Graceful signals stop a base by waking it (shim/event-graceful.c). */
-static int shim_cannot_stop(void) {
-  return atomic_load_explicit(&bases_made, memory_order_relaxed) &&
-         al_ev_unwakeable();
-}
-
 static void base_made(struct event_base *base) {
-  int saved = errno;
-
-  atomic_store_explicit(&bases_made, 1, memory_order_relaxed);
-  if (AL_UNLIKELY(al_locks_held != 0)) {
-    al_defer_missed();
-    errno = saved;
-    return;
-  }
-  al_loop_open(al_ev_shim_id, (uintptr_t)base, 0, al_stack_capture(), 1);
-  errno = saved;
+  al_loop_made(al_ev_shim_id, (uintptr_t)base, 0, 1, 1);
 }
 
 /* The program's own calls only: event_base_new and event_init reach
@@ -659,139 +606,37 @@ BASE_NEW(event_base_new, (void), ())
 BASE_NEW(event_base_new_with_config, (const struct event_config *cfg), (cfg))
 BASE_NEW(event_init, (void), ())
 
-/* The bases whose event_base_loop is on this thread's stack. */
-#define MAX_NESTED_RUNS 8
-static AL_TLS struct event_base *running[MAX_NESTED_RUNS];
-static AL_TLS unsigned nrunning;
-static AL_TLS struct event_base *last_run;
-
-static void run_begins(struct event_base *base) {
-  if (nrunning < MAX_NESTED_RUNS)
-    running[nrunning] = base;
-  nrunning++;
-}
-
-static void run_ends(void) {
-  if (nrunning > 0)
-    nrunning--;
-}
-
-static int shim_running(uintptr_t base);
-
-/* A graceful signal came: shut the base down and end the process, unless
- * the base still runs further down this thread's stack, which must return
- * first. */
-static void graceful_stop(struct event_base *base) {
-  __typeof__(&event_base_loopbreak) brk = USE(event_base_loopbreak);
-
-  if (shim_running((uintptr_t)base)) {
-    if (brk != NULL)
-      brk(base);
-    return;
-  }
-  al_shutdown((uintptr_t)base, AL_WHY_SIGNAL);
-  if (nrunning > 0) {
-    /* Run from another base's callback: that one ends the process once
-     * its own run has returned and it has had its shutdown. */
-    if (brk != NULL)
-      brk(running[(nrunning < MAX_NESTED_RUNS ? nrunning : MAX_NESTED_RUNS) -
-                  1]);
-    return;
-  }
-  al_graceful_running(-1);
-  al_graceful_end();
-}
-
 AL_EXPORT int event_base_loop(struct event_base *base, int flags) {
   __typeof__(&event_base_loop) fn = REAL(event_base_loop);
-  int graceful, rc, slot;
+  struct al_run run;
+  int followed, rc;
 
   if (fn == NULL)
     return -1;
-  graceful = al_opt.graceful_signals && base != NULL &&
-             FOLLOWED(event_base_loop);
-  /* No depth here: the program's callbacks run inside. */
-  if (AL_UNLIKELY(base != last_run) && base != NULL &&
-      FOLLOWED(event_base_loop)) {
-    int saved = errno;
+  followed = base != NULL && FOLLOWED(event_base_loop);
+  if (followed) {
     shim_ensure();
-    al_loop_ran(al_ev_shim_id, (uintptr_t)base);
-    al_shutdown_arm(AL_ARM_RUN);
-    if (graceful)
-      al_ev_waker_add(base);
-    last_run = base;
-    errno = saved;
-  }
-  if (graceful) {
-    al_graceful_running(1);
-    if (AL_UNLIKELY(al_graceful_signal() != 0)) {
-      graceful_stop(base); /* ends the process unless nested */
-      al_graceful_running(-1);
+    /* No depth here: the program's callbacks run inside. */
+    if (al_run_begin(al_ev_shim_id, (uintptr_t)base, &run))
       return 0;
-    }
   }
-  run_begins(base);
-  slot = run_enter(base);
   rc = fn(base, flags);
-  run_leave(slot);
-  run_ends();
-  if (graceful) {
-    if (AL_UNLIKELY(al_graceful_signal() != 0)) {
-      int saved = errno;
-      graceful_stop(base);
-      errno = saved;
-    }
-    al_graceful_running(-1);
-  }
+  if (followed)
+    al_run_end(&run);
   return rc;
 }
 
-static int shim_running(uintptr_t base) {
-  unsigned n = nrunning < MAX_NESTED_RUNS ? nrunning : MAX_NESTED_RUNS;
-
-  for (unsigned i = 0; i < n; i++)
-    if ((uintptr_t)running[i] == base)
-      return 1;
-  return nrunning > MAX_NESTED_RUNS;
-}
-
-/* What is still on the base as event_base_free is about to delete it all:
- * an event still added is reported as added then, and so is one of
- * event_base_once's, which libevent frees without calling it; one of the
- * program's memory not added is forgotten; an event_new'd one not added
- * stays, never freed. A bufferevent, listener, evhttp or evdns object, and
- * a pending request, stay as they are: their memory is not the base's,
- * and their callbacks will never run. Returns how many records stay. */
-static size_t base_verdict(struct event_base *base) {
-  struct al_res *res;
-  struct al_loop l;
-  size_t n, kept = 0;
-
-  if (al_loop_get((uintptr_t)base, &l) != 0)
-    return 0;
-  n = al_res_on_loop((uintptr_t)base, l.first_seq,
-                     1u << AL_RES_OPEN | 1u << AL_RES_PENDING, &res);
-  al_probe_round_begin();
-  for (size_t i = 0; i < n; i++) {
-    struct al_state st = {0};
-    const struct al_res *r = &res[i];
-    if (r->state == AL_RES_PENDING ||
-        (r->type >= T_OBJ_FIRST && r->type <= T_OBJ_LAST)) {
-      kept++;
-      continue;
-    }
-    shim_probe(r, &st);
-    /* Unreadable, an event_new'd one was freed behind our back. */
-    if (!st.known || st.idle || st.internal) {
-      al_res_forget(r->addr);
-      continue;
-    }
-    al_res_update(r->addr, st.active ? T_ADDED_AT_FREE : T_UNFREED, 0);
-    kept++;
-  }
-  al_probe_round_end();
-  free(res);
-  return kept;
+/* What is still on the base as event_base_free is about to delete it all
+ * (al_loop_freeing): an event still added is reported as added then, and
+ * so is one of event_base_once's, which libevent frees without calling
+ * it; one of the program's memory not added is forgotten, an event_new'd
+ * one stays, never freed. A bufferevent, listener, evhttp or evdns object
+ * stays as it is: its memory is not the base's, and its callbacks will
+ * never run. */
+static int shim_at_free(unsigned type) {
+  if (type >= T_OBJ_FIRST && type <= T_OBJ_LAST)
+    return AL_AT_FREE_KEEP;
+  return T_ADDED_AT_FREE;
 }
 
 static void free_base(struct event_base *base, int program, int finalize) {
@@ -812,23 +657,14 @@ static void free_base(struct event_base *base, int program, int finalize) {
       errno = saved;
       return;
     }
-    kept = base_verdict(base);
-    al_ev_waker_remove(base);
+    kept = al_loop_freeing((uintptr_t)base);
   }
   errno = saved;
   al_call_own_begin(&al_ev_calls);
   fn(base);
   al_call_own_end(&al_ev_calls);
-  if (base != NULL && followed && AL_LIKELY(al_locks_held == 0)) {
-    saved = errno;
-    if (kept > 0)
-      al_loop_freed((uintptr_t)base);
-    else
-      al_loop_closed((uintptr_t)base, 0);
-    if (last_run == base)
-      last_run = NULL;
-    errno = saved;
-  }
+  if (base != NULL && followed && AL_LIKELY(al_locks_held == 0))
+    al_loop_gone((uintptr_t)base, kept);
 }
 
 AL_EXPORT void event_base_free(struct event_base *base) {
@@ -863,61 +699,115 @@ AL_EXPORT int event_reinit(struct event_base *base) {
 
 /* ------------------------------------------------ what the core asks of us */
 
-static void noop_cb(evutil_socket_t fd, short what, void *arg) {
+static void *shim_run_function(void) {
+  return (void *)REAL(event_base_loop);
+}
+
+static void shim_run_once(uintptr_t base, int mode) {
+  REAL(event_base_loop)((struct event_base *)base,
+                        mode == AL_RUN_WAIT ? EVLOOP_ONCE : EVLOOP_NONBLOCK);
+}
+
+static void shim_stop(uintptr_t base) {
+  USE(event_base_loopbreak)((struct event_base *)base);
+}
+
+/* The core's timer and watch: events of ours, made through libevent
+ * directly, so that they are not the program's. */
+static void timer_fired(evutil_socket_t fd, short what, void *arg) {
   (void)fd;
   (void)what;
   (void)arg;
 }
 
-static int shim_run_until(uintptr_t addr, unsigned timeout_ms,
-                          int (*done)(uintptr_t, void *), void *arg) {
-  struct event_base *base = (struct event_base *)addr;
-  __typeof__(&event_base_loop) loop = REAL(event_base_loop);
-  __typeof__(&event_new) new_event = REAL(event_new);
-  __typeof__(&event_add) add = USE(event_add);
-  __typeof__(&event_del) del = REAL(event_del);
-  __typeof__(&event_free) free_event = REAL(event_free);
-  struct event *deadline;
-  uint64_t end;
-  int rc = 0, slot;
+static void *shim_timer_new(uintptr_t base) {
+  struct event *ev;
 
-  if (!loop || !new_event || !add || !del || !free_event)
-    return -ENOSYS;
-  if (done(addr, arg))
-    return 0;
-  if (timeout_ms == 0)
-    return -ETIMEDOUT;
-  end = al_now_ms() + timeout_ms;
-  /* Our own timer, bounding each blocking turn by the deadline. */
   al_call_own_begin(&al_ev_calls);
-  deadline = new_event(base, -1, 0, noop_cb, NULL);
+  ev = REAL(event_new)((struct event_base *)base, -1, 0, timer_fired, NULL);
   al_call_own_end(&al_ev_calls);
-  if (deadline == NULL)
-    return -ENOMEM;
-  run_begins(base);
-  while (!done(addr, arg)) {
-    uint64_t now = al_now_ms();
-    struct timeval tv;
-    if (now >= end) {
-      rc = -ETIMEDOUT;
-      break;
-    }
-    tv.tv_sec = (time_t)((end - now) / 1000);
-    tv.tv_usec = (suseconds_t)((end - now) % 1000 * 1000);
-    add(deadline, &tv);
-    slot = run_enter(base);
-    loop(base, EVLOOP_ONCE);
-    run_leave(slot);
-    del(deadline);
+  return ev;
+}
+
+static void shim_timer_arm(void *timer, unsigned ms) {
+  struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000 * 1000)};
+
+  al_call_own_begin(&al_ev_calls);
+  USE(event_add)(timer, &tv);
+  al_call_own_end(&al_ev_calls);
+}
+
+static void shim_timer_stop(void *timer) {
+  al_call_own_begin(&al_ev_calls);
+  REAL(event_del)(timer);
+  al_call_own_end(&al_ev_calls);
+}
+
+static void shim_timer_free(void *timer) {
+  al_call_own_begin(&al_ev_calls);
+  REAL(event_free)(timer);
+  al_call_own_end(&al_ev_calls);
+}
+
+struct watch {
+  void (*ready)(uintptr_t base);
+  uintptr_t base;
+  /* then the event, of event_get_struct_event_size() bytes */
+};
+
+static struct event *watch_event(struct watch *w) {
+  return (struct event *)(w + 1);
+}
+
+/* Not persistent: libevent deletes the event as it fires, once. */
+static void watch_ready(evutil_socket_t fd, short what, void *arg) {
+  struct watch *w = arg;
+
+  (void)fd;
+  (void)what;
+  w->ready(w->base);
+}
+
+/* Flagged as libevent's own, so that it does not keep the base looping. */
+static void *shim_watch(uintptr_t base, int fd, void (*ready)(uintptr_t)) {
+  __typeof__(&event_assign) assign = REAL(event_assign);
+  __typeof__(&event_add) add = USE(event_add);
+  struct watch *w;
+  int ok;
+
+  if (assign == NULL || add == NULL)
+    return NULL;
+  w = calloc(1, sizeof(*w) + sizeof(struct event));
+  if (w == NULL)
+    return NULL;
+  w->ready = ready;
+  w->base = base;
+  al_call_own_begin(&al_ev_calls);
+  ok = assign(watch_event(w), (struct event_base *)base, fd, EV_READ,
+              watch_ready, w) == 0;
+  if (ok) {
+    watch_event(w)->ev_evcallback.evcb_flags |= EVLIST_INTERNAL;
+    ok = add(watch_event(w), NULL) == 0;
   }
-  slot = run_enter(base);
-  loop(base, EVLOOP_NONBLOCK);
-  run_leave(slot);
-  run_ends();
-  al_call_own_begin(&al_ev_calls);
-  free_event(deadline);
   al_call_own_end(&al_ev_calls);
-  return rc;
+  if (!ok) {
+    free(w);
+    return NULL;
+  }
+  return w;
+}
+
+/* Called as the base is about to be freed (free_base): the event is
+ * deleted while the base is there to delete it from. */
+static void shim_unwatch(void *watch, int alive) {
+  struct watch *w = watch;
+
+  if (alive) {
+    al_call_own_begin(&al_ev_calls);
+    REAL(event_del)(watch_event(w));
+    al_call_own_end(&al_ev_calls);
+  }
+  free(w);
 }
 
 /* libevent has no close that completes later. */
@@ -1037,8 +927,6 @@ static const struct al_shim event_shim = {
     .probe = shim_probe,
     .describe = al_ev_req_describe,
     .state_text = shim_state_text,
-    .running = shim_running,
-    .run_until = shim_run_until,
     .closing = shim_closing,
     .requests = shim_requests,
     .close = shim_close,
@@ -1047,10 +935,18 @@ static const struct al_shim event_shim = {
     .handle_open = shim_handle_open,
     .close_handle = shim_close_handle,
     .cancel = al_ev_req_cancel,
-    .wake = al_ev_wake,
-    .cannot_stop = shim_cannot_stop,
+    .run_function = shim_run_function,
+    .run_once = shim_run_once,
+    .stop = shim_stop,
+    .timer_new = shim_timer_new,
+    .timer_arm = shim_timer_arm,
+    .timer_stop = shim_timer_stop,
+    .timer_free = shim_timer_free,
+    .watch = shim_watch,
+    .unwatch = shim_unwatch,
     .unloaded = shim_unloaded,
     .quiet = shim_quiet,
+    .at_free = shim_at_free,
 };
 
 static void shim_init(void) {

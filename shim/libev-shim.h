@@ -120,11 +120,9 @@ int al_libev_stop_watcher(uintptr_t addr, int quiet_only);
 /* Learns where libev keeps its own memory (its default loop, its SIGCHLD
  * watcher), once its functions are found. */
 void al_libev_learn_layout(void);
-/* The loop at addr is being destroyed: turns the records of the program's
- * watchers still started on it into "started when its loop was
- * destroyed", forgets the others, keeps pending requests. Returns how
- * many records stay. */
-size_t al_libev_destroy_verdict(uintptr_t loop);
+/* The loop at addr is about to be destroyed: its ev_cleanup watchers,
+ * which libev calls back now, have done their job and are forgotten. */
+void al_libev_forget_cleanups(uintptr_t loop);
 /* Forgets what this thread knew of its last start (ev_run began). */
 void al_libev_no_last_start(void);
 

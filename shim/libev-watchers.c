@@ -158,13 +158,11 @@ static void started(int outer, struct ev_loop *loop, void *w, unsigned type,
   if (!outer || in_once || was_active || !((ev_watcher *)w)->active)
     return;
   saved = errno;
-  if (AL_UNLIKELY(al_locks_held != 0)) {
-    /* A signal handler's, with its thread inside the runtime: later. */
-    if (!libev_own(l, a, type, 0))
-      al_defer_open(al_libev_shim_id, a, type, l);
-  } else if (!libev_own(l, a, type, 1)) {
+  /* The registry is not asked from a signal handler that interrupted the
+   * runtime: al_made defers the record then. */
+  if (!libev_own(l, a, type, al_locks_held == 0)) {
     mark_clear(a);
-    al_res_open(al_libev_shim_id, a, type, l, al_stack_capture());
+    al_made(al_libev_shim_id, a, type, l);
     if (type == T_STAT || type == T_EMBED)
       atomic_store_explicit(&has_parents, 1, memory_order_relaxed);
     last_start = a;
@@ -470,33 +468,16 @@ int al_libev_stop_watcher(uintptr_t addr, int quiet_only) {
   }
 }
 
-size_t al_libev_destroy_verdict(uintptr_t loop) {
+void al_libev_forget_cleanups(uintptr_t loop) {
   struct al_res *res;
   struct al_loop l;
-  size_t n, kept = 0;
+  size_t n;
 
   if (al_loop_get(loop, &l) != 0)
-    return 0;
-  n = al_res_on_loop(loop, l.first_seq,
-                     1u << AL_RES_OPEN | 1u << AL_RES_PENDING, &res);
-  for (size_t i = 0; i < n; i++) {
-    const struct al_res *r = &res[i];
-    struct al_state st = {0};
-
-    if (r->state == AL_RES_PENDING || r->type >= T_DESTROYED) {
-      kept++;
-      continue;
-    }
-    al_libev_probe(r, &st);
-    /* An ev_cleanup is there to be called back now: its job is done. */
-    if (!st.known || !st.active || r->type == T_CLEANUP) {
-      al_res_forget(r->addr);
-      mark_clear(r->addr);
-      continue;
-    }
-    al_res_update(r->addr, (int)(r->type + T_DESTROYED), 0);
-    kept++;
-  }
+    return;
+  n = al_res_on_loop(loop, l.first_seq, 1u << AL_RES_OPEN, &res);
+  for (size_t i = 0; i < n; i++)
+    if (res[i].type == T_CLEANUP)
+      al_res_forget(res[i].addr);
   free(res);
-  return kept;
 }

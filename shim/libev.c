@@ -53,19 +53,6 @@ static _Atomic(struct ev_loop *) known_default;
 
 /* ----------------------------------------------------------------- loops */
 
-/* A loop libev made and initialised. */
-static void loop_made(int outer, struct ev_loop *loop, unsigned flags) {
-  int saved = errno;
-
-  if (AL_UNLIKELY(al_locks_held != 0)) {
-    al_defer_missed();
-    return;
-  }
-  al_loop_open(al_libev_shim_id, (uintptr_t)loop, flags,
-               outer ? al_stack_capture() : NULL, 1);
-  errno = saved;
-}
-
 /* Its struct is libev's static memory, initialised again by the first
  * call after an ev_loop_destroy of it: a new loop at the same address. */
 AL_EXPORT struct ev_loop *ev_default_loop(unsigned int flags) {
@@ -83,7 +70,8 @@ AL_EXPORT struct ev_loop *ev_default_loop(unsigned int flags) {
     return loop;
   /* The first of two threads asking at once records it. */
   if (atomic_compare_exchange_strong(&known_default, &known, loop))
-    loop_made(outer, loop, AL_LOOP_DEFAULT);
+    al_loop_made(al_libev_shim_id, (uintptr_t)loop, AL_LOOP_DEFAULT, outer,
+                 1);
   return loop;
 }
 
@@ -98,16 +86,17 @@ AL_EXPORT struct ev_loop *ev_loop_new(unsigned int flags) {
   loop = real(flags);
   al_libev_leave();
   if (loop != NULL)
-    loop_made(outer, loop, 0);
+    al_loop_made(al_libev_shim_id, (uintptr_t)loop, 0, outer, 1);
   return loop;
 }
 
 /* libev stops none of the program's watchers: they stay started in
  * memory, the loop gone. The core's shutdown runs first, on the loop
- * still alive; then every watcher of the program's still started on it
- * becomes "started when its loop was destroyed", a pending ev_once stays
- * pending (libev frees neither), and the loop is freed with them, or
- * closed. The loop is not read once libev has destroyed it. */
+ * still alive, then its verdict on what is left (al_loop_freeing): a
+ * watcher still started is reported as started when its loop was
+ * destroyed, a pending ev_once stays pending (libev frees neither). An
+ * ev_cleanup is there to be called back now: its job is done. The loop
+ * is not read once libev has destroyed it. */
 static void destroy_loop(struct ev_loop *loop, int program) {
   __typeof__(&ev_loop_destroy) real = REAL(ev_loop_destroy);
   uintptr_t l = (uintptr_t)loop;
@@ -123,7 +112,8 @@ static void destroy_loop(struct ev_loop *loop, int program) {
       errno = saved;
       return;
     }
-    kept = al_libev_destroy_verdict(l);
+    al_libev_forget_cleanups(l);
+    kept = al_loop_freeing(l);
   }
   errno = saved;
   al_call_own_begin(&al_libev_calls);
@@ -131,14 +121,8 @@ static void destroy_loop(struct ev_loop *loop, int program) {
   al_call_own_end(&al_libev_calls);
   if (followed) {
     struct ev_loop *expected = loop;
-    saved = errno;
-    if (kept > 0)
-      al_loop_freed(l);
-    else
-      al_loop_closed(l, 0);
-    al_run_forget(l);
+    al_loop_gone(l, kept);
     atomic_compare_exchange_strong(&known_default, &expected, NULL);
-    errno = saved;
   }
 }
 
@@ -186,6 +170,10 @@ AL_EXPORT int ev_run(struct ev_loop *loop, int flags) {
 
 /* ------------------------------------------------------- the contract */
 
+static void *shim_run_function(void) {
+  return (void *)REAL(ev_run);
+}
+
 static void shim_run_once(uintptr_t loop, int mode) {
   __typeof__(&ev_run) run = REAL(ev_run);
 
@@ -203,114 +191,118 @@ static void shim_stop(uintptr_t loop) {
 
 /* The core's timer and descriptor watcher: watchers of the runtime's own
  * memory, started and stopped through libev directly, so that no
- * interposer records them, and unreferenced while started (ev_unref
- * after the start, ev_ref before the stop, as libev's documentation
- * says), so that they keep no loop alive. libev stops an expired timer
- * itself, taking a reference away: the callback gives it back. */
-struct own_watcher {
-  union {
-    ev_timer timer;
-    ev_io io;
-  } w;
+ * interposer records them. */
+struct own_timer {
+  ev_timer w;
   struct ev_loop *loop;
-  void (*ready)(uintptr_t loop);
-  int armed; /* started, its reference taken away */
 };
 
-static void own_disarm(struct own_watcher *o, int is_timer) {
-  __typeof__(&ev_ref) ref = USE(ev_ref);
-  __typeof__(&ev_timer_stop) timer_stop = REAL(ev_timer_stop);
-  __typeof__(&ev_io_stop) io_stop = REAL(ev_io_stop);
-
-  if (ref == NULL || timer_stop == NULL || io_stop == NULL)
-    return;
-  if (o->armed) {
-    ref(o->loop);
-    o->armed = 0;
-  }
-  /* Also takes it off the pending list, when it fired in this turn. */
-  if (is_timer)
-    timer_stop(o->loop, &o->w.timer);
-  else
-    io_stop(o->loop, &o->w.io);
-}
-
 static void own_timer_fired(struct ev_loop *loop, ev_timer *w, int revents) {
-  struct own_watcher *o = (struct own_watcher *)w;
-  __typeof__(&ev_ref) ref = USE(ev_ref);
-
   (void)loop;
+  (void)w;
   (void)revents;
-  if (o->armed && ref != NULL) {
-    ref(o->loop);
-    o->armed = 0;
-  }
 }
 
 static void *shim_timer_new(uintptr_t loop) {
-  struct own_watcher *o = calloc(1, sizeof(*o));
+  struct own_timer *t = calloc(1, sizeof(*t));
 
-  if (o == NULL)
+  if (t == NULL)
     return NULL;
-  ev_init(&o->w.timer, own_timer_fired);
-  o->loop = (struct ev_loop *)loop;
-  return o;
+  ev_init(&t->w, own_timer_fired);
+  t->loop = (struct ev_loop *)loop;
+  return t;
 }
 
+/* Started, it holds a reference: a turn waits for it. libev stops it as
+ * it expires. */
 static void shim_timer_arm(void *timer, unsigned ms) {
-  struct own_watcher *o = timer;
+  struct own_timer *t = timer;
   __typeof__(&ev_now_update) now_update = USE(ev_now_update);
   __typeof__(&ev_timer_start) start = REAL(ev_timer_start);
-  __typeof__(&ev_unref) unref = REAL(ev_unref);
+  __typeof__(&ev_timer_stop) stop = REAL(ev_timer_stop);
 
-  if (now_update == NULL || start == NULL || unref == NULL)
+  if (now_update == NULL || start == NULL || stop == NULL)
     return;
-  own_disarm(o, 1);
-  now_update(o->loop);
-  ev_timer_set(&o->w.timer, ms / 1000., 0.);
-  start(o->loop, &o->w.timer);
-  unref(o->loop);
-  o->armed = 1;
+  stop(t->loop, &t->w);
+  now_update(t->loop);
+  ev_timer_set(&t->w, ms / 1000., 0.);
+  start(t->loop, &t->w);
 }
 
+/* Also takes it off the pending list, when it fired in this turn. */
 static void shim_timer_stop(void *timer) {
-  own_disarm(timer, 1);
+  struct own_timer *t = timer;
+  __typeof__(&ev_timer_stop) stop = REAL(ev_timer_stop);
+
+  if (stop != NULL)
+    stop(t->loop, &t->w);
 }
 
 static void shim_timer_free(void *timer) {
   if (timer == NULL)
     return;
-  own_disarm(timer, 1);
+  shim_timer_stop(timer);
   free(timer);
 }
 
-static void own_io_ready(struct ev_loop *loop, ev_io *w, int revents) {
-  struct own_watcher *o = (struct own_watcher *)w;
+/* An io watcher that keeps no loop alive: unreferenced with ev_unref after
+ * its start, referenced again with ev_ref before its stop, as libev's
+ * documentation says. */
+struct own_watch {
+  ev_io w;
+  struct ev_loop *loop;
+  void (*ready)(uintptr_t loop);
+  int armed; /* started, its reference taken away */
+};
+
+static void own_watch_stop(struct own_watch *o) {
+  __typeof__(&ev_ref) ref = USE(ev_ref);
+  __typeof__(&ev_io_stop) stop = REAL(ev_io_stop);
+
+  if (!o->armed || ref == NULL || stop == NULL)
+    return;
+  ref(o->loop);
+  stop(o->loop, &o->w);
+  o->armed = 0;
+}
+
+static void own_watch_ready(struct ev_loop *loop, ev_io *w, int revents) {
+  struct own_watch *o = (struct own_watch *)w;
 
   (void)revents;
-  own_disarm(o, 0);
+  own_watch_stop(o);
   o->ready((uintptr_t)loop);
 }
 
 static void *shim_watch(uintptr_t loop, int fd, void (*ready)(uintptr_t)) {
-  struct own_watcher *o;
   __typeof__(&ev_io_start) start = REAL(ev_io_start);
   __typeof__(&ev_unref) unref = REAL(ev_unref);
+  struct own_watch *o;
 
   if (start == NULL || unref == NULL || (o = calloc(1, sizeof(*o))) == NULL)
     return NULL;
-  ev_io_init(&o->w.io, own_io_ready, fd, EV_READ);
+  ev_io_init(&o->w, own_watch_ready, fd, EV_READ);
   o->loop = (struct ev_loop *)loop;
   o->ready = ready;
-  start(o->loop, &o->w.io);
+  start(o->loop, &o->w);
   unref(o->loop);
   o->armed = 1;
   return o;
 }
 
-/* The loop is gone: its memory is not touched. */
-static void shim_unwatch(void *watch) {
+/* alive: ev_loop_destroy is about to destroy the loop, which may still be
+ * told; else it is gone, and not touched. */
+static void shim_unwatch(void *watch, int alive) {
+  if (alive)
+    own_watch_stop(watch);
   free(watch);
+}
+
+/* The verdict at ev_loop_destroy: a watcher still started is reported as
+ * started when its loop was destroyed. */
+static int shim_at_free(unsigned type) {
+  return type >= T_IO && type <= T_LAST ? (int)(type + T_DESTROYED)
+                                        : AL_AT_FREE_KEEP;
 }
 
 /* libev has no close that completes later. */
@@ -371,22 +363,6 @@ static int shim_unloaded(void) {
   return 1;
 }
 
-/* STAND-IN until the core's lib/run.c: today's core asks these. Loops of
- * libev have no wake-up from a signal handler here, so a graceful signal
- * ends the process as it would without graceful_signals. */
-static int stand_in_running(uintptr_t loop) {
-  return al_run_here(al_libev_shim_id, loop);
-}
-
-static int stand_in_run_until(uintptr_t loop, unsigned timeout_ms,
-                              int (*done)(uintptr_t, void *), void *arg) {
-  return al_run_until(al_libev_shim_id, loop, timeout_ms, done, arg);
-}
-
-static int stand_in_cannot_stop(void) {
-  return 1;
-}
-
 static const struct al_shim libev_shim = {
     .name = "libev",
     .type_name = al_libev_type_name,
@@ -401,7 +377,7 @@ static const struct al_shim libev_shim = {
     .kind = shim_kind,
     .handle_open = shim_handle_open,
     .req_pending = NULL,
-    .run_function = NULL,
+    .run_function = shim_run_function,
     .run_once = shim_run_once,
     .stop = shim_stop,
     .timer_new = shim_timer_new,
@@ -410,15 +386,12 @@ static const struct al_shim libev_shim = {
     .timer_free = shim_timer_free,
     .watch = shim_watch,
     .unwatch = shim_unwatch,
+    .at_free = shim_at_free,
     .close = shim_close,
     .close_handle = shim_close_handle,
     .cancel = shim_cancel,
     .quiet = shim_quiet,
     .unloaded = shim_unloaded,
-    .running = stand_in_running,
-    .run_until = stand_in_run_until,
-    .wake = NULL,
-    .cannot_stop = stand_in_cannot_stop,
 };
 
 static void shim_init(void) {

@@ -53,8 +53,8 @@ enum {
 /* Called by the runtime, never interposed. */
 #define UV_USED(X)                                                            \
   X(uv_timer_start) X(uv_timer_stop) X(uv_hrtime) X(uv_update_time)           \
-  X(uv_stop) X(uv_async_send) X(uv_unref) X(uv_cancel) X(uv_is_active)      \
-  X(uv_idle_stop) X(uv_prepare_stop) X(uv_check_stop)
+  X(uv_stop) X(uv_unref) X(uv_cancel) X(uv_is_active) X(uv_poll_start)        \
+  X(uv_poll_stop) X(uv_idle_stop) X(uv_prepare_stop) X(uv_check_stop)
 
 enum {
 #define X(name) F_##name,

@@ -152,55 +152,13 @@ static int uv_handle_open(uintptr_t loop, uintptr_t addr) {
          (uintptr_t)h.loop == loop && !(h.flags & UV__CLOSED);
 }
 
-static int uv_running(uintptr_t loop);
-static int uv_run_until(uintptr_t loop, unsigned timeout_ms,
-                        int (*done)(uintptr_t, void *), void *arg);
-static int uv_closing(uintptr_t loop);
-static int uv_requests(uintptr_t loop);
 static int uv_close_loop(uintptr_t loop);
 static void uv_close_handle(uintptr_t addr);
 static int uv_quiet(uintptr_t addr);
-static void uv_wake(void);
-
-static const struct al_shim uv_shim = {
-    .name = "libuv",
-    .type_name = al_uv_type_name,
-    .req_type_name = al_uv_req_type_name,
-    .probe = uv_probe,
-    .describe = al_uv_req_describe,
-    .running = uv_running,
-    .run_until = uv_run_until,
-    .closing = uv_closing,
-    .requests = uv_requests,
-    .close = uv_close_loop,
-    .claim = uv_claim,
-    .kind = uv_kind,
-    .handle_open = uv_handle_open,
-    .close_handle = uv_close_handle,
-    .cancel = al_uv_req_cancel,
-    .wake = uv_wake,
-    .unloaded = uv_unloaded,
-    .req_pending = al_uv_req_pending,
-    .quiet = uv_quiet,
-};
 
 uint8_t al_uv_shim_id;
 
-static void wakers_atfork_child(void);
-
-static void shim_init(void) {
-  al_init();
-  al_uv_shim_id = al_shim_register(&uv_shim);
-  al_on_fork_child(wakers_atfork_child);
-}
-
 AL_TLS struct al_calls al_uv_calls;
-/* The loop this thread last ran, to keep uv_run cheap. */
-static AL_TLS uv_loop_t *last_run;
-/* The loops whose uv_run is on this thread's stack, innermost last. */
-#define MAX_NESTED_RUNS 8
-static AL_TLS uv_loop_t *running[MAX_NESTED_RUNS];
-static AL_TLS unsigned nrunning;
 /* What the last uv_loop_close on this thread returned, for uv_loop_delete. */
 static AL_TLS int last_close_rc;
 #define CLOSE_NOT_SEEN 1
@@ -221,17 +179,8 @@ __attribute__((constructor)) static void shim_constructor(void) {
 static void handle_made(int outer, int ok, uv_loop_t *loop, void *handle,
                        uv_handle_type type) {
   al_uv_leave();
-  if (outer && ok) {
-    int saved = errno;
-    /* A signal handler's, with its thread inside the runtime: later. */
-    if (AL_UNLIKELY(al_locks_held != 0))
-      al_defer_open(al_uv_shim_id, (uintptr_t)handle, type,
-                    (uintptr_t)loop);
-    else
-      al_res_open(al_uv_shim_id, (uintptr_t)handle, type, (uintptr_t)loop,
-                  al_stack_capture());
-    errno = saved;
-  }
+  if (outer && ok)
+    al_made(al_uv_shim_id, (uintptr_t)handle, type, (uintptr_t)loop);
 }
 
 #define INIT(name, type, params, args, loop, handle)                          \
@@ -385,19 +334,9 @@ AL_EXPORT int uv_tcp_close_reset(uv_tcp_t *h, uv_close_cb cb) {
 
 /* ------------------------------------------------------------------- loops */
 
-static void waker_remove(uv_loop_t *loop);
-
 /* fresh: libuv has just initialised the loop's memory. */
 static void loop_made(int outer, uv_loop_t *loop, unsigned flags, int fresh) {
-  int saved = errno;
-
-  if (AL_UNLIKELY(al_locks_held != 0)) {
-    al_defer_missed();
-    return;
-  }
-  al_loop_open(al_uv_shim_id, (uintptr_t)loop, flags,
-               outer ? al_stack_capture() : NULL, fresh);
-  errno = saved;
+  al_loop_made(al_uv_shim_id, (uintptr_t)loop, flags, outer, fresh);
 }
 
 AL_EXPORT int uv_loop_init(uv_loop_t *loop) {
@@ -410,12 +349,9 @@ AL_EXPORT int uv_loop_init(uv_loop_t *loop) {
   rc = real(loop);
   al_uv_leave();
   /* Also when called by uv_default_loop or uv_loop_new: the loop is real
-   * either way; the outer call supplies the stack. A loop initialised
-   * again without a close lost its wake-up async with its lists. */
-  if (rc == 0) {
+   * either way; the outer call supplies the stack. */
+  if (rc == 0)
     loop_made(outer, loop, 0, 1);
-    waker_remove(loop);
-  }
   return rc;
 }
 
@@ -452,220 +388,35 @@ AL_EXPORT uv_loop_t *uv_default_loop(void) {
   return loop;
 }
 
-/* ----------------------------------------------------- graceful signals */
-
-/* One uv_async_t per running loop, made by us and flagged as libuv's own
- * (uv_loop_close and uv_walk pass over it), for the signal handler to
- * wake the loop with: uv_async_send is async-signal-safe. `busy` keeps a
- * slot's async alive while a handler uses it. */
-#define MAX_WAKERS 64
-static struct {
-  _Atomic(uv_async_t *) async;
-  atomic_int busy;
-} wakers[MAX_WAKERS];
-static uv_async_t *const RESERVED = (uv_async_t *)1;
-static __typeof__(&uv_async_send) async_send;
-
-static void on_wake(uv_async_t *a) {
-  USE(uv_stop)(a->loop);
-}
-
-static int waker_of(uv_loop_t *loop) {
-  for (int i = 0; i < MAX_WAKERS; i++) {
-    uv_async_t *a = atomic_load(&wakers[i].async);
-    if (a != NULL && a != RESERVED && a->loop == loop)
-      return i;
-  }
-  return -1;
-}
-
-static void waker_add(uv_loop_t *loop) {
-  __typeof__(&uv_async_init) init = REAL(uv_async_init);
-  __typeof__(&uv_unref) unref = USE(uv_unref);
-  uv_async_t *a;
-  int i;
-
-  async_send = USE(uv_async_send);
-  if (waker_of(loop) >= 0 || !init || !unref || !async_send)
-    return;
-  for (i = 0; i < MAX_WAKERS; i++) {
-    uv_async_t *expected = NULL;
-    if (atomic_compare_exchange_strong(&wakers[i].async, &expected, RESERVED))
-      break;
-  }
-  if (i == MAX_WAKERS)
-    return; /* this loop is stopped by a second signal only */
-  a = calloc(1, sizeof(*a));
-  al_call_own_begin(&al_uv_calls); /* not the program's handle */
-  if (a != NULL && init(loop, a, on_wake) == 0) {
-    unref((uv_handle_t *)a);
-    a->flags |= UV__INTERNAL;
-    atomic_store(&wakers[i].async, a);
-  } else {
-    free(a);
-    atomic_store(&wakers[i].async, NULL);
-  }
-  al_call_own_end(&al_uv_calls);
-}
-
-/* A waker taken out of its slot, waiting out any handler using it. */
-struct detached {
-  int slot;
-  uv_async_t *async;
-};
-
-static struct detached waker_detach(uv_loop_t *loop) {
-  struct detached d = {waker_of(loop), NULL};
-
-  if (d.slot < 0)
-    return d;
-  d.async = atomic_exchange(&wakers[d.slot].async, RESERVED);
-  while (atomic_load(&wakers[d.slot].busy) > 0)
-    ;
-  return d;
-}
-
-/* Frees a detached waker whose loop is gone, or puts it back. */
-static void waker_reattach(struct detached d, int gone) {
-  if (d.slot < 0)
-    return;
-  atomic_store(&wakers[d.slot].async, gone ? NULL : d.async);
-  if (gone)
-    free(d.async);
-}
-
-/* The loop's memory was initialised again: its async went with its lists. */
-static void waker_remove(uv_loop_t *loop) {
-  waker_reattach(waker_detach(loop), 1);
-}
-
-/* Async-signal-safe: uv_claim reads through process_vm_readv. A loop the
- * program freed without closing it is left alone. */
-static void uv_wake(void) {
-  for (int i = 0; i < MAX_WAKERS; i++) {
-    uv_async_t *a;
-    atomic_fetch_add(&wakers[i].busy, 1);
-    a = atomic_load(&wakers[i].async);
-    if (a != NULL && a != RESERVED && uv_claim((uintptr_t)a->loop))
-      async_send(a);
-    atomic_fetch_sub(&wakers[i].busy, 1);
-  }
-}
-
-static void wakers_atfork_child(void) {
-  /* The parent's loops share their wake-up descriptors with the parent:
-   * waking them here would wake the parent's. Leaked, never freed. */
-  for (int i = 0; i < MAX_WAKERS; i++) {
-    atomic_store(&wakers[i].async, NULL);
-    atomic_store(&wakers[i].busy, 0);
-  }
-}
-
-static int uv_running(uintptr_t loop);
-
-/* A graceful signal came: shut the loop down and end the process, unless
- * the loop still runs further down this thread's stack, which must return
- * first. */
-static void graceful_stop(uv_loop_t *loop) {
-  if (uv_running((uintptr_t)loop)) {
-    USE(uv_stop)(loop);
-    return;
-  }
-  al_shutdown((uintptr_t)loop, AL_WHY_SIGNAL);
-  if (nrunning > 0) {
-    /* Run from another loop's callback: that loop ends the process once
-     * its own run has returned and it has had its shutdown. */
-    USE(uv_stop)(running[(nrunning < MAX_NESTED_RUNS ? nrunning
-                                                     : MAX_NESTED_RUNS) - 1]);
-    return;
-  }
-  al_graceful_running(-1);
-  al_graceful_end();
-}
-
 /* ------------------------------------------------------------------- run */
-
-/* The loop is about to run on this thread, and has returned. */
-static void run_begins(uv_loop_t *loop) {
-  if (nrunning < MAX_NESTED_RUNS)
-    running[nrunning] = loop;
-  nrunning++;
-}
-
-static void run_ends(void) {
-  if (nrunning > 0) /* unless found stale meanwhile */
-    nrunning--;
-}
 
 AL_EXPORT int uv_run(uv_loop_t *loop, uv_run_mode mode) {
   __typeof__(&uv_run) real = REAL(uv_run);
-  int graceful = al_opt.graceful_signals;
+  struct al_run run;
   int rc;
 
   if (real == NULL)
     return UV_ENOSYS;
   /* No depth here: the program's callbacks run inside. */
-  if (AL_UNLIKELY(loop != last_run) && loop != NULL) {
-    int saved = errno;
-    al_uv_shim_ensure();
-    al_loop_ran(al_uv_shim_id, (uintptr_t)loop);
-    al_shutdown_arm(AL_ARM_RUN);
-    if (graceful)
-      waker_add(loop);
-    last_run = loop;
-    errno = saved;
-  }
-  if (graceful) {
-    al_graceful_running(1);
-    if (AL_UNLIKELY(al_graceful_signal() != 0)) {
-      graceful_stop(loop); /* ends the process unless nested */
-      al_graceful_running(-1);
-      return 0;
-    }
-  }
-  run_begins(loop);
+  if (loop != NULL && al_run_begin(al_uv_shim_id, (uintptr_t)loop, &run))
+    return 0;
   rc = real(loop, mode);
-  run_ends();
-  if (graceful) {
-    if (AL_UNLIKELY(al_graceful_signal() != 0)) {
-      int saved = errno;
-      graceful_stop(loop);
-      errno = saved;
-    }
-    al_graceful_running(-1);
-  }
+  if (loop != NULL)
+    al_run_end(&run);
   return rc;
 }
 
-/* Whether libuv's own uv_run is on this thread's stack, for runs that did
- * not come through the interposer (a program that only links
- * libasyncleak, its uv_* calls going straight to libuv). */
-static int real_run_on_stack(void) {
-  void *real = (void *)REAL(uv_run);
-  const ElfW(Sym) *sym = NULL;
-  Dl_info info;
-
-  if (real == NULL ||
-      !dladdr1(real, &info, (void **)&sym, RTLD_DL_SYMENT) || sym == NULL)
-    return 1; /* cannot tell: say running, the safe answer */
-  return al_stack_contains((uintptr_t)real, (uintptr_t)real + sym->st_size);
+static void *uv_run_function(void) {
+  return (void *)REAL(uv_run);
 }
 
-static int uv_running(uintptr_t loop) {
-  unsigned n = nrunning < MAX_NESTED_RUNS ? nrunning : MAX_NESTED_RUNS;
-  if (nrunning == 0)
-    return real_run_on_stack();
-  if (!real_run_on_stack()) {
-    /* A longjmp (a test framework's failed assertion) left uv_run
-     * without returning through us: none of those runs is on. */
-    nrunning = 0;
-    return 0;
-  }
-  for (unsigned i = 0; i < n; i++)
-    if ((uintptr_t)running[i] == loop)
-      return 1;
-  /* Deeper than we kept: say running, the safe answer. */
-  return nrunning > MAX_NESTED_RUNS;
+static void uv_run_once(uintptr_t loop, int mode) {
+  REAL(uv_run)((uv_loop_t *)loop,
+               mode == AL_RUN_WAIT ? UV_RUN_ONCE : UV_RUN_NOWAIT);
+}
+
+static void uv_stop_loop(uintptr_t loop) {
+  USE(uv_stop)((uv_loop_t *)loop);
 }
 
 static int uv_closing(uintptr_t addr) {
@@ -676,82 +427,103 @@ static int uv_requests(uintptr_t addr) {
   return ((const uv_loop_t *)addr)->active_reqs.count > 0;
 }
 
-static void drain_wakeup(uv_timer_t *t) {
+/* The core's timer and watch: handles made through libuv directly, so
+ * that they are not the program's, and flagged as libuv's own, so that
+ * uv_walk, and a program closing every handle it walks, pass over them. */
+static void timer_fired(uv_timer_t *t) {
   (void)t;
 }
 
-static void drain_timer_closed(uv_handle_t *h) {
-  *(int *)h->data = 1;
+static void *uv_timer_new(uintptr_t loop) {
+  uv_timer_t *t = calloc(1, sizeof(*t));
+
+  if (t == NULL || REAL(uv_timer_init)((uv_loop_t *)loop, t) != 0) {
+    free(t);
+    return NULL;
+  }
+  t->flags |= UV__INTERNAL;
+  return t;
 }
 
-static int uv_run_until(uintptr_t addr, unsigned timeout_ms,
-                        int (*done)(uintptr_t, void *), void *arg) {
-  uv_loop_t *loop = (uv_loop_t *)addr;
-  __typeof__(&uv_run) run = REAL(uv_run);
-  __typeof__(&uv_timer_init) timer_init = REAL(uv_timer_init);
-  __typeof__(&uv_timer_start) timer_start = USE(uv_timer_start);
-  __typeof__(&uv_timer_stop) timer_stop = USE(uv_timer_stop);
-  __typeof__(&uv_hrtime) hrtime = USE(uv_hrtime);
-  __typeof__(&uv_update_time) update_time = USE(uv_update_time);
-  __typeof__(&uv_close) close = REAL(uv_close);
-  uv_timer_t deadline;
-  uint64_t end;
-  int rc = 0, closed = 0;
+static void uv_timer_arm(void *timer, unsigned ms) {
+  uv_timer_t *t = timer;
 
-  if (!run || !timer_init || !timer_start || !timer_stop || !hrtime ||
-      !update_time || !close)
-    return -ENOSYS;
-  /* Nothing of the program's runs when there is nothing to wait for, or
-   * no time to. */
-  if (done(addr, arg))
-    return 0;
-  if (timeout_ms == 0)
-    return -ETIMEDOUT;
-  end = hrtime() + (uint64_t)timeout_ms * 1000000;
-  /* Our own timer, made through libuv directly so that it is not the
-   * program's: it bounds each blocking run by the deadline. */
-  memset(&deadline, 0, sizeof(deadline));
-  if (timer_init(loop, &deadline) != 0)
-    return -ENOMEM;
-  /* libuv's own as far as uv_walk knows: a program closing every handle
-   * it walks must not close ours. */
-  deadline.flags |= UV__INTERNAL;
-  /* Running it, as far as a drain or a close from its callbacks asks. */
-  run_begins(loop);
-  while (!done(addr, arg)) {
-    uint64_t now = hrtime();
-    if (now >= end) {
-      rc = -ETIMEDOUT;
-      break;
-    }
-    /* The loop's clock may be stale, and the timer may have fired with
-     * work still pending: aim it at what is left, from a fresh clock. */
-    update_time(loop);
-    timer_start(&deadline, drain_wakeup, (end - now + 999999) / 1000000, 0);
-    run(loop, UV_RUN_ONCE);
-    /* Stopped, it keeps no loop alive for done() to see. */
-    timer_stop(&deadline);
+  /* The loop's clock may be stale: aim at what is left, from a fresh
+   * clock. */
+  USE(uv_update_time)(t->loop);
+  USE(uv_timer_start)(t, timer_fired, ms, 0);
+}
+
+static void uv_timer_halt(void *timer) {
+  USE(uv_timer_stop)((uv_timer_t *)timer);
+}
+
+static void timer_closed(uv_handle_t *h) {
+  h->data = NULL; /* tells uv_timer_free that the close completed */
+}
+
+static void uv_timer_free(void *timer) {
+  uv_timer_t *t = timer;
+
+  if (t->flags & (UV__CLOSING | UV__CLOSED)) {
+    /* Closed by someone else after all: not twice, and its memory is
+     * not known to be free of libuv. */
+    return;
   }
-  /* Deliver what the last writes made readable elsewhere on the loop. */
-  run(loop, UV_RUN_NOWAIT);
-  deadline.data = &closed;
-  if (deadline.flags & (UV__CLOSING | UV__CLOSED))
-    closed = 1; /* closed by someone else after all: not twice */
-  else
-    close((uv_handle_t *)&deadline, drain_timer_closed);
+  t->data = t;
+  REAL(uv_close)((uv_handle_t *)t, timer_closed);
   /* A close completes at the end of the next iteration. */
-  for (int i = 0; i < 16 && !closed; i++)
-    run(loop, UV_RUN_NOWAIT);
-  run_ends();
-  return rc;
+  for (int i = 0; i < 16 && t->data != NULL; i++)
+    REAL(uv_run)(t->loop, UV_RUN_NOWAIT);
+  if (t->data == NULL)
+    free(t);
+}
+
+struct watch {
+  uv_poll_t poll;
+  void (*ready)(uintptr_t loop);
+};
+
+static void watch_ready(uv_poll_t *p, int status, int events) {
+  struct watch *w = (struct watch *)p;
+
+  (void)status;
+  (void)events;
+  USE(uv_poll_stop)(p);
+  w->ready((uintptr_t)p->loop);
+}
+
+static void *uv_watch(uintptr_t loop, int fd, void (*ready)(uintptr_t)) {
+  __typeof__(&uv_poll_start) start = USE(uv_poll_start);
+  struct watch *w = calloc(1, sizeof(*w));
+
+  if (w == NULL || start == NULL ||
+      REAL(uv_poll_init)((uv_loop_t *)loop, &w->poll, fd) != 0) {
+    free(w);
+    return NULL;
+  }
+  w->ready = ready;
+  w->poll.flags |= UV__INTERNAL;
+  USE(uv_unref)((uv_handle_t *)&w->poll);
+  if (start(&w->poll, UV_READABLE, watch_ready) != 0) {
+    /* Never started: nothing of it is on the loop's lists but the
+     * handle queue, which a loop close does not read back. */
+    w->poll.flags |= UV__CLOSED;
+    return NULL;
+  }
+  return w;
+}
+
+/* After uv_loop_close, or a uv_loop_init over the loop: its lists are
+ * gone. libuv never frees a loop with handles on it (alive). */
+static void uv_unwatch(void *watch, int alive) {
+  if (!alive)
+    free(watch);
 }
 
 static void loop_gone(uv_loop_t *loop, uint64_t serial) {
   int saved = errno;
   al_loop_closed((uintptr_t)loop, serial);
-  waker_remove(loop);
-  if (last_run == loop)
-    last_run = NULL;
   uv_loop_t *expected = loop;
   atomic_compare_exchange_strong(&known_default, &expected, NULL);
   errno = saved;
@@ -770,7 +542,6 @@ static int loop_shutdown(uv_loop_t *loop) {
 
 static int close_loop(uv_loop_t *loop, int program) {
   __typeof__(&uv_loop_close) real = REAL(uv_loop_close);
-  struct detached wake;
   int rc;
 
   if (real == NULL)
@@ -779,13 +550,10 @@ static int close_loop(uv_loop_t *loop, int program) {
    * the program asked for is done. */
   if (program && loop_shutdown(loop))
     return 0;
-  /* No signal handler may wake it while libuv closes its descriptors. */
-  wake = waker_detach(loop);
   al_uv_enter();
   rc = real(loop);
   al_uv_leave();
   last_close_rc = rc;
-  waker_reattach(wake, rc == 0);
   if (rc == 0) {
     loop_gone(loop, 0);
   } else if (rc == UV_EBUSY) {
@@ -876,4 +644,39 @@ static int uv_quiet(uintptr_t addr) {
     return AL_QUIET_STOPPED;
   unref(h);
   return AL_QUIET_UNREFERENCED;
+}
+
+/* ------------------------------------------------ what the core asks of us */
+
+static const struct al_shim uv_shim = {
+    .name = "libuv",
+    .type_name = al_uv_type_name,
+    .req_type_name = al_uv_req_type_name,
+    .probe = uv_probe,
+    .describe = al_uv_req_describe,
+    .closing = uv_closing,
+    .requests = uv_requests,
+    .claim = uv_claim,
+    .kind = uv_kind,
+    .handle_open = uv_handle_open,
+    .req_pending = al_uv_req_pending,
+    .run_function = uv_run_function,
+    .run_once = uv_run_once,
+    .stop = uv_stop_loop,
+    .timer_new = uv_timer_new,
+    .timer_arm = uv_timer_arm,
+    .timer_stop = uv_timer_halt,
+    .timer_free = uv_timer_free,
+    .watch = uv_watch,
+    .unwatch = uv_unwatch,
+    .close = uv_close_loop,
+    .close_handle = uv_close_handle,
+    .cancel = al_uv_req_cancel,
+    .quiet = uv_quiet,
+    .unloaded = uv_unloaded,
+};
+
+static void shim_init(void) {
+  al_init();
+  al_uv_shim_id = al_shim_register(&uv_shim);
 }

@@ -4,7 +4,9 @@
 #define FAKE_SHIM_H_
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -23,8 +25,14 @@ static void fake_probe(const struct al_res *r, struct al_state *st) {
   *st = fake_state;
 }
 
-/* What the fake library's loop does when asked to run or close. */
-static int fake_running, fake_drain_rc, fake_drains, fake_closes;
+/* What the fake library's loop does when asked to run or close:
+ * fake_drain_rc non-zero keeps work pending, so that a drain times out. */
+static int fake_drain_rc, fake_closes;
+/* The fake library's index, and the core's count of drains at the test's
+ * start: fake_drains is how many the test asked of the core. */
+static uint8_t fake_id;
+static unsigned long fake_drains_base;
+#define fake_drains ((int)(al_run_until_calls() - fake_drains_base))
 /* What it says of memory it is shown, and the handles it was made to
  * close. */
 static uintptr_t fake_claimable;
@@ -33,27 +41,58 @@ static int fake_handle_is_open;
 static uintptr_t fake_closed[8];
 static int fake_nclosed;
 
-static int fake_is_running(uintptr_t loop) {
-  (void)loop;
-  return fake_running;
-}
+/* The test's code between these runs as a callback of the fake loop's
+ * run on this thread. */
+#define FAKE_RUN_BEGIN()                                                        struct al_run fake_run_;                                                      assert_int_equal(al_run_begin(fake_id, FAKE_LOOP, &fake_run_), 0)
+#define FAKE_RUN_END() al_run_end(&fake_run_)
 
 /* What the program's callbacks do while a drain runs the loop, if
- * anything. */
+ * anything: called at the first turn of each drain. */
 static void (*fake_on_drain)(void);
+static int fake_first_turn;
+static unsigned fake_armed_ms;
+static char fake_timer;
 
-/* A drain that does nothing but count, call fake_on_drain and return
- * fake_drain_rc: the loop's work is done at once or never. */
-static int fake_run_until(uintptr_t loop, unsigned timeout_ms,
-                          int (*done)(uintptr_t, void *), void *arg) {
-  (void)timeout_ms;
-  (void)done;
-  (void)arg;
+static void fake_run_once(uintptr_t loop, int mode) {
+  struct timespec ts;
+  unsigned ms;
+
   (void)loop;
-  fake_drains++;
-  if (fake_on_drain != NULL)
-    fake_on_drain();
-  return fake_drain_rc;
+  if (fake_first_turn) {
+    fake_first_turn = 0;
+    if (fake_on_drain != NULL)
+      fake_on_drain();
+  }
+  if (mode != AL_RUN_WAIT)
+    return;
+  /* The turn waits for the core's timer when nothing else comes. */
+  ms = fake_drain_rc != 0 ? fake_armed_ms : 1;
+  ts.tv_sec = ms / 1000;
+  ts.tv_nsec = (long)(ms % 1000) * 1000000;
+  nanosleep(&ts, NULL);
+}
+
+static void fake_stop(uintptr_t loop) {
+  (void)loop;
+}
+
+static void *fake_timer_new(uintptr_t loop) {
+  (void)loop;
+  fake_first_turn = 1;
+  return &fake_timer;
+}
+
+static void fake_timer_arm(void *timer, unsigned ms) {
+  (void)timer;
+  fake_armed_ms = ms;
+}
+
+static void fake_timer_stop(void *timer) {
+  (void)timer;
+}
+
+static void fake_timer_free(void *timer) {
+  (void)timer;
 }
 
 static int fake_closing(uintptr_t loop) {
@@ -61,9 +100,18 @@ static int fake_closing(uintptr_t loop) {
   return 0;
 }
 
+/* Requests are in flight while the registry has one pending on the loop,
+ * or always while fake_drain_rc says work never completes. */
 static int fake_requests(uintptr_t loop) {
-  (void)loop;
-  return fake_drain_rc != 0;
+  struct al_res *res;
+  struct al_loop l;
+  size_t n = 0;
+
+  if (al_loop_get(loop, &l) == 0) {
+    n = al_res_on_loop(loop, l.first_seq, 1u << AL_RES_PENDING, &res);
+    free(res);
+  }
+  return fake_drain_rc != 0 || n > 0;
 }
 
 static const char *fake_req_type_name(unsigned type) {
@@ -80,8 +128,10 @@ static int fake_cancel(uintptr_t addr) {
     return fake_cancel_rc;
   if (fake_ncancelled < 8)
     fake_cancelled[fake_ncancelled++] = addr;
-  /* Its callback runs at once, as in the drain. */
-  al_req_done(addr, &cb);
+  /* Its callback runs at once, as in the drain, unless work never
+   * completes. */
+  if (fake_drain_rc == 0)
+    al_req_done(addr, &cb);
   return 0;
 }
 
@@ -141,8 +191,12 @@ static const struct al_shim fake_shim = {
     .req_type_name = fake_req_type_name,
     .probe = fake_probe,
     .describe = fake_describe,
-    .running = fake_is_running,
-    .run_until = fake_run_until,
+    .run_once = fake_run_once,
+    .stop = fake_stop,
+    .timer_new = fake_timer_new,
+    .timer_arm = fake_timer_arm,
+    .timer_stop = fake_timer_stop,
+    .timer_free = fake_timer_free,
     .closing = fake_closing,
     .requests = fake_requests,
     .close = fake_close,
@@ -163,7 +217,9 @@ static inline uint8_t fake_reset(void) {
   al_registry_reset();
   al_shutdown_log_reset();
   id = al_shim_register(&fake_shim);
-  fake_running = fake_drain_rc = fake_drains = fake_closes = 0;
+  fake_id = id;
+  fake_drain_rc = fake_closes = 0;
+  fake_drains_base = al_run_until_calls();
   fake_claimable = 0;
   fake_kind_is = AL_KIND_HANDLE;
   fake_handle_is_open = 0;

@@ -154,13 +154,13 @@ static void test_drain__bad_arguments(void **state) {
 static void test_drain__refused_inside_the_loop(void **state) {
   (void)state;
   al_res_open(shim, 0x100, 0, FAKE_LOOP, NULL);
-  fake_running = 1;
+  FAKE_RUN_BEGIN();
   errno = 0;
   assert_true(asyncleak_drain(LOOP, 10) == (size_t)-1);
   assert_int_equal(errno, EDEADLK);
   assert_int_equal(fake_drains, 0);
   /* Out of the callback, the same call runs the loop. */
-  fake_running = 0;
+  FAKE_RUN_END();
   assert_int_equal(asyncleak_drain(LOOP, 10), 1);
   assert_int_equal(fake_drains, 1);
 }
@@ -266,8 +266,9 @@ static void test_cancel__bad_arguments(void **state) {
 static void test_cancel__refused_inside_the_loop(void **state) {
   (void)state;
   assert_int_equal(al_req_start(shim, 0x600, 0, FAKE_LOOP, NULL, NULL), 0);
-  fake_running = 1;
+  FAKE_RUN_BEGIN();
   assert_int_equal(asyncleak_cancel_and_wait((void *)0x600, 10), -EDEADLK);
+  FAKE_RUN_END();
   assert_int_equal(fake_ncancelled, 0);
   assert_int_equal(al_req_pending(0x600), 1);
   assert_int_equal(fake_drains, 0);

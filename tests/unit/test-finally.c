@@ -31,6 +31,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
   (void)state;
   al_opt.force_close = 0;
+  al_opt.drain_timeout_ms = 3000;
   al_registry_reset();
   al_shutdown_log_reset();
   return 0;
@@ -132,7 +133,7 @@ static void test_finally__running_loop_keeps_them(void **state) {
   (void)state;
   asyncleak_run_finally(LOOP, note, "1");
   asyncleak_run_finally(LOOP, note, "2");
-  fake_running = 1;
+  FAKE_RUN_BEGIN();
   assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), -EDEADLK);
   assert_int_equal(norder, 0);
   assert_int_equal(fake_drains, 0);
@@ -142,7 +143,7 @@ static void test_finally__running_loop_keeps_them(void **state) {
   assert_int_equal(s.shutdowns[0].why, AL_WHY_EXIT);
   al_snapshot_release(&s);
   /* Still registered, still in order, for a later close. */
-  fake_running = 0;
+  FAKE_RUN_END();
   assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CLOSE), 0);
   assert_string_equal(order, "21");
 }
@@ -198,8 +199,9 @@ static void test_finally__loop_close_runs_then_closes(void **state) {
 static void test_finally__loop_close_from_callback_refused(void **state) {
   (void)state;
   asyncleak_run_finally(LOOP, note, "1");
-  fake_running = 1;
+  FAKE_RUN_BEGIN();
   assert_int_equal(asyncleak_loop_close(LOOP), -EDEADLK);
+  FAKE_RUN_END();
   assert_int_equal(fake_closes, 0);
   assert_int_equal(norder, 0);
 }
@@ -255,11 +257,18 @@ static void test_finally__ensure_forgets_closed_resources(void **state) {
   assert_string_equal(order, "o");
 }
 
+/* The program's callback that closes the protected handle. */
+static void close_protected(void) {
+  fake_handle_is_open = 0;
+}
+
 static void test_finally__waits_for_protected_handle(void **state) {
   (void)state;
   assert_int_equal(asyncleak_shutdown_waits_for(LOOP, (void *)0x500), 0);
-  /* Nothing registered, but a protected handle open: the drain runs. */
+  /* Nothing registered, but a protected handle open: the drain runs,
+   * until a callback closes it. */
   fake_handle_is_open = 1;
+  fake_on_drain = close_protected;
   assert_int_equal(al_shutdown_holds(FAKE_LOOP), 1);
   assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CLOSE), 0);
   assert_int_equal(fake_drains, 1);
@@ -346,8 +355,11 @@ static void test_finally__force_cancels_unprotected_requests(void **state) {
   fake_kind_is = AL_KIND_REQUEST;
   assert_int_equal(asyncleak_shutdown_waits_for(LOOP, (void *)0x700), 0);
   assert_int_equal(asyncleak_run_finally(LOOP, note, "1"), 0);
+  /* The protected one never completes: the shutdown waits out its
+   * deadline, and it stays pending. */
+  al_opt.drain_timeout_ms = 20;
   al_opt.force_close = 1;
-  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CALL), 0);
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CALL), -ETIMEDOUT);
   assert_string_equal(order, "1");
   /* The unprotected one only. */
   assert_int_equal(fake_ncancelled, 1);
@@ -393,7 +405,9 @@ static void test_finally__force_cancels_unprotected_requests(void **state) {
   assert_non_null(strstr(text, line));
   assert_non_null(strstr(text, "\nShutdowns:\n  loop 1, created at an "
                                "unknown place, by asyncleak_loop_close:\n    finalizers run: "
-                               "note\n    1 request cancelled by force\n\n"));
+                               "note\n    its finalizers' work was not done "
+                               "after 20 ms: note\n"
+                               "    1 request cancelled by force\n\n"));
   /* The protected one is still pending, and said so. */
   assert_non_null(strstr(text, "\n1 request of type fake_req_t pending, "
                                "created at:\n"));
@@ -450,8 +464,9 @@ static void test_finally__force_cancel_refused_still_pending(void **state) {
   assert_int_equal(al_req_start(shim, 0x600, 0, FAKE_LOOP, NULL, NULL), 0);
   asyncleak_run_finally(LOOP, note, "1");
   al_opt.force_close = 1;
-  fake_cancel_rc = -EBUSY; /* running in the thread pool */
-  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CALL), 0);
+  fake_cancel_rc = -EBUSY; /* running in the thread pool, never done */
+  al_opt.drain_timeout_ms = 20;
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CALL), -ETIMEDOUT);
   assert_int_equal(fake_ncancelled, 0);
   assert_int_equal(al_req_pending(0x600), 1);
   s = snap();
@@ -473,7 +488,9 @@ static void test_finally__no_cancel_without_force(void **state) {
   (void)state;
   assert_int_equal(al_req_start(shim, 0x600, 0, FAKE_LOOP, NULL, NULL), 0);
   asyncleak_run_finally(LOOP, note, "1");
-  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), 0);
+  /* Waited for until the deadline, never cancelled. */
+  al_opt.drain_timeout_ms = 20;
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), -ETIMEDOUT);
   assert_string_equal(order, "1");
   assert_int_equal(fake_ncancelled, 0);
   assert_int_equal(al_req_pending(0x600), 1);
@@ -596,9 +613,11 @@ static void test_finally__no_force_at_close_or_exit(void **state) {
     assert_int_equal(fake_ncancelled, 0);
     assert_int_equal(fake_drains, 0);
   }
-  /* With a finalizer, it runs and its work is drained; still no force. */
+  /* With a finalizer, it runs and its work is drained, until the
+   * deadline (the request never completes); still no force. */
   asyncleak_run_finally(LOOP, note, "1");
-  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), 0);
+  al_opt.drain_timeout_ms = 20;
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_EXIT), -ETIMEDOUT);
   assert_string_equal(order, "1");
   assert_int_equal(fake_drains, 1);
   assert_int_equal(fake_nclosed, 0);
@@ -660,6 +679,9 @@ static void test_finally__drain_closes_loop(void **state) {
   (void)state;
   al_res_open(shim, 0x200, 1, FAKE_LOOP, NULL);
   asyncleak_run_finally(LOOP, note, "1");
+  /* Something to wait for, so that the drain runs the loop. */
+  assert_int_equal(asyncleak_shutdown_waits_for(LOOP, (void *)0x200), 0);
+  fake_handle_is_open = 1;
   al_opt.force_close = 1;
   fake_on_drain = close_loop_in_drain;
   assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_SIGNAL), AL_SHUTDOWN_CLOSED);

@@ -1,0 +1,357 @@
+/* Runs of the program's loops, for every loop library: which loops run on
+ * this thread and on any, what a graceful signal does to a run, and the
+ * drain that runs a loop until some work is done.
+ *
+ * A shim's interposer of its library's run function brackets the real
+ * call with al_run_begin and al_run_end; the core keeps the rest. Which
+ * runs are on a thread's stack is recorded, not inferred: each run is kept
+ * in a per-thread stack with the address of al_run_begin's frame, which
+ * lies at the depth of the library's run function itself, so that code
+ * running inside the run has a frame below it. A run that a longjmp left
+ * (a test framework's failed assertion in a callback) is found gone when
+ * code runs above that frame, when a new run begins at or above it, or
+ * when the guard the interposer keeps on its stack no longer matches; a
+ * run not found gone counts as running, the safe answer, since running a
+ * loop inside its own run is what must never happen. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "internal.h"
+#include "locks.h"
+#include "wake.h"
+
+/* ----------------------------------------------------- this thread's runs */
+
+#define MAX_NESTED_RUNS 8
+
+static AL_TLS struct {
+  uintptr_t loop;
+  uintptr_t frame;           /* al_run_begin's frame */
+  const uintptr_t *guard_at; /* where the interposer keeps its guard */
+  uintptr_t guard;
+  int slot;
+  uint8_t shim;
+} stack[MAX_NESTED_RUNS];
+/* Runs on this thread's stack; past MAX_NESTED_RUNS only counted. */
+static AL_TLS unsigned depth;
+static AL_TLS uintptr_t next_guard;
+/* The loop this thread last began to run, and the forget count then: a
+ * run of the same loop notes nothing new. */
+static AL_TLS uintptr_t last_run;
+static AL_TLS unsigned last_epoch;
+/* Whether the last loop run here has no wake-up for graceful signals. */
+static AL_TLS int last_blind;
+/* Counts loops forgotten, so that every thread notes a loop made anew at
+ * the address it last ran. */
+static atomic_uint epoch;
+/* Whether a shim's interposer of its run function has ever been called:
+ * until then, a run may have gone straight to the library. */
+static atomic_int runs_seen[AL_MAX_SHIMS];
+
+/* --------------------------------------------------- runs on any thread */
+
+/* A slot per run, taken and given back with atomic operations only; runs
+ * that find no slot make every loop count as running somewhere. */
+#define RUN_SLOTS 64
+static _Atomic uintptr_t slots[RUN_SLOTS];
+static atomic_uint slots_lost;
+
+static int slot_take(uintptr_t loop) {
+  unsigned first = (unsigned)(loop >> 6) % RUN_SLOTS;
+
+  for (unsigned n = 0; n < RUN_SLOTS; n++) {
+    unsigned i = (first + n) % RUN_SLOTS;
+    uintptr_t none = 0;
+    if (atomic_load_explicit(&slots[i], memory_order_relaxed) == 0 &&
+        atomic_compare_exchange_strong(&slots[i], &none, loop))
+      return (int)i;
+  }
+  atomic_fetch_add(&slots_lost, 1);
+  return -1;
+}
+
+static void slot_give(int slot) {
+  if (slot >= 0)
+    atomic_store(&slots[slot], 0);
+  else
+    atomic_fetch_sub(&slots_lost, 1);
+}
+
+int al_run_anywhere(uintptr_t loop) {
+  if (atomic_load(&slots_lost) > 0)
+    return 1;
+  for (int i = 0; i < RUN_SLOTS; i++)
+    if (atomic_load(&slots[i]) == loop)
+      return 1;
+  return 0;
+}
+
+/* ------------------------------------------------------ push, pop, prune */
+
+static void push(uint8_t shim, uintptr_t loop, uintptr_t frame,
+                 struct al_run *run) {
+  run->loop = loop;
+  run->shim = shim;
+  run->guard = ++next_guard;
+  run->slot = slot_take(loop);
+  if (depth < MAX_NESTED_RUNS) {
+    stack[depth].loop = loop;
+    stack[depth].frame = frame;
+    stack[depth].guard_at = &run->guard;
+    stack[depth].guard = run->guard;
+    stack[depth].slot = run->slot;
+    stack[depth].shim = shim;
+  }
+  depth++;
+}
+
+static void pop(struct al_run *run) {
+  /* Unless found gone meanwhile: a run that returns is the innermost. */
+  if (depth > 0 && (depth > MAX_NESTED_RUNS ||
+                    stack[depth - 1].guard_at == &run->guard)) {
+    depth--;
+    slot_give(run->slot);
+  }
+  run->guard = 0;
+}
+
+/* Whether the run at stack[i] is gone, seen from a frame at `here`. */
+static int gone(unsigned i, uintptr_t here) {
+  uintptr_t guard;
+
+  if (stack[i].frame <= here)
+    return 1; /* code runs above the run's own depth: it has returned */
+  /* Read without faulting and without a sanitizer's say: the frame may
+   * be another's by now. */
+  return al_safe_read(&guard, stack[i].guard_at, sizeof(guard)) != 0 ||
+         guard != stack[i].guard;
+}
+
+/* Forgets the runs, innermost first, that a longjmp left. */
+static void prune(uintptr_t here) {
+  while (depth > 0 && depth <= MAX_NESTED_RUNS && gone(depth - 1, here)) {
+    depth--;
+    slot_give(stack[depth].slot);
+  }
+}
+
+/* Whether the library's real run function is on the calling thread's
+ * stack: an unwind, only for a library whose runs never came through the
+ * interposer, where nothing was recorded. */
+static int real_run_on_stack(const struct al_shim *sh) {
+  void *fn = sh->run_function != NULL ? sh->run_function() : NULL;
+  const ElfW(Sym) *sym = NULL;
+  Dl_info info;
+
+  if (fn == NULL)
+    return 0;
+  if (!dladdr1(fn, &info, (void **)&sym, RTLD_DL_SYMENT) || sym == NULL)
+    return 1; /* cannot tell: say running, the safe answer */
+  return al_stack_contains((uintptr_t)fn, (uintptr_t)fn + sym->st_size);
+}
+
+int al_run_here(uint8_t shim, uintptr_t loop) {
+  unsigned n;
+
+  prune((uintptr_t)__builtin_frame_address(0));
+  n = depth < MAX_NESTED_RUNS ? depth : MAX_NESTED_RUNS;
+  for (unsigned i = 0; i < n; i++)
+    if (stack[i].loop == loop)
+      return 1;
+  if (depth > MAX_NESTED_RUNS)
+    return 1; /* deeper than kept: say running, the safe answer */
+  if (!atomic_load_explicit(&runs_seen[shim], memory_order_relaxed) &&
+      al_shims[shim] != NULL)
+    return real_run_on_stack(al_shims[shim]);
+  return 0;
+}
+
+/* ------------------------------------------------------- graceful stop */
+
+/* A graceful signal came: shut the loop down and end the process, unless
+ * the loop still runs further down this thread's stack, which must return
+ * first. */
+static void graceful_stop(uint8_t shim, uintptr_t loop) {
+  unsigned top;
+
+  if (al_run_here(shim, loop)) {
+    al_shims[shim]->stop(loop);
+    return;
+  }
+  al_shutdown(loop, AL_WHY_SIGNAL);
+  if (depth > 0 && depth <= MAX_NESTED_RUNS) {
+    /* Run from another loop's callback: that loop ends the process once
+     * its own run has returned and it has had its shutdown. */
+    top = depth - 1;
+    al_shims[stack[top].shim]->stop(stack[top].loop);
+    return;
+  }
+  if (depth > 0)
+    return; /* deeper than kept: the runs below end it */
+  al_graceful_running(-1);
+  al_graceful_end();
+}
+
+/* ------------------------------------------------------------ a run */
+
+/* The first run of a loop on this thread, or the first since a loop was
+ * forgotten: noted, armed for the shutdown at exit, and watched for
+ * graceful signals. */
+static void first_run(uint8_t shim, uintptr_t loop, int graceful) {
+  al_loop_ran(shim, loop);
+  al_shutdown_arm(AL_ARM_RUN);
+  last_blind = graceful && al_wake_watch(shim, loop) != 0;
+  last_run = loop;
+  last_epoch = atomic_load_explicit(&epoch, memory_order_relaxed);
+}
+
+__attribute__((noinline)) int al_run_begin(uint8_t shim, uintptr_t loop,
+                                           struct al_run *run) {
+  uintptr_t frame = (uintptr_t)__builtin_frame_address(0);
+  int saved = errno;
+
+  run->graceful = al_opt.graceful_signals && loop != 0;
+  run->blind = 0;
+  if (AL_UNLIKELY(!atomic_load_explicit(&runs_seen[shim],
+                                        memory_order_relaxed)))
+    atomic_store(&runs_seen[shim], 1);
+  /* A run that begins here, at or above a run still kept, is not inside
+   * it: that one was left by a longjmp. */
+  while (depth > 0 && depth <= MAX_NESTED_RUNS &&
+         stack[depth - 1].frame <= frame) {
+    depth--;
+    slot_give(stack[depth].slot);
+  }
+  if (AL_UNLIKELY(loop != last_run ||
+                  last_epoch != atomic_load_explicit(&epoch,
+                                                     memory_order_relaxed)) &&
+      loop != 0)
+    first_run(shim, loop, run->graceful);
+  if (run->graceful) {
+    run->blind = (uint8_t)last_blind;
+    al_graceful_running(1);
+    if (run->blind)
+      al_wake_blind(1);
+    if (AL_UNLIKELY(al_graceful_signal() != 0)) {
+      if (run->blind)
+        al_wake_blind(-1);
+      graceful_stop(shim, loop); /* ends the process unless nested */
+      al_graceful_running(-1);
+      errno = saved;
+      return 1;
+    }
+  }
+  push(shim, loop, frame, run);
+  errno = saved;
+  return 0;
+}
+
+void al_run_end(struct al_run *run) {
+  int saved = errno;
+
+  pop(run);
+  if (run->graceful) {
+    if (run->blind)
+      al_wake_blind(-1);
+    if (AL_UNLIKELY(al_graceful_signal() != 0))
+      graceful_stop(run->shim, run->loop);
+    al_graceful_running(-1);
+  }
+  errno = saved;
+}
+
+/* ----------------------------------------------------------- the drain */
+
+static atomic_ulong run_until_calls;
+
+unsigned long al_run_until_calls(void) {
+  return atomic_load(&run_until_calls);
+}
+
+__attribute__((noinline)) int
+al_run_until(uint8_t shim, uintptr_t loop, unsigned timeout_ms,
+             int (*done)(uintptr_t, void *), void *arg) {
+  const struct al_shim *sh = al_shims[shim];
+  uintptr_t frame = (uintptr_t)__builtin_frame_address(0);
+  struct al_run run = {0};
+  uint64_t end;
+  void *timer;
+  int rc = 0;
+
+  atomic_fetch_add(&run_until_calls, 1);
+  /* Nothing of the program's runs when there is nothing to wait for, or
+   * no time to. */
+  if (done(loop, arg))
+    return 0;
+  if (timeout_ms == 0)
+    return -ETIMEDOUT;
+  end = al_now_ms() + timeout_ms;
+  /* The core's own timer bounds each blocking turn by the deadline. */
+  timer = sh->timer_new(loop);
+  if (timer == NULL)
+    return -ENOMEM;
+  /* Running it, as far as a drain or a close from its callbacks asks. */
+  push(shim, loop, frame, &run);
+  while (!done(loop, arg)) {
+    uint64_t now = al_now_ms();
+    if (now >= end) {
+      rc = -ETIMEDOUT;
+      break;
+    }
+    sh->timer_arm(timer, (unsigned)(end - now));
+    sh->run_once(loop, AL_RUN_WAIT);
+    /* Stopped, it keeps no loop alive for done() to see. */
+    sh->timer_stop(timer);
+  }
+  /* Deliver what the last writes made ready elsewhere on the loop. */
+  sh->run_once(loop, AL_RUN_NOWAIT);
+  sh->timer_free(timer);
+  pop(&run);
+  return rc;
+}
+
+/* ----------------------------------------------------------- bookkeeping */
+
+void al_run_forget(uintptr_t loop, int alive) {
+  int saved = errno;
+
+  atomic_fetch_add(&epoch, 1);
+  al_wake_forget(loop, alive);
+  errno = saved;
+}
+
+/* The only thread of a fork child is the one that forked, inside the runs
+ * it was in (a fork from a callback): those it keeps, the other threads'
+ * are gone. Their loops' wake-ups are the parent's: each graceful run on
+ * the stack is blind from here on. Its next run notes its loop anew. */
+static void run_atfork_child(void) {
+  unsigned n = depth < MAX_NESTED_RUNS ? depth : MAX_NESTED_RUNS, blind = 0;
+
+  for (int i = 0; i < RUN_SLOTS; i++)
+    atomic_store(&slots[i], 0);
+  atomic_store(&slots_lost, depth - n);
+  for (unsigned i = 0; i < n; i++) {
+    struct al_run *run = (struct al_run *)((uintptr_t)stack[i].guard_at -
+                                           offsetof(struct al_run, guard));
+    if (stack[i].slot >= 0)
+      atomic_store(&slots[stack[i].slot], stack[i].loop);
+    else
+      atomic_fetch_add(&slots_lost, 1);
+    if (run->graceful) {
+      run->blind = 1;
+      blind++;
+    }
+  }
+  al_wake_atfork_child(blind);
+  last_run = 0;
+}
+
+__attribute__((constructor)) static void run_init(void) {
+  al_on_fork_child(run_atfork_child);
+}
