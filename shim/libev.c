@@ -34,7 +34,10 @@ struct al_loopsyms al_libev_lib = {
     .name = "libev",
     .id = AL_LIB_LIBEV,
     .objects = objects,
-    .load = NULL,
+    /* A program linked with libasyncleak before libev can have every
+     * ev_* symbol it uses bound to the runtime, and the linker then drops
+     * libev from it: libev is loaded, which the program clearly wants. */
+    .load = "libev.so.4",
     .funcs = func_names,
     .nfuncs = F_COUNT,
     .flags = 0,

@@ -3,7 +3,9 @@
 # force deleted it first, and an event never added, which force leaves
 # alone, keeps its own. So a baseline written without --force-close holds
 # with it, and the two groups of one line keep two fingerprints in both
-# runs. libuv's, whose type never depends on the verdict, likewise.
+# runs. libuv's, whose type never depends on the verdict, likewise; and
+# libev's, a watcher started when its loop was destroyed or stopped by
+# force.
 . tests/cli/lib.sh
 
 # fingerprints JSON: "TYPE<TAB>FINGERPRINT" for each leak group, sorted,
@@ -16,6 +18,7 @@ rows = []
 for p in report["processes"]:
     for leak in p["leaks"]:
         kind = leak["type"].replace(" when its base was freed", "")
+        kind = kind.replace(" (started when its loop was destroyed)", "")
         rows.append("%s\t%s" % (kind, leak["fingerprint"]))
 print("\n".join(sorted(rows)))
 PY
@@ -75,4 +78,20 @@ grep -q "^uv_check_t	" "$tmp/plain" ||
   fail "no uv_check_t group without force: $(cat "$tmp/plain")"
 cmp -s "$tmp/plain" "$tmp/forced" ||
   fail "libuv's fingerprints differ with force: $(cat "$tmp/plain") against $(cat "$tmp/forced")"
+# libev: a watcher stopped by force has the fingerprint it has when the
+# loop is destroyed with it started; the pending ev_once, which force
+# cannot take back, keeps its own.
+prog=$O/progs/libev-force
+run "$ASYNCLEAK" --json="$tmp/plain.json" "$prog"
+expect_status 23
+expect_line "$tmp/err" "1 handle of type ev_timer (started when its loop was destroyed), created at:"
+run "$ASYNCLEAK" --force-close --json="$tmp/forced.json" "$prog"
+expect_status 23
+expect_line "$tmp/err" "1 handle of type ev_timer closed by force at shutdown, created at:"
+fingerprints "$tmp/plain.json" >"$tmp/plain"
+fingerprints "$tmp/forced.json" >"$tmp/forced"
+[ "$(grep -c '^ev_' "$tmp/plain")" -eq 3 ] ||
+  fail "expected ev_timer, ev_io and ev_once groups: $(cat "$tmp/plain")"
+cmp -s "$tmp/plain" "$tmp/forced" ||
+  fail "libev's fingerprints differ with force: $(cat "$tmp/plain") against $(cat "$tmp/forced")"
 exit 0
