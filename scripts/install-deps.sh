@@ -17,7 +17,7 @@ set -eu
 packages="gcc make pkg-config libuv1-dev libunwind-dev libdw-dev libelf-dev
 libcmocka-dev valgrind lua5.4 lua-luv neovim python3-jsonschema man-db
 groff-base bsdutils clang libclang-rt-14-dev libevent-dev memcached tmux
-cmake meson ninja-build
+cmake meson ninja-build libev-perl
 unbound knot-resolver knot-dnsutils lldpd python3 python3-uvloop node-acorn
 node-cjs-module-lexer node-undici libbrotli1 libc-ares2 libicu72
 libnghttp2-14 libssl3 zlib1g"
