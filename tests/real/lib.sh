@@ -57,10 +57,16 @@ for _ in range(50):
 sys.exit("no free port")'
 }
 
-# listening PORT: a TCP socket listens on 127.0.0.1:PORT.
+# listening PORT PID: process PID has a TCP socket listening on
+# 127.0.0.1:PORT (not some other process that took the port first).
 listening() {
-  awk -v a="$(printf '0100007F:%04X' "$1")" \
-    '$2 == a && $4 == "0A" { f = 1 } END { exit !f }' /proc/net/tcp
+  for inode in $(awk -v a="$(printf '0100007F:%04X' "$1")" \
+    '$2 == a && $4 == "0A" { print $10 }' /proc/net/tcp); do
+    for fd in /proc/"$2"/fd/*; do
+      [ "$(readlink "$fd" 2>/dev/null)" = "socket:[$inode]" ] && return 0
+    done
+  done
+  return 1
 }
 
 # children PID: the pids of PID's children, from /proc (ps and pgrep

@@ -47,26 +47,24 @@ spawn() {
   spawned=$!
 }
 
-# ready NAME PID MODE PORT: waits until the program NAME, run by timeout
-# PID as spawn MODE says, listens on PORT, and prints its pid. Returns 2
-# when it ended because PORT was taken, fails otherwise.
+# ready NAME FILE PID MODE PORT: waits until the program NAME, run by
+# timeout PID as spawn MODE says, with output in $tmp/FILE.out and
+# $tmp/FILE.err, listens on PORT; sets $found to its pid. Returns 2, with
+# PID waited for, when it ended because PORT was taken; fails otherwise.
 ready() {
   i=0
   while :; do
-    p=$(children "$2")
-    [ "$3" != asyncleak ] || [ -z "$p" ] || p=$(children "$p")
-    if [ -n "$p" ] && listening "$4"; then
-      echo "$p"
-      return 0
-    fi
-    if ! kill -0 "$2" 2>/dev/null; then
-      wait "$2"
-      grep -q "Address already in use" "$tmp/$1.err" && return 2
-      fail "$1 ended at start: $(cat "$tmp/$1.out" "$tmp/$1.err")"
+    found=$(children "$3")
+    [ "$4" != asyncleak ] || [ -z "$found" ] || found=$(children "$found")
+    [ -n "$found" ] && listening "$5" "$found" && return 0
+    if ! kill -0 "$3" 2>/dev/null; then
+      wait "$3"
+      grep -q "Address already in use" "$tmp/$2.err" && return 2
+      fail "$1 ended at start: $(cat "$tmp/$2.out" "$tmp/$2.err")"
     fi
     i=$((i + 1))
     [ $i -le 100 ] || fail "$1 did not listen within 10 s: \
-$(cat "$tmp/$1.out" "$tmp/$1.err")"
+$(cat "$tmp/$2.out" "$tmp/$2.err")"
     sleep 0.1
   done
 }
@@ -76,29 +74,29 @@ $(cat "$tmp/$1.out" "$tmp/$1.err")"
 # programs'), and $lport, ss-local's SOCKS port. A port taken before the
 # program binds it is tried again with another.
 start() {
+  spid=
   for _ in 1 2 3; do
     sport=$(free_port) || fail "no free port"
     spawn server "$1" ss-server -s 127.0.0.1 -p "$sport" -k asyncleak \
       -m chacha20-ietf-poly1305 -v
     sbg=$spawned
-    rc=0
-    spid=$(ready ss-server $sbg "$1" "$sport") || rc=$?
-    [ $rc -eq 0 ] && break
-    [ $rc -eq 2 ] || exit 1
-    wait $sbg
+    if ready ss-server server $sbg "$1" "$sport"; then
+      spid=$found
+      break
+    fi
     sbg=
   done
   [ -n "$spid" ] || fail "no port free for ss-server after 3 attempts"
+  lpid=
   for _ in 1 2 3; do
     lport=$(free_port) || fail "no free port"
     spawn local "$1" ss-local -s 127.0.0.1 -p "$sport" -b 127.0.0.1 \
       -l "$lport" -k asyncleak -m chacha20-ietf-poly1305 -v
     lbg=$spawned
-    rc=0
-    lpid=$(ready ss-local $lbg "$1" "$lport") || rc=$?
-    [ $rc -eq 0 ] && break
-    [ $rc -eq 2 ] || exit 1
-    wait $lbg
+    if ready ss-local local $lbg "$1" "$lport"; then
+      lpid=$found
+      break
+    fi
     lbg=
   done
   [ -n "$lpid" ] || fail "no port free for ss-local after 3 attempts"
@@ -140,8 +138,6 @@ within 30 s: $(cat "$tmp/local.err" "$tmp/server.err")" ;;
   for p in $lpid $spid; do
     kill -0 "$p" 2>/dev/null && fail "$p still runs"
   done
-  lpid_done=$lpid
-  spid_done=$spid
   lpid=
   spid=
 }
