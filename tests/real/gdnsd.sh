@@ -153,7 +153,7 @@ stop_term
 start asyncleak
 serve
 stop_ctl
-expect_status 0
+status_ctl=$status
 cp "$tmp/err" "$tmp/err.ctl"
 cp "$tmp/report.json" "$tmp/report.ctl.json"
 pid_ctl=$pid
@@ -173,6 +173,8 @@ done
 
 if ! libev_runtime; then
   # Without libev, asyncleak sees no loop: the status is the program's.
+  [ "$status_ctl" -eq 0 ] || fail "gdnsd exited $status_ctl on gdnsdctl \
+stop under asyncleak: $(cat "$tmp/err.ctl")"
   grep -q "no supported event loop library .* was used by 'gdnsd'" \
     "$tmp/err.ctl" || fail "not the run of an unwatched gdnsd: \
 $(cat "$tmp/err.ctl")"
@@ -211,6 +213,7 @@ verdict() {
 # a) gdnsdctl stop: exit(0) after both loops were destroyed.
 cp "$tmp/err.ctl" "$tmp/err"
 cp "$tmp/report.ctl.json" "$tmp/report.json"
+[ "$status_ctl" -eq 23 ] || fail "asyncleak exited $status_ctl, not 23"
 verdict status=23 exit=0
 count 1 "^==$pid_ctl==ERROR: asyncleak: 4 handles left open at exit\$"
 expect_no "$tmp/err" "killed by signal"
