@@ -107,5 +107,6 @@ PY
     [ $i -le 100 ] || fail "the backend did not start within 10 s"
     sleep 0.1
   done
+  # shellcheck disable=SC2034 # for the tests that source this file
   bport=$(cat "$tmp/backend.port")
 }
