@@ -65,7 +65,9 @@ start() {
   for _ in 1 2 3; do
     port=$(free_port) || fail "no free port"
     configure
-    rm -f "$tmp/report.json"
+    # The last run's output goes first: its "listeners started" must not
+    # be read as this run's.
+    rm -f "$tmp/report.json" "$tmp/out" "$tmp/err"
     if [ "$mode" = asyncleak ]; then
       timeout -k 3 30 "$ASYNCLEAK" --json="$tmp/report.json" \
         gdnsd -c "$dir/etc" start >"$tmp/out" 2>"$tmp/err" </dev/null &
@@ -75,7 +77,14 @@ start() {
     fi
     bg=$!
     i=0
-    while ! grep -q "^info: DNS listeners started$" "$tmp/err"; do
+    gpid=
+    while :; do
+      if [ -z "$gpid" ]; then
+        gpid=$(children $bg)
+        [ "$mode" = alone ] || [ -z "$gpid" ] || gpid=$(children "$gpid")
+      fi
+      [ -n "$gpid" ] &&
+        grep -qs "^info: DNS listeners started$" "$tmp/err" && break
       kill -0 $bg 2>/dev/null || break
       i=$((i + 1))
       [ $i -le 100 ] || fail "gdnsd did not start within 10 s: \
@@ -83,13 +92,12 @@ $(cat "$tmp/err")"
       sleep 0.1
     done
     if kill -0 $bg 2>/dev/null; then
-      gpid=$(children $bg)
-      [ "$mode" = alone ] || gpid=$(children "$gpid")
       # gdnsd says its own pid, which must be the one found.
       grep -q "^info: gdnsd version .* @ pid $gpid\$" "$tmp/err" ||
         fail "gdnsd is not pid '$gpid': $(cat "$tmp/err")"
       return 0
     fi
+    gpid=
     wait $bg
     status=$?
     bg=
