@@ -190,17 +190,17 @@ $(cat "$tmp/err.ctl")"
 is not checked"
 fi
 
-# The verdict. Each line below that says PREDICTION was derived from
-# gdnsd's source and a trace of libev's calls, not from a run of the
-# libev shim: confirm it there. Names: a watcher still started when its
-# loop was destroyed is of type "<type> (started when its loop was
-# destroyed)", a JSON group of state "open".
+# verdict PID EXPECTATION...: the report of gdnsd PID, as both stops
+# leave it, and the JSON EXPECTATIONs of the stop. A watcher still started
+# when its loop was destroyed is of type "<type> (started when its loop
+# was destroyed)", a JSON group of state "open".
 verdict() {
-  # PREDICTION: one group per watcher, each from its own creation site;
-  # libev's own watchers of these loops (the signal and async pipe, the
-  # periodic's timerfd, both ev_io) are in none: report.py fails on a
-  # group it is not told of. PREDICTION: two loops, both destroyed, so
-  # none is left unclosed.
+  # One group per watcher, each from its own creation site; libev's own
+  # watchers of these loops (the signal and async pipe, the periodic's
+  # timerfd, both ev_io) are in none: report.py fails on a group it is
+  # not told of. Two loops, both destroyed, so none is left unclosed.
+  pid_of_run=$1
+  shift
   expect "$@" handles_open=4 handles_closing=0 requests_pending=0 \
     handles_forced=0 requests_cancelled=0 \
     "open:ev_prepare (started when its loop was destroyed)=1" \
@@ -211,6 +211,13 @@ verdict() {
   for t in ev_prepare ev_periodic ev_signal ev_async; do
     count 1 "^1 handle of type $t \(started when its loop was destroyed\), created at:\$"
   done
+  # Main's three on loop 1; the TCP thread's prepare on loop 2, made
+  # unreferenced by gdnsd's ev_unref after its start.
+  count 3 "^  0x[0-9a-f]+ on loop 1, thread $pid_of_run \(main\), started when its loop was destroyed\$"
+  count 1 "^  0x[0-9a-f]+ on loop 2, thread [0-9]+, started when its loop was destroyed, unreferenced\$"
+  expect_line "$tmp/err" \
+    "Loops (libev): 2 seen, 2 closed, 2 freed with what was on them:"
+  count 2 "^  loop [12] \(libev 0x[0-9a-f]+\) created in .*: freed with what is listed above still on it\$"
   # The program's own stops are not reported: the control socket's and
   # the accept socket's ev_io, main's SIGTERM and SIGINT watchers.
   count 0 "^[0-9]+ handles? of type ev_io"
@@ -224,7 +231,7 @@ verdict() {
 cp "$tmp/err.ctl" "$tmp/err"
 cp "$tmp/report.ctl.json" "$tmp/report.json"
 [ "$status_ctl" -eq 23 ] || fail "asyncleak exited $status_ctl, not 23"
-verdict status=23 exit=0
+verdict "$pid_ctl" status=23 exit=0
 count 1 "^==$pid_ctl==ERROR: asyncleak: 4 handles left open at exit\$"
 expect_no "$tmp/err" "killed by signal"
 
@@ -233,6 +240,6 @@ expect_no "$tmp/err" "killed by signal"
 # status of death by SIGTERM.
 cp "$tmp/err.term" "$tmp/err"
 cp "$tmp/report.term.json" "$tmp/report.json"
-verdict status=143
+verdict "$pid" status=143
 count 1 "^==$pid==ERROR: asyncleak: 4 handles left open when SIGTERM ended the program\$"
 exit 0
