@@ -360,10 +360,12 @@ $(O)/progs/supp-hook-lib: tests/progs/plugin/supp-hook.c \
 	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(O)/progs -lknownleaks -levent \
 	  -Wl,-rpath,'$$ORIGIN'
 # Programs with their own copy of a loop library, linked from Debian's
-# static archives (tests/cli/copies.sh): one exporting libuv's functions
-# as NodeSource's node does, one not, one stripped.
+# static archives (tests/cli/copies.sh): one exporting libuv's or libev's
+# functions as NodeSource's node and rxvt-unicode do, one not, one
+# stripped; and, for contrast, the libev program linked with libev.so.4.
 COPY_PROGS := $(addprefix $(O)/progs/,copy-uv copy-uv-exported \
-                copy-uv-stripped copy-event copy-mixed)
+                copy-uv-stripped copy-event copy-mixed copy-libev \
+                copy-libev-exported copy-libev-stripped copy-libev-shared)
 COPY_UV    := -l:libuv_a.a -lpthread -ldl
 $(O)/progs/copy-uv: tests/progs/copy/copy-uv.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
@@ -380,6 +382,20 @@ $(O)/progs/copy-event: tests/progs/copy/copy-event.c | $(TEST_DEPS_OK)
 $(O)/progs/copy-mixed: tests/progs/copy/copy-mixed.c \
     $(O)/progs/plugin-timer.so
 	$(CC) $(PROG_CFLAGS) -o $@ $< $(COPY_UV)
+# All of libev.a, as a program embedding ev.c has all of it.
+COPY_LIBEV := -Wl,--whole-archive -l:libev.a -Wl,--no-whole-archive -lm
+$(O)/progs/copy-libev: tests/progs/copy/copy-libev.c | $(TEST_DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< $(COPY_LIBEV)
+$(O)/progs/copy-libev-exported: tests/progs/copy/copy-libev.c | $(TEST_DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -rdynamic -o $@ $< $(COPY_LIBEV)
+$(O)/progs/copy-libev-stripped: tests/progs/copy/copy-libev.c | $(TEST_DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -s -o $@ $< $(COPY_LIBEV)
+$(O)/progs/copy-libev-shared: tests/progs/copy/copy-libev.c | $(TEST_DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -lev
 
 # libevent scenarios.
 EV_PROG_SRC := $(wildcard tests/progs/ev-*.c)

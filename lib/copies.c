@@ -1,14 +1,15 @@
 /* Loop libraries a process carries a copy of: linked statically into the
- * executable (NodeSource's node, a program linked with libuv_a.a) or into
- * one of its shared libraries. Calls the copy's own code makes, and calls
- * the object makes to it, are bound at link time and never reach an
- * interposer, so nothing of it can be watched: the report must say so
- * rather than pass.
+ * executable (NodeSource's node, a program linked with libuv_a.a,
+ * rxvt-unicode's libev) or into one of its shared libraries (libev-perl's
+ * EV.so). Calls the copy's own code makes, and calls the object makes to
+ * it, are bound at link time and never reach an interposer, so nothing of
+ * it can be watched: the report must say so rather than pass.
  *
  * A copy is known by a defined function of the library in the object's
  * dynamic symbol table, or, when the object exports none (stripped, or
  * linked without -rdynamic), by a string of the library's that survives
- * stripping. The library itself, under its own soname, is not a copy.
+ * stripping: the marks al_loop_libraries lists (libnames.c), shared with
+ * the command. The library itself, under its own soname, is not a copy.
  * Everything is read from memory the loader mapped: no file is opened.
  * The dynamic tables are read in place, as the loader itself reads them;
  * the segments searched for strings through al_safe_read(), which cannot
@@ -22,28 +23,6 @@
 
 #include "dynsyms.h"
 #include "internal.h"
-
-/* The strings are the handle printer's format (uv_print_all_handles),
- * which assertions switched off do not take away, and event_base_loop's
- * warning. Neither is in any other object of a Debian 12 system (grep -r
- * of /usr/lib, /usr/bin and /usr/sbin finds only libuv, libevent and
- * node). */
-static const struct library {
-  const char *name;
-  int id;               /* AL_LIB_*: the real library, by its soname */
-  const char *symbol;   /* a function only the library defines */
-  const char *telltale; /* NUL included: a string of its own */
-  size_t telltale_len;
-} libraries[] = {
-#define TELLTALE(s) s, sizeof(s)
-    {"libuv", AL_LIB_LIBUV, "uv_loop_init", TELLTALE("[%c%c%c] %-8s %p\n")},
-    /* Not event_base_new: libev defines it too, for its libevent 1
-     * emulation. */
-    {"libevent", AL_LIB_LIBEVENT, "event_base_new_with_config",
-     TELLTALE("%s: reentrant invocation.  Only one event_base_loop can run "
-              "on each event_base at once.")},
-#undef TELLTALE
-};
 
 /* At most this much of each object's read-only memory is searched. */
 enum { SCAN_MAX = 256 << 20, CHUNK = 64 << 10 };
@@ -83,7 +62,7 @@ struct search {
 };
 
 static void note_copy(struct search *s, const struct dl_phdr_info *info,
-                      const struct library *lib) {
+                      const struct al_loop_library *lib) {
   struct al_copy *c;
   char exe[sizeof(c->object)];
   const char *name = info->dlpi_name;
@@ -111,8 +90,9 @@ static int search_object(struct dl_phdr_info *info, size_t size, void *arg) {
   (void)size;
   if (al_object_holds(info, s->self) || al_dynsyms_read(info, &d) != 0)
     return 0;
-  for (size_t k = 0; k < sizeof(libraries) / sizeof(libraries[0]); k++) {
-    const struct library *lib = &libraries[k];
+  for (size_t k = 0;
+       k < sizeof(al_loop_libraries) / sizeof(al_loop_libraries[0]); k++) {
+    const struct al_loop_library *lib = &al_loop_libraries[k];
 
     if (d.soname != NULL && al_loop_library_name(d.soname) == lib->id)
       continue;
@@ -120,8 +100,10 @@ static int search_object(struct dl_phdr_info *info, size_t size, void *arg) {
       note_copy(s, info, lib);
       continue;
     }
-    /* libuv and libevent on Linux both wait with epoll: an object that
-     * calls no epoll_ctl of libc's holds neither, and is not searched.
+    /* libuv, libevent and libev on Linux all wait with epoll: an object
+     * that calls no epoll_ctl of libc's holds none of them, and is not
+     * searched. (A copy of libev built with only its poll or select
+     * backend, exporting nothing, is missed.)
      * Nor is one already known to hold a copy: it cannot be watched
      * anyway, and node's tens of megabytes cost tens of milliseconds. */
     if (s->n > before)

@@ -900,7 +900,7 @@ void *al_dlsym_in(const char *object, const char *name, void *self);
 /* A loop library's copy inside another loaded object (lib/copies.c),
  * which no interposer can watch. */
 struct al_copy {
-  const char *library; /* "libuv", "libevent" */
+  const char *library; /* "libuv", "libevent", "libev" */
   char object[512];    /* the object's path */
 };
 /* Fills found with up to max copies in the loaded objects; returns how

@@ -4,18 +4,25 @@
 #include "libnames.h"
 
 /* The strings are the handle printer's format (uv_print_all_handles),
- * which assertions switched off do not take away, and event_base_loop's
- * warning. Neither is in any other object of a Debian 12 system (grep -r
- * of /usr/lib, /usr/bin and /usr/sbin finds only libuv, libevent and
- * node). */
+ * which assertions switched off do not take away, event_base_loop's
+ * warning, and the message libev dies with when it cannot make the pipe
+ * that wakes a loop for signals and ev_async, which every build with
+ * either has. None is in any other object of a Debian 12 system (grep -r
+ * of /usr/lib, /usr/bin and /usr/sbin finds only libuv, libevent, libev,
+ * their static archives, node, libev-perl's EV.so and rxvt-unicode). */
 #define TELLTALE(s) s, sizeof(s)
-const struct al_loop_library al_loop_libraries[2] = {
+const struct al_loop_library al_loop_libraries[3] = {
     {"libuv", AL_LIB_LIBUV, "uv_loop_init", TELLTALE("[%c%c%c] %-8s %p\n")},
     /* Not event_base_new, nor event_base_loop: libev defines them too,
      * for its libevent 1 emulation. */
     {"libevent", AL_LIB_LIBEVENT, "event_base_new_with_config",
      TELLTALE("%s: reentrant invocation.  Only one event_base_loop can run "
               "on each event_base at once.")},
+    /* Not event_*, which libev's emulation defines, nor ev_loop_new, which
+     * a copy built without EV_MULTIPLICITY (rxvt-unicode's) lacks: ev_run
+     * is in both kinds of build of libev 4. */
+    {"libev", AL_LIB_LIBEV, "ev_run",
+     TELLTALE("(libev) error creating signal/async pipe")},
 };
 #undef TELLTALE
 

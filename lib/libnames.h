@@ -15,22 +15,21 @@ enum { AL_LIB_OTHER, AL_LIB_LIBUV, AL_LIB_LIBEVENT, AL_LIB_LIBEV };
 
 /* Which loop library a shared object is, by its file name or soname (a
  * directory is ignored): libuv.so[.N...], libev.so[.N...], or libevent,
- * libevent_core,
- * _extra, _pthreads, _openssl or _mbedtls, each with an optional version
- * ("-2.1"), then .so[.N...]. A program's own library whose name only
- * starts like one of these (libevent_bus.so, libuv_helpers.so) is not the
- * library. */
+ * libevent_core, _extra, _pthreads, _openssl or _mbedtls, each with an
+ * optional version ("-2.1"), then .so[.N...]. A program's own library
+ * whose name only starts like one of these (libevent_bus.so,
+ * libuv_helpers.so) is not the library. */
 int al_loop_library_name(const char *name);
 
 /* A loop library, and how a copy of it linked into another object is
  * recognised. */
 struct al_loop_library {
-  const char *name;     /* "libuv", "libevent" */
+  const char *name;     /* "libuv", "libevent", "libev" */
   int id;               /* AL_LIB_* */
   const char *symbol;   /* a function only the library defines */
   const char *telltale; /* a string of its own that survives stripping */
   size_t telltale_len;  /* its length, the NUL included */
 };
-extern const struct al_loop_library al_loop_libraries[2];
+extern const struct al_loop_library al_loop_libraries[3];
 
 #endif /* ASYNCLEAK_LIBNAMES_H_ */

@@ -135,9 +135,14 @@ static int find_caller(struct dl_phdr_info *info, size_t size, void *arg) {
 }
 
 static const char *link_flag(int library) {
-  return library == AL_LIB_LIBUV   ? "-luv"
-         : library == AL_LIB_LIBEV ? "-lev"
-                                   : "-levent";
+  switch (library) {
+  case AL_LIB_LIBUV:
+    return "-luv";
+  case AL_LIB_LIBEV:
+    return "-lev";
+  default:
+    return "-levent";
+  }
 }
 
 static const char *library_name(int library) {

@@ -14,13 +14,19 @@ set -eu
 # Debian's libnode108 reads at start from /usr/share/nodejs: that path is
 # built in, so they are installed as usual, and so are the libraries
 # libnode108 links (libbrotli1 ... zlib1g).
+# shadowsocks-libev, gdnsd and sniproxy are programs on Debian's libev.so.4
+# for tests/real (curl is their client; binutils' nm tells whether the
+# runtime follows libev). Installing them may enable and start their system
+# services on a machine that runs services; the tests start their own
+# copies, on free ports of 127.0.0.1, and never touch those.
 packages="gcc make pkg-config libuv1-dev libunwind-dev libdw-dev libelf-dev
 libcmocka-dev valgrind lua5.4 lua-luv neovim python3-jsonschema man-db
-groff-base bsdutils clang libclang-rt-14-dev libevent-dev libev-dev memcached tmux
-cmake meson ninja-build
+groff-base bsdutils clang libclang-rt-14-dev libevent-dev memcached tmux
+cmake meson ninja-build libev-perl
 unbound knot-resolver knot-dnsutils lldpd python3 python3-uvloop node-acorn
 node-cjs-module-lexer node-undici libbrotli1 libc-ares2 libicu72
-libnghttp2-14 libssl3 zlib1g"
+libnghttp2-14 libssl3 zlib1g
+libev-dev shadowsocks-libev gdnsd sniproxy curl binutils"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
   echo "install-deps: no dpkg-query: not a Debian system; install what" \

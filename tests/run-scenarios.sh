@@ -5,8 +5,10 @@
 #
 # FILE is a scenario program (tests/progs/NAME.c, run as BUILD_DIR/progs/NAME),
 # a Lua script (run with lua5.4), or a shell test (*.sh, run with sh; it
-# passes by exiting 0). Programs and scripts are run under the asyncleak
-# command; their comments hold the expectations, one per line:
+# passes by exiting 0, and is skipped by exiting 77, its last line saying
+# why: something it needs is missing). Programs and scripts are run under
+# the asyncleak command; their comments hold the expectations, one per
+# line:
 #
 #   RUN: ARGS            arguments for the program
 #   CLI: FLAGS           flags for asyncleak (before the program)
@@ -37,6 +39,7 @@ ASYNCLEAK=${ASYNCLEAK:-$O/bin/asyncleak}
 export ASYNCLEAK O
 pass=0
 fail=0
+skip=0
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/asyncleak-tests.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
@@ -171,9 +174,15 @@ for file in "$@"; do
     */lib.sh) continue ;;
     *.sh)
       out=$tmp/out
-      if timeout -k 5 300 sh "$file" >"$out" 2>&1 </dev/null; then
+      rc=0
+      timeout -k 5 300 sh "$file" >"$out" 2>&1 </dev/null || rc=$?
+      if [ $rc -eq 0 ]; then
         echo "PASS $file"
         pass=$((pass + 1))
+      elif [ $rc -eq 77 ]; then
+        # Its last line says why: what it needs and did not find.
+        echo "SKIP $file: $(tail -n 1 "$out")"
+        skip=$((skip + 1))
       else
         echo "FAIL $file"
         sed 's/^/  | /' "$out"
@@ -216,5 +225,7 @@ for file in "$@"; do
   done
 done
 
-echo "scenarios: $pass passed, $fail failed"
+skipped=
+[ "$skip" -eq 0 ] || skipped=", $skip skipped"
+echo "scenarios: $pass passed, $fail failed$skipped"
 [ "$fail" -eq 0 ]

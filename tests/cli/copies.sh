@@ -16,10 +16,14 @@ which has:
 $(cat "$1")"
 }
 
-for p in copy-uv copy-uv-exported copy-uv-stripped copy-event; do
+for p in copy-uv copy-uv-exported copy-uv-stripped copy-event copy-libev \
+  copy-libev-exported copy-libev-stripped; do
   [ -x "$O/progs/$p" ] || fail "'$O/progs/$p' is not built"
-  lib=libuv
-  [ "$p" = copy-event ] && lib=libevent
+  case $p in
+  copy-event) lib=libevent ;;
+  copy-libev*) lib=libev ;;
+  *) lib=libuv ;;
+  esac
   for mode in leak clean; do
     run "$ASYNCLEAK" "$O/progs/$p" "$mode"
     expect_status 125
@@ -80,6 +84,28 @@ assert len(n) == 1 and n[0]["level"] == "error", n
 assert n[0]["properties"]["library"] == "libuv", n
 PY
 
+# Each copy of libev is found by what its object holds: the one exporting
+# libev's functions by them, the others by libev's string alone.
+for p in copy-libev-exported copy-libev copy-libev-stripped; do
+  exports=$(nm -D --defined-only "$O/progs/$p" | grep -c ' ev_run$')
+  case $p in
+  *-exported) [ "$exports" -eq 1 ] || fail "$p does not export ev_run" ;;
+  *) [ "$exports" -eq 0 ] || fail "$p exports ev_run" ;;
+  esac
+done
+
+# A copy of libev, in the JSON report.
+run "$ASYNCLEAK" --json="$tmp/r.json" "$O/progs/copy-libev-stripped" clean
+expect_status 125
+python3 - "$tmp/r.json" <<'PY' || fail "libev's copy in the JSON report"
+import json, jsonschema, sys
+j = json.load(open(sys.argv[1]))
+jsonschema.validate(j, json.load(open("docs/report.schema.json")))
+main = [p for p in j["processes"] if p["main"]][0]
+assert [c["library"] for c in main["copies"]] == ["libev"], main["copies"]
+assert main["copies"][0]["object"].endswith("/copy-libev-stripped")
+PY
+
 # Negative controls: the system's libuv and libevent are no copies, and a
 # program using them cleanly passes; one using no loop is not failed.
 run "$ASYNCLEAK" "$O/progs/uv-plugin" clean
@@ -91,3 +117,15 @@ expect_no "$tmp/err" "own copy"
 run "$ASYNCLEAK" /bin/true
 expect_status 0
 expect_no "$tmp/err" "own copy"
+# Debian's libev.so.4 is libev itself, not a copy: whatever the runtime
+# makes of the program, it does not call the run unwatched.
+for mode in leak clean; do
+  run "$ASYNCLEAK" "$O/progs/copy-libev-shared" "$mode"
+  [ "$status" -ne 125 ] || fail "copy-libev-shared $mode: status 125; \
+stderr was:
+$(cat "$tmp/err")"
+  expect_no "$tmp/err" "own copy"
+  [ -s "$tmp/out" ] || fail "copy-libev-shared $mode did not run"
+done
+run "$ASYNCLEAK" "$O/progs/copy-libev-shared" clean
+expect_status 0

@@ -33,13 +33,23 @@ grep -qF "which uses libuv" "$tmp/err" ||
 $(cat "$tmp/err")"
 
 # Programs with their own copy, exported, in .symtab only, and stripped.
-for copy in copy-uv-exported copy-uv copy-uv-stripped; do
+for copy in copy-uv-exported copy-uv copy-uv-stripped copy-libev-exported \
+  copy-libev copy-libev-stripped; do
+  lib=libuv
+  case $copy in copy-libev*) lib=libev ;; esac
   judge "$progs/$copy"
-  grep -qF "which uses its own copy of libuv" "$tmp/err" ||
-    fail "$copy: its copy of libuv was not seen; stderr was:
+  grep -qF "which uses its own copy of $lib" "$tmp/err" ||
+    fail "$copy: its copy of $lib was not seen; stderr was:
 $(cat "$tmp/err")"
   [ "$status" -ne 0 ] || fail "$copy: a lost report passed"
 done
+
+# A program linking libev.so.4 uses libev, and carries no copy of it.
+judge "$progs/copy-libev-shared"
+grep -qF "which uses libev" "$tmp/err" ||
+  fail "copy-libev-shared: its libev was not seen; stderr was:
+$(cat "$tmp/err")"
+expect_no "$tmp/err" "own copy"
 
 # The negative controls: a script through env to a program without a loop
 # library, and such a program itself, lost nothing.

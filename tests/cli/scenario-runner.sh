@@ -1,7 +1,8 @@
 # The scenario runner never lets a file check nothing silently: a listed
 # program with no directive, or with a line that looks like a directive
 # but does not parse, fails; RUN-BY names the shell test that runs a
-# program with no run of its own, and that test must exist.
+# program with no run of its own, and that test must exist. A shell test
+# that skips says so, and is not counted as passed.
 . tests/cli/lib.sh
 
 runner() {
@@ -37,4 +38,23 @@ printf '/*\n * RUN-BY: tests/cli/no-such-test.sh\n */\n' >"$tmp/progs/by.c"
 runner "$tmp/progs/by.c"
 expect_status 1
 expect_line "$tmp/out" "FAIL by.c"
+
+# A shell test passes by exiting 0 and is skipped by exiting 77, its last
+# line saying why; any other status fails it.
+printf 'echo some output\necho "t: skipped: no such program" >&2\nexit 77\n' \
+  >"$tmp/skips.sh"
+runner "$tmp/skips.sh"
+expect_status 0
+expect_line "$tmp/out" "SKIP $tmp/skips.sh: t: skipped: no such program"
+expect_line "$tmp/out" "scenarios: 0 passed, 0 failed, 1 skipped"
+printf 'exit 0\n' >"$tmp/passes.sh"
+runner "$tmp/passes.sh"
+expect_status 0
+expect_line "$tmp/out" "PASS $tmp/passes.sh"
+expect_line "$tmp/out" "scenarios: 1 passed, 0 failed"
+printf 'echo why\nexit 78\n' >"$tmp/fails.sh"
+runner "$tmp/fails.sh"
+expect_status 1
+expect_line "$tmp/out" "FAIL $tmp/fails.sh"
+expect_line "$tmp/out" "  | why"
 exit 0

@@ -18,3 +18,95 @@ count() {
     fail "$n lines match '$2', expected $1, in:
 $(cat "$tmp/err")"
 }
+
+# skip REASON...: the test cannot run here; says why, and exits 77, which
+# tests/run-scenarios.sh counts as a skip.
+skip() {
+  echo "$test_name: skipped: $*" >&2
+  exit 77
+}
+
+# libev_runtime: the runtime the asyncleak command preloads follows libev
+# (it interposes ev_run). Without that, a libev program runs under
+# asyncleak unwatched, and only its behaviour can be checked.
+libev_runtime() {
+  nm -D --defined-only \
+    "$(dirname "$ASYNCLEAK")/../lib/libasyncleak.so" 2>/dev/null |
+    awk '$NF == "ev_run" { f = 1 } END { exit !f }'
+}
+
+# free_port: a port of 20000-39999 free on 127.0.0.1 for both UDP and
+# TCP. Another process may take it before the program binds it: callers
+# try again when the program says so.
+free_port() {
+  timeout -k 2 10 python3 -c '
+import random, socket, sys
+for _ in range(50):
+    port = random.randrange(20000, 40000)
+    try:
+        for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+            s = socket.socket(socket.AF_INET, kind)
+            try:
+                s.bind(("127.0.0.1", port))
+            finally:
+                s.close()
+    except OSError:
+        continue
+    print(port)
+    sys.exit(0)
+sys.exit("no free port")'
+}
+
+# listening PORT PID: process PID has a TCP socket listening on
+# 127.0.0.1:PORT (not some other process that took the port first).
+listening() {
+  for inode in $(awk -v a="$(printf '0100007F:%04X' "$1")" \
+    '$2 == a && $4 == "0A" { print $10 }' /proc/net/tcp); do
+    for fd in /proc/"$2"/fd/*; do
+      [ "$(readlink "$fd" 2>/dev/null)" = "socket:[$inode]" ] && return 0
+    done
+  done
+  return 1
+}
+
+# children PID: the pids of PID's children, from /proc (ps and pgrep
+# may hang with a sanitizer's runtime preloaded).
+children() {
+  for d in /proc/[0-9]*; do
+    [ "$(awk '$1 == "PPid:" { print $2 }' "$d/status" 2>/dev/null)" = "$1" ] &&
+      echo "${d#/proc/}"
+  done
+}
+
+# backend_start: an HTTP server on 127.0.0.1 that answers hello-backend,
+# for the proxies to reach; sets $backend (its pid, to kill) and $bport.
+# It picks its own port, so none is taken from under it.
+backend_start() {
+  mkdir -p "$tmp/www" && echo hello-backend >"$tmp/www/index.html" ||
+    fail "cannot create $tmp/www"
+  cat >"$tmp/backend.py" <<'PY'
+import http.server, os, sys
+os.chdir(sys.argv[1])
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+srv = http.server.HTTPServer(("127.0.0.1", 0), Quiet)
+with open("../backend.port.tmp", "w") as f:
+    f.write("%d\n" % srv.server_address[1])
+os.rename("../backend.port.tmp", "../backend.port")
+srv.serve_forever()
+PY
+  timeout -k 2 240 python3 "$tmp/backend.py" "$tmp/www" \
+    >"$tmp/backend.out" 2>&1 </dev/null &
+  backend=$!
+  i=0
+  until [ -s "$tmp/backend.port" ]; do
+    kill -0 $backend 2>/dev/null ||
+      fail "the backend ended at start: $(cat "$tmp/backend.out")"
+    i=$((i + 1))
+    [ $i -le 100 ] || fail "the backend did not start within 10 s"
+    sleep 0.1
+  done
+  # shellcheck disable=SC2034 # for the tests that source this file
+  bport=$(cat "$tmp/backend.port")
+}
