@@ -246,6 +246,10 @@ int al_req_start(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
 int al_req_start_on(uint8_t shim, uintptr_t addr, unsigned type,
                     uintptr_t loop, uintptr_t handle,
                     const struct al_stack *stack);
+/* An upper bound of the records on the loop at addr, the handles' notes
+ * of their requests and records of older loops at that address included:
+ * 0 when there is none, -1 when it is not known. Lock-free. */
+long al_loop_records(uintptr_t loop);
 /* How many records the registry holds, the handles' notes of their
  * requests included; for tests. */
 size_t al_registry_records(void);

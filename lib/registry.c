@@ -130,6 +130,67 @@ static void maybe_grow(struct stripe *st) {
   st->nbuckets = n;
 }
 
+/* ------------------------------------------------- records per loop */
+
+/* How many records each loop has, so that a drain asking every turn
+ * whether anything is left on a loop need not read the whole registry
+ * when nothing is. Counted where a record gets its loop and where it is
+ * freed, and nowhere else, so the count cannot drift. A loop address is
+ * given a slot once and keeps it; records of an older loop at the same
+ * address count too, so a count is an upper bound and only 0 is an
+ * answer. Past LOOP_SLOTS addresses, a loop has no count and is read
+ * as before. Atomic operations only: counted under a stripe's lock. */
+#define LOOP_SLOTS 256
+
+static struct {
+  _Atomic uintptr_t loop;
+  atomic_long records;
+} per_loop[LOOP_SLOTS];
+/* A loop found no slot: a loop without one may have records. */
+static atomic_int per_loop_full;
+
+static atomic_long *loop_count(uintptr_t loop, int add) {
+  unsigned first = (unsigned)(mix(loop) % LOOP_SLOTS);
+
+  for (unsigned n = 0; n < LOOP_SLOTS; n++) {
+    unsigned i = (first + n) % LOOP_SLOTS;
+    uintptr_t l = atomic_load_explicit(&per_loop[i].loop,
+                                       memory_order_acquire);
+    if (l == loop)
+      return &per_loop[i].records;
+    if (l == 0) {
+      if (!add)
+        return NULL;
+      if (atomic_compare_exchange_strong(&per_loop[i].loop, &l, loop) ||
+          l == loop)
+        return &per_loop[i].records;
+    }
+  }
+  if (add)
+    atomic_store(&per_loop_full, 1);
+  return NULL;
+}
+
+/* A record counted on loop (delta 1) or no longer (-1). */
+static void count_on(uintptr_t loop, long delta) {
+  atomic_long *c = loop != 0 ? loop_count(loop, delta > 0) : NULL;
+
+  if (c != NULL)
+    atomic_fetch_add_explicit(c, delta, memory_order_relaxed);
+}
+
+long al_loop_records(uintptr_t loop) {
+  atomic_long *c = loop_count(loop, 0);
+
+  if (loop == 0)
+    return -1;
+  /* Never given a slot: no record was ever made on it, unless the table
+   * was full then. */
+  if (c == NULL)
+    return atomic_load(&per_loop_full) ? -1 : 0;
+  return atomic_load_explicit(c, memory_order_relaxed);
+}
+
 static struct al_res *res_alloc(struct stripe *st) {
   struct al_res *r = st->free;
   if (r == NULL) {
@@ -147,6 +208,7 @@ static struct al_res *res_alloc(struct stripe *st) {
 }
 
 static void res_free(struct stripe *st, struct al_res *r) {
+  count_on(r->loop, -1);
   r->next = st->free;
   st->free = r;
 }
@@ -195,6 +257,7 @@ static int record(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
     r->stack = stack;
     r->cb = cb;
     r->loop = loop;
+    count_on(loop, 1);
     r->seq = seq;
     r->born_ms = (uint32_t)born_ms;
     r->tid = (unsigned)tid;
@@ -529,6 +592,7 @@ int al_req_start_on(uint8_t shim, uintptr_t addr, unsigned type,
     link->addr = handle;
     link->cb = (void *)addr;
     link->loop = loop;
+    count_on(loop, 1);
     link->seq = seq;
     link->type = type;
     link->state = AL_RES_LINK;
@@ -625,8 +689,11 @@ int al_res_update(uintptr_t addr, int type, uintptr_t loop) {
     was = (int)(*p)->type;
     if (type >= 0)
       (*p)->type = (unsigned)type & (AL_RES_TYPES - 1);
-    if (loop != 0)
+    if (loop != 0 && loop != (*p)->loop) {
+      count_on((*p)->loop, -1);
       (*p)->loop = loop;
+      count_on(loop, 1);
+    }
   }
   al_spin_unlock(&st->lock);
   return was;
@@ -735,6 +802,11 @@ size_t al_res_on_loop(uintptr_t loop, uint64_t first_seq, unsigned states,
 
   struct lazies z = {0};
 
+  /* A drain asks every turn: nothing on the loop is answered at once. */
+  if (al_loop_records(loop) == 0) {
+    *out = NULL;
+    return 0;
+  }
   for (unsigned i = 0; i < STRIPES; i++) {
     struct stripe *st = &stripes[i];
     al_spin_lock(&st->lock);

@@ -464,6 +464,48 @@ static void test_registry__loop_close_drops_its_requests(void **state) {
   assert_int_equal(al_req_pending(0x2100), 1);
 }
 
+/* The count of records per loop, which lets a drain skip reading the
+ * registry: it follows every record made and freed, and a loop moved. */
+static void test_registry__records_per_loop(void **state) {
+  void *cb;
+  (void)state;
+  assert_int_equal(al_loop_records(0x40), 0);
+  al_res_open(shim, 0x400, 0, 0x40, NULL);
+  al_res_open(shim, 0x410, 0, 0x40, NULL);
+  assert_int_equal(al_req_start(shim, 0x420, 0, 0x40, NULL, NULL), 0);
+  al_res_open(shim, 0x500, 0, 0x50, NULL);
+  assert_int_equal(al_loop_records(0x40), 3);
+  assert_int_equal(al_loop_records(0x50), 1);
+  /* Closing is still a record; closed is none. */
+  assert_true(al_res_closing(0x400, NULL) != 0);
+  assert_int_equal(al_loop_records(0x40), 3);
+  assert_int_equal(al_res_closed(0x400, &cb), 1);
+  assert_int_equal(al_req_done(0x420, &cb), 1);
+  assert_int_equal(al_loop_records(0x40), 1);
+  /* Moved to another loop (libevent's event_base_set). */
+  assert_true(al_res_update(0x410, -1, 0x50) >= 0);
+  assert_int_equal(al_loop_records(0x40), 0);
+  assert_int_equal(al_loop_records(0x50), 2);
+  /* Nothing on the loop: its copy is empty at once. */
+  struct al_res *out = (struct al_res *)1;
+  assert_int_equal(al_res_on_loop(0x40, 0, 1u << AL_RES_OPEN, &out), 0);
+  assert_null(out);
+  assert_int_equal(al_res_forget(0x410), 1);
+  assert_int_equal(al_res_forget(0x500), 1);
+  assert_int_equal(al_loop_records(0x50), 0);
+}
+
+/* A loop's close frees its records, and their count with them. */
+static void test_registry__records_per_loop_closed(void **state) {
+  (void)state;
+  assert_int_equal(al_loop_open(shim, 0x60, 0, NULL, 1), 1);
+  al_res_open(shim, 0x600, 0, 0x60, NULL);
+  assert_int_equal(al_req_start(shim, 0x610, 0, 0x60, NULL, NULL), 0);
+  assert_int_equal(al_loop_records(0x60), 2);
+  al_loop_closed(0x60, 0);
+  assert_int_equal(al_loop_records(0x60), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -488,6 +530,8 @@ int main(void) {
       T(test_registry__on_loop_by_state),
       T(test_registry__snapshot_counts_handles_and_requests),
       T(test_registry__loop_close_drops_its_requests),
+      T(test_registry__records_per_loop),
+      T(test_registry__records_per_loop_closed),
 #undef T
   };
   return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
