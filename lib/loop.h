@@ -219,6 +219,13 @@ int al_run_anywhere(uintptr_t loop);
  * here (al_run_here). */
 int al_run_until(uint8_t shim, uintptr_t loop, unsigned timeout_ms,
                  int (*done)(uintptr_t loop, void *arg), void *arg);
+/* The program's own call asks the library to close or free the loop (not
+ * asyncleak_loop_close's, which ran the shutdown first): the loop's
+ * shutdown runs now, while it is alive, as the program's own code (the
+ * handles its finalizers close and make are followed). Returns 1 when a
+ * finalizer closed the loop meanwhile: the program's call is then done,
+ * and must not reach the library. Keeps errno. */
+int al_loop_closing(uintptr_t loop);
 /* The library is about to free the loop, the program having asked, with
  * whatever is still on it: takes their verdict (al_shim.at_free).
  * Returns how many records stay, for al_loop_gone. The loop must still be

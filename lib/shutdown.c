@@ -380,6 +380,13 @@ static int forcing(enum al_why why) {
   return al_opt.force_close && (why == AL_WHY_SIGNAL || why == AL_WHY_CALL);
 }
 
+int al_loop_closing(uintptr_t loop) {
+  int saved = errno, rc = al_shutdown(loop, AL_WHY_CLOSE);
+
+  errno = saved;
+  return rc == AL_SHUTDOWN_CLOSED;
+}
+
 int al_shutdown(uintptr_t loop, enum al_why why) {
   const struct al_shim *sh;
   struct al_shutdown_entry e = {0};

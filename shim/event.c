@@ -650,13 +650,8 @@ static void free_base(struct event_base *base, int program, int finalize) {
   if (fn == NULL)
     return;
   if (base != NULL && followed && AL_LIKELY(al_locks_held == 0)) {
-    /* The finalizers run, and the base drains, while it is alive. */
-    /* A finalizer that freed the base did what the program asked. */
-    if (program &&
-        al_shutdown((uintptr_t)base, AL_WHY_CLOSE) == AL_SHUTDOWN_CLOSED) {
-      errno = saved;
+    if (program && al_loop_closing((uintptr_t)base))
       return;
-    }
     kept = al_loop_freeing((uintptr_t)base);
   }
   errno = saved;

@@ -110,11 +110,8 @@ static void destroy_loop(struct ev_loop *loop, int program) {
   if (real == NULL)
     return;
   if (followed) {
-    /* A finalizer that destroyed the loop did what the program asked. */
-    if (program && al_shutdown(l, AL_WHY_CLOSE) == AL_SHUTDOWN_CLOSED) {
-      errno = saved;
+    if (program && al_loop_closing(l))
       return;
-    }
     al_libev_forget_cleanups(l);
     kept = al_loop_freeing(l);
   }

@@ -529,15 +529,11 @@ static void loop_gone(uv_loop_t *loop, uint64_t serial) {
   errno = saved;
 }
 
-/* Runs the loop's shutdown as the program's own code: outside the depth
- * count, so that the handles its finalizers close and make are followed.
- * Returns whether a finalizer closed the loop meanwhile. */
+/* Outside the depth count: the handles its finalizers close and make are
+ * followed. Returns whether a finalizer closed the loop meanwhile. */
 static int loop_shutdown(uv_loop_t *loop) {
-  int saved = errno, rc;
   al_uv_shim_ensure();
-  rc = al_shutdown((uintptr_t)loop, AL_WHY_CLOSE);
-  errno = saved;
-  return rc == AL_SHUTDOWN_CLOSED;
+  return al_loop_closing((uintptr_t)loop);
 }
 
 static int close_loop(uv_loop_t *loop, int program) {
