@@ -209,6 +209,10 @@ void al_run_end(struct al_run *run);
 /* Whether the calling thread is inside a run of the loop, where running
  * it again is not allowed. */
 int al_run_here(uint8_t shim, uintptr_t loop);
+/* The caller, whose frame is at `frame`, is inside no run of this thread
+ * (a test harness's setup or teardown, which the framework calls between
+ * tests): runs recorded below it were left by a longjmp, and are gone. */
+void al_run_left_below(uintptr_t frame);
 /* Whether any thread is inside a run of the loop: its lists change under
  * a reader. Lock-free; may say so of a loop that no longer runs, the safe
  * answer. */

@@ -9,10 +9,12 @@
  * lies at the depth of the library's run function itself, so that code
  * running inside the run has a frame below it. A run that a longjmp left
  * (a test framework's failed assertion in a callback) is found gone when
- * code runs above that frame, when a new run begins at or above it, or
- * when the guard the interposer keeps on its stack no longer matches; a
- * run not found gone counts as running, the safe answer, since running a
- * loop inside its own run is what must never happen. */
+ * code asks from above that frame, when a new run begins at or above it,
+ * when a harness's setup or teardown says it is above it
+ * (al_run_left_below), or when the guard the interposer keeps on its
+ * stack no longer matches; a run not found gone counts as running, the
+ * safe answer, since running a loop inside its own run is what must never
+ * happen. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -154,6 +156,14 @@ static int real_run_on_stack(const struct al_shim *sh) {
   if (!dladdr1(fn, &info, (void **)&sym, RTLD_DL_SYMENT) || sym == NULL)
     return 1; /* cannot tell: say running, the safe answer */
   return al_stack_contains((uintptr_t)fn, (uintptr_t)fn + sym->st_size);
+}
+
+void al_run_left_below(uintptr_t frame) {
+  while (depth > 0 && depth <= MAX_NESTED_RUNS &&
+         stack[depth - 1].frame < frame) {
+    depth--;
+    slot_give(stack[depth].slot);
+  }
 }
 
 int al_run_here(uint8_t shim, uintptr_t loop) {
