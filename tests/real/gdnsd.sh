@@ -72,7 +72,7 @@ start() {
       timeout -k 3 30 "$ASYNCLEAK" --json="$tmp/report.json" \
         gdnsd -c "$dir/etc" start >"$tmp/out" 2>"$tmp/err" </dev/null &
     else
-      timeout -k 3 30 gdnsd -c "$dir/etc" start \
+      timeout -k 3 30 $plain gdnsd -c "$dir/etc" start \
         >"$tmp/out" 2>"$tmp/err" </dev/null &
     fi
     bg=$!
@@ -109,7 +109,7 @@ $(cat "$tmp/err")"
 
 # serve: gdnsd answers a query for its zone as it does alone.
 serve() {
-  got=$(timeout -k 2 10 kdig @127.0.0.1 -p "$port" +short +timeout=2 \
+  got=$(timeout -k 2 10 $plain kdig @127.0.0.1 -p "$port" +short +timeout=2 \
     +retry=1 www.example.test A 2>&1) || fail "kdig failed: $got"
   [ "$got" = 192.0.2.7 ] || fail "gdnsd answered '$got'"
 }
@@ -131,7 +131,7 @@ finish() {
 # stop_ctl: stops gdnsd with its control program, which waits until it
 # has exited.
 stop_ctl() {
-  out=$(timeout -k 2 20 gdnsdctl -c "$dir/etc" stop 2>&1) ||
+  out=$(timeout -k 2 20 $plain gdnsdctl -c "$dir/etc" stop 2>&1) ||
     fail "gdnsdctl stop failed: $out; gdnsd said: $(cat "$tmp/err")"
   finish
   expect_line "$tmp/err" \

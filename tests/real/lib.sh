@@ -35,11 +35,17 @@ libev_runtime() {
     awk '$NF == "ev_run" { f = 1 } END { exit !f }'
 }
 
+# $plain COMMAND...: runs what is not under test (a client, a helper, the
+# program run alone to compare with) without what a sanitizer build
+# preloads into every test (the Makefile's SAN_ENV): curl, like ps, hangs
+# with AddressSanitizer's runtime preloaded. A command, for timeout(1).
+plain="env -u LD_PRELOAD -u ASAN_OPTIONS"
+
 # free_port: a port of 20000-39999 free on 127.0.0.1 for both UDP and
 # TCP. Another process may take it before the program binds it: callers
 # try again when the program says so.
 free_port() {
-  timeout -k 2 10 python3 -c '
+  timeout -k 2 10 $plain python3 -c '
 import random, socket, sys
 for _ in range(50):
     port = random.randrange(20000, 40000)
@@ -96,7 +102,7 @@ with open("../backend.port.tmp", "w") as f:
 os.rename("../backend.port.tmp", "../backend.port")
 srv.serve_forever()
 PY
-  timeout -k 2 240 python3 "$tmp/backend.py" "$tmp/www" \
+  timeout -k 2 240 $plain python3 "$tmp/backend.py" "$tmp/www" \
     >"$tmp/backend.out" 2>&1 </dev/null &
   backend=$!
   i=0

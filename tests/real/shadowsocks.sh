@@ -42,6 +42,8 @@ spawn() {
   rm -f "$tmp/$name.json"
   if [ "$mode" = asyncleak ]; then
     set -- "$ASYNCLEAK" --json="$tmp/$name.json" "$@"
+  else
+    set -- $plain "$@"
   fi
   timeout -k 3 30 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null &
   spawned=$!
@@ -106,7 +108,7 @@ start() {
 # without them; then ss-server has seen both its connections closed
 # (it logs each close), so that none is open when it stops.
 serve() {
-  got=$(timeout -k 2 10 curl -s -m 5 --socks5-hostname "127.0.0.1:$lport" \
+  got=$(timeout -k 2 10 $plain curl -s -m 5 --socks5-hostname "127.0.0.1:$lport" \
     "http://127.0.0.1:$bport/") || fail "curl failed: $got"
   [ "$got" = hello-backend ] || fail "the backend's page came back as: $got"
   i=0

@@ -79,7 +79,7 @@ start() {
         sniproxy -f -c "$dir/sniproxy.conf" \
         >"$tmp/out" 2>"$tmp/err" </dev/null &
     else
-      timeout -k 3 30 sniproxy -f -c "$dir/sniproxy.conf" \
+      timeout -k 3 30 $plain sniproxy -f -c "$dir/sniproxy.conf" \
         >"$tmp/out" 2>"$tmp/err" </dev/null &
     fi
     bg=$!
@@ -108,10 +108,10 @@ $(cat "$tmp/err" "$dir/error.log")"
 # serve: sniproxy passes a request for backend.test to the backend, and
 # answers one for a host it does not know with 503, as alone.
 serve() {
-  got=$(timeout -k 2 10 curl -s -m 5 -H 'Host: backend.test' \
+  got=$(timeout -k 2 10 $plain curl -s -m 5 -H 'Host: backend.test' \
     "http://127.0.0.1:$port/") || fail "curl failed: $got"
   [ "$got" = hello-backend ] || fail "the backend's page came back as: $got"
-  got=$(timeout -k 2 10 curl -s -m 5 -o /dev/null -w '%{http_code}' \
+  got=$(timeout -k 2 10 $plain curl -s -m 5 -o /dev/null -w '%{http_code}' \
     -H 'Host: unknown.test' "http://127.0.0.1:$port/")
   [ "$got" = 503 ] || fail "an unknown host got HTTP '$got', not 503"
 }
