@@ -22,26 +22,6 @@ trap '[ -z "$kpid" ] || kill -KILL $kpid 2>/dev/null
       [ -z "$bg" ] || { kill -TERM $bg 2>/dev/null; wait $bg; }
       rm -rf "$tmp"' EXIT
 
-# A port of 20000-39999 free for both UDP and TCP on 127.0.0.1.
-free_port() {
-  timeout -k 2 10 python3 -c '
-import random, socket, sys
-for _ in range(50):
-    port = random.randrange(20000, 40000)
-    try:
-        for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-            s = socket.socket(socket.AF_INET, kind)
-            try:
-                s.bind(("127.0.0.1", port))
-            finally:
-                s.close()
-    except OSError:
-        continue
-    print(port)
-    sys.exit(0)
-sys.exit("no free port")'
-}
-
 # The configuration: the default modules of Debian's kresd.conf, no
 # trust anchor and none of the modules that query the root servers at
 # start, the cache in the run directory, and one name in the hints. It
