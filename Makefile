@@ -429,15 +429,21 @@ $(EV_OWN_LIB): tests/progs/ev-own-library.c $(O)/progs/libevent_bus.so
 LIBEV_PROG_SRC := $(wildcard tests/progs/libev-*.c)
 LIBEV_PROG_BIN := $(patsubst tests/progs/%.c,$(O)/progs/%,$(LIBEV_PROG_SRC))
 LIBEV_LOCAL := $(O)/progs/libev-local
-LIBEV_API_PROGS := $(patsubst tests/progs/%.c,$(O)/progs/%,\
-                     $(shell grep -l '^\#include "asyncleak' $(LIBEV_PROG_SRC)))
-$(filter-out $(LIBEV_LOCAL) $(LIBEV_API_PROGS),$(LIBEV_PROG_BIN)): \
+LIBEV_CMOCKA_PROGS := $(O)/progs/libev-cmocka-isolated
+LIBEV_API_PROGS := $(filter-out $(LIBEV_CMOCKA_PROGS),\
+                     $(patsubst tests/progs/%.c,$(O)/progs/%,\
+                     $(shell grep -l '^\#include "asyncleak' $(LIBEV_PROG_SRC))))
+$(filter-out $(LIBEV_LOCAL) $(LIBEV_API_PROGS) $(LIBEV_CMOCKA_PROGS),\
+    $(LIBEV_PROG_BIN)): \
     $(O)/progs/%: tests/progs/%.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -lev -lpthread
 $(LIBEV_API_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -lev -lpthread
+$(LIBEV_CMOCKA_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(TEST_DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -lev -lcmocka
 # libev in a local scope: the program links none of it, its plugin does.
 $(O)/progs/libev-plugin.so: tests/progs/plugin/libev-plugin.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
