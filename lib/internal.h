@@ -246,6 +246,10 @@ int al_req_start(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,
 int al_req_start_on(uint8_t shim, uintptr_t addr, unsigned type,
                     uintptr_t loop, uintptr_t handle,
                     const struct al_stack *stack);
+/* Whether a request of the program's on the loop is pending: one made
+ * from seq on, or with seq 0, one made on the loop open at addr (not on
+ * an older loop at the same address). */
+int al_req_pending_on(uintptr_t loop, uint64_t seq);
 /* An upper bound of the records on the loop at addr, the handles' notes
  * of their requests and records of older loops at that address included:
  * 0 when there is none, -1 when it is not known. Lock-free. */

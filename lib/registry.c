@@ -839,6 +839,21 @@ size_t al_res_on_loop(uintptr_t loop, uint64_t first_seq, unsigned states,
   return settle_copy(copy, n, &z);
 }
 
+int al_req_pending_on(uintptr_t loop, uint64_t seq) {
+  struct al_res *res;
+  struct al_loop l;
+  size_t n;
+
+  if (seq == 0) {
+    if (al_loop_get(loop, &l) != 0)
+      return 0;
+    seq = l.first_seq;
+  }
+  n = al_res_on_loop(loop, seq, 1u << AL_RES_PENDING, &res);
+  free(res);
+  return n > 0;
+}
+
 int al_res_alive(uintptr_t addr, uint64_t seq) {
   uint64_t h = mix(addr);
   struct stripe *st = stripe_of(h);

@@ -326,15 +326,6 @@ static void run_finalizers(uintptr_t loop, struct al_shutdown_entry *e) {
   }
 }
 
-/* Whether one of the program's requests on the loop, made from seq on, is
- * pending. */
-static int pending_since(uintptr_t loop, uint64_t seq) {
-  struct al_res *res;
-  size_t n = al_res_on_loop(loop, seq, 1u << AL_RES_PENDING, &res);
-  free(res);
-  return n > 0;
-}
-
 /* What a drain waits for: no close unfinished, nothing protected alive,
  * and no request in flight, or, when `since` is not 0, none of the
  * program's made from that seq on: under force_close the requests the
@@ -348,7 +339,9 @@ static int work_done(uintptr_t loop, void *arg) {
   const struct goal *g = arg;
   if (g->sh->closing(loop) || al_shutdown_holds(loop))
     return 0;
-  return g->since ? !pending_since(loop, g->since) : !g->sh->requests(loop);
+  if (g->since)
+    return !al_req_pending_on(loop, g->since);
+  return !g->sh->requests(loop);
 }
 
 static int drain(uintptr_t loop, uint8_t shim, uint64_t since,
@@ -426,7 +419,7 @@ int al_shutdown(uintptr_t loop, enum al_why why) {
   c.loop = loop;
   collect(&c, &l);
   if (l.nfins == 0 && c.n == 0 && !holds &&
-      !pending_since(loop, l.first_seq)) {
+      !al_req_pending_on(loop, l.first_seq)) {
     free(c.items); /* force_close, and nothing left open or pending */
     return 0;
   }

@@ -814,15 +814,7 @@ static int shim_closing(uintptr_t base) {
 /* Whether a request of the program's is pending on the base: the drain
  * waits for its callback. */
 static int shim_requests(uintptr_t base) {
-  struct al_res *res;
-  struct al_loop l;
-  size_t n;
-
-  if (al_loop_get(base, &l) != 0)
-    return 0;
-  n = al_res_on_loop(base, l.first_seq, 1u << AL_RES_PENDING, &res);
-  free(res);
-  return n > 0;
+  return al_req_pending_on(base, 0);
 }
 
 /* asyncleak_loop_close, which has run the shutdown already. */

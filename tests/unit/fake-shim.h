@@ -4,7 +4,6 @@
 #define FAKE_SHIM_H_
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -103,15 +102,7 @@ static int fake_closing(uintptr_t loop) {
 /* Requests are in flight while the registry has one pending on the loop,
  * or always while fake_drain_rc says work never completes. */
 static int fake_requests(uintptr_t loop) {
-  struct al_res *res;
-  struct al_loop l;
-  size_t n = 0;
-
-  if (al_loop_get(loop, &l) == 0) {
-    n = al_res_on_loop(loop, l.first_seq, 1u << AL_RES_PENDING, &res);
-    free(res);
-  }
-  return fake_drain_rc != 0 || n > 0;
+  return fake_drain_rc != 0 || al_req_pending_on(loop, 0);
 }
 
 static const char *fake_req_type_name(unsigned type) {
