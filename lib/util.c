@@ -292,46 +292,18 @@ uint64_t al_now_ms(void) {
   return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* What al_code_range and al_object_range look for: the object holding
+ * pc, and in it the executable segment holding pc, or (whole) the span of
+ * all its loadable segments. */
 struct code_search {
   uintptr_t pc, lo, hi;
-  int in_exe;
+  int in_exe, whole;
 };
 
 static int find_code(struct dl_phdr_info *info, size_t size, void *arg) {
   struct code_search *c = arg;
-
-  (void)size;
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-    uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-    if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && c->pc >= lo &&
-        c->pc < lo + ph->p_memsz) {
-      c->lo = lo;
-      c->hi = lo + ph->p_memsz;
-      c->in_exe = info->dlpi_name == NULL || info->dlpi_name[0] == '\0';
-      return 1;
-    }
-  }
-  return 0;
-}
-
-int al_code_range(uintptr_t pc, uintptr_t *lo, uintptr_t *hi, int *in_exe) {
-  struct code_search c = {pc, 0, 0, 0};
-
-  if (dl_iterate_phdr(find_code, &c) == 0)
-    return -1;
-  *lo = c.lo;
-  *hi = c.hi;
-  if (in_exe != NULL)
-    *in_exe = c.in_exe;
-  return 0;
-}
-
-/* The span of every loadable segment of the object that holds pc. */
-static int find_object(struct dl_phdr_info *info, size_t size, void *arg) {
-  struct code_search *c = arg;
   uintptr_t lo = UINTPTR_MAX, hi = 0;
-  int holds = 0;
+  int found = 0;
 
   (void)size;
   for (int i = 0; i < info->dlpi_phnum; i++) {
@@ -341,23 +313,45 @@ static int find_object(struct dl_phdr_info *info, size_t size, void *arg) {
       continue;
     lo = a < lo ? a : lo;
     hi = a + ph->p_memsz > hi ? a + ph->p_memsz : hi;
-    holds |= c->pc >= a && c->pc < a + ph->p_memsz;
+    if (c->pc >= a && c->pc < a + ph->p_memsz &&
+        (c->whole || (ph->p_flags & PF_X)) && !found) {
+      found = 1;
+      c->lo = a;
+      c->hi = a + ph->p_memsz;
+    }
   }
-  if (!holds)
+  if (!found)
     return 0;
-  c->lo = lo;
-  c->hi = hi;
+  if (c->whole) {
+    c->lo = lo;
+    c->hi = hi;
+  }
+  c->in_exe = info->dlpi_name == NULL || info->dlpi_name[0] == '\0';
   return 1;
 }
 
-int al_object_range(uintptr_t pc, uintptr_t *lo, uintptr_t *hi) {
-  struct code_search c = {pc, 0, 0, 0};
-
-  if (dl_iterate_phdr(find_object, &c) == 0)
+static int find_range(struct code_search *c, uintptr_t *lo, uintptr_t *hi) {
+  if (dl_iterate_phdr(find_code, c) == 0)
     return -1;
-  *lo = c.lo;
-  *hi = c.hi;
+  *lo = c->lo;
+  *hi = c->hi;
   return 0;
+}
+
+int al_code_range(uintptr_t pc, uintptr_t *lo, uintptr_t *hi, int *in_exe) {
+  struct code_search c = {pc, 0, 0, 0, 0};
+
+  if (find_range(&c, lo, hi) != 0)
+    return -1;
+  if (in_exe != NULL)
+    *in_exe = c.in_exe;
+  return 0;
+}
+
+int al_object_range(uintptr_t pc, uintptr_t *lo, uintptr_t *hi) {
+  struct code_search c = {pc, 0, 0, 0, 1};
+
+  return find_range(&c, lo, hi);
 }
 
 void *al_dlsym_in(const char *object, const char *name, void *self) {

@@ -271,7 +271,6 @@ AL_EXPORT void ev_unref(struct ev_loop *loop) {
 struct once_call {
   void (*cb)(int revents, void *arg);
   void *arg;
-  uintptr_t loop;
   double timeout;
   int fd, events;
 };
@@ -310,7 +309,7 @@ AL_EXPORT void ev_once(struct ev_loop *loop, int fd, int events,
   saved = errno;
   if (outer && cb != NULL && AL_LIKELY(al_locks_held == 0) &&
       (c = malloc(sizeof(*c))) != NULL) {
-    *c = (struct once_call){cb, arg, (uintptr_t)loop, timeout, fd, events};
+    *c = (struct once_call){cb, arg, timeout, fd, events};
     if (al_req_start(al_libev_shim_id, (uintptr_t)c, R_ONCE, (uintptr_t)loop,
                      (void *)cb, al_stack_capture()) != 0) {
       free(c);
