@@ -17,20 +17,31 @@ for p in sorted(d["processes"], key=lambda p: not p["main"]):
     print(p["report"], m["verdict"] if m else "-")' "$1"
 }
 
-# A clean program, and a child killed as it was forked: what that child
-# did cannot be told, so the run is not "all closed", but the totals of
-# what was checked are still said, once. The child is a subshell that
-# never executes a program: one that got as far as executing sleep before
-# the kill would have told, in its own report file, that it used no loop
-# library, and been judged by that.
+# A clean program, and a child killed as it was forked. Two outcomes are
+# right, and which one comes depends on whether the child ran before the
+# kill reached it. Killed before the runtime's fork handler made its file:
+# what it did cannot be told, so the run is not "all closed", but the
+# totals of what was checked are still said, once. Killed after: its file
+# says it had used no loop library (the child is a subshell that never
+# executes a program), so nothing was lost and the run is clean. Either
+# way the child is said exactly once. (A run with a process not checked
+# is asserted deterministically below, with --trace-children=no.)
 run "$ASYNCLEAK" sh -c "while :; do :; done & kill -9 \$!; wait; $clean; exit 0"
 expect_status 0
 expect_line "$tmp/err" "teardown: close 0"
 [ "$(grep -c 'left no report' "$tmp/err")" -eq 1 ] ||
   fail "the killed child is not said exactly once:
 $(cat "$tmp/err")"
-expect_line "$tmp/err" "asyncleak: no leaks reported: 1 loop(s), 2 handle(s) created; 1 process(es) not checked (noted above)"
-expect_no "$tmp/err" "no leaks:"
+if grep -q "killed as it was forked" "$tmp/err"; then
+  expect_line "$tmp/err" "asyncleak: no leaks reported: 1 loop(s), 2 handle(s) created; 1 process(es) not checked (noted above)"
+  expect_no "$tmp/err" "no leaks:"
+else
+  grep -q "^asyncleak: note: process [0-9]* (.*) left no report: it ended having used no loop library; nothing was lost\$" \
+    "$tmp/err" || fail "the killed child is neither unchecked nor known clean:
+$(cat "$tmp/err")"
+  expect_line "$tmp/err" "asyncleak: no leaks: 1 loop(s), 2 handle(s) created, all closed"
+  expect_no "$tmp/err" "not checked"
+fi
 # The negative control: nothing unchecked, plainly clean.
 run "$ASYNCLEAK" sh -c "$clean; exit 0"
 expect_status 0
