@@ -83,7 +83,8 @@ ALL_LDFLAGS = $(CFLAGS) $(SANFLAGS) $(LDFLAGS)
 # each, checked once per build directory. Nothing is installed here: see
 # deps below.
 BUILD_DEPS := libuv:libuv1-dev libevent:libevent-dev libunwind:libunwind-dev \
-              libdw:libdw-dev libelf:libelf-dev ev.h:libev-dev
+              libdw:libdw-dev libelf:libelf-dev ev.h:libev-dev \
+              glib-2.0:libglib2.0-dev
 TEST_DEPS  := cmocka:libcmocka-dev
 BUILD_DEPS_OK := $(O)/.build-deps-ok
 TEST_DEPS_OK  := $(O)/.test-deps-ok
@@ -126,6 +127,11 @@ $(O)/pic/%.o: %.c | $(BUILD_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Ilib -fPIC -fvisibility=hidden -fno-omit-frame-pointer \
 	  -c $< -o $@
+
+# GLib's shim is built against its headers; like every shim, it finds the
+# library's functions when the program has loaded it, and links none.
+GLIB_CFLAGS = $(shell $(PKG_CONFIG) --cflags glib-2.0 2>/dev/null)
+$(O)/pic/shim/glib.o $(O)/pic/shim/glib-sources.o: AL_CPPFLAGS += $(GLIB_CFLAGS)
 
 # The dl_iterate_phdr interposer (lib/phdr.c) is called by the sanitizers'
 # runtimes as they start, before they can follow instrumented code: it is
@@ -451,7 +457,24 @@ $(O)/progs/libev-plugin.so: tests/progs/plugin/libev-plugin.c | $(TEST_DEPS_OK)
 $(LIBEV_LOCAL): tests/progs/libev-local.c $(O)/progs/libev-plugin.so
 	$(CC) $(PROG_CFLAGS) -o $@ $< -ldl
 
-TEST_PROGS := $(PROG_BIN) $(EV_PROG_BIN) $(LIBEV_PROG_BIN) \
+# GLib scenarios, on GLib and GIO. Those that call the API link the
+# runtime, and cmocka's link it too.
+GLIB_PROG_SRC := $(wildcard tests/progs/glib-*.c)
+GLIB_PROG_BIN := $(patsubst tests/progs/%.c,$(O)/progs/%,$(GLIB_PROG_SRC))
+GLIB_PROG_FLAGS = $(shell $(PKG_CONFIG) --cflags gio-2.0 2>/dev/null)
+GLIB_PROG_LIBS = $(shell $(PKG_CONFIG) --libs gio-2.0 2>/dev/null) -lpthread
+GLIB_API_PROGS := $(patsubst tests/progs/%.c,$(O)/progs/%,\
+                    $(shell grep -l '^\#include "asyncleak' $(GLIB_PROG_SRC)))
+$(filter-out $(GLIB_API_PROGS),$(GLIB_PROG_BIN)): \
+    $(O)/progs/%: tests/progs/%.c | $(TEST_DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) $(GLIB_PROG_FLAGS) -o $@ $< $(GLIB_PROG_LIBS)
+$(GLIB_API_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(TEST_DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) $(GLIB_PROG_FLAGS) -o $@ $< $(LINK_RT) \
+	  $(GLIB_PROG_LIBS) $(if $(findstring cmocka,$*),-lcmocka)
+
+TEST_PROGS := $(PROG_BIN) $(EV_PROG_BIN) $(LIBEV_PROG_BIN) $(GLIB_PROG_BIN) \
               $(O)/progs/plugin-timer.so \
               $(O)/progs/libsvc.so \
               $(O)/progs/libafter.so $(O)/progs/secure-options \
@@ -467,6 +490,7 @@ TEST_PROGS := $(PROG_BIN) $(EV_PROG_BIN) $(LIBEV_PROG_BIN) \
 # A ThreadSanitizer build sets its own (above).
 ifeq ($(filter thread,$(SANLIBS)),)
 SCENARIOS := tests/progs/uv-*.c tests/progs/ev-*.c tests/progs/libev-*.c \
+             tests/progs/glib-*.c \
              tests/real/*.lua \
              tests/real/*.sh \
              tests/cli/*.sh tests/install.sh tests/build-*.sh

@@ -11,7 +11,7 @@
  * of /usr/lib, /usr/bin and /usr/sbin finds only libuv, libevent, libev,
  * their static archives, node, libev-perl's EV.so and rxvt-unicode). */
 #define TELLTALE(s) s, sizeof(s)
-const struct al_loop_library al_loop_libraries[3] = {
+const struct al_loop_library al_loop_libraries[4] = {
     {"libuv", AL_LIB_LIBUV, "uv_loop_init", TELLTALE("[%c%c%c] %-8s %p\n")},
     /* Not event_base_new, nor event_base_loop: libev defines them too,
      * for its libevent 1 emulation. */
@@ -23,6 +23,10 @@ const struct al_loop_library al_loop_libraries[3] = {
      * is in both kinds of build of libev 4. */
     {"libev", AL_LIB_LIBEV, "ev_run",
      TELLTALE("(libev) error creating signal/async pipe")},
+    /* The warning of a source freed while still attached, which every
+     * build of gmain.c has. */
+    {"GLib", AL_LIB_GLIB, "g_main_context_new",
+     TELLTALE("ref_count == 0, but source was still attached to a context!")},
 };
 #undef TELLTALE
 
@@ -56,6 +60,9 @@ static int is_so_suffix(const char *p) {
 int al_loop_library_name(const char *name) {
   static const char *const libevent_parts[] = {
       "", "_core", "_extra", "_pthreads", "_openssl", "_mbedtls"};
+  static const char *const glib_parts[] = {
+      "libglib-2.0", "libgio-2.0", "libgobject-2.0", "libgmodule-2.0",
+      "libgthread-2.0"};
   const char *slash = name ? strrchr(name, '/') : NULL;
   const char *base = slash ? slash + 1 : name;
 
@@ -65,6 +72,11 @@ int al_loop_library_name(const char *name) {
     return AL_LIB_LIBUV;
   if (!strncmp(base, "libev", 5) && is_so_suffix(base + 5))
     return AL_LIB_LIBEV;
+  for (size_t i = 0; i < sizeof(glib_parts) / sizeof(glib_parts[0]); i++) {
+    size_t len = strlen(glib_parts[i]);
+    if (!strncmp(base, glib_parts[i], len) && is_so_suffix(base + len))
+      return AL_LIB_GLIB;
+  }
   if (strncmp(base, "libevent", 8) != 0)
     return AL_LIB_OTHER;
   for (size_t i = sizeof(libevent_parts) / sizeof(libevent_parts[0]);

@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-enum { AL_LIB_OTHER, AL_LIB_LIBUV, AL_LIB_LIBEVENT, AL_LIB_LIBEV };
+enum { AL_LIB_OTHER, AL_LIB_LIBUV, AL_LIB_LIBEVENT, AL_LIB_LIBEV, AL_LIB_GLIB };
 
 /* Which loop library a shared object is, by its file name or soname (a
  * directory is ignored): libuv.so[.N...], libev.so[.N...], or libevent,
@@ -24,12 +24,12 @@ int al_loop_library_name(const char *name);
 /* A loop library, and how a copy of it linked into another object is
  * recognised. */
 struct al_loop_library {
-  const char *name;     /* "libuv", "libevent", "libev" */
+  const char *name;     /* "libuv", "libevent", "libev", "GLib" */
   int id;               /* AL_LIB_* */
   const char *symbol;   /* a function only the library defines */
   const char *telltale; /* a string of its own that survives stripping */
   size_t telltale_len;  /* its length, the NUL included */
 };
-extern const struct al_loop_library al_loop_libraries[3];
+extern const struct al_loop_library al_loop_libraries[4];
 
 #endif /* ASYNCLEAK_LIBNAMES_H_ */

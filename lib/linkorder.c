@@ -140,6 +140,8 @@ static const char *link_flag(int library) {
     return "-luv";
   case AL_LIB_LIBEV:
     return "-lev";
+  case AL_LIB_GLIB:
+    return "-lglib-2.0";
   default:
     return "-levent";
   }

@@ -1,0 +1,429 @@
+/* The GLib interposers for contexts and their runs, and GLib as the core
+ * sees it (lib/loop.h). Sources are in shim/glib-sources.c.
+ *
+ * The core's loop is a GMainContext. The default context is recorded when
+ * the program first uses it, a context of the program's when it makes it,
+ * and one GLib or GIO made when the program first attaches a source to it
+ * or runs it. GLib's and GIO's own calls (a file monitor's source on the
+ * worker context, GDBus's worker, the private context of a synchronous
+ * call) make nothing the program is answerable for: calls from GLib's
+ * libraries are GLib's own (AL_SYMS_CALLS_ITSELF), and so are their runs
+ * of contexts other than the default one. */
+#define _GNU_SOURCE
+#include <stdlib.h>
+
+#include "glib-shim.h"
+
+/* ---------------------------------------------------------- real functions */
+
+static const char *const func_names[F_COUNT] = {
+#define X(name) #name,
+    GLIB_FUNCS(X) GLIB_USED(X)
+#undef X
+};
+
+static const char *const objects[] = {"libglib-2.0.so.0", NULL};
+static struct al_loopsym syms[F_COUNT];
+static void shim_init(void);
+
+struct al_loopsyms al_glib_lib = {
+    .name = "GLib",
+    .id = AL_LIB_GLIB,
+    .objects = objects,
+    .load = "libglib-2.0.so.0",
+    .funcs = func_names,
+    .nfuncs = F_COUNT,
+    /* GIO and GObject call GLib's public functions through the PLT from
+     * code of their own, with no interposer on the stack. */
+    .flags = AL_SYMS_CALLS_ITSELF,
+    .missing = "the call does nothing",
+    .init = shim_init,
+    .syms = syms,
+    .once = PTHREAD_ONCE_INIT,
+};
+
+AL_TLS struct al_calls al_glib_calls;
+uint8_t al_glib_shim_id;
+
+/* -------------------------------------------------------------- contexts */
+
+/* The default context, once asked for, and whether it is recorded. */
+static _Atomic(GMainContext *) default_context;
+static atomic_int default_recorded;
+/* Taken while a context not recorded yet is recorded and gets its
+ * sentinel, so that two threads give it one. */
+static pthread_mutex_t used_lock = PTHREAD_MUTEX_INITIALIZER;
+
+GMainContext *al_glib_context(GMainContext *ctx) {
+  __typeof__(&g_main_context_default) get = USE(g_main_context_default);
+
+  if (ctx != NULL)
+    return ctx;
+  ctx = atomic_load_explicit(&default_context, memory_order_acquire);
+  if (AL_LIKELY(ctx != NULL) || get == NULL)
+    return ctx;
+  ctx = get();
+  atomic_store_explicit(&default_context, ctx, memory_order_release);
+  return ctx;
+}
+
+void al_glib_context_used(GMainContext *ctx) {
+  struct al_loop l;
+
+  if (ctx == NULL || AL_UNLIKELY(al_locks_held != 0))
+    return;
+  if (ctx == al_glib_context(NULL)) {
+    /* Never freed: it needs no sentinel. */
+    if (!atomic_exchange(&default_recorded, 1))
+      al_loop_made(al_glib_shim_id, (uintptr_t)ctx, AL_LOOP_DEFAULT, 0, 1);
+    return;
+  }
+  if (al_loop_get((uintptr_t)ctx, &l) == 0)
+    return;
+  pthread_mutex_lock(&used_lock);
+  if (al_loop_get((uintptr_t)ctx, &l) != 0) {
+    al_loop_made(al_glib_shim_id, (uintptr_t)ctx, 0, 0, 1);
+    if (al_glib_sentinel_attach(ctx) != 0)
+      al_defer_missed();
+  }
+  pthread_mutex_unlock(&used_lock);
+}
+
+/* A context of the program's: recorded with where it was made, and
+ * watched for its last unref. */
+static GMainContext *made(GMainContext *ctx, int outer) {
+  if (ctx == NULL || !outer || AL_UNLIKELY(al_locks_held != 0))
+    return ctx;
+  pthread_mutex_lock(&used_lock);
+  al_loop_made(al_glib_shim_id, (uintptr_t)ctx, 0, 1, 1);
+  if (al_glib_sentinel_attach(ctx) != 0)
+    al_defer_missed();
+  pthread_mutex_unlock(&used_lock);
+  return ctx;
+}
+
+AL_EXPORT GMainContext *g_main_context_new(void) {
+  __typeof__(&g_main_context_new) real = REAL(g_main_context_new);
+  GMainContext *ctx;
+  int outer, saved;
+
+  if (real == NULL)
+    return NULL;
+  outer = al_glib_enter(NULL);
+  ctx = real();
+  al_glib_leave();
+  saved = errno;
+  made(ctx, outer);
+  errno = saved;
+  return ctx;
+}
+
+AL_EXPORT GMainContext *g_main_context_new_with_flags(GMainContextFlags flags) {
+  __typeof__(&g_main_context_new_with_flags) real =
+      REAL(g_main_context_new_with_flags);
+  GMainContext *ctx;
+  int outer, saved;
+
+  if (real == NULL)
+    return NULL;
+  outer = al_glib_enter(NULL);
+  ctx = real(flags);
+  al_glib_leave();
+  saved = errno;
+  made(ctx, outer);
+  errno = saved;
+  return ctx;
+}
+
+/* ------------------------------------------------------------------- runs */
+
+/* This thread's runs, innermost last: the GMainLoop a run of
+ * g_main_loop_run quits, NULL for an iteration. */
+#define MAX_RUNS 8
+static AL_TLS struct {
+  GMainContext *ctx;
+  GMainLoop *loop;
+} runs[MAX_RUNS];
+static AL_TLS unsigned nruns;
+
+/* Whether the run is the program's to follow: the program's call, or any
+ * run of the default context (GApplication runs it from GIO). */
+static int program_run(GMainContext *ctx, const void *caller) {
+  return ctx == al_glib_context(NULL) ||
+         !al_loopsyms_owns(&al_glib_lib, caller);
+}
+
+AL_EXPORT void g_main_loop_run(GMainLoop *loop) {
+  __typeof__(&g_main_loop_run) real = REAL(g_main_loop_run);
+  __typeof__(&g_main_loop_get_context) get = USE(g_main_loop_get_context);
+  GMainContext *ctx;
+  struct al_run run;
+
+  if (real == NULL)
+    return;
+  al_glib_ensure();
+  ctx = loop != NULL && get != NULL ? get(loop) : NULL;
+  if (ctx == NULL || !program_run(ctx, __builtin_return_address(0))) {
+    real(loop);
+    return;
+  }
+  al_glib_context_used(ctx);
+  if (al_run_begin(al_glib_shim_id, (uintptr_t)ctx, &run))
+    return;
+  if (nruns < MAX_RUNS)
+    runs[nruns] = (__typeof__(runs[0])){ctx, loop};
+  nruns++;
+  real(loop);
+  nruns--;
+  al_run_end(&run);
+}
+
+AL_EXPORT gboolean g_main_context_iteration(GMainContext *context,
+                                            gboolean may_block) {
+  __typeof__(&g_main_context_iteration) real = REAL(g_main_context_iteration);
+  GMainContext *ctx;
+  struct al_run run;
+  gboolean rc;
+
+  if (real == NULL)
+    return FALSE;
+  al_glib_ensure();
+  ctx = al_glib_context(context);
+  if (ctx == NULL || !program_run(ctx, __builtin_return_address(0)))
+    return real(context, may_block);
+  al_glib_context_used(ctx);
+  if (al_run_begin(al_glib_shim_id, (uintptr_t)ctx, &run))
+    return FALSE;
+  if (nruns < MAX_RUNS)
+    runs[nruns] = (__typeof__(runs[0])){ctx, NULL};
+  nruns++;
+  rc = real(context, may_block);
+  nruns--;
+  al_run_end(&run);
+  return rc;
+}
+
+/* ------------------------------------------------------- the contract */
+
+static void *shim_run_function(void) {
+  return (void *)REAL(g_main_loop_run);
+}
+
+static void shim_run_once(uintptr_t loop, int mode) {
+  __typeof__(&g_main_context_iteration) iterate =
+      REAL(g_main_context_iteration);
+
+  if (iterate != NULL)
+    iterate((GMainContext *)loop, mode == AL_RUN_WAIT);
+}
+
+/* The innermost run of the context on this thread returns: a
+ * g_main_loop_run is quit; an iteration returns after this dispatch by
+ * itself. */
+static void shim_stop(uintptr_t loop) {
+  __typeof__(&g_main_loop_quit) quit = USE(g_main_loop_quit);
+  unsigned n = nruns < MAX_RUNS ? nruns : MAX_RUNS;
+
+  while (n-- > 0)
+    if ((uintptr_t)runs[n].ctx == loop) {
+      if (runs[n].loop != NULL && quit != NULL)
+        quit(runs[n].loop);
+      return;
+    }
+}
+
+/* The core's timer and descriptor watch: sources of the runtime's own,
+ * made and attached through GLib's functions directly, so that no
+ * interposer follows them, and held by the runtime until it frees them. */
+struct own {
+  GMainContext *ctx;
+  GSource *source;
+  void (*ready)(uintptr_t loop);
+};
+
+static void own_drop(struct own *o) {
+  __typeof__(&g_source_destroy) destroy = USE(g_source_destroy);
+  __typeof__(&g_source_unref) unref = USE(g_source_unref);
+
+  if (o->source == NULL || destroy == NULL || unref == NULL)
+    return;
+  destroy(o->source);
+  unref(o->source);
+  o->source = NULL;
+}
+
+static gboolean own_timer_fired(gpointer data) {
+  (void)data;
+  return G_SOURCE_REMOVE;
+}
+
+static void *shim_timer_new(uintptr_t loop) {
+  struct own *o = calloc(1, sizeof(*o));
+
+  if (o != NULL)
+    o->ctx = (GMainContext *)loop;
+  return o;
+}
+
+/* A timeout's interval is fixed when it is made: each arming makes one. */
+static void shim_timer_arm(void *timer, unsigned ms) {
+  __typeof__(&g_timeout_source_new) timeout = USE(g_timeout_source_new);
+  __typeof__(&g_source_set_callback) set_callback = REAL(g_source_set_callback);
+  __typeof__(&g_source_attach) attach = REAL(g_source_attach);
+  struct own *o = timer;
+
+  own_drop(o);
+  if (timeout == NULL || set_callback == NULL || attach == NULL ||
+      (o->source = timeout(ms)) == NULL)
+    return;
+  set_callback(o->source, own_timer_fired, NULL, NULL);
+  attach(o->source, o->ctx);
+}
+
+static void shim_timer_stop(void *timer) {
+  own_drop(timer);
+}
+
+static void shim_timer_free(void *timer) {
+  if (timer == NULL)
+    return;
+  own_drop(timer);
+  free(timer);
+}
+
+static gboolean own_watch_ready(gint fd, GIOCondition cond, gpointer data) {
+  struct own *o = data;
+
+  (void)fd;
+  (void)cond;
+  o->ready((uintptr_t)o->ctx);
+  return G_SOURCE_REMOVE;
+}
+
+static void *shim_watch(uintptr_t loop, int fd, void (*ready)(uintptr_t)) {
+  __typeof__(&g_unix_fd_source_new) fd_source = USE(g_unix_fd_source_new);
+  __typeof__(&g_source_set_callback) set_callback = REAL(g_source_set_callback);
+  __typeof__(&g_source_attach) attach = REAL(g_source_attach);
+  struct own *o;
+
+  if (fd_source == NULL || set_callback == NULL || attach == NULL ||
+      (o = calloc(1, sizeof(*o))) == NULL)
+    return NULL;
+  o->ctx = (GMainContext *)loop;
+  o->ready = ready;
+  if ((o->source = fd_source(fd, G_IO_IN)) == NULL) {
+    free(o);
+    return NULL;
+  }
+  set_callback(o->source, (GSourceFunc)(void (*)(void))own_watch_ready, o,
+               NULL);
+  attach(o->source, o->ctx);
+  return o;
+}
+
+/* The runtime holds its source: it may be destroyed and let go of even
+ * when its context is gone. */
+static void shim_unwatch(void *watch, int alive) {
+  (void)alive;
+  if (watch == NULL)
+    return;
+  own_drop(watch);
+  free(watch);
+}
+
+/* The verdict at a context's last unref: a source still attached is
+ * reported as attached when its context was freed. */
+static int shim_at_free(unsigned type) {
+  return type >= T_TIMEOUT && type <= T_LAST ? (int)(type + T_FREED)
+                                             : AL_AT_FREE_KEEP;
+}
+
+/* GLib has no close that completes later, and no request (yet). */
+static int shim_closing(uintptr_t loop) {
+  (void)loop;
+  return 0;
+}
+
+static int shim_requests(uintptr_t loop) {
+  (void)loop;
+  return 0;
+}
+
+static enum al_kind shim_kind(uintptr_t loop, uintptr_t addr) {
+  struct al_res r;
+
+  if (al_res_get(addr, &r) == 0 && r.loop == loop)
+    return AL_KIND_HANDLE;
+  return AL_KIND_NONE;
+}
+
+static int shim_handle_open(uintptr_t loop, uintptr_t addr) {
+  struct al_state st = {0};
+  struct al_res r;
+
+  if (al_res_get(addr, &r) != 0 || r.loop != loop)
+    return 0;
+  al_glib_probe(&r, &st);
+  return st.known && st.active;
+}
+
+/* asyncleak_loop_close: the program's reference, given back. */
+static int shim_close(uintptr_t loop) {
+  __typeof__(&g_main_context_unref) unref = USE(g_main_context_unref);
+
+  if (unref == NULL)
+    return -ENOSYS;
+  if ((GMainContext *)loop == al_glib_context(NULL))
+    return -EBUSY; /* GLib never frees its default context */
+  unref((GMainContext *)loop);
+  return 0;
+}
+
+static int shim_cancel(uintptr_t addr) {
+  (void)addr;
+  return -ENOTSUP;
+}
+
+static int shim_unloaded(void) {
+  if (!al_loopsyms_unloaded(&al_glib_lib))
+    return 0;
+  atomic_store(&default_context, NULL);
+  atomic_store(&default_recorded, 0);
+  return 1;
+}
+
+static const struct al_shim glib_shim = {
+    .name = "GLib",
+    .type_name = al_glib_type_name,
+    .req_type_name = NULL,
+    .type_identity = al_glib_type_identity,
+    .probe = al_glib_probe,
+    .describe = NULL,
+    .state_text = al_glib_state_text,
+    .closing = shim_closing,
+    .requests = shim_requests,
+    .claim = NULL,
+    .kind = shim_kind,
+    .handle_open = shim_handle_open,
+    .req_pending = NULL,
+    .run_function = shim_run_function,
+    .run_once = shim_run_once,
+    .stop = shim_stop,
+    .timer_new = shim_timer_new,
+    .timer_arm = shim_timer_arm,
+    .timer_stop = shim_timer_stop,
+    .timer_free = shim_timer_free,
+    .watch = shim_watch,
+    .unwatch = shim_unwatch,
+    .at_free = shim_at_free,
+    .close = shim_close,
+    .close_handle = al_glib_destroy_source,
+    .cancel = shim_cancel,
+    .quiet = NULL,
+    .unloaded = shim_unloaded,
+};
+
+static void shim_init(void) {
+  al_init();
+  al_glib_shim_id = al_shim_register(&glib_shim);
+}
