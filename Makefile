@@ -84,7 +84,7 @@ ALL_LDFLAGS = $(CFLAGS) $(SANFLAGS) $(LDFLAGS)
 # deps below.
 BUILD_DEPS := libuv:libuv1-dev libevent:libevent-dev libunwind:libunwind-dev \
               libdw:libdw-dev libelf:libelf-dev ev.h:libev-dev \
-              glib-2.0:libglib2.0-dev
+              gio-2.0:libglib2.0-dev
 TEST_DEPS  := cmocka:libcmocka-dev
 BUILD_DEPS_OK := $(O)/.build-deps-ok
 TEST_DEPS_OK  := $(O)/.test-deps-ok
@@ -130,8 +130,9 @@ $(O)/pic/%.o: %.c | $(BUILD_DEPS_OK)
 
 # GLib's shim is built against its headers; like every shim, it finds the
 # library's functions when the program has loaded it, and links none.
-GLIB_CFLAGS = $(shell $(PKG_CONFIG) --cflags glib-2.0 2>/dev/null)
-$(O)/pic/shim/glib.o $(O)/pic/shim/glib-sources.o: AL_CPPFLAGS += $(GLIB_CFLAGS)
+GLIB_CFLAGS = $(shell $(PKG_CONFIG) --cflags gio-2.0 2>/dev/null)
+$(patsubst %.c,$(O)/pic/%.o,$(wildcard shim/glib*.c)): \
+    AL_CPPFLAGS += $(GLIB_CFLAGS)
 
 # The dl_iterate_phdr interposer (lib/phdr.c) is called by the sanitizers'
 # runtimes as they start, before they can follow instrumented code: it is

@@ -10,6 +10,7 @@
 #define ASYNCLEAK_GLIB_SHIM_H_
 
 #include <errno.h>
+#include <gio/gio.h>
 #include <glib-unix.h>
 #include <glib.h>
 #include <stdatomic.h>
@@ -29,7 +30,10 @@
   X(g_timeout_add_seconds_full) X(g_idle_add) X(g_idle_add_full)              \
   X(g_idle_add_once) X(g_io_add_watch) X(g_io_add_watch_full)                 \
   X(g_child_watch_add) X(g_child_watch_add_full) X(g_unix_signal_add)         \
-  X(g_unix_signal_add_full) X(g_unix_fd_add) X(g_unix_fd_add_full)
+  X(g_unix_signal_add_full) X(g_unix_fd_add) X(g_unix_fd_add_full)         \
+  X(g_task_new) X(g_task_return_pointer) X(g_task_return_boolean)             \
+  X(g_task_return_int) X(g_task_return_error) X(g_task_return_value)          \
+  X(g_task_return_error_if_cancelled)
 
 /* Called by the runtime, never interposed. */
 #define GLIB_USED(X)                                                          \
@@ -39,7 +43,8 @@
   X(g_source_set_name) X(g_timeout_source_new)                                \
   X(g_timeout_source_new_seconds) X(g_idle_source_new) X(g_io_create_watch)   \
   X(g_child_watch_source_new) X(g_unix_signal_source_new)                     \
-  X(g_unix_fd_source_new)
+  X(g_unix_fd_source_new) X(g_task_get_context) X(g_object_weak_ref)          \
+  X(g_error_new_valist)
 
 enum {
 #define X(name) F_##name,
@@ -75,6 +80,9 @@ enum {
 };
 _Static_assert(T_LAST + T_FREED < AL_RES_TYPES,
                "a record keeps a type in AL_RES_TYPE_BITS bits");
+
+/* The one request type: a GTask of the program's not returned yet. */
+enum { R_TASK = 1 };
 
 /* Our index among the loop libraries. */
 extern uint8_t al_glib_shim_id;
@@ -119,5 +127,11 @@ void al_glib_destroy_source(uintptr_t addr);
 /* The runtime's own source that watches ctx for the moment its last
  * reference goes: attached once per context, 0 on success. */
 int al_glib_sentinel_attach(GMainContext *ctx);
+
+/* ------------------------------------------------------- shim/glib-task.c */
+
+const char *al_glib_req_type_name(unsigned type);
+/* Whether a GTask of the program's is pending on the context. */
+int al_glib_requests(uintptr_t loop);
 
 #endif /* ASYNCLEAK_GLIB_SHIM_H_ */

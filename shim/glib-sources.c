@@ -577,6 +577,13 @@ const char *al_glib_type_identity(unsigned type) {
 void al_glib_probe(const struct al_res *r, struct al_state *st) {
   GSource s;
 
+  if (r->state == AL_RES_PENDING) {
+    /* A GTask, forgotten as it returns or goes away. */
+    st->known = 1;
+    st->active = 1;
+    st->referenced = 1;
+    return;
+  }
   if (r->type >= T_FREED) {
     /* A verdict taken at the context's last unref: both are gone. */
     st->known = 1;

@@ -338,13 +338,8 @@ static int shim_at_free(unsigned type) {
                                              : AL_AT_FREE_KEEP;
 }
 
-/* GLib has no close that completes later, and no request (yet). */
+/* GLib has no close that completes later. */
 static int shim_closing(uintptr_t loop) {
-  (void)loop;
-  return 0;
-}
-
-static int shim_requests(uintptr_t loop) {
   (void)loop;
   return 0;
 }
@@ -354,6 +349,8 @@ static enum al_kind shim_kind(uintptr_t loop, uintptr_t addr) {
 
   if (al_res_get(addr, &r) == 0 && r.loop == loop)
     return AL_KIND_HANDLE;
+  if (al_req_get(addr, &r) == 0 && r.loop == loop)
+    return AL_KIND_REQUEST;
   return AL_KIND_NONE;
 }
 
@@ -395,13 +392,13 @@ static int shim_unloaded(void) {
 static const struct al_shim glib_shim = {
     .name = "GLib",
     .type_name = al_glib_type_name,
-    .req_type_name = NULL,
+    .req_type_name = al_glib_req_type_name,
     .type_identity = al_glib_type_identity,
     .probe = al_glib_probe,
     .describe = NULL,
     .state_text = al_glib_state_text,
     .closing = shim_closing,
-    .requests = shim_requests,
+    .requests = al_glib_requests,
     .claim = NULL,
     .kind = shim_kind,
     .handle_open = shim_handle_open,
