@@ -14,6 +14,8 @@ set -eu
 # Debian's libnode108 reads at start from /usr/share/nodejs: that path is
 # built in, so they are installed as usual, and so are the libraries
 # libnode108 links (libbrotli1 ... zlib1g).
+# libglib2.0-dev: GLib's and GIO's headers, which the runtime's GLib shim
+# is built against, and the libraries its scenarios link.
 # shadowsocks-libev, gdnsd and sniproxy are programs on Debian's libev.so.4
 # for tests/real (curl is their client; binutils' nm tells whether the
 # runtime follows libev). Installing them may enable and start their system
@@ -26,7 +28,8 @@ cmake meson ninja-build libev-perl
 unbound knot-resolver knot-dnsutils lldpd python3 python3-uvloop node-acorn
 node-cjs-module-lexer node-undici libbrotli1 libc-ares2 libicu72
 libnghttp2-14 libssl3 zlib1g
-libev-dev shadowsocks-libev gdnsd sniproxy curl binutils"
+libev-dev shadowsocks-libev gdnsd sniproxy curl binutils
+libglib2.0-dev"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
   echo "install-deps: no dpkg-query: not a Debian system; install what" \
