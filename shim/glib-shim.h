@@ -24,6 +24,8 @@
 /* Interposed. */
 #define GLIB_FUNCS(X)                                                         \
   X(g_main_context_new) X(g_main_context_new_with_flags) X(g_main_loop_run)   \
+  X(g_main_context_unref) X(g_main_loop_unref)                                \
+  X(g_main_context_pop_thread_default)                                        \
   X(g_main_context_iteration) X(g_source_attach) X(g_source_set_callback)     \
   X(g_source_set_callback_indirect) X(g_timeout_add) X(g_timeout_add_full)    \
   X(g_timeout_add_once) X(g_timeout_add_seconds)                              \
@@ -37,10 +39,10 @@
 
 /* Called by the runtime, never interposed. */
 #define GLIB_USED(X)                                                          \
-  X(g_main_context_default) X(g_main_context_unref)                           \
-  X(g_main_loop_get_context) X(g_main_loop_quit) X(g_source_new)              \
+  X(g_main_context_default) X(g_main_context_ref)                             \
+  X(g_main_loop_get_context) X(g_main_loop_quit)                              \
   X(g_source_unref) X(g_source_destroy) X(g_source_set_priority)              \
-  X(g_source_set_name) X(g_timeout_source_new)                                \
+  X(g_timeout_source_new)                                                     \
   X(g_timeout_source_new_seconds) X(g_idle_source_new) X(g_io_create_watch)   \
   X(g_child_watch_source_new) X(g_unix_signal_source_new)                     \
   X(g_unix_fd_source_new) X(g_task_get_context) X(g_object_weak_ref)          \
@@ -64,8 +66,7 @@ extern struct al_loopsyms al_glib_lib;
 
 /* ------------------------------------------------------------ the shim */
 
-/* Record types: a source, by kind (its GSourceFuncs), and the same source
- * seen attached when its context was freed (T_FREED more). 0 is nobody's:
+/* Record types: a source, by kind (its GSourceFuncs). 0 is nobody's:
  * al_state.type 0 means "as recorded". */
 enum {
   T_TIMEOUT = 1,
@@ -76,10 +77,7 @@ enum {
   T_FD,
   T_SOURCE, /* any other kind: the program's own GSourceFuncs, GIO's */
   T_LAST = T_SOURCE,
-  T_FREED = 16,
 };
-_Static_assert(T_LAST + T_FREED < AL_RES_TYPES,
-               "a record keeps a type in AL_RES_TYPE_BITS bits");
 
 /* The one request type: a GTask of the program's not returned yet. */
 enum { R_TASK = 1 };
@@ -109,24 +107,22 @@ static inline void al_glib_leave(void) {
  * found. */
 GMainContext *al_glib_context(GMainContext *ctx);
 /* The context is one the program uses: recorded (made by GLib's code
- * or before the runtime came, unless it is known), and watched for the
- * moment its last reference goes. */
+ * or before the runtime came), unless it is known. */
 void al_glib_context_used(GMainContext *ctx);
 
 /* ---------------------------------------------------- shim/glib-sources.c */
 
 /* Names of the types. */
 const char *al_glib_type_name(unsigned type);
-const char *al_glib_type_identity(unsigned type);
 /* The report's view of a record. */
 void al_glib_probe(const struct al_res *r, struct al_state *st);
 void al_glib_state_text(const struct al_res *r, const struct al_state *st,
                         char *buf, size_t len);
+/* The context's last reference went: it is closed, with its sources,
+ * unless it was already. Its memory is not read. */
+void al_glib_context_gone(GMainContext *ctx);
 /* Destroys the program's source at addr, as g_source_destroy would. */
 void al_glib_destroy_source(uintptr_t addr);
-/* The runtime's own source that watches ctx for the moment its last
- * reference goes: attached once per context, 0 on success. */
-int al_glib_sentinel_attach(GMainContext *ctx);
 
 /* ------------------------------------------------------- shim/glib-task.c */
 

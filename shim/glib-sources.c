@@ -22,12 +22,13 @@
  *   program attaches with no callback gets one that gives none.
  *
  * A context's last g_main_context_unref destroys every source still
- * attached to it. The runtime's own source on each context the program
- * uses, a sentinel that never fires, is destroyed with them, while every
- * source of the context is still in memory: it takes the verdict then
- * (al_loop_freeing). GLib first sets the context of each of its sources
- * to NULL then, which tells the sources destroyed with their context
- * from those the program destroyed before. */
+ * attached to it, runs their destroy notifies and frees them: GLib's
+ * documented way to end a private context, which its own tests use, and
+ * no leak. GLib first sets the context of each of its sources to NULL,
+ * then lets go of their callbacks one by one, while all of them are still
+ * in memory: the first of the program's to go closes the context, with
+ * its sources (al_loop_freeing); its GTasks still pending stay pending.
+ */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <signal.h>
@@ -78,7 +79,6 @@ enum cb_mode {
   CB_DIRECT,   /* a function, its data and its destroy notify */
   CB_NONE,     /* the program gave the source no callback */
   CB_ONCE,     /* g_timeout_add_once, g_idle_add_once: a GSourceOnceFunc */
-  CB_SENTINEL, /* the runtime's own sentinel of a context */
 };
 
 struct cb {
@@ -142,14 +142,25 @@ static void cb_get(gpointer p, GSource *source, GSourceFunc *fn,
     *data = c;
     return;
   case CB_NONE:
-  case CB_SENTINEL:
     break;
   }
+  /* No function; for data, a pointer no program holds, so that
+   * g_main_context_find_source_by_user_data never finds the source by
+   * the data it has not got (GLib's own tests look for NULL). */
   *fn = NULL;
-  *data = NULL;
+  *data = c;
 }
 
-static void context_dying(GMainContext *ctx);
+
+/* The context's last reference went: it is closed, with its sources,
+ * once. Its memory is not read. */
+void al_glib_context_gone(GMainContext *ctx) {
+  uintptr_t l = (uintptr_t)ctx;
+  struct al_loop loop;
+
+  if (al_loop_get(l, &loop) == 0)
+    al_loop_gone(l, al_loop_freeing(l));
+}
 
 /* GLib let go of the callback: the source was destroyed, or the program
  * gave it another callback (which is the runtime's again, set_callback
@@ -160,16 +171,19 @@ static void cb_dropped(struct cb *c) {
   uintptr_t addr = (uintptr_t)c->source;
   int saved = errno;
 
-  if (c->mode == CB_SENTINEL) {
-    context_dying(c->context);
-  } else if (!(c->source->flags & G_HOOK_FLAG_ACTIVE) &&
-             c->source->context != NULL) {
-    /* Destroyed. With a NULL context it was destroyed with its context,
-     * whose sentinel takes the verdict. */
-    if (AL_UNLIKELY(al_locks_held != 0))
+  if (c->source->flags & G_HOOK_FLAG_ACTIVE && c->source->context != NULL)
+    return; /* another callback */
+  if (AL_UNLIKELY(al_locks_held != 0)) {
+    /* A signal handler that interrupted the runtime destroyed it. */
+    if (c->source->context != NULL)
       al_defer_closed(addr);
-    else if (al_res_forget(addr))
-      al_shutdown_saw_close((uintptr_t)c->context, addr);
+    else
+      al_defer_missed();
+  } else if (c->source->context == NULL) {
+    /* Destroyed with its context; the first to go closes it. */
+    al_glib_context_gone(c->context);
+  } else if (al_res_forget(addr)) {
+    al_shutdown_saw_close((uintptr_t)c->context, addr);
   }
   errno = saved;
 }
@@ -206,70 +220,6 @@ static struct cb *cb_front(GSource *s, GMainContext *ctx) {
 
 static int followed(const GSource *s) {
   return s != NULL && s->callback_funcs == &cb_funcs;
-}
-
-/* ----------------------------------------------------------- the sentinel */
-
-static gboolean sentinel_prepare(GSource *s, gint *timeout) {
-  (void)s;
-  *timeout = -1;
-  return FALSE;
-}
-
-static gboolean sentinel_check(GSource *s) {
-  (void)s;
-  return FALSE;
-}
-
-static gboolean sentinel_dispatch(GSource *s, GSourceFunc fn, gpointer data) {
-  (void)s;
-  (void)fn;
-  (void)data;
-  return G_SOURCE_CONTINUE;
-}
-
-static GSourceFuncs sentinel_funcs = {sentinel_prepare, sentinel_check,
-                                      sentinel_dispatch, NULL, NULL, NULL};
-
-/* Never ready, with nothing to poll and no timeout of its own: it changes
- * no wait of the context. The lowest priority: GLib looks at it last. */
-int al_glib_sentinel_attach(GMainContext *ctx) {
-  __typeof__(&g_source_new) source_new = USE(g_source_new);
-  __typeof__(&g_source_set_priority) set_priority = USE(g_source_set_priority);
-  __typeof__(&g_source_set_name) set_name = USE(g_source_set_name);
-  __typeof__(&g_source_attach) attach = REAL(g_source_attach);
-  __typeof__(&g_source_unref) unref = USE(g_source_unref);
-  GSource *s;
-  struct cb *c;
-
-  if (source_new == NULL || set_priority == NULL || set_name == NULL ||
-      attach == NULL || unref == NULL)
-    return -ENOSYS;
-  if ((s = source_new(&sentinel_funcs, sizeof(GSource))) == NULL)
-    return -ENOMEM;
-  if ((c = cb_new(CB_SENTINEL, s, ctx)) == NULL) {
-    unref(s);
-    return -ENOMEM;
-  }
-  set_priority(s, G_MAXINT);
-  set_name(s, "asyncleak");
-  s->callback_data = c;
-  s->callback_funcs = &cb_funcs;
-  attach(s, ctx);
-  unref(s);
-  return 0;
-}
-
-/* The context's last reference went: what is still attached of the
- * program's is reported as attached when its context was freed. */
-static void context_dying(GMainContext *ctx) {
-  uintptr_t l = (uintptr_t)ctx;
-
-  if (AL_UNLIKELY(al_locks_held != 0)) {
-    al_defer_missed();
-    return;
-  }
-  al_loop_gone(l, al_loop_freeing(l));
 }
 
 /* ----------------------------------------------------------------- attach */
@@ -551,27 +501,8 @@ static const char *const type_names[] = {
     [T_SOURCE] = "GSource",
 };
 
-static const char *const freed_names[] = {
-#define FREED(t, s) [t] = s " (attached when its context was freed)"
-    FREED(T_TIMEOUT, "timeout source"), FREED(T_IDLE, "idle source"),
-    FREED(T_IO, "io watch"),           FREED(T_CHILD, "child watch"),
-    FREED(T_SIGNAL, "unix signal source"), FREED(T_FD, "unix fd source"),
-    FREED(T_SOURCE, "GSource"),
-#undef FREED
-};
-
 const char *al_glib_type_name(unsigned type) {
-  if (type >= T_TIMEOUT && type <= T_LAST)
-    return type_names[type];
-  if (type >= T_TIMEOUT + T_FREED && type <= T_LAST + T_FREED)
-    return freed_names[type - T_FREED];
-  return NULL;
-}
-
-/* A source attached when its context was freed is the leak of one left
- * attached, seen at another moment: one fingerprint, one suppression. */
-const char *al_glib_type_identity(unsigned type) {
-  return al_glib_type_name(type >= T_FREED ? type - T_FREED : type);
+  return type >= T_TIMEOUT && type <= T_LAST ? type_names[type] : NULL;
 }
 
 void al_glib_probe(const struct al_res *r, struct al_state *st) {
@@ -584,20 +515,13 @@ void al_glib_probe(const struct al_res *r, struct al_state *st) {
     st->referenced = 1;
     return;
   }
-  if (r->type >= T_FREED) {
-    /* A verdict taken at the context's last unref: both are gone. */
-    st->known = 1;
-    st->active = 1;
-    st->referenced = 1;
-    return;
-  }
   if (al_safe_read(&s, (const void *)r->addr, sizeof(s)) != 0 ||
       s.ref_count == 0)
     return;
   st->known = 1;
-  /* Destroyed, but not with its context (which sets it NULL): nothing is
-   * held. */
-  if (!(s.flags & G_HOOK_FLAG_ACTIVE) && s.context != NULL) {
+  /* Destroyed, or being destroyed with its context (which set it NULL):
+   * nothing is held. */
+  if (!(s.flags & G_HOOK_FLAG_ACTIVE) || s.context == NULL) {
     st->idle = 1;
     return;
   }
@@ -660,13 +584,9 @@ void al_glib_state_text(const struct al_res *r, const struct al_state *st,
     union detail d;
   } m;
   char what[96] = "", name[48] = "", cond[40];
-  unsigned type = r->type >= T_FREED ? r->type - T_FREED : r->type;
+  unsigned type = r->type;
 
   (void)st;
-  if (r->type >= T_FREED) {
-    snprintf(buf, len, "attached when its context was freed");
-    return;
-  }
   if (al_safe_read(&m, (const void *)r->addr, sizeof(m)) != 0) {
     snprintf(buf, len, "attached");
     return;

@@ -50,9 +50,6 @@ uint8_t al_glib_shim_id;
 /* The default context, once asked for, and whether it is recorded. */
 static _Atomic(GMainContext *) default_context;
 static atomic_int default_recorded;
-/* Taken while a context not recorded yet is recorded and gets its
- * sentinel, so that two threads give it one. */
-static pthread_mutex_t used_lock = PTHREAD_MUTEX_INITIALIZER;
 
 GMainContext *al_glib_context(GMainContext *ctx) {
   __typeof__(&g_main_context_default) get = USE(g_main_context_default);
@@ -67,38 +64,28 @@ GMainContext *al_glib_context(GMainContext *ctx) {
   return ctx;
 }
 
+/* Not fresh: a context recorded already is completed, not made anew, so
+ * that two threads may record it at once. */
 void al_glib_context_used(GMainContext *ctx) {
   struct al_loop l;
 
   if (ctx == NULL || AL_UNLIKELY(al_locks_held != 0))
     return;
   if (ctx == al_glib_context(NULL)) {
-    /* Never freed: it needs no sentinel. */
     if (!atomic_exchange(&default_recorded, 1))
       al_loop_made(al_glib_shim_id, (uintptr_t)ctx, AL_LOOP_DEFAULT, 0, 1);
     return;
   }
-  if (al_loop_get((uintptr_t)ctx, &l) == 0)
-    return;
-  pthread_mutex_lock(&used_lock);
-  if (al_loop_get((uintptr_t)ctx, &l) != 0) {
-    al_loop_made(al_glib_shim_id, (uintptr_t)ctx, 0, 0, 1);
-    if (al_glib_sentinel_attach(ctx) != 0)
-      al_defer_missed();
-  }
-  pthread_mutex_unlock(&used_lock);
+  if (al_loop_get((uintptr_t)ctx, &l) != 0)
+    al_loop_made(al_glib_shim_id, (uintptr_t)ctx, 0, 0, 0);
 }
 
-/* A context of the program's: recorded with where it was made, and
- * watched for its last unref. */
+/* A context of the program's, recorded with where it was made: a new
+ * one, even at the address of one freed with none of the program's
+ * sources on it, whose end was not seen. */
 static GMainContext *made(GMainContext *ctx, int outer) {
-  if (ctx == NULL || !outer || AL_UNLIKELY(al_locks_held != 0))
-    return ctx;
-  pthread_mutex_lock(&used_lock);
-  al_loop_made(al_glib_shim_id, (uintptr_t)ctx, 0, 1, 1);
-  if (al_glib_sentinel_attach(ctx) != 0)
-    al_defer_missed();
-  pthread_mutex_unlock(&used_lock);
+  if (ctx != NULL && outer && AL_LIKELY(al_locks_held == 0))
+    al_loop_made(al_glib_shim_id, (uintptr_t)ctx, 0, 1, 1);
   return ctx;
 }
 
@@ -133,6 +120,137 @@ AL_EXPORT GMainContext *g_main_context_new_with_flags(GMainContextFlags flags) {
   made(ctx, outer);
   errno = saved;
   return ctx;
+}
+
+/* ------------------------------------------------------ a context's end */
+
+/* Where a GMainContext keeps its reference count: GLib keeps the struct
+ * private, so it is learnt once, from a context of the runtime's own,
+ * made and freed through GLib directly: the one int that
+ * g_main_context_ref takes from 1 to 2. -1 until learnt, -2 when it
+ * could not be. */
+#define CONTEXT_SPAN 128
+static atomic_int refs_at = -1;
+
+static void learn_refs(void) {
+  __typeof__(&g_main_context_new) make = REAL(g_main_context_new);
+  __typeof__(&g_main_context_ref) ref = USE(g_main_context_ref);
+  __typeof__(&g_main_context_unref) unref = REAL(g_main_context_unref);
+  int before[CONTEXT_SPAN / sizeof(int)], after[CONTEXT_SPAN / sizeof(int)];
+  int found = -2, saved = errno;
+  GMainContext *ctx;
+
+  if (make == NULL || ref == NULL || unref == NULL || (ctx = make()) == NULL)
+    goto out;
+  if (al_safe_read(before, ctx, sizeof(before)) == 0) {
+    ref(ctx);
+    if (al_safe_read(after, ctx, sizeof(after)) == 0)
+      for (size_t i = 0; i < sizeof(before) / sizeof(before[0]); i++)
+        if (before[i] == 1 && after[i] == 2)
+          found = found == -2 ? (int)(i * sizeof(int)) : -3;
+    unref(ctx);
+  }
+  unref(ctx);
+out:
+  atomic_store(&refs_at, found >= 0 ? found : -2);
+  errno = saved;
+}
+
+/* The reference count of ctx, or -1 when it is not known. */
+static int context_refs(GMainContext *ctx) {
+  int at = atomic_load_explicit(&refs_at, memory_order_relaxed), n;
+
+  if (at == -1) {
+    learn_refs();
+    at = atomic_load(&refs_at);
+  }
+  if (at < 0 || al_safe_read(&n, (const char *)ctx + at, sizeof(n)) != 0)
+    return -1;
+  return n;
+}
+
+/* GMainLoop's struct, private but the same since GLib 2.0. */
+struct main_loop {
+  GMainContext *context;
+  gboolean is_running;
+  gint ref_count;
+};
+
+/* Whether the unref about to be done is the last of the context, which is
+ * recorded; a context the runtime never recorded is not asked about. */
+static int last_ref(GMainContext *ctx) {
+  struct al_loop l;
+
+  return ctx != NULL && AL_LIKELY(al_locks_held == 0) &&
+         al_loop_get((uintptr_t)ctx, &l) == 0 && context_refs(ctx) == 1;
+}
+
+/* A context's last unref, the program's (or GIO's, GObject's ...): the
+ * shutdown runs first when it is the program's, while the context is
+ * alive, then GLib destroys its sources and frees it, and it is closed
+ * (the first of the program's sources to go may have closed it
+ * already). */
+static void context_ends(GMainContext *ctx, int program, void (*unref)(void *),
+                         void *obj) {
+  int saved = errno;
+
+  if (program && al_loop_closing((uintptr_t)ctx))
+    return;
+  errno = saved;
+  unref(obj);
+  saved = errno;
+  al_glib_context_gone(ctx);
+  errno = saved;
+}
+
+AL_EXPORT void g_main_context_unref(GMainContext *context) {
+  __typeof__(&g_main_context_unref) real = REAL(g_main_context_unref);
+  int program;
+
+  if (real == NULL)
+    return;
+  program = al_glib_enter(context);
+  al_glib_leave();
+  if (!last_ref(context)) {
+    real(context);
+    return;
+  }
+  context_ends(context, program, (void (*)(void *))real, context);
+}
+
+/* The loop's last unref unrefs its context. */
+AL_EXPORT void g_main_loop_unref(GMainLoop *loop) {
+  __typeof__(&g_main_loop_unref) real = REAL(g_main_loop_unref);
+  struct main_loop m;
+  int program;
+
+  if (real == NULL)
+    return;
+  program = al_glib_enter(loop);
+  al_glib_leave();
+  if (loop == NULL || al_safe_read(&m, loop, sizeof(m)) != 0 ||
+      m.ref_count != 1 || !last_ref(m.context)) {
+    real(loop);
+    return;
+  }
+  context_ends(m.context, program, (void (*)(void *))real, loop);
+}
+
+/* The pop gives back the reference its push took. */
+AL_EXPORT void g_main_context_pop_thread_default(GMainContext *context) {
+  __typeof__(&g_main_context_pop_thread_default) real =
+      REAL(g_main_context_pop_thread_default);
+  int program;
+
+  if (real == NULL)
+    return;
+  program = al_glib_enter(context);
+  al_glib_leave();
+  if (!last_ref(context)) {
+    real(context);
+    return;
+  }
+  context_ends(context, program, (void (*)(void *))real, context);
 }
 
 /* ------------------------------------------------------------------- runs */
@@ -331,11 +449,11 @@ static void shim_unwatch(void *watch, int alive) {
   free(watch);
 }
 
-/* The verdict at a context's last unref: a source still attached is
- * reported as attached when its context was freed. */
+/* At a context's last unref its sources are probed: each is being
+ * destroyed with the context (GLib's cleanup, not a leak), and forgotten.
+ * A GTask still pending stays pending. */
 static int shim_at_free(unsigned type) {
-  return type >= T_TIMEOUT && type <= T_LAST ? (int)(type + T_FREED)
-                                             : AL_AT_FREE_KEEP;
+  return (int)type;
 }
 
 /* GLib has no close that completes later. */
@@ -366,7 +484,7 @@ static int shim_handle_open(uintptr_t loop, uintptr_t addr) {
 
 /* asyncleak_loop_close: the program's reference, given back. */
 static int shim_close(uintptr_t loop) {
-  __typeof__(&g_main_context_unref) unref = USE(g_main_context_unref);
+  __typeof__(&g_main_context_unref) unref = REAL(g_main_context_unref);
 
   if (unref == NULL)
     return -ENOSYS;
@@ -393,7 +511,7 @@ static const struct al_shim glib_shim = {
     .name = "GLib",
     .type_name = al_glib_type_name,
     .req_type_name = al_glib_req_type_name,
-    .type_identity = al_glib_type_identity,
+    .type_identity = NULL,
     .probe = al_glib_probe,
     .describe = NULL,
     .state_text = al_glib_state_text,

@@ -1,27 +1,54 @@
-/* Sources on contexts of the program's own. A context's last unref
- * destroys the sources still attached to it, silently: the one left on
- * the private context is reported as attached when its context was
- * freed, with where it was made; the context is listed as freed with it.
- * [clean] destroys the source before the unref.
+/* Sources on contexts of the program's own. The program leaves its
+ * timeout attached to its private context and never unrefs the context:
+ * the timeout is reported, on a loop never closed.
+ *
+ * [unref]: the program unrefs the context with the timeout still
+ * attached. The last unref destroys every source still attached, runs
+ * their destroy notifies and frees them: GLib's documented end of a
+ * context, which GLib's own tests use. Nothing is reported, and the
+ * context is closed. [clean] destroys the timeout first.
+ *
+ * [finally]: a finalizer registered on the private context runs at the
+ * program's last g_main_context_unref, before GLib frees the context,
+ * while it can still be iterated: it destroys the timeout and waits for
+ * a goodbye idle.
+ *
+ * CHECK: ==[0-9]+==ERROR: asyncleak: 1 handle left open at exit$
+ * CHECK: ^1 handle of type timeout source, created at:$
+ * CHECK: #0 0x[0-9a-f]+ in main .*glib-context.c:%line(attach)$
+ * CHECK: on loop 1, thread [0-9]+ \(main\), attached: every 5 ms$
+ * CHECK: ^  loop 1 \(GLib 0x[0-9a-f]+\) created in main .*glib-context.c:%line(new) by thread [0-9]+ \(main\): never closed$
+ * EXIT: 23
+ *
+ * [unref] RUN: unref
+ * [unref] CHECK: ^ran 2 times$
+ * [unref] CHECK: ^notified$
+ * [unref] CHECK-NOT: ERROR
+ * [unref] CHECK: ^asyncleak: no leaks: 1 loop\(s\), 1 handle\(s\) created, all closed$
+ * [unref] EXIT: 0
+ *
+ * [clean] RUN: clean
+ * [clean] CHECK: ^ran 2 times$
+ * [clean] CHECK: ^notified$
+ * [clean] CHECK-NOT: ERROR
+ * [clean] CHECK: ^asyncleak: no leaks: 1 loop\(s\), 1 handle\(s\) created, all closed$
+ * [clean] EXIT: 0
+ *
+ * [finally] RUN: finally
+ * [finally] CHECK: ^ran 2 times$
+ * [finally] CHECK: ^finalizer$
+ * [finally] CHECK: ^notified$
+ * [finally] CHECK: ^goodbye$
+ * [finally] CHECK: ^unreffed$
+ * [finally] CHECK-NOT: ERROR
+ * [finally] CHECK: ^asyncleak: no leaks: 1 loop\(s\), 2 handle\(s\) created, all closed$
+ * [finally] EXIT: 0
  *
  * [threads]: one context per thread, four threads, each running a loop on
  * its own context (g_main_context_push_thread_default) until a timeout
  * quits it; each leaves an idle attached to its context, which it never
  * unrefs: four idles reported, each on its own loop. [threads-clean]
  * removes them and unrefs its context.
- *
- * CHECK: ==[0-9]+==ERROR: asyncleak: 1 handle left open at exit$
- * CHECK: ^1 handle of type timeout source \(attached when its context was freed\), created at:$
- * CHECK: #0 0x[0-9a-f]+ in main .*glib-context.c:%line(attach)$
- * CHECK: on loop 1, thread [0-9]+ \(main\), attached when its context was freed$
- * CHECK: ^  loop 1 \(GLib 0x[0-9a-f]+\) created in main .*glib-context.c:%line(new) by thread [0-9]+ \(main\): freed with what is listed above still on it$
- * EXIT: 23
- *
- * [clean] RUN: clean
- * [clean] CHECK: ^ran 2 times$
- * [clean] CHECK-NOT: ERROR
- * [clean] CHECK: ^asyncleak: no leaks: 1 loop\(s\), 1 handle\(s\) created, all closed$
- * [clean] EXIT: 0
  *
  * [threads] RUN: threads
  * [threads] CHECK: ==[0-9]+==ERROR: asyncleak: 4 handles left open at exit$
@@ -41,8 +68,34 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "asyncleak.h"
+
 static int runs;
 static int clean;
+static GSource *timer;
+
+static void notified(gpointer data) {
+  (void)data;
+  printf("notified\n");
+}
+
+static gboolean goodbye(gpointer data) {
+  (void)data;
+  printf("goodbye\n");
+  return G_SOURCE_REMOVE;
+}
+
+static void finalizer(void *ctx, void *arg) {
+  GSource *bye = g_idle_source_new();
+
+  (void)arg;
+  printf("finalizer\n");
+  g_source_destroy(timer);
+  g_source_set_callback(bye, goodbye, NULL, NULL);
+  g_source_attach(bye, ctx);
+  asyncleak_shutdown_waits_for(ctx, bye);
+  g_source_unref(bye);
+}
 
 static gboolean tick(gpointer loop) {
   if (++runs == 2)
@@ -102,15 +155,20 @@ int main(int argc, char **argv) {
   }
   ctx = g_main_context_new(); /* @new */
   loop = g_main_loop_new(ctx, FALSE);
-  s = g_timeout_source_new(5);
-  g_source_set_callback(s, tick, loop, NULL);
+  timer = s = g_timeout_source_new(5);
+  g_source_set_callback(s, tick, loop, notified);
   g_source_attach(s, ctx); /* @attach */
+  if (strcmp(mode, "finally") == 0)
+    asyncleak_run_finally(ctx, finalizer, NULL);
   g_main_loop_run(loop);
   printf("ran %d times\n", runs);
   if (strcmp(mode, "clean") == 0)
     g_source_destroy(s);
   g_source_unref(s);
   g_main_loop_unref(loop);
-  g_main_context_unref(ctx);
+  if (strcmp(mode, "leak") != 0) {
+    g_main_context_unref(ctx);
+    printf("unreffed\n");
+  }
   return 0;
 }
