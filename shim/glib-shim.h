@@ -109,6 +109,9 @@ GMainContext *al_glib_context(GMainContext *ctx);
 /* The context is one the program uses: recorded (made by GLib's code
  * or before the runtime came), unless it is known. */
 void al_glib_context_used(GMainContext *ctx);
+/* A context ended: what threads know of contexts recorded is looked at
+ * again. */
+void al_glib_context_ended(void);
 
 /* ---------------------------------------------------- shim/glib-sources.c */
 

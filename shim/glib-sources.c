@@ -158,8 +158,10 @@ void al_glib_context_gone(GMainContext *ctx) {
   uintptr_t l = (uintptr_t)ctx;
   struct al_loop loop;
 
-  if (al_loop_get(l, &loop) == 0)
+  if (al_loop_get(l, &loop) == 0) {
+    al_glib_context_ended();
     al_loop_gone(l, al_loop_freeing(l));
+  }
 }
 
 /* GLib let go of the callback: the source was destroyed, or the program

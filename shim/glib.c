@@ -64,20 +64,37 @@ GMainContext *al_glib_context(GMainContext *ctx) {
   return ctx;
 }
 
+/* The context this thread last found recorded, and the count of ended
+ * contexts then: a program that iterates its own context asks at every
+ * turn, which must stay cheap. */
+static AL_TLS GMainContext *last_used;
+static AL_TLS unsigned last_ends;
+static atomic_uint ends;
+
 /* Not fresh: a context recorded already is completed, not made anew, so
  * that two threads may record it at once. */
 void al_glib_context_used(GMainContext *ctx) {
+  unsigned n = atomic_load_explicit(&ends, memory_order_acquire);
   struct al_loop l;
 
   if (ctx == NULL || AL_UNLIKELY(al_locks_held != 0))
     return;
   if (ctx == al_glib_context(NULL)) {
-    if (!atomic_exchange(&default_recorded, 1))
+    if (!atomic_load_explicit(&default_recorded, memory_order_relaxed) &&
+        !atomic_exchange(&default_recorded, 1))
       al_loop_made(al_glib_shim_id, (uintptr_t)ctx, AL_LOOP_DEFAULT, 0, 1);
     return;
   }
+  if (ctx == last_used && n == last_ends)
+    return;
   if (al_loop_get((uintptr_t)ctx, &l) != 0)
     al_loop_made(al_glib_shim_id, (uintptr_t)ctx, 0, 0, 0);
+  last_used = ctx;
+  last_ends = n;
+}
+
+void al_glib_context_ended(void) {
+  atomic_fetch_add_explicit(&ends, 1, memory_order_release);
 }
 
 /* A context of the program's, recorded with where it was made: a new
