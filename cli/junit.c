@@ -247,7 +247,7 @@ static void put_proc(FILE *out, const struct cli_run *run,
     fputs("\"/>\n", out);
   } else if (proc_skipped(p)) {
     fputs("      <skipped message=\"no supported event loop library "
-          "(libuv, libevent, libev) was used; nothing was checked\"/>\n",
+          "(libuv, libevent, libev, GLib) was used; nothing was checked\"/>\n",
           out);
   }
   if (p->missing == CLI_MISSING_RUNNING)

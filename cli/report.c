@@ -244,7 +244,7 @@ static void say_clean(int fd, const struct cli_child *c,
     return;
   }
   if (!t->used_loop) {
-    cli_say(fd, "no supported event loop library (libuv, libevent, libev) was used "
+    cli_say(fd, "no supported event loop library (libuv, libevent, libev, GLib) was used "
             "by '%s'%s; nothing was checked%s", c->name,
             t->unchecked > 0 ? " or the processes traced" : "", unchecked);
     return;

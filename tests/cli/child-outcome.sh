@@ -62,7 +62,7 @@ $(cat "$tmp/err")"
 grep -q "^asyncleak: note: process [0-9]* (.*) executed '.*/uv-timer-leak', which uses libuv and was not checked (--trace-children=no)\$" \
   "$tmp/err" || fail "no note for the untraced libuv program:
 $(cat "$tmp/err")"
-expect_line "$tmp/err" "asyncleak: no supported event loop library (libuv, libevent, libev) was used by 'sh' or the processes traced; nothing was checked; 1 process(es) not checked (noted above)"
+expect_line "$tmp/err" "asyncleak: no supported event loop library (libuv, libevent, libev, GLib) was used by 'sh' or the processes traced; nothing was checked; 1 process(es) not checked (noted above)"
 json_procs "$tmp/run.json" >"$tmp/procs"
 expect_line "$tmp/procs" "complete -"
 [ "$(grep -c '^untraced -$' "$tmp/procs")" -eq 2 ] ||

@@ -15,7 +15,7 @@ expect_no "$tmp/err" "pid 0)"
 grep -q " (SIGTERM: Terminated)\$" "$tmp/err" ||
   fail "no line naming SIGTERM in: $(cat "$tmp/err")"
 expect_no "$tmp/err" "$excuse"
-expect_line "$tmp/err" "asyncleak: no supported event loop library (libuv, libevent, libev) \
+expect_line "$tmp/err" "asyncleak: no supported event loop library (libuv, libevent, libev, GLib) \
 was used by 'sh'; nothing was checked"
 
 run "$ASYNCLEAK" --handle-signals=no sh -c 'kill -TERM $$'
@@ -46,6 +46,6 @@ for sig in ALRM:14:Alarm\ clock PIPE:13:Broken\ pipe; do
     "$tmp/err" || fail "no line naming SIG$name in: $(cat "$tmp/err")"
   expect_no "$tmp/err" "killed before it could write its report"
   expect_line "$tmp/err" "asyncleak: no supported event loop library \
-(libuv, libevent, libev) was used by 'sh'; nothing was checked"
+(libuv, libevent, libev, GLib) was used by 'sh'; nothing was checked"
   expect_no "$tmp/err" "SIGKILL"
 done

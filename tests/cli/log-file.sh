@@ -3,7 +3,7 @@
 . tests/cli/lib.sh
 
 umask 022
-said="asyncleak: no supported event loop library (libuv, libevent, libev) was used by"
+said="asyncleak: no supported event loop library (libuv, libevent, libev, GLib) was used by"
 
 run "$ASYNCLEAK" --log-file="$tmp/log.%p" sh -c 'echo $$; echo out >&2'
 expect_status 0
@@ -29,7 +29,7 @@ expect_status 125
 expect_line "$tmp/err" "asyncleak: cannot open '$tmp/no-such-dir/log': No such \
 file or directory; the reports go to stderr"
 expect_line "$tmp/err" "asyncleak: no supported event loop library (libuv, \
-libevent, libev) was used by 'sh'; nothing was checked"
+libevent, libev, GLib) was used by 'sh'; nothing was checked"
 
 # A log file that cannot be written (a full disk) is an error too, as a
 # --json file is; the control, a log that can be, passes.

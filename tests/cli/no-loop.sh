@@ -2,7 +2,7 @@
 # called a success.
 . tests/cli/lib.sh
 
-said="asyncleak: no supported event loop library (libuv, libevent, libev) was used by"
+said="asyncleak: no supported event loop library (libuv, libevent, libev, GLib) was used by"
 
 run "$ASYNCLEAK" /bin/true
 expect_status 0

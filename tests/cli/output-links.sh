@@ -60,7 +60,7 @@ for flag in json junit sarif write-baseline log-file; do
 done
 # The log file is opened after the run: the reports go to stderr.
 expect_line "$tmp/err" "asyncleak: no supported event loop library (libuv, \
-libevent, libev) was used by '/bin/true'; nothing was checked"
+libevent, libev, GLib) was used by '/bin/true'; nothing was checked"
 
 # A link on the way, in a directory of the other user's.
 mkdir "$tmp/home"
