@@ -26,8 +26,10 @@
  * documented way to end a private context, which its own tests use, and
  * no leak. GLib first sets the context of each of its sources to NULL,
  * then lets go of their callbacks one by one, while all of them are still
- * in memory: the first of the program's to go closes the context, with
- * its sources (al_loop_freeing); its GTasks still pending stay pending.
+ * in memory. The context is closed, with its sources (al_loop_freeing),
+ * its GTasks still pending staying pending, by whichever comes first: the
+ * last unref seen (shim/glib.c), or the first of the program's sources
+ * let go with a NULL context, for a last unref inside libglib.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
