@@ -102,8 +102,37 @@ AL_EXPORT int asyncleak_ensure_closure(void *loop, void *resource,
   return add(loop, f);
 }
 
+/* What a library whose records say all answers (al_shim.kind and
+ * handle_open left NULL): a handle open on the loop, or a request pending
+ * on it; a handle is open while its probe finds it armed. */
+static enum al_kind kind_by_records(uintptr_t loop, uintptr_t addr) {
+  struct al_res r;
+
+  if (al_res_get(addr, &r) == 0 && r.loop == loop)
+    return AL_KIND_HANDLE;
+  if (al_req_get(addr, &r) == 0 && r.loop == loop)
+    return AL_KIND_REQUEST;
+  return AL_KIND_NONE;
+}
+
+static int open_by_records(uintptr_t loop, uintptr_t addr) {
+  struct al_state st = {0};
+  struct al_res r;
+
+  if (al_res_get(addr, &r) != 0 || r.loop != loop || al_shims[r.shim] == NULL)
+    return 0;
+  al_shims[r.shim]->probe(&r, &st);
+  return st.known && st.active;
+}
+
+int al_handle_open(const struct al_shim *sh, uintptr_t loop, uintptr_t addr) {
+  return (sh->handle_open != NULL ? sh->handle_open : open_by_records)(loop,
+                                                                       addr);
+}
+
 AL_EXPORT int asyncleak_shutdown_waits_for(void *loop,
                                            void *handle_or_request) {
+  const struct al_shim *sh;
   struct al_fin *f;
   struct al_loop l;
   enum al_kind what;
@@ -114,13 +143,17 @@ AL_EXPORT int asyncleak_shutdown_waits_for(void *loop,
   al_init();
   if ((rc = al_loop_known((uintptr_t)loop, &l)) != 0)
     return rc;
-  what = al_shims[l.shim]->kind((uintptr_t)loop, (uintptr_t)handle_or_request);
+  sh = al_shims[l.shim];
+  what = (sh->kind != NULL ? sh->kind : kind_by_records)(
+      (uintptr_t)loop, (uintptr_t)handle_or_request);
   if (what == AL_KIND_NONE)
     return -EINVAL;
   /* Every request is waited for; a protected one is never cancelled.
    * Handles closed and requests done since their protection need it no
    * longer: the list stays as long as what is protected and alive. */
-  al_loop_waits_prune((uintptr_t)loop, al_shims[l.shim]->handle_open);
+  al_loop_waits_prune((uintptr_t)loop, sh->handle_open != NULL
+                                           ? sh->handle_open
+                                           : open_by_records);
   if ((f = calloc(1, sizeof(*f))) == NULL)
     return -ENOMEM;
   f->kind = AL_FIN_WAIT;

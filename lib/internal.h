@@ -210,6 +210,9 @@ struct al_loop {
 extern const struct al_shim *al_shims[AL_MAX_SHIMS];
 /* Registers a shim once and returns its index. */
 uint8_t al_shim_register(const struct al_shim *s);
+/* Whether the handle at addr, made on loop, is still open: the shim's
+ * handle_open, or its record and probe (lib/finally.c). */
+int al_handle_open(const struct al_shim *sh, uintptr_t loop, uintptr_t addr);
 
 /* Records a resource the program created. `stack` may be NULL. */
 void al_res_open(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop,

@@ -93,9 +93,12 @@ struct al_shim {
    * loop the interposers did not see made. Must not fault; NULL when the
    * library's loops cannot be told from memory. */
   int (*claim)(uintptr_t loop);
-  /* Whether addr is a handle or a request of the loop. Must not fault. */
+  /* Whether addr is a handle or a request of the loop. Must not fault.
+   * NULL: the registry's records answer (a handle open on the loop, a
+   * request pending on it). */
   enum al_kind (*kind)(uintptr_t loop, uintptr_t addr);
-  /* Whether the handle at addr, made on loop, is still open. */
+  /* Whether the handle at addr, made on loop, is still open. NULL: while
+   * its record is open and probe finds it armed. */
   int (*handle_open)(uintptr_t loop, uintptr_t addr);
   /* Requests whose completion is learnt from the handle they were started
    * on, not from a callback the runtime stands in for (libuv's stream

@@ -184,7 +184,7 @@ int al_shutdown_holds(uintptr_t loop) {
   if (n == 0 || al_loop_get(loop, &l) != 0)
     return 0;
   for (size_t i = 0; i < n; i++)
-    if (al_shims[l.shim]->handle_open(loop, w[i]))
+    if (al_handle_open(al_shims[l.shim], loop, w[i]))
       return 1;
   return 0;
 }

@@ -311,26 +311,6 @@ static int shim_closing(uintptr_t loop) {
   return 0;
 }
 
-static enum al_kind shim_kind(uintptr_t loop, uintptr_t addr) {
-  struct al_res r;
-
-  if (al_res_get(addr, &r) == 0 && r.loop == loop)
-    return AL_KIND_HANDLE;
-  if (al_req_get(addr, &r) == 0 && r.loop == loop)
-    return AL_KIND_REQUEST;
-  return AL_KIND_NONE;
-}
-
-static int shim_handle_open(uintptr_t loop, uintptr_t addr) {
-  struct al_state st = {0};
-  struct al_res r;
-
-  if (al_res_get(addr, &r) != 0 || r.loop != loop)
-    return 0;
-  al_libev_probe(&r, &st);
-  return st.known && st.active;
-}
-
 /* asyncleak_loop_close, which has run the shutdown already. */
 static int shim_close(uintptr_t loop) {
   al_libev_ensure();
@@ -374,8 +354,8 @@ static const struct al_shim libev_shim = {
     .closing = shim_closing,
     .requests = al_libev_requests,
     .claim = NULL,
-    .kind = shim_kind,
-    .handle_open = shim_handle_open,
+    .kind = NULL,
+    .handle_open = NULL,
     .req_pending = NULL,
     .run_function = shim_run_function,
     .run_once = shim_run_once,
