@@ -9,9 +9,9 @@
 #    goes, and runs until a signal ends it. It handles neither SIGTERM nor
 #    SIGINT: either kills it, as alone (status 143 or 130). Its name
 #    watcher and signal subscription are GDBus's, not sources: when the
-#    signal comes, no source is attached to the default context (listed
-#    from a signal handler while checking this), so asyncleak reports
-#    nothing, and keeps the status.
+#    signal comes, no source is attached to the default context (a list
+#    of its sources, taken then, is empty), so asyncleak reports nothing,
+#    and keeps the status.
 . tests/real/lib.sh
 
 for c in gdbus dbus-run-session dbus-daemon; do

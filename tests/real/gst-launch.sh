@@ -9,10 +9,10 @@
 # default context and removes them (g_source_remove, or the SIGINT
 # callback's G_SOURCE_REMOVE) before it returns; the pipeline's
 # streaming threads and clock run no GLib context: nothing is attached
-# at exit (listed while checking this). GStreamer reads
-# a registry of its plugins; the test gives it one of its own, holding
-# only the core elements, built in-process by the first run (no
-# gst-plugin-scanner child), so that every run does the same.
+# at exit (a list of the default context's sources then is empty).
+# GStreamer reads a registry of its plugins; the test gives it one of its
+# own, holding only the core elements, built in-process by the first run
+# (no gst-plugin-scanner child), so that every run does the same.
 . tests/real/lib.sh
 
 command -v gst-launch-1.0 >/dev/null 2>&1 ||
