@@ -14,13 +14,17 @@ set -eu
 # Debian's libnode108 reads at start from /usr/share/nodejs: that path is
 # built in, so they are installed as usual, and so are the libraries
 # libnode108 links (libbrotli1 ... zlib1g).
-# libglib2.0-dev: GLib's and GIO's headers, which the runtime's GLib shim
-# is built against, and the libraries its scenarios link.
 # shadowsocks-libev, gdnsd and sniproxy are programs on Debian's libev.so.4
 # for tests/real (curl is their client; binutils' nm tells whether the
 # runtime follows libev). Installing them may enable and start their system
 # services on a machine that runs services; the tests start their own
 # copies, on free ports of 127.0.0.1, and never touch those.
+# libglib2.0-dev: GLib's and GIO's headers, which the runtime's GLib shim
+# is built against, and the libraries its scenarios link. For the GLib programs
+# of tests/real: libglib2.0-tests holds GLib's own installed tests,
+# libglib2.0-bin gdbus, dbus-daemon the private session bus
+# (dbus-run-session) gdbus talks to, gstreamer1.0-tools gst-launch-1.0
+# (its core elements come with libgstreamer1.0-0).
 packages="gcc make pkg-config libuv1-dev libunwind-dev libdw-dev libelf-dev
 libcmocka-dev valgrind lua5.4 lua-luv neovim python3-jsonschema man-db
 groff-base bsdutils clang libclang-rt-14-dev libevent-dev memcached tmux
@@ -29,7 +33,7 @@ unbound knot-resolver knot-dnsutils lldpd python3 python3-uvloop node-acorn
 node-cjs-module-lexer node-undici libbrotli1 libc-ares2 libicu72
 libnghttp2-14 libssl3 zlib1g
 libev-dev shadowsocks-libev gdnsd sniproxy curl binutils
-libglib2.0-dev"
+libglib2.0-dev libglib2.0-tests libglib2.0-bin dbus-daemon gstreamer1.0-tools"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
   echo "install-deps: no dpkg-query: not a Debian system; install what" \

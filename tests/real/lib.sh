@@ -35,6 +35,23 @@ libev_runtime() {
     awk '$NF == "ev_run" { f = 1 } END { exit !f }'
 }
 
+# glib_runtime: the runtime the asyncleak command preloads follows GLib's
+# main loop (it interposes g_main_loop_run). Without that, a GLib program
+# runs under asyncleak unwatched, and only its behaviour can be checked.
+glib_runtime() {
+  nm -D --defined-only \
+    "$(dirname "$ASYNCLEAK")/../lib/libasyncleak.so" 2>/dev/null |
+    awk '$NF == "g_main_loop_run" { f = 1 } END { exit !f }'
+}
+
+# unwatched NAME: $tmp/err is the end of a run asyncleak did not follow,
+# of the program NAME (as asyncleak names it): it says so, and checked
+# nothing.
+unwatched() {
+  grep -q "no supported event loop library .* was used by '$1'" "$tmp/err" ||
+    fail "not the run of an unwatched $1: $(cat "$tmp/err")"
+}
+
 # $plain COMMAND...: runs what is not under test (a client, a helper, the
 # program run alone to compare with) without what a sanitizer build
 # preloads into every test (the Makefile's SAN_ENV): curl, like ps, hangs
