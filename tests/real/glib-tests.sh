@@ -13,7 +13,9 @@
 #   /maincontext/source_finalization_from_dispatch/1,
 #   /mainloop/unref-while-pending and /mainloop/ownerless-polling/* free
 #   a context with sources still attached, on purpose: that is what they
-#   test. So does timeout /timeout/far-future-ready-time.
+#   test. So does timeout /timeout/far-future-ready-time. That is GLib's
+#   own end of a context, which destroys and frees its sources, and no
+#   leak: they are run apart (d below), clean, every context closed.
 # - mainloop /mainloop/unix-fd-priority attaches an idle source and two
 #   unix fd sources (on /dev/random) to the default context, unrefs them
 #   and returns with all three attached; it is the binary's last case,
@@ -137,6 +139,30 @@ clean 'handles_created>=1' unix-streams
 # /mainloop/overflow that the source ids it is given follow on from the
 # one it set.
 clean '' mainloop -p /maincontext/basic -p /mainloop/overflow
+
+# d) Contexts freed with sources still attached: GLib destroys them with
+# the context's last unref, runs their destroy notifies and frees them.
+# Nothing is reported, and every context is closed.
+closed() {
+  gtest "$@"
+  expect_status 0
+  [ -n "$followed" ] || return 0
+  expect status=0 exit=0 handles_open=0 handles_closing=0 \
+    requests_pending=0 'loops>=1' loops_unclosed=0 'handles_created>=1'
+  expect_no "$tmp/err" "ERROR: asyncleak"
+  grep -qE '^asyncleak: no leaks: [1-9][0-9]* loop\(s\), [1-9][0-9]* handle\(s\) created, all closed$' \
+    "$tmp/err" || fail "not the report of a clean $1: $(cat "$tmp/err")"
+}
+closed mainloop -p /maincontext/source_finalization_from_source/0 \
+  -p /maincontext/source_finalization_from_source/3 \
+  -p /maincontext/source_finalization_from_source/4 \
+  -p /maincontext/source_finalization_from_source/5 \
+  -p /maincontext/source_finalization_from_source/8 \
+  -p /maincontext/source_finalization_from_source/9 \
+  -p /maincontext/source_finalization_from_dispatch/1 \
+  -p /mainloop/unref-while-pending -p /mainloop/ownerless-polling/attach-first \
+  -p /mainloop/ownerless-polling/pop-first
+closed timeout -p /timeout/far-future-ready-time
 
 # c) The real leak: /mainloop/unix-fd-priority leaves an idle source and
 # two unix fd sources attached to the default context, which is never
