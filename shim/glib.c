@@ -551,7 +551,7 @@ static const struct al_shim glib_shim = {
     .close = shim_close,
     .close_handle = al_glib_destroy_source,
     .cancel = shim_cancel,
-    .quiet = NULL,
+    .quiet = al_glib_quiet_source,
     .unloaded = shim_unloaded,
 };
 
