@@ -163,8 +163,9 @@ size_t asyncleak_check(FILE *out);
  * what it reports is also set aside, so that it no longer affects the
  * tests that follow. Later drains do not wait for it, and each handle
  * still active, on a loop the calling thread runs, is stopped if it calls
- * back by itself (a timer, an idle), else unreferenced; a line after the
- * report says what was done. Nothing is closed or cancelled. Call it on
+ * back by itself (a timer, an idle; a GLib timeout or idle source stays
+ * attached, its callback no longer called), else unreferenced where the
+ * library can; a line after the report says what was done. Nothing is closed or cancelled. Call it on
  * the thread that runs the loops, outside their callbacks. */
 size_t asyncleak_check_and_isolate(const asyncleak_snapshot *s, FILE *out);
 

@@ -126,6 +126,10 @@ void al_glib_state_text(const struct al_res *r, const struct al_state *st,
 void al_glib_context_gone(GMainContext *ctx);
 /* Destroys the program's source at addr, as g_source_destroy would. */
 void al_glib_destroy_source(uintptr_t addr);
+/* Keeps the program's timeout or idle at addr from calling it back,
+ * without destroying it: AL_QUIET_STOPPED, or AL_QUIET_LEFT for another
+ * kind (lib/loop.h, quiet). */
+int al_glib_quiet_source(uintptr_t addr);
 
 /* ------------------------------------------------------- shim/glib-task.c */
 

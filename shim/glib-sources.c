@@ -92,6 +92,7 @@ struct cb {
   GSourceCallbackFuncs *funcs;  /* CB_FORWARD */
   GSourceFunc fn;               /* CB_DIRECT, CB_ONCE */
   GDestroyNotify notify;        /* CB_DIRECT */
+  atomic_int quiet;             /* set aside by a failed test's isolation */
 };
 
 static void cb_ref(gpointer p);
@@ -126,11 +127,24 @@ static gboolean once_trampoline(gpointer p) {
   return G_SOURCE_REMOVE;
 }
 
-/* Whatever GLib asks, it gets the program's function and data. */
+/* What a quieted timeout or idle calls instead of the program's function:
+ * nothing, and it stays attached, as the program left it. */
+static gboolean quieted(gpointer p) {
+  (void)p;
+  return G_SOURCE_CONTINUE;
+}
+
+/* Whatever GLib asks, it gets the program's function and data, unless
+ * the source was quieted. */
 static void cb_get(gpointer p, GSource *source, GSourceFunc *fn,
                    gpointer *data) {
   struct cb *c = p;
 
+  if (atomic_load_explicit(&c->quiet, memory_order_relaxed)) {
+    *fn = quieted;
+    *data = NULL;
+    return;
+  }
   switch (c->mode) {
   case CB_FORWARD:
     c->funcs->get(c->data, source, fn, data);
@@ -494,6 +508,38 @@ void al_glib_destroy_source(uintptr_t addr) {
   al_call_own_begin(&al_glib_calls);
   destroy((GSource *)addr);
   al_call_own_end(&al_glib_calls);
+}
+
+/* ------------------------------------------------------------ quiet */
+
+/* GLib has no way to stop a source but to destroy it, and no reference of
+ * a source's on its loop: a g_main_loop_run runs until it is quit. What
+ * the runtime can do without destroying is keep the program's callback
+ * from running. It does that for the kinds that call back by themselves,
+ * a timeout and an idle, whose callback is a GSourceFunc: the runtime's
+ * callback pair, in front of the program's, hands GLib a function that
+ * does nothing and keeps the source attached. The source wakes its
+ * context as it did (an idle still keeps it from sleeping); the program
+ * may still remove it, and its destroy notify runs then. A callback the
+ * program sets anew comes back. Any other kind (an io watch, a child
+ * watch, a signal) answers an event, which its callback may be the one to
+ * consume: it is left as it is. */
+int al_glib_quiet_source(uintptr_t addr) {
+  GSource s;
+  struct cb *c;
+  unsigned type;
+
+  if (al_safe_read(&s, (const void *)addr, sizeof(s)) || s.ref_count == 0 ||
+      !(s.flags & G_HOOK_FLAG_ACTIVE) || s.context == NULL ||
+      s.callback_funcs != &cb_funcs)
+    return AL_QUIET_LEFT;
+  type = kind_of(s.source_funcs);
+  c = s.callback_data;
+  if ((type != T_TIMEOUT && type != T_IDLE) ||
+      (c->mode != CB_FORWARD && c->mode != CB_DIRECT && c->mode != CB_ONCE))
+    return AL_QUIET_LEFT;
+  atomic_store_explicit(&c->quiet, 1, memory_order_relaxed);
+  return AL_QUIET_STOPPED;
 }
 
 /* ------------------------------------------------------------ the report */
