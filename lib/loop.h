@@ -193,6 +193,9 @@ struct al_shim {
  * returning is found gone, never guessed from an unwind. */
 struct al_run {
   uintptr_t loop;
+  void *object;    /* the library's own object for this run, which stop
+                      acts on (GLib's GMainLoop), set by the interposer
+                      before al_run_begin; NULL when it has none */
   uintptr_t guard; /* the thread's record of it matches while it runs */
   int slot;        /* in the table of runs on every thread, or -1 */
   uint8_t shim;
@@ -212,6 +215,9 @@ void al_run_end(struct al_run *run);
 /* Whether the calling thread is inside a run of the loop, where running
  * it again is not allowed. */
 int al_run_here(uint8_t shim, uintptr_t loop);
+/* The object of the innermost run of the loop on the calling thread that
+ * is still on its stack (al_run.object), or NULL: for a shim's stop. */
+void *al_run_object(uintptr_t loop);
 /* The caller, whose frame is at `frame`, is inside no run of this thread
  * (a test harness's setup or teardown, which the framework calls between
  * tests): runs recorded below it were left by a longjmp, and are gone. */

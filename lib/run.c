@@ -101,7 +101,14 @@ static void push(uint8_t shim, uintptr_t loop, uintptr_t frame,
   run->loop = loop;
   run->shim = shim;
   run->guard = ++next_guard;
-  run->slot = slot_take(loop);
+  /* A run past the stack's end takes no slot: one it kept could not be
+   * given back if a longjmp left the run (drop_top). */
+  if (depth < MAX_NESTED_RUNS) {
+    run->slot = slot_take(loop);
+  } else {
+    run->slot = -1;
+    atomic_fetch_add(&slots_lost, 1);
+  }
   if (depth < MAX_NESTED_RUNS) {
     stack[depth].loop = loop;
     stack[depth].frame = frame;
@@ -135,12 +142,28 @@ static int gone(unsigned i, uintptr_t here) {
          guard != stack[i].guard;
 }
 
+/* The innermost run kept. */
+static unsigned top(void) {
+  return depth <= MAX_NESTED_RUNS ? depth - 1 : MAX_NESTED_RUNS - 1;
+}
+
+/* Forgets the innermost run kept, and the runs past the stack's end,
+ * which began inside it. */
+static void drop_top(void) {
+  unsigned t = top();
+
+  while (depth > t + 1) {
+    depth--;
+    slot_give(-1);
+  }
+  depth--;
+  slot_give(stack[depth].slot);
+}
+
 /* Forgets the runs, innermost first, that a longjmp left. */
 static void prune(uintptr_t here) {
-  while (depth > 0 && depth <= MAX_NESTED_RUNS && gone(depth - 1, here)) {
-    depth--;
-    slot_give(stack[depth].slot);
-  }
+  while (depth > 0 && gone(top(), here))
+    drop_top();
 }
 
 /* Whether the library's real run function is on the calling thread's
@@ -159,11 +182,8 @@ static int real_run_on_stack(const struct al_shim *sh) {
 }
 
 void al_run_left_below(uintptr_t frame) {
-  while (depth > 0 && depth <= MAX_NESTED_RUNS &&
-         stack[depth - 1].frame < frame) {
-    depth--;
-    slot_give(stack[depth].slot);
-  }
+  while (depth > 0 && stack[top()].frame < frame)
+    drop_top();
 }
 
 int al_run_here(uint8_t shim, uintptr_t loop) {
@@ -180,6 +200,19 @@ int al_run_here(uint8_t shim, uintptr_t loop) {
       al_shims[shim] != NULL)
     return real_run_on_stack(al_shims[shim]);
   return 0;
+}
+
+void *al_run_object(uintptr_t loop) {
+  unsigned n;
+
+  prune((uintptr_t)__builtin_frame_address(0));
+  n = depth < MAX_NESTED_RUNS ? depth : MAX_NESTED_RUNS;
+  while (n-- > 0)
+    if (stack[n].loop == loop)
+      return ((const struct al_run *)((uintptr_t)stack[n].guard_at -
+                                      offsetof(struct al_run, guard)))
+          ->object;
+  return NULL;
 }
 
 /* ------------------------------------------------------- graceful stop */
@@ -232,12 +265,8 @@ __attribute__((noinline)) int al_run_begin(uint8_t shim, uintptr_t loop,
                                         memory_order_relaxed)))
     atomic_store(&runs_seen[shim], 1);
   /* A run that begins here, at or above a run still kept, is not inside
-   * it: that one was left by a longjmp. */
-  while (depth > 0 && depth <= MAX_NESTED_RUNS &&
-         stack[depth - 1].frame <= frame) {
-    depth--;
-    slot_give(stack[depth].slot);
-  }
+   * it, and one whose guard is gone has returned: a longjmp left them. */
+  prune(frame);
   if (AL_UNLIKELY(loop != last_run ||
                   last_epoch != atomic_load_explicit(&epoch,
                                                      memory_order_relaxed)) &&

@@ -608,7 +608,7 @@ BASE_NEW(event_init, (void), ())
 
 AL_EXPORT int event_base_loop(struct event_base *base, int flags) {
   __typeof__(&event_base_loop) fn = REAL(event_base_loop);
-  struct al_run run;
+  struct al_run run = {.object = NULL};
   int followed, rc;
 
   if (fn == NULL)

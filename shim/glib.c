@@ -272,60 +272,6 @@ AL_EXPORT void g_main_context_pop_thread_default(GMainContext *context) {
 
 /* ------------------------------------------------------------------- runs */
 
-/* This thread's runs, innermost last: the GMainLoop a run of
- * g_main_loop_run quits, NULL for an iteration, and the interposer's
- * record of the run with the guard it held then. */
-#define MAX_RUNS 8
-static AL_TLS struct {
-  GMainContext *ctx;
-  GMainLoop *loop;
-  const struct al_run *run;
-  uintptr_t guard;
-} runs[MAX_RUNS];
-static AL_TLS unsigned nruns;
-
-/* Whether runs[i] is a run a longjmp left (a failed test's assertion in
- * a callback), seen from the run about to begin at here: found as the
- * core finds it (lib/run.c), the new run being at or above its depth, or
- * its record no longer holding its guard. */
-static int run_gone(unsigned i, const struct al_run *here) {
-  uintptr_t guard;
-
-  if ((uintptr_t)runs[i].run <= (uintptr_t)here)
-    return 1;
-  return al_safe_read(&guard, &runs[i].run->guard, sizeof(guard)) != 0 ||
-         guard != runs[i].guard;
-}
-
-/* A run begins, after al_run_begin: the runs a longjmp left are
- * forgotten first, so that they neither fill the table nor take a stop.
- * The runs past the table's end began inside its last: gone with it. */
-static void run_push(GMainContext *ctx, GMainLoop *loop,
-                     const struct al_run *run) {
-  while (nruns > 0) {
-    unsigned top = nruns <= MAX_RUNS ? nruns - 1 : MAX_RUNS - 1;
-    if (!run_gone(top, run))
-      break;
-    nruns = top;
-  }
-  if (nruns < MAX_RUNS)
-    runs[nruns] = (__typeof__(runs[0])){ctx, loop, run, run->guard};
-  nruns++;
-}
-
-/* The run returns: the runs above its own were left inside it. One the
- * table did not hold is only counted, unless a push forgot it already. */
-static void run_pop(const struct al_run *run) {
-  unsigned n = nruns < MAX_RUNS ? nruns : MAX_RUNS;
-
-  while (n > 0 && runs[n - 1].run != run)
-    n--;
-  if (n > 0)
-    nruns = n - 1;
-  else if (nruns > MAX_RUNS)
-    nruns--;
-}
-
 /* Whether the run is the program's to follow: the program's call, or any
  * run of the default context (GApplication runs it from GIO). */
 static int program_run(GMainContext *ctx, const void *caller) {
@@ -337,7 +283,7 @@ AL_EXPORT void g_main_loop_run(GMainLoop *loop) {
   __typeof__(&g_main_loop_run) real = REAL(g_main_loop_run);
   __typeof__(&g_main_loop_get_context) get = USE(g_main_loop_get_context);
   GMainContext *ctx;
-  struct al_run run;
+  struct al_run run = {.object = NULL};
 
   if (real == NULL)
     return;
@@ -348,11 +294,10 @@ AL_EXPORT void g_main_loop_run(GMainLoop *loop) {
     return;
   }
   al_glib_context_used(ctx);
+  run.object = loop;
   if (al_run_begin(al_glib_shim_id, (uintptr_t)ctx, &run))
     return;
-  run_push(ctx, loop, &run);
   real(loop);
-  run_pop(&run);
   al_run_end(&run);
 }
 
@@ -360,7 +305,7 @@ AL_EXPORT gboolean g_main_context_iteration(GMainContext *context,
                                             gboolean may_block) {
   __typeof__(&g_main_context_iteration) real = REAL(g_main_context_iteration);
   GMainContext *ctx;
-  struct al_run run;
+  struct al_run run = {.object = NULL};
   gboolean rc;
 
   if (real == NULL)
@@ -372,9 +317,7 @@ AL_EXPORT gboolean g_main_context_iteration(GMainContext *context,
   al_glib_context_used(ctx);
   if (al_run_begin(al_glib_shim_id, (uintptr_t)ctx, &run))
     return FALSE;
-  run_push(ctx, NULL, &run);
   rc = real(context, may_block);
-  run_pop(&run);
   al_run_end(&run);
   return rc;
 }
@@ -394,18 +337,14 @@ static void shim_run_once(uintptr_t loop, int mode) {
 }
 
 /* The innermost run of the context on this thread returns: a
- * g_main_loop_run is quit; an iteration returns after this dispatch by
- * itself. */
+ * g_main_loop_run is quit (its GMainLoop is the run's object); an
+ * iteration returns after this dispatch by itself. */
 static void shim_stop(uintptr_t loop) {
   __typeof__(&g_main_loop_quit) quit = USE(g_main_loop_quit);
-  unsigned n = nruns < MAX_RUNS ? nruns : MAX_RUNS;
+  GMainLoop *run = al_run_object(loop);
 
-  while (n-- > 0)
-    if ((uintptr_t)runs[n].ctx == loop) {
-      if (runs[n].loop != NULL && quit != NULL)
-        quit(runs[n].loop);
-      return;
-    }
+  if (run != NULL && quit != NULL)
+    quit(run);
 }
 
 /* The core's timer and descriptor watch: sources of the runtime's own,

@@ -154,7 +154,7 @@ AL_EXPORT void ev_loop_fork(struct ev_loop *loop) {
 /* No depth here: the program's callbacks run inside. */
 AL_EXPORT int ev_run(struct ev_loop *loop, int flags) {
   __typeof__(&ev_run) real = REAL(ev_run);
-  struct al_run run;
+  struct al_run run = {.object = NULL};
   int rc;
 
   if (real == NULL)

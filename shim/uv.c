@@ -392,7 +392,7 @@ AL_EXPORT uv_loop_t *uv_default_loop(void) {
 
 AL_EXPORT int uv_run(uv_loop_t *loop, uv_run_mode mode) {
   __typeof__(&uv_run) real = REAL(uv_run);
-  struct al_run run;
+  struct al_run run = {.object = NULL};
   int rc;
 
   if (real == NULL)

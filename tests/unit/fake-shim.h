@@ -42,7 +42,11 @@ static int fake_nclosed;
 
 /* The test's code between these runs as a callback of the fake loop's
  * run on this thread. */
-#define FAKE_RUN_BEGIN()                                                        struct al_run fake_run_;                                                      assert_int_equal(al_run_begin(fake_id, FAKE_LOOP, &fake_run_), 0)
+#define FAKE_RUN_BEGIN() FAKE_RUN_BEGIN_WITH(NULL)
+/* The same, with the run's object (al_run.object). */
+#define FAKE_RUN_BEGIN_WITH(obj)                                              \
+  struct al_run fake_run_ = {.object = (obj)};                                \
+  assert_int_equal(al_run_begin(fake_id, FAKE_LOOP, &fake_run_), 0)
 #define FAKE_RUN_END() al_run_end(&fake_run_)
 
 /* What the program's callbacks do while a drain runs the loop, if

@@ -21,6 +21,10 @@ static __attribute__((noinline)) int here(uintptr_t loop) {
   return al_run_here(shim, loop);
 }
 
+static __attribute__((noinline)) void *object_here(uintptr_t loop) {
+  return al_run_object(loop);
+}
+
 static int setup(void **state) {
   (void)state;
   shim = fake_reset();
@@ -119,6 +123,37 @@ static void test_run__new_run_after_longjmp(void **state) {
   assert_false(al_run_here(shim, FAKE_LOOP));
 }
 
+/* Leaves a run n frames deeper than its caller. */
+static __attribute__((noinline)) void escape_deeper(int n) {
+  volatile char pad[256];
+  memset((char *)pad, 0x5a, sizeof(pad));
+  if (n > 0)
+    escape_deeper(n - 1);
+  else
+    run_and_escape();
+}
+
+/* More runs left by a longjmp than the per-thread stack keeps, each one
+ * deeper than the one before: a run that begins above them all forgets
+ * them, the ones past the stack's end with the last one kept, and gives
+ * their slots back. */
+static void test_run__more_left_than_kept(void **state) {
+  int object;
+  (void)state;
+  for (int i = 0; i < 12; i++)
+    if (setjmp(escape) == 0)
+      escape_deeper(i);
+  {
+    FAKE_RUN_BEGIN_WITH(&object);
+    assert_true(here(FAKE_LOOP));
+    assert_ptr_equal(object_here(FAKE_LOOP), &object);
+    FAKE_RUN_END();
+  }
+  assert_false(al_run_here(shim, FAKE_LOOP));
+  assert_null(al_run_object(FAKE_LOOP));
+  assert_false(al_run_anywhere(FAKE_LOOP));
+}
+
 static void *other_thread(void *arg) {
   struct al_run run;
   int *seen = arg;
@@ -208,6 +243,7 @@ int main(void) {
       T(test_run__nested),
       T(test_run__longjmp_out_is_gone),
       T(test_run__new_run_after_longjmp),
+      T(test_run__more_left_than_kept),
       T(test_run__threads),
       T(test_run__until_done_or_deadline),
       T(test_run__drain_counts_as_running),
