@@ -120,15 +120,6 @@ static void push(uint8_t shim, uintptr_t loop, uintptr_t frame,
   depth++;
 }
 
-static void pop(struct al_run *run) {
-  /* Unless found gone meanwhile: a run that returns is the innermost. */
-  if (depth > 0 && (depth > MAX_NESTED_RUNS ||
-                    stack[depth - 1].guard_at == &run->guard)) {
-    depth--;
-    slot_give(run->slot);
-  }
-  run->guard = 0;
-}
 
 /* Whether the run at stack[i] is gone, seen from a frame at `here`. */
 static int gone(unsigned i, uintptr_t here) {
@@ -164,6 +155,19 @@ static void drop_top(void) {
 static void prune(uintptr_t here) {
   while (depth > 0 && gone(top(), here))
     drop_top();
+}
+
+static void pop(struct al_run *run) {
+  /* Unless found gone meanwhile: a run that returns is the innermost, or
+   * a kept one with runs past the stack's end left inside it by a
+   * longjmp, or one past the end itself. */
+  if (depth > 0 && stack[top()].guard_at == &run->guard) {
+    drop_top();
+  } else if (depth > MAX_NESTED_RUNS && run->slot < 0) {
+    depth--;
+    slot_give(-1);
+  }
+  run->guard = 0;
 }
 
 /* Whether the library's real run function is on the calling thread's

@@ -24,6 +24,8 @@
 /* Interposed. */
 #define GLIB_FUNCS(X)                                                         \
   X(g_main_context_new) X(g_main_context_new_with_flags) X(g_main_loop_run)   \
+  X(g_main_context_default) X(g_main_context_ref_thread_default)              \
+  X(g_main_loop_new)                                                          \
   X(g_main_context_unref) X(g_main_loop_unref)                                \
   X(g_main_context_pop_thread_default)                                        \
   X(g_main_context_iteration) X(g_source_attach) X(g_source_set_callback)     \
@@ -39,7 +41,9 @@
 
 /* Called by the runtime, never interposed. */
 #define GLIB_USED(X)                                                          \
-  X(g_main_context_default) X(g_main_context_ref)                             \
+  X(g_main_context_ref) X(g_main_context_get_thread_default)                 \
+  X(g_main_context_acquire) X(g_main_context_release)                         \
+  X(g_task_get_cancellable) X(g_cancellable_is_cancelled)                     \
   X(g_main_loop_get_context) X(g_main_loop_quit)                              \
   X(g_source_unref) X(g_source_destroy) X(g_source_set_priority)              \
   X(g_timeout_source_new)                                                     \
@@ -103,9 +107,12 @@ static inline void al_glib_leave(void) {
 
 /* ------------------------------------------------------------ shim/glib.c */
 
-/* The context a NULL stands for, the default one; NULL when GLib is not
- * found. */
+/* The context a NULL the program gives GLib stands for, the default one
+ * (made by GLib then if need be); NULL when GLib is not found. */
 GMainContext *al_glib_context(GMainContext *ctx);
+/* Whether ctx is the default context, as far as the program has shown
+ * it: never made for the asking. */
+int al_glib_is_default(GMainContext *ctx);
 /* The context is one the program uses: recorded (made by GLib's code
  * or before the runtime came), unless it is known. */
 void al_glib_context_used(GMainContext *ctx);

@@ -140,31 +140,30 @@ static void cb_get(gpointer p, GSource *source, GSourceFunc *fn,
                    gpointer *data) {
   struct cb *c = p;
 
-  if (atomic_load_explicit(&c->quiet, memory_order_relaxed)) {
-    *fn = quieted;
-    *data = NULL;
-    return;
-  }
   switch (c->mode) {
   case CB_FORWARD:
     c->funcs->get(c->data, source, fn, data);
-    return;
+    break;
   case CB_DIRECT:
     *fn = c->fn;
     *data = c->data;
-    return;
+    break;
   case CB_ONCE:
     *fn = once_trampoline;
     *data = c;
-    return;
+    break;
   case CB_NONE:
+    /* No function; for data, a pointer no program holds, so that
+     * g_main_context_find_source_by_user_data never finds the source by
+     * the data it has not got (GLib's own tests look for NULL). */
+    *fn = NULL;
+    *data = c;
     break;
   }
-  /* No function; for data, a pointer no program holds, so that
-   * g_main_context_find_source_by_user_data never finds the source by
-   * the data it has not got (GLib's own tests look for NULL). */
-  *fn = NULL;
-  *data = c;
+  /* The data stays the program's: g_source_remove_by_user_data still
+   * finds a quieted source. */
+  if (atomic_load_explicit(&c->quiet, memory_order_relaxed))
+    *fn = quieted;
 }
 
 
@@ -283,11 +282,14 @@ AL_EXPORT guint g_source_attach(GSource *source, GMainContext *context) {
  * pair of the runtime's too, and GLib lets go of the old pair, which
  * finds the source still attached. */
 static struct cb *refollow(GSource *s, enum cb_mode mode) {
+  struct al_res r;
   struct cb *c;
 
-  if (!followed(s) || (c = cb_new(mode, s, NULL)) == NULL)
+  /* Its context from its record, not from its pair, which another thread
+   * destroying the source may be letting go of. */
+  if (!followed(s) || al_res_get((uintptr_t)s, &r) != 0 ||
+      (c = cb_new(mode, s, (GMainContext *)r.loop)) == NULL)
     return NULL;
-  c->context = ((struct cb *)s->callback_data)->context;
   return c;
 }
 
@@ -320,12 +322,16 @@ AL_EXPORT void g_source_set_callback_indirect(GSource *source, gpointer data,
   if (real == NULL)
     return;
   al_glib_ensure();
-  if (funcs == NULL || (c = refollow(source, CB_FORWARD)) == NULL) {
+  /* No funcs takes the callback away: the source stays followed, with a
+   * pair that gives none. */
+  if ((c = refollow(source, funcs != NULL ? CB_FORWARD : CB_NONE)) == NULL) {
     real(source, data, funcs);
     return;
   }
-  c->data = data;
-  c->funcs = funcs;
+  if (funcs != NULL) {
+    c->data = data;
+    c->funcs = funcs;
+  }
   real(source, c, &cb_funcs);
 }
 
@@ -334,63 +340,67 @@ AL_EXPORT void g_source_set_callback_indirect(GSource *source, gpointer data,
 /* What each of them does, in GLib's own calls: the source made, its
  * priority where it is not the kind's, its callback, attached to the
  * default context, the reference dropped. mode: CB_DIRECT or CB_ONCE. */
-static guint add(GSource *s, gint priority, gint kind_priority,
-                 enum cb_mode mode, GSourceFunc fn, gpointer data,
-                 GDestroyNotify notify) {
+static guint add(GSource *s, struct cb *c, gint priority, gint kind_priority,
+                 GSourceFunc fn, gpointer data, GDestroyNotify notify) {
   __typeof__(&g_source_set_priority) set_priority = USE(g_source_set_priority);
-  __typeof__(&g_source_set_callback) set_callback = REAL(g_source_set_callback);
   __typeof__(&g_source_attach) attach = REAL(g_source_attach);
   __typeof__(&g_source_unref) unref = USE(g_source_unref);
-  GMainContext *ctx = al_glib_context(NULL);
-  struct cb *c = NULL;
   int saved = errno;
   guint id;
 
-  if (s == NULL || set_priority == NULL || set_callback == NULL ||
-      attach == NULL || unref == NULL)
+  if (s == NULL || set_priority == NULL || attach == NULL || unref == NULL) {
+    free(c);
     return 0;
+  }
   if (priority != kind_priority)
     set_priority(s, priority);
-  if (ctx != NULL && AL_LIKELY(al_locks_held == 0))
-    c = cb_new(mode, s, ctx);
-  if (c == NULL) {
-    /* Not followed. */
-    if (mode == CB_ONCE) {
-      unref(s);
-      return 0;
-    }
-    set_callback(s, fn, data, notify);
-  } else {
-    c->fn = fn;
-    c->data = data;
-    c->notify = notify;
-    s->callback_data = c;
-    s->callback_funcs = &cb_funcs;
-    al_glib_context_used(ctx);
-    al_made(al_glib_shim_id, (uintptr_t)s, kind_of(s->source_funcs),
-            (uintptr_t)ctx);
-  }
+  c->source = s;
+  c->fn = fn;
+  c->data = data;
+  c->notify = notify;
+  s->callback_data = c;
+  s->callback_funcs = &cb_funcs;
+  al_glib_context_used(c->context);
+  al_made(al_glib_shim_id, (uintptr_t)s, kind_of(s->source_funcs),
+          (uintptr_t)c->context);
   errno = saved;
   id = attach(s, NULL);
   unref(s);
   return id;
 }
 
-/* Each convenience function: GLib's own when GLib calls it or when its
- * argument is one GLib refuses (which says so), else done as above. */
+/* The runtime's pair for a convenience function's source, made first: a
+ * call it cannot follow (no memory, or a signal handler inside the
+ * runtime) is GLib's own, and the program's callback is never lost. */
+static struct cb *pair_for_default(enum cb_mode mode) {
+  GMainContext *ctx;
+  int saved = errno;
+  struct cb *c = NULL;
+
+  if (AL_LIKELY(al_locks_held == 0) && (ctx = al_glib_context(NULL)) != NULL)
+    c = cb_new(mode, NULL, ctx);
+  errno = saved;
+  return c;
+}
+
+/* Each convenience function: GLib's own when GLib calls it, when its
+ * argument is one GLib refuses (which says so), or when it cannot be
+ * followed; else done as above. */
 #define CONVENIENCE(ret, name, params, args, check, make, prio, kprio, mode,  \
                     fn, data, notify)                                         \
   AL_EXPORT ret name params {                                                 \
     __typeof__(&name) real = REAL(name);                                      \
+    struct cb *c = NULL;                                                      \
     ret id;                                                                   \
     if (real == NULL)                                                         \
       return 0;                                                               \
-    if (!al_glib_enter(NULL) || !(check)) {                                   \
+    if (!al_glib_enter(NULL) || !(check) ||                                   \
+        (c = pair_for_default(mode)) == NULL) {                               \
       id = real args;                                                         \
     } else {                                                                  \
       GSource *s = (make);                                                    \
-      id = add(s, prio, kprio, mode, (GSourceFunc)(void (*)(void))(fn),       \
-               data, notify);                                                 \
+      id = add(s, c, prio, kprio, (GSourceFunc)(void (*)(void))(fn), data,    \
+               notify);                                                       \
     }                                                                         \
     al_glib_leave();                                                          \
     return id;                                                                \
@@ -525,6 +535,7 @@ void al_glib_destroy_source(uintptr_t addr) {
  * watch, a signal) answers an event, which its callback may be the one to
  * consume: it is left as it is. */
 int al_glib_quiet_source(uintptr_t addr) {
+  enum cb_mode mode;
   GSource s;
   struct cb *c;
   unsigned type;
@@ -536,7 +547,8 @@ int al_glib_quiet_source(uintptr_t addr) {
   type = kind_of(s.source_funcs);
   c = s.callback_data;
   if ((type != T_TIMEOUT && type != T_IDLE) ||
-      (c->mode != CB_FORWARD && c->mode != CB_DIRECT && c->mode != CB_ONCE))
+      al_safe_read(&mode, &c->mode, sizeof(mode)) != 0 ||
+      (mode != CB_FORWARD && mode != CB_DIRECT && mode != CB_ONCE))
     return AL_QUIET_LEFT;
   atomic_store_explicit(&c->quiet, 1, memory_order_relaxed);
   return AL_QUIET_STOPPED;

@@ -62,15 +62,18 @@ AL_EXPORT GTask *g_task_new(gpointer source_object, GCancellable *cancellable,
   return task;
 }
 
-/* Each return: GLib's, then the task is done. */
+/* Each return: the task is done, then GLib's return, which may call the
+ * program's callback before it returns (from a later turn of the task's
+ * context), where the task must not count as pending any more. A return
+ * GLib refuses is of a task returned already. */
 #define RETURN(name, params, args)                                            \
   AL_EXPORT void name params {                                                \
     __typeof__(&name) real = REAL(name);                                      \
     if (real == NULL)                                                         \
       return;                                                                 \
     al_glib_ensure();                                                         \
-    real args;                                                                \
     task_done(task);                                                          \
+    real args;                                                                \
   }
 
 RETURN(g_task_return_pointer,
@@ -85,13 +88,20 @@ RETURN(g_task_return_value, (GTask * task, GValue *result), (task, result))
 AL_EXPORT gboolean g_task_return_error_if_cancelled(GTask *task) {
   __typeof__(&g_task_return_error_if_cancelled) real =
       REAL(g_task_return_error_if_cancelled);
+  __typeof__(&g_task_get_cancellable) get_cancellable =
+      USE(g_task_get_cancellable);
+  __typeof__(&g_cancellable_is_cancelled) is_cancelled =
+      USE(g_cancellable_is_cancelled);
   gboolean returned;
 
   if (real == NULL)
     return FALSE;
   al_glib_ensure();
-  if ((returned = real(task)))
+  /* It returns the task when its cancellable is cancelled. */
+  if (get_cancellable != NULL && is_cancelled != NULL && task != NULL &&
+      is_cancelled(get_cancellable(task)))
     task_done(task);
+  returned = real(task);
   return returned;
 }
 
@@ -110,8 +120,8 @@ AL_EXPORT void g_task_return_new_error(GTask *task, GQuark domain, gint code,
   va_start(ap, format);
   error = new_error(domain, code, format, ap);
   va_end(ap);
-  ret(task, error);
   task_done(task);
+  ret(task, error);
 }
 
 const char *al_glib_req_type_name(unsigned type) {

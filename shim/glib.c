@@ -11,6 +11,7 @@
  * of contexts other than the default one. */
 #define _GNU_SOURCE
 #include <stdlib.h>
+#include <time.h>
 
 #include "glib-shim.h"
 
@@ -47,12 +48,25 @@ uint8_t al_glib_shim_id;
 
 /* -------------------------------------------------------------- contexts */
 
-/* The default context, once asked for, and whether it is recorded. */
+/* The default context, once known, and whether it is recorded. GLib
+ * makes it on first use, with a descriptor of its own: the runtime never
+ * asks for it before the program does, and learns it where the program
+ * gets it (a NULL context given to GLib, g_main_context_default,
+ * g_main_context_ref_thread_default). */
 static _Atomic(GMainContext *) default_context;
 static atomic_int default_recorded;
 
+static void default_is(GMainContext *ctx) {
+  if (ctx != NULL &&
+      atomic_load_explicit(&default_context, memory_order_relaxed) == NULL)
+    atomic_store_explicit(&default_context, ctx, memory_order_release);
+}
+
+/* For a NULL the program gives GLib, which GLib takes for the default
+ * context, making it if need be: asking for it then makes nothing GLib
+ * would not have. */
 GMainContext *al_glib_context(GMainContext *ctx) {
-  __typeof__(&g_main_context_default) get = USE(g_main_context_default);
+  __typeof__(&g_main_context_default) get = REAL(g_main_context_default);
 
   if (ctx != NULL)
     return ctx;
@@ -60,7 +74,64 @@ GMainContext *al_glib_context(GMainContext *ctx) {
   if (AL_LIKELY(ctx != NULL) || get == NULL)
     return ctx;
   ctx = get();
-  atomic_store_explicit(&default_context, ctx, memory_order_release);
+  default_is(ctx);
+  return ctx;
+}
+
+int al_glib_is_default(GMainContext *ctx) {
+  return ctx != NULL &&
+         ctx == atomic_load_explicit(&default_context, memory_order_acquire);
+}
+
+/* The program asks for the default context to use it (a finalizer to
+ * register on it, a source to attach): it is recorded then. */
+AL_EXPORT GMainContext *g_main_context_default(void) {
+  __typeof__(&g_main_context_default) real = REAL(g_main_context_default);
+  GMainContext *ctx;
+  int outer;
+
+  if (real == NULL)
+    return NULL;
+  outer = al_glib_enter(NULL);
+  ctx = real();
+  al_glib_leave();
+  default_is(ctx);
+  if (outer) {
+    int saved = errno;
+    al_glib_context_used(ctx);
+    errno = saved;
+  }
+  return ctx;
+}
+
+/* A loop on NULL runs the default context, which GLib makes then. */
+AL_EXPORT GMainLoop *g_main_loop_new(GMainContext *context,
+                                     gboolean is_running) {
+  __typeof__(&g_main_loop_new) real = REAL(g_main_loop_new);
+  __typeof__(&g_main_loop_get_context) get = USE(g_main_loop_get_context);
+  GMainLoop *loop;
+
+  if (real == NULL)
+    return NULL;
+  loop = real(context, is_running);
+  if (context == NULL && loop != NULL && get != NULL)
+    default_is(get(loop));
+  return loop;
+}
+
+/* The thread's default context, or the default one when none is pushed. */
+AL_EXPORT GMainContext *g_main_context_ref_thread_default(void) {
+  __typeof__(&g_main_context_ref_thread_default) real =
+      REAL(g_main_context_ref_thread_default);
+  __typeof__(&g_main_context_get_thread_default) pushed =
+      USE(g_main_context_get_thread_default);
+  GMainContext *ctx;
+
+  if (real == NULL)
+    return NULL;
+  ctx = real();
+  if (pushed != NULL && pushed() == NULL)
+    default_is(ctx);
   return ctx;
 }
 
@@ -79,10 +150,10 @@ void al_glib_context_used(GMainContext *ctx) {
 
   if (ctx == NULL || AL_UNLIKELY(al_locks_held != 0))
     return;
-  if (ctx == al_glib_context(NULL)) {
+  if (al_glib_is_default(ctx)) {
     if (!atomic_load_explicit(&default_recorded, memory_order_relaxed) &&
         !atomic_exchange(&default_recorded, 1))
-      al_loop_made(al_glib_shim_id, (uintptr_t)ctx, AL_LOOP_DEFAULT, 0, 1);
+      al_loop_made(al_glib_shim_id, (uintptr_t)ctx, AL_LOOP_DEFAULT, 0, 0);
     return;
   }
   if (ctx == last_used && n == last_ends)
@@ -194,29 +265,49 @@ struct main_loop {
 };
 
 /* Whether the unref about to be done is the last of the context, which is
- * recorded; a context the runtime never recorded is not asked about. */
+ * recorded; a context the runtime never recorded is not asked about, and
+ * the default one GLib never frees. */
 static int last_ref(GMainContext *ctx) {
   struct al_loop l;
 
-  return ctx != NULL && AL_LIKELY(al_locks_held == 0) &&
+  return ctx != NULL && !al_glib_is_default(ctx) &&
+         AL_LIKELY(al_locks_held == 0) &&
          al_loop_get((uintptr_t)ctx, &l) == 0 && context_refs(ctx) == 1;
 }
 
-/* A context's last unref, the program's (or GIO's, GObject's ...): the
- * shutdown runs first when it is the program's, while the context is
- * alive, then GLib destroys its sources and frees it, and it is closed
- * (the first of the program's sources to go may have closed it
- * already). */
+/* The context whose last unref the program's call on this thread is in,
+ * its shutdown running: an asyncleak_loop_close of it from a finalizer
+ * gives back nothing more, the program's own call doing that next. */
+static AL_TLS GMainContext *ending;
+
+/* unref(obj) gives back the last reference of ctx, the program's (or
+ * GIO's, GObject's ...). When it is the program's, the shutdown runs
+ * first, while the context is alive; then GLib destroys its sources and
+ * frees it, and it is closed, unless the first of the program's sources
+ * to go closed it already, or a finalizer took a reference meanwhile.
+ * Its memory is not read once freed: the loop's serial tells whether the
+ * record is still the one of the context that was freed. */
 static void context_ends(GMainContext *ctx, int program, void (*unref)(void *),
                          void *obj) {
+  uint64_t serial = al_loop_serial((uintptr_t)ctx);
+  GMainContext *outer = ending;
   int saved = errno;
 
-  if (program && al_loop_closing((uintptr_t)ctx))
-    return;
+  if (program) {
+    ending = ctx;
+    al_loop_closing((uintptr_t)ctx);
+    ending = outer;
+    if (!last_ref(ctx)) {
+      errno = saved;
+      unref(obj);
+      return;
+    }
+  }
   errno = saved;
   unref(obj);
   saved = errno;
-  al_glib_context_gone(ctx);
+  if (serial != 0 && al_loop_serial((uintptr_t)ctx) == serial)
+    al_glib_context_gone(ctx);
   errno = saved;
 }
 
@@ -257,13 +348,17 @@ AL_EXPORT void g_main_loop_unref(GMainLoop *loop) {
 AL_EXPORT void g_main_context_pop_thread_default(GMainContext *context) {
   __typeof__(&g_main_context_pop_thread_default) real =
       REAL(g_main_context_pop_thread_default);
+  __typeof__(&g_main_context_get_thread_default) pushed =
+      USE(g_main_context_get_thread_default);
   int program;
 
   if (real == NULL)
     return;
   program = al_glib_enter(context);
   al_glib_leave();
-  if (!last_ref(context)) {
+  /* Only the context on top of the thread's stack is popped (GLib refuses
+   * another, and says so). */
+  if (pushed == NULL || pushed() != context || !last_ref(context)) {
     real(context);
     return;
   }
@@ -275,7 +370,7 @@ AL_EXPORT void g_main_context_pop_thread_default(GMainContext *context) {
 /* Whether the run is the program's to follow: the program's call, or any
  * run of the default context (GApplication runs it from GIO). */
 static int program_run(GMainContext *ctx, const void *caller) {
-  return ctx == al_glib_context(NULL) ||
+  return al_glib_is_default(ctx) ||
          !al_loopsyms_owns(&al_glib_lib, caller);
 }
 
@@ -328,12 +423,27 @@ static void *shim_run_function(void) {
   return (void *)REAL(g_main_loop_run);
 }
 
+/* Only while the calling thread owns the context: GLib's iteration of a
+ * context another thread owns (one that pushed it as its thread-default
+ * and runs nothing) waits for it with no end, which no timer of the
+ * core's could cut short. The turn then only lets a moment pass. */
 static void shim_run_once(uintptr_t loop, int mode) {
   __typeof__(&g_main_context_iteration) iterate =
       REAL(g_main_context_iteration);
+  __typeof__(&g_main_context_acquire) acquire = USE(g_main_context_acquire);
+  __typeof__(&g_main_context_release) release = USE(g_main_context_release);
+  GMainContext *ctx = (GMainContext *)loop;
+  const struct timespec moment = {0, 1000000};
 
-  if (iterate != NULL)
-    iterate((GMainContext *)loop, mode == AL_RUN_WAIT);
+  if (iterate == NULL || acquire == NULL || release == NULL)
+    return;
+  if (!acquire(ctx)) {
+    if (mode == AL_RUN_WAIT)
+      nanosleep(&moment, NULL);
+    return;
+  }
+  iterate(ctx, mode == AL_RUN_WAIT);
+  release(ctx);
 }
 
 /* The innermost run of the context on this thread returns: a
@@ -362,7 +472,11 @@ static void own_drop(struct own *o) {
 
   if (o->source == NULL || destroy == NULL || unref == NULL)
     return;
-  destroy(o->source);
+  /* One its context's last unref destroyed already has nothing of the
+   * context's: destroying it again would only mark it, and GLib would
+   * never let go of its callback. */
+  if (o->source->context != NULL)
+    destroy(o->source);
   unref(o->source);
   o->source = NULL;
 }
@@ -462,13 +576,29 @@ static int shim_closing(uintptr_t loop) {
 /* asyncleak_loop_close: the program's reference, given back. */
 static int shim_close(uintptr_t loop) {
   __typeof__(&g_main_context_unref) unref = REAL(g_main_context_unref);
+  GMainContext *ctx = (GMainContext *)loop;
 
   if (unref == NULL)
     return -ENOSYS;
-  if ((GMainContext *)loop == al_glib_context(NULL))
+  if (al_glib_is_default(ctx))
     return -EBUSY; /* GLib never frees its default context */
-  unref((GMainContext *)loop);
+  if (ctx == ending)
+    return 0;
+  if (last_ref(ctx))
+    context_ends(ctx, 0, (void (*)(void *))unref, ctx);
+  else
+    unref(ctx);
   return 0;
+}
+
+/* A context recorded is live until its end is seen, and the default
+ * context, once the program has shown it, is GLib's for good:
+ * asyncleak_run_finally may name it before anything is attached. */
+static int shim_claim(uintptr_t loop) {
+  struct al_loop l;
+
+  return al_glib_is_default((GMainContext *)loop) ||
+         al_loop_get(loop, &l) == 0;
 }
 
 static int shim_cancel(uintptr_t addr) {
@@ -494,7 +624,7 @@ static const struct al_shim glib_shim = {
     .state_text = al_glib_state_text,
     .closing = shim_closing,
     .requests = al_glib_requests,
-    .claim = NULL,
+    .claim = shim_claim,
     .kind = NULL,
     .handle_open = NULL,
     .req_pending = NULL,

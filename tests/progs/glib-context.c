@@ -44,6 +44,55 @@
  * [finally] CHECK: ^asyncleak: no leaks: 1 loop\(s\), 2 handle\(s\) created, all closed$
  * [finally] EXIT: 0
  *
+ * [finally-close]: the finalizer also calls asyncleak_loop_close on the
+ * context, from inside the program's own last unref, which gives the
+ * reference back itself: the context is freed once.
+ * [finally-close] RUN: finally-close
+ * [finally-close] CHECK: ^finalizer$
+ * [finally-close] CHECK: ^goodbye$
+ * [finally-close] CHECK: ^unreffed$
+ * [finally-close] CHECK-NOT: ERROR
+ * [finally-close] CHECK: ^asyncleak: no leaks: 1 loop\(s\), 2 handle\(s\) created, all closed$
+ * [finally-close] EXIT: 0
+ *
+ * [close]: asyncleak_loop_close gives back the program's reference,
+ * which is the last: the context is closed.
+ * [close] RUN: close
+ * [close] CHECK: ^closed: 0$
+ * [close] CHECK-NOT: ERROR
+ * [close] CHECK: ^asyncleak: no leaks: 1 loop\(s\), 1 handle\(s\) created, all closed$
+ * [close] EXIT: 0
+ *
+ * [pop-default]: the default context pushed as the thread's and popped
+ * again, which neither refs nor unrefs it: its finalizer runs at exit, not
+ * at the pop, and it is the default loop throughout.
+ * [pop-default] RUN: pop-default
+ * [pop-default] CHECK: ^popped$
+ * [pop-default] CHECK: ^finalizer$
+ * [pop-default] CHECK: ^goodbye$
+ * [pop-default] CHECK-NOT: ERROR
+ * [pop-default] CHECK: ^asyncleak: no leaks: 1 loop\(s\), 2 handle\(s\) created, all closed; 1 loop\(s\) never closed$
+ * [pop-default] EXIT: 0
+ *
+ * [fds]: a program on a private context only: the runtime makes no
+ * default context of its own accord (GLib's has a descriptor).
+ * [fds] RUN: fds
+ * [fds] CHECK: ^eventfds: 1$
+ * [fds] CHECK-NOT: ERROR
+ * [fds] EXIT: 0
+ *
+ * [owned]: another thread owns the context (it pushed it as its
+ * thread-default) and runs nothing when the program exits with a
+ * finalizer's idle to wait for: the shutdown cannot iterate it, waits
+ * out its deadline, and the process ends.
+ * [owned] RUN: owned
+ * [owned] ENV: ASYNCLEAK_OPTIONS=drain_timeout_ms=300
+ * [owned] CHECK: ^finalizer$
+ * [owned] CHECK-NOT: goodbye
+ * [owned] CHECK: ==[0-9]+==ERROR: asyncleak: 1 handle left open at exit$
+ * [owned] CHECK: ^1 handle of type idle source, created at:$
+ * [owned] EXIT: 23
+ *
  * [threads]: one context per thread, four threads, each running a loop on
  * its own context (g_main_context_push_thread_default) until a timeout
  * quits it; each leaves an idle attached to its context, which it never
@@ -67,6 +116,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "asyncleak.h"
 
@@ -137,6 +187,45 @@ static void *worker(void *arg) {
   return NULL;
 }
 
+static void close_too(void *ctx, void *arg) {
+  finalizer(ctx, arg);
+  asyncleak_loop_close(ctx);
+}
+
+/* Counts the program's eventfds: each GMainContext has one. */
+static int eventfds(void) {
+  char path[64], link[64];
+  int n = 0;
+
+  for (int fd = 0; fd < 1024; fd++) {
+    ssize_t len;
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    if ((len = readlink(path, link, sizeof(link) - 1)) < 0)
+      continue;
+    link[len] = '\0';
+    if (strstr(link, "eventfd") != NULL)
+      n++;
+  }
+  return n;
+}
+
+static GMainContext *owned_ctx;
+static pthread_mutex_t owned_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t owned_cond = PTHREAD_COND_INITIALIZER;
+static int owned;
+
+static void *owner(void *arg) {
+  (void)arg;
+  g_main_context_push_thread_default(owned_ctx);
+  pthread_mutex_lock(&owned_lock);
+  owned = 1;
+  pthread_cond_signal(&owned_cond);
+  pthread_mutex_unlock(&owned_lock);
+  for (;;)
+    pause();
+  return NULL;
+}
+
 int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "leak";
   GMainContext *ctx;
@@ -153,6 +242,46 @@ int main(int argc, char **argv) {
       pthread_join(t[i], NULL);
     return 0;
   }
+  if (strcmp(mode, "pop-default") == 0) {
+    GSource *idle = g_idle_source_new();
+    ctx = g_main_context_default();
+    g_main_context_push_thread_default(ctx);
+    asyncleak_run_finally(ctx, finalizer, NULL);
+    g_source_set_callback(idle, goodbye, NULL, NULL);
+    g_source_attach(idle, ctx);
+    g_source_unref(idle);
+    timer = g_idle_source_new(); /* destroyed by the finalizer */
+    g_main_context_pop_thread_default(ctx);
+    printf("popped\n");
+    /* The goodbye idle ran: the finalizer's waits for its own. */
+    while (g_main_context_iteration(NULL, FALSE))
+      ;
+    return 0;
+  }
+  if (strcmp(mode, "fds") == 0) {
+    ctx = g_main_context_new();
+    s = g_idle_source_new();
+    g_source_set_callback(s, idle, NULL, NULL);
+    g_source_attach(s, ctx);
+    g_main_context_iteration(ctx, FALSE);
+    printf("eventfds: %d\n", eventfds());
+    g_source_destroy(s);
+    g_source_unref(s);
+    g_main_context_unref(ctx);
+    return 0;
+  }
+  if (strcmp(mode, "owned") == 0) {
+    pthread_t t;
+    owned_ctx = ctx = g_main_context_new();
+    timer = g_idle_source_new(); /* destroyed by the finalizer */
+    asyncleak_run_finally(ctx, finalizer, NULL);
+    pthread_create(&t, NULL, owner, NULL);
+    pthread_mutex_lock(&owned_lock);
+    while (!owned)
+      pthread_cond_wait(&owned_cond, &owned_lock);
+    pthread_mutex_unlock(&owned_lock);
+    return 0;
+  }
   ctx = g_main_context_new(); /* @new */
   loop = g_main_loop_new(ctx, FALSE);
   timer = s = g_timeout_source_new(5);
@@ -160,13 +289,17 @@ int main(int argc, char **argv) {
   g_source_attach(s, ctx); /* @attach */
   if (strcmp(mode, "finally") == 0)
     asyncleak_run_finally(ctx, finalizer, NULL);
+  if (strcmp(mode, "finally-close") == 0)
+    asyncleak_run_finally(ctx, close_too, NULL);
   g_main_loop_run(loop);
   printf("ran %d times\n", runs);
   if (strcmp(mode, "clean") == 0)
     g_source_destroy(s);
   g_source_unref(s);
   g_main_loop_unref(loop);
-  if (strcmp(mode, "leak") != 0) {
+  if (strcmp(mode, "close") == 0) {
+    printf("closed: %d\n", asyncleak_loop_close(ctx));
+  } else if (strcmp(mode, "leak") != 0) {
     g_main_context_unref(ctx);
     printf("unreffed\n");
   }

@@ -25,6 +25,19 @@
  * [thread] CHECK: ^asyncleak: no leaks: 1 loop\(s\), [0-9]+ handle\(s\) created, all closed; 1 request\(s\), all completed; 1 loop\(s\) never closed$
  * [thread] EXIT: 0
  *
+ * [exit]: as clean, but the task's callback, which GIO calls from inside
+ * g_task_return_int (the return comes from a later turn of the task's
+ * context), ends the process: the task returned, and is not pending; the
+ * idle it returns from and the time limit are still attached then.
+ * [exit] RUN: exit
+ * [exit] CHECK: ^done: 42$
+ * [exit] CHECK: ==[0-9]+==ERROR: asyncleak: 2 handles left open at exit$
+ * [exit] CHECK: ^1 handle of type idle source, created at:$
+ * [exit] CHECK: ^1 handle of type timeout source, created at:$
+ * [exit] CHECK-NOT: GTask
+ * [exit] CHECK-NOT: request
+ * [exit] EXIT: 23
+ *
  * [dropped] RUN: dropped
  * [dropped] CHECK-NOT: ERROR
  * [dropped] CHECK: ^asyncleak: no leaks: 1 loop\(s\), [0-9]+ handle\(s\) created, all closed; 1 request\(s\), all completed; 1 loop\(s\) never closed$
@@ -32,15 +45,19 @@
  */
 #include <gio/gio.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static GMainLoop *loop;
+static int exiting;
 static guint limit;
 
 static void on_done(GObject *source, GAsyncResult *res, gpointer data) {
   (void)source;
   (void)data;
   printf("done: %d\n", (int)g_task_propagate_int(G_TASK(res), NULL));
+  if (exiting)
+    exit(0);
   g_main_loop_quit(loop);
 }
 
@@ -76,7 +93,8 @@ int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IONBF, 0);
   loop = g_main_loop_new(NULL, FALSE);
   task = start_lookup(); /* @call */
-  if (strcmp(mode, "clean") == 0) {
+  exiting = strcmp(mode, "exit") == 0;
+  if (strcmp(mode, "clean") == 0 || exiting) {
     g_idle_add(answer, task);
   } else if (strcmp(mode, "thread") == 0) {
     g_task_run_in_thread(task, work);

@@ -36,6 +36,14 @@
  * [destroy] CHECK: ^asyncleak: no leaks: 1 loop\(s\), 3 handle\(s\) created, all closed; 1 loop\(s\) never closed$
  * [destroy] EXIT: 0
  *
+ * [cleared]: as destroy, but the program takes its own source's callback
+ * away first (g_source_set_callback_indirect with no functions): the
+ * source is still followed, and its destroy seen.
+ * [cleared] RUN: cleared
+ * [cleared] CHECK-NOT: ERROR
+ * [cleared] CHECK: ^asyncleak: no leaks: 1 loop\(s\), 3 handle\(s\) created, all closed; 1 loop\(s\) never closed$
+ * [cleared] EXIT: 0
+ *
  * [attached] RUN: attached
  * [attached] CHECK: ==[0-9]+==ERROR: asyncleak: 2 handles left open at exit$
  * [attached] CHECK: #0 0x[0-9a-f]+ in main .*glib-timeout.c:%line(own)$
@@ -68,16 +76,21 @@ int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "leak";
   GMainLoop *loop = g_main_loop_new(NULL, FALSE);
   GSource *own = NULL;
+  int cleared = 0;
   guint id;
 
   setvbuf(stdout, NULL, _IONBF, 0);
   until_remove = strcmp(mode, "return") == 0;
   id = start_heartbeat(); /* @call */
+  if (strcmp(mode, "cleared") == 0)
+    mode = "destroy", cleared = 1;
   if (strcmp(mode, "destroy") == 0 || strcmp(mode, "attached") == 0) {
     own = g_timeout_source_new_seconds(2);
     g_source_set_name(own, "own timer");
     g_source_set_callback(own, beat, NULL, NULL);
     g_source_attach(own, NULL); /* @own */
+    if (cleared)
+      g_source_set_callback_indirect(own, NULL, NULL);
   }
   g_timeout_add(until_remove ? 700 : 30, quit, loop);
   g_main_loop_run(loop);

@@ -154,6 +154,34 @@ static void test_run__more_left_than_kept(void **state) {
   assert_false(al_run_anywhere(FAKE_LOOP));
 }
 
+/* n runs, one inside the other; in the innermost, a run left by a
+ * longjmp back into it. */
+static __attribute__((noinline)) void nest_and_escape(int n) {
+  struct al_run run = {.object = NULL};
+  assert_int_equal(al_run_begin(shim, FAKE_LOOP, &run), 0);
+  if (n > 1)
+    nest_and_escape(n - 1);
+  else if (setjmp(escape) == 0)
+    run_and_escape();
+  al_run_end(&run);
+}
+
+/* As many runs as the stack keeps, and one past its end that a longjmp
+ * leaves inside the innermost: when they return, every slot is given
+ * back once. */
+static void test_run__left_past_the_end(void **state) {
+  (void)state;
+  nest_and_escape(8);
+  assert_false(al_run_here(shim, FAKE_LOOP));
+  assert_false(al_run_anywhere(FAKE_LOOP));
+  {
+    FAKE_RUN_BEGIN();
+    assert_true(al_run_anywhere(FAKE_LOOP));
+    FAKE_RUN_END();
+  }
+  assert_false(al_run_anywhere(FAKE_LOOP));
+}
+
 static void *other_thread(void *arg) {
   struct al_run run;
   int *seen = arg;
@@ -244,6 +272,7 @@ int main(void) {
       T(test_run__longjmp_out_is_gone),
       T(test_run__new_run_after_longjmp),
       T(test_run__more_left_than_kept),
+      T(test_run__left_past_the_end),
       T(test_run__threads),
       T(test_run__until_done_or_deadline),
       T(test_run__drain_counts_as_running),
