@@ -142,18 +142,24 @@ clean '' mainloop -p /maincontext/basic -p /mainloop/overflow
 
 # d) Contexts freed with sources still attached: GLib destroys them with
 # the context's last unref, runs their destroy notifies and frees them.
-# Nothing is reported, and every context is closed.
+# Nothing is reported, and every context is closed but the default one,
+# which the mainloop cases use too (UNCLOSED: 1) and GLib never frees.
 closed() {
+  unclosed=$1
+  shift
   gtest "$@"
   expect_status 0
   [ -n "$followed" ] || return 0
   expect status=0 exit=0 handles_open=0 handles_closing=0 \
-    requests_pending=0 'loops>=1' loops_unclosed=0 'handles_created>=1'
+    requests_pending=0 'loops>=1' loops_unclosed="$unclosed" \
+    'handles_created>=1'
   expect_no "$tmp/err" "ERROR: asyncleak"
-  grep -qE '^asyncleak: no leaks: [1-9][0-9]* loop\(s\), [1-9][0-9]* handle\(s\) created, all closed$' \
+  never=
+  [ "$unclosed" -eq 0 ] || never="; $unclosed loop\\(s\\) never closed"
+  grep -qE "^asyncleak: no leaks: [1-9][0-9]* loop\\(s\\), [1-9][0-9]* handle\\(s\\) created, all closed$never\$" \
     "$tmp/err" || fail "not the report of a clean $1: $(cat "$tmp/err")"
 }
-closed mainloop -p /maincontext/source_finalization_from_source/0 \
+closed 1 mainloop -p /maincontext/source_finalization_from_source/0 \
   -p /maincontext/source_finalization_from_source/3 \
   -p /maincontext/source_finalization_from_source/4 \
   -p /maincontext/source_finalization_from_source/5 \
@@ -162,7 +168,7 @@ closed mainloop -p /maincontext/source_finalization_from_source/0 \
   -p /maincontext/source_finalization_from_dispatch/1 \
   -p /mainloop/unref-while-pending -p /mainloop/ownerless-polling/attach-first \
   -p /mainloop/ownerless-polling/pop-first
-closed timeout -p /timeout/far-future-ready-time
+closed 0 timeout -p /timeout/far-future-ready-time
 
 # c) The real leak: /mainloop/unix-fd-priority leaves an idle source and
 # two unix fd sources attached to the default context, which is never
