@@ -18,6 +18,7 @@
  * the way of the program's. */
 enum {
   CLI_EXIT_LEAKS = 23,    /* the default of --error-exitcode */
+  CLI_EXIT_TIMEOUT = 124, /* --timeout ended the program, as timeout(1) */
   CLI_EXIT_FAILURE = 125, /* asyncleak itself failed, or was misused */
   /* The program exited 0 and nothing leaked that could be seen, but a
    * process of it carries its own copy of a loop library, which cannot be
@@ -40,6 +41,10 @@ struct cli_options {
   int env_color; /* ASYNCLEAK_OPTIONS has a color entry */
   const char *json, *junit, *sarif; /* machine-readable reports, or NULL */
   const char *write_baseline;
+  /* --timeout and --kill-after, in milliseconds (0: none), and the
+   * timeout as given, for messages. */
+  unsigned long long timeout_ms, kill_after_ms;
+  const char *timeout_text;
   /* The runtime's options the flags set, as key=value entries for
    * ASYNCLEAK_OPTIONS, in the order given. */
   char *runtime[64];
@@ -51,6 +56,9 @@ struct cli_child {
   const char *name;
   pid_t pid;
   int status;
+  /* --timeout ended it: 0, or the last signal it was sent for that
+   * (SIGTERM, SIGKILL). */
+  int timed_out;
 };
 
 /* ------------------------------------------------------------- msg.c */
@@ -219,7 +227,8 @@ void cli_reaper_say(int fd);
 /* Runs path with argv, forwarding the signals asyncleak receives, and fills
  * in the child's pid and wait status. Returns 0 once it has exited, or the
  * exit status after saying why it could not run. */
-int cli_spawn(const char *path, char *const argv[], struct cli_child *child);
+int cli_spawn(const char *path, char *const argv[], struct cli_child *child,
+              const struct cli_options *opt);
 
 /* ------------------------------------------------------------- pidindex.c */
 

@@ -113,6 +113,12 @@ static int outputs_write(struct output *o, size_t n,
 static int run_status(const struct cli_child *child,
                       unsigned long long leaked, size_t unwatched,
                       size_t missing, const struct cli_options *opt) {
+  /* As timeout(1): 124 when it timed out, 128+9 when SIGKILL was needed,
+   * whatever the program did with SIGTERM. */
+  if (child->timed_out == SIGKILL)
+    return 128 + SIGKILL;
+  if (child->timed_out != 0)
+    return CLI_EXIT_TIMEOUT;
   if (WIFSIGNALED(child->status))
     return 128 + WTERMSIG(child->status);
   if (WEXITSTATUS(child->status) != 0)
@@ -178,7 +184,7 @@ static int run(const char *path, char **args, const char *runtime,
   int rc;
 
   if ((rc = cli_setup_env(runtime, dir, opt)) != 0 ||
-      (rc = cli_spawn(path, args, &child)) != 0)
+      (rc = cli_spawn(path, args, &child, opt)) != 0)
     return rc;
   cli_reports_read(&reports, dir);
   if (reports.running > 0)
@@ -199,7 +205,8 @@ static int run(const char *path, char **args, const char *runtime,
 }
 
 int main(int argc, char **argv) {
-  struct cli_options opt = {.error_exitcode = CLI_EXIT_LEAKS};
+  struct cli_options opt = {.error_exitcode = CLI_EXIT_LEAKS,
+                            .kill_after_ms = 10000};
   char path[PATH_MAX], runtime[PATH_MAX], dir[PATH_MAX];
   struct output outputs[] = {
       {.flag = "--json", .write = cli_write_json},

@@ -98,6 +98,43 @@ static int parse_number(const char *s, size_t len, long lo, long hi,
   return 0;
 }
 
+/* Parses a duration as timeout(1) reads one: a decimal number of
+ * seconds, with a fraction or not, and an optional unit (s, m, h or d),
+ * into milliseconds, at most 30 days. 0 stays 0: no timeout. */
+static int parse_duration(const char *s, size_t len,
+                          unsigned long long *ms) {
+  static const struct {
+    char unit;
+    unsigned long long ms;
+  } units[] = {{'s', 1000}, {'m', 60000}, {'h', 3600000}, {'d', 86400000}};
+  unsigned long long whole = 0, frac = 0, scale = 1, unit = 1000;
+  size_t i = 0, digits = 0;
+
+  for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, digits++)
+    if ((whole = whole * 10 + (unsigned)(s[i] - '0')) > 30 * 86400ULL)
+      return -1;
+  if (i < len && s[i] == '.')
+    for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, digits++)
+      if (scale < 1000000) {
+        frac = frac * 10 + (unsigned)(s[i] - '0');
+        scale *= 10;
+      }
+  if (digits == 0)
+    return -1;
+  if (i < len) {
+    size_t u = 0;
+    while (u < CLI_ARRAY_SIZE(units) && units[u].unit != s[i])
+      u++;
+    if (u == CLI_ARRAY_SIZE(units) || i + 1 != len)
+      return -1;
+    unit = units[u].ms;
+  }
+  *ms = whole * unit + frac * unit / scale;
+  if (*ms > 30 * 86400000ULL)
+    return -1;
+  return 0;
+}
+
 static char *dup_n(const char *s, size_t len) {
   char *d = malloc(len + 1);
 
@@ -122,6 +159,14 @@ static int set_own(struct cli_options *opt, const char *key, const char *v,
     opt->quiet = n % 2;
   } else if (!strcmp(key, "error_exitcode")) {
     if (parse_number(v, len, 0, 255, &opt->error_exitcode) != 0)
+      return -1;
+  } else if (!strcmp(key, "timeout")) {
+    if (parse_duration(v, len, &opt->timeout_ms) != 0)
+      return -1;
+    free((char *)opt->timeout_text);
+    opt->timeout_text = dup_n(v, len);
+  } else if (!strcmp(key, "kill_after")) {
+    if (parse_duration(v, len, &opt->kill_after_ms) != 0)
       return -1;
   } else if (!strcmp(key, "missing_reports")) {
     if ((n = al_choice_index("fail|warn", v, len)) < 0)

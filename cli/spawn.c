@@ -2,9 +2,12 @@
 #define _GNU_SOURCE /* pipe2() */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -66,6 +69,68 @@ exec_child(const char *path, char *const argv[], const sigset_t *mask,
   _exit(CLI_EXIT_CANNOT_EXEC);
 }
 
+static unsigned long long now_ms(void) {
+  struct timespec t;
+
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (unsigned long long)t.tv_sec * 1000 + (unsigned long long)t.tv_nsec /
+                                                   1000000;
+}
+
+/* Whether the child, not reaped, has ended; waits up to ms for it. A pidfd
+ * tells at once where the kernel has them (Linux 5.3), else the child is
+ * looked at every 10 ms. */
+static int ended_within(pid_t pid, int pidfd, unsigned long long ms) {
+  unsigned long long end = now_ms() + ms;
+  siginfo_t info;
+
+  for (;;) {
+    unsigned long long now = now_ms();
+    memset(&info, 0, sizeof(info));
+    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT | WNOHANG) == 0 &&
+        info.si_pid == pid)
+      return 1;
+    if (now >= end)
+      return 0;
+    if (pidfd >= 0) {
+      struct pollfd p = {.fd = pidfd, .events = POLLIN};
+      unsigned long long left = end - now;
+      (void)poll(&p, 1, left > 60000 ? 60000 : (int)left);
+    } else {
+      const struct timespec step = {0, 10000000};
+      nanosleep(&step, NULL);
+    }
+  }
+}
+
+/* --timeout: the child still running after it is ended as timeout(1)
+ * ends a command, SIGTERM, then SIGKILL after --kill-after. SIGTERM lets
+ * the runtime write the report of what the program held open (with
+ * --graceful-signals, after its shutdown); SIGKILL leaves no report, and
+ * the run says so. */
+static void time_out(struct cli_child *child, const struct cli_options *opt) {
+  int pidfd = (int)syscall(SYS_pidfd_open, child->pid, 0);
+
+  if (!ended_within(child->pid, pidfd, opt->timeout_ms)) {
+    cli_say(STDERR_FILENO,
+            "'%s' (pid %d) still runs after --timeout=%s: sending SIGTERM "
+            "(its report says what it held open)",
+            child->name, (int)child->pid, opt->timeout_text);
+    child->timed_out = SIGTERM;
+    kill(child->pid, SIGTERM);
+    if (!ended_within(child->pid, pidfd, opt->kill_after_ms)) {
+      cli_say(STDERR_FILENO,
+              "'%s' (pid %d) still runs %llu ms after SIGTERM: sending "
+              "SIGKILL",
+              child->name, (int)child->pid, opt->kill_after_ms);
+      child->timed_out = SIGKILL;
+      kill(child->pid, SIGKILL);
+    }
+  }
+  if (pidfd >= 0)
+    close(pidfd);
+}
+
 /* Waits for the child to end and reaps it. Until it is reaped its pid cannot
  * be given to another process, so the handler may go on signalling it until
  * it is taken out of the handler's reach. */
@@ -85,7 +150,8 @@ static int wait_child(pid_t pid, int *status, const sigset_t *forward_set,
   return 0;
 }
 
-int cli_spawn(const char *path, char *const argv[], struct cli_child *child) {
+int cli_spawn(const char *path, char *const argv[], struct cli_child *child,
+              const struct cli_options *opt) {
   sigset_t forward_set, mask;
   int fds[2], err = 0, chld_ignored;
   ssize_t n;
@@ -127,6 +193,8 @@ int cli_spawn(const char *path, char *const argv[], struct cli_child *child) {
   while (n < 0 && errno == EINTR);
   close(fds[0]);
 
+  if (n != sizeof(err) && opt->timeout_ms > 0)
+    time_out(child, opt);
   if (wait_child(pid, &child->status, &forward_set, &mask) != 0) {
     cli_error("cannot wait for '%s' (pid %d): %s", argv[0], (int)pid,
               strerror(errno));
