@@ -166,7 +166,6 @@ static void cb_get(gpointer p, GSource *source, GSourceFunc *fn,
     *fn = quieted;
 }
 
-
 /* The context's last reference went: it is closed, with its sources,
  * once. Its memory is not read. */
 void al_glib_context_gone(GMainContext *ctx) {
