@@ -366,8 +366,9 @@ int cli_options_parse(char **argv, struct cli_options *opt) {
 }
 
 void cli_options_release(struct cli_options *opt) {
-  const char **own[] = {&opt->log_file, &opt->json, &opt->junit, &opt->sarif,
-                        &opt->write_baseline};
+  const char **own[] = {&opt->log_file, &opt->json,
+                        &opt->junit,    &opt->sarif,
+                        &opt->write_baseline, &opt->timeout_text};
 
   for (size_t i = 0; i < opt->nruntime; i++)
     free(opt->runtime[i]);

@@ -74,6 +74,12 @@ static void check_command(const struct cli_options *opt) {
   check_path("write_baseline", opt->write_baseline);
   if (opt->nruntime != 0)
     broken("entries for the runtime from the environment", "runtime");
+  if (opt->timeout_ms > 30 * 86400000ULL)
+    broken("more than 30 days", "timeout");
+  if (opt->kill_after_ms > 30 * 86400000ULL)
+    broken("more than 30 days", "kill_after");
+  if (opt->timeout_ms > 0 && opt->timeout_text == NULL)
+    broken("a timeout with no text to say it by", "timeout");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
