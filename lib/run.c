@@ -269,8 +269,13 @@ __attribute__((noinline)) int al_run_begin(uint8_t shim, uintptr_t loop,
                                         memory_order_relaxed)))
     atomic_store(&runs_seen[shim], 1);
   /* A run that begins here, at or above a run still kept, is not inside
-   * it, and one whose guard is gone has returned: a longjmp left them. */
-  prune(frame);
+   * it: a longjmp left it. Guards are read (a system call each) only when
+   * the stack is full, where a run left below would take the new one's
+   * place; otherwise a run left deeper is found by the next question. */
+  while (depth > 0 && stack[top()].frame <= frame)
+    drop_top();
+  if (AL_UNLIKELY(depth >= MAX_NESTED_RUNS))
+    prune(frame);
   if (AL_UNLIKELY(loop != last_run ||
                   last_epoch != atomic_load_explicit(&epoch,
                                                      memory_order_relaxed)) &&
