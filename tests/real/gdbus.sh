@@ -36,14 +36,7 @@ timeout -k 3 120 $plain dbus-run-session -- sh -c '
   until [ -e "$1/bus.done" ]; do sleep 0.1; done' sh "$tmp" \
   >"$tmp/bus.out" 2>&1 </dev/null &
 bus=$!
-i=0
-until [ -s "$tmp/bus" ]; do
-  kill -0 $bus 2>/dev/null ||
-    fail "dbus-run-session ended at start: $(cat "$tmp/bus.out")"
-  i=$((i + 1))
-  [ $i -le 100 ] || fail "no session bus within 10 s: $(cat "$tmp/bus.out")"
-  sleep 0.1
-done
+await_file "$tmp/bus" $bus dbus-run-session "$tmp/bus.out"
 DBUS_SESSION_BUS_ADDRESS=$(cat "$tmp/bus")
 export DBUS_SESSION_BUS_ADDRESS
 

@@ -101,6 +101,18 @@ children() {
   done
 }
 
+# await_file FILE PID WHAT LOG: waits up to 10 s for the process PID
+# (WHAT, writing to LOG) to write FILE, and fails if it ends first.
+await_file() {
+  i=0
+  until [ -s "$1" ]; do
+    kill -0 "$2" 2>/dev/null || fail "$3 ended at start: $(cat "$4")"
+    i=$((i + 1))
+    [ $i -le 100 ] || fail "$3 did not start within 10 s: $(cat "$4")"
+    sleep 0.1
+  done
+}
+
 # backend_start: an HTTP server on 127.0.0.1 that answers hello-backend,
 # for the proxies to reach; sets $backend (its pid, to kill) and $bport.
 # It picks its own port, so none is taken from under it.
@@ -122,14 +134,7 @@ PY
   timeout -k 2 240 $plain python3 "$tmp/backend.py" "$tmp/www" \
     >"$tmp/backend.out" 2>&1 </dev/null &
   backend=$!
-  i=0
-  until [ -s "$tmp/backend.port" ]; do
-    kill -0 $backend 2>/dev/null ||
-      fail "the backend ended at start: $(cat "$tmp/backend.out")"
-    i=$((i + 1))
-    [ $i -le 100 ] || fail "the backend did not start within 10 s"
-    sleep 0.1
-  done
+  await_file "$tmp/backend.port" $backend "the backend" "$tmp/backend.out"
   # shellcheck disable=SC2034 # for the tests that source this file
   bport=$(cat "$tmp/backend.port")
 }
