@@ -504,15 +504,22 @@ CONVENIENCE(guint, g_unix_fd_add,
 
 /* ------------------------------------------------------------ force */
 
+/* Reads the source at addr into *s: 0 when it is a followed source still
+ * attached, the only kind force and quiet act on (GLib's refusal of
+ * another would be a message the program never caused). */
+static int attached_source(uintptr_t addr, GSource *s) {
+  return al_safe_read(s, (const void *)addr, sizeof(*s)) == 0 &&
+                 s->ref_count != 0 && (s->flags & G_HOOK_FLAG_ACTIVE) &&
+                 s->context != NULL && s->callback_funcs == &cb_funcs
+             ? 0
+             : -1;
+}
+
 void al_glib_destroy_source(uintptr_t addr) {
   __typeof__(&g_source_destroy) destroy = USE(g_source_destroy);
   GSource s;
 
-  /* Only a source still attached: GLib's refusal of another would be a
-   * message the program never caused. */
-  if (destroy == NULL || al_safe_read(&s, (const void *)addr, sizeof(s)) ||
-      s.ref_count == 0 || !(s.flags & G_HOOK_FLAG_ACTIVE) ||
-      s.context == NULL || s.callback_funcs != &cb_funcs)
+  if (destroy == NULL || attached_source(addr, &s) != 0)
     return;
   al_call_own_begin(&al_glib_calls);
   destroy((GSource *)addr);
@@ -539,9 +546,7 @@ int al_glib_quiet_source(uintptr_t addr) {
   struct cb *c;
   unsigned type;
 
-  if (al_safe_read(&s, (const void *)addr, sizeof(s)) || s.ref_count == 0 ||
-      !(s.flags & G_HOOK_FLAG_ACTIVE) || s.context == NULL ||
-      s.callback_funcs != &cb_funcs)
+  if (attached_source(addr, &s) != 0)
     return AL_QUIET_LEFT;
   type = kind_of(s.source_funcs);
   c = s.callback_data;
