@@ -129,9 +129,10 @@ static int parse_duration(const char *s, size_t len,
       return -1;
     unit = units[u].ms;
   }
-  *ms = whole * unit + frac * unit / scale;
-  if (*ms > 30 * 86400000ULL)
+  /* Set only when valid: a value refused leaves the option as it was. */
+  if (whole * unit + frac * unit / scale > 30 * 86400000ULL)
     return -1;
+  *ms = whole * unit + frac * unit / scale;
   return 0;
 }
 

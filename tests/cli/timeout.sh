@@ -53,7 +53,7 @@ run ASYNCLEAK_OPTIONS=timeout=0.3 "$ASYNCLEAK" "$prog" run
 expect_status 124
 
 # Durations timeout(1) does not take are refused, before anything runs.
-for bad in "" abc 1x -1 1.5.2 s 31d 300ms; do
+for bad in "" abc 1x -1 1.5.2 s 31d 300ms 600000h; do
   run "$ASYNCLEAK" --timeout="$bad" "$prog" quick
   expect_status 125
   expect_no "$tmp/out" "running"
