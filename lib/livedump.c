@@ -30,8 +30,11 @@ static const char *const cls_name[] = {"alive", "pending", "open",
 
 #define MAX_RUNS 64
 
+/* A record as its probe found it: with the type it is known by now, as
+ * the verdict has it (lib/verdict.c), for the shim's words on its
+ * state. */
 struct item {
-  const struct al_res *r;
+  struct al_res r;
   struct al_state st;
   uint8_t cls;
   uint8_t type;
@@ -40,42 +43,42 @@ struct item {
 static int by_group(const void *a, const void *b) {
   const struct item *x = a, *y = b;
 
-  if (x->r->loop != y->r->loop)
-    return x->r->loop < y->r->loop ? -1 : 1;
+  if (x->r.loop != y->r.loop)
+    return x->r.loop < y->r.loop ? -1 : 1;
   if (x->cls != y->cls)
     return x->cls - y->cls;
-  if (x->r->shim != y->r->shim)
-    return x->r->shim - y->r->shim;
+  if (x->r.shim != y->r.shim)
+    return x->r.shim - y->r.shim;
   if (x->type != y->type)
     return x->type - y->type;
-  if (x->r->stack != y->r->stack)
-    return (uintptr_t)x->r->stack < (uintptr_t)y->r->stack ? -1 : 1;
+  if (x->r.stack != y->r.stack)
+    return (uintptr_t)x->r.stack < (uintptr_t)y->r.stack ? -1 : 1;
   /* Oldest first: the group's age is its first's. */
-  return x->r->seq < y->r->seq ? -1 : x->r->seq > y->r->seq;
+  return x->r.seq < y->r.seq ? -1 : x->r.seq > y->r.seq;
 }
 
 static int same_group(const struct item *x, const struct item *y) {
-  return x->r->loop == y->r->loop && x->cls == y->cls &&
-         x->r->shim == y->r->shim && x->type == y->type &&
-         x->r->stack == y->r->stack;
+  return x->r.loop == y->r.loop && x->cls == y->cls &&
+         x->r.shim == y->r.shim && x->type == y->type &&
+         x->r.stack == y->r.stack;
 }
 
 /* What the report would say of a handle's state, or of a request. */
 static void put_detail(struct al_buf *b, const struct item *it,
                        uint64_t now) {
-  const struct al_shim *sh = al_shims[it->r->shim];
+  const struct al_shim *sh = al_shims[it->r.shim];
   char text[320];
 
   text[0] = '\0';
   if (it->cls == CLS_PENDING) {
     al_buf_printf(b, "\t%lu\t",
-                  (unsigned long)((uint32_t)now - it->r->born_ms));
+                  (unsigned long)((uint32_t)now - it->r.born_ms));
     if (sh != NULL && sh->describe != NULL)
-      sh->describe(it->r, text, sizeof(text));
+      sh->describe(&it->r, text, sizeof(text));
   } else {
     al_buf_printf(b, "\t\t");
     if (sh != NULL && sh->state_text != NULL)
-      sh->state_text(it->r, &it->st, text, sizeof(text));
+      sh->state_text(&it->r, &it->st, text, sizeof(text));
     else if (it->st.closing)
       snprintf(text, sizeof(text), "closing");
     else
@@ -138,13 +141,15 @@ static void put_groups(struct al_buf *b, struct al_symbolizer *sym,
     const struct al_shim *sh = al_shims[r->shim];
     struct item *x = &it[n];
 
-    x->r = r;
+    x->r = *r;
     memset(&x->st, 0, sizeof(x->st));
     if (sh != NULL && sh->probe != NULL)
       sh->probe(r, &x->st);
     if (x->st.known && (x->st.internal || x->st.idle))
       continue;
-    x->type = (uint8_t)(x->st.type != 0 ? x->st.type : r->type);
+    if (x->st.type != 0)
+      x->r.type = x->st.type;
+    x->type = (uint8_t)x->r.type;
     if (al_res_is_request(r))
       x->cls = CLS_PENDING;
     else if (r->state == AL_RES_CLOSING || (x->st.known && x->st.closing))
@@ -165,11 +170,11 @@ static void put_groups(struct al_buf *b, struct al_symbolizer *sym,
     {
       const struct item *x = &it[first];
       int req = x->cls == CLS_PENDING;
-      const char *type = req ? al_req_type_name(x->r->shim, x->type)
-                             : al_type_name(x->r->shim, x->type);
+      const char *type = req ? al_req_type_name(x->r.shim, x->type)
+                             : al_type_name(x->r.shim, x->type);
 
-      al_site_judge(sym, x->r->stack, req, type, &site);
-      al_buf_printf(b, "group\t%#lx\t%s\t", (unsigned long)x->r->loop,
+      al_site_judge(sym, x->r.stack, req, type, &site);
+      al_buf_printf(b, "group\t%#lx\t%s\t", (unsigned long)x->r.loop,
                     cls_name[x->cls]);
       al_buf_put_text(b, type);
       al_buf_printf(b, "\t%zu", i - first + 1);

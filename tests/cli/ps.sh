@@ -112,6 +112,54 @@ PY
 wait $cmd || fail "the stuck program's run failed ($?) after ps: $(cat "$tmp/prog.err")"
 expect_line "$tmp/prog.out" "done"
 
+# The same questions for the other loop libraries: the thread waits, or
+# is inside sleepy_callback; the ticker is what keeps each loop running,
+# and what keeps nothing running is listed apart.
+for lib in ev-ps:libevent:make_idle libev-ps:libev:start_unreferenced \
+           glib-ps:GLib:; do
+  name=${lib%%:*}; rest=${lib#*:}; library=${rest%%:*}; quiet=${rest#*:}
+  src=tests/progs/$name.c
+  rm -f "$tmp/stop"
+  timeout -k 5 60 "$ASYNCLEAK" "$O/progs/$name" serve "$tmp/stop" \
+    >"$tmp/prog.out" 2>"$tmp/prog.err" &
+  cmd=$!
+  pid=$(wait_for ready "$tmp/prog.out")
+  run "$ASYNCLEAK" ps "$pid"
+  expect_status 0
+  cp "$tmp/out" "$tmp/ps.txt"
+  touch "$tmp/stop"
+  wait $cmd || fail "$name: the run failed ($?) after ps: $(cat "$tmp/prog.err")"
+  expect_line "$tmp/prog.out" "done"
+  grep -q "^Loop 1 ($library[,)]" "$tmp/ps.txt" || fail "$name: no loop: $(cat "$tmp/ps.txt")"
+  grep -q "^  thread $pid (main) runs it: waiting for events" "$tmp/ps.txt" ||
+    fail "$name: no waiting thread: $(cat "$tmp/ps.txt")"
+  section "keeping it running" > "$tmp/alive"
+  section "open, not keeping it running" > "$tmp/open"
+  grep -q "#0 0x[0-9a-f]* in start_ticker .*$name.c:[0-9]*\$" "$tmp/alive" ||
+    fail "$name: the ticker is not what keeps it running: $(cat "$tmp/ps.txt")"
+  [ "$(wc -l < "$tmp/alive")" -eq 1 ] ||
+    fail "$name: more kept it running: $(cat "$tmp/ps.txt")"
+  if [ -n "$quiet" ]; then
+    grep -q "#0 0x[0-9a-f]* in $quiet .*$name.c:[0-9]*\$" "$tmp/open" ||
+      fail "$name: $quiet not listed apart: $(cat "$tmp/ps.txt")"
+  fi
+
+  timeout -k 5 60 "$ASYNCLEAK" "$O/progs/$name" stuck \
+    >"$tmp/prog.out" 2>"$tmp/prog.err" &
+  cmd=$!
+  pid=$(wait_for stuck "$tmp/prog.out")
+  sleep 0.2
+  run "$ASYNCLEAK" ps "$pid"
+  expect_status 0
+  grep -q "^  thread $pid (main) runs it: inside a callback for " "$tmp/out" ||
+    fail "$name: no thread inside a callback: $(cat "$tmp/out")"
+  grep -q "^      #[0-9]* 0x[0-9a-f]* in sleepy_callback .*$name.c:[0-9]*\$" \
+    "$tmp/out" || fail "$name: the callback is not on the stack: $(cat "$tmp/out")"
+  wait $cmd || fail "$name: the stuck run failed ($?): $(cat "$tmp/prog.err")"
+  expect_line "$tmp/prog.out" "done"
+done
+src=tests/progs/uv-ps.c
+
 # Refused: no such process, one without asyncleak, one with live=0, bad
 # arguments.
 run "$ASYNCLEAK" ps 2147483647
