@@ -204,7 +204,7 @@ $(O)/obj/cli/runtime.o: AL_CPPFLAGS += -I$(O)/gen
 FORCE:
 
 # libdw unwinds the stack of a thread stuck in a callback (cli/threadstack.c).
-CLI_LIBS := -ldw -lelf
+CLI_LIBS := -ldw -lelf -ldl
 
 $(CLI): $(CLI_OBJ)
 	@mkdir -p $(@D)

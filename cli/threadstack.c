@@ -13,6 +13,7 @@
  * few the kernel does not restart (epoll_wait among them), returns
  * EINTR, as after a SIGSTOP and SIGCONT. */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <signal.h>
@@ -37,6 +38,30 @@ struct walk {
 
 static char *dup_or_null(const char *s) {
   return s != NULL ? strdup(s) : NULL;
+}
+
+/* A C++ name as the exit report prints it, demangled by libstdc++'s
+ * demangler where libstdc++ can be loaded; else as it is. */
+static char *name_of(const char *s) {
+  typedef char *demangle_fn(const char *, char *, size_t *, int *);
+  static demangle_fn *demangle;
+  static int tried;
+  int status = -1;
+  char *d;
+
+  if (s == NULL || strncmp(s, "_Z", 2) != 0)
+    return dup_or_null(s);
+  if (!tried) {
+    void *lib = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+    void *fn = lib != NULL ? dlsym(lib, "__cxa_demangle") : NULL;
+    memcpy(&demangle, &fn, sizeof(fn));
+    tried = 1;
+  }
+  d = demangle != NULL ? demangle(s, NULL, NULL, &status) : NULL;
+  if (d != NULL && status == 0)
+    return d;
+  free(d);
+  return strdup(s);
 }
 
 static int on_frame(Dwfl_Frame *frame, void *arg) {
@@ -69,7 +94,7 @@ static int on_frame(Dwfl_Frame *frame, void *arg) {
   f->pc = pc;
   if (mod == NULL)
     return DWARF_CB_OK;
-  f->function = dup_or_null(dwfl_module_addrname(mod, at));
+  f->function = name_of(dwfl_module_addrname(mod, at));
   f->module = dup_or_null(base);
   line = dwfl_module_getsrc(mod, at);
   if (line != NULL &&
