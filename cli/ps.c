@@ -383,20 +383,18 @@ static void put_stack(FILE *out, const struct cli_stack *s) {
   }
 }
 
-/* The first frame with a file, else the first: where a loop was made. */
+/* Where a loop was made: its creation stack's first frame, the call
+ * that made it. */
 static void put_made_at(FILE *out, const struct frames *fr) {
-  const struct cli_frame *f = NULL;
+  const struct cli_frame *f = fr->n > 0 ? &fr->f[0] : NULL;
 
-  for (size_t i = 0; i < fr->n && f == NULL; i++)
-    if (fr->f[i].source[0] != '\0')
-      f = &fr->f[i];
-  if (f == NULL && fr->n > 0)
-    f = &fr->f[0];
   if (f == NULL)
     return;
   fprintf(out, ", made at %s", f->function[0] ? f->function : f->pc);
   if (f->source[0] != '\0')
     fprintf(out, " (%s:%u)", f->source, f->line);
+  else if (f->module[0] != '\0')
+    fprintf(out, " (%s+%s)", f->module, f->offset);
 }
 
 static void put_thread(FILE *out, const struct ps_answer *a, long tid) {
