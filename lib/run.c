@@ -378,8 +378,9 @@ int al_run_wait_begin(const void *pc) {
   const struct al_shim *sh;
   int slot;
 
-  /* Outside every run: the common case of a program's own poll. */
-  if (AL_LIKELY(depth == 0) || depth > MAX_NESTED_RUNS)
+  /* Outside every run: the common case of a program's own poll. Nothing
+   * is kept when no live query can ask. */
+  if (AL_LIKELY(depth == 0) || depth > MAX_NESTED_RUNS || !al_opt.live)
     return -1;
   slot = stack[depth - 1].slot;
   sh = al_shims[stack[depth - 1].shim];
