@@ -966,8 +966,9 @@ struct al_run_info {
 size_t al_run_list(struct al_run_info *out, size_t max);
 unsigned al_run_unlisted(void);
 /* Around a wait of the calling thread in poll, epoll_wait or select,
- * called from pc (lib/waits.c): when the thread is inside a run and the
- * call is the loop library's, its run is waiting until al_run_wait_end is
+ * called from pc (lib/waits.c; NULL when the caller cannot be told, behind
+ * another interposer): when the thread is inside a run and the call is
+ * the loop library's, its run is waiting until al_run_wait_end is
  * given what al_run_wait_begin returned. Loads and stores only, for any
  * context. */
 int al_run_wait_begin(const void *pc);
