@@ -160,6 +160,21 @@ for lib in ev-ps:libevent:make_idle libev-ps:libev:start_unreferenced \
 done
 src=tests/progs/uv-ps.c
 
+# A program linked with the runtime, run without the command, answers
+# too (uv-forever links libasyncleak; it runs until it is killed).
+timeout -k 5 60 "$O/progs/uv-forever" run >"$tmp/prog.out" 2>"$tmp/prog.err" &
+cmd=$!
+i=0
+until grep -q running "$tmp/prog.out" 2>/dev/null; do
+  i=$((i + 1)); [ $i -le 200 ] || fail "uv-forever did not start"; sleep 0.05
+done
+linked=$(pgrep -P $cmd) || fail "no uv-forever under timeout $cmd"
+run "$ASYNCLEAK" ps "$linked"
+kill -TERM $cmd; wait $cmd 2>/dev/null || :
+expect_status 0
+grep -q "^      #0 0x[0-9a-f]* in start_ticker .*uv-forever.c:[0-9]*\$" "$tmp/out" ||
+  fail "the linked runtime did not answer: $(cat "$tmp/out" "$tmp/err")"
+
 # Refused: no such process, one without asyncleak, one with live=0, bad
 # arguments.
 run "$ASYNCLEAK" ps 2147483647
