@@ -176,7 +176,8 @@ static const struct {
     COUNTER(requests_cancelled), COUNTER(handles_forced),
     COUNTER(resources_ensured), COUNTER(suppressed),
     COUNTER(baselined),       COUNTER(handles_closing),
-    COUNTER(closing_fails),
+    COUNTER(closing_fails),   COUNTER(findings),
+    COUNTER(findings_dropped), COUNTER(findings_fail),
 #undef COUNTER
 };
 
@@ -289,7 +290,8 @@ static int grow(void **array, size_t *alloc, size_t used, size_t size) {
  * it does not know are left alone: the runtime may add some. */
 static int parse_rec(struct cli_proc *p, char *text) {
   size_t groups_alloc = 0, supps_alloc = 0, frames_alloc = 0;
-  char *line, *save = NULL, *f[8];
+  size_t finds_alloc = 0, fframes_alloc[2] = {0, 0};
+  char *line, *save = NULL, *f[9];
 
   p->rec = text;
   for (line = strtok_r(text, "\n", &save); line != NULL;
@@ -315,6 +317,25 @@ static int parse_rec(struct cli_proc *p, char *text) {
       g->frames[g->nframes++] = (struct cli_frame){
           f[1], f[2], f[3], f[5], f[6], (unsigned)number(f[4]),
           n >= 8 && !strcmp(f[7], "1")};
+    } else if (!strcmp(f[0], "finding") && n == 8) {
+      if (grow((void **)&p->finds, &finds_alloc, p->nfinds,
+               sizeof(p->finds[0])) != 0)
+        return -1;
+      p->finds[p->nfinds++] = (struct cli_finding){
+          f[1], f[2], f[3], f[6], number(f[4]), number(f[5]), atoi(f[7]),
+          {NULL, NULL}, {0, 0}};
+      fframes_alloc[0] = fframes_alloc[1] = 0;
+    } else if (!strcmp(f[0], "finding_frame") && n >= 8 && p->nfinds > 0 &&
+               (!strcmp(f[1], "0") || !strcmp(f[1], "1"))) {
+      struct cli_finding *g = &p->finds[p->nfinds - 1];
+      int k = f[1][0] - '0';
+
+      if (grow((void **)&g->frames[k], &fframes_alloc[k], g->nframes[k],
+               sizeof(g->frames[k][0])) != 0)
+        return -1;
+      g->frames[k][g->nframes[k]++] = (struct cli_frame){
+          f[2], f[3], f[4], f[6], f[7], (unsigned)number(f[5]),
+          n >= 9 && !strcmp(f[8], "1")};
     } else if (!strcmp(f[0], "suppression") && n == 6) {
       if (grow((void **)&p->supps, &supps_alloc, p->nsupps,
                sizeof(p->supps[0])) != 0)
@@ -724,6 +745,11 @@ static void proc_free(struct cli_proc *p) {
     free(p->groups[k].frames);
   free(p->groups);
   free(p->supps);
+  for (size_t k = 0; k < p->nfinds; k++) {
+    free(p->finds[k].frames[0]);
+    free(p->finds[k].frames[1]);
+  }
+  free(p->finds);
   for (size_t k = 0; k < p->ncopies; k++) {
     free(p->copies[k].library);
     free(p->copies[k].object);
@@ -1000,6 +1026,10 @@ void cli_reports_prune(const struct cli_reports *r) {
     if (!cli_proc_running(&r->procs[i]) && r->procs[i].file[0] != '\0')
       unlinkat(fd, r->procs[i].file, 0);
   close(fd);
+}
+
+unsigned long long cli_proc_findings_failing(const struct cli_proc *p) {
+  return p->findings_fail ? p->findings : 0;
 }
 
 int cli_group_fails(const struct cli_proc *p, const struct cli_group *g) {

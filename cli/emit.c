@@ -245,11 +245,13 @@ const char *cli_proc_report(const struct cli_proc *p) {
 }
 
 /* The same sum as the one that fails the run in report.c: handles closed
- * and requests cancelled by force were left so by the program. */
+ * and requests cancelled by force were left so by the program, and
+ * findings fail it when the process was told so. */
 int cli_proc_failed(const struct cli_proc *p) {
   return p->handles_open + p->requests_pending + p->handles_forced +
              p->requests_cancelled +
-             (p->closing_fails ? p->handles_closing : 0) >
+             (p->closing_fails ? p->handles_closing : 0) +
+             cli_proc_findings_failing(p) >
          0;
 }
 
