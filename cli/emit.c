@@ -338,7 +338,7 @@ struct cli_group cli_finding_group(const struct cli_finding *f, int which) {
 static const struct {
   const char *check, *what, *other;
 } finding_words[] = {
-    {"use-after-close", "on a %s already closed", "closed first in"},
+    {"use-after-close", "on %s %s already closed", "closed first in"},
 };
 
 const char *cli_finding_other(const struct cli_finding *f) {
@@ -350,7 +350,7 @@ const char *cli_finding_other(const struct cli_finding *f) {
 
 const char *cli_finding_message(const struct cli_finding *f, char *buf,
                                 size_t size) {
-  const char *what = "on a %s", *other = "see";
+  const char *what = "on %s %s", *other = "see";
   struct cli_group call = cli_finding_group(f, 0);
   struct cli_group first = cli_finding_group(f, 1);
   const struct cli_frame *at = cli_group_frame(&call);
@@ -364,7 +364,10 @@ const char *cli_finding_message(const struct cli_finding *f, char *buf,
     }
   snprintf(buf, size, "%s ", f->call);
   len = strlen(buf);
-  snprintf(buf + len, size - len, what, f->type);
+  /* "a uv_timer_t", "an event": libuv's types are read "a you-vee". */
+  snprintf(buf + len, size - len, what,
+           f->type[0] != 'u' && strchr("aeiouAEIOU", f->type[0]) ? "an" : "a",
+           f->type);
   len = strlen(buf);
   snprintf(buf + len, size - len, ", %llu time%s", f->count,
            f->count == 1 ? "" : "s");

@@ -70,18 +70,21 @@ void al_close_note(uintptr_t addr) {
   errno = saved;
 }
 
-const struct al_stack *al_close_stack(uintptr_t addr) {
-  const struct al_stack *stack = NULL;
+int al_close_lookup(uintptr_t addr, const struct al_stack **stack) {
   struct closed *set = set_of(addr);
+  int found = 0;
 
+  *stack = NULL;
   if (AL_UNLIKELY(al_locks_held != 0))
-    return NULL;
+    return 0;
   al_mutex_lock(&closes_lock);
-  for (int i = 0; i < WAYS; i++)
-    if (set[i].addr == addr)
-      stack = set[i].stack;
+  for (int i = 0; i < WAYS && !found; i++)
+    if (set[i].addr == addr) {
+      *stack = set[i].stack;
+      found = 1;
+    }
   al_mutex_unlock(&closes_lock);
-  return stack;
+  return found;
 }
 
 void al_close_forget(uintptr_t addr) {

@@ -6,15 +6,20 @@
 
 #include "verdict.h"
 
-/* How each check's findings read: what the call was done on (the type
- * goes in %s), and what their second stack is. */
+/* How each check's findings read: what the call was done on (an article
+ * and the type go in the two %s), and what their second stack is. */
 static const struct {
   const char *on, *other, *unknown;
 } texts[AL_CHECKS] = {
-    [AL_CHECK_CLOSED] = {"on a %s already closed", "closed first at",
+    [AL_CHECK_CLOSED] = {"on %s %s already closed", "closed first at",
                          "where it was closed first is not known: before "
                          "check_closes was on, or past what is kept"},
 };
+
+/* "a uv_timer_t", "an event": libuv's types are read "a you-vee". */
+static const char *article(const char *type) {
+  return type[0] != 'u' && strchr("aeiouAEIOU", type[0]) != NULL ? "an" : "a";
+}
 
 static const char *type_of(const struct al_finding *f) {
   return f->request ? al_req_type_name(f->shim, f->type)
@@ -82,7 +87,7 @@ void al_findings_put(struct al_buf *b, struct al_symbolizer *sym,
     al_buf_printf(b, "%s%s: ", title, al_check_title(f->check));
     al_buf_put_text(b, f->call);
     al_buf_printf(b, " ");
-    al_buf_printf(b, texts[check].on, type_of(f));
+    al_buf_printf(b, texts[check].on, article(type_of(f)), type_of(f));
     al_buf_printf(b, ", %llu %s", (unsigned long long)f->count,
                   f->count == 1 ? "time" : "times");
     if (f->value > 0)

@@ -97,9 +97,9 @@ void al_findings_put_records(struct al_buf *rec, struct al_symbolizer *sym,
  * the oldest entries make room for new ones. Keeps errno. A thread
  * inside the runtime (a signal handler) keeps nothing. */
 void al_close_note(uintptr_t addr);
-/* The stack of the first close of the handle at addr, or NULL when it
- * was not kept. */
-const struct al_stack *al_close_stack(uintptr_t addr);
+/* Whether a close of the handle at addr is kept: 1, with the stack of
+ * that first close in *stack (NULL when none could be captured), or 0. */
+int al_close_lookup(uintptr_t addr, const struct al_stack **stack);
 /* The memory at addr became a handle again (initialised): whatever was
  * closed there before is forgotten. */
 void al_close_forget(uintptr_t addr);

@@ -33,7 +33,7 @@ void al_uv_close_check(const char *call, const uv_handle_t *h, int closes) {
   f.check = AL_CHECK_CLOSED;
   f.shim = al_uv_shim_id;
   f.type = (uint16_t)h->type;
-  f.other = al_close_stack((uintptr_t)h);
+  al_close_lookup((uintptr_t)h, &f.other);
   al_finding_here(&f);
 }
 
