@@ -10,9 +10,9 @@
  * The starts followed are those of libuv 1.x that arm a handle: the
  * timer's (uv_timer_again restarts one), the loop watchers', poll,
  * signal, the stream's reads, listens and requests (shim/uv-req.c),
- * UDP's receives and the file system watchers'. A stop is not followed:
+ * UDP's receives and the file system watchers'. Stops are not followed:
  * libuv stops a handle as it closes it, and a stop of a closed handle does
- * nothing.
+ * nothing; but uv_poll_stop, on which libuv asserts as on uv_poll_start.
  *
  * libuv keeps UV_HANDLE_CLOSING, then UV_HANDLE_CLOSED too, in the
  * handle's flags from the close on, until the memory is initialised
@@ -62,6 +62,7 @@ START(uv_prepare_start, (uv_prepare_t * h, uv_prepare_cb cb), (h, cb), h)
 START(uv_check_start, (uv_check_t * h, uv_check_cb cb), (h, cb), h)
 START(uv_poll_start, (uv_poll_t * h, int events, uv_poll_cb cb),
       (h, events, cb), h)
+START(uv_poll_stop, (uv_poll_t * h), (h), h)
 START(uv_signal_start, (uv_signal_t * h, uv_signal_cb cb, int signum),
       (h, cb, signum), h)
 START(uv_signal_start_oneshot, (uv_signal_t * h, uv_signal_cb cb, int signum),

@@ -36,7 +36,7 @@ enum {
 /* The starts the use-after-close check follows, in shim/uv-closed.c. */
 #define UV_START_FUNCS(X)                                                     \
   X(uv_timer_start) X(uv_timer_again) X(uv_idle_start) X(uv_prepare_start)    \
-  X(uv_check_start) X(uv_poll_start) X(uv_signal_start)                       \
+  X(uv_check_start) X(uv_poll_start) X(uv_poll_stop) X(uv_signal_start)       \
   X(uv_signal_start_oneshot) X(uv_read_start) X(uv_listen)                    \
   X(uv_udp_recv_start) X(uv_fs_event_start)
 
@@ -61,7 +61,7 @@ enum {
 #define UV_USED(X)                                                            \
   X(uv_timer_stop) X(uv_hrtime) X(uv_update_time)                            \
   X(uv_stop) X(uv_unref) X(uv_cancel) X(uv_is_active)                         \
-  X(uv_poll_stop) X(uv_idle_stop) X(uv_prepare_stop) X(uv_check_stop)
+  X(uv_idle_stop) X(uv_prepare_stop) X(uv_check_stop)
 
 enum {
 #define X(name) F_##name,

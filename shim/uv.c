@@ -502,7 +502,7 @@ static void watch_ready(uv_poll_t *p, int status, int events) {
 
   (void)status;
   (void)events;
-  USE(uv_poll_stop)(p);
+  REAL(uv_poll_stop)(p);
   w->ready((uintptr_t)p->loop);
 }
 
