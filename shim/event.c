@@ -55,12 +55,16 @@ static void shim_init(void);
 
 /* libevent's objects are its own by the whole of their names (libev
  * defines some of the same functions), and its loop makes and adds
- * events of its own outside any interposer. */
+ * events of its own outside any interposer. A program linked with
+ * libasyncleak that uses only the functions the runtime stands in front
+ * of (event_base_new, event_new, event_add, event_free) has all of them
+ * bound to the runtime, and the linker then drops libevent from it:
+ * libevent is loaded, which the program clearly wants. */
 struct al_loopsyms al_ev_lib = {
     .name = "libevent",
     .id = AL_LIB_LIBEVENT,
     .objects = objects,
-    .load = NULL,
+    .load = "libevent-2.1.so.7",
     .funcs = func_names,
     .nfuncs = F_COUNT,
     .flags = AL_SYMS_CALLS_ITSELF,
