@@ -314,6 +314,22 @@ struct cli_group {
   size_t nframes;
 };
 
+/* One group of findings of the debug checks of a process, from its
+ * records: what was called, where (frames[0]), and the stack that tells
+ * why it is wrong (frames[1]: for use-after-close, the first close),
+ * which may be empty. */
+struct cli_finding {
+  const char *check; /* "use-after-close" */
+  const char *call;  /* the function the program called */
+  const char *type;
+  const char *fingerprint;
+  unsigned long long count, value;
+  int own; /* the first frame of frames[0] in the program's own code, or
+              -1 */
+  struct cli_frame *frames[2];
+  size_t nframes[2];
+};
+
 /* One suppression that covered leaks of a process. */
 struct cli_supp {
   const char *file, *rule;
@@ -374,6 +390,12 @@ struct cli_proc {
   size_t ngroups;
   struct cli_supp *supps;
   size_t nsupps;
+  struct cli_finding *finds; /* the findings' groups */
+  size_t nfinds;
+  unsigned long long findings;         /* findings, dropped ones included */
+  unsigned long long findings_dropped; /* not kept in a group */
+  unsigned long long findings_fail;    /* they fail the run
+                                          (fail_on_findings) */
   unsigned long long suppressed, baselined;
   unsigned long long loops, loops_unclosed, handles_created, handles_open;
   unsigned long long requests_created, requests_pending;
@@ -396,6 +418,10 @@ struct cli_reports {
  * in the baseline, and not a close that did not complete unless p was
  * told to fail on those. */
 int cli_group_fails(const struct cli_proc *p, const struct cli_group *g);
+
+/* The findings of process p that fail the run: all of them when p was
+ * told to fail on them, else none. */
+unsigned long long cli_proc_findings_failing(const struct cli_proc *p);
 
 /* Reads the reports in dir. Never fails: what cannot be read is left out,
  * with a warning when the directory itself cannot be read. */
@@ -441,7 +467,8 @@ struct cli_run {
   const struct cli_reports *reports;
   int status;  /* asyncleak's own exit status */
   unsigned long long leaks; /* what failed the run: neither suppressed
-                               nor in the baseline */
+                               nor in the baseline; findings of the debug
+                               checks included when they fail it */
 };
 
 /* Each writes one document to out and returns 0, or -1 when writing

@@ -176,7 +176,8 @@ static const struct {
     COUNTER(requests_cancelled), COUNTER(handles_forced),
     COUNTER(resources_ensured), COUNTER(suppressed),
     COUNTER(baselined),       COUNTER(handles_closing),
-    COUNTER(closing_fails),
+    COUNTER(closing_fails),   COUNTER(findings),
+    COUNTER(findings_dropped), COUNTER(findings_fail),
 #undef COUNTER
 };
 
@@ -298,7 +299,8 @@ int cli_frame_parse(char **f, size_t n, struct cli_frame *out) {
  * it does not know are left alone: the runtime may add some. */
 static int parse_rec(struct cli_proc *p, char *text) {
   size_t groups_alloc = 0, supps_alloc = 0, frames_alloc = 0;
-  char *line, *save = NULL, *f[10];
+  size_t finds_alloc = 0, fframes_alloc[2] = {0, 0};
+  char *line, *save = NULL, *f[11];
 
   p->rec = text;
   for (line = strtok_r(text, "\n", &save); line != NULL;
@@ -322,6 +324,25 @@ static int parse_rec(struct cli_proc *p, char *text) {
                sizeof(g->frames[0])) != 0)
         return -1;
       cli_frame_parse(f, n, &g->frames[g->nframes++]);
+    } else if (!strcmp(f[0], "finding") && n == 8) {
+      if (grow((void **)&p->finds, &finds_alloc, p->nfinds,
+               sizeof(p->finds[0])) != 0)
+        return -1;
+      p->finds[p->nfinds++] = (struct cli_finding){
+          f[1], f[2], f[3], f[6], number(f[4]), number(f[5]), atoi(f[7]),
+          {NULL, NULL}, {0, 0}};
+      fframes_alloc[0] = fframes_alloc[1] = 0;
+    } else if (!strcmp(f[0], "finding_frame") && n >= 8 && p->nfinds > 0 &&
+               (!strcmp(f[1], "0") || !strcmp(f[1], "1"))) {
+      struct cli_finding *g = &p->finds[p->nfinds - 1];
+      int k = f[1][0] - '0';
+
+      if (grow((void **)&g->frames[k], &fframes_alloc[k], g->nframes[k],
+               sizeof(g->frames[k][0])) != 0)
+        return -1;
+      /* After the stack's number, the fields of a "frame" line. */
+      f[1] = (char *)"frame";
+      cli_frame_parse(f + 1, n - 1, &g->frames[k][g->nframes[k]++]);
     } else if (!strcmp(f[0], "suppression") && n == 6) {
       if (grow((void **)&p->supps, &supps_alloc, p->nsupps,
                sizeof(p->supps[0])) != 0)
@@ -731,6 +752,11 @@ static void proc_free(struct cli_proc *p) {
     free(p->groups[k].frames);
   free(p->groups);
   free(p->supps);
+  for (size_t k = 0; k < p->nfinds; k++) {
+    free(p->finds[k].frames[0]);
+    free(p->finds[k].frames[1]);
+  }
+  free(p->finds);
   for (size_t k = 0; k < p->ncopies; k++) {
     free(p->copies[k].library);
     free(p->copies[k].object);
@@ -1007,6 +1033,10 @@ void cli_reports_prune(const struct cli_reports *r) {
     if (!cli_proc_running(&r->procs[i]) && r->procs[i].file[0] != '\0')
       unlinkat(fd, r->procs[i].file, 0);
   close(fd);
+}
+
+unsigned long long cli_proc_findings_failing(const struct cli_proc *p) {
+  return p->findings_fail ? p->findings : 0;
 }
 
 int cli_group_fails(const struct cli_proc *p, const struct cli_group *g) {

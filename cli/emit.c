@@ -245,11 +245,13 @@ const char *cli_proc_report(const struct cli_proc *p) {
 }
 
 /* The same sum as the one that fails the run in report.c: handles closed
- * and requests cancelled by force were left so by the program. */
+ * and requests cancelled by force were left so by the program, and
+ * findings fail it when the process was told so. */
 int cli_proc_failed(const struct cli_proc *p) {
   return p->handles_open + p->requests_pending + p->handles_forced +
              p->requests_cancelled +
-             (p->closing_fails ? p->handles_closing : 0) >
+             (p->closing_fails ? p->handles_closing : 0) +
+             cli_proc_findings_failing(p) >
          0;
 }
 
@@ -309,5 +311,71 @@ const char *cli_group_message(const struct cli_group *g, char *buf,
   else
     snprintf(buf, size, "%llu %s%s of type %s %s", g->count, kind, s, g->type,
              fate(g->state));
+  return buf;
+}
+
+struct cli_group cli_finding_group(const struct cli_finding *f, int which) {
+  struct cli_group g = {"finding", f->type, f->fingerprint, f->count, -1,
+                        0, f->frames[which], f->nframes[which]};
+
+  if (which == 0) {
+    g.own = f->own;
+  } else {
+    /* The second stack's own frame: the first with a source file in the
+     * module of the call's own frame, else the first with one. */
+    const struct cli_group call = cli_finding_group(f, 0);
+    const struct cli_frame *own = cli_group_own(&call);
+
+    for (size_t i = 0; i < g.nframes && g.own < 0; i++)
+      if (g.frames[i].file[0] != '\0' &&
+          (own == NULL || !strcmp(g.frames[i].module, own->module)))
+        g.own = (int)i;
+  }
+  return g;
+}
+
+/* What each check's findings were, after the call. */
+static const struct {
+  const char *check, *what, *other;
+} finding_words[] = {
+    {"use-after-close", "on %s %s already closed", "closed first in"},
+};
+
+const char *cli_finding_other(const struct cli_finding *f) {
+  for (size_t i = 0; i < CLI_ARRAY_SIZE(finding_words); i++)
+    if (!strcmp(f->check, finding_words[i].check))
+      return finding_words[i].other;
+  return "see";
+}
+
+const char *cli_finding_message(const struct cli_finding *f, char *buf,
+                                size_t size) {
+  const char *what = "on %s %s", *other = "see";
+  struct cli_group call = cli_finding_group(f, 0);
+  struct cli_group first = cli_finding_group(f, 1);
+  const struct cli_frame *at = cli_group_frame(&call);
+  const struct cli_frame *then = cli_group_frame(&first);
+  size_t len;
+
+  for (size_t i = 0; i < CLI_ARRAY_SIZE(finding_words); i++)
+    if (!strcmp(f->check, finding_words[i].check)) {
+      what = finding_words[i].what;
+      other = finding_words[i].other;
+    }
+  snprintf(buf, size, "%s ", f->call);
+  len = strlen(buf);
+  /* "a uv_timer_t", "an event": libuv's types are read "a you-vee". */
+  snprintf(buf + len, size - len, what,
+           f->type[0] != 'u' && strchr("aeiouAEIOU", f->type[0]) ? "an" : "a",
+           f->type);
+  len = strlen(buf);
+  snprintf(buf + len, size - len, ", %llu time%s", f->count,
+           f->count == 1 ? "" : "s");
+  len = strlen(buf);
+  if (at != NULL)
+    snprintf(buf + len, size - len, ", in %s", at->function);
+  len = strlen(buf);
+  if (then != NULL)
+    snprintf(buf + len, size - len, "; %s %s", other, then->function);
   return buf;
 }

@@ -63,4 +63,18 @@ const struct cli_frame *cli_group_frame(const struct cli_group *g);
 const char *cli_group_message(const struct cli_group *g, char *buf,
                               size_t size);
 
+/* ------------------------------------------------------------- findings */
+
+/* One stack of a finding (0: the call; 1: what explains it, such as the
+ * first close) seen as a group, for the code that places groups: the
+ * state is "finding", the own frame the first of the program's. */
+struct cli_group cli_finding_group(const struct cli_finding *f, int which);
+/* What the second stack of f is, before a function's name: "closed first
+ * in". */
+const char *cli_finding_other(const struct cli_finding *f);
+/* "uv_timer_start on a uv_timer_t already closed, 1 time, in start_again;
+ * closed first in close_timer" into buf. */
+const char *cli_finding_message(const struct cli_finding *f, char *buf,
+                                size_t size);
+
 #endif /* ASYNCLEAK_CLI_EMIT_H_ */

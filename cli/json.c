@@ -49,6 +49,8 @@ static void put_totals(struct cli_json *j, const struct cli_proc *p) {
   cli_json_uint(j, "resources_ensured", p->resources_ensured);
   cli_json_uint(j, "suppressed", p->suppressed);
   cli_json_uint(j, "baselined", p->baselined);
+  cli_json_uint(j, "findings", p->findings);
+  cli_json_uint(j, "findings_dropped", p->findings_dropped);
   cli_json_close_object(j);
 }
 
@@ -85,6 +87,33 @@ static void put_group(struct cli_json *j, const struct cli_proc *p,
   for (size_t i = 0; i < g->nframes; i++)
     cli_json_frame(j, &g->frames[i]);
   cli_json_close_array(j);
+  cli_json_close_object(j);
+}
+
+static void put_frames(struct cli_json *j, const char *key,
+                       const struct cli_frame *f, size_t n) {
+  cli_json_array(j, key);
+  for (size_t i = 0; i < n; i++)
+    cli_json_frame(j, &f[i]);
+  cli_json_close_array(j);
+}
+
+static void put_finding(struct cli_json *j, const struct cli_proc *p,
+                        const struct cli_finding *f) {
+  cli_json_object(j, NULL);
+  cli_json_string(j, "fingerprint", f->fingerprint);
+  cli_json_string(j, "check", f->check);
+  cli_json_string(j, "call", f->call);
+  cli_json_string(j, "type", f->type);
+  cli_json_uint(j, "count", f->count);
+  cli_json_uint(j, "value", f->value);
+  cli_json_bool(j, "fails", cli_proc_findings_failing(p) > 0);
+  if (f->own >= 0 && (size_t)f->own < f->nframes[0])
+    cli_json_int(j, "own_frame", f->own);
+  else
+    cli_json_null(j, "own_frame");
+  put_frames(j, "frames", f->frames[0], f->nframes[0]);
+  put_frames(j, "related_frames", f->frames[1], f->nframes[1]);
   cli_json_close_object(j);
 }
 
@@ -138,6 +167,10 @@ static void put_proc(struct cli_json *j, const struct cli_proc *p,
   for (size_t i = 0; i < p->ngroups; i++)
     put_group(j, p, &p->groups[i]);
   cli_json_close_array(j);
+  cli_json_array(j, "findings");
+  for (size_t i = 0; i < p->nfinds; i++)
+    put_finding(j, p, &p->finds[i]);
+  cli_json_close_array(j);
   cli_json_array(j, "suppressions");
   for (size_t i = 0; i < p->nsupps; i++)
     put_supp(j, &p->supps[i]);
@@ -152,7 +185,7 @@ int cli_write_json(FILE *out, const struct cli_run *run) {
   cli_json_begin(&j, out);
   cli_json_object(&j, NULL);
   cli_json_string(&j, "schema", "asyncleak-report");
-  cli_json_int(&j, "version", 2);
+  cli_json_int(&j, "version", 3);
   cli_json_object(&j, "tool");
   cli_json_string(&j, "name", "asyncleak");
   cli_json_string(&j, "version", ASYNCLEAK_VERSION);

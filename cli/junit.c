@@ -21,12 +21,13 @@ static int proc_skipped(const struct cli_proc *p) {
          p->ncopies == 0;
 }
 
+/* Leak groups, and groups of findings when they fail the run. */
 static size_t failing_groups(const struct cli_proc *p) {
   size_t n = 0;
 
   for (size_t i = 0; i < p->ngroups; i++)
     n += cli_group_fails(p, &p->groups[i]);
-  return n;
+  return n + (cli_proc_findings_failing(p) > 0 ? p->nfinds : 0);
 }
 
 /* A process whose totals fail but whose records list no failing group
@@ -175,6 +176,24 @@ static void put_failure(FILE *out, const struct cli_group *g) {
   fprintf(out, "fingerprint %s</failure>\n", g->fingerprint);
 }
 
+/* A finding: the call's stack, then the second one (the first close). */
+static void put_finding(FILE *out, const struct cli_finding *f) {
+  char message[1024];
+
+  fputs("      <failure message=\"", out);
+  cli_xml_string(out, cli_finding_message(f, message, sizeof(message)), 1);
+  fputs("\" type=\"", out);
+  cli_xml_string(out, f->check, 1);
+  fputs("\">", out);
+  for (size_t i = 0; i < f->nframes[0]; i++)
+    put_frame(out, i, &f->frames[0][i]);
+  if (f->nframes[1] > 0)
+    fputs("and before:\n", out);
+  for (size_t i = 0; i < f->nframes[1]; i++)
+    put_frame(out, i, &f->frames[1][i]);
+  fprintf(out, "fingerprint %s</failure>\n", f->fingerprint);
+}
+
 static void put_unlisted(FILE *out, const struct cli_proc *p) {
   fprintf(out,
           "      <failure message=\"%llu handle(s) left open, "
@@ -198,10 +217,21 @@ static void put_error(FILE *out, const struct cli_proc *p) {
 }
 
 /* Groups that do not fail the run but are the program's all the same:
- * closes that never completed. */
+ * closes that never completed, and findings of the debug checks. */
 static void put_system_out(FILE *out, const struct cli_proc *p) {
-  char message[512];
+  char message[1024];
   int any = 0;
+
+  for (size_t i = 0; i < p->nfinds && !cli_proc_findings_failing(p); i++) {
+    if (!any++)
+      fputs("      <system-out>", out);
+    cli_xml_string(out, p->finds[i].check, 0);
+    fputs(": ", out);
+    cli_xml_string(out, cli_finding_message(&p->finds[i], message,
+                                            sizeof(message)), 0);
+    fprintf(out, " (not a failure), fingerprint %s\n",
+            p->finds[i].fingerprint);
+  }
 
   for (size_t i = 0; i < p->ngroups; i++) {
     const struct cli_group *g = &p->groups[i];
@@ -264,6 +294,8 @@ static void put_proc(FILE *out, const struct cli_run *run,
   for (size_t i = 0; i < p->ngroups; i++)
     if (cli_group_fails(p, &p->groups[i]))
       put_failure(out, &p->groups[i]);
+  for (size_t i = 0; cli_proc_findings_failing(p) && i < p->nfinds; i++)
+    put_finding(out, &p->finds[i]);
   if (failing_groups(p) == 0 && cli_proc_failed(p))
     put_unlisted(out, p);
   put_system_out(out, p);

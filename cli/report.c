@@ -14,12 +14,13 @@
 struct totals {
   unsigned long long open, pending, loops, loops_unclosed, created, requests,
       forced, cancelled, ensured, suppressed, baselined, closing,
-      closing_failing;
+      closing_failing, findings, findings_failing;
   size_t leaking;  /* processes with handles open */
   size_t waiting;  /* processes with requests pending */
   size_t forcing;  /* processes with handles closed or requests cancelled
                       by force */
   size_t closers;  /* processes with closes not completed */
+  size_t finders;  /* processes with findings of the debug checks */
   int used_loop;   /* some process used a loop library */
   int incomplete;  /* some process left no report, or half of one, that
                       may have held leaks */
@@ -68,6 +69,9 @@ static void add_up(const struct cli_reports *r, struct totals *t) {
     t->closing += p->handles_closing;
     t->closing_failing += p->closing_fails ? p->handles_closing : 0;
     t->closers += p->handles_closing > 0;
+    t->findings += p->findings;
+    t->findings_failing += cli_proc_findings_failing(p);
+    t->finders += p->findings > 0;
     t->pending += p->requests_pending;
     t->cancelled += p->requests_cancelled;
     t->waiting += p->requests_pending > 0;
@@ -212,11 +216,12 @@ static void say_copies(int fd, const struct cli_reports *r) {
   }
 }
 
-/* Everything the program left behind. Handles closed and requests
- * cancelled by force were left so by the program: leaks too. */
+/* Everything that fails the run. Handles closed and requests cancelled by
+ * force were left so by the program: leaks too. Findings of the debug
+ * checks count when the processes were told to fail on them. */
 static unsigned long long leaks(const struct totals *t) {
   return t->open + t->pending + t->forced + t->cancelled +
-         t->closing_failing;
+         t->closing_failing + t->findings_failing;
 }
 
 /* Never "no leaks" when no loop library was seen: nothing was checked.
@@ -302,7 +307,15 @@ static void say_totals(int fd, const struct cli_child *c,
             "close was asked for, but the loop did not run again to "
             "complete it; not a failure (--fail-on-closing makes it one)",
             t->closing, t->closers);
-  if (leaks(t) == 0 && clean)
+  /* Findings are not leaks: said apart, and a failure only when asked. */
+  if (t->findings_failing > 0)
+    cli_say(fd, "%llu finding(s) of the debug checks in %zu process(es)",
+            t->findings, t->finders);
+  else if (t->findings > 0 && !quiet)
+    cli_say(fd, "%llu finding(s) of the debug checks in %zu process(es); "
+            "not a failure (--fail-on-findings makes it one)", t->findings,
+            t->finders);
+  if (leaks(t) - t->findings_failing == 0 && clean)
     say_clean(fd, c, t);
   /* Not a failure: the program handed these to asyncleak_ensure_closure,
    * which did its job, but it did not close them itself. Said even when

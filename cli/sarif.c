@@ -26,10 +26,20 @@ static const struct rule {
      "A handle the program left open was closed by force at shutdown."},
     {"cancelled", "asyncleak/request-cancelled", "RequestCancelled",
      "A request the program left pending was cancelled at shutdown."},
+    /* The debug checks' findings, by check. */
+    {"use-after-close", "asyncleak/use-after-close", "UseAfterClose",
+     "A handle was closed again, or started, after its close was asked "
+     "for."},
 };
+
+/* The first rule of a debug check: its findings are warnings unless they
+ * fail the run. */
+#define FIRST_CHECK_RULE 5
 
 /* A close that did not complete fails nothing by default: a note. */
 static const char *rule_level(const struct rule *r) {
+  if (r >= &rules[FIRST_CHECK_RULE])
+    return "warning";
   return strcmp(r->state, "closing") ? "error" : "note";
 }
 
@@ -187,6 +197,46 @@ static void put_result(struct cli_json *j, const struct cli_group *g, int rule,
   cli_json_close_object(j);
 }
 
+/* A finding, placed at the program's call, with the frames of its second
+ * stack (the first close) as related locations. */
+static void put_finding(struct cli_json *j, const struct cli_finding *f,
+                        const struct cli_proc *p) {
+  struct cli_group call = cli_finding_group(f, 0);
+  struct cli_group other = cli_finding_group(f, 1);
+  const struct cli_frame *own = cli_group_own(&other);
+  int rule = rule_of(f->check);
+  char text[1024];
+
+  if (rule < FIRST_CHECK_RULE)
+    return;
+  cli_json_object(j, NULL);
+  cli_json_string(j, "ruleId", rules[rule].id);
+  cli_json_int(j, "ruleIndex", rule);
+  cli_json_string(j, "level",
+                  cli_proc_findings_failing(p) ? "error" : "warning");
+  put_text(j, "message", cli_finding_message(f, text, sizeof(text)));
+  put_locations(j, &call);
+  if (own != NULL && own->file[0] != '\0') {
+    cli_json_array(j, "relatedLocations");
+    cli_json_object(j, NULL);
+    cli_json_uint(j, "id", 0);
+    snprintf(text, sizeof(text), "%s %s", cli_finding_other(f),
+             *own->function ? own->function : own->pc);
+    put_text(j, "message", text);
+    put_physical(j, own);
+    cli_json_close_object(j);
+    cli_json_close_array(j);
+  }
+  cli_json_object(j, "partialFingerprints");
+  cli_json_string(j, "asyncleakFingerprint/v2", f->fingerprint);
+  cli_json_close_object(j);
+  cli_json_object(j, "properties");
+  cli_json_uint(j, "count", f->count);
+  cli_json_int(j, "pid", p->pid);
+  cli_json_close_object(j);
+  cli_json_close_object(j);
+}
+
 static void put_results(struct cli_json *j, const struct cli_reports *r) {
   cli_json_array(j, "results");
   for (size_t i = 0; i < r->nr; i++) {
@@ -203,6 +253,8 @@ static void put_results(struct cli_json *j, const struct cli_reports *r) {
                                   !p->groups[k].baselined)))
         put_result(j, &p->groups[k], rule, p->pid, fails);
     }
+    for (size_t k = 0; k < p->nfinds; k++)
+      put_finding(j, &p->finds[k], p);
   }
   cli_json_close_array(j);
 }

@@ -44,6 +44,7 @@ __attribute__((noreturn)) static void parent_ends(int ready) {
     close(ready);
   }
   al_registry_reset();
+  al_findings_reset();
   al_report_write_as(getpid(), &how);
   al_exit_now(0);
 }

@@ -20,13 +20,14 @@
 #define SLOTS 4
 #define FRAMES 32
 
-enum { EMPTY, WRITING, OPEN, CLOSED };
+enum { EMPTY, WRITING, OPEN, CLOSED, FINDING };
 
 struct event {
   unsigned char kind, shim;
   unsigned type;
   int depth;
   uintptr_t addr, loop;
+  struct al_finding finding; /* FINDING: all but its stack */
   uintptr_t pc[FRAMES];
 };
 
@@ -52,19 +53,25 @@ static void publish(void) {
   al_deferred++;
 }
 
-int al_defer_open(uint8_t shim, uintptr_t addr, unsigned type,
-                  uintptr_t loop) {
+/* The calling thread's stack, less asyncleak's frames, into e. */
+static void unwind_into(struct event *e) {
   void *raw[FRAMES + AL_SELF_FRAMES_MAX];
-  struct event *e = claim();
   int n, kept = 0;
 
-  if (e == NULL)
-    return -1;
   n = al_stack_unwind(raw, (int)(sizeof(raw) / sizeof(raw[0])));
   for (int i = 0; i < n && kept < FRAMES && kept < al_opt.stack_depth; i++)
     if (!al_stack_is_self((uintptr_t)raw[i]))
       e->pc[kept++] = (uintptr_t)raw[i];
   e->depth = kept;
+}
+
+int al_defer_open(uint8_t shim, uintptr_t addr, unsigned type,
+                  uintptr_t loop) {
+  struct event *e = claim();
+
+  if (e == NULL)
+    return -1;
+  unwind_into(e);
   e->shim = shim;
   e->type = type;
   e->addr = addr;
@@ -83,6 +90,19 @@ int al_defer_closed(uintptr_t addr) {
   e->addr = addr;
   atomic_signal_fence(memory_order_seq_cst);
   e->kind = CLOSED;
+  publish();
+  return 0;
+}
+
+int al_defer_finding(const struct al_finding *f) {
+  struct event *e = claim();
+
+  if (e == NULL)
+    return -1;
+  unwind_into(e);
+  e->finding = *f;
+  atomic_signal_fence(memory_order_seq_cst);
+  e->kind = FINDING;
   publish();
   return 0;
 }
@@ -122,6 +142,11 @@ void al_deferred_run(void) {
       const struct al_stack *stack =
           e.depth > 0 ? al_stack_intern(e.pc, (uint32_t)e.depth) : NULL;
       al_res_open(e.shim, e.addr, e.type, e.loop, stack);
+    } else if (e.kind == FINDING) {
+      e.finding.stack =
+          e.depth > 0 ? al_stack_intern(e.pc, (uint32_t)e.depth) : NULL;
+      e.finding.count = 1;
+      al_finding_add(&e.finding);
     } else {
       void *cb;
       if (al_res_closing(e.addr, NULL) != 0)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "findings.h"
 #include "libnames.h"
 #include "signals.h"
 #include "syntax.h"
@@ -363,6 +364,9 @@ struct al_snapshot {
   size_t nnotes;
   size_t notes_dropped;
   size_t notes_dropped_kind[3]; /* of those, by enum al_note_kind */
+  struct al_finding *findings;  /* of the debug checks, by group */
+  size_t nfindings;
+  uint64_t findings_dropped;    /* findings that found no group */
 };
 
 /* Never waits long for a lock: exit() may come from a signal handler that
@@ -627,6 +631,10 @@ void al_site_judge_frames(int is_request, const char *type,
  * C library's, the loader's or asyncleak's, else a comment. */
 void al_site_put_suppression(struct al_buf *b, const struct al_site *s,
                              const char *type);
+/* The frames of s, a line each, for the asyncleak command: head, then
+ * the fields of a "frame" line, separated by tabs. */
+void al_site_put_frames_as(struct al_buf *b, const char *head,
+                           const struct al_site *s);
 /* The record of a leak group for the asyncleak command (<pid>.rec): a
  * "leak" line and a "frame" line per frame, inlined ones included, fields
  * separated by tabs. */
@@ -668,6 +676,9 @@ struct al_report_totals {
   size_t loops;
   size_t loops_unclosed;
   unsigned unreadable;
+  uint64_t findings;  /* of the debug checks, at exit only */
+  size_t finding_groups;
+  uint64_t findings_dropped; /* counted, not kept */
   uint64_t created;  /* handles */
   uint64_t requests; /* requests */
   unsigned shims_seen;
@@ -710,8 +721,9 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
                      const struct al_report_scope *scope,
                      const struct al_report_out *out);
 /* The handles and requests of the totals that fail the run: left open or
- * pending, closed or cancelled by force, and, with fail_on_closing, those
- * whose close did not complete. */
+ * pending, closed or cancelled by force, with fail_on_closing those whose
+ * close did not complete, and with fail_on_findings the findings of the
+ * debug checks. */
 size_t al_report_failing(const struct al_report_totals *t);
 /* Whether a report written to fd gets colour: the color option, which by
  * default means on a terminal unless NO_COLOR is set. */
@@ -943,6 +955,9 @@ uint64_t al_now_ms(void);
 int al_defer_open(uint8_t shim, uintptr_t addr, unsigned type,
                   uintptr_t loop);
 int al_defer_closed(uintptr_t addr);
+/* A finding (lib/findings.c) of a signal handler's: its stack is taken
+ * now, the rest copied. */
+int al_defer_finding(const struct al_finding *f);
 /* Counts what a signal handler made that could be neither followed nor
  * deferred. */
 void al_defer_missed(void);

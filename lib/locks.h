@@ -53,6 +53,12 @@ enum al_lock_rank {
   AL_LOCK_ISOLATED,
   /* lib/shutdown.c: the bounded log of shutdowns. Microseconds. */
   AL_LOCK_SHUTDOWN_LOG,
+  /* lib/findings.c: the findings of the debug checks. Microseconds (a
+   * walk of at most AL_FINDINGS_MAX groups). */
+  AL_LOCK_FINDINGS,
+  /* lib/closes.c: the handles whose close the program asked for, kept for
+   * the use-after-close check. Nanoseconds. */
+  AL_LOCK_CLOSES,
   /* lib/registry.c: the table of loop libraries. Nanoseconds. */
   AL_LOCK_SHIMS,
   /* lib/registry.c: the loops not yet closed. Microseconds: a walk of the

@@ -1300,6 +1300,8 @@ int al_registry_snapshot(struct al_snapshot *s) {
   s->created = atomic_load(&next_seq) - inherited_below - s->requests;
   s->shims_seen = atomic_load(&shims_seen);
   al_shutdown_log_copy(s, &budget);
+  s->nfindings = al_findings_copy(&s->findings, &s->findings_dropped,
+                                  &budget);
   return 0;
 }
 
@@ -1308,6 +1310,7 @@ void al_snapshot_release(struct al_snapshot *s) {
   free(s->loops);
   free(s->shutdowns);
   free(s->notes);
+  free(s->findings);
   memset(s, 0, sizeof(*s));
 }
 

@@ -476,6 +476,11 @@ static void put_summary(struct al_buf *b, const struct paint *p,
   if (t->cancelled)
     al_buf_printf(b, "; %zu %s cancelled by force", t->cancelled,
                   plural(t->cancelled, "request", "requests"));
+  if (t->findings)
+    al_buf_printf(b, "; %llu %s of the debug checks%s",
+                  (unsigned long long)t->findings,
+                  plural(t->findings, "finding", "findings"),
+                  al_opt.fail_on_findings ? "" : ", not failing");
   al_buf_printf(b, "\n");
 }
 
@@ -568,6 +573,15 @@ static void put_header(struct al_buf *b, const struct paint *p,
                      "at shutdown by asyncleak_ensure_closure%s\n", w, pid,
                   t->ensured, plural(t->ensured, "resource", "resources"),
                   off);
+  /* Findings of the debug checks are not leaks: said apart, and an
+   * error only when they fail the run. */
+  if (t->findings > 0)
+    al_buf_printf(b, "%s==%d==%s: asyncleak: %llu %s of the debug checks%s%s"
+                     "\n", al_opt.fail_on_findings ? e : w, pid,
+                  al_opt.fail_on_findings ? "ERROR" : "WARNING",
+                  (unsigned long long)t->findings,
+                  plural(t->findings, "finding", "findings"),
+                  al_opt.fail_on_findings ? "" : " (not a failure)", off);
   if (t->open + t->pending + t->forced + t->cancelled + t->ensured +
           t->closing ==
       0) {
@@ -725,12 +739,15 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
     al_buf_printf(b, "asyncleak: out of memory while writing the report\n");
     goto out;
   }
+  /* Findings are the exit report's: a check is about leaks. */
+  if (!check)
+    al_findings_totals(s, t);
 
   /* What the user's files hid is told at exit, not at each check. */
   if (v.visible > 0 || v.shutdown_failed || t->unreadable ||
       al_defer_lost() > 0 ||
       (!check && (t->suppressed > 0 || t->baselined > 0 ||
-                  al_opt.verbosity >= 1))) {
+                  t->findings > 0 || al_opt.verbosity >= 1))) {
     struct al_site site;
 
     if (v.sym == NULL)
@@ -762,6 +779,8 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
     if (s->notes_dropped > 0)
       al_buf_printf(b, "... and %zu more closed at shutdown, not kept\n\n",
                     s->notes_dropped);
+    if (!check)
+      al_findings_put(b, v.sym, s, paint->title, paint->off);
     if (!check && al_opt.force_close && t->open + t->pending > 0 &&
         !any_forced(s))
       al_buf_printf(b, "Force mode left these to the program: it acts on a "
@@ -785,8 +804,14 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
     if (al_report_failing(t) > 0)
       put_summary(b, paint, v.e, v.n, t);
   }
-  if (out != NULL && out->rec != NULL)
+  if (out != NULL && out->rec != NULL) {
     put_records(out->rec, v.sym, v.l, v.nl, v.hits);
+    if (!check && s->nfindings > 0) {
+      if (v.sym == NULL)
+        v.sym = al_symbolizer_new();
+      al_findings_put_records(out->rec, v.sym, s);
+    }
+  }
   if (out != NULL && out->listed != NULL)
     list_records(v.e, v.n, out);
   rc = b->failed ? -1 : 0;

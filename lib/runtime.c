@@ -52,6 +52,7 @@ static void atfork_child(void) {
   al_shutdown_atfork_child();
   al_graceful_atfork_child();
   al_ending_atfork_child();
+  al_findings_atfork_child();
   /* Its own report file; only system calls here. None under the
    * program's seccomp filter, which may refuse them (lib/seccomp.c). */
   if (!al_ending_sealed()) {
@@ -201,6 +202,9 @@ static void initialize(void) {
   if (__asyncleak_default_options != NULL)
     al_options_parse(&al_opt, __asyncleak_default_options());
   al_options_parse(&al_opt, secure_getenv("ASYNCLEAK_OPTIONS"));
+  /* The checks debug_checks stands for. */
+  if (al_opt.debug_checks)
+    al_opt.check_closes = 1;
   if (al_opt.help)
     al_options_print_help(2);
   if (al_opt.suppressions[0] != '\0')
@@ -545,12 +549,17 @@ static void report_write(const struct al_ending *how) {
                   "resources_ensured=%zu\nsuppressed=%zu\n"
                   "suppressed_groups=%zu\nbaselined=%zu\n"
                   "baselined_groups=%zu\nhandles_closing=%zu\n"
-                  "closing_fails=%d\n",
+                  "closing_fails=%d\nfindings=%llu\n"
+                  "finding_groups=%zu\nfindings_dropped=%llu\n"
+                  "findings_fail=%d\n",
                   t.loops, t.loops_unclosed, (unsigned long)t.created,
                   (unsigned long)t.requests, t.open,
                   t.pending, t.groups, t.forced, t.cancelled, t.ensured,
                   t.suppressed, t.suppressed_groups, t.baselined,
-                  t.baselined_groups, t.closing, al_opt.fail_on_closing);
+                  t.baselined_groups, t.closing, al_opt.fail_on_closing,
+                  (unsigned long long)t.findings, t.finding_groups,
+                  (unsigned long long)t.findings_dropped,
+                  al_opt.fail_on_findings);
     copies_put(&sum);
     /* A report cut short is not a report: the command is told why, and
      * gets no totals, so that it does not take it for a complete one. */

@@ -190,21 +190,12 @@ static void put_field(struct al_buf *b, const char *s) {
     al_buf_put_text(b, s);
 }
 
-void al_site_put_record(struct al_buf *b, const char *state,
-                        const char *type, size_t count,
-                        const struct al_site *s) {
-  al_buf_printf(b, "leak\t%s", state);
-  put_field(b, type);
-  al_buf_printf(b, "\t%zu\t%s\t%d\t%d\n", count, s->fingerprint, s->own,
-                s->baselined);
-  al_site_put_frames(b, s);
-}
-
-void al_site_put_frames(struct al_buf *b, const struct al_site *s) {
+void al_site_put_frames_as(struct al_buf *b, const char *head,
+                           const struct al_site *s) {
   for (uint32_t i = 0; i < s->depth; i++) {
     const struct al_frame *f = &s->frames[i];
 
-    al_buf_printf(b, "frame\t%#lx", (unsigned long)f->pc);
+    al_buf_printf(b, "%s\t%#lx", head, (unsigned long)f->pc);
     put_field(b, f->function);
     /* The machine-readable reports locate the file on its own: the
      * directory it was compiled in goes before a relative name. */
@@ -223,4 +214,18 @@ void al_site_put_frames(struct al_buf *b, const struct al_site *s) {
     put_field(b, f->file);
     al_buf_printf(b, "\n");
   }
+}
+
+void al_site_put_record(struct al_buf *b, const char *state,
+                        const char *type, size_t count,
+                        const struct al_site *s) {
+  al_buf_printf(b, "leak\t%s", state);
+  put_field(b, type);
+  al_buf_printf(b, "\t%zu\t%s\t%d\t%d\n", count, s->fingerprint, s->own,
+                s->baselined);
+  al_site_put_frames(b, s);
+}
+
+void al_site_put_frames(struct al_buf *b, const struct al_site *s) {
+  al_site_put_frames_as(b, "frame", s);
 }

@@ -193,7 +193,8 @@ static void judge(struct al_symbolizer *sym, struct al_leak *l, size_t nl,
 
 size_t al_report_failing(const struct al_report_totals *t) {
   return t->open + t->pending + t->forced + t->cancelled +
-         (al_opt.fail_on_closing ? t->closing : 0);
+         (al_opt.fail_on_closing ? t->closing : 0) +
+         (al_opt.fail_on_findings ? t->findings : 0);
 }
 
 

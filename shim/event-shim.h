@@ -21,7 +21,8 @@ struct evdns_base;
   X(event_base_new) X(event_base_new_with_config) X(event_init)               \
   X(event_base_free) X(event_base_free_nofinalize) X(event_base_loop)         \
   X(event_reinit) X(event_new) X(event_assign) X(event_set)                   \
-  X(event_base_set) X(event_free) X(event_free_finalize) X(event_del)
+  X(event_base_set) X(event_free) X(event_free_finalize) X(event_del)        \
+  X(event_add)
 
 /* What libevent builds on events, in shim/event-objects.c. */
 #define EV_OBJ_FUNCS(X)                                                       \
@@ -42,7 +43,7 @@ struct evdns_base;
 
 /* Called by the runtime, never interposed. */
 #define EV_USED(X)                                                            \
-  X(event_base_loopbreak) X(event_add) X(evdns_cancel_request)                \
+  X(event_base_loopbreak) X(evdns_cancel_request)                            \
   X(evdns_getaddrinfo_cancel) X(evhttp_connection_get_base)             \
   X(evhttp_cancel_request) X(event_base_foreach_event)                      \
   X(event_base_get_npriorities)

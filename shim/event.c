@@ -55,12 +55,16 @@ static void shim_init(void);
 
 /* libevent's objects are its own by the whole of their names (libev
  * defines some of the same functions), and its loop makes and adds
- * events of its own outside any interposer. */
+ * events of its own outside any interposer. A program linked with
+ * libasyncleak that uses only the functions the runtime stands in front
+ * of (event_base_new, event_new, event_add, event_free) has all of them
+ * bound to the runtime, and the linker then drops libevent from it:
+ * libevent is loaded, which the program clearly wants. */
 struct al_loopsyms al_ev_lib = {
     .name = "libevent",
     .id = AL_LIB_LIBEVENT,
     .objects = objects,
-    .load = NULL,
+    .load = "libevent-2.1.so.7",
     .funcs = func_names,
     .nfuncs = F_COUNT,
     .flags = AL_SYMS_CALLS_ITSELF,
@@ -458,6 +462,35 @@ static void event_gone(struct event *ev) {
   al_ev_forget((uintptr_t)ev, (uintptr_t)ev->ev_base);
 }
 
+/* The use-after-close check (check_closes, docs/debug-checks.md). An
+ * event's close is event_free, which gives its memory back: nothing of
+ * libevent's is left there to tell a freed event, so the table of closes
+ * (lib/closes.c) alone does. An event made at that address again, by the
+ * program or by libevent itself, ends it (made_again). The program's call
+ * named call about ev, before libevent gets it: a finding when ev was
+ * freed; frees: the call frees it, and its stack is kept. */
+static void freed_check(const char *call, const struct event *ev, int frees) {
+  struct al_finding f = {0};
+
+  if (ev == NULL)
+    return;
+  if (!al_close_lookup((uintptr_t)ev, &f.other)) {
+    if (frees)
+      al_close_note((uintptr_t)ev);
+    return;
+  }
+  f.call = call;
+  f.check = AL_CHECK_CLOSED;
+  f.shim = al_ev_shim_id;
+  f.type = T_NEW;
+  al_finding_here(&f);
+}
+
+static inline void made_again(const struct event *ev) {
+  if (AL_UNLIKELY(al_opt.check_closes) && ev != NULL)
+    al_close_forget((uintptr_t)ev);
+}
+
 AL_EXPORT struct event *event_new(struct event_base *base, evutil_socket_t fd,
                                   short events, event_callback_fn cb,
                                   void *arg) {
@@ -470,6 +503,7 @@ AL_EXPORT struct event *event_new(struct event_base *base, evutil_socket_t fd,
   program = enter(NULL);
   ev = fn(base, fd, events, cb, arg);
   leave();
+  made_again(ev);
   if (program && ev != NULL && FOLLOWED(event_new))
     event_made(ev, T_NEW);
   return ev;
@@ -486,6 +520,7 @@ AL_EXPORT int event_assign(struct event *ev, struct event_base *base,
   program = enter(ev);
   rc = fn(ev, base, fd, events, cb, arg);
   leave();
+  made_again(ev);
   if (program && rc == 0 && FOLLOWED(event_assign))
     event_made(ev, T_ASSIGNED);
   return rc;
@@ -503,6 +538,7 @@ AL_EXPORT void event_set(struct event *ev, evutil_socket_t fd, short events,
   program = enter(ev);
   fn(ev, fd, events, cb, arg);
   leave();
+  made_again(ev);
   if (program && FOLLOWED(event_set) && ev->ev_base != NULL)
     event_made(ev, T_ASSIGNED);
 }
@@ -535,6 +571,9 @@ AL_EXPORT void event_free(struct event *ev) {
   if (fn == NULL)
     return;
   program = enter(ev);
+  /* Before libevent, which frees it: glibc may abort on a double free. */
+  if (program && AL_UNLIKELY(al_opt.check_closes))
+    freed_check("event_free", ev, 1);
   /* Before: once freed, its address may be another thread's new event. */
   if (program && ev != NULL && FOLLOWED(event_free))
     event_gone(ev);
@@ -550,6 +589,8 @@ AL_EXPORT int event_free_finalize(unsigned flags, struct event *ev,
   if (fn == NULL)
     return -1;
   program = enter(ev);
+  if (program && AL_UNLIKELY(al_opt.check_closes))
+    freed_check("event_free_finalize", ev, 1);
   if (program && ev != NULL && FOLLOWED(event_free_finalize))
     event_gone(ev);
   rc = fn(flags, ev, cb);
@@ -567,6 +608,8 @@ AL_EXPORT int event_del(struct event *ev) {
   if (fn == NULL)
     return -1;
   program = enter(ev);
+  if (program && AL_UNLIKELY(al_opt.check_closes))
+    freed_check("event_del", ev, 0);
   rc = fn(ev);
   leave();
   if (program && rc == 0 && FOLLOWED(event_del)) {
@@ -576,6 +619,23 @@ AL_EXPORT int event_del(struct event *ev) {
       event_gone(ev);
     errno = saved;
   }
+  return rc;
+}
+
+/* Interposed for the use-after-close check only: with it off, one test of
+ * the option on top of the call. */
+AL_EXPORT int event_add(struct event *ev, const struct timeval *tv) {
+  __typeof__(&event_add) fn = REAL(event_add);
+  int rc;
+
+  if (fn == NULL)
+    return -1;
+  if (AL_LIKELY(!al_opt.check_closes))
+    return fn(ev, tv);
+  if (enter(ev))
+    freed_check("event_add", ev, 0);
+  rc = fn(ev, tv);
+  leave();
   return rc;
 }
 
@@ -728,7 +788,7 @@ static void shim_timer_arm(void *timer, unsigned ms) {
   struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000 * 1000)};
 
   al_call_own_begin(&al_ev_calls);
-  USE(event_add)(timer, &tv);
+  REAL(event_add)(timer, &tv);
   al_call_own_end(&al_ev_calls);
 }
 
@@ -766,7 +826,7 @@ static void watch_ready(evutil_socket_t fd, short what, void *arg) {
 /* Flagged as libevent's own, so that it does not keep the base looping. */
 static void *shim_watch(uintptr_t base, int fd, void (*ready)(uintptr_t)) {
   __typeof__(&event_assign) assign = REAL(event_assign);
-  __typeof__(&event_add) add = USE(event_add);
+  __typeof__(&event_add) add = REAL(event_add);
   struct watch *w;
   int ok;
 

@@ -198,8 +198,14 @@ static void cb_dropped(struct cb *c) {
   } else if (c->source->context == NULL) {
     /* Destroyed with its context; the first to go closes it. */
     al_glib_context_gone(c->context);
-  } else if (al_res_forget(addr)) {
-    al_shutdown_saw_close((uintptr_t)c->context, addr);
+  } else {
+    /* Where it was destroyed, for the use-after-close check: GLib lets
+     * go of the callback inside the program's g_source_destroy or
+     * g_source_remove, or as its callback returned G_SOURCE_REMOVE. */
+    if (AL_UNLIKELY(al_opt.check_closes))
+      al_close_note(addr);
+    if (al_res_forget(addr))
+      al_shutdown_saw_close((uintptr_t)c->context, addr);
   }
   errno = saved;
 }
@@ -259,6 +265,26 @@ static int follow(GSource *s, GMainContext *ctx) {
   return 0;
 }
 
+/* The use-after-close check (check_closes, docs/debug-checks.md). A
+ * source's close is its destroy; a second destroy is allowed (GLib says
+ * so), but an attach of a destroyed source is refused with a critical
+ * warning that names neither call. GLib keeps the source's active flag
+ * cleared from the destroy on: that flag decides, and the table of closes
+ * names where it was destroyed, for the sources whose destroy the runtime
+ * saw (cb_dropped). */
+static void destroyed_check(GSource *s) {
+  struct al_finding f = {0};
+
+  if (s == NULL || (s->flags & G_HOOK_FLAG_ACTIVE))
+    return;
+  f.call = "g_source_attach";
+  f.check = AL_CHECK_CLOSED;
+  f.shim = al_glib_shim_id;
+  f.type = (uint16_t)kind_of(s->source_funcs);
+  al_close_lookup((uintptr_t)s, &f.other);
+  al_finding_here(&f);
+}
+
 AL_EXPORT guint g_source_attach(GSource *source, GMainContext *context) {
   __typeof__(&g_source_attach) real = REAL(g_source_attach);
   guint id;
@@ -267,6 +293,8 @@ AL_EXPORT guint g_source_attach(GSource *source, GMainContext *context) {
   if (real == NULL)
     return 0;
   outer = al_glib_enter(source);
+  if (outer && AL_UNLIKELY(al_opt.check_closes))
+    destroyed_check(source);
   if (outer) {
     int saved = errno;
     follow(source, context);

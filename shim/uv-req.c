@@ -300,6 +300,8 @@ static void stream_follow(int outer, int ok, void *req, unsigned type,
     if (real == NULL)                                                         \
       return UV_ENOSYS;                                                       \
     outer = al_uv_enter();                                                    \
+    if (outer && AL_UNLIKELY(al_opt.check_closes))                            \
+      al_uv_close_check(#name, (const uv_handle_t *)(h), 0);                  \
     rc = real call;                                                           \
     stream_follow(outer, rc >= 0, req, type, (uv_stream_t *)(h), (void *)cb); \
     al_uv_leave();                                                            \

@@ -33,6 +33,13 @@ enum {
   X(uv_fs_poll_init) X(uv_fs_poll_start) X(uv_signal_init)                    \
   X(uv_fs_event_init) X(uv_spawn) X(uv_close) X(uv_tcp_close_reset)
 
+/* The starts the use-after-close check follows, in shim/uv-closed.c. */
+#define UV_START_FUNCS(X)                                                     \
+  X(uv_timer_start) X(uv_timer_again) X(uv_idle_start) X(uv_prepare_start)    \
+  X(uv_check_start) X(uv_poll_start) X(uv_poll_stop) X(uv_signal_start)       \
+  X(uv_signal_start_oneshot) X(uv_read_start) X(uv_listen)                    \
+  X(uv_udp_recv_start) X(uv_fs_event_start)
+
 /* Requests, in shim/uv-req.c. */
 #define UV_REQ_FUNCS(X)                                                       \
   X(uv_write) X(uv_write2) X(uv_shutdown) X(uv_tcp_connect)                   \
@@ -52,13 +59,13 @@ enum {
 
 /* Called by the runtime, never interposed. */
 #define UV_USED(X)                                                            \
-  X(uv_timer_start) X(uv_timer_stop) X(uv_hrtime) X(uv_update_time)           \
-  X(uv_stop) X(uv_unref) X(uv_cancel) X(uv_is_active) X(uv_poll_start)        \
-  X(uv_poll_stop) X(uv_idle_stop) X(uv_prepare_stop) X(uv_check_stop)
+  X(uv_timer_stop) X(uv_hrtime) X(uv_update_time)                            \
+  X(uv_stop) X(uv_unref) X(uv_cancel) X(uv_is_active)                         \
+  X(uv_idle_stop) X(uv_prepare_stop) X(uv_check_stop)
 
 enum {
 #define X(name) F_##name,
-  UV_FUNCS(X) UV_REQ_FUNCS(X) UV_USED(X)
+  UV_FUNCS(X) UV_START_FUNCS(X) UV_REQ_FUNCS(X) UV_USED(X)
 #undef X
   F_COUNT
 };
@@ -96,6 +103,12 @@ static inline int al_uv_enter(void) {
 static inline void al_uv_leave(void) {
   al_call_leave(&al_uv_calls);
 }
+
+/* The use-after-close check (check_closes), of the program's call named
+ * call about h, made before libuv gets it: a finding when h's close was
+ * asked for already. closes: the call closes h, and when it is a first
+ * close, its stack is kept for the findings to come. */
+void al_uv_close_check(const char *call, const uv_handle_t *h, int closes);
 
 /* Names of handle types and request types. */
 const char *al_uv_type_name(unsigned type);

@@ -22,7 +22,7 @@
 
 static const char *const func_names[F_COUNT] = {
 #define X(name) #name,
-    UV_FUNCS(X) UV_REQ_FUNCS(X) UV_USED(X)
+    UV_FUNCS(X) UV_START_FUNCS(X) UV_REQ_FUNCS(X) UV_USED(X)
 #undef X
 };
 
@@ -179,6 +179,10 @@ __attribute__((constructor)) static void shim_constructor(void) {
 static void handle_made(int outer, int ok, uv_loop_t *loop, void *handle,
                        uv_handle_type type) {
   al_uv_leave();
+  /* The memory is a handle again, whoever made it: what was closed there
+   * is no longer. */
+  if (AL_UNLIKELY(al_opt.check_closes) && ok)
+    al_close_forget((uintptr_t)handle);
   if (outer && ok)
     al_made(al_uv_shim_id, (uintptr_t)handle, type, (uintptr_t)loop);
 }
@@ -245,7 +249,8 @@ AL_EXPORT int uv_fs_poll_start(uv_fs_poll_t *h, uv_fs_poll_cb cb,
 
   if (real == NULL)
     return UV_ENOSYS;
-  al_uv_enter();
+  if (al_uv_enter_obj(h) && AL_UNLIKELY(al_opt.check_closes))
+    al_uv_close_check("uv_fs_poll_start", (uv_handle_t *)h, 0);
   rc = real(h, cb, path, interval);
   al_uv_leave();
   return rc;
@@ -304,10 +309,15 @@ static int closed_by_force(const uv_handle_t *h) {
 AL_EXPORT void uv_close(uv_handle_t *h, uv_close_cb cb) {
   __typeof__(&uv_close) real = REAL(uv_close);
   uint64_t seq;
+  int outer;
 
   if (real == NULL || AL_UNLIKELY(closed_by_force(h)))
     return;
-  seq = closing(al_uv_enter_obj(h), h, cb);
+  outer = al_uv_enter_obj(h);
+  /* Before libuv, which aborts on a second close. */
+  if (outer && AL_UNLIKELY(al_opt.check_closes))
+    al_uv_close_check("uv_close", h, 1);
+  seq = closing(outer, h, cb);
   real(h, seq ? close_done : cb);
   al_uv_leave();
 }
@@ -315,13 +325,16 @@ AL_EXPORT void uv_close(uv_handle_t *h, uv_close_cb cb) {
 AL_EXPORT int uv_tcp_close_reset(uv_tcp_t *h, uv_close_cb cb) {
   __typeof__(&uv_tcp_close_reset) real = REAL(uv_tcp_close_reset);
   uint64_t seq;
-  int rc;
+  int outer, rc;
 
   if (real == NULL)
     return UV_ENOSYS;
   if (AL_UNLIKELY(closed_by_force((uv_handle_t *)h)))
     return 0;
-  seq = closing(al_uv_enter_obj(h), h, cb);
+  outer = al_uv_enter_obj(h);
+  if (outer && AL_UNLIKELY(al_opt.check_closes))
+    al_uv_close_check("uv_tcp_close_reset", (uv_handle_t *)h, 1);
+  seq = closing(outer, h, cb);
   rc = real(h, seq ? close_done : cb);
   if (seq && rc != 0) {
     int saved = errno;
@@ -451,7 +464,7 @@ static void uv_timer_arm(void *timer, unsigned ms) {
   /* The loop's clock may be stale: aim at what is left, from a fresh
    * clock. */
   USE(uv_update_time)(t->loop);
-  USE(uv_timer_start)(t, timer_fired, ms, 0);
+  REAL(uv_timer_start)(t, timer_fired, ms, 0);
 }
 
 static void uv_timer_halt(void *timer) {
@@ -489,12 +502,12 @@ static void watch_ready(uv_poll_t *p, int status, int events) {
 
   (void)status;
   (void)events;
-  USE(uv_poll_stop)(p);
+  REAL(uv_poll_stop)(p);
   w->ready((uintptr_t)p->loop);
 }
 
 static void *uv_watch(uintptr_t loop, int fd, void (*ready)(uintptr_t)) {
-  __typeof__(&uv_poll_start) start = USE(uv_poll_start);
+  __typeof__(&uv_poll_start) start = REAL(uv_poll_start);
   struct watch *w = calloc(1, sizeof(*w));
 
   if (w == NULL || start == NULL ||

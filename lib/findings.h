@@ -1,0 +1,109 @@
+/* This file is private to asyncleak, included by internal.h: the findings
+ * of the debug checks (lib/findings.c), and the table of handles whose
+ * close was asked for that the use-after-close check reads (lib/closes.c).
+ *
+ * A finding is a call the program made that its loop library forbids or
+ * that shows a bug, noticed as it happened: not a leak. Findings are
+ * grouped by check, by the call, by the type of the handle and by both
+ * stacks, and each group counts its findings and keeps their largest
+ * value. Every check adds to the same table, which the exit report and the
+ * command's machine-readable reports list apart from the leaks
+ * (docs/debug-checks.md).
+ */
+#ifndef ASYNCLEAK_FINDINGS_H_
+#define ASYNCLEAK_FINDINGS_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct al_stack;
+
+/* The checks. Each names what its second stack is. */
+enum al_check {
+  /* Use after close: a second close of a handle, or a start of one whose
+   * close was asked for. The second stack: where it was first closed. */
+  AL_CHECK_CLOSED,
+  AL_CHECKS
+};
+
+struct al_finding {
+  const struct al_stack *stack; /* the call that was wrong, or NULL */
+  const struct al_stack *other; /* what explains it (see enum al_check),
+                                   or NULL when it is not known */
+  const char *call;  /* the function the program called: static text */
+  uint64_t count;    /* findings of the group */
+  uint64_t value;    /* the largest value of the group's findings (a time
+                        in ms), 0 for a check that measures nothing */
+  uint16_t type;     /* the loop library's type number */
+  uint8_t check;     /* enum al_check */
+  uint8_t shim;      /* index into al_shims */
+  uint8_t request;   /* type is a request type */
+};
+
+/* The groups a process keeps: past them, findings are counted only. */
+#define AL_FINDINGS_MAX 256
+
+/* Records a finding of the calling thread's, with the stack of its call
+ * captured here: what is in f but its stack and count. Keeps errno. From
+ * any thread; a signal handler's, made while its thread holds one of the
+ * runtime's locks, is deferred until the thread releases its last
+ * (lib/defer.c), as the registry's events are. */
+void al_finding_here(const struct al_finding *f);
+/* Adds f (stack included, count at least 1) to its group. Takes the
+ * findings' lock: not with a lock of a higher rank held. */
+void al_finding_add(const struct al_finding *f);
+/* Copies the groups into a malloc'd array, waiting for the lock while
+ * *budget (in ms) lasts: their number, with *out NULL when there are none
+ * or no memory. *dropped gets the findings that found no room. */
+size_t al_findings_copy(struct al_finding **out, uint64_t *dropped,
+                        int *budget);
+/* The check's name in records and machine-readable reports
+ * ("use-after-close"), and its title in the text report ("Use after
+ * close"). */
+const char *al_check_name(unsigned check);
+const char *al_check_title(unsigned check);
+/* In a fork child: the parent's findings are the parent's to report. */
+void al_findings_atfork_child(void);
+/* Forgets every finding; for unit tests, and for daemon()'s parent. */
+void al_findings_reset(void);
+
+/* ------------------------------------- in the report (findings-report.c) */
+
+struct al_buf;
+struct al_snapshot;
+struct al_symbolizer;
+struct al_report_totals;
+
+/* Fills the totals' findings from the snapshot's. */
+void al_findings_totals(const struct al_snapshot *s,
+                        struct al_report_totals *t);
+/* The text report's section: each group with both its stacks symbolized,
+ * title and off around each group's first line (colour). Nothing when
+ * there are none. */
+void al_findings_put(struct al_buf *b, struct al_symbolizer *sym,
+                     const struct al_snapshot *s, const char *title,
+                     const char *off);
+/* Their records for the asyncleak command: a "finding" line per group,
+ * then a "finding_frame" line per frame of each stack
+ * (docs/report-format.md). */
+void al_findings_put_records(struct al_buf *rec, struct al_symbolizer *sym,
+                             const struct al_snapshot *s);
+
+/* --------------------------------------------- handles closed (closes.c) */
+
+/* The program asked to close the handle at addr, which was not closed
+ * before: keeps the stack of the call, until al_close_forget (replacing
+ * what was kept of an older handle at addr). A bounded table:
+ * the oldest entries make room for new ones. Keeps errno. A thread
+ * inside the runtime (a signal handler) keeps nothing. */
+void al_close_note(uintptr_t addr);
+/* Whether a close of the handle at addr is kept: 1, with the stack of
+ * that first close in *stack (NULL when none could be captured), or 0. */
+int al_close_lookup(uintptr_t addr, const struct al_stack **stack);
+/* The memory at addr became a handle again (initialised): whatever was
+ * closed there before is forgotten. */
+void al_close_forget(uintptr_t addr);
+/* Empties the table; for unit tests. */
+void al_closes_reset(void);
+
+#endif /* ASYNCLEAK_FINDINGS_H_ */

@@ -1,0 +1,81 @@
+/* The use-after-close check of libuv (check_closes, docs/debug-checks.md):
+ * a second uv_close of a handle, or a start of a handle whose close was
+ * asked for, is a finding, with the stack of the call and of the first
+ * close. libuv's own answer is an assertion that names neither
+ * ("!uv__is_closing(handle)") or, for most starts, an error code or
+ * nothing at all: uv_idle_start on a closing handle puts it back on the
+ * loop's queue, whose memory the program frees once its close callback
+ * has run.
+ *
+ * The starts followed are those of libuv 1.x that arm a handle: the
+ * timer's (uv_timer_again restarts one), the loop watchers', poll,
+ * signal, the stream's reads, listens and requests (shim/uv-req.c),
+ * UDP's receives and the file system watchers'. Stops are not followed:
+ * libuv stops a handle as it closes it, and a stop of a closed handle does
+ * nothing; but uv_poll_stop, on which libuv asserts as on uv_poll_start.
+ *
+ * libuv keeps UV_HANDLE_CLOSING, then UV_HANDLE_CLOSED too, in the
+ * handle's flags from the close on, until the memory is initialised
+ * again: those flags decide; the table of closes (lib/closes.c) only
+ * names where the close was. With the check off, each interposer costs
+ * one test of the option on top of the call. */
+#include "uv-shim.h"
+
+void al_uv_close_check(const char *call, const uv_handle_t *h, int closes) {
+  struct al_finding f = {0};
+
+  if (!(h->flags & (UV__CLOSING | UV__CLOSED))) {
+    if (closes)
+      al_close_note((uintptr_t)h);
+    return;
+  }
+  f.call = call;
+  f.check = AL_CHECK_CLOSED;
+  f.shim = al_uv_shim_id;
+  f.type = (uint16_t)h->type;
+  al_close_lookup((uintptr_t)h, &f.other);
+  al_finding_here(&f);
+}
+
+/* One start: libuv gets the call unchanged, after the check. */
+#define START(name, params, args, h)                                          \
+  AL_EXPORT int name params {                                                 \
+    __typeof__(&name) real = REAL(name);                                      \
+    int rc;                                                                   \
+    if (real == NULL)                                                         \
+      return UV_ENOSYS;                                                       \
+    if (AL_LIKELY(!al_opt.check_closes))                                      \
+      return real args;                                                       \
+    if (al_uv_enter_obj(h))                                                   \
+      al_uv_close_check(#name, (const uv_handle_t *)(h), 0);                  \
+    rc = real args;                                                           \
+    al_uv_leave();                                                            \
+    return rc;                                                                \
+  }
+
+START(uv_timer_start,
+      (uv_timer_t * h, uv_timer_cb cb, uint64_t timeout, uint64_t repeat),
+      (h, cb, timeout, repeat), h)
+START(uv_timer_again, (uv_timer_t * h), (h), h)
+START(uv_idle_start, (uv_idle_t * h, uv_idle_cb cb), (h, cb), h)
+START(uv_prepare_start, (uv_prepare_t * h, uv_prepare_cb cb), (h, cb), h)
+START(uv_check_start, (uv_check_t * h, uv_check_cb cb), (h, cb), h)
+START(uv_poll_start, (uv_poll_t * h, int events, uv_poll_cb cb),
+      (h, events, cb), h)
+START(uv_poll_stop, (uv_poll_t * h), (h), h)
+START(uv_signal_start, (uv_signal_t * h, uv_signal_cb cb, int signum),
+      (h, cb, signum), h)
+START(uv_signal_start_oneshot, (uv_signal_t * h, uv_signal_cb cb, int signum),
+      (h, cb, signum), h)
+START(uv_read_start,
+      (uv_stream_t * h, uv_alloc_cb alloc_cb, uv_read_cb read_cb),
+      (h, alloc_cb, read_cb), h)
+START(uv_listen, (uv_stream_t * h, int backlog, uv_connection_cb cb),
+      (h, backlog, cb), h)
+START(uv_udp_recv_start,
+      (uv_udp_t * h, uv_alloc_cb alloc_cb, uv_udp_recv_cb recv_cb),
+      (h, alloc_cb, recv_cb), h)
+START(uv_fs_event_start,
+      (uv_fs_event_t * h, uv_fs_event_cb cb, const char *path,
+       unsigned int flags),
+      (h, cb, path, flags), h)

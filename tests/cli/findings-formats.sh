@@ -1,0 +1,90 @@
+# The findings of the debug checks in --json, --junit and --sarif: listed
+# apart from the leaks, warnings unless --fail-on-findings, and each
+# document valid against its schema.
+. tests/cli/lib.sh
+
+check_formats() {
+  /usr/bin/python3 tests/cli/check-formats.py "$@"
+}
+
+valid() {
+  check_formats json "$tmp/r.json" docs/report.schema.json >"$tmp/problems" ||
+    fail "invalid JSON report: $(cat "$tmp/problems")"
+  check_formats sarif "$tmp/r.sarif" docs/sarif-required.schema.json \
+    >"$tmp/problems" || fail "invalid SARIF: $(cat "$tmp/problems")"
+  check_formats junit "$tmp/r.xml" >"$tmp/problems" ||
+    fail "invalid JUnit XML: $(cat "$tmp/problems")"
+}
+
+expect() {
+  value=$(check_formats eval "$1" "$2" 2>&1) ||
+    fail "cannot evaluate $2 in $(basename "$1"): $value"
+  [ "$value" = "$3" ] ||
+    fail "$(basename "$1"): $2 is '$value', expected '$3'"
+}
+
+run_formats() {
+  rm -f "$tmp/r.json" "$tmp/r.xml" "$tmp/r.sarif"
+  run "$ASYNCLEAK" --json="$tmp/r.json" --junit="$tmp/r.xml" \
+    --sarif="$tmp/r.sarif" "$@"
+}
+
+prog=$O/progs/uv-use-after-close
+src=tests/progs/uv-use-after-close.c
+start=$(grep -n '/\* @start \*/' $src | cut -d: -f1)
+close=$(grep -n '/\* @close \*/' $src | cut -d: -f1)
+
+# A uv_timer_start after the close: a finding, not a failure.
+run_formats --debug-checks "$prog" start
+expect_status 0
+valid
+j=$tmp/r.json
+p='d["processes"][0]'
+expect "$j" 'd["leaks"]' 0
+expect "$j" "${p}['totals']['findings']" 1
+expect "$j" "${p}['totals']['findings_dropped']" 0
+expect "$j" "len(${p}['leaks'])" 0
+expect "$j" "len(${p}['findings'])" 1
+f="${p}['findings'][0]"
+expect "$j" "${f}['check']" use-after-close
+expect "$j" "${f}['call']" uv_timer_start
+expect "$j" "${f}['type']" uv_timer_t
+expect "$j" "${f}['count']" 1
+expect "$j" "${f}['fails']" false
+expect "$j" "${f}['frames'][${f}['own_frame']]['function']" start_again
+expect "$j" "${f}['frames'][${f}['own_frame']]['line']" "$start"
+expect "$j" "${f}['related_frames'][0]['function']" close_timer
+expect "$j" "${f}['related_frames'][0]['line']" "$close"
+s=$tmp/r.sarif
+r='d["runs"][0]["results"]'
+expect "$s" "len($r)" 1
+expect "$s" "${r}[0]['ruleId']" asyncleak/use-after-close
+expect "$s" "${r}[0]['level']" warning
+expect "$s" "${r}[0]['locations'][0]['physicalLocation']['region']['startLine']" "$start"
+expect "$s" "${r}[0]['relatedLocations'][0]['physicalLocation']['region']['startLine']" "$close"
+expect "$s" "${r}[0]['message']['text']" \
+  "uv_timer_start on a uv_timer_t already closed, 1 time, in start_again; closed first in close_timer"
+x=$tmp/r.xml
+grep -q 'failures="0"' "$x" || fail "a finding failed the JUnit suite: $(cat "$x")"
+grep -q '<system-out>use-after-close: uv_timer_start on a uv_timer_t already closed.*(not a failure)' "$x" ||
+  fail "no finding in the JUnit system-out: $(cat "$x")"
+
+# With --fail-on-findings: an error, a failure, and the status of leaks.
+run_formats --debug-checks --fail-on-findings "$prog" start
+expect_status 23
+valid
+expect "$j" 'd["leaks"]' 1
+expect "$j" "${f}['fails']" true
+expect "$s" "${r}[0]['level']" error
+grep -q '<failure message="uv_timer_start on a uv_timer_t already closed, 1 time, in start_again; closed first in close_timer" type="use-after-close">' "$x" ||
+  fail "no JUnit failure for the finding: $(cat "$x")"
+grep -q 'failures="1"' "$x" || fail "the JUnit suite counts no failure: $(cat "$x")"
+
+# The negative control: the memory made a timer again; nothing found.
+run_formats --debug-checks --fail-on-findings "$prog" reuse
+expect_status 0
+valid
+expect "$j" "${p}['totals']['findings']" 0
+expect "$j" "len(${p}['findings'])" 0
+expect "$s" "len($r)" 0
+exit 0

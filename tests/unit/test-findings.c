@@ -1,0 +1,172 @@
+/* The findings of the debug checks (lib/findings.c) and the table of
+ * closes the use-after-close check names them from (lib/closes.c). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static const struct al_stack *stack_of(uintptr_t pc) {
+  uintptr_t frames[2] = {pc, 0x1000};
+
+  return al_stack_intern(frames, 2);
+}
+
+static struct al_finding finding(const char *call, uintptr_t pc,
+                                 uintptr_t other, uint64_t value) {
+  struct al_finding f = {0};
+
+  f.call = call;
+  f.check = AL_CHECK_CLOSED;
+  f.type = 13;
+  f.stack = stack_of(pc);
+  f.other = other ? stack_of(other) : NULL;
+  f.value = value;
+  f.count = 1;
+  return f;
+}
+
+static size_t copy(struct al_finding **out, uint64_t *dropped) {
+  int budget = 100;
+
+  return al_findings_copy(out, dropped, &budget);
+}
+
+static int reset(void **state) {
+  (void)state;
+  al_findings_reset();
+  al_closes_reset();
+  return 0;
+}
+
+/* One group per call, stacks and type: counts add up, the value kept is
+ * the largest. */
+static void test_findings__grouped(void **state) {
+  struct al_finding a = finding("uv_timer_start", 0x1111, 0x2222, 5);
+  struct al_finding b = finding("uv_timer_start", 0x1111, 0x2222, 300);
+  struct al_finding c = finding("uv_close", 0x1111, 0x2222, 0);
+  struct al_finding d = finding("uv_timer_start", 0x1111, 0x3333, 0);
+  struct al_finding *out;
+  uint64_t dropped;
+  size_t n;
+
+  (void)state;
+  al_finding_add(&a);
+  al_finding_add(&b);
+  al_finding_add(&c);
+  al_finding_add(&d);
+  n = copy(&out, &dropped);
+  assert_int_equal(n, 3);
+  assert_int_equal(dropped, 0);
+  assert_string_equal(out[0].call, "uv_timer_start");
+  assert_int_equal(out[0].count, 2);
+  assert_int_equal(out[0].value, 300);
+  assert_int_equal(out[1].count, 1);
+  assert_ptr_equal(out[2].other, d.other);
+  free(out);
+}
+
+/* Past the table, findings are counted as dropped, not lost. */
+static void test_findings__bounded(void **state) {
+  struct al_finding *out;
+  uint64_t dropped;
+  size_t n;
+
+  (void)state;
+  for (uintptr_t i = 0; i < AL_FINDINGS_MAX + 10; i++) {
+    struct al_finding f = finding("uv_close", 0x10000 + i * 16, 0, 0);
+    al_finding_add(&f);
+  }
+  n = copy(&out, &dropped);
+  assert_int_equal(n, AL_FINDINGS_MAX);
+  assert_int_equal(dropped, 10);
+  free(out);
+}
+
+/* al_finding_here takes the caller's stack and keeps errno. */
+static void test_findings__here_keeps_errno(void **state) {
+  struct al_finding f = finding("uv_idle_start", 0, 0, 0);
+  struct al_finding *out;
+  uint64_t dropped;
+
+  (void)state;
+  f.stack = NULL;
+  errno = ERANGE;
+  al_finding_here(&f);
+  assert_int_equal(errno, ERANGE);
+  assert_int_equal(copy(&out, &dropped), 1);
+  assert_non_null(out[0].stack);
+  assert_int_equal(out[0].count, 1);
+  free(out);
+}
+
+/* A fork child reports what it finds itself, not its parent's. */
+static void test_findings__fork_child_forgets(void **state) {
+  struct al_finding f = finding("uv_close", 0x4444, 0, 0);
+  struct al_finding *out;
+  uint64_t dropped;
+  int status;
+  pid_t pid;
+
+  (void)state;
+  al_finding_add(&f);
+  pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    al_findings_atfork_child();
+    _exit(copy(&out, &dropped) == 0 ? 0 : 1);
+  }
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  assert_int_equal(copy(&out, &dropped), 1);
+  free(out);
+}
+
+/* The first close is kept until the memory is a handle again; a close of
+ * a new handle there replaces what was kept of the old one. */
+static void test_closes__first_close_until_reused(void **state) {
+  const struct al_stack *s;
+  uintptr_t h = 0x7f0000001000;
+
+  (void)state;
+  assert_false(al_close_lookup(h, &s));
+  al_close_note(h);
+  assert_true(al_close_lookup(h, &s));
+  assert_non_null(s);
+  al_close_forget(h);
+  assert_false(al_close_lookup(h, &s));
+  assert_null(s);
+}
+
+/* Bounded: the oldest closes make room; the newest are kept. */
+static void test_closes__bounded(void **state) {
+  const struct al_stack *s;
+  uintptr_t base = 0x7f0000100000;
+  size_t kept = 0;
+
+  (void)state;
+  for (uintptr_t i = 0; i < 100000; i++)
+    al_close_note(base + i * 64);
+  for (uintptr_t i = 0; i < 100000; i++)
+    kept += al_close_lookup(base + i * 64, &s);
+  assert_true(kept > 0 && kept <= 4096);
+  assert_true(al_close_lookup(base + 99999 * 64, &s));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup(test_findings__grouped, reset),
+      cmocka_unit_test_setup(test_findings__bounded, reset),
+      cmocka_unit_test_setup(test_findings__here_keeps_errno, reset),
+      cmocka_unit_test_setup(test_findings__fork_child_forgets, reset),
+      cmocka_unit_test_setup(test_closes__first_close_until_reused, reset),
+      cmocka_unit_test_setup(test_closes__bounded, reset),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
