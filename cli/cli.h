@@ -257,9 +257,9 @@ void cli_pidindex_release(struct cli_pidindex *x);
  * status. */
 int cli_ps_main(int argc, char **argv);
 /* The same for one process, as text to out (--timeout's "why it is still
- * running"); color as resolved. Returns 0, or -1 when the process did not
- * answer, which is said on out. */
-int cli_ps_explain(FILE *out, pid_t pid, int color);
+ * running"), within budget_ms; color as resolved. Returns 0, or -1 when
+ * the process did not answer, which is said on out. */
+int cli_ps_explain(FILE *out, pid_t pid, int color, long long budget_ms);
 
 /* ---------------------------------------------------------- proctree.c */
 

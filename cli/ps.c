@@ -31,6 +31,11 @@ enum { STUCK_MS = 100 };
 /* How long the process may take to answer: its first answer symbolizes
  * every stack it lists, which for a large program takes a while. */
 enum { ANSWER_TIMEOUT_MS = 30000 };
+/* How long a connection may wait for room in its queue: others asking at
+ * once, or someone filling it on purpose. */
+enum { CONNECT_TIMEOUT_S = 5 };
+/* The most of an answer read: the process is not trusted to end it. */
+#define MAX_ANSWER ((size_t)64 << 20)
 enum { MAX_STACK = 64 };
 
 struct frames {
@@ -62,6 +67,7 @@ struct ps_group {
   unsigned long long count;
   long long age_ms; /* a request's, else -1 */
   struct frames frames;
+  int inherited; /* made before a fork, in the parent */
 };
 
 struct ps_answer {
@@ -87,7 +93,7 @@ static long long now_ms(void) {
 
 /* Why pid did not answer, from what /proc shows of it. */
 static void no_answer(pid_t pid, int err, char *why, size_t len) {
-  char path[64], line[PATH_MAX + 128];
+  char path[64], line[PATH_MAX + 128] = "";
   FILE *maps;
   int runtime = 0;
 
@@ -112,26 +118,45 @@ static void no_answer(pid_t pid, int err, char *why, size_t len) {
     snprintf(why, len, "process %d is not running asyncleak", (int)pid);
   else
     snprintf(why, len,
-             "process %d does not answer (%s): it has run no loop yet, "
-             "runs with live=0, or put itself under a seccomp filter",
+             "process %d does not answer (%s): it has run no loop yet, runs "
+             "with live=0, put itself under a seccomp filter or in a user "
+             "namespace, closed the socket, or is in another network or "
+             "pid namespace",
              (int)pid, strerror(err));
 }
 
 /* Reads the answer of pid into a->text: 0, or -1 with why set. */
-static int ask(pid_t pid, struct ps_answer *a, char *why, size_t len) {
+/* The answer is complete: its last line is the "end" record. */
+static int ended(const char *text, size_t used) {
+  return used >= 5 && !memcmp(text + used - 5, "\nend\n", 5);
+}
+
+static int ask(pid_t pid, struct ps_answer *a, long long deadline,
+               char *why, size_t len) {
   struct sockaddr_un addr;
   socklen_t alen = al_live_address(pid, &addr);
+  struct timeval wait = {CONNECT_TIMEOUT_S, 0};
   struct ucred cred;
   socklen_t clen = sizeof(cred);
   size_t used = 0, size = 0;
   long long end;
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
+  snprintf(why, len, "process %d: the answer could not be read", (int)pid);
   if (fd < 0) {
     snprintf(why, len, "cannot make a socket: %s", strerror(errno));
     return -1;
   }
+  /* A connection waits for room in the queue at most this long. */
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof(wait));
   if (connect(fd, (struct sockaddr *)&addr, alen) != 0) {
+    if (errno == EAGAIN || errno == EINPROGRESS) {
+      snprintf(why, len, "process %d did not take the question within %d s "
+                         "(others are asking it)",
+               (int)pid, CONNECT_TIMEOUT_S);
+      close(fd);
+      return -1;
+    }
     no_answer(pid, errno, why, len);
     close(fd);
     return -1;
@@ -151,6 +176,8 @@ static int ask(pid_t pid, struct ps_answer *a, char *why, size_t len) {
     return -1;
   }
   end = now_ms() + ANSWER_TIMEOUT_MS;
+  if (deadline > 0 && deadline < end)
+    end = deadline;
   for (;;) {
     struct pollfd p = {fd, POLLIN, 0};
     long long left = end - now_ms();
@@ -161,10 +188,19 @@ static int ask(pid_t pid, struct ps_answer *a, char *why, size_t len) {
                ANSWER_TIMEOUT_MS / 1000);
       break;
     }
-    if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+    if (poll(&p, 1, (int)left) < 0 && errno != EINTR) {
+      snprintf(why, len, "waiting for process %d: %s", (int)pid,
+               strerror(errno));
       break;
+    }
     if (used + 4096 + 1 > size) {
-      char *more = realloc(a->text, size = size ? size * 2 : 65536);
+      char *more;
+      if (size >= MAX_ANSWER) {
+        snprintf(why, len, "process %d answered more than %zu MiB",
+                 (int)pid, MAX_ANSWER >> 20);
+        break;
+      }
+      more = realloc(a->text, size = size ? size * 2 : 65536);
       if (more == NULL) {
         snprintf(why, len, "out of memory");
         break;
@@ -179,12 +215,14 @@ static int ask(pid_t pid, struct ps_answer *a, char *why, size_t len) {
                strerror(errno));
       break;
     }
-    if (n == 0) {
+    used += (size_t)n;
+    /* Its end, or the end of the connection, ends it: a copy of the
+     * connection a fork child of the process holds keeps it open. */
+    if (n == 0 || ended(a->text, used)) {
       close(fd);
       a->text[used] = '\0';
       return 0;
     }
-    used += (size_t)n;
   }
   close(fd);
   return -1;
@@ -226,6 +264,13 @@ static int parse(struct ps_answer *a, char *why, size_t len) {
   struct frames *last = NULL;
   char *line, *save = NULL, *f[10];
 
+  /* The runtime escapes what the program named; a process that is not
+   * the runtime could send anything: no control character reaches the
+   * terminal. */
+  for (char *c = a->text; *c != '\0'; c++)
+    if (((unsigned char)*c < 0x20 && *c != '\n' && *c != '\t') ||
+        (unsigned char)*c == 0x7f)
+      *c = '?';
   line = strtok_r(a->text, "\n", &save);
   if (line == NULL || strcmp(line, AL_LIVE_ANSWER) != 0) {
     if (line != NULL && !strncmp(line, "refused\t", 8))
@@ -272,7 +317,7 @@ static int parse(struct ps_answer *a, char *why, size_t len) {
       *g = (struct ps_group){f[1], f[2], f[3], f[6], f[7],
                              strtoull(f[4], NULL, 10),
                              f[5][0] != '\0' ? strtoll(f[5], NULL, 10) : -1,
-                             {0}};
+                             {0}, n >= 10 && !strcmp(f[9], "1")};
       last = &g->frames;
     } else if (!strcmp(f[0], "runs_unlisted") && n >= 2) {
       a->runs_unlisted = strtoul(f[1], NULL, 10);
@@ -325,11 +370,13 @@ static void answer_release(struct ps_answer *a) {
   memset(a, 0, sizeof(*a));
 }
 
-/* Asks pid and reads its answer, with the stacks of its stuck threads. */
-static int query(pid_t pid, struct ps_answer *a, char *why, size_t len) {
+/* Asks pid and reads its answer, with the stacks of its stuck threads,
+ * before deadline (now_ms(); 0: none but the answer's own timeout). */
+static int query(pid_t pid, struct ps_answer *a, long long deadline,
+                 char *why, size_t len) {
   memset(a, 0, sizeof(*a));
   a->pid = pid;
-  if (ask(pid, a, why, len) != 0 || parse(a, why, len) != 0) {
+  if (ask(pid, a, deadline, why, len) != 0 || parse(a, why, len) != 0) {
     answer_release(a);
     return -1;
   }
@@ -343,9 +390,10 @@ static const struct {
   const char *cls, *title;
 } classes[] = {
     {"alive", "keeping it running"},
-    {"pending", "pending"},
+    {"pending", "pending, their callbacks still to come"},
     {"open", "open, not keeping it running"},
     {"closing", "closing"},
+    {"unknown", "state unknown (memory freed or reused without a close)"},
 };
 
 static void put_duration(FILE *out, unsigned long long ms) {
@@ -458,7 +506,8 @@ static void put_groups(FILE *out, const struct ps_answer *a,
       } else {
         fprintf(out, "%s", g->detail);
       }
-      fprintf(out, "), made at:\n");
+      fprintf(out, "), made%s at:\n",
+              g->inherited ? " in the parent process, before the fork," : "");
       put_frames(out, &g->frames);
     }
   }
@@ -556,7 +605,12 @@ static void json_run(struct cli_json *j, const struct ps_run *r) {
 static void json_group(struct cli_json *j, const struct ps_group *g) {
   cli_json_object(j, NULL);
   cli_json_string(j, "class", g->cls);
-  cli_json_bool(j, "keeps_loop_running", !strcmp(g->cls, "alive"));
+  /* A pending request is not judged: in libuv it keeps uv_run running,
+   * GLib's GTask keeps nothing; nor is a handle whose state is unknown. */
+  if (!strcmp(g->cls, "pending") || !strcmp(g->cls, "unknown"))
+    cli_json_null(j, "keeps_loop_running");
+  else
+    cli_json_bool(j, "keeps_loop_running", !strcmp(g->cls, "alive"));
   cli_json_string(j, "kind", strcmp(g->cls, "pending") ? "handle"
                                                         : "request");
   cli_json_string(j, "type", g->type);
@@ -567,6 +621,7 @@ static void json_group(struct cli_json *j, const struct ps_group *g) {
   else
     cli_json_null(j, "pending_ms");
   cli_json_string(j, "fingerprint", g->fingerprint);
+  cli_json_bool(j, "inherited", g->inherited);
   json_frames(j, "stack", &g->frames);
   cli_json_close_object(j);
 }
@@ -608,11 +663,11 @@ static void put_json(struct cli_json *j, const struct ps_answer *a) {
 
 /* ---------------------------------------------------------- the command */
 
-int cli_ps_explain(FILE *out, pid_t pid, int color) {
+int cli_ps_explain(FILE *out, pid_t pid, int color, long long budget_ms) {
   struct ps_answer a;
   char why[512];
 
-  if (query(pid, &a, why, sizeof(why)) != 0) {
+  if (query(pid, &a, now_ms() + budget_ms, why, sizeof(why)) != 0) {
     fprintf(out, "asyncleak: cannot tell: %s\n", why);
     return -1;
   }
@@ -676,7 +731,7 @@ int cli_ps_main(int argc, char **argv) {
 
     if (parse_pid(argv[i], &pid) != 0)
       continue;
-    if (query(pid, &a, why, sizeof(why)) != 0) {
+    if (query(pid, &a, 0, why, sizeof(why)) != 0) {
       cli_error("ps: %s", why);
       rc = CLI_EXIT_FAILURE;
       continue;

@@ -108,17 +108,28 @@ static int ended_within(pid_t pid, int pidfd, unsigned long long ms) {
  * the runtime write the report of what the program held open (with
  * --graceful-signals, after its shutdown); SIGKILL leaves no report, and
  * the run says so. */
+/* How long asking why may delay the signal, for all processes. */
+enum { EXPLAIN_BUDGET_MS = 15000 };
+
 /* Why each still runs, as `asyncleak ps` says it: the program, and
  * those of its descendants that run asyncleak. */
 static void explain(const struct cli_child *child, const pid_t *more,
                     size_t nmore, const struct cli_options *opt) {
   int color = opt->color == CLI_COLOR_ALWAYS;
+  unsigned long long end = now_ms() + EXPLAIN_BUDGET_MS;
 
   fflush(stderr);
-  cli_ps_explain(stderr, child->pid, color);
+  cli_ps_explain(stderr, child->pid, color, EXPLAIN_BUDGET_MS);
   for (size_t i = 0; i < nmore; i++) {
+    unsigned long long now = now_ms();
     fprintf(stderr, "\n");
-    cli_ps_explain(stderr, more[i], color);
+    if (now >= end) {
+      fprintf(stderr, "asyncleak: %zu more processes not asked: the %d s "
+                      "for asking are over\n",
+              nmore - i, EXPLAIN_BUDGET_MS / 1000);
+      break;
+    }
+    cli_ps_explain(stderr, more[i], color, (long long)(end - now));
   }
   fprintf(stderr, "\n");
   fflush(stderr);

@@ -373,6 +373,11 @@ struct al_snapshot {
  * interrupted this very thread inside the registry. What stays locked is
  * counted in s->unreadable. Returns -1 when out of memory. */
 int al_registry_snapshot(struct al_snapshot *s);
+/* The same with the records made before a fork, in the parent, which a
+ * live query lists: they are what the child holds too. Those have a seq
+ * below al_registry_inherited_below(). */
+int al_registry_snapshot_live(struct al_snapshot *s);
+uint64_t al_registry_inherited_below(void);
 void al_snapshot_release(struct al_snapshot *s);
 
 /* In a fork child, its locks free again (lib/locks.c): records made
@@ -997,6 +1002,10 @@ void al_live_dump(struct al_buf *b);
 /* The program is about to put itself under a seccomp filter that may
  * kill on a call the thread would make: the thread ends first. */
 void al_live_stop(void);
+/* The program is about to make a call (AL_CALL_*) with flags that only a
+ * process of one thread may make: the thread ends first, for good. */
+enum { AL_CALL_UNSHARE = 1, AL_CALL_SETNS = 2 };
+void al_live_single_threaded(long call, long flags);
 
 /* Prints "asyncleak: <message>\n" to fd 2 in one write. */
 void al_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -27,6 +27,8 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -40,9 +42,15 @@ enum { LIVE_NONE, LIVE_ON, LIVE_STOPPED };
 
 static atomic_int state = LIVE_NONE;
 static atomic_int listen_fd = -1;
+/* The connection being answered: a fork child closes its copy, which
+ * would keep the asker waiting for the end of the answer. */
+static atomic_int answering = -1;
 static ino_t listen_ino;
 static pthread_t thread;
 static atomic_int has_thread;
+/* Starting and stopping, one at a time: a stop that came while the thread
+ * was being made must find it. */
+static pthread_mutex_t life = PTHREAD_MUTEX_INITIALIZER;
 
 /* How long one question may take to arrive, and one answer to leave: a
  * client that stalls must not hold the thread. */
@@ -68,15 +76,19 @@ static int send_all(int fd, const char *p, size_t len) {
   return 0;
 }
 
-/* Whether the peer may see what this process holds: its own user, or
- * root, as for /proc/PID/maps. */
+/* Whether the peer may see what this process holds, as for
+ * /proc/PID/maps: root, or its own user while the process is dumpable (a
+ * process that changed its credentials is not, to its old user). */
 static int may_ask(int fd) {
   struct ucred cred;
   socklen_t len = sizeof(cred);
 
   if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
     return 0;
-  return cred.uid == 0 || cred.uid == geteuid() || cred.uid == getuid();
+  if (cred.uid == 0)
+    return 1;
+  return (cred.uid == geteuid() || cred.uid == getuid()) &&
+         prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1;
 }
 
 /* Reads the question: one line, within the timeout. */
@@ -98,17 +110,19 @@ static int read_request(int fd, char *buf, size_t size) {
 }
 
 static void answer(int fd) {
-  struct timeval t = {CLIENT_TIMEOUT_S, 0};
+  struct timeval t = {CLIENT_TIMEOUT_S, 0}, brief = {0, 200000};
   struct al_buf out = {0};
+  int allowed = may_ask(fd);
   char req[64];
 
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &t, sizeof(t));
+  /* One that may not ask is given little time to say its question. */
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, allowed ? &t : &brief, sizeof(t));
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &t, sizeof(t));
   /* The question is read first, also from one refused: closing with it
    * unread would reset the connection before the refusal is read. */
   if (read_request(fd, req, sizeof(req)) != 0)
     return;
-  if (!may_ask(fd)) {
+  if (!allowed) {
     send_all(fd, "refused\tnot your process\n", 25);
     return;
   }
@@ -145,10 +159,33 @@ static void *serve(void *arg) {
         continue;
       break;
     }
+    if (atomic_load(&state) != LIVE_ON) { /* al_live_stop's wake-up */
+      close(c);
+      break;
+    }
+    c = al_fd_move_high(c, 4);
+    atomic_store(&answering, c);
     answer(c);
+    /* The end of the answer, even where a fork child holds a copy. */
+    shutdown(c, SHUT_RDWR);
+    atomic_store(&answering, -1);
     close(c);
   }
   return NULL;
+}
+
+/* Wakes the thread's poll by asking it, as a client would: its socket
+ * keeps its name while the thread polls it, even if the program closed
+ * the descriptor. */
+static void wake(void) {
+  struct sockaddr_un a;
+  socklen_t len = al_live_address(getpid(), &a);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+  if (fd < 0)
+    return;
+  (void)connect(fd, (struct sockaddr *)&a, len);
+  close(fd);
 }
 
 /* The socket, bound and listening, moved high; -1 when it cannot be. */
@@ -178,18 +215,16 @@ void al_live_start(void) {
   if (AL_LIKELY(atomic_load_explicit(&state, memory_order_relaxed) !=
                 LIVE_NONE))
     return;
-  if (!atomic_compare_exchange_strong(&state, &expected, LIVE_ON))
-    return;
-  if (!al_opt.live || al_ending_sealed())
-    return;
   saved = errno;
+  pthread_mutex_lock(&life);
+  if (!atomic_compare_exchange_strong(&state, &expected, LIVE_ON) ||
+      !al_opt.live || al_ending_sealed())
+    goto out;
   fd = make_socket();
-  if (fd < 0) {
-    /* Another process at this name (a squatter), or no sockets: ps says
-     * the process does not answer. */
-    errno = saved;
-    return;
-  }
+  /* Another process at this name (a squatter), or no sockets: ps says
+   * the process does not answer. */
+  if (fd < 0)
+    goto out;
   atomic_store(&listen_fd, fd);
   /* Born with every signal blocked: no signal of the program's is ever
    * delivered to it. */
@@ -206,22 +241,35 @@ void al_live_start(void) {
   }
   pthread_attr_destroy(&attr);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
+out:
+  pthread_mutex_unlock(&life);
   errno = saved;
 }
 
 void al_live_stop(void) {
-  int saved = errno, fd;
+  struct timespec until;
+  int saved = errno, fd, joined = 0;
 
+  pthread_mutex_lock(&life);
   if (atomic_exchange(&state, LIVE_STOPPED) != LIVE_ON)
-    return;
+    goto out;
   fd = atomic_exchange(&listen_fd, -1);
-  if (fd >= 0 && still_ours(fd))
-    shutdown(fd, SHUT_RDWR); /* wakes its poll */
-  if (atomic_exchange(&has_thread, 0) && !pthread_equal(thread,
-                                                        pthread_self()))
-    pthread_join(thread, NULL);
-  if (fd >= 0 && still_ours(fd))
+  if (atomic_exchange(&has_thread, 0) &&
+      !pthread_equal(thread, pthread_self())) {
+    wake();
+    /* Bounded: an answer in progress takes at most its client's
+     * timeouts. A thread still answering after that is left to end by
+     * itself: it makes no new call but the answer's. */
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 2 * CLIENT_TIMEOUT_S + 1;
+    joined = pthread_timedjoin_np(thread, NULL, &until) == 0;
+  } else {
+    joined = 1;
+  }
+  if (joined && fd >= 0 && still_ours(fd))
     close(fd);
+out:
+  pthread_mutex_unlock(&life);
   errno = saved;
 }
 
@@ -236,6 +284,16 @@ typedef int setns_fn(int, int);
 static unshare_fn *real_unshare;
 static setns_fn *real_setns;
 
+void al_live_single_threaded(long call, long flags) {
+  /* unshare: a user namespace, or what only one thread may unshare.
+   * setns: a user or mount namespace; 0, any kind, those among them. */
+  if ((call == AL_CALL_UNSHARE &&
+       (flags & (CLONE_NEWUSER | CLONE_THREAD | CLONE_SIGHAND | CLONE_VM))) ||
+      (call == AL_CALL_SETNS &&
+       (flags == 0 || (flags & (CLONE_NEWUSER | CLONE_NEWNS)))))
+    al_live_stop();
+}
+
 AL_EXPORT int unshare(int flags) {
   if (real_unshare == NULL)
     real_unshare = (unshare_fn *)dlsym(RTLD_NEXT, "unshare");
@@ -243,8 +301,7 @@ AL_EXPORT int unshare(int flags) {
     errno = ENOSYS;
     return -1;
   }
-  if (flags & CLONE_NEWUSER)
-    al_live_stop();
+  al_live_single_threaded(AL_CALL_UNSHARE, flags);
   return real_unshare(flags);
 }
 
@@ -255,9 +312,7 @@ AL_EXPORT int setns(int fd, int nstype) {
     errno = ENOSYS;
     return -1;
   }
-  /* 0: any kind of namespace, a user namespace among them. */
-  if (nstype == 0 || (nstype & CLONE_NEWUSER))
-    al_live_stop();
+  al_live_single_threaded(AL_CALL_SETNS, nstype);
   return real_setns(fd, nstype);
 }
 
@@ -265,11 +320,16 @@ AL_EXPORT int setns(int fd, int nstype) {
  * parent's: closed, or it would keep the parent's name and take its
  * questions. System calls only. */
 static void live_atfork_child(void) {
-  int fd = atomic_exchange(&listen_fd, -1);
+  int fd = atomic_exchange(&listen_fd, -1), c = atomic_exchange(&answering,
+                                                                 -1);
 
-  if (fd >= 0)
+  if (fd >= 0 && still_ours(fd))
     close(fd);
+  if (c >= 0)
+    close(c);
   atomic_store(&has_thread, 0);
+  /* The parent's may have held it: the child's own is free. */
+  life = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
   if (atomic_load(&state) == LIVE_ON)
     atomic_store(&state, LIVE_NONE);
 }

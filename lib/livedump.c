@@ -7,6 +7,8 @@
  *   open     handles that are open but keep nothing running (stopped,
  *            unreferenced)
  *   closing  handles whose close has not completed
+ *   unknown  handles whose memory no longer holds them (freed or reused
+ *            without a close)
  *
  * The answer is records, one per line with tab-separated fields, as the
  * report's <pid>.rec; the asyncleak command writes them as text or JSON
@@ -24,9 +26,9 @@
 #include "live.h"
 #include "verdict.h"
 
-enum cls { CLS_ALIVE, CLS_PENDING, CLS_OPEN, CLS_CLOSING };
+enum cls { CLS_ALIVE, CLS_PENDING, CLS_OPEN, CLS_CLOSING, CLS_UNKNOWN };
 static const char *const cls_name[] = {"alive", "pending", "open",
-                                       "closing"};
+                                       "closing", "unknown"};
 
 #define MAX_RUNS 64
 
@@ -38,6 +40,7 @@ struct item {
   struct al_state st;
   uint8_t cls;
   uint8_t type;
+  uint8_t inherited; /* made before a fork, in the parent */
 };
 
 static int by_group(const void *a, const void *b) {
@@ -47,6 +50,8 @@ static int by_group(const void *a, const void *b) {
     return x->r.loop < y->r.loop ? -1 : 1;
   if (x->cls != y->cls)
     return x->cls - y->cls;
+  if (x->inherited != y->inherited)
+    return x->inherited - y->inherited;
   if (x->r.shim != y->r.shim)
     return x->r.shim - y->r.shim;
   if (x->type != y->type)
@@ -59,6 +64,7 @@ static int by_group(const void *a, const void *b) {
 
 static int same_group(const struct item *x, const struct item *y) {
   return x->r.loop == y->r.loop && x->cls == y->cls &&
+         x->inherited == y->inherited &&
          x->r.shim == y->r.shim && x->type == y->type &&
          x->r.stack == y->r.stack;
 }
@@ -79,6 +85,8 @@ static void put_detail(struct al_buf *b, const struct item *it,
     al_buf_printf(b, "\t\t");
     if (sh != NULL && sh->state_text != NULL)
       sh->state_text(&it->r, &it->st, text, sizeof(text));
+    else if (!it->st.known)
+      snprintf(text, sizeof(text), "state unknown");
     else if (it->st.closing)
       snprintf(text, sizeof(text), "closing");
     else
@@ -128,6 +136,7 @@ static void put_runs(struct al_buf *b, uint64_t now) {
 static void put_groups(struct al_buf *b, struct al_symbolizer *sym,
                        const struct al_snapshot *s, uint64_t now) {
   struct item *it = calloc(s->nres + 1, sizeof(*it));
+  uint64_t inherited_below = al_registry_inherited_below();
   struct al_site site;
   size_t n = 0;
 
@@ -150,11 +159,14 @@ static void put_groups(struct al_buf *b, struct al_symbolizer *sym,
     if (x->st.type != 0)
       x->r.type = x->st.type;
     x->type = (uint8_t)x->r.type;
+    x->inherited = r->seq < inherited_below;
     if (al_res_is_request(r))
       x->cls = CLS_PENDING;
     else if (r->state == AL_RES_CLOSING || (x->st.known && x->st.closing))
       x->cls = CLS_CLOSING;
-    else if (x->st.known && x->st.active && x->st.referenced)
+    else if (!x->st.known)
+      x->cls = CLS_UNKNOWN; /* its memory was freed or reused */
+    else if (x->st.active && x->st.referenced)
       x->cls = CLS_ALIVE;
     else
       x->cls = CLS_OPEN;
@@ -179,7 +191,8 @@ static void put_groups(struct al_buf *b, struct al_symbolizer *sym,
       al_buf_put_text(b, type);
       al_buf_printf(b, "\t%zu", i - first + 1);
       put_detail(b, x, now);
-      al_buf_printf(b, "\t%s\t%d\n", site.fingerprint, site.own);
+      al_buf_printf(b, "\t%s\t%d\t%d\n", site.fingerprint, site.own,
+                    x->inherited);
       al_site_put_frames(b, &site);
     }
     first = i + 1;
@@ -194,7 +207,7 @@ void al_live_dump(struct al_buf *b) {
 
   al_buf_printf(b, "%s\n", AL_LIVE_ANSWER);
   al_buf_printf(b, "process\t%d\t%d\n", (int)getpid(), (int)al_pid());
-  if (al_registry_snapshot(&s) != 0) {
+  if (al_registry_snapshot_live(&s) != 0) {
     al_buf_printf(b, "error\tout of memory\n");
     return;
   }

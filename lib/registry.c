@@ -1236,7 +1236,21 @@ void al_loop_closed(uintptr_t addr, uint64_t serial) {
 
 /* -------------------------------------------------------------- snapshot */
 
+static int snapshot(struct al_snapshot *s, int inherited);
+
 int al_registry_snapshot(struct al_snapshot *s) {
+  return snapshot(s, 0);
+}
+
+int al_registry_snapshot_live(struct al_snapshot *s) {
+  return snapshot(s, 1);
+}
+
+uint64_t al_registry_inherited_below(void) {
+  return inherited_below;
+}
+
+static int snapshot(struct al_snapshot *s, int inherited) {
   size_t cap = 0, n = 0;
   struct al_res *res = NULL;
   struct lazies z = {0};
@@ -1269,7 +1283,7 @@ int al_registry_snapshot(struct al_snapshot *s) {
           continue;
         }
         prev = r;
-        if (r->seq >= inherited_below)
+        if (inherited || r->seq >= inherited_below)
           res[n++] = *r;
       }
     }

@@ -96,9 +96,11 @@ static int slot_take(uintptr_t loop) {
     uintptr_t none = 0;
     if (atomic_load_explicit(&slots[i], memory_order_relaxed) == 0 &&
         atomic_compare_exchange_strong(&slots[i], &none, loop)) {
-      atomic_store_explicit(&slot_tid[i], slot_thread(0),
-                            memory_order_relaxed);
+      /* The thread last: a reader takes a slot without one as not yet
+       * begun (al_run_list). */
       slot_doing((int)i, 0);
+      atomic_store_explicit(&slot_tid[i], slot_thread(0),
+                            memory_order_release);
       return (int)i;
     }
   }
@@ -107,8 +109,10 @@ static int slot_take(uintptr_t loop) {
 }
 
 static void slot_give(int slot) {
-  if (slot >= 0)
+  if (slot >= 0) {
+    atomic_store(&slot_tid[slot], 0);
     atomic_store(&slots[slot], 0);
+  }
   else
     atomic_fetch_sub(&slots_lost, 1);
 }
@@ -130,7 +134,9 @@ size_t al_run_list(struct al_run_info *out, size_t max) {
     if (loop == 0)
       continue;
     out[n].loop = loop;
-    out[n].tid = atomic_load_explicit(&slot_tid[i], memory_order_relaxed);
+    out[n].tid = atomic_load_explicit(&slot_tid[i], memory_order_acquire);
+    if (out[n].tid == 0)
+      continue; /* beginning, or ending */
     out[n].shim = (uint8_t)atomic_load_explicit(&slot_shim[i],
                                                 memory_order_relaxed);
     out[n].waiting = atomic_load_explicit(&slot_waiting[i],
@@ -392,6 +398,8 @@ int al_run_wait_begin(const void *pc) {
        (sh->syms == NULL || !al_loopsyms_main_owns(sh->syms, pc))))
     return -1;
   slot_doing(slot, 1);
+  /* A fork child that goes on inside its parent's run answers too. */
+  al_live_start();
   return slot;
 }
 

@@ -157,6 +157,11 @@ AL_EXPORT READS_UNPASSED_ARGUMENTS long syscall(long number, ...) {
     errno = ENOSYS;
     return -1;
   }
+  /* unshare and setns made as system calls, as by unshare's. */
+  if (AL_UNLIKELY(number == SYS_unshare))
+    al_live_single_threaded(AL_CALL_UNSHARE, a[0]);
+  else if (AL_UNLIKELY(number == SYS_setns))
+    al_live_single_threaded(AL_CALL_SETNS, a[1]);
 #ifdef SYS_seccomp
   if (AL_UNLIKELY(number == SYS_seccomp) &&
       (a[0] == SECCOMP_SET_MODE_STRICT || a[0] == SECCOMP_SET_MODE_FILTER))

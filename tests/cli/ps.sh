@@ -14,7 +14,7 @@ line_of() { grep -n "/\* @$1 \*/" "$src" | cut -d: -f1; }
 # wait_for WORD FILE: the pid on the line "WORD PID" of FILE, once there.
 wait_for() {
   i=0
-  until pid=$(awk -v w="$1" '$1 == w { print $2; exit }' "$2") &&
+  until pid=$(awk -v w="$1" '$1 == w { print $2; exit }' "$2" 2>/dev/null) &&
     [ -n "$pid" ]; do
     i=$((i + 1))
     [ $i -le 200 ] || fail "the program never said '$1': $(cat "$2")"
@@ -23,19 +23,20 @@ wait_for() {
   echo "$pid"
 }
 
-# start_and_ask PROG serve|stuck: runs PROG under asyncleak in the
-# background ($cmd), waits for its "ready PID" or "stuck PID" line ($pid)
-# and asks it: the answer in $tmp/ps.txt. serve runs until $tmp/stop.
+# start_and_ask PROG MODE: runs PROG MODE under asyncleak in the
+# background ($cmd), waits for its "ready PID" line ($pid), or "stuck
+# PID" for MODE stuck, and asks it: the answer in $tmp/ps.txt. The
+# program runs until $tmp/stop exists.
 start_and_ask() {
   rm -f "$tmp/stop"
   timeout -k 5 60 "$ASYNCLEAK" "$1" "$2" "$tmp/stop" \
     >"$tmp/prog.out" 2>"$tmp/prog.err" &
   cmd=$!
-  if [ "$2" = serve ]; then
-    pid=$(wait_for ready "$tmp/prog.out")
-  else
+  if [ "$2" = stuck ]; then
     pid=$(wait_for stuck "$tmp/prog.out")
     sleep 0.2
+  else
+    pid=$(wait_for ready "$tmp/prog.out")
   fi
   run "$ASYNCLEAK" ps "$pid"
   expect_status 0
@@ -78,6 +79,13 @@ grep -q "#0 0x[0-9a-f]* in make_idle .*uv-ps.c:$(line_of idle)\$" "$tmp/open" ||
 expect_line "$tmp/ps.txt" "    1 uv_timer_t (active, unreferenced), made at:"
 expect_no "$tmp/ps.txt" "closed_timer"
 expect_no "$tmp/ps.txt" "inside a callback"
+# The work request, pending until the stop file exists.
+expect_line "$tmp/ps.txt" "  pending, their callbacks still to come: 1 request"
+section "pending, their callbacks still to come" > "$tmp/pending"
+grep -q "#0 0x[0-9a-f]* in start_work .*uv-ps.c:$(line_of work)\$" \
+  "$tmp/pending" || fail "the work request is not pending: $(cat "$tmp/ps.txt")"
+grep -q "^    1 uv_work_t (pending for [0-9.]* m\?s" "$tmp/ps.txt" ||
+  fail "no age of the work request: $(cat "$tmp/ps.txt")"
 
 python3 - "$tmp/ps.json" "$pid" <<'PY' || fail "bad JSON: $(cat "$tmp/ps.json")"
 import json, sys
@@ -97,8 +105,27 @@ for name in ("start_unreferenced", "make_idle"):
     assert by_site[name]["class"] == "open", by_site[name]
     assert by_site[name]["keeps_loop_running"] is False
 assert "closed_timer" not in by_site
-assert all(g["kind"] == "handle" for g in loop["groups"])
+assert by_site["start_work"]["class"] == "pending", by_site["start_work"]
+assert by_site["start_work"]["kind"] == "request"
+assert by_site["start_work"]["pending_ms"] >= 0
+assert all(g["kind"] == "handle" for g in loop["groups"]
+           if g["class"] != "pending")
 PY
+
+# A child forked from inside a callback goes on inside its parent's run:
+# it answers too, with the loop it runs and what it holds.
+start_and_ask "$prog" fork
+child=$(wait_for child "$tmp/prog.out")
+run "$ASYNCLEAK" ps "$child"
+touch "$tmp/stop"
+wait $cmd || fail "the forking program's run failed ($?): $(cat "$tmp/prog.err")"
+expect_status 0
+grep -q "^  thread $child (main) runs it: waiting for events" "$tmp/out" ||
+  fail "the child does not answer as its own: $(cat "$tmp/out" "$tmp/err")"
+grep -q "#0 0x[0-9a-f]* in start_ticker .*uv-ps.c:$(line_of ticker)\$" \
+  "$tmp/out" || fail "the child's ticker not listed: $(cat "$tmp/out")"
+grep -q "^    1 uv_timer_t (active, referenced), made in the parent process, before the fork, at:\$" \
+  "$tmp/out" || fail "the ticker not said to be the parent's: $(cat "$tmp/out")"
 
 # Stuck inside a callback: the callback, for how long, and its stack now.
 start_and_ask "$prog" stuck
@@ -117,6 +144,7 @@ import json, sys
 assert run["state"] == "callback", run
 assert "sleepy_callback" in [f["function"] for f in run["stack"]], run
 PY
+touch "$tmp/stop"
 wait $cmd || fail "the stuck program's run failed ($?) after ps: $(cat "$tmp/prog.err")"
 expect_line "$tmp/prog.out" "done"
 
@@ -149,6 +177,7 @@ for lib in ev-ps:libevent:make_idle libev-ps:libev:start_unreferenced \
     fail "$name: no thread inside a callback: $(cat "$tmp/out")"
   grep -q "^      #[0-9]* 0x[0-9a-f]* in sleepy_callback .*$name.c:[0-9]*\$" \
     "$tmp/out" || fail "$name: the callback is not on the stack: $(cat "$tmp/out")"
+  touch "$tmp/stop"
   wait $cmd || fail "$name: the stuck run failed ($?): $(cat "$tmp/prog.err")"
   expect_line "$tmp/prog.out" "done"
 done
@@ -193,7 +222,8 @@ expect_status 125
 grep -q "process $pid does not answer (Connection refused): .*live=0" \
   "$tmp/err" || fail "live=0 not said: $(cat "$tmp/err")"
 # Another user may not ask (root only: the test needs a second user).
-if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null &&
+  setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$ASYNCLEAK"; then
   ASYNCLEAK_OPTIONS= timeout -k 5 60 "$ASYNCLEAK" "$prog" serve \
     "$tmp/stop3" >"$tmp/prog3.out" 2>"$tmp/prog3.err" &
   cmd3=$!
@@ -206,7 +236,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
   touch "$tmp/stop3"
   wait $cmd3 || fail "the program's run failed after a refused ps"
 else
-  echo "$test_name: not root: the other user's refusal is not tried"
+  echo "$test_name: not root, or the command is out of another user's reach: the other user's refusal is not tried"
 fi
 touch "$tmp/stop2"
 wait $cmd || fail "the live=0 run failed: $(cat "$tmp/prog.err")"

@@ -1,11 +1,12 @@
 /* A libevent program asked `asyncleak ps` while it runs (tests/cli/ps.sh):
  *
- *   ev-ps serve STOPFILE | ev-ps stuck
+ *   ev-ps serve|stuck STOPFILE
  *
  * serve: a persistent timer event keeps the base running (start_ticker)
  * and an event made but never added (make_idle) keeps nothing running; it
  * prints "ready PID" and runs until STOPFILE exists. stuck: a timer's
- * callback (sleepy_callback) prints "stuck PID" and sleeps 3 s. Either
+ * callback (sleepy_callback) prints "stuck PID" and sleeps until STOPFILE
+ * exists (30 s at most). Either
  * way it then frees everything and exits 0.
  *
  * RUN-BY: tests/cli/ps.sh
@@ -21,20 +22,22 @@ static const char *stop_file;
 static void on_tick(evutil_socket_t fd, short what, void *base) {
   (void)fd;
   (void)what;
-  if (stop_file != NULL && access(stop_file, F_OK) == 0)
+  if (access(stop_file, F_OK) == 0)
     event_base_loopbreak(base);
 }
 
+/* Stuck until the stop file exists (30 s at most). */
 static void sleepy_callback(evutil_socket_t fd, short what, void *base) {
   (void)fd;
   (void)what;
   printf("stuck %d\n", (int)getpid());
-  sleep(3);
+  for (int i = 0; i < 600 && access(stop_file, F_OK) != 0; i++)
+    usleep(50000);
   event_base_loopbreak(base);
 }
 
 static void start_ticker(struct event_base *base) {
-  const struct timeval every = {0, 20000};
+  const struct timeval every = {0, 100000};
   ticker = event_new(base, -1, EV_PERSIST, on_tick, base); /* @ticker */
   event_add(ticker, &every);
 }
@@ -51,10 +54,10 @@ int main(int argc, char **argv) {
   start_ticker(base);
   make_idle(base);
   once = event_new(base, -1, 0, sleepy_callback, base);
+  stop_file = argc > 2 ? argv[2] : "/nonexistent";
   if (argc > 1 && strcmp(argv[1], "stuck") == 0) {
     event_add(once, &soon);
   } else {
-    stop_file = argc > 2 ? argv[2] : NULL;
     printf("ready %d\n", (int)getpid());
   }
   event_base_dispatch(base);

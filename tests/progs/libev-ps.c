@@ -1,12 +1,12 @@
 /* A libev program asked `asyncleak ps` while it runs (tests/cli/ps.sh):
  *
- *   libev-ps serve STOPFILE | libev-ps stuck
+ *   libev-ps serve|stuck STOPFILE
  *
  * serve: a repeating timer keeps the default loop running (start_ticker)
  * and a started timer made unreferenced with ev_unref (start_unreferenced)
  * keeps nothing running; it prints "ready PID" and runs until STOPFILE
  * exists. stuck: a timer's callback (sleepy_callback) prints "stuck PID"
- * and sleeps 3 s. Either way it then stops everything and exits 0.
+ * and sleeps until STOPFILE exists (30 s at most). Either way it then stops everything and exits 0.
  *
  * RUN-BY: tests/cli/ps.sh
  */
@@ -28,7 +28,7 @@ static void stop_all(struct ev_loop *loop) {
 static void on_tick(struct ev_loop *loop, ev_timer *w, int revents) {
   (void)w;
   (void)revents;
-  if (stop_file != NULL && access(stop_file, F_OK) == 0)
+  if (access(stop_file, F_OK) == 0)
     stop_all(loop);
 }
 
@@ -36,12 +36,13 @@ static void sleepy_callback(struct ev_loop *loop, ev_timer *w, int revents) {
   (void)w;
   (void)revents;
   printf("stuck %d\n", (int)getpid());
-  sleep(3);
+  for (int i = 0; i < 600 && access(stop_file, F_OK) != 0; i++)
+    usleep(50000);
   stop_all(loop);
 }
 
 static void start_ticker(struct ev_loop *loop) {
-  ev_timer_init(&ticker, on_tick, 0.02, 0.02);
+  ev_timer_init(&ticker, on_tick, 0.1, 0.1);
   ev_timer_start(loop, &ticker); /* @ticker */
 }
 
@@ -57,11 +58,11 @@ int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IONBF, 0);
   start_ticker(loop);
   start_unreferenced(loop);
+  stop_file = argc > 2 ? argv[2] : "/nonexistent";
   if (argc > 1 && strcmp(argv[1], "stuck") == 0) {
     ev_timer_init(&once, sleepy_callback, 0.05, 0.);
     ev_timer_start(loop, &once);
   } else {
-    stop_file = argc > 2 ? argv[2] : NULL;
     printf("ready %d\n", (int)getpid());
   }
   ev_run(loop, 0);

@@ -1,20 +1,26 @@
 /* A libuv program asked `asyncleak ps` while it runs (tests/cli/ps.sh):
  *
- *   uv-ps serve|stuck
+ *   uv-ps serve|fork|stuck [STOPFILE]
  *
  * serve: a repeating timer keeps the loop running (start_ticker); a timer
  * made and closed (closed_timer) is gone; a timer started and then
  * unreferenced (start_unreferenced) and an idle made but never started
- * (make_idle) are open but keep nothing running. It prints "ready PID"
- * and runs until the file named by its second argument exists, then
+ * (make_idle) are open but keep nothing running; a uv_queue_work request
+ * (start_work) is pending until the stop file exists. It prints "ready
+ * PID" and runs until the file named by its second argument exists, then
  * closes everything and exits 0.
+ * fork: as serve, and a timer's callback forks: the child goes on
+ * running the loop inside its parent's uv_run, prints "child PID", and
+ * ends as the parent does, at the stop file.
  * stuck: a timer's callback (sleepy_callback) prints "stuck PID" and
- * sleeps 3 s, then everything is closed and it exits 0.
+ * sleeps until the stop file exists (30 s at most), then everything is
+ * closed and it exits 0.
  *
  * RUN-BY: tests/cli/ps.sh
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -41,7 +47,7 @@ static void nothing(uv_timer_t *t) {
 
 static void start_ticker(uv_loop_t *loop) {
   uv_timer_init(loop, &ticker); /* @ticker */
-  uv_timer_start(&ticker, on_tick, 20, 20);
+  uv_timer_start(&ticker, on_tick, 100, 100);
 }
 
 static void closed_timer(uv_loop_t *loop) {
@@ -59,10 +65,35 @@ static void make_idle(uv_loop_t *loop) {
   uv_idle_init(loop, &idle); /* @idle */
 }
 
+static uv_work_t work;
+
+static void wait_for_stop(uv_work_t *w) {
+  (void)w;
+  for (int i = 0; i < 3000 && access(stop_file, F_OK) != 0; i++)
+    usleep(10000);
+}
+
+static void work_done(uv_work_t *w, int status) {
+  (void)w;
+  (void)status;
+}
+
+static void start_work(uv_loop_t *loop) {
+  uv_queue_work(loop, &work, wait_for_stop, work_done); /* @work */
+}
+
+static void fork_here(uv_timer_t *t) {
+  (void)t;
+  if (fork() == 0)
+    printf("child %d\n", (int)getpid());
+}
+
+/* Stuck until the stop file exists (30 s at most). */
 static void sleepy_callback(uv_timer_t *t) {
   (void)t;
   printf("stuck %d\n", (int)getpid());
-  sleep(3);
+  for (int i = 0; i < 600 && access(stop_file, F_OK) != 0; i++)
+    usleep(50000);
   close_all();
 }
 
@@ -75,10 +106,13 @@ int main(int argc, char **argv) {
   start_unreferenced(loop);
   make_idle(loop);
   uv_timer_init(loop, &once);
+  stop_file = argc > 2 ? argv[2] : "/nonexistent";
   if (argc > 1 && strcmp(argv[1], "stuck") == 0) {
     uv_timer_start(&once, sleepy_callback, 50, 0);
   } else {
-    stop_file = argc > 2 ? argv[2] : NULL;
+    if (argc > 1 && strcmp(argv[1], "fork") == 0)
+      uv_timer_start(&once, fork_here, 50, 0);
+    start_work(loop);
     printf("ready %d\n", (int)getpid());
   }
   uv_run(loop, UV_RUN_DEFAULT);

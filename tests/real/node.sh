@@ -133,7 +133,7 @@ expect_line "$tmp/err" "asyncleak: 9 handle(s) left open in 1 process(es)"
 # started FILE WORD: the pid on FILE's line "WORD PID", once there.
 started() {
   i=0
-  until p=$(awk -v w="$2" '$1 == w { print $2; exit }' "$1") && [ -n "$p" ]; do
+  until p=$(awk -v w="$2" '$1 == w { print $2; exit }' "$1" 2>/dev/null) && [ -n "$p" ]; do
     i=$((i + 1))
     [ $i -le 300 ] || fail "node never said '$2': $(cat "$1")"
     sleep 0.05
@@ -169,18 +169,21 @@ printf '%s\n' "$alive" | grep -q "^    1 uv_timer_t (active, referenced), made a
 printf '%s\n' "$main" | grep -q "^  open, not keeping it running: [0-9]* handles" ||
   fail "node's own handles not listed apart: $(cat "$tmp/ps.txt")"
 
+rm -f "$tmp/stop"
 LD_LIBRARY_PATH="$nodelib" timeout -k 5 60 "$ASYNCLEAK" "$node" -e "
-  console.log('ready', process.pid);
+  const fs = require('fs');
   setTimeout(function spin() {
-    const end = Date.now() + 4000;
-    while (Date.now() < end) {}
-  }, 10);" >"$tmp/node.out" 2>"$tmp/node.err" &
+    console.log('spinning', process.pid);
+    const end = Date.now() + 30000;
+    while (Date.now() < end && !fs.existsSync(process.argv[1])) {}
+  }, 10);" "$tmp/stop" >"$tmp/node.out" 2>"$tmp/node.err" &
 cmd=$!
-pid=$(started "$tmp/node.out" ready)
-sleep 1
+pid=$(started "$tmp/node.out" spinning)
+sleep 0.2
 run "$ASYNCLEAK" ps "$pid"
-expect_status 0
+touch "$tmp/stop"
 wait $cmd || fail "node failed after ps: $(cat "$tmp/node.err")"
+expect_status 0
 grep -q "^  thread $pid (main) runs it: inside a callback for [0-9.]* m\?s, now at:" \
   "$tmp/out" || fail "node's main thread not inside a callback: $(cat "$tmp/out")"
 grep -q "^      #[0-9]* 0x[0-9a-f]* in node::Environment::RunTimers(uv_timer_s\*)" \
