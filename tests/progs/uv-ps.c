@@ -9,7 +9,8 @@
  * (start_work) is pending until the stop file exists. It prints "ready
  * PID" and runs until the file named by its second argument exists, then
  * closes everything and exits 0.
- * fork: as serve, and a timer's callback forks: the child goes on
+ * fork: as serve without the work request, and a timer's callback
+ * forks: the child goes on
  * running the loop inside its parent's uv_run, prints "child PID", and
  * ends as the parent does, at the stop file.
  * stuck: a timer's callback (sleepy_callback) prints "stuck PID" and
@@ -110,9 +111,12 @@ int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "stuck") == 0) {
     uv_timer_start(&once, sleepy_callback, 50, 0);
   } else {
+    /* No work request with fork: the child has no thread pool to
+     * complete the copy it would inherit. */
     if (argc > 1 && strcmp(argv[1], "fork") == 0)
       uv_timer_start(&once, fork_here, 50, 0);
-    start_work(loop);
+    else
+      start_work(loop);
     printf("ready %d\n", (int)getpid());
   }
   uv_run(loop, UV_RUN_DEFAULT);
