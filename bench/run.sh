@@ -143,6 +143,7 @@ rm -f "$TMP"/echo.*
 for _ in $(seq "$RUNS"); do
   echo_once "$TMP/echo.bare"
   echo_once "$TMP/echo.al" "$AL"
+  echo_once "$TMP/echo.nolive" env ASYNCLEAK_OPTIONS=live=0 "$AL"
 done
 eb=$(median <"$TMP/echo.bare.rps")
 ea=$(median <"$TMP/echo.al.rps")
@@ -152,6 +153,11 @@ row "echo (requests/s)" "$eb" "$ea" "$er" ">= 0.97" \
 ecb=$(median <"$TMP/echo.bare.cpu")
 eca=$(median <"$TMP/echo.al.cpu")
 row "echo, server CPU (us/request)" "$ecb" "$eca" "$(calc "$eca / $ecb")" "" ""
+# What answering asyncleak ps costs while nobody asks: the loop's waits
+# marked in its run (lib/waits.c), and the thread waiting on its socket.
+enl=$(median <"$TMP/echo.nolive.rps")
+row "echo, live=0 (requests/s)" "$eb" "$enl" "$(calc "$enl / $eb")" "" ""
+row "echo: live on against live=0" "" "" "$(calc "$ea / $enl")" "" ""
 
 # ---------------------------------------------------------------- startup
 # Each run through env, so that bare and preloaded runs exec alike.

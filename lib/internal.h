@@ -963,6 +963,39 @@ void al_defer_missed(void);
 /* Events of signal handlers that interrupted the runtime and were lost. */
 unsigned long al_defer_lost(void);
 
+/* ------------------------------------------------------ live queries */
+
+/* A run of a loop on some thread, and what that thread is doing: waiting
+ * in the loop library's poll, or not (its callbacks and the library's own
+ * work between them), since since_ms (al_now_ms). */
+struct al_run_info {
+  uintptr_t loop;
+  uint64_t since_ms;
+  pid_t tid;
+  uint8_t shim;
+  uint8_t waiting;
+};
+/* The runs in progress on every thread, up to max of them (lib/run.c);
+ * al_run_unlisted() counts those the table had no room for. */
+size_t al_run_list(struct al_run_info *out, size_t max);
+unsigned al_run_unlisted(void);
+/* Around a wait of the calling thread in poll, epoll_wait or select,
+ * called from pc (lib/waits.c): when the thread is inside a run and the
+ * call is the loop library's, its run is waiting until al_run_wait_end is
+ * given what al_run_wait_begin returned. Loads and stores only, for any
+ * context. */
+int al_run_wait_begin(const void *pc);
+void al_run_wait_end(int slot);
+/* The thread that answers `asyncleak ps` (lib/live.c), started once the
+ * program has a loop; nothing with live=0. */
+void al_live_start(void);
+/* The answer to a live query: records of the loops, their runs and what
+ * is open and pending on them (lib/livedump.c). */
+void al_live_dump(struct al_buf *b);
+/* The program is about to put itself under a seccomp filter that may
+ * kill on a call the thread would make: the thread ends first. */
+void al_live_stop(void);
+
 /* Prints "asyncleak: <message>\n" to fd 2 in one write. */
 void al_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -209,7 +209,10 @@ void al_site_put_frames(struct al_buf *b, const char *head,
     }
     al_buf_printf(b, "\t%d", f->file ? f->line : 0);
     put_field(b, f->module);
-    al_buf_printf(b, "\t%#lx\t%d\n", (unsigned long)f->offset, f->inlined);
+    al_buf_printf(b, "\t%#lx\t%d", (unsigned long)f->offset, f->inlined);
+    /* The file as the text report names it: as it was compiled. */
+    put_field(b, f->file);
+    al_buf_printf(b, "\n");
   }
 }
 
