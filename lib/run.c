@@ -72,6 +72,10 @@ static _Atomic pid_t slot_tid[RUN_SLOTS];
 static atomic_uchar slot_waiting[RUN_SLOTS];
 static _Atomic uint64_t slot_since[RUN_SLOTS];
 static atomic_uint slot_shim[RUN_SLOTS];
+/* Where the slot's run began, for the wrong-thread check: captured only
+ * while check_threads is on (the runtime cannot take another thread's
+ * current stack without a signal), else NULL. */
+static const struct al_stack *_Atomic slot_begun[RUN_SLOTS];
 
 /* The calling thread's id for its slot, with no system call the
  * program's seccomp filter may kill on (lib/seccomp.c): then 0, unknown,
@@ -88,7 +92,7 @@ static void slot_doing(int slot, int waiting) {
                         memory_order_release);
 }
 
-static int slot_take(uintptr_t loop) {
+static int slot_take(uintptr_t loop, const struct al_stack *begun) {
   unsigned first = (unsigned)(loop >> 6) % RUN_SLOTS;
 
   for (unsigned n = 0; n < RUN_SLOTS; n++) {
@@ -98,6 +102,7 @@ static int slot_take(uintptr_t loop) {
         atomic_compare_exchange_strong(&slots[i], &none, loop)) {
       atomic_store_explicit(&slot_tid[i], slot_thread(0),
                             memory_order_relaxed);
+      atomic_store_explicit(&slot_begun[i], begun, memory_order_release);
       slot_doing((int)i, 0);
       return (int)i;
     }
@@ -119,6 +124,30 @@ int al_run_anywhere(uintptr_t loop) {
   for (int i = 0; i < RUN_SLOTS; i++)
     if (atomic_load(&slots[i]) == loop)
       return 1;
+  return 0;
+}
+
+pid_t al_run_elsewhere(uintptr_t loop, const struct al_stack **begun) {
+  pid_t me = 0;
+
+  *begun = NULL;
+  for (int i = 0; i < RUN_SLOTS; i++) {
+    pid_t tid;
+
+    if (atomic_load_explicit(&slots[i], memory_order_acquire) != loop)
+      continue;
+    if (me == 0)
+      me = al_gettid();
+    /* 0: a run begun under a seccomp filter, whose thread is not known. */
+    tid = atomic_load_explicit(&slot_tid[i], memory_order_relaxed);
+    if (tid == 0 || tid == me)
+      continue;
+    *begun = atomic_load_explicit(&slot_begun[i], memory_order_acquire);
+    /* Given back meanwhile: that run is over. */
+    if (atomic_load_explicit(&slots[i], memory_order_acquire) == loop)
+      return tid;
+    *begun = NULL;
+  }
   return 0;
 }
 
@@ -151,14 +180,14 @@ unsigned al_run_unlisted(void) {
 /* ------------------------------------------------------ push, pop, prune */
 
 static void push(uint8_t shim, uintptr_t loop, uintptr_t frame,
-                 struct al_run *run) {
+                 struct al_run *run, const struct al_stack *begun) {
   run->loop = loop;
   run->shim = shim;
   run->guard = ++next_guard;
   /* A run past the stack's end takes no slot: one it kept could not be
    * given back if a longjmp left the run (drop_top). */
   if (depth < MAX_NESTED_RUNS) {
-    run->slot = slot_take(loop);
+    run->slot = slot_take(loop, begun);
     if (run->slot >= 0)
       atomic_store_explicit(&slot_shim[run->slot], shim,
                             memory_order_relaxed);
@@ -319,6 +348,7 @@ static void first_run(uint8_t shim, uintptr_t loop, int graceful) {
 __attribute__((noinline)) int al_run_begin(uint8_t shim, uintptr_t loop,
                                            struct al_run *run) {
   uintptr_t frame = (uintptr_t)__builtin_frame_address(0);
+  const struct al_stack *begun = NULL;
   int saved = errno;
 
   run->graceful = al_opt.graceful_signals && loop != 0;
@@ -353,7 +383,12 @@ __attribute__((noinline)) int al_run_begin(uint8_t shim, uintptr_t loop,
       return 1;
     }
   }
-  push(shim, loop, frame, run);
+  /* Where this thread began the run, which the wrong-thread check shows
+   * beside another thread's call on the loop: the program's frames only,
+   * and none from a signal handler that interrupted the runtime. */
+  if (AL_UNLIKELY(al_opt.check_threads) && al_locks_held == 0)
+    begun = al_stack_capture();
+  push(shim, loop, frame, run, begun);
   errno = saved;
   return 0;
 }
@@ -430,7 +465,7 @@ al_run_until(uint8_t shim, uintptr_t loop, unsigned timeout_ms,
   if (timer == NULL)
     return -ENOMEM;
   /* Running it, as far as a drain or a close from its callbacks asks. */
-  push(shim, loop, frame, &run);
+  push(shim, loop, frame, &run, NULL);
   while (!done(loop, arg)) {
     uint64_t now = al_now_ms();
     if (now >= end) {
