@@ -339,7 +339,7 @@ static const struct {
   const char *check, *what, *other;
 } finding_words[] = {
     {"use-after-close", "on %s %s already closed", "closed first in"},
-    {"wrong-thread", "on %s %s", "the loop's run began in"},
+    {"wrong-thread", "on %s %s", "the run of its loop began in"},
 };
 
 const char *cli_finding_other(const struct cli_finding *f) {
