@@ -136,8 +136,12 @@ pid_t al_run_elsewhere(uintptr_t loop, const struct al_stack **begun) {
 
     if (atomic_load_explicit(&slots[i], memory_order_acquire) != loop)
       continue;
+    /* Under the program's seccomp filter, no system call: the cached id,
+     * or none, when nothing can be said. */
     if (me == 0)
-      me = al_gettid();
+      me = slot_thread(0);
+    if (me == 0)
+      return 0;
     /* 0: a run begun under a seccomp filter, whose thread is not known. */
     tid = atomic_load_explicit(&slot_tid[i], memory_order_relaxed);
     if (tid == 0 || tid == me)

@@ -31,7 +31,7 @@ void al_thread_check(uint8_t shim, uintptr_t loop, const char *call,
   f.type = (uint16_t)type;
   f.request = (uint8_t)(request != 0);
   f.other = begun;
-  f.tid = al_gettid();
+  f.tid = al_tid_cache; /* al_run_elsewhere's answer needed it */
   f.other_tid = runner;
   al_finding_here(&f);
   errno = saved;
