@@ -71,7 +71,8 @@ ifneq ($(filter thread,$(SANLIBS)),)
 SCENARIOS := $(addprefix tests/progs/,uv-threads-many.c uv-cross-thread.c \
                uv-req-work.c uv-req-cb-field.c uv-finally-exit.c \
                uv-finally-waits.c uv-cmocka.c libev-threads.c \
-               glib-context.c)
+               glib-context.c uv-wrong-thread.c libev-wrong-thread.c \
+               ev-wrong-thread.c)
 SAN_ENV  := TSAN_OPTIONS=exitcode=66
 endif
 endif
