@@ -64,6 +64,11 @@ static atomic_int runs_seen[AL_MAX_SHIMS];
 #define RUN_SLOTS 64
 static _Atomic uintptr_t slots[RUN_SLOTS];
 static atomic_uint slots_lost;
+/* Slots held, on every thread, counted only while check_threads is on
+ * (options never change once read): when all are this thread's, no other
+ * thread runs anything, which the wrong-thread check learns with one
+ * load instead of a walk of the slots. */
+static atomic_uint slots_held;
 /* What the thread of each slot's run is doing, for live queries
  * (lib/live.c): waiting in the loop library's poll, or not (running the
  * program's callbacks, or the library's work between them), since when.
@@ -103,6 +108,8 @@ static int slot_take(uintptr_t loop, const struct al_stack *begun) {
       atomic_store_explicit(&slot_tid[i], slot_thread(0),
                             memory_order_relaxed);
       atomic_store_explicit(&slot_begun[i], begun, memory_order_release);
+      if (AL_UNLIKELY(al_opt.check_threads))
+        atomic_fetch_add_explicit(&slots_held, 1, memory_order_relaxed);
       slot_doing((int)i, 0);
       return (int)i;
     }
@@ -112,9 +119,11 @@ static int slot_take(uintptr_t loop, const struct al_stack *begun) {
 }
 
 static void slot_give(int slot) {
-  if (slot >= 0)
+  if (slot >= 0) {
     atomic_store(&slots[slot], 0);
-  else
+    if (AL_UNLIKELY(al_opt.check_threads))
+      atomic_fetch_sub_explicit(&slots_held, 1, memory_order_relaxed);
+  } else
     atomic_fetch_sub(&slots_lost, 1);
 }
 
@@ -127,10 +136,23 @@ int al_run_anywhere(uintptr_t loop) {
   return 0;
 }
 
+/* The slots this thread's runs hold. */
+static unsigned slots_mine(void) {
+  unsigned n = depth < MAX_NESTED_RUNS ? depth : MAX_NESTED_RUNS, mine = 0;
+
+  for (unsigned i = 0; i < n; i++)
+    mine += stack[i].slot >= 0;
+  return mine;
+}
+
 pid_t al_run_elsewhere(uintptr_t loop, const struct al_stack **begun) {
   pid_t me = 0;
 
   *begun = NULL;
+  /* The common case: no run anywhere, or only this thread's. */
+  if (atomic_load_explicit(&slots_held, memory_order_relaxed) <=
+      slots_mine())
+    return 0;
   for (int i = 0; i < RUN_SLOTS; i++) {
     pid_t tid;
 
@@ -507,12 +529,14 @@ static void run_atfork_child(void) {
 
   for (int i = 0; i < RUN_SLOTS; i++)
     atomic_store(&slots[i], 0);
+  atomic_store(&slots_held, 0);
   atomic_store(&slots_lost, depth - n);
   for (unsigned i = 0; i < n; i++) {
     struct al_run *run = (struct al_run *)((uintptr_t)stack[i].guard_at -
                                            offsetof(struct al_run, guard));
     if (stack[i].slot >= 0) {
       atomic_store(&slots[stack[i].slot], stack[i].loop);
+      atomic_fetch_add(&slots_held, 1);
       atomic_store(&slot_tid[stack[i].slot], slot_thread(1));
     }
     else
