@@ -300,7 +300,7 @@ int cli_frame_parse(char **f, size_t n, struct cli_frame *out) {
 static int parse_rec(struct cli_proc *p, char *text) {
   size_t groups_alloc = 0, supps_alloc = 0, frames_alloc = 0;
   size_t finds_alloc = 0, fframes_alloc[2] = {0, 0};
-  char *line, *save = NULL, *f[10];
+  char *line, *save = NULL, *f[11];
 
   p->rec = text;
   for (line = strtok_r(text, "\n", &save); line != NULL;
@@ -342,9 +342,9 @@ static int parse_rec(struct cli_proc *p, char *text) {
       if (grow((void **)&g->frames[k], &fframes_alloc[k], g->nframes[k],
                sizeof(g->frames[k][0])) != 0)
         return -1;
-      g->frames[k][g->nframes[k]++] = (struct cli_frame){
-          f[2], f[3], f[4], f[6], f[7], (unsigned)number(f[5]),
-          n >= 9 && !strcmp(f[8], "1"), n >= 10 ? f[9] : f[4]};
+      /* After the stack's number, the fields of a "frame" line. */
+      f[1] = (char *)"frame";
+      cli_frame_parse(f + 1, n - 1, &g->frames[k][g->nframes[k]++]);
     } else if (!strcmp(f[0], "suppression") && n == 6) {
       if (grow((void **)&p->supps, &supps_alloc, p->nsupps,
                sizeof(p->supps[0])) != 0)

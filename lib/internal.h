@@ -631,17 +631,18 @@ void al_site_judge_frames(int is_request, const char *type,
  * C library's, the loader's or asyncleak's, else a comment. */
 void al_site_put_suppression(struct al_buf *b, const struct al_site *s,
                              const char *type);
-/* The frames of s, a line each, for the asyncleak command: head (such as
- * "frame"), then the frame's fields, separated by tabs (al_site_put_record
- * says which). */
-void al_site_put_frames(struct al_buf *b, const char *head,
-                        const struct al_site *s);
+/* The frames of s, a line each, for the asyncleak command: head, then
+ * the fields of a "frame" line, separated by tabs. */
+void al_site_put_frames_as(struct al_buf *b, const char *head,
+                           const struct al_site *s);
 /* The record of a leak group for the asyncleak command (<pid>.rec): a
  * "leak" line and a "frame" line per frame, inlined ones included, fields
  * separated by tabs. */
 void al_site_put_record(struct al_buf *b, const char *state,
                         const char *type, size_t count,
                         const struct al_site *s);
+/* Its "frame" lines alone. */
+void al_site_put_frames(struct al_buf *b, const struct al_site *s);
 
 /* ------------------------------------------------------------- report */
 
@@ -980,8 +981,9 @@ struct al_run_info {
 size_t al_run_list(struct al_run_info *out, size_t max);
 unsigned al_run_unlisted(void);
 /* Around a wait of the calling thread in poll, epoll_wait or select,
- * called from pc (lib/waits.c): when the thread is inside a run and the
- * call is the loop library's, its run is waiting until al_run_wait_end is
+ * called from pc (lib/waits.c; NULL when the caller cannot be told, behind
+ * another interposer): when the thread is inside a run and the call is
+ * the loop library's, its run is waiting until al_run_wait_end is
  * given what al_run_wait_begin returned. Loads and stores only, for any
  * context. */
 int al_run_wait_begin(const void *pc);

@@ -16,10 +16,13 @@
  * may close every descriptor it does not know and open its own at that
  * number. A fork child closes its copy, which is its parent's, and starts
  * its own thread at its own first run. Before the program puts itself
- * under a seccomp filter, the thread ends (al_live_stop), for good. */
+ * under a seccomp filter, or enters a user namespace, which only a
+ * process of one thread may, the thread ends (al_live_stop), for good. */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -222,6 +225,42 @@ void al_live_stop(void) {
   errno = saved;
 }
 
+/* ------------------------------------------------ single-threaded calls */
+
+/* A process may enter a new user namespace only while it has one thread
+ * (unshare(2), setns(2): EINVAL otherwise). The thread ends first, for
+ * good, so that a program that had none of its own gets what it would
+ * bare. */
+typedef int unshare_fn(int);
+typedef int setns_fn(int, int);
+static unshare_fn *real_unshare;
+static setns_fn *real_setns;
+
+AL_EXPORT int unshare(int flags) {
+  if (real_unshare == NULL)
+    real_unshare = (unshare_fn *)dlsym(RTLD_NEXT, "unshare");
+  if (real_unshare == NULL) {
+    errno = ENOSYS;
+    return -1;
+  }
+  if (flags & CLONE_NEWUSER)
+    al_live_stop();
+  return real_unshare(flags);
+}
+
+AL_EXPORT int setns(int fd, int nstype) {
+  if (real_setns == NULL)
+    real_setns = (setns_fn *)dlsym(RTLD_NEXT, "setns");
+  if (real_setns == NULL) {
+    errno = ENOSYS;
+    return -1;
+  }
+  /* 0: any kind of namespace, a user namespace among them. */
+  if (nstype == 0 || (nstype & CLONE_NEWUSER))
+    al_live_stop();
+  return real_setns(fd, nstype);
+}
+
 /* The child has no such thread, and its copy of the socket is the
  * parent's: closed, or it would keep the parent's name and take its
  * questions. System calls only. */
@@ -236,5 +275,7 @@ static void live_atfork_child(void) {
 }
 
 __attribute__((constructor)) static void live_init(void) {
+  real_unshare = (unshare_fn *)dlsym(RTLD_NEXT, "unshare");
+  real_setns = (setns_fn *)dlsym(RTLD_NEXT, "setns");
   al_on_fork_child(live_atfork_child);
 }

@@ -102,7 +102,7 @@ static void put_loops(struct al_buf *b, struct al_symbolizer *sym,
                   (unsigned long)l->serial, !!(l->flags & AL_LOOP_DEFAULT),
                   (int)l->tid, !!(l->flags & AL_LOOP_INHERITED));
     al_site_judge(sym, l->stack, 0, "loop", &site);
-    al_site_put_frames(b, "frame", &site);
+    al_site_put_frames(b, &site);
   }
 }
 
@@ -180,7 +180,7 @@ static void put_groups(struct al_buf *b, struct al_symbolizer *sym,
       al_buf_printf(b, "\t%zu", i - first + 1);
       put_detail(b, x, now);
       al_buf_printf(b, "\t%s\t%d\n", site.fingerprint, site.own);
-      al_site_put_frames(b, "frame", &site);
+      al_site_put_frames(b, &site);
     }
     first = i + 1;
   }

@@ -448,8 +448,9 @@ int al_run_wait_begin(const void *pc) {
   /* Only the library's own wait is the loop's: a callback that polls is
    * still inside its callback. Its main object's bounds are all that is
    * looked at, with loads only: a signal handler may be here. */
-  if (slot < 0 || sh == NULL || sh->syms == NULL ||
-      !al_loopsyms_main_owns(sh->syms, pc))
+  if (slot < 0 || sh == NULL ||
+      (pc != NULL &&
+       (sh->syms == NULL || !al_loopsyms_main_owns(sh->syms, pc))))
     return -1;
   slot_doing(slot, 1);
   return slot;

@@ -36,6 +36,31 @@ static epoll_pwait_fn *real_epoll_pwait;
 static select_fn *real_select;
 static pselect_fn *real_pselect;
 
+/* Objects that interpose these functions in front of the runtime (a
+ * sanitizer's runtime, another preloaded library): a call that comes
+ * through one of them has its code as caller, not the loop library's, and
+ * is taken as the loop's wait when a run is in progress. */
+#define MAX_FRONTS 4
+static struct {
+  uintptr_t lo, hi;
+} fronts[MAX_FRONTS];
+static int nfronts;
+
+static void note_front(const char *name, void *ours) {
+  void *first = dlsym(RTLD_DEFAULT, name);
+  uintptr_t lo, hi;
+
+  if (first == NULL || first == ours || nfronts == MAX_FRONTS ||
+      al_code_range((uintptr_t)first, &lo, &hi, NULL) != 0)
+    return;
+  for (int i = 0; i < nfronts; i++)
+    if (fronts[i].lo == lo)
+      return;
+  fronts[nfronts].lo = lo;
+  fronts[nfronts].hi = hi;
+  nfronts++;
+}
+
 /* Resolved before main: dlsym() is no call for a signal handler. */
 __attribute__((constructor)) static void waits_init(void) {
   real_poll = (poll_fn *)dlsym(RTLD_NEXT, "poll");
@@ -44,6 +69,18 @@ __attribute__((constructor)) static void waits_init(void) {
   real_epoll_pwait = (epoll_pwait_fn *)dlsym(RTLD_NEXT, "epoll_pwait");
   real_select = (select_fn *)dlsym(RTLD_NEXT, "select");
   real_pselect = (pselect_fn *)dlsym(RTLD_NEXT, "pselect");
+  note_front("poll", (void *)poll);
+  note_front("epoll_wait", (void *)epoll_wait);
+  note_front("epoll_pwait", (void *)epoll_pwait);
+  note_front("select", (void *)select);
+}
+
+/* The caller to judge: NULL, any, when it is an interposer in front. */
+static const void *caller(const void *pc) {
+  for (int i = 0; i < nfronts; i++)
+    if ((uintptr_t)pc >= fronts[i].lo && (uintptr_t)pc < fronts[i].hi)
+      return NULL;
+  return pc;
 }
 
 /* A call before the constructor ran (another library's constructor):
@@ -61,7 +98,8 @@ __attribute__((constructor)) static void waits_init(void) {
  * wait's. */
 #define AROUND(call)                                                         \
   do {                                                                       \
-    int slot_ = al_run_wait_begin(__builtin_return_address(0)), rc_,        \
+    int slot_ = al_run_wait_begin(caller(__builtin_return_address(0))),    \
+        rc_,                                                                 \
         errno_;                                                              \
     rc_ = (call);                                                            \
     errno_ = errno;                                                          \

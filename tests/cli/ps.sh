@@ -23,15 +23,28 @@ wait_for() {
   echo "$pid"
 }
 
+# start_and_ask PROG serve|stuck: runs PROG under asyncleak in the
+# background ($cmd), waits for its "ready PID" or "stuck PID" line ($pid)
+# and asks it: the answer in $tmp/ps.txt. serve runs until $tmp/stop.
+start_and_ask() {
+  rm -f "$tmp/stop"
+  timeout -k 5 60 "$ASYNCLEAK" "$1" "$2" "$tmp/stop" \
+    >"$tmp/prog.out" 2>"$tmp/prog.err" &
+  cmd=$!
+  if [ "$2" = serve ]; then
+    pid=$(wait_for ready "$tmp/prog.out")
+  else
+    pid=$(wait_for stuck "$tmp/prog.out")
+    sleep 0.2
+  fi
+  run "$ASYNCLEAK" ps "$pid"
+  expect_status 0
+  cp "$tmp/out" "$tmp/ps.txt"
+}
+
 # The handles of a server: one keeps the loop running, two are open
 # without keeping it running, one was closed and is not listed.
-timeout -k 5 60 "$ASYNCLEAK" "$prog" serve "$tmp/stop" \
-  >"$tmp/prog.out" 2>"$tmp/prog.err" &
-cmd=$!
-pid=$(wait_for ready "$tmp/prog.out")
-run "$ASYNCLEAK" ps "$pid"
-expect_status 0
-cp "$tmp/out" "$tmp/ps.txt"
+start_and_ask "$prog" serve
 run "$ASYNCLEAK" ps --json "$pid"
 expect_status 0
 cp "$tmp/out" "$tmp/ps.json"
@@ -88,12 +101,7 @@ assert all(g["kind"] == "handle" for g in loop["groups"])
 PY
 
 # Stuck inside a callback: the callback, for how long, and its stack now.
-timeout -k 5 60 "$ASYNCLEAK" "$prog" stuck >"$tmp/prog.out" 2>"$tmp/prog.err" &
-cmd=$!
-pid=$(wait_for stuck "$tmp/prog.out")
-sleep 0.2
-run "$ASYNCLEAK" ps "$pid"
-expect_status 0
+start_and_ask "$prog" stuck
 grep -q "^  thread $pid (main) runs it: inside a callback for [0-9.]* m\?s, now at:\$" \
   "$tmp/out" || fail "no thread inside a callback: $(cat "$tmp/out")"
 grep -q "^      #[0-9]* 0x[0-9a-f]* in sleepy_callback .*uv-ps.c:[0-9]*\$" \
@@ -118,15 +126,7 @@ expect_line "$tmp/prog.out" "done"
 for lib in ev-ps:libevent:make_idle libev-ps:libev:start_unreferenced \
            glib-ps:GLib:; do
   name=${lib%%:*}; rest=${lib#*:}; library=${rest%%:*}; quiet=${rest#*:}
-  src=tests/progs/$name.c
-  rm -f "$tmp/stop"
-  timeout -k 5 60 "$ASYNCLEAK" "$O/progs/$name" serve "$tmp/stop" \
-    >"$tmp/prog.out" 2>"$tmp/prog.err" &
-  cmd=$!
-  pid=$(wait_for ready "$tmp/prog.out")
-  run "$ASYNCLEAK" ps "$pid"
-  expect_status 0
-  cp "$tmp/out" "$tmp/ps.txt"
+  start_and_ask "$O/progs/$name" serve
   touch "$tmp/stop"
   wait $cmd || fail "$name: the run failed ($?) after ps: $(cat "$tmp/prog.err")"
   expect_line "$tmp/prog.out" "done"
@@ -144,13 +144,7 @@ for lib in ev-ps:libevent:make_idle libev-ps:libev:start_unreferenced \
       fail "$name: $quiet not listed apart: $(cat "$tmp/ps.txt")"
   fi
 
-  timeout -k 5 60 "$ASYNCLEAK" "$O/progs/$name" stuck \
-    >"$tmp/prog.out" 2>"$tmp/prog.err" &
-  cmd=$!
-  pid=$(wait_for stuck "$tmp/prog.out")
-  sleep 0.2
-  run "$ASYNCLEAK" ps "$pid"
-  expect_status 0
+  start_and_ask "$O/progs/$name" stuck
   grep -q "^  thread $pid (main) runs it: inside a callback for " "$tmp/out" ||
     fail "$name: no thread inside a callback: $(cat "$tmp/out")"
   grep -q "^      #[0-9]* 0x[0-9a-f]* in sleepy_callback .*$name.c:[0-9]*\$" \
@@ -158,7 +152,21 @@ for lib in ev-ps:libevent:make_idle libev-ps:libev:start_unreferenced \
   wait $cmd || fail "$name: the stuck run failed ($?): $(cat "$tmp/prog.err")"
   expect_line "$tmp/prog.out" "done"
 done
-src=tests/progs/uv-ps.c
+
+# A program linked with the runtime, run without the command, answers
+# too (uv-forever links libasyncleak; it runs until it is killed).
+timeout -k 5 60 "$O/progs/uv-forever" run >"$tmp/prog.out" 2>"$tmp/prog.err" &
+cmd=$!
+i=0
+until grep -q running "$tmp/prog.out" 2>/dev/null; do
+  i=$((i + 1)); [ $i -le 200 ] || fail "uv-forever did not start"; sleep 0.05
+done
+linked=$(pgrep -P $cmd) || fail "no uv-forever under timeout $cmd"
+run "$ASYNCLEAK" ps "$linked"
+kill -TERM $cmd; wait $cmd 2>/dev/null || :
+expect_status 0
+grep -q "^      #0 0x[0-9a-f]* in start_ticker .*uv-forever.c:[0-9]*\$" "$tmp/out" ||
+  fail "the linked runtime did not answer: $(cat "$tmp/out" "$tmp/err")"
 
 # Refused: no such process, one without asyncleak, one with live=0, bad
 # arguments.

@@ -119,6 +119,19 @@ NameOwnerChanged within 10 s: $(cat "$tmp/out" "$tmp/err")"
   gpid=$(children $mon)
   [ "$1" = alone ] || gpid=$(children "$gpid")
   [ -n "$gpid" ] || fail "no gdbus under $mon"
+  # Asked with asyncleak ps (docs/live.md): the main thread waits in the
+  # default context, on which gdbus has no source of its own; GDBus's
+  # worker thread and its private context are GLib's, not listed.
+  if [ "$1" != alone ] && glib_runtime; then
+    timeout -k 2 30 "$ASYNCLEAK" ps "$gpid" >"$tmp/ps.txt" 2>"$tmp/ps.err" ||
+      fail "asyncleak ps failed: $(cat "$tmp/ps.err")"
+    expect_line "$tmp/ps.txt" "Process $gpid: 1 loop"
+    grep -q "^Loop 1 (GLib, the default loop) at 0x[0-9a-f]*\$" "$tmp/ps.txt" ||
+      fail "not the default context: $(cat "$tmp/ps.txt")"
+    grep -q "^  thread $gpid (main) runs it: waiting for events" \
+      "$tmp/ps.txt" || fail "gdbus's thread not waiting: $(cat "$tmp/ps.txt")"
+    expect_line "$tmp/ps.txt" "  nothing of the program's is open on it"
+  fi
   kill "-$2" "$gpid" || fail "no gdbus $gpid to signal"
   status=0
   # (dash says "Terminated" of a job a signal ended: not for the log.)

@@ -131,7 +131,15 @@ clean 'handles_created>=1 requests_created>=1' task \
   -s /gtask/return/in-idle/error-first -s /gtask/return/in-idle/value-first
 clean '' socket-service
 clean 'handles_created>=1' contexts
-clean 'handles_created>=1' unix-streams
+# unix-streams' pipe-io-test and nonblocking-io-test are left out: their
+# write callback asserts a cancellation error whenever the cancellable
+# (cancelled by a 500 ms timeout) is cancelled by the time it runs, which
+# a write that completed just before the cancel fails on a loaded
+# machine, bare or not (later GLib checks the error instead). Seen once
+# in a full run, with both bare and asyncleak runs otherwise alike. The
+# cases left attach no source of the program's.
+clean '' unix-streams -s /unix-streams/pipe-io-test \
+  -s /unix-streams/nonblocking-io-test
 
 # b) What the runtime adds to a context must stay out of the program's
 # sight: /maincontext/basic asserts that no source of the context has

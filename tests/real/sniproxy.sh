@@ -139,8 +139,26 @@ stop
 [ "$status" -eq 0 ] || fail "alone, sniproxy exited $status on SIGTERM: \
 $(cat "$tmp/err" "$dir/error.log")"
 
-# b) Under asyncleak it does the same.
+# b) Under asyncleak it does the same. Asked with asyncleak ps while it
+# serves (docs/live.md), sniproxy's main thread waits in the default loop,
+# kept running by sniproxy's own watchers, the four signals' and the
+# listener's and resolver's ev_io, and none of libev's (its SIGCHLD
+# watcher, its signal pipe's ev_io).
 start asyncleak
+serve
+if libev_runtime; then
+  timeout -k 2 30 "$ASYNCLEAK" ps "$spid" >"$tmp/ps.txt" 2>"$tmp/ps.err" ||
+    fail "asyncleak ps failed: $(cat "$tmp/ps.err")"
+  grep -q "^  thread $spid (main) runs it: waiting for events" "$tmp/ps.txt" ||
+    fail "sniproxy's thread not waiting: $(cat "$tmp/ps.txt")"
+  expect_line "$tmp/ps.txt" "  keeping it running: 6 handles"
+  [ "$(grep -c '^    1 ev_signal (started), made at:$' "$tmp/ps.txt")" -eq 4 ] ||
+    fail "not sniproxy's four ev_signal: $(cat "$tmp/ps.txt")"
+  [ "$(grep -c '^    1 ev_io (started), made at:$' "$tmp/ps.txt")" -eq 2 ] ||
+    fail "not sniproxy's two ev_io: $(cat "$tmp/ps.txt")"
+  [ "$(grep -c '^    [0-9]' "$tmp/ps.txt")" -eq 6 ] ||
+    fail "more than sniproxy's watchers: $(cat "$tmp/ps.txt")"
+fi
 serve
 stop
 for bad in SIGSEGV "killed by signal" "cannot find" "left no report"; do
