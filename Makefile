@@ -71,7 +71,8 @@ ifneq ($(filter thread,$(SANLIBS)),)
 SCENARIOS := $(addprefix tests/progs/,uv-threads-many.c uv-cross-thread.c \
                uv-req-work.c uv-req-cb-field.c uv-finally-exit.c \
                uv-finally-waits.c uv-cmocka.c libev-threads.c \
-               glib-context.c)
+               glib-context.c uv-wrong-thread.c libev-wrong-thread.c \
+               ev-wrong-thread.c)
 SAN_ENV  := TSAN_OPTIONS=exitcode=66
 endif
 endif
@@ -419,11 +420,16 @@ EV_API_PROGS := $(filter-out $(EV_CMOCKA_PROGS),\
                   $(patsubst tests/progs/%.c,$(O)/progs/%,\
                   $(shell grep -l '^\#include "asyncleak' $(EV_PROG_SRC))))
 EV_OWN_LIB := $(O)/progs/ev-own-library
-$(filter-out $(EV_API_PROGS) $(EV_CMOCKA_PROGS) $(EV_OWN_LIB),\
+EV_PTHREADS := $(O)/progs/ev-wrong-thread
+$(filter-out $(EV_API_PROGS) $(EV_CMOCKA_PROGS) $(EV_OWN_LIB) $(EV_PTHREADS),\
     $(EV_PROG_BIN)): $(O)/progs/%: \
     tests/progs/%.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -levent -lpthread
+# With libevent's threading (evthread_use_pthreads).
+$(EV_PTHREADS): $(O)/progs/%: tests/progs/%.c | $(TEST_DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -levent -levent_pthreads -lpthread
 $(EV_API_PROGS): $(O)/progs/%: tests/progs/%.c $(RUNTIME) | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< $(LINK_RT) -levent -lpthread

@@ -128,15 +128,21 @@ row --------- ---- --------- ----- ------ ""
 # ------------------------------------------------------------------ churn
 : >"$TMP/churn.bare"
 : >"$TMP/churn.al"
+: >"$TMP/churn.threads"
 for _ in $(seq "$RUNS"); do
   churn_once >>"$TMP/churn.bare"
   churn_once "$AL" >>"$TMP/churn.al"
+  churn_once env ASYNCLEAK_OPTIONS=check_threads=1 "$AL" >>"$TMP/churn.threads"
 done
 cb=$(median <"$TMP/churn.bare")
 ca=$(median <"$TMP/churn.al")
 cr=$(calc "$ca / $cb")
 row "churn (ns per cycle)" "$cb" "$ca" "${cr}x" "<= 2.0x" \
   "$(verdict "$(calc "$cr <= 2.0")")"
+# The wrong-thread check on: each init, start and close reads the table of
+# runs in progress (lib/threads.c). Its columns: off, then on.
+ct=$(median <"$TMP/churn.threads")
+row "churn, check_threads=1 (ns)" "$ca" "$ct" "$(calc "$ct / $ca")x" "" ""
 
 # ------------------------------------------------------------------- echo
 rm -f "$TMP"/echo.*
@@ -144,6 +150,7 @@ for _ in $(seq "$RUNS"); do
   echo_once "$TMP/echo.bare"
   echo_once "$TMP/echo.al" "$AL"
   echo_once "$TMP/echo.nolive" env ASYNCLEAK_OPTIONS=live=0 "$AL"
+  echo_once "$TMP/echo.threads" env ASYNCLEAK_OPTIONS=check_threads=1 "$AL"
 done
 eb=$(median <"$TMP/echo.bare.rps")
 ea=$(median <"$TMP/echo.al.rps")
@@ -158,6 +165,9 @@ row "echo, server CPU (us/request)" "$ecb" "$eca" "$(calc "$eca / $ecb")" "" ""
 enl=$(median <"$TMP/echo.nolive.rps")
 row "echo, live=0 (requests/s)" "$eb" "$enl" "$(calc "$enl / $eb")" "" ""
 row "echo: live on against live=0" "" "" "$(calc "$ea / $enl")" "" ""
+# The wrong-thread check on, against off: each write and close checked.
+eth=$(median <"$TMP/echo.threads.rps")
+row "echo, check_threads=1 (req/s)" "$ea" "$eth" "$(calc "$eth / $ea")" "" ""
 
 # ---------------------------------------------------------------- startup
 # Each run through env, so that bare and preloaded runs exec alike.

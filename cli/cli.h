@@ -326,6 +326,8 @@ struct cli_finding {
   unsigned long long count, value;
   int own; /* the first frame of frames[0] in the program's own code, or
               -1 */
+  long thread, loop_thread; /* wrong-thread: the thread that called and
+                               the one running the loop; 0 otherwise */
   struct cli_frame *frames[2];
   size_t nframes[2];
 };

@@ -324,12 +324,14 @@ static int parse_rec(struct cli_proc *p, char *text) {
                sizeof(g->frames[0])) != 0)
         return -1;
       cli_frame_parse(f, n, &g->frames[g->nframes++]);
-    } else if (!strcmp(f[0], "finding") && n == 8) {
+    } else if (!strcmp(f[0], "finding") && (n == 8 || n == 10)) {
+      /* The threads came with the wrong-thread check. */
       if (grow((void **)&p->finds, &finds_alloc, p->nfinds,
                sizeof(p->finds[0])) != 0)
         return -1;
       p->finds[p->nfinds++] = (struct cli_finding){
           f[1], f[2], f[3], f[6], number(f[4]), number(f[5]), atoi(f[7]),
+          n == 10 ? atol(f[8]) : 0, n == 10 ? atol(f[9]) : 0,
           {NULL, NULL}, {0, 0}};
       fframes_alloc[0] = fframes_alloc[1] = 0;
     } else if (!strcmp(f[0], "finding_frame") && n >= 8 && p->nfinds > 0 &&

@@ -339,6 +339,7 @@ static const struct {
   const char *check, *what, *other;
 } finding_words[] = {
     {"use-after-close", "on %s %s already closed", "closed first in"},
+    {"wrong-thread", "on %s %s", "the run of its loop began in"},
 };
 
 const char *cli_finding_other(const struct cli_finding *f) {
@@ -368,6 +369,11 @@ const char *cli_finding_message(const struct cli_finding *f, char *buf,
   snprintf(buf + len, size - len, what,
            f->type[0] != 'u' && strchr("aeiouAEIOU", f->type[0]) ? "an" : "a",
            f->type);
+  len = strlen(buf);
+  if (f->thread != 0 && f->loop_thread != 0)
+    snprintf(buf + len, size - len, " from thread %ld while thread %ld runs %s",
+             f->thread, f->loop_thread,
+             !strcmp(f->type, "loop") ? "it" : "its loop");
   len = strlen(buf);
   snprintf(buf + len, size - len, ", %llu time%s", f->count,
            f->count == 1 ? "" : "s");

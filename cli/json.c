@@ -108,6 +108,14 @@ static void put_finding(struct cli_json *j, const struct cli_proc *p,
   cli_json_uint(j, "count", f->count);
   cli_json_uint(j, "value", f->value);
   cli_json_bool(j, "fails", cli_proc_findings_failing(p) > 0);
+  if (f->thread != 0)
+    cli_json_int(j, "thread", f->thread);
+  else
+    cli_json_null(j, "thread");
+  if (f->loop_thread != 0)
+    cli_json_int(j, "loop_thread", f->loop_thread);
+  else
+    cli_json_null(j, "loop_thread");
   if (f->own >= 0 && (size_t)f->own < f->nframes[0])
     cli_json_int(j, "own_frame", f->own);
   else

@@ -30,6 +30,9 @@ static const struct rule {
     {"use-after-close", "asyncleak/use-after-close", "UseAfterClose",
      "A handle was closed again, or started, after its close was asked "
      "for."},
+    {"wrong-thread", "asyncleak/wrong-thread", "WrongThread",
+     "A loop, or one of its handles, was called from a thread other than "
+     "the one running that loop."},
 };
 
 /* The first rule of a debug check: its findings are warnings unless they
@@ -233,6 +236,10 @@ static void put_finding(struct cli_json *j, const struct cli_finding *f,
   cli_json_object(j, "properties");
   cli_json_uint(j, "count", f->count);
   cli_json_int(j, "pid", p->pid);
+  if (f->thread != 0) {
+    cli_json_int(j, "thread", f->thread);
+    cli_json_int(j, "loopThread", f->loop_thread);
+  }
   cli_json_close_object(j);
   cli_json_close_object(j);
 }

@@ -14,7 +14,17 @@ static const struct {
     [AL_CHECK_CLOSED] = {"on %s %s already closed", "closed first at",
                          "where it was closed first is not known: before "
                          "check_closes was on, or past what is kept"},
+    [AL_CHECK_THREAD] = {"on %s %s", "began running the loop at",
+                         "where it began running the loop is not known: "
+                         "before check_threads was on"},
 };
+
+/* "thread 4712 (main)": the process's first thread is named so, as in the
+ * list of loops. */
+static void put_thread(struct al_buf *b, int32_t tid) {
+  al_buf_printf(b, "thread %d%s", (int)tid,
+                tid == (int32_t)al_pid() ? " (main)" : "");
+}
 
 /* "a uv_timer_t", "an event": libuv's types are read "a you-vee". */
 static const char *article(const char *type) {
@@ -22,6 +32,8 @@ static const char *article(const char *type) {
 }
 
 static const char *type_of(const struct al_finding *f) {
+  if (f->type == AL_TYPE_LOOP)
+    return "loop";
   return f->request ? al_req_type_name(f->shim, f->type)
                     : al_type_name(f->shim, f->type);
 }
@@ -88,6 +100,13 @@ void al_findings_put(struct al_buf *b, struct al_symbolizer *sym,
     al_buf_put_text(b, f->call);
     al_buf_printf(b, " ");
     al_buf_printf(b, texts[check].on, article(type_of(f)), type_of(f));
+    if (f->check == AL_CHECK_THREAD && f->tid != 0) {
+      al_buf_printf(b, " from ");
+      put_thread(b, f->tid);
+      al_buf_printf(b, " while ");
+      put_thread(b, f->other_tid);
+      al_buf_printf(b, " runs %s", f->type == AL_TYPE_LOOP ? "it" : "its loop");
+    }
     al_buf_printf(b, ", %llu %s", (unsigned long long)f->count,
                   f->count == 1 ? "time" : "times");
     if (f->value > 0)
@@ -103,7 +122,12 @@ void al_findings_put(struct al_buf *b, struct al_symbolizer *sym,
         break;
       }
       al_site_judge(sym, f->other, f->request, id, first);
-      al_buf_printf(b, "  %s:\n", texts[check].other);
+      al_buf_printf(b, "  ");
+      if (f->check == AL_CHECK_THREAD && f->other_tid != 0) {
+        put_thread(b, f->other_tid);
+        al_buf_printf(b, " ");
+      }
+      al_buf_printf(b, "%s:\n", texts[check].other);
       put_frames(b, first);
       free(first);
     } else {
@@ -138,11 +162,11 @@ void al_findings_put_records(struct al_buf *rec, struct al_symbolizer *sym,
     identity(f, id, sizeof(id));
     al_site_judge(sym, f->stack, f->request, id, site);
     /* The call and the type are the loop library's names: no tab. */
-    al_buf_printf(rec, "finding\t%s\t%s\t%s\t%llu\t%llu\t%s\t%d\n",
+    al_buf_printf(rec, "finding\t%s\t%s\t%s\t%llu\t%llu\t%s\t%d\t%d\t%d\n",
                   al_check_name(f->check), f->call != NULL ? f->call : "?",
                   type_of(f), (unsigned long long)f->count,
                   (unsigned long long)f->value, site->fingerprint,
-                  site->own);
+                  site->own, (int)f->tid, (int)f->other_tid);
     al_site_put_frames_as(rec, "finding_frame\t0", site);
     if (f->other != NULL) {
       al_site_judge(sym, f->other, f->request, id, site);

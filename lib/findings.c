@@ -24,6 +24,7 @@ static const struct {
   const char *name, *title;
 } checks[AL_CHECKS] = {
     [AL_CHECK_CLOSED] = {"use-after-close", "Use after close"},
+    [AL_CHECK_THREAD] = {"wrong-thread", "Wrong thread"},
 };
 
 const char *al_check_name(unsigned check) {

@@ -23,6 +23,10 @@ enum al_check {
   /* Use after close: a second close of a handle, or a start of one whose
    * close was asked for. The second stack: where it was first closed. */
   AL_CHECK_CLOSED,
+  /* The wrong thread: a call on a loop, or on one of its handles, from a
+   * thread other than the one running that loop right now. The second
+   * stack: where that thread began its run of the loop. */
+  AL_CHECK_THREAD,
   AL_CHECKS
 };
 
@@ -34,11 +38,18 @@ struct al_finding {
   uint64_t count;    /* findings of the group */
   uint64_t value;    /* the largest value of the group's findings (a time
                         in ms), 0 for a check that measures nothing */
-  uint16_t type;     /* the loop library's type number */
+  int32_t tid;       /* wrong-thread: the thread that called, and the */
+  int32_t other_tid; /* one running the loop, of the group's first
+                        finding; 0 for the other checks */
+  uint16_t type;     /* the loop library's type number, or AL_TYPE_LOOP */
   uint8_t check;     /* enum al_check */
   uint8_t shim;      /* index into al_shims */
   uint8_t request;   /* type is a request type */
 };
+
+/* The type of a finding about the loop itself (a run, a close of the
+ * loop), not one of its handles. */
+#define AL_TYPE_LOOP 0xffff
 
 /* The groups a process keeps: past them, findings are counted only. */
 #define AL_FINDINGS_MAX 256
@@ -66,6 +77,20 @@ const char *al_check_title(unsigned check);
 void al_findings_atfork_child(void);
 /* Forgets every finding; for unit tests, and for daemon()'s parent. */
 void al_findings_reset(void);
+
+/* ---------------------------------------- the wrong thread (threads.c) */
+
+/* The program called `call` on the loop, or on one of its handles of the
+ * given type (AL_TYPE_LOOP for the loop itself; request: a request type):
+ * a finding when another thread is running that loop right now, with the
+ * call's stack and the stack where that thread began its run. Calls made
+ * while no thread runs the loop are none: the program may hand a loop
+ * between threads under its own locks. The shims call it only while
+ * check_threads is on, only for the program's own calls, and never for
+ * the calls their library documents as thread-safe. Keeps errno; loads
+ * only until there is a finding. */
+void al_thread_check(uint8_t shim, uintptr_t loop, const char *call,
+                     unsigned type, int request);
 
 /* ------------------------------------- in the report (findings-report.c) */
 

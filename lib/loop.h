@@ -230,6 +230,12 @@ void al_run_left_below(uintptr_t frame);
  * a reader. Lock-free; may say so of a loop that no longer runs, the safe
  * answer. */
 int al_run_anywhere(uintptr_t loop);
+/* The thread running the loop now, when it is not the calling thread: its
+ * id, with in *begun the stack where it began that run (captured only
+ * while check_threads is on, else NULL). 0 when no other thread is known
+ * to run it. Loads only, lock-free: for the wrong-thread check
+ * (lib/threads.c). */
+pid_t al_run_elsewhere(uintptr_t loop, const struct al_stack **begun);
 /* Runs the loop on the calling thread until done(loop, arg) is true, or
  * until timeout_ms passed: 0, -ETIMEDOUT, or -ENOMEM when no timer could
  * be made. done is asked before each turn. The loop must not be running

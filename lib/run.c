@@ -64,6 +64,11 @@ static atomic_int runs_seen[AL_MAX_SHIMS];
 #define RUN_SLOTS 64
 static _Atomic uintptr_t slots[RUN_SLOTS];
 static atomic_uint slots_lost;
+/* Slots held, on every thread, counted only while check_threads is on
+ * (options never change once read): when all are this thread's, no other
+ * thread runs anything, which the wrong-thread check learns with one
+ * load instead of a walk of the slots. */
+static atomic_uint slots_held;
 /* What the thread of each slot's run is doing, for live queries
  * (lib/live.c): waiting in the loop library's poll, or not (running the
  * program's callbacks, or the library's work between them), since when.
@@ -72,6 +77,10 @@ static _Atomic pid_t slot_tid[RUN_SLOTS];
 static atomic_uchar slot_waiting[RUN_SLOTS];
 static _Atomic uint64_t slot_since[RUN_SLOTS];
 static atomic_uint slot_shim[RUN_SLOTS];
+/* Where the slot's run began, for the wrong-thread check: captured only
+ * while check_threads is on (the runtime cannot take another thread's
+ * current stack without a signal), else NULL. */
+static const struct al_stack *_Atomic slot_begun[RUN_SLOTS];
 
 /* The calling thread's id for its slot, with no system call the
  * program's seccomp filter may kill on (lib/seccomp.c): then 0, unknown,
@@ -88,7 +97,7 @@ static void slot_doing(int slot, int waiting) {
                         memory_order_release);
 }
 
-static int slot_take(uintptr_t loop) {
+static int slot_take(uintptr_t loop, const struct al_stack *begun) {
   unsigned first = (unsigned)(loop >> 6) % RUN_SLOTS;
 
   for (unsigned n = 0; n < RUN_SLOTS; n++) {
@@ -96,8 +105,11 @@ static int slot_take(uintptr_t loop) {
     uintptr_t none = 0;
     if (atomic_load_explicit(&slots[i], memory_order_relaxed) == 0 &&
         atomic_compare_exchange_strong(&slots[i], &none, loop)) {
+      atomic_store_explicit(&slot_begun[i], begun, memory_order_relaxed);
+      if (AL_UNLIKELY(al_opt.check_threads))
+        atomic_fetch_add_explicit(&slots_held, 1, memory_order_relaxed);
       /* The thread last: a reader takes a slot without one as not yet
-       * begun (al_run_list). */
+       * begun (al_run_list, al_run_elsewhere). */
       slot_doing((int)i, 0);
       atomic_store_explicit(&slot_tid[i], slot_thread(0),
                             memory_order_release);
@@ -112,8 +124,9 @@ static void slot_give(int slot) {
   if (slot >= 0) {
     atomic_store(&slot_tid[slot], 0);
     atomic_store(&slots[slot], 0);
-  }
-  else
+    if (AL_UNLIKELY(al_opt.check_threads))
+      atomic_fetch_sub_explicit(&slots_held, 1, memory_order_relaxed);
+  } else
     atomic_fetch_sub(&slots_lost, 1);
 }
 
@@ -123,6 +136,47 @@ int al_run_anywhere(uintptr_t loop) {
   for (int i = 0; i < RUN_SLOTS; i++)
     if (atomic_load(&slots[i]) == loop)
       return 1;
+  return 0;
+}
+
+/* The slots this thread's runs hold. */
+static unsigned slots_mine(void) {
+  unsigned n = depth < MAX_NESTED_RUNS ? depth : MAX_NESTED_RUNS, mine = 0;
+
+  for (unsigned i = 0; i < n; i++)
+    mine += stack[i].slot >= 0;
+  return mine;
+}
+
+pid_t al_run_elsewhere(uintptr_t loop, const struct al_stack **begun) {
+  pid_t me = 0;
+
+  *begun = NULL;
+  /* The common case: no run anywhere, or only this thread's. */
+  if (atomic_load_explicit(&slots_held, memory_order_relaxed) <=
+      slots_mine())
+    return 0;
+  for (int i = 0; i < RUN_SLOTS; i++) {
+    pid_t tid;
+
+    if (atomic_load_explicit(&slots[i], memory_order_acquire) != loop)
+      continue;
+    /* Under the program's seccomp filter, no system call: the cached id,
+     * or none, when nothing can be said. */
+    if (me == 0)
+      me = slot_thread(0);
+    if (me == 0)
+      return 0;
+    /* 0: a run begun under a seccomp filter, whose thread is not known. */
+    tid = atomic_load_explicit(&slot_tid[i], memory_order_acquire);
+    if (tid == 0 || tid == me)
+      continue;
+    *begun = atomic_load_explicit(&slot_begun[i], memory_order_relaxed);
+    /* Given back meanwhile: that run is over. */
+    if (atomic_load_explicit(&slots[i], memory_order_acquire) == loop)
+      return tid;
+    *begun = NULL;
+  }
   return 0;
 }
 
@@ -157,14 +211,14 @@ unsigned al_run_unlisted(void) {
 /* ------------------------------------------------------ push, pop, prune */
 
 static void push(uint8_t shim, uintptr_t loop, uintptr_t frame,
-                 struct al_run *run) {
+                 struct al_run *run, const struct al_stack *begun) {
   run->loop = loop;
   run->shim = shim;
   run->guard = ++next_guard;
   /* A run past the stack's end takes no slot: one it kept could not be
    * given back if a longjmp left the run (drop_top). */
   if (depth < MAX_NESTED_RUNS) {
-    run->slot = slot_take(loop);
+    run->slot = slot_take(loop, begun);
     if (run->slot >= 0)
       atomic_store_explicit(&slot_shim[run->slot], shim,
                             memory_order_relaxed);
@@ -325,6 +379,7 @@ static void first_run(uint8_t shim, uintptr_t loop, int graceful) {
 __attribute__((noinline)) int al_run_begin(uint8_t shim, uintptr_t loop,
                                            struct al_run *run) {
   uintptr_t frame = (uintptr_t)__builtin_frame_address(0);
+  const struct al_stack *begun = NULL;
   int saved = errno;
 
   run->graceful = al_opt.graceful_signals && loop != 0;
@@ -359,7 +414,12 @@ __attribute__((noinline)) int al_run_begin(uint8_t shim, uintptr_t loop,
       return 1;
     }
   }
-  push(shim, loop, frame, run);
+  /* Where this thread began the run, which the wrong-thread check shows
+   * beside another thread's call on the loop: the program's frames only,
+   * and none from a signal handler that interrupted the runtime. */
+  if (AL_UNLIKELY(al_opt.check_threads) && al_locks_held == 0)
+    begun = al_stack_capture();
+  push(shim, loop, frame, run, begun);
   errno = saved;
   return 0;
 }
@@ -439,7 +499,7 @@ al_run_until(uint8_t shim, uintptr_t loop, unsigned timeout_ms,
   if (timer == NULL)
     return -ENOMEM;
   /* Running it, as far as a drain or a close from its callbacks asks. */
-  push(shim, loop, frame, &run);
+  push(shim, loop, frame, &run, NULL);
   while (!done(loop, arg)) {
     uint64_t now = al_now_ms();
     if (now >= end) {
@@ -477,12 +537,14 @@ static void run_atfork_child(void) {
 
   for (int i = 0; i < RUN_SLOTS; i++)
     atomic_store(&slots[i], 0);
+  atomic_store(&slots_held, 0);
   atomic_store(&slots_lost, depth - n);
   for (unsigned i = 0; i < n; i++) {
     struct al_run *run = (struct al_run *)((uintptr_t)stack[i].guard_at -
                                            offsetof(struct al_run, guard));
     if (stack[i].slot >= 0) {
       atomic_store(&slots[stack[i].slot], stack[i].loop);
+      atomic_fetch_add(&slots_held, 1);
       atomic_store(&slot_tid[stack[i].slot], slot_thread(1));
     }
     else

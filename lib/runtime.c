@@ -203,8 +203,10 @@ static void initialize(void) {
     al_options_parse(&al_opt, __asyncleak_default_options());
   al_options_parse(&al_opt, secure_getenv("ASYNCLEAK_OPTIONS"));
   /* The checks debug_checks stands for. */
-  if (al_opt.debug_checks)
+  if (al_opt.debug_checks) {
     al_opt.check_closes = 1;
+    al_opt.check_threads = 1;
+  }
   if (al_opt.help)
     al_options_print_help(2);
   if (al_opt.suppressions[0] != '\0')

@@ -46,7 +46,11 @@ struct evdns_base;
   X(event_base_loopbreak) X(evdns_cancel_request)                            \
   X(evdns_getaddrinfo_cancel) X(evhttp_connection_get_base)             \
   X(evhttp_cancel_request) X(event_base_foreach_event)                      \
-  X(event_base_get_npriorities)
+  X(event_base_get_npriorities) X(evthread_get_lock_callbacks)
+
+/* libevent 2.1 exports it without declaring it in a header: the lock
+ * callbacks in use, whose alloc is NULL until threading is turned on. */
+struct evthread_lock_callbacks *evthread_get_lock_callbacks(void);
 
 enum {
 #define X(name) F_##name,
@@ -70,6 +74,20 @@ extern struct al_loopsyms al_ev_lib;
 
 /* Our index among the loop libraries. */
 extern uint8_t al_ev_shim_id;
+
+/* ----------------------------------------- the wrong thread (event-threads.c) */
+
+struct event;
+/* A base the program made: whether it has a lock, which makes it
+ * thread-safe, is noted now; and forgotten as it is freed. */
+void al_ev_base_threads(uintptr_t base);
+void al_ev_base_threads_gone(uintptr_t base);
+/* The program's call on base (of an event: T_NEW; on the base itself:
+ * AL_TYPE_LOOP): a finding when the base has no lock and another thread
+ * runs it. Only while check_threads is on. */
+void al_ev_thread_check(const char *call, uintptr_t base, unsigned type);
+/* The same, for a call on the event at ev, whose base it reads. */
+void al_ev_thread_check_event(const char *call, const struct event *ev);
 /* This thread's interposers on its stack (lib/calls.h). */
 extern AL_TLS struct al_calls al_ev_calls;
 

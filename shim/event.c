@@ -501,6 +501,8 @@ AL_EXPORT struct event *event_new(struct event_base *base, evutil_socket_t fd,
   if (fn == NULL)
     return NULL;
   program = enter(NULL);
+  if (program && AL_UNLIKELY(al_opt.check_threads))
+    al_ev_thread_check("event_new", (uintptr_t)base, T_NEW);
   ev = fn(base, fd, events, cb, arg);
   leave();
   made_again(ev);
@@ -518,6 +520,8 @@ AL_EXPORT int event_assign(struct event *ev, struct event_base *base,
   if (fn == NULL)
     return -1;
   program = enter(ev);
+  if (program && AL_UNLIKELY(al_opt.check_threads))
+    al_ev_thread_check("event_assign", (uintptr_t)base, T_NEW);
   rc = fn(ev, base, fd, events, cb, arg);
   leave();
   made_again(ev);
@@ -552,6 +556,8 @@ AL_EXPORT int event_base_set(struct event_base *base, struct event *ev) {
   if (fn == NULL)
     return -1;
   program = enter(ev);
+  if (program && AL_UNLIKELY(al_opt.check_threads))
+    al_ev_thread_check("event_base_set", (uintptr_t)base, T_NEW);
   rc = fn(base, ev);
   leave();
   if (program && rc == 0 && FOLLOWED(event_base_set)) {
@@ -574,6 +580,8 @@ AL_EXPORT void event_free(struct event *ev) {
   /* Before libevent, which frees it: glibc may abort on a double free. */
   if (program && AL_UNLIKELY(al_opt.check_closes))
     freed_check("event_free", ev, 1);
+  if (program && AL_UNLIKELY(al_opt.check_threads))
+    al_ev_thread_check_event("event_free", ev);
   /* Before: once freed, its address may be another thread's new event. */
   if (program && ev != NULL && FOLLOWED(event_free))
     event_gone(ev);
@@ -591,6 +599,8 @@ AL_EXPORT int event_free_finalize(unsigned flags, struct event *ev,
   program = enter(ev);
   if (program && AL_UNLIKELY(al_opt.check_closes))
     freed_check("event_free_finalize", ev, 1);
+  if (program && AL_UNLIKELY(al_opt.check_threads))
+    al_ev_thread_check_event("event_free_finalize", ev);
   if (program && ev != NULL && FOLLOWED(event_free_finalize))
     event_gone(ev);
   rc = fn(flags, ev, cb);
@@ -610,6 +620,8 @@ AL_EXPORT int event_del(struct event *ev) {
   program = enter(ev);
   if (program && AL_UNLIKELY(al_opt.check_closes))
     freed_check("event_del", ev, 0);
+  if (program && AL_UNLIKELY(al_opt.check_threads))
+    al_ev_thread_check_event("event_del", ev);
   rc = fn(ev);
   leave();
   if (program && rc == 0 && FOLLOWED(event_del)) {
@@ -622,18 +634,22 @@ AL_EXPORT int event_del(struct event *ev) {
   return rc;
 }
 
-/* Interposed for the use-after-close check only: with it off, one test of
- * the option on top of the call. */
+/* Interposed for the debug checks only: with them off, one test of the
+ * options on top of the call. */
 AL_EXPORT int event_add(struct event *ev, const struct timeval *tv) {
   __typeof__(&event_add) fn = REAL(event_add);
   int rc;
 
   if (fn == NULL)
     return -1;
-  if (AL_LIKELY(!al_opt.check_closes))
+  if (AL_LIKELY(!(al_opt.check_closes | al_opt.check_threads)))
     return fn(ev, tv);
-  if (enter(ev))
-    freed_check("event_add", ev, 0);
+  if (enter(ev)) {
+    if (al_opt.check_closes)
+      freed_check("event_add", ev, 0);
+    if (al_opt.check_threads)
+      al_ev_thread_check_event("event_add", ev);
+  }
   rc = fn(ev, tv);
   leave();
   return rc;
@@ -643,6 +659,7 @@ AL_EXPORT int event_add(struct event *ev, const struct timeval *tv) {
 
 static void base_made(struct event_base *base) {
   al_loop_made(al_ev_shim_id, (uintptr_t)base, 0, 1, 1);
+  al_ev_base_threads((uintptr_t)base);
 }
 
 /* The program's own calls only: event_base_new and event_init reach
@@ -674,6 +691,8 @@ AL_EXPORT int event_base_loop(struct event_base *base, int flags) {
   if (fn == NULL)
     return -1;
   followed = base != NULL && FOLLOWED(event_base_loop);
+  if (AL_UNLIKELY(al_opt.check_threads) && al_call_outside(&al_ev_calls))
+    al_ev_thread_check("event_base_loop", (uintptr_t)base, AL_TYPE_LOOP);
   if (followed) {
     shim_ensure();
     /* No depth here: the program's callbacks run inside. */
@@ -715,9 +734,14 @@ static void free_base(struct event_base *base, int program, int finalize) {
     kept = al_loop_freeing((uintptr_t)base);
   }
   errno = saved;
+  if (program && AL_UNLIKELY(al_opt.check_threads))
+    al_ev_thread_check(finalize ? "event_base_free"
+                                : "event_base_free_nofinalize",
+                       (uintptr_t)base, AL_TYPE_LOOP);
   al_call_own_begin(&al_ev_calls);
   fn(base);
   al_call_own_end(&al_ev_calls);
+  al_ev_base_threads_gone((uintptr_t)base);
   if (base != NULL && followed && AL_LIKELY(al_locks_held == 0))
     al_loop_gone((uintptr_t)base, kept);
 }

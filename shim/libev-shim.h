@@ -84,6 +84,16 @@ enum { R_ONCE = 1 };
 /* Our index among the loop libraries. */
 extern uint8_t al_libev_shim_id;
 
+/* The wrong-thread check (check_threads, lib/threads.c) of the program's
+ * call on loop, or on a watcher of that type. libev documents only
+ * ev_async_send and ev_feed_signal as safe from any thread: neither is
+ * interposed. */
+#define AL_LIBEV_THREAD_CHECK(call, loop, type)                               \
+  do {                                                                        \
+    if (AL_UNLIKELY(al_opt.check_threads))                                    \
+      al_thread_check(al_libev_shim_id, (uintptr_t)(loop), call, (type), 0);  \
+  } while (0)
+
 /* This thread's interposers on its stack (lib/calls.h). */
 extern AL_TLS struct al_calls al_libev_calls;
 

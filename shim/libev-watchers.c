@@ -201,6 +201,8 @@ static void stopped(struct ev_loop *loop, void *w, int was_active) {
     if (real == NULL)                                                         \
       return;                                                                 \
     outer = al_libev_enter(w);                                                \
+    if (outer)                                                                \
+      AL_LIBEV_THREAD_CHECK("ev_" #name "_start", loop, type);                \
     was = w->active;                                                          \
     last_start = 0;                                                           \
     real(loop, w);                                                            \
@@ -211,7 +213,8 @@ static void stopped(struct ev_loop *loop, void *w, int was_active) {
     int was;                                                                  \
     if (real == NULL)                                                         \
       return;                                                                 \
-    al_libev_enter(w);                                                        \
+    if (al_libev_enter(w))                                                    \
+      AL_LIBEV_THREAD_CHECK("ev_" #name "_stop", loop, type);                 \
     was = w->active;                                                          \
     last_start = 0;                                                           \
     real(loop, w);                                                            \
@@ -230,6 +233,8 @@ LIBEV_WATCHERS(START_STOP)
     if (real == NULL)                                                         \
       return;                                                                 \
     outer = al_libev_enter(w);                                                \
+    if (outer)                                                                \
+      AL_LIBEV_THREAD_CHECK("ev_" #name "_again", loop, type);                \
     was = w->active;                                                          \
     last_start = 0;                                                           \
     real(loop, w);                                                            \
@@ -306,6 +311,8 @@ AL_EXPORT void ev_once(struct ev_loop *loop, int fd, int events,
   if (real == NULL)
     return;
   outer = al_libev_enter(NULL);
+  if (outer)
+    AL_LIBEV_THREAD_CHECK("ev_once", loop, AL_TYPE_LOOP);
   saved = errno;
   if (outer && cb != NULL && AL_LIKELY(al_locks_held == 0) &&
       (c = malloc(sizeof(*c))) != NULL) {

@@ -127,8 +127,13 @@ static void destroy_loop(struct ev_loop *loop, int program) {
 }
 
 AL_EXPORT void ev_loop_destroy(struct ev_loop *loop) {
+  int program;
+
   al_libev_ensure();
-  destroy_loop(loop, al_call_outside(&al_libev_calls));
+  program = al_call_outside(&al_libev_calls);
+  if (program)
+    AL_LIBEV_THREAD_CHECK("ev_loop_destroy", loop, AL_TYPE_LOOP);
+  destroy_loop(loop, program);
 }
 
 /* After fork, the child that calls ev_loop_fork takes the loop over: made
@@ -161,6 +166,9 @@ AL_EXPORT int ev_run(struct ev_loop *loop, int flags) {
     return 0;
   al_libev_ensure();
   al_libev_no_last_start();
+  if (AL_UNLIKELY(al_opt.check_threads) && al_call_outside(&al_libev_calls))
+    al_thread_check(al_libev_shim_id, (uintptr_t)loop, "ev_run",
+                    AL_TYPE_LOOP, 0);
   if (al_run_begin(al_libev_shim_id, (uintptr_t)loop, &run))
     return 0;
   rc = real(loop, flags);

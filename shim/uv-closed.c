@@ -17,8 +17,9 @@
  * libuv keeps UV_HANDLE_CLOSING, then UV_HANDLE_CLOSED too, in the
  * handle's flags from the close on, until the memory is initialised
  * again: those flags decide; the table of closes (lib/closes.c) only
- * names where the close was. With the check off, each interposer costs
- * one test of the option on top of the call. */
+ * names where the close was. The same interposers serve the wrong-thread
+ * check (check_threads, lib/threads.c). With both checks off, each costs
+ * one test of the options on top of the call. */
 #include "uv-shim.h"
 
 void al_uv_close_check(const char *call, const uv_handle_t *h, int closes) {
@@ -44,10 +45,14 @@ void al_uv_close_check(const char *call, const uv_handle_t *h, int closes) {
     int rc;                                                                   \
     if (real == NULL)                                                         \
       return UV_ENOSYS;                                                       \
-    if (AL_LIKELY(!al_opt.check_closes))                                      \
+    /* One test for both checks: their flags are ored, not each tested */  \
+    if (AL_LIKELY(!(al_opt.check_closes | al_opt.check_threads)))             \
       return real args;                                                       \
-    if (al_uv_enter_obj(h))                                                   \
-      al_uv_close_check(#name, (const uv_handle_t *)(h), 0);                  \
+    if (al_uv_enter_obj(h)) {                                                 \
+      if (al_opt.check_closes)                                                \
+        al_uv_close_check(#name, (const uv_handle_t *)(h), 0);                \
+      AL_UV_THREAD_CHECK(#name, (h)->loop, (h)->type, 0);                     \
+    }                                                                         \
     rc = real args;                                                           \
     al_uv_leave();                                                            \
     return rc;                                                                \

@@ -230,12 +230,15 @@ static void fs_follow_cb(uv_loop_t *loop, uv_fs_t *req, uv_fs_cb cb) {
 #define REQUEST(name, params, loop, req, type, cb, cb_t, done, sync, call)    \
   AL_EXPORT int name params {                                                 \
     __typeof__(&name) real = REAL(name);                                      \
-    int followed, rc;                                                         \
+    int outer, followed, rc;                                                  \
     cb_t CB;                                                                  \
     if (real == NULL)                                                         \
       return UV_ENOSYS;                                                       \
-    CB = (cb_t)follow(al_uv_enter(), loop, req, type, (void *)cb,            \
-                      (void *)done, sync, &followed);                         \
+    outer = al_uv_enter();                                                    \
+    if (outer)                                                                \
+      AL_UV_THREAD_CHECK(#name, loop, type, 1);                               \
+    CB = (cb_t)follow(outer, loop, req, type, (void *)cb, (void *)done, sync, \
+                      &followed);                                             \
     rc = real call;                                                           \
     finish(followed, req, rc);                                                \
     return rc;                                                                \
@@ -302,6 +305,8 @@ static void stream_follow(int outer, int ok, void *req, unsigned type,
     outer = al_uv_enter();                                                    \
     if (outer && AL_UNLIKELY(al_opt.check_closes))                            \
       al_uv_close_check(#name, (const uv_handle_t *)(h), 0);                  \
+    if (outer)                                                                \
+      AL_UV_THREAD_CHECK(#name, (h)->loop, type, 1);                          \
     rc = real call;                                                           \
     stream_follow(outer, rc >= 0, req, type, (uv_stream_t *)(h), (void *)cb); \
     al_uv_leave();                                                            \
@@ -334,6 +339,8 @@ AL_EXPORT void uv_pipe_connect(uv_connect_t *req, uv_pipe_t *h,
   if (real == NULL)
     return;
   outer = al_uv_enter();
+  if (outer)
+    AL_UV_THREAD_CHECK("uv_pipe_connect", h->loop, UV_CONNECT, 1);
   real(req, h, name, cb);
   stream_follow(outer, 1, req, UV_CONNECT, (uv_stream_t *)h, (void *)cb);
   al_uv_leave();
@@ -431,6 +438,9 @@ void al_uv_req_pending(uintptr_t handle, const struct al_res *const *reqs,
     if (real == NULL)                                                         \
       return UV_ENOSYS;                                                       \
     outer = al_uv_enter();                                                    \
+    /* Synchronous without a callback: the loop is not touched. */           \
+    if (outer && (cb) != NULL)                                                \
+      AL_UV_THREAD_CHECK(#name, loop, type, 1);                               \
     /* libuv's fs calls leave work_req as it was: a request used again */    \
     /* still holds the done function of its last thread-pool call, which */  \
     /* an io_uring completion (libuv 1.45+) must not be taken for. */        \

@@ -110,6 +110,18 @@ static inline void al_uv_leave(void) {
  * close, its stack is kept for the findings to come. */
 void al_uv_close_check(const char *call, const uv_handle_t *h, int closes);
 
+/* The wrong-thread check (check_threads), of the program's call named
+ * call on loop, or on a handle (type) or request (request set) of it. Of
+ * libuv, only uv_async_send is documented as safe from any thread, and the
+ * runtime does not interpose it; the synchronous forms of the fs, DNS and
+ * random calls (no callback) never touch the loop and are not checked. */
+#define AL_UV_THREAD_CHECK(call, loop, type, request)                         \
+  do {                                                                        \
+    if (AL_UNLIKELY(al_opt.check_threads))                                    \
+      al_thread_check(al_uv_shim_id, (uintptr_t)(loop), call, (type),         \
+                      (request));                                             \
+  } while (0)
+
 /* Names of handle types and request types. */
 const char *al_uv_type_name(unsigned type);
 const char *al_uv_req_type_name(unsigned type);

@@ -194,6 +194,8 @@ static void handle_made(int outer, int ok, uv_loop_t *loop, void *handle,
     if (real == NULL)                                                         \
       return UV_ENOSYS;                                                       \
     outer = al_uv_enter_obj(handle);                                          \
+    if (outer)                                                                \
+      AL_UV_THREAD_CHECK(#name, loop, type, 0);                               \
     rc = real args;                                                           \
     handle_made(outer, rc == 0, loop, handle, type);                          \
     return rc;                                                                \
@@ -236,6 +238,8 @@ AL_EXPORT int uv_spawn(uv_loop_t *loop, uv_process_t *h,
   if (real == NULL)
     return UV_ENOSYS;
   outer = al_uv_enter();
+  if (outer)
+    AL_UV_THREAD_CHECK("uv_spawn", loop, UV_PROCESS, 0);
   rc = real(loop, h, options);
   handle_made(outer, 1, loop, h, UV_PROCESS);
   return rc;
@@ -249,8 +253,11 @@ AL_EXPORT int uv_fs_poll_start(uv_fs_poll_t *h, uv_fs_poll_cb cb,
 
   if (real == NULL)
     return UV_ENOSYS;
-  if (al_uv_enter_obj(h) && AL_UNLIKELY(al_opt.check_closes))
-    al_uv_close_check("uv_fs_poll_start", (uv_handle_t *)h, 0);
+  if (al_uv_enter_obj(h)) {
+    if (AL_UNLIKELY(al_opt.check_closes))
+      al_uv_close_check("uv_fs_poll_start", (uv_handle_t *)h, 0);
+    AL_UV_THREAD_CHECK("uv_fs_poll_start", h->loop, UV_FS_POLL, 0);
+  }
   rc = real(h, cb, path, interval);
   al_uv_leave();
   return rc;
@@ -317,6 +324,8 @@ AL_EXPORT void uv_close(uv_handle_t *h, uv_close_cb cb) {
   /* Before libuv, which aborts on a second close. */
   if (outer && AL_UNLIKELY(al_opt.check_closes))
     al_uv_close_check("uv_close", h, 1);
+  if (outer)
+    AL_UV_THREAD_CHECK("uv_close", h->loop, h->type, 0);
   seq = closing(outer, h, cb);
   real(h, seq ? close_done : cb);
   al_uv_leave();
@@ -334,6 +343,8 @@ AL_EXPORT int uv_tcp_close_reset(uv_tcp_t *h, uv_close_cb cb) {
   outer = al_uv_enter_obj(h);
   if (outer && AL_UNLIKELY(al_opt.check_closes))
     al_uv_close_check("uv_tcp_close_reset", (uv_handle_t *)h, 1);
+  if (outer)
+    AL_UV_THREAD_CHECK("uv_tcp_close_reset", h->loop, UV_TCP, 0);
   seq = closing(outer, h, cb);
   rc = real(h, seq ? close_done : cb);
   if (seq && rc != 0) {
@@ -410,6 +421,11 @@ AL_EXPORT int uv_run(uv_loop_t *loop, uv_run_mode mode) {
 
   if (real == NULL)
     return UV_ENOSYS;
+  /* A run begun while another thread runs the loop; the runtime's own
+   * runs (the drain) do not come here. */
+  if (AL_UNLIKELY(al_opt.check_threads) && al_call_outside(&al_uv_calls))
+    al_thread_check(al_uv_shim_id, (uintptr_t)loop, "uv_run", AL_TYPE_LOOP,
+                    0);
   /* No depth here: the program's callbacks run inside. */
   if (loop != NULL && al_run_begin(al_uv_shim_id, (uintptr_t)loop, &run))
     return 0;
@@ -577,7 +593,11 @@ static int close_loop(uv_loop_t *loop, int program) {
  * and neovim then close their handles, run the loop and close again.
  * The shutdown comes first, with the loop still alive. */
 AL_EXPORT int uv_loop_close(uv_loop_t *loop) {
-  return close_loop(loop, al_call_outside(&al_uv_calls));
+  int program = al_call_outside(&al_uv_calls);
+
+  if (program)
+    AL_UV_THREAD_CHECK("uv_loop_close", loop, AL_TYPE_LOOP, 0);
+  return close_loop(loop, program);
 }
 
 AL_EXPORT void uv_loop_delete(uv_loop_t *loop) {

@@ -87,4 +87,47 @@ valid
 expect "$j" "${p}['totals']['findings']" 0
 expect "$j" "len(${p}['findings'])" 0
 expect "$s" "len($r)" 0
+# The wrong thread: both threads' ids, the caller not the main thread,
+# the loop's thread the process's main one; the run's beginning as the
+# related stack.
+prog=$O/progs/uv-wrong-thread
+src=tests/progs/uv-wrong-thread.c
+call=$(grep -n '/\* @call \*/' $src | cut -d: -f1)
+runl=$(grep -n '/\* @run \*/' $src | cut -d: -f1)
+run_formats --debug-checks "$prog" call
+expect_status 0
+valid
+expect "$j" "len(${p}['findings'])" 1
+expect "$j" "${f}['check']" wrong-thread
+expect "$j" "${f}['call']" uv_timer_start
+expect "$j" "${f}['type']" uv_timer_t
+expect "$j" "${f}['fails']" false
+expect "$j" "${f}['loop_thread'] == ${p}['pid']" true
+expect "$j" "${f}['thread'] not in (None, ${p}['pid'])" true
+expect "$j" "${f}['frames'][${f}['own_frame']]['function']" call_from_worker
+expect "$j" "${f}['frames'][${f}['own_frame']]['line']" "$call"
+expect "$j" "${f}['related_frames'][0]['function']" main
+expect "$j" "${f}['related_frames'][0]['line']" "$runl"
+expect "$s" "len($r)" 1
+expect "$s" "${r}[0]['ruleId']" asyncleak/wrong-thread
+expect "$s" "${r}[0]['level']" warning
+expect "$s" "${r}[0]['locations'][0]['physicalLocation']['region']['startLine']" "$call"
+expect "$s" "${r}[0]['relatedLocations'][0]['physicalLocation']['region']['startLine']" "$runl"
+expect "$s" "${r}[0]['properties']['loopThread'] == ${r}[0]['properties']['pid']" true
+grep -q '<system-out>wrong-thread: uv_timer_start on a uv_timer_t from thread [0-9]* while thread [0-9]* runs its loop, 1 time, in call_from_worker; the run of its loop began in main.*(not a failure)' "$x" ||
+  fail "no wrong-thread finding in the JUnit system-out: $(cat "$x")"
+
+run_formats --debug-checks --fail-on-findings "$prog" call
+expect_status 23
+valid
+expect "$s" "${r}[0]['level']" error
+grep -q '<failure message="uv_timer_start on a uv_timer_t from thread [0-9]* while thread [0-9]* runs its loop, 1 time, in call_from_worker; the run of its loop began in main" type="wrong-thread">' "$x" ||
+  fail "no JUnit failure for the wrong thread: $(cat "$x")"
+
+# The negative control: a loop handed over between threads.
+run_formats --debug-checks --fail-on-findings "$prog" handover
+expect_status 0
+valid
+expect "$j" "len(${p}['findings'])" 0
+expect "$s" "len($r)" 0
 exit 0

@@ -108,9 +108,15 @@ expect_status 0
 expect_no "$tmp/err" "unknown option"
 for key in stack_depth max_addresses suppressions baseline color \
   trace_children handle_signals json junit sarif write_baseline \
-  error_exitcode quiet missing_reports report_timeout_ms; do
+  error_exitcode quiet missing_reports report_timeout_ms check_closes \
+  check_threads debug_checks; do
   grep -q "^  $key  *" "$tmp/err" || fail "help=1 does not list $key"
 done
+# --debug-checks says which checks it turns on.
+run "$ASYNCLEAK" --help
+tr -s ' \n' ' ' <"$tmp/out" | grep -q -- "--debug-checks *turn on every debug check: check_closes and check_threads" ||
+  fail "--help does not say --debug-checks turns on check_threads: $(grep -A2 -- --debug-checks "$tmp/out")"
+run ASYNCLEAK_OPTIONS=help=1 "$ASYNCLEAK" sh -c true
 sed -n 's/^  \([a-z_]*\)  .*, flag \(--[a-z-]*\).*/\2 \1/p' "$tmp/err" |
   sort >"$tmp/table-keys"
 [ -s "$tmp/table-keys" ] || fail "help=1 names no flag: $(cat "$tmp/err")"

@@ -208,6 +208,48 @@ static void test_run__threads(void **state) {
   FAKE_RUN_END();
 }
 
+/* What another thread learns of FAKE_LOOP and OTHER_LOOP: who runs
+ * them, and where that run began. */
+struct elsewhere {
+  pid_t fake, other;
+  const struct al_stack *begun;
+};
+
+static void *ask_elsewhere(void *arg) {
+  struct elsewhere *e = arg;
+  const struct al_stack *none;
+
+  e->fake = al_run_elsewhere(FAKE_LOOP, &e->begun);
+  e->other = al_run_elsewhere(OTHER_LOOP, &none);
+  return NULL;
+}
+
+/* The wrong-thread check's question: the thread running a loop, when it
+ * is not the one asking, with the stack its run began at; nothing once
+ * the run is over (the loop may then be handed to another thread). */
+static void test_run__elsewhere(void **state) {
+  struct elsewhere e = {0, 0, NULL};
+  const struct al_stack *begun = NULL;
+  pthread_t t;
+  (void)state;
+  al_opt.check_threads = 1;
+  {
+    FAKE_RUN_BEGIN();
+    assert_int_equal(al_run_elsewhere(FAKE_LOOP, &begun), 0);
+    assert_int_equal(pthread_create(&t, NULL, ask_elsewhere, &e), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(e.fake, al_gettid());
+    assert_non_null(e.begun);
+    assert_int_equal(e.other, 0);
+    FAKE_RUN_END();
+  }
+  assert_int_equal(pthread_create(&t, NULL, ask_elsewhere, &e), 0);
+  assert_int_equal(pthread_join(t, NULL), 0);
+  assert_int_equal(e.fake, 0);
+  assert_null(e.begun);
+  al_opt.check_threads = 0;
+}
+
 static int turns_done;
 
 static int after_turns(uintptr_t loop, void *arg) {
@@ -274,6 +316,7 @@ int main(void) {
       T(test_run__more_left_than_kept),
       T(test_run__left_past_the_end),
       T(test_run__threads),
+      T(test_run__elsewhere),
       T(test_run__until_done_or_deadline),
       T(test_run__drain_counts_as_running),
   };

@@ -1,0 +1,96 @@
+/* The wrong-thread check for libevent (check_threads, --debug-checks):
+ * while the main thread runs a base, a second thread adds an event of it.
+ * Without threading turned on before the base was made, the base has no
+ * lock, and the call races with the run: a finding, with both threads and
+ * the stack where the main thread began running the base. The main thread
+ * waits inside a callback of its run while the other thread calls.
+ *
+ * RUN: call
+ * CLI: --debug-checks
+ * CHECK: WARNING: asyncleak: 1 finding of the debug checks \(not a failure\)
+ * CHECK: ^Wrong thread: event_add on an event from thread [0-9]+ while thread [0-9]+ \(main\) runs its loop, 1 time, at:$
+ * CHECK: #0 0x[0-9a-f]+ in call_from_worker .*ev-wrong-thread.c:%line(call)$
+ * CHECK: #1 0x[0-9a-f]+ in worker .*ev-wrong-thread.c:%line(worker)$
+ * CHECK: ^  thread [0-9]+ \(main\) began running the loop at:$
+ * CHECK: #0 0x[0-9a-f]+ in main .*ev-wrong-thread.c:%line(run)$
+ * CHECK: 1 finding\(s\) of the debug checks in 1 process\(es\); not a failure
+ * EXIT: 0
+ *
+ * The negative controls: the same call on a base made after
+ * evthread_use_pthreads, which has a lock and is thread-safe; and the
+ * check off.
+ * [locked] RUN: locked
+ * [locked] CLI: --debug-checks --fail-on-findings
+ * [locked] CHECK-NOT: finding
+ * [locked] CHECK-NOT: Wrong thread
+ * [locked] CHECK: ^asyncleak: no leaks: 1 loop\(s\)
+ * [locked] EXIT: 0
+ * [off] RUN: call
+ * [off] CHECK-NOT: finding
+ * [off] CHECK-NOT: Wrong thread
+ * [off] EXIT: 0
+ */
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <string.h>
+
+static struct event_base *base;
+static struct event *timer, *kick;
+static sem_t ready, done;
+
+static void never(evutil_socket_t fd, short what, void *arg) {
+  (void)fd;
+  (void)what;
+  (void)arg;
+}
+
+static void call_from_worker(void) {
+  struct timeval later = {100000, 0};
+
+  event_add(timer, &later); /* @call */
+}
+
+/* The main thread is inside its run, in kick's callback, until done. */
+static void *worker(void *arg) {
+  (void)arg;
+  sem_wait(&ready);
+  call_from_worker(); /* @worker */
+  sem_post(&done);
+  return NULL;
+}
+
+/* Then the timer is deleted on the base's own thread: nothing is left,
+ * and the run returns. */
+static void kicked(evutil_socket_t fd, short what, void *arg) {
+  (void)fd;
+  (void)what;
+  (void)arg;
+  sem_post(&ready);
+  sem_wait(&done);
+  event_del(timer);
+}
+
+int main(int argc, char **argv) {
+  struct timeval now = {0, 0};
+  pthread_t t;
+
+  if (argc > 1 && !strcmp(argv[1], "locked"))
+    evthread_use_pthreads();
+  base = event_base_new();
+  timer = evtimer_new(base, never, NULL);
+  kick = evtimer_new(base, kicked, NULL);
+  evtimer_add(kick, &now);
+  sem_init(&ready, 0, 0);
+  sem_init(&done, 0, 0);
+  pthread_create(&t, NULL, worker, NULL);
+  event_base_dispatch(base); /* @run */
+  pthread_join(t, NULL);
+  sem_destroy(&ready);
+  sem_destroy(&done);
+  event_free(timer);
+  event_free(kick);
+  event_base_free(base);
+  return 0;
+}
