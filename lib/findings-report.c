@@ -7,14 +7,32 @@
 #include "verdict.h"
 
 /* How each check's findings read: what the call was done on (an article
- * and the type go in the two %s), and what their second stack is. */
+ * and the type go in the two %s), what their first stack is and what
+ * their second is. */
 static const struct {
-  const char *on, *other, *unknown;
+  const char *on, *at, *other, *unknown;
 } texts[AL_CHECKS] = {
-    [AL_CHECK_CLOSED] = {"on %s %s already closed", "closed first at",
+    [AL_CHECK_CLOSED] = {"on %s %s already closed", "at", "closed first at",
                          "where it was closed first is not known: before "
                          "check_closes was on, or past what is kept"},
+    [AL_CHECK_SLOW] = {"callback on %s %s held its loop", "created at",
+                       "the callback",
+                       "the callback function is not known"},
 };
+
+/* The slow-callback check's second stack is the callback's address plus
+ * one (slow.c): the function's own address is shown. */
+static void own_address(const struct al_finding *f, struct al_site *site) {
+  if (f->check == AL_CHECK_SLOW)
+    for (uint32_t i = 0; i < site->depth; i++) {
+      struct al_frame *fr = &site->frames[i];
+      fr->pc -= 1;
+      if (fr->offset > 0)
+        fr->offset -= 1;
+      if (fr->sym_offset > 0)
+        fr->sym_offset -= 1;
+    }
+}
 
 /* "a uv_timer_t", "an event": libuv's types are read "a you-vee". */
 static const char *article(const char *type) {
@@ -92,7 +110,7 @@ void al_findings_put(struct al_buf *b, struct al_symbolizer *sym,
                   f->count == 1 ? "time" : "times");
     if (f->value > 0)
       al_buf_printf(b, ", the longest %llu ms", (unsigned long long)f->value);
-    al_buf_printf(b, ", at:%s\n", off);
+    al_buf_printf(b, ", %s:%s\n", texts[check].at, off);
     if (f->stack == NULL)
       al_buf_printf(b, "    <no stack>\n");
     put_frames(b, site);
@@ -103,6 +121,7 @@ void al_findings_put(struct al_buf *b, struct al_symbolizer *sym,
         break;
       }
       al_site_judge(sym, f->other, f->request, id, first);
+      own_address(f, first);
       al_buf_printf(b, "  %s:\n", texts[check].other);
       put_frames(b, first);
       free(first);
@@ -146,6 +165,7 @@ void al_findings_put_records(struct al_buf *rec, struct al_symbolizer *sym,
     al_site_put_frames(rec, "finding_frame\t0", site);
     if (f->other != NULL) {
       al_site_judge(sym, f->other, f->request, id, site);
+      own_address(f, site);
       al_site_put_frames(rec, "finding_frame\t1", site);
     }
   }

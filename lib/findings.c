@@ -24,6 +24,7 @@ static const struct {
   const char *name, *title;
 } checks[AL_CHECKS] = {
     [AL_CHECK_CLOSED] = {"use-after-close", "Use after close"},
+    [AL_CHECK_SLOW] = {"slow-callback", "Slow callback"},
 };
 
 const char *al_check_name(unsigned check) {

@@ -203,8 +203,12 @@ static void initialize(void) {
     al_options_parse(&al_opt, __asyncleak_default_options());
   al_options_parse(&al_opt, secure_getenv("ASYNCLEAK_OPTIONS"));
   /* The checks debug_checks stands for. */
-  if (al_opt.debug_checks)
+  if (al_opt.debug_checks) {
     al_opt.check_closes = 1;
+    /* asyncio's debug mode uses 100 ms. */
+    if (al_opt.slow_callback_ms == 0)
+      al_opt.slow_callback_ms = 100;
+  }
   if (al_opt.help)
     al_options_print_help(2);
   if (al_opt.suppressions[0] != '\0')
