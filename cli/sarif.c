@@ -30,6 +30,9 @@ static const struct rule {
     {"use-after-close", "asyncleak/use-after-close", "UseAfterClose",
      "A handle was closed again, or started, after its close was asked "
      "for."},
+    {"slow-callback", "asyncleak/slow-callback", "SlowCallback",
+     "A callback of the program's held its event loop longer than "
+     "slow_callback_ms."},
 };
 
 /* The first rule of a debug check: its findings are warnings unless they
@@ -232,6 +235,9 @@ static void put_finding(struct cli_json *j, const struct cli_finding *f,
   cli_json_close_object(j);
   cli_json_object(j, "properties");
   cli_json_uint(j, "count", f->count);
+  /* A check that measures something: its largest value (a time in ms). */
+  if (f->value > 0)
+    cli_json_uint(j, "value", f->value);
   cli_json_int(j, "pid", p->pid);
   cli_json_close_object(j);
   cli_json_close_object(j);
