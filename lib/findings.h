@@ -148,8 +148,17 @@ void al_slow_end(const struct al_slow *s);
  * kept, -1 when there is no room, and then the shim must hand the loop
  * library the program's callback itself. Keeps errno. */
 int al_standin_keep(uintptr_t addr, unsigned which, void *cb);
-/* The program's callback kept for the handle, or NULL. */
-void *al_standin_kept(uintptr_t addr, unsigned which);
+/* Keeps with the entry the creation stack of the handle, for a stand-in
+ * that may be called once the runtime has forgotten the handle's record
+ * (libev's one-shot timer, stopped by libev before its callback). */
+void al_standin_note(uintptr_t addr, unsigned which,
+                     const struct al_stack *stack);
+/* The program's callback kept for the handle as *which, or NULL; with
+ * the stack noted, in *stack unless stack is NULL. *which
+ * AL_STANDIN_ANY finds whichever is kept, and is set to it. */
+#define AL_STANDIN_ANY (~0u)
+void *al_standin_kept(uintptr_t addr, unsigned *which,
+                      const struct al_stack **stack);
 /* The handle at addr is gone (its close completed) or its memory was
  * initialised again: what was kept of it is forgotten. Cheap when the
  * table is empty. */

@@ -24,6 +24,7 @@ struct standin {
   uintptr_t addr; /* 0: free */
   unsigned which;
   void *cb;
+  const struct al_stack *stack;
 };
 
 static pthread_mutex_t standins_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -62,6 +63,7 @@ int al_standin_keep(uintptr_t addr, unsigned which, void *cb) {
     slot->addr = addr;
     slot->which = which;
     slot->cb = cb;
+    slot->stack = NULL;
     rc = 0;
   }
   al_mutex_unlock(&standins_lock);
@@ -69,14 +71,34 @@ int al_standin_keep(uintptr_t addr, unsigned which, void *cb) {
   return rc;
 }
 
-void *al_standin_kept(uintptr_t addr, unsigned which) {
+void al_standin_note(uintptr_t addr, unsigned which,
+                     const struct al_stack *stack) {
+  struct standin *set = set_of(addr);
+
+  if (AL_UNLIKELY(al_locks_held != 0))
+    return;
+  al_mutex_lock(&standins_lock);
+  for (int i = 0; i < WAYS; i++)
+    if (set[i].addr == addr && set[i].which == which)
+      set[i].stack = stack;
+  al_mutex_unlock(&standins_lock);
+}
+
+void *al_standin_kept(uintptr_t addr, unsigned *which,
+                      const struct al_stack **stack) {
   struct standin *set = set_of(addr);
   void *cb = NULL;
 
+  if (stack != NULL)
+    *stack = NULL;
   al_mutex_lock(&standins_lock);
   for (int i = 0; i < WAYS; i++)
-    if (set[i].addr == addr && set[i].which == which) {
+    if (set[i].addr == addr &&
+        (*which == AL_STANDIN_ANY || set[i].which == *which)) {
       cb = set[i].cb;
+      *which = set[i].which;
+      if (stack != NULL)
+        *stack = set[i].stack;
       break;
     }
   al_mutex_unlock(&standins_lock);
@@ -94,7 +116,7 @@ void al_standin_forget(uintptr_t addr) {
   al_mutex_lock(&standins_lock);
   for (int i = 0; i < WAYS; i++)
     if (set[i].addr == addr) {
-      set[i] = (struct standin){0, 0, NULL};
+      set[i] = (struct standin){0, 0, NULL, NULL};
       atomic_fetch_sub_explicit(&used, 1, memory_order_relaxed);
     }
   al_mutex_unlock(&standins_lock);

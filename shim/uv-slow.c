@@ -32,7 +32,8 @@ static void lost(const void *h) {
  * gets EOF). */
 #define STANDIN(fn, which, call, params, h, args)                       \
   static void fn params {                                                     \
-    void *cb = al_standin_kept((uintptr_t)(h), (which));                      \
+    unsigned w = (which);                                                     \
+    void *cb = al_standin_kept((uintptr_t)(h), &w, NULL);                     \
     struct al_slow s;                                                         \
     if (cb == NULL) {                                                         \
       lost(h);                                                                \
