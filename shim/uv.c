@@ -387,6 +387,9 @@ AL_EXPORT int uv_tcp_close_reset(uv_tcp_t *h, uv_close_cb cb) {
     al_res_close_aborted((uintptr_t)h, seq);
     errno = saved;
   }
+  /* As in uv_close. */
+  if (seq == 0 && rc == 0 && AL_UNLIKELY(al_opt.slow_callback_ms > 0))
+    al_standin_forget((uintptr_t)h);
   al_uv_leave();
   return rc;
 }
