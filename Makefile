@@ -203,9 +203,12 @@ $(O)/obj/cli/runtime.o: $(RT_PATH_H)
 $(O)/obj/cli/runtime.o: AL_CPPFLAGS += -I$(O)/gen
 FORCE:
 
+# libdw unwinds the stack of a thread stuck in a callback (cli/threadstack.c).
+CLI_LIBS := -ldw -lelf -ldl
+
 $(CLI): $(CLI_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(CLI_LIBS)
 
 all: $(RUNTIME) $(CLI) $(UNINSTALLED_PC)
 .DEFAULT_GOAL := all

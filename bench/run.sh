@@ -151,6 +151,7 @@ for _ in $(seq "$RUNS"); do
   echo_once "$TMP/echo.bare"
   echo_once "$TMP/echo.al" "$AL"
   echo_once "$TMP/echo.slow" "$AL" --slow-callback=100
+  echo_once "$TMP/echo.nolive" env ASYNCLEAK_OPTIONS=live=0 "$AL"
 done
 eb=$(median <"$TMP/echo.bare.rps")
 ea=$(median <"$TMP/echo.al.rps")
@@ -167,6 +168,11 @@ ecs=$(median <"$TMP/echo.slow.cpu")
 row "echo, slow_callback_ms=100" "$ea" "$es" "$(calc "$es / $ea")" "vs off" ""
 row "... server CPU (us/request)" "$eca" "$ecs" "$(calc "$ecs / $eca")" \
   "vs off" ""
+# What answering asyncleak ps costs while nobody asks: the loop's waits
+# marked in its run (lib/waits.c), and the thread waiting on its socket.
+enl=$(median <"$TMP/echo.nolive.rps")
+row "echo, live=0 (requests/s)" "$eb" "$enl" "$(calc "$enl / $eb")" "" ""
+row "echo: live on against live=0" "" "" "$(calc "$ea / $enl")" "" ""
 
 # ---------------------------------------------------------------- startup
 # Each run through env, so that bare and preloaded runs exec alike.

@@ -250,6 +250,44 @@ size_t cli_pidindex_first(const struct cli_pidindex *x, pid_t pid);
 size_t cli_pidindex_next(const struct cli_pidindex *x, size_t it);
 void cli_pidindex_release(struct cli_pidindex *x);
 
+/* ------------------------------------------------------------- ps.c */
+
+/* `asyncleak ps [--json] PID...`, argv[0] being "ps": prints what each
+ * process holds and what its loop threads are doing. Returns the exit
+ * status. */
+int cli_ps_main(int argc, char **argv);
+/* The same for one process, as text to out (--timeout's "why it is still
+ * running"); color as resolved. Returns 0, or -1 when the process did not
+ * answer, which is said on out. */
+int cli_ps_explain(FILE *out, pid_t pid, int color);
+
+/* ---------------------------------------------------------- proctree.c */
+
+/* The processes descending from root, found in /proc now, parents before
+ * their children: up to max of them into out; returns how many. */
+size_t cli_descendants(pid_t root, pid_t *out, size_t max);
+
+/* ------------------------------------------------------- threadstack.c */
+
+/* One frame of a thread's current stack, symbolized. */
+struct cli_stack_frame {
+  unsigned long pc;
+  char *function, *file, *module; /* NULL when unknown */
+  unsigned line;                  /* 0 when unknown */
+};
+
+struct cli_stack {
+  struct cli_stack_frame *frames;
+  size_t n;
+};
+
+/* Reads the current stack of thread tid of process pid, up to max frames
+ * (stopping it for as long as that takes, with ptrace): 0, or -1 with why
+ * set. cli_stack_release() is needed either way. */
+int cli_thread_stack(pid_t pid, pid_t tid, struct cli_stack *out,
+                     size_t max, char *why, size_t whylen);
+void cli_stack_release(struct cli_stack *s);
+
 /* ------------------------------------------------------------- collect.c */
 
 /* One frame of a leak's creation stack; strings may be empty, never
@@ -258,6 +296,9 @@ struct cli_frame {
   const char *pc, *function, *file, *module, *offset;
   unsigned line; /* 0 when unknown */
   int inlined;   /* inlined into the next frame, at the same pc */
+  const char *source; /* the file as it was compiled, as the text report
+                         names it ("" when unknown); file is its full
+                         path where the directory is known */
 };
 
 /* One leak group of a process, from its <pid>.rec. */
@@ -385,6 +426,12 @@ unsigned long long cli_proc_findings_failing(const struct cli_proc *p);
 /* Reads the reports in dir. Never fails: what cannot be read is left out,
  * with a warning when the directory itself cannot be read. */
 void cli_reports_read(struct cli_reports *r, const char *dir);
+/* Splits line at tabs into at most max fields, in place; returns how
+ * many. */
+size_t cli_split(char *line, char **field, size_t max);
+/* A "frame" record's fields (f[0] being "frame") into *out, pointing into
+ * them: 0, or -1 when they are not one. */
+int cli_frame_parse(char **f, size_t n, struct cli_frame *out);
 void cli_reports_release(struct cli_reports *r);
 /* How many processes carry a copy of a loop library that could not be
  * watched. */

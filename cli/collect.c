@@ -257,8 +257,7 @@ static void start_pair(struct cli_proc *p, const char *key, char *value) {
   }
 }
 
-/* Splits line at tabs into at most max fields; returns how many. */
-static size_t split(char *line, char **field, size_t max) {
+size_t cli_split(char *line, char **field, size_t max) {
   size_t n = 0;
 
   while (n < max) {
@@ -286,17 +285,27 @@ static int grow(void **array, size_t *alloc, size_t used, size_t size) {
   return 0;
 }
 
+int cli_frame_parse(char **f, size_t n, struct cli_frame *out) {
+  if (n < 7 || strcmp(f[0], "frame") != 0)
+    return -1;
+  *out = (struct cli_frame){f[1], f[2], f[3], f[5], f[6],
+                            (unsigned)number(f[4]),
+                            n >= 8 && !strcmp(f[7], "1"),
+                            n >= 9 ? f[8] : f[3]};
+  return 0;
+}
+
 /* The records of <pid>.rec, pointing into its text, which p keeps. Lines
  * it does not know are left alone: the runtime may add some. */
 static int parse_rec(struct cli_proc *p, char *text) {
   size_t groups_alloc = 0, supps_alloc = 0, frames_alloc = 0;
   size_t finds_alloc = 0, fframes_alloc[2] = {0, 0};
-  char *line, *save = NULL, *f[9];
+  char *line, *save = NULL, *f[11];
 
   p->rec = text;
   for (line = strtok_r(text, "\n", &save); line != NULL;
        line = strtok_r(NULL, "\n", &save)) {
-    size_t n = split(line, f, CLI_ARRAY_SIZE(f));
+    size_t n = cli_split(line, f, CLI_ARRAY_SIZE(f));
 
     if (!strcmp(f[0], "leak") && n == 7) {
       struct cli_group *g;
@@ -314,9 +323,7 @@ static int parse_rec(struct cli_proc *p, char *text) {
       if (grow((void **)&g->frames, &frames_alloc, g->nframes,
                sizeof(g->frames[0])) != 0)
         return -1;
-      g->frames[g->nframes++] = (struct cli_frame){
-          f[1], f[2], f[3], f[5], f[6], (unsigned)number(f[4]),
-          n >= 8 && !strcmp(f[7], "1")};
+      cli_frame_parse(f, n, &g->frames[g->nframes++]);
     } else if (!strcmp(f[0], "finding") && n == 8) {
       if (grow((void **)&p->finds, &finds_alloc, p->nfinds,
                sizeof(p->finds[0])) != 0)
@@ -333,9 +340,9 @@ static int parse_rec(struct cli_proc *p, char *text) {
       if (grow((void **)&g->frames[k], &fframes_alloc[k], g->nframes[k],
                sizeof(g->frames[k][0])) != 0)
         return -1;
-      g->frames[k][g->nframes[k]++] = (struct cli_frame){
-          f[2], f[3], f[4], f[6], f[7], (unsigned)number(f[5]),
-          n >= 9 && !strcmp(f[8], "1")};
+      /* After the stack's number, the fields of a "frame" line. */
+      f[1] = (char *)"frame";
+      cli_frame_parse(f + 1, n - 1, &g->frames[k][g->nframes[k]++]);
     } else if (!strcmp(f[0], "suppression") && n == 6) {
       if (grow((void **)&p->supps, &supps_alloc, p->nsupps,
                sizeof(p->supps[0])) != 0)

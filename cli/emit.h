@@ -34,6 +34,9 @@ void cli_json_int(struct cli_json *j, const char *key, long long n);
 void cli_json_bool(struct cli_json *j, const char *key, int b);
 void cli_json_null(struct cli_json *j, const char *key);
 
+/* A frame of a stack, as every JSON document of the command has it. */
+void cli_json_frame(struct cli_json *j, const struct cli_frame *f);
+
 /* ------------------------------------------------------------- XML */
 
 /* Writes len bytes of s as XML 1.0 character data, or as an attribute

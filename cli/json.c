@@ -54,7 +54,7 @@ static void put_totals(struct cli_json *j, const struct cli_proc *p) {
   cli_json_close_object(j);
 }
 
-static void put_frame(struct cli_json *j, const struct cli_frame *f) {
+void cli_json_frame(struct cli_json *j, const struct cli_frame *f) {
   cli_json_object(j, NULL);
   cli_json_string(j, "pc", or_null(f->pc));
   cli_json_string(j, "function", or_null(f->function));
@@ -85,7 +85,7 @@ static void put_group(struct cli_json *j, const struct cli_proc *p,
     cli_json_null(j, "own_frame");
   cli_json_array(j, "frames");
   for (size_t i = 0; i < g->nframes; i++)
-    put_frame(j, &g->frames[i]);
+    cli_json_frame(j, &g->frames[i]);
   cli_json_close_array(j);
   cli_json_close_object(j);
 }
@@ -94,7 +94,7 @@ static void put_frames(struct cli_json *j, const char *key,
                        const struct cli_frame *f, size_t n) {
   cli_json_array(j, key);
   for (size_t i = 0; i < n; i++)
-    put_frame(j, &f[i]);
+    cli_json_frame(j, &f[i]);
   cli_json_close_array(j);
 }
 

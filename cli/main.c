@@ -218,6 +218,9 @@ int main(int argc, char **argv) {
   char **args;
   int first, rc, kept = 0, sig = 0;
 
+  /* `asyncleak ps PID`; a program named ps runs as `asyncleak -- ps`. */
+  if (argc >= 2 && !strcmp(argv[1], "ps"))
+    return cli_ps_main(argc - 1, argv + 1);
   if (cli_options_from_env(&opt) != 0)
     return CLI_EXIT_FAILURE;
   first = cli_options_parse(argv, &opt);

@@ -108,23 +108,83 @@ static int ended_within(pid_t pid, int pidfd, unsigned long long ms) {
  * the runtime write the report of what the program held open (with
  * --graceful-signals, after its shutdown); SIGKILL leaves no report, and
  * the run says so. */
+/* Why each still runs, as `asyncleak ps` says it: the program, and
+ * those of its descendants that run asyncleak. */
+static void explain(const struct cli_child *child, const pid_t *more,
+                    size_t nmore, const struct cli_options *opt) {
+  int color = opt->color == CLI_COLOR_ALWAYS;
+
+  fflush(stderr);
+  cli_ps_explain(stderr, child->pid, color);
+  for (size_t i = 0; i < nmore; i++) {
+    fprintf(stderr, "\n");
+    cli_ps_explain(stderr, more[i], color);
+  }
+  fprintf(stderr, "\n");
+  fflush(stderr);
+}
+
+/* The descendants found, each held by a pidfd where the kernel has them,
+ * so that a signal never reaches a process that took a pid freed
+ * meanwhile. */
+struct tree {
+  pid_t pid[64];
+  int fd[64];
+  size_t n;
+};
+
+static void tree_find(struct tree *t, pid_t root) {
+  t->n = cli_descendants(root, t->pid, CLI_ARRAY_SIZE(t->pid));
+  for (size_t i = 0; i < t->n; i++)
+    t->fd[i] = (int)syscall(SYS_pidfd_open, t->pid[i], 0);
+}
+
+static void tree_release(struct tree *t) {
+  for (size_t i = 0; i < t->n; i++)
+    if (t->fd[i] >= 0)
+      close(t->fd[i]);
+  t->n = 0;
+}
+
+/* The program and its descendants: timeout(1) signals its command's
+ * whole process group. */
+static void signal_all(pid_t pid, const struct tree *t, int sig) {
+  kill(pid, sig);
+  for (size_t i = 0; i < t->n; i++) {
+    if (t->fd[i] >= 0)
+      syscall(SYS_pidfd_send_signal, t->fd[i], sig, NULL, 0);
+    else
+      kill(t->pid[i], sig);
+  }
+}
+
 static void time_out(struct cli_child *child, const struct cli_options *opt) {
   int pidfd = (int)syscall(SYS_pidfd_open, child->pid, 0);
+  struct tree t;
 
   if (!ended_within(child->pid, pidfd, opt->timeout_ms)) {
+    tree_find(&t, child->pid);
     cli_say(STDERR_FILENO,
-            "'%s' (pid %d) still runs after --timeout=%s: sending SIGTERM "
-            "(its report says what it held open)",
+            "'%s' (pid %d) still runs after --timeout=%s; why:",
             child->name, (int)child->pid, opt->timeout_text);
+    explain(child, t.pid, t.n, opt);
+    cli_say(STDERR_FILENO,
+            "sending SIGTERM to '%s' (pid %d)%s (its report says what it "
+            "held open)",
+            child->name, (int)child->pid,
+            t.n > 0 ? " and its descendants" : "");
     child->timed_out = SIGTERM;
-    kill(child->pid, SIGTERM);
+    signal_all(child->pid, &t, SIGTERM);
+    tree_release(&t);
     if (!ended_within(child->pid, pidfd, opt->kill_after_ms)) {
       cli_say(STDERR_FILENO,
               "'%s' (pid %d) still runs %llu ms after SIGTERM: sending "
               "SIGKILL",
               child->name, (int)child->pid, opt->kill_after_ms);
       child->timed_out = SIGKILL;
-      kill(child->pid, SIGKILL);
+      tree_find(&t, child->pid);
+      signal_all(child->pid, &t, SIGKILL);
+      tree_release(&t);
     }
   }
   if (pidfd >= 0)

@@ -13,10 +13,13 @@
 
 static const char *const intro[] = {
     "usage: asyncleak [options] [--] program [args...]",
+    "       asyncleak ps [--json] PID...",
     "",
     "Run a program with the asyncleak runtime preloaded, and report the",
-    "handles, events, watchers and requests of its event loops (libuv,",
-    "libevent, libev) that it left open or pending at exit.",
+    "handles, events, watchers, sources and requests of its event loops",
+    "(libuv, libevent, libev, GLib) that it left open or pending at exit.",
+    "asyncleak ps asks a running process why it is still running: what its",
+    "loop threads are doing and what keeps each loop running.",
     "",
     "Each option is also an ASYNCLEAK_OPTIONS key, named in brackets; a flag",
     "wins over the variable.",

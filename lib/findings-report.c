@@ -162,11 +162,11 @@ void al_findings_put_records(struct al_buf *rec, struct al_symbolizer *sym,
                   type_of(f), (unsigned long long)f->count,
                   (unsigned long long)f->value, site->fingerprint,
                   site->own);
-    al_site_put_frames(rec, "finding_frame\t0", site);
+    al_site_put_frames_as(rec, "finding_frame\t0", site);
     if (f->other != NULL) {
       al_site_judge(sym, f->other, f->request, id, site);
       own_address(f, site);
-      al_site_put_frames(rec, "finding_frame\t1", site);
+      al_site_put_frames_as(rec, "finding_frame\t1", site);
     }
   }
   free(site);

@@ -634,17 +634,18 @@ void al_site_judge_frames(int is_request, const char *type,
  * C library's, the loader's or asyncleak's, else a comment. */
 void al_site_put_suppression(struct al_buf *b, const struct al_site *s,
                              const char *type);
-/* The frames of s, a line each, for the asyncleak command: head (such as
- * "frame"), then the frame's fields, separated by tabs (al_site_put_record
- * says which). */
-void al_site_put_frames(struct al_buf *b, const char *head,
-                        const struct al_site *s);
+/* The frames of s, a line each, for the asyncleak command: head, then
+ * the fields of a "frame" line, separated by tabs. */
+void al_site_put_frames_as(struct al_buf *b, const char *head,
+                           const struct al_site *s);
 /* The record of a leak group for the asyncleak command (<pid>.rec): a
  * "leak" line and a "frame" line per frame, inlined ones included, fields
  * separated by tabs. */
 void al_site_put_record(struct al_buf *b, const char *state,
                         const char *type, size_t count,
                         const struct al_site *s);
+/* Its "frame" lines alone. */
+void al_site_put_frames(struct al_buf *b, const struct al_site *s);
 
 /* ------------------------------------------------------------- report */
 
@@ -965,6 +966,39 @@ int al_defer_finding(const struct al_finding *f);
 void al_defer_missed(void);
 /* Events of signal handlers that interrupted the runtime and were lost. */
 unsigned long al_defer_lost(void);
+
+/* ------------------------------------------------------ live queries */
+
+/* A run of a loop on some thread, and what that thread is doing: waiting
+ * in the loop library's poll, or not (its callbacks and the library's own
+ * work between them), since since_ms (al_now_ms). */
+struct al_run_info {
+  uintptr_t loop;
+  uint64_t since_ms;
+  pid_t tid;
+  uint8_t shim;
+  uint8_t waiting;
+};
+/* The runs in progress on every thread, up to max of them (lib/run.c);
+ * al_run_unlisted() counts those the table had no room for. */
+size_t al_run_list(struct al_run_info *out, size_t max);
+unsigned al_run_unlisted(void);
+/* Around a wait of the calling thread in poll, epoll_wait or select,
+ * called from pc (lib/waits.c): when the thread is inside a run and the
+ * call is the loop library's, its run is waiting until al_run_wait_end is
+ * given what al_run_wait_begin returned. Loads and stores only, for any
+ * context. */
+int al_run_wait_begin(const void *pc);
+void al_run_wait_end(int slot);
+/* The thread that answers `asyncleak ps` (lib/live.c), started once the
+ * program has a loop; nothing with live=0. */
+void al_live_start(void);
+/* The answer to a live query: records of the loops, their runs and what
+ * is open and pending on them (lib/livedump.c). */
+void al_live_dump(struct al_buf *b);
+/* The program is about to put itself under a seccomp filter that may
+ * kill on a call the thread would make: the thread ends first. */
+void al_live_stop(void);
 
 /* Prints "asyncleak: <message>\n" to fd 2 in one write. */
 void al_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

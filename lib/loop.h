@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 struct al_res;
+struct al_loopsyms;
 
 /* A record keeps its loop library's index and its type number in 8 bits:
  * room for 8 loop libraries of up to 32 types each (a library's handle
@@ -64,6 +65,9 @@ enum { AL_QUIET_LEFT, AL_QUIET_STOPPED, AL_QUIET_UNREFERENCED };
 struct al_shim {
   /* ---------------------------------------------------------- names */
   const char *name; /* "libuv", in messages */
+  /* Its functions, as lib/loopsyms.h finds them; also where its code
+   * lies, which tells the library's own calls from the program's. */
+  struct al_loopsyms *syms;
   /* Names of the library's handle and request types, NULL if unknown. */
   const char *(*type_name)(unsigned type);
   const char *(*req_type_name)(unsigned type);

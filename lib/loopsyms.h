@@ -124,6 +124,18 @@ static inline int al_loopsyms_own(const struct al_loopsyms *s, unsigned i) {
  * address no loaded object holds (generated code). Cached; keeps errno. */
 int al_loopsyms_owns(struct al_loopsyms *s, const void *pc);
 
+/* Whether pc lies in the code of the object the library's own functions
+ * were found in, as far as known already: loads only, for any context,
+ * a signal handler's included. */
+static inline int al_loopsyms_main_owns(const struct al_loopsyms *s,
+                                        const void *pc) {
+  uintptr_t a = (uintptr_t)pc,
+            lo = atomic_load_explicit(&s->lo, memory_order_acquire);
+
+  return lo != 0 && a >= lo &&
+         a < atomic_load_explicit(&s->hi, memory_order_relaxed);
+}
+
 /* After a dlclose: whether the library's main object is gone. Then every
  * function found and every code range is forgotten, to be found again if
  * the library is loaded anew. Another thread calling the library while it

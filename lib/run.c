@@ -26,6 +26,7 @@
 
 #include "internal.h"
 #include "locks.h"
+#include "loopsyms.h"
 #include "wake.h"
 
 /* ----------------------------------------------------- this thread's runs */
@@ -63,6 +64,29 @@ static atomic_int runs_seen[AL_MAX_SHIMS];
 #define RUN_SLOTS 64
 static _Atomic uintptr_t slots[RUN_SLOTS];
 static atomic_uint slots_lost;
+/* What the thread of each slot's run is doing, for live queries
+ * (lib/live.c): waiting in the loop library's poll, or not (running the
+ * program's callbacks, or the library's work between them), since when.
+ * Written by that thread only, read by any. */
+static _Atomic pid_t slot_tid[RUN_SLOTS];
+static atomic_uchar slot_waiting[RUN_SLOTS];
+static _Atomic uint64_t slot_since[RUN_SLOTS];
+static atomic_uint slot_shim[RUN_SLOTS];
+
+/* The calling thread's id for its slot, with no system call the
+ * program's seccomp filter may kill on (lib/seccomp.c): then 0, unknown,
+ * which no live query can ask about anyway. */
+static pid_t slot_thread(int fork_child) {
+  if (al_ending_sealed())
+    return fork_child ? 0 : al_tid_cache;
+  return fork_child ? al_gettid_slow() : al_gettid();
+}
+
+static void slot_doing(int slot, int waiting) {
+  atomic_store_explicit(&slot_since[slot], al_now_ms(), memory_order_relaxed);
+  atomic_store_explicit(&slot_waiting[slot], (unsigned char)waiting,
+                        memory_order_release);
+}
 
 static int slot_take(uintptr_t loop) {
   unsigned first = (unsigned)(loop >> 6) % RUN_SLOTS;
@@ -71,8 +95,12 @@ static int slot_take(uintptr_t loop) {
     unsigned i = (first + n) % RUN_SLOTS;
     uintptr_t none = 0;
     if (atomic_load_explicit(&slots[i], memory_order_relaxed) == 0 &&
-        atomic_compare_exchange_strong(&slots[i], &none, loop))
+        atomic_compare_exchange_strong(&slots[i], &none, loop)) {
+      atomic_store_explicit(&slot_tid[i], slot_thread(0),
+                            memory_order_relaxed);
+      slot_doing((int)i, 0);
       return (int)i;
+    }
   }
   atomic_fetch_add(&slots_lost, 1);
   return -1;
@@ -94,6 +122,32 @@ int al_run_anywhere(uintptr_t loop) {
   return 0;
 }
 
+size_t al_run_list(struct al_run_info *out, size_t max) {
+  size_t n = 0;
+
+  for (int i = 0; i < RUN_SLOTS && n < max; i++) {
+    uintptr_t loop = atomic_load_explicit(&slots[i], memory_order_acquire);
+    if (loop == 0)
+      continue;
+    out[n].loop = loop;
+    out[n].tid = atomic_load_explicit(&slot_tid[i], memory_order_relaxed);
+    out[n].shim = (uint8_t)atomic_load_explicit(&slot_shim[i],
+                                                memory_order_relaxed);
+    out[n].waiting = atomic_load_explicit(&slot_waiting[i],
+                                          memory_order_acquire);
+    out[n].since_ms = atomic_load_explicit(&slot_since[i],
+                                           memory_order_relaxed);
+    /* Given back meanwhile: not listed. */
+    if (atomic_load_explicit(&slots[i], memory_order_acquire) == loop)
+      n++;
+  }
+  return n;
+}
+
+unsigned al_run_unlisted(void) {
+  return atomic_load(&slots_lost);
+}
+
 /* ------------------------------------------------------ push, pop, prune */
 
 static void push(uint8_t shim, uintptr_t loop, uintptr_t frame,
@@ -105,6 +159,9 @@ static void push(uint8_t shim, uintptr_t loop, uintptr_t frame,
    * given back if a longjmp left the run (drop_top). */
   if (depth < MAX_NESTED_RUNS) {
     run->slot = slot_take(loop);
+    if (run->slot >= 0)
+      atomic_store_explicit(&slot_shim[run->slot], shim,
+                            memory_order_relaxed);
   } else {
     run->slot = -1;
     atomic_fetch_add(&slots_lost, 1);
@@ -251,6 +308,7 @@ static void graceful_stop(uint8_t shim, uintptr_t loop) {
  * forgotten: noted, armed for the shutdown at exit, and watched for
  * graceful signals. */
 static void first_run(uint8_t shim, uintptr_t loop, int graceful) {
+  al_live_start();
   al_loop_ran(shim, loop);
   al_shutdown_arm(AL_ARM_RUN);
   last_blind = graceful && al_wake_watch(shim, loop) != 0;
@@ -312,6 +370,33 @@ void al_run_end(struct al_run *run) {
     al_graceful_running(-1);
   }
   errno = saved;
+}
+
+/* -------------------------------------------------- waiting in the loop */
+
+int al_run_wait_begin(const void *pc) {
+  const struct al_shim *sh;
+  int slot;
+
+  /* Outside every run: the common case of a program's own poll. Nothing
+   * is kept when no live query can ask. */
+  if (AL_LIKELY(depth == 0) || depth > MAX_NESTED_RUNS || !al_opt.live)
+    return -1;
+  slot = stack[depth - 1].slot;
+  sh = al_shims[stack[depth - 1].shim];
+  /* Only the library's own wait is the loop's: a callback that polls is
+   * still inside its callback. Its main object's bounds are all that is
+   * looked at, with loads only: a signal handler may be here. */
+  if (slot < 0 || sh == NULL || sh->syms == NULL ||
+      !al_loopsyms_main_owns(sh->syms, pc))
+    return -1;
+  slot_doing(slot, 1);
+  return slot;
+}
+
+void al_run_wait_end(int slot) {
+  if (slot >= 0)
+    slot_doing(slot, 0);
 }
 
 /* ----------------------------------------------------------- the drain */
@@ -387,8 +472,10 @@ static void run_atfork_child(void) {
   for (unsigned i = 0; i < n; i++) {
     struct al_run *run = (struct al_run *)((uintptr_t)stack[i].guard_at -
                                            offsetof(struct al_run, guard));
-    if (stack[i].slot >= 0)
+    if (stack[i].slot >= 0) {
       atomic_store(&slots[stack[i].slot], stack[i].loop);
+      atomic_store(&slot_tid[stack[i].slot], slot_thread(1));
+    }
     else
       atomic_fetch_add(&slots_lost, 1);
     if (run->graceful) {

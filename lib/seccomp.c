@@ -98,6 +98,10 @@ static int may_kill(const void *prog) {
 static int before_install(int strict, const void *prog) {
   int saved = errno, first;
 
+  /* The thread that answers live queries makes calls of its own, which
+   * the filter may refuse or kill on: it ends first, for good. */
+  al_live_stop();
+
   if (!strict && !may_kill(prog)) {
     /* The report is attempted under the filter: its frames are named
      * from files opened now, with no open() at exit. The cause is moot

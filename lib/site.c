@@ -190,8 +190,8 @@ static void put_field(struct al_buf *b, const char *s) {
     al_buf_put_text(b, s);
 }
 
-void al_site_put_frames(struct al_buf *b, const char *head,
-                        const struct al_site *s) {
+void al_site_put_frames_as(struct al_buf *b, const char *head,
+                           const struct al_site *s) {
   for (uint32_t i = 0; i < s->depth; i++) {
     const struct al_frame *f = &s->frames[i];
 
@@ -209,7 +209,10 @@ void al_site_put_frames(struct al_buf *b, const char *head,
     }
     al_buf_printf(b, "\t%d", f->file ? f->line : 0);
     put_field(b, f->module);
-    al_buf_printf(b, "\t%#lx\t%d\n", (unsigned long)f->offset, f->inlined);
+    al_buf_printf(b, "\t%#lx\t%d", (unsigned long)f->offset, f->inlined);
+    /* The file as the text report names it: as it was compiled. */
+    put_field(b, f->file);
+    al_buf_printf(b, "\n");
   }
 }
 
@@ -220,5 +223,9 @@ void al_site_put_record(struct al_buf *b, const char *state,
   put_field(b, type);
   al_buf_printf(b, "\t%zu\t%s\t%d\t%d\n", count, s->fingerprint, s->own,
                 s->baselined);
-  al_site_put_frames(b, "frame", s);
+  al_site_put_frames(b, s);
+}
+
+void al_site_put_frames(struct al_buf *b, const struct al_site *s) {
+  al_site_put_frames_as(b, "frame", s);
 }

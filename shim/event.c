@@ -968,6 +968,7 @@ static int shim_unloaded(void) {
 
 static const struct al_shim event_shim = {
     .name = "libevent",
+    .syms = &al_ev_lib,
     .type_name = type_name,
     .req_type_name = al_ev_req_type_name,
     .type_identity = type_identity,

@@ -616,6 +616,7 @@ static int shim_unloaded(void) {
 
 static const struct al_shim glib_shim = {
     .name = "GLib",
+    .syms = &al_glib_lib,
     .type_name = al_glib_type_name,
     .req_type_name = al_glib_req_type_name,
     .type_identity = NULL,

@@ -349,6 +349,7 @@ static int shim_unloaded(void) {
 
 static const struct al_shim libev_shim = {
     .name = "libev",
+    .syms = &al_libev_lib,
     .type_name = al_libev_type_name,
     .req_type_name = al_libev_req_type_name,
     .type_identity = al_libev_type_identity,

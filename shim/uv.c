@@ -708,6 +708,7 @@ static int uv_quiet(uintptr_t addr) {
 
 static const struct al_shim uv_shim = {
     .name = "libuv",
+    .syms = &al_uv_lib,
     .type_name = al_uv_type_name,
     .req_type_name = al_uv_req_type_name,
     .probe = uv_probe,

@@ -14,9 +14,19 @@ line=$(grep -n '/\* @ticker \*/' tests/progs/uv-forever.c | cut -d: -f1)
 run "$ASYNCLEAK" --timeout=0.5 "$prog" run
 expect_status 124
 expect_line "$tmp/out" "running"
-grep -q "^asyncleak: '$prog' (pid [0-9]*) still runs after --timeout=0.5: \
-sending SIGTERM (its report says what it held open)\$" "$tmp/err" ||
-  fail "no timeout line: $(cat "$tmp/err")"
+grep -q "^asyncleak: '$prog' (pid [0-9]*) still runs after --timeout=0.5; why:\$" \
+  "$tmp/err" || fail "no timeout line: $(cat "$tmp/err")"
+grep -q "^asyncleak: sending SIGTERM to '$prog' (pid [0-9]*) (its report says \
+what it held open)\$" "$tmp/err" || fail "no SIGTERM line: $(cat "$tmp/err")"
+# Why, before SIGTERM: the thread waits in its loop, which the timer
+# keeps running (asyncleak ps's words, tests/cli/ps.sh).
+why=$(sed -n '/still runs after/,/sending SIGTERM/p' "$tmp/err")
+echo "$why" | grep -q "^  thread [0-9]* (main) runs it: waiting for events" ||
+  fail "the loop's thread not shown: $why"
+echo "$why" | grep -qx "  keeping it running: 1 handle" ||
+  fail "what keeps it running not shown: $why"
+echo "$why" | grep -q "^      #0 0x[0-9a-f]* in start_ticker .*uv-forever.c:$line\$" ||
+  fail "not the timer's creation site: $why"
 grep -q "ERROR: asyncleak: 1 handle left open when SIGTERM ended the program\$" \
   "$tmp/err" || fail "no report of the timer: $(cat "$tmp/err")"
 grep -q "^    #0 0x[0-9a-f]* in start_ticker .*uv-forever.c:$line\$" \
@@ -30,8 +40,35 @@ run "$ASYNCLEAK" --graceful-signals --timeout=0.3 "$prog" run
 expect_status 124
 expect_line "$tmp/out" "finalizer: closing the ticker"
 expect_no "$tmp/err" "ERROR: asyncleak"
-grep -q "still runs after --timeout=0.3: sending SIGTERM" "$tmp/err" ||
+grep -q "still runs after --timeout=0.3; why:" "$tmp/err" ||
   fail "no timeout line: $(cat "$tmp/err")"
+
+# A child running asyncleak is asked and ended too: each process says
+# what keeps its own loop running, and each writes its report.
+cline=$(grep -n '/\* @child_ticker \*/' tests/progs/uv-forever.c | cut -d: -f1)
+run "$ASYNCLEAK" --timeout=1 "$prog" child
+expect_status 124
+child=$(awk '$1 == "child" { print $2 }' "$tmp/out")
+[ -n "$child" ] || fail "the child did not start: $(cat "$tmp/out")"
+why=$(sed -n '/still runs after/,/sending SIGTERM/p' "$tmp/err")
+echo "$why" | grep -qx "Process $child: 2 loops" || fail "the child not asked: $why"
+echo "$why" | grep -q "^Loop 1 (libuv, the default loop, inherited from the parent process) at " ||
+  fail "the inherited loop not said: $why"
+echo "$why" | grep -q "^      #0 0x[0-9a-f]* in start_child_ticker .*uv-forever.c:$cline\$" ||
+  fail "not the child's timer: $why"
+grep -q "sending SIGTERM to '$prog' (pid [0-9]*) and its descendants" "$tmp/err" ||
+  fail "the descendants not signalled: $(cat "$tmp/err")"
+grep -q "^==$child==ERROR: asyncleak: 1 handle left open when SIGTERM ended the program\$" \
+  "$tmp/err" || fail "no report of the child: $(cat "$tmp/err")"
+
+# Stuck inside a callback: the callback's stack now is what is shown.
+run "$ASYNCLEAK" --timeout=1 "$O/progs/uv-ps" stuck
+expect_status 124
+why=$(sed -n '/still runs after/,/sending SIGTERM/p' "$tmp/err")
+echo "$why" | grep -q "^  thread [0-9]* (main) runs it: inside a callback for [0-9.]* m\?s, now at:\$" ||
+  fail "the stuck thread not shown: $why"
+echo "$why" | grep -q "^      #[0-9]* 0x[0-9a-f]* in sleepy_callback .*uv-ps.c:[0-9]*\$" ||
+  fail "the callback not on its stack: $why"
 
 # SIGTERM ignored: SIGKILL after --kill-after, no report, 137.
 run "$ASYNCLEAK" --timeout=0.3s --kill-after=0.3 "$prog" ignore

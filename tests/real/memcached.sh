@@ -168,8 +168,24 @@ serve() {
   [ "$got" = "$want" ] || fail "memcached answered: $got"
 }
 
-# a) The signal as it comes.
+# a) The signal as it comes. Asked with asyncleak ps while it serves
+# (docs/live.md), memcached shows its five bases, each run by its own
+# thread waiting for events and kept running by an added event: the
+# main base by its listening socket's and clock's, each worker's by its
+# notify pipe's. Asking changes nothing in what it serves or reports.
 start
+serve
+timeout -k 2 30 "$ASYNCLEAK" ps "$mpid" >"$tmp/ps.txt" 2>"$tmp/ps.err" ||
+  fail "asyncleak ps failed: $(cat "$tmp/ps.err")"
+expect_line "$tmp/ps.txt" "Process $mpid: 5 loops"
+n=$(grep -c "^  thread [0-9]* \(([a-z]*) \)\?runs it: waiting for events, for " "$tmp/ps.txt")
+[ "$n" -eq 5 ] || fail "$n threads waiting, expected 5: $(cat "$tmp/ps.txt")"
+grep -q "^  thread $mpid (main) runs it: waiting for events" "$tmp/ps.txt" ||
+  fail "the main thread does not run a base: $(cat "$tmp/ps.txt")"
+grep -qx "  keeping it running: 2 handles" "$tmp/ps.txt" ||
+  fail "the main base is not kept by 2 events: $(cat "$tmp/ps.txt")"
+n=$(grep -cx "    1 event (added) (added: fd [0-9]* read, persistent), made at:" "$tmp/ps.txt")
+[ "$n" -eq 5 ] || fail "$n fd events keeping bases running, expected 5: $(cat "$tmp/ps.txt")"
 serve
 stop
 check

@@ -123,4 +123,68 @@ count 1 '^1 handle of type uv_tcp_t, created at:$'
 group '1 handle of type uv_tcp_t, created at:' | grep -qE '^  0x[0-9a-f]+ on loop [0-9]+, thread [0-9]+ \(main\), active, referenced$' ||
   fail "the uv_tcp_t is not listening: $(cat "$tmp/err")"
 expect_line "$tmp/err" "asyncleak: 9 handle(s) left open in 1 process(es)"
+
+# f) asyncleak ps on a running node (docs/live.md): a server listening on
+# 127.0.0.1 and an interval keep its main loop running (node's one
+# uv_timer_t carries every JS timer); node's unreferenced handles keep
+# nothing running. Then a callback that spins in JavaScript: the main
+# thread is inside a callback, and its stack now reaches through V8's
+# generated code to node's timer callback and uv_run.
+# started FILE WORD: the pid on FILE's line "WORD PID", once there.
+started() {
+  i=0
+  until p=$(awk -v w="$2" '$1 == w { print $2; exit }' "$1") && [ -n "$p" ]; do
+    i=$((i + 1))
+    [ $i -le 300 ] || fail "node never said '$2': $(cat "$1")"
+    sleep 0.05
+  done
+  echo "$p"
+}
+LD_LIBRARY_PATH="$nodelib" timeout -k 5 60 "$ASYNCLEAK" "$node" -e "
+  const s = require('net').createServer().listen(0, '127.0.0.1', () =>
+    console.log('ready', process.pid));
+  const t = setInterval(() => {
+    if (require('fs').existsSync(process.argv[1])) { clearInterval(t); s.close(); }
+  }, 20);" "$tmp/stop" >"$tmp/node.out" 2>"$tmp/node.err" &
+cmd=$!
+pid=$(started "$tmp/node.out" ready)
+run "$ASYNCLEAK" ps "$pid"
+expect_status 0
+cp "$tmp/out" "$tmp/ps.txt"
+touch "$tmp/stop"
+wait $cmd || fail "node failed after ps: $(cat "$tmp/node.err")"
+main=$(awk '/^Loop [0-9]+ \(libuv, the default loop\)/ { p = 1; next }
+            /^Loop / { p = 0 } p' "$tmp/ps.txt")
+printf '%s\n' "$main" | grep -q "^  thread $pid (main) runs it: waiting for events" ||
+  fail "node's main thread not waiting: $(cat "$tmp/ps.txt")"
+printf '%s\n' "$main" | grep -qx "  keeping it running: 2 handles" ||
+  fail "not 2 handles keeping node running: $(cat "$tmp/ps.txt")"
+alive=$(printf '%s\n' "$main" | sed -n '/^  keeping it running/,/^  [a-z]/p')
+printf '%s\n' "$alive" | grep -q "^    1 uv_tcp_t (active, referenced), made at:" ||
+  fail "the server is not listed: $(cat "$tmp/ps.txt")"
+printf '%s\n' "$alive" | grep -q "^      #0 .* in node::TCPWrap::TCPWrap" ||
+  fail "the server's site is not node's TCPWrap: $(cat "$tmp/ps.txt")"
+printf '%s\n' "$alive" | grep -q "^    1 uv_timer_t (active, referenced), made at:" ||
+  fail "node's timer is not listed: $(cat "$tmp/ps.txt")"
+printf '%s\n' "$main" | grep -q "^  open, not keeping it running: [0-9]* handles" ||
+  fail "node's own handles not listed apart: $(cat "$tmp/ps.txt")"
+
+LD_LIBRARY_PATH="$nodelib" timeout -k 5 60 "$ASYNCLEAK" "$node" -e "
+  console.log('ready', process.pid);
+  setTimeout(function spin() {
+    const end = Date.now() + 4000;
+    while (Date.now() < end) {}
+  }, 10);" >"$tmp/node.out" 2>"$tmp/node.err" &
+cmd=$!
+pid=$(started "$tmp/node.out" ready)
+sleep 1
+run "$ASYNCLEAK" ps "$pid"
+expect_status 0
+wait $cmd || fail "node failed after ps: $(cat "$tmp/node.err")"
+grep -q "^  thread $pid (main) runs it: inside a callback for [0-9.]* m\?s, now at:" \
+  "$tmp/out" || fail "node's main thread not inside a callback: $(cat "$tmp/out")"
+grep -q "^      #[0-9]* 0x[0-9a-f]* in node::Environment::RunTimers(uv_timer_s\*)" \
+  "$tmp/out" || fail "node's timer callback not on the stack: $(cat "$tmp/out")"
+grep -q "^      #[0-9]* 0x[0-9a-f]* in uv_run " "$tmp/out" ||
+  fail "uv_run not on the stack: $(cat "$tmp/out")"
 exit 0
