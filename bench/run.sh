@@ -129,10 +129,12 @@ row --------- ---- --------- ----- ------ ""
 : >"$TMP/churn.bare"
 : >"$TMP/churn.al"
 : >"$TMP/churn.threads"
+: >"$TMP/churn.slow"
 for _ in $(seq "$RUNS"); do
   churn_once >>"$TMP/churn.bare"
   churn_once "$AL" >>"$TMP/churn.al"
   churn_once env ASYNCLEAK_OPTIONS=check_threads=1 "$AL" >>"$TMP/churn.threads"
+  churn_once "$AL" --slow-callback=100 >>"$TMP/churn.slow"
 done
 cb=$(median <"$TMP/churn.bare")
 ca=$(median <"$TMP/churn.al")
@@ -143,12 +145,18 @@ row "churn (ns per cycle)" "$cb" "$ca" "${cr}x" "<= 2.0x" \
 # runs in progress (lib/threads.c). Its columns: off, then on.
 ct=$(median <"$TMP/churn.threads")
 row "churn, check_threads=1 (ns)" "$ca" "$ct" "$(calc "$ct / $ca")x" "" ""
+# The slow-callback check on, against asyncleak with it off: each start
+# stands in for its callback, each close forgets it.
+cs=$(median <"$TMP/churn.slow")
+row "churn, slow_callback_ms=100" "$ca" "$cs" "$(calc "$cs / $ca")x" \
+  "vs off" ""
 
 # ------------------------------------------------------------------- echo
 rm -f "$TMP"/echo.*
 for _ in $(seq "$RUNS"); do
   echo_once "$TMP/echo.bare"
   echo_once "$TMP/echo.al" "$AL"
+  echo_once "$TMP/echo.slow" "$AL" --slow-callback=100
   echo_once "$TMP/echo.nolive" env ASYNCLEAK_OPTIONS=live=0 "$AL"
   echo_once "$TMP/echo.threads" env ASYNCLEAK_OPTIONS=check_threads=1 "$AL"
 done
@@ -160,6 +168,13 @@ row "echo (requests/s)" "$eb" "$ea" "$er" ">= 0.97" \
 ecb=$(median <"$TMP/echo.bare.cpu")
 eca=$(median <"$TMP/echo.al.cpu")
 row "echo, server CPU (us/request)" "$ecb" "$eca" "$(calc "$eca / $ecb")" "" ""
+# The slow-callback check on, against asyncleak with it off: every read
+# callback timed (the writes are stream requests, which it does not time).
+es=$(median <"$TMP/echo.slow.rps")
+ecs=$(median <"$TMP/echo.slow.cpu")
+row "echo, slow_callback_ms=100" "$ea" "$es" "$(calc "$es / $ea")" "vs off" ""
+row "... server CPU (us/request)" "$eca" "$ecs" "$(calc "$ecs / $eca")" \
+  "vs off" ""
 # What answering asyncleak ps costs while nobody asks: the loop's waits
 # marked in its run (lib/waits.c), and the thread waiting on its socket.
 enl=$(median <"$TMP/echo.nolive.rps")

@@ -334,12 +334,17 @@ struct cli_group cli_finding_group(const struct cli_finding *f, int which) {
   return g;
 }
 
-/* What each check's findings were, after the call. */
+/* What each check's findings were, after the call; where the first
+ * stack is, and what the second stack is. */
 static const struct {
-  const char *check, *what, *other;
+  const char *check, *what, *in, *other, *then;
 } finding_words[] = {
-    {"use-after-close", "on %s %s already closed", "closed first in"},
-    {"wrong-thread", "on %s %s", "the run of its loop began in"},
+    {"use-after-close", "on %s %s already closed", "in", "closed first in",
+     "and before"},
+    {"wrong-thread", "on %s %s", "in", "the run of its loop began in",
+     "and before"},
+    {"slow-callback", "callback on %s %s held its loop", "created in",
+     "the callback", "the callback"},
 };
 
 const char *cli_finding_other(const struct cli_finding *f) {
@@ -349,9 +354,16 @@ const char *cli_finding_other(const struct cli_finding *f) {
   return "see";
 }
 
+const char *cli_finding_then(const struct cli_finding *f) {
+  for (size_t i = 0; i < CLI_ARRAY_SIZE(finding_words); i++)
+    if (!strcmp(f->check, finding_words[i].check))
+      return finding_words[i].then;
+  return "and before";
+}
+
 const char *cli_finding_message(const struct cli_finding *f, char *buf,
                                 size_t size) {
-  const char *what = "on %s %s", *other = "see";
+  const char *what = "on %s %s", *in = "in", *other = "see";
   struct cli_group call = cli_finding_group(f, 0);
   struct cli_group first = cli_finding_group(f, 1);
   const struct cli_frame *at = cli_group_frame(&call);
@@ -361,6 +373,7 @@ const char *cli_finding_message(const struct cli_finding *f, char *buf,
   for (size_t i = 0; i < CLI_ARRAY_SIZE(finding_words); i++)
     if (!strcmp(f->check, finding_words[i].check)) {
       what = finding_words[i].what;
+      in = finding_words[i].in;
       other = finding_words[i].other;
     }
   snprintf(buf, size, "%s ", f->call);
@@ -378,8 +391,11 @@ const char *cli_finding_message(const struct cli_finding *f, char *buf,
   snprintf(buf + len, size - len, ", %llu time%s", f->count,
            f->count == 1 ? "" : "s");
   len = strlen(buf);
+  if (f->value > 0)
+    snprintf(buf + len, size - len, ", the longest %llu ms", f->value);
+  len = strlen(buf);
   if (at != NULL)
-    snprintf(buf + len, size - len, ", in %s", at->function);
+    snprintf(buf + len, size - len, ", %s %s", in, at->function);
   len = strlen(buf);
   if (then != NULL)
     snprintf(buf + len, size - len, "; %s %s", other, then->function);

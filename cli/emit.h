@@ -72,6 +72,9 @@ struct cli_group cli_finding_group(const struct cli_finding *f, int which);
 /* What the second stack of f is, before a function's name: "closed first
  * in". */
 const char *cli_finding_other(const struct cli_finding *f);
+/* What the text of a finding's second stack is headed with ("and
+ * before", "the callback"). */
+const char *cli_finding_then(const struct cli_finding *f);
 /* "uv_timer_start on a uv_timer_t already closed, 1 time, in start_again;
  * closed first in close_timer" into buf. */
 const char *cli_finding_message(const struct cli_finding *f, char *buf,

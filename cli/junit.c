@@ -188,7 +188,7 @@ static void put_finding(FILE *out, const struct cli_finding *f) {
   for (size_t i = 0; i < f->nframes[0]; i++)
     put_frame(out, i, &f->frames[0][i]);
   if (f->nframes[1] > 0)
-    fputs("and before:\n", out);
+    fprintf(out, "%s:\n", cli_finding_then(f));
   for (size_t i = 0; i < f->nframes[1]; i++)
     put_frame(out, i, &f->frames[1][i]);
   fprintf(out, "fingerprint %s</failure>\n", f->fingerprint);

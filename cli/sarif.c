@@ -33,6 +33,9 @@ static const struct rule {
     {"wrong-thread", "asyncleak/wrong-thread", "WrongThread",
      "A loop, or one of its handles, was called from a thread other than "
      "the one running that loop."},
+    {"slow-callback", "asyncleak/slow-callback", "SlowCallback",
+     "A callback of the program's held its event loop longer than "
+     "slow_callback_ms."},
 };
 
 /* The first rule of a debug check: its findings are warnings unless they
@@ -235,6 +238,9 @@ static void put_finding(struct cli_json *j, const struct cli_finding *f,
   cli_json_close_object(j);
   cli_json_object(j, "properties");
   cli_json_uint(j, "count", f->count);
+  /* A check that measures something: its largest value (a time in ms). */
+  if (f->value > 0)
+    cli_json_uint(j, "value", f->value);
   cli_json_int(j, "pid", p->pid);
   if (f->thread != 0) {
     cli_json_int(j, "thread", f->thread);

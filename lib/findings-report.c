@@ -7,16 +7,20 @@
 #include "verdict.h"
 
 /* How each check's findings read: what the call was done on (an article
- * and the type go in the two %s), and what their second stack is. */
+ * and the type go in the two %s), what their first stack is and what
+ * their second is. */
 static const struct {
-  const char *on, *other, *unknown;
+  const char *on, *at, *other, *unknown;
 } texts[AL_CHECKS] = {
-    [AL_CHECK_CLOSED] = {"on %s %s already closed", "closed first at",
+    [AL_CHECK_CLOSED] = {"on %s %s already closed", "at", "closed first at",
                          "where it was closed first is not known: before "
                          "check_closes was on, or past what is kept"},
     [AL_CHECK_THREAD] = {"on %s %s", "began running the loop at",
                          "where it began running the loop is not known: "
                          "before check_threads was on"},
+    [AL_CHECK_SLOW] = {"callback on %s %s held its loop", "created at",
+                       "the callback",
+                       "the callback function is not known"},
 };
 
 /* "thread 4712 (main)": the process's first thread is named so, as in the
@@ -24,6 +28,20 @@ static const struct {
 static void put_thread(struct al_buf *b, int32_t tid) {
   al_buf_printf(b, "thread %d%s", (int)tid,
                 tid == (int32_t)al_pid() ? " (main)" : "");
+}
+
+/* The slow-callback check's second stack is the callback's address plus
+ * one (slow.c): the function's own address is shown. */
+static void own_address(const struct al_finding *f, struct al_site *site) {
+  if (f->check == AL_CHECK_SLOW)
+    for (uint32_t i = 0; i < site->depth; i++) {
+      struct al_frame *fr = &site->frames[i];
+      fr->pc -= 1;
+      if (fr->offset > 0)
+        fr->offset -= 1;
+      if (fr->sym_offset > 0)
+        fr->sym_offset -= 1;
+    }
 }
 
 /* "a uv_timer_t", "an event": libuv's types are read "a you-vee". */
@@ -111,7 +129,7 @@ void al_findings_put(struct al_buf *b, struct al_symbolizer *sym,
                   f->count == 1 ? "time" : "times");
     if (f->value > 0)
       al_buf_printf(b, ", the longest %llu ms", (unsigned long long)f->value);
-    al_buf_printf(b, ", at:%s\n", off);
+    al_buf_printf(b, ", %s:%s\n", texts[check].at, off);
     if (f->stack == NULL)
       al_buf_printf(b, "    <no stack>\n");
     put_frames(b, site);
@@ -122,6 +140,7 @@ void al_findings_put(struct al_buf *b, struct al_symbolizer *sym,
         break;
       }
       al_site_judge(sym, f->other, f->request, id, first);
+      own_address(f, first);
       al_buf_printf(b, "  ");
       if (f->check == AL_CHECK_THREAD && f->other_tid != 0) {
         put_thread(b, f->other_tid);
@@ -170,6 +189,7 @@ void al_findings_put_records(struct al_buf *rec, struct al_symbolizer *sym,
     al_site_put_frames_as(rec, "finding_frame\t0", site);
     if (f->other != NULL) {
       al_site_judge(sym, f->other, f->request, id, site);
+      own_address(f, site);
       al_site_put_frames_as(rec, "finding_frame\t1", site);
     }
   }

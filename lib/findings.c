@@ -25,6 +25,7 @@ static const struct {
 } checks[AL_CHECKS] = {
     [AL_CHECK_CLOSED] = {"use-after-close", "Use after close"},
     [AL_CHECK_THREAD] = {"wrong-thread", "Wrong thread"},
+    [AL_CHECK_SLOW] = {"slow-callback", "Slow callback"},
 };
 
 const char *al_check_name(unsigned check) {

@@ -27,6 +27,11 @@ enum al_check {
    * thread other than the one running that loop right now. The second
    * stack: where that thread began its run of the loop. */
   AL_CHECK_THREAD,
+  /* A callback of the program's that held its loop longer than
+   * slow_callback_ms: the stack is the creation stack of the handle or
+   * request the callback belongs to, the second a one-frame stack of the
+   * callback function's address, value the longest time in ms. */
+  AL_CHECK_SLOW,
   AL_CHECKS
 };
 
@@ -130,5 +135,60 @@ int al_close_lookup(uintptr_t addr, const struct al_stack **stack);
 void al_close_forget(uintptr_t addr);
 /* Empties the table; for unit tests. */
 void al_closes_reset(void);
+
+/* ------------------------------------------ slow callbacks (slow.c) */
+
+/* One call of a program's callback timed by the slow-callback check
+ * (slow_callback_ms). What the report needs of the handle or request is
+ * taken before the call: the callback may close it, free it, or start a
+ * new one at the same address. */
+struct al_slow {
+  uint64_t start; /* CLOCK_MONOTONIC, ns; 0: not timed */
+  const struct al_stack *stack; /* the record's creation stack, or NULL */
+  const char *call; /* what set the callback up: static text */
+  void *fn;         /* the callback function, or NULL */
+  uint16_t type;
+  uint8_t shim;
+  uint8_t request;
+};
+
+/* Before the program's callback fn, set up by call, of the handle or
+ * request at addr of the loop library shim: looks up its record in the
+ * given state (enum al_res_state: open, closing or pending) and starts
+ * the clock. type is used when the runtime has no record of it; fn may
+ * be set in s afterwards, before the call. Keeps errno. Only while
+ * slow_callback_ms is on: the shims test it. */
+void al_slow_begin(struct al_slow *s, const char *call, uint8_t shim,
+                   unsigned type, int state, uintptr_t addr, void *fn);
+/* After the callback returned: a finding when it took longer than
+ * slow_callback_ms. Reads nothing of the handle. Keeps errno. */
+void al_slow_end(const struct al_slow *s);
+
+/* ------------------------------- the program's callbacks (standins.c) */
+
+/* Where a shim stands in for a callback of the program's that the loop
+ * library keeps in the handle, the program's own is kept here, by the
+ * handle's address and which of its callbacks it is (a stream has its
+ * read and its connection callbacks). A bounded table: 0 when cb is
+ * kept, -1 when there is no room, and then the shim must hand the loop
+ * library the program's callback itself. Keeps errno. */
+int al_standin_keep(uintptr_t addr, unsigned which, void *cb);
+/* Keeps with the entry the creation stack of the handle, for a stand-in
+ * that may be called once the runtime has forgotten the handle's record
+ * (libev's one-shot timer, stopped by libev before its callback). */
+void al_standin_note(uintptr_t addr, unsigned which,
+                     const struct al_stack *stack);
+/* The program's callback kept for the handle as *which, or NULL; with
+ * the stack noted, in *stack unless stack is NULL. *which
+ * AL_STANDIN_ANY finds whichever is kept, and is set to it. */
+#define AL_STANDIN_ANY (~0u)
+void *al_standin_kept(uintptr_t addr, unsigned *which,
+                      const struct al_stack **stack);
+/* The handle at addr is gone (its close completed) or its memory was
+ * initialised again: what was kept of it is forgotten. Cheap when the
+ * table is empty. */
+void al_standin_forget(uintptr_t addr);
+/* Empties the table; for unit tests. */
+void al_standins_reset(void);
 
 #endif /* ASYNCLEAK_FINDINGS_H_ */

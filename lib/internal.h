@@ -271,6 +271,9 @@ int al_req_pending(uintptr_t addr);
 int al_req_get(uintptr_t addr, struct al_res *out);
 /* The same for the newest open record at addr. */
 int al_res_get(uintptr_t addr, struct al_res *out);
+/* The same for the newest record at addr in the given state. */
+int al_res_get_state(uintptr_t addr, enum al_res_state state,
+                     struct al_res *out);
 
 /* Records a loop. A fresh loop (the library initialised the memory) is a
  * new loop even where one is open at addr, which then stays reported as

@@ -59,6 +59,9 @@ enum al_lock_rank {
   /* lib/closes.c: the handles whose close the program asked for, kept for
    * the use-after-close check. Nanoseconds. */
   AL_LOCK_CLOSES,
+  /* lib/standins.c: the program's callbacks the shims stand in for, for
+   * the slow-callback check. Nanoseconds. */
+  AL_LOCK_STANDINS,
   /* lib/registry.c: the table of loop libraries. Nanoseconds. */
   AL_LOCK_SHIMS,
   /* lib/registry.c: the loops not yet closed. Microseconds: a walk of the

@@ -791,6 +791,11 @@ int al_res_get(uintptr_t addr, struct al_res *out) {
   return get(addr, AL_RES_OPEN, out);
 }
 
+int al_res_get_state(uintptr_t addr, enum al_res_state state,
+                     struct al_res *out) {
+  return get(addr, (int)state, out);
+}
+
 uint64_t al_res_next_seq(void) {
   return atomic_load(&next_seq);
 }

@@ -206,6 +206,9 @@ static void initialize(void) {
   if (al_opt.debug_checks) {
     al_opt.check_closes = 1;
     al_opt.check_threads = 1;
+    /* asyncio's debug mode uses 100 ms. */
+    if (al_opt.slow_callback_ms == 0)
+      al_opt.slow_callback_ms = 100;
   }
   if (al_opt.help)
     al_options_print_help(2);

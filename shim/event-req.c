@@ -92,17 +92,32 @@ static void request_end(uintptr_t addr) {
 
 /* ------------------------------------------------------- event_base_once */
 
+/* The slow-callback check (slow_callback_ms): the trampolines here call
+ * the program's callback themselves, and time it, the record's creation
+ * stack taken before the record ends. state: the record's (enum
+ * al_res_state). */
+static void slow_begin(struct al_slow *s, const char *call, unsigned type,
+                       int state, const struct call *c) {
+  if (AL_UNLIKELY(al_opt.slow_callback_ms > 0))
+    al_slow_begin(s, call, al_ev_shim_id, type, state, (uintptr_t)c, c->cb);
+  else
+    s->start = 0;
+}
+
 static void once_fired(evutil_socket_t fd, short what, void *arg) {
   struct call *c = arg;
   event_callback_fn cb = (event_callback_fn)c->cb;
   void *cb_arg = c->arg;
   struct al_call_scope scope;
+  struct al_slow slow;
 
+  slow_begin(&slow, "event_base_once", T_ONCE, AL_RES_OPEN, c);
   al_ev_forget((uintptr_t)c, c->base);
   free(c);
   al_call_callback_begin(&al_ev_calls, &scope);
   cb(fd, what, cb_arg);
   al_call_callback_end(&al_ev_calls, &scope);
+  al_slow_end(&slow);
 }
 
 /* libevent frees the event once it fired. One still pending when its base
@@ -222,12 +237,15 @@ static void resolved(int result, char type, int count, int ttl,
   evdns_callback_type cb = (evdns_callback_type)c->cb;
   void *cb_arg = c->arg;
   struct al_call_scope scope;
+  struct al_slow slow;
 
+  slow_begin(&slow, "evdns_base_resolve_*", R_RESOLVE, AL_RES_PENDING, c);
   request_end((uintptr_t)c);
   call_unref(c);
   al_call_callback_begin(&al_ev_calls, &scope);
   cb(result, type, count, ttl, addresses, cb_arg);
   al_call_callback_end(&al_ev_calls, &scope);
+  al_slow_end(&slow);
 }
 
 static void got_addrinfo(int result, struct evutil_addrinfo *res, void *arg) {
@@ -235,13 +253,16 @@ static void got_addrinfo(int result, struct evutil_addrinfo *res, void *arg) {
   evdns_getaddrinfo_cb cb = (evdns_getaddrinfo_cb)c->cb;
   void *cb_arg = c->arg;
   struct al_call_scope scope;
+  struct al_slow slow;
 
+  slow_begin(&slow, "evdns_getaddrinfo", R_GETADDRINFO, AL_RES_PENDING, c);
   request_end((uintptr_t)c);
   call_unref(c);
   /* Answered at once, this runs inside our interposer. */
   al_call_callback_begin(&al_ev_calls, &scope);
   cb(result, res, cb_arg);
   al_call_callback_end(&al_ev_calls, &scope);
+  al_slow_end(&slow);
 }
 
 #define RESOLVE(name, in_t, fmt, show)                                           \

@@ -50,7 +50,7 @@
   X(g_timeout_source_new_seconds) X(g_idle_source_new) X(g_io_create_watch)   \
   X(g_child_watch_source_new) X(g_unix_signal_source_new)                     \
   X(g_unix_fd_source_new) X(g_task_get_context) X(g_object_weak_ref)          \
-  X(g_error_new_valist)
+  X(g_error_new_valist) X(g_main_current_source)
 
 enum {
 #define X(name) F_##name,

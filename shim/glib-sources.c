@@ -93,6 +93,7 @@ struct cb {
   GSourceFunc fn;               /* CB_DIRECT, CB_ONCE */
   GDestroyNotify notify;        /* CB_DIRECT */
   atomic_int quiet;             /* set aside by a failed test's isolation */
+  const char *call;             /* what set the callback: static text */
 };
 
 static void cb_ref(gpointer p);
@@ -114,10 +115,67 @@ static struct cb *cb_new(enum cb_mode mode, GSource *source,
   return c;
 }
 
+/* ------------------------------------------------ the slow-callback check */
+
+/* GLib dispatches a source on the thread that runs its context: it takes
+ * a reference of the source's callback pair, gets the function and data
+ * from it, calls the source's dispatch function (which calls the
+ * program's), then lets go of its reference. With slow_callback_ms on,
+ * the get that follows a reference on the same thread starts the clock
+ * and the unref stops it: the program's callback and the few
+ * instructions of GLib's dispatch function around it. What GLib calls is
+ * not changed. A get without the reference before it is GLib looking for
+ * a source by its data, and no dispatch; an unref while the source is
+ * still the one GLib says it is dispatching is the program's, inside its
+ * callback (another callback set), and ends nothing. Dispatches nest
+ * (a callback that iterates a context): the innermost DISPATCHES are
+ * timed. */
+#define DISPATCHES 4
+
+struct dispatch {
+  struct cb *c;
+  struct al_slow slow;
+};
+
+static AL_TLS struct cb *referenced;
+static AL_TLS struct dispatch dispatches[DISPATCHES];
+static AL_TLS unsigned ndispatches;
+
+static void dispatch_begin(struct cb *c, GSource *source, GSourceFunc fn) {
+  struct dispatch *d;
+  void *what = (void *)fn;
+
+  if (ndispatches == DISPATCHES)
+    return;
+  d = &dispatches[ndispatches++];
+  d->c = c;
+  /* The program's function, not the runtime's trampoline; a source with
+   * no callback is its own dispatch function. */
+  if (c->mode == CB_ONCE)
+    what = (void *)c->fn;
+  else if (c->mode == CB_NONE && source->source_funcs != NULL)
+    what = (void *)source->source_funcs->dispatch;
+  al_slow_begin(&d->slow, c->call != NULL ? c->call : "g_source_attach",
+                al_glib_shim_id, kind_of(source->source_funcs), AL_RES_OPEN,
+                (uintptr_t)source, what);
+}
+
+static void dispatch_end(struct cb *c) {
+  __typeof__(&g_main_current_source) current = USE(g_main_current_source);
+
+  if (ndispatches == 0 || dispatches[ndispatches - 1].c != c ||
+      (current != NULL && current() == c->source))
+    return;
+  ndispatches--;
+  al_slow_end(&dispatches[ndispatches].slow);
+}
+
 static void cb_ref(gpointer p) {
   struct cb *c = p;
 
   atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+  if (AL_UNLIKELY(al_opt.slow_callback_ms > 0))
+    referenced = c;
 }
 
 static gboolean once_trampoline(gpointer p) {
@@ -164,6 +222,11 @@ static void cb_get(gpointer p, GSource *source, GSourceFunc *fn,
    * finds a quieted source. */
   if (atomic_load_explicit(&c->quiet, memory_order_relaxed))
     *fn = quieted;
+  if (AL_UNLIKELY(al_opt.slow_callback_ms > 0)) {
+    if (referenced == c)
+      dispatch_begin(c, source, *fn);
+    referenced = NULL;
+  }
 }
 
 /* The context's last reference went: it is closed, with its sources,
@@ -213,6 +276,8 @@ static void cb_dropped(struct cb *c) {
 static void cb_unref(gpointer p) {
   struct cb *c = p;
 
+  if (AL_UNLIKELY(al_opt.slow_callback_ms > 0))
+    dispatch_end(c);
   if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
     return;
   cb_dropped(c);
@@ -235,6 +300,7 @@ static struct cb *cb_front(GSource *s, GMainContext *ctx) {
     return NULL;
   c->data = s->callback_data;
   c->funcs = s->callback_funcs;
+  c->call = "g_source_attach";
   s->callback_data = c;
   s->callback_funcs = &cb_funcs;
   return c;
@@ -337,6 +403,7 @@ AL_EXPORT void g_source_set_callback(GSource *source, GSourceFunc func,
   c->fn = func;
   c->data = data;
   c->notify = notify;
+  c->call = "g_source_set_callback";
   indirect(source, c, &cb_funcs);
 }
 
@@ -359,6 +426,7 @@ AL_EXPORT void g_source_set_callback_indirect(GSource *source, gpointer data,
     c->data = data;
     c->funcs = funcs;
   }
+  c->call = "g_source_set_callback_indirect";
   real(source, c, &cb_funcs);
 }
 
@@ -367,8 +435,9 @@ AL_EXPORT void g_source_set_callback_indirect(GSource *source, gpointer data,
 /* What each of them does, in GLib's own calls: the source made, its
  * priority where it is not the kind's, its callback, attached to the
  * default context, the reference dropped. mode: CB_DIRECT or CB_ONCE. */
-static guint add(GSource *s, struct cb *c, gint priority, gint kind_priority,
-                 GSourceFunc fn, gpointer data, GDestroyNotify notify) {
+static guint add(const char *call, GSource *s, struct cb *c, gint priority,
+                 gint kind_priority, GSourceFunc fn, gpointer data,
+                 GDestroyNotify notify) {
   __typeof__(&g_source_set_priority) set_priority = USE(g_source_set_priority);
   __typeof__(&g_source_attach) attach = REAL(g_source_attach);
   __typeof__(&g_source_unref) unref = USE(g_source_unref);
@@ -382,6 +451,7 @@ static guint add(GSource *s, struct cb *c, gint priority, gint kind_priority,
   if (priority != kind_priority)
     set_priority(s, priority);
   c->source = s;
+  c->call = call;
   c->fn = fn;
   c->data = data;
   c->notify = notify;
@@ -426,8 +496,8 @@ static struct cb *pair_for_default(enum cb_mode mode) {
       id = real args;                                                         \
     } else {                                                                  \
       GSource *s = (make);                                                    \
-      id = add(s, c, prio, kprio, (GSourceFunc)(void (*)(void))(fn), data,    \
-               notify);                                                       \
+      id = add(#name, s, c, prio, kprio, (GSourceFunc)(void (*)(void))(fn),   \
+               data, notify);                                                 \
     }                                                                         \
     al_glib_leave();                                                          \
     return id;                                                                \

@@ -136,4 +136,17 @@ void al_libev_forget_cleanups(uintptr_t loop);
 /* Forgets what this thread knew of its last start (ev_run began). */
 void al_libev_no_last_start(void);
 
+/* ------------------------------------------------------ shim/libev-slow.c */
+
+/* The slow-callback check: after a start of the program's watcher of
+ * type type, while slow_callback_ms is on, the runtime's stand-in goes
+ * in its callback field. */
+void al_libev_stand_in(void *w, unsigned type);
+/* After a stop of the watcher, while slow_callback_ms is on: the
+ * program's callback goes back into it, but into an expired one-shot
+ * timer or periodic that libev stopped, and calls back next. */
+void al_libev_put_back(void *w, unsigned type);
+/* Around the program's ev_run, while slow_callback_ms is on. */
+void al_libev_slow_run(int begin);
+
 #endif /* ASYNCLEAK_LIBEV_SHIM_H_ */

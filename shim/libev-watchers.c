@@ -194,6 +194,15 @@ static void stopped(struct ev_loop *loop, void *w, int was_active) {
   errno = saved;
 }
 
+/* The slow-callback check (shim/libev-slow.c), after a start: a started
+ * watcher of the program's gets the stand-in. */
+static void slow_started(int outer, struct ev_loop *loop, void *w,
+                         unsigned type) {
+  if (outer && !in_once && ((ev_watcher *)w)->active &&
+      !libev_own((uintptr_t)loop, (uintptr_t)w, type, al_locks_held == 0))
+    al_libev_stand_in(w, type);
+}
+
 #define START_STOP(name, type)                                                \
   AL_EXPORT void ev_##name##_start(struct ev_loop *loop, ev_##name *w) {     \
     __typeof__(&ev_##name##_start) real = REAL(ev_##name##_start);           \
@@ -206,6 +215,8 @@ static void stopped(struct ev_loop *loop, void *w, int was_active) {
     was = w->active;                                                          \
     last_start = 0;                                                           \
     real(loop, w);                                                            \
+    if (AL_UNLIKELY(al_opt.slow_callback_ms > 0))                             \
+      slow_started(outer, loop, w, type);                                     \
     started(outer, loop, w, type, was);                                       \
   }                                                                           \
   AL_EXPORT void ev_##name##_stop(struct ev_loop *loop, ev_##name *w) {      \
@@ -218,6 +229,9 @@ static void stopped(struct ev_loop *loop, void *w, int was_active) {
     was = w->active;                                                          \
     last_start = 0;                                                           \
     real(loop, w);                                                            \
+    /* Before stopped(), which forgets the record. */                         \
+    if (AL_UNLIKELY(al_opt.slow_callback_ms > 0))                             \
+      al_libev_put_back(w, type);                                      \
     stopped(loop, w, was);                                                    \
   }
 
@@ -238,10 +252,15 @@ LIBEV_WATCHERS(START_STOP)
     was = w->active;                                                          \
     last_start = 0;                                                           \
     real(loop, w);                                                            \
-    if (was && !w->active)                                                    \
+    if (was && !w->active) {                                                  \
+      if (AL_UNLIKELY(al_opt.slow_callback_ms > 0))                           \
+        al_libev_put_back(w, type);                                    \
       stopped(loop, w, was);                                                  \
-    else                                                                      \
+    } else {                                                                  \
+      if (AL_UNLIKELY(al_opt.slow_callback_ms > 0))                           \
+        slow_started(outer, loop, w, type);                                   \
       started(outer, loop, w, type, was);                                     \
+    }                                                                         \
   }
 
 AGAIN(timer, T_TIMER)
@@ -288,6 +307,13 @@ static void once_fired(int revents, void *arg) {
   void *done;
   int saved = errno, once = in_once;
 
+  struct al_slow slow = {.start = 0};
+
+  /* Timed (slow_callback_ms) with the request still recorded, for its
+   * creation stack. */
+  if (AL_UNLIKELY(al_opt.slow_callback_ms > 0))
+    al_slow_begin(&slow, "ev_once", al_libev_shim_id, R_ONCE, AL_RES_PENDING,
+                  (uintptr_t)c, (void *)cb);
   al_req_done((uintptr_t)c, &done);
   free(c);
   errno = saved;
@@ -297,6 +323,7 @@ static void once_fired(int revents, void *arg) {
   cb(revents, cb_arg);
   in_once = once;
   al_call_callback_end(&al_libev_calls, &scope);
+  al_slow_end(&slow);
 }
 
 /* Pending from the call until its callback runs. With no descriptor and

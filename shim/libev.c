@@ -171,7 +171,11 @@ AL_EXPORT int ev_run(struct ev_loop *loop, int flags) {
                     AL_TYPE_LOOP, 0);
   if (al_run_begin(al_libev_shim_id, (uintptr_t)loop, &run))
     return 0;
+  if (AL_UNLIKELY(al_opt.slow_callback_ms > 0))
+    al_libev_slow_run(1);
   rc = real(loop, flags);
+  if (AL_UNLIKELY(al_opt.slow_callback_ms > 0))
+    al_libev_slow_run(0);
   al_run_end(&run);
   return rc;
 }

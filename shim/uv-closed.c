@@ -38,7 +38,27 @@ void al_uv_close_check(const char *call, const uv_handle_t *h, int closes) {
   al_finding_here(&f);
 }
 
-/* One start: libuv gets the call unchanged, after the check. */
+/* One start: libuv gets the call unchanged, after the check. With
+ * slow_callback_ms on, a start that takes a callback (START_CB) hands
+ * libuv the runtime's stand-in for it instead (shim/uv-slow.c). */
+#define START_CB(name, params, args, h, cb, kind)                             \
+  AL_EXPORT int name params {                                                 \
+    __typeof__(&name) real = REAL(name);                                      \
+    int outer, rc;                                                            \
+    if (real == NULL)                                                         \
+      return UV_ENOSYS;                                                       \
+    if (AL_LIKELY(!(al_opt.check_closes | al_opt.slow_callback_ms)))          \
+      return real args;                                                       \
+    outer = al_uv_enter_obj(h);                                               \
+    if (outer && al_opt.check_closes)                                         \
+      al_uv_close_check(#name, (const uv_handle_t *)(h), 0);                  \
+    if (outer && al_opt.slow_callback_ms > 0)                                 \
+      cb = (__typeof__(cb))al_uv_stand_in((kind), (h), (void *)(cb));         \
+    rc = real args;                                                           \
+    al_uv_leave();                                                            \
+    return rc;                                                                \
+  }
+
 #define START(name, params, args, h)                                          \
   AL_EXPORT int name params {                                                 \
     __typeof__(&name) real = REAL(name);                                      \
@@ -58,29 +78,35 @@ void al_uv_close_check(const char *call, const uv_handle_t *h, int closes) {
     return rc;                                                                \
   }
 
-START(uv_timer_start,
-      (uv_timer_t * h, uv_timer_cb cb, uint64_t timeout, uint64_t repeat),
-      (h, cb, timeout, repeat), h)
+/* uv_timer_again restarts the timer with the callback in the handle: the
+ * stand-in, when the last start stood in. */
+START_CB(uv_timer_start,
+         (uv_timer_t * h, uv_timer_cb cb, uint64_t timeout, uint64_t repeat),
+         (h, cb, timeout, repeat), h, cb, AL_UV_CB_TIMER)
 START(uv_timer_again, (uv_timer_t * h), (h), h)
-START(uv_idle_start, (uv_idle_t * h, uv_idle_cb cb), (h, cb), h)
-START(uv_prepare_start, (uv_prepare_t * h, uv_prepare_cb cb), (h, cb), h)
-START(uv_check_start, (uv_check_t * h, uv_check_cb cb), (h, cb), h)
-START(uv_poll_start, (uv_poll_t * h, int events, uv_poll_cb cb),
-      (h, events, cb), h)
+START_CB(uv_idle_start, (uv_idle_t * h, uv_idle_cb cb), (h, cb), h, cb,
+         AL_UV_CB_IDLE)
+START_CB(uv_prepare_start, (uv_prepare_t * h, uv_prepare_cb cb), (h, cb), h,
+         cb, AL_UV_CB_PREPARE)
+START_CB(uv_check_start, (uv_check_t * h, uv_check_cb cb), (h, cb), h, cb,
+         AL_UV_CB_CHECK)
+START_CB(uv_poll_start, (uv_poll_t * h, int events, uv_poll_cb cb),
+         (h, events, cb), h, cb, AL_UV_CB_POLL)
 START(uv_poll_stop, (uv_poll_t * h), (h), h)
-START(uv_signal_start, (uv_signal_t * h, uv_signal_cb cb, int signum),
-      (h, cb, signum), h)
-START(uv_signal_start_oneshot, (uv_signal_t * h, uv_signal_cb cb, int signum),
-      (h, cb, signum), h)
-START(uv_read_start,
-      (uv_stream_t * h, uv_alloc_cb alloc_cb, uv_read_cb read_cb),
-      (h, alloc_cb, read_cb), h)
-START(uv_listen, (uv_stream_t * h, int backlog, uv_connection_cb cb),
-      (h, backlog, cb), h)
-START(uv_udp_recv_start,
-      (uv_udp_t * h, uv_alloc_cb alloc_cb, uv_udp_recv_cb recv_cb),
-      (h, alloc_cb, recv_cb), h)
-START(uv_fs_event_start,
-      (uv_fs_event_t * h, uv_fs_event_cb cb, const char *path,
-       unsigned int flags),
-      (h, cb, path, flags), h)
+START_CB(uv_signal_start, (uv_signal_t * h, uv_signal_cb cb, int signum),
+         (h, cb, signum), h, cb, AL_UV_CB_SIGNAL)
+START_CB(uv_signal_start_oneshot,
+         (uv_signal_t * h, uv_signal_cb cb, int signum), (h, cb, signum), h,
+         cb, AL_UV_CB_SIGNAL)
+START_CB(uv_read_start,
+         (uv_stream_t * h, uv_alloc_cb alloc_cb, uv_read_cb read_cb),
+         (h, alloc_cb, read_cb), h, read_cb, AL_UV_CB_READ)
+START_CB(uv_listen, (uv_stream_t * h, int backlog, uv_connection_cb cb),
+         (h, backlog, cb), h, cb, AL_UV_CB_CONNECTION)
+START_CB(uv_udp_recv_start,
+         (uv_udp_t * h, uv_alloc_cb alloc_cb, uv_udp_recv_cb recv_cb),
+         (h, alloc_cb, recv_cb), h, recv_cb, AL_UV_CB_UDP_RECV)
+START_CB(uv_fs_event_start,
+         (uv_fs_event_t * h, uv_fs_event_cb cb, const char *path,
+          unsigned int flags),
+         (h, cb, path, flags), h, cb, AL_UV_CB_FS_EVENT)

@@ -177,38 +177,71 @@ static work_done_fn pool_completed(void *req, struct uv__work *w, int kind) {
   return w->done;
 }
 
-#define POOL_DONE(fn, req_t, kind)                                            \
+static const char *fs_name(uv_fs_type t);
+
+/* The program's callback of a thread-pool request is called by libuv's
+ * done function: with slow_callback_ms on, the two are timed together,
+ * which is the program's callback and a few instructions of libuv's. The
+ * request's creation stack is taken before, while it is recorded. */
+#define POOL_DONE(fn, req_t, kind, type, call, cb)                            \
   static void fn(struct uv__work *w, int status) {                            \
     req_t *req = (req_t *)(void *)((char *)w - offsetof(req_t, work_req));    \
+    struct al_slow slow;                                                      \
+    if (AL_LIKELY(al_opt.slow_callback_ms <= 0)) {                            \
+      pool_completed(req, w, kind)(w, status);                                \
+      return;                                                                 \
+    }                                                                         \
+    al_slow_begin(&slow, (call), al_uv_shim_id, (type), AL_RES_PENDING,       \
+                  (uintptr_t)req, (void *)req->cb);                           \
     pool_completed(req, w, kind)(w, status);                                  \
+    al_slow_end(&slow);                                                       \
   }
 
-POOL_DONE(fs_work_done, uv_fs_t, POOL_FS)
-POOL_DONE(getaddrinfo_work_done, uv_getaddrinfo_t, POOL_GETADDRINFO)
-POOL_DONE(getnameinfo_work_done, uv_getnameinfo_t, POOL_GETNAMEINFO)
-POOL_DONE(work_work_done, uv_work_t, POOL_WORK)
-POOL_DONE(random_work_done, uv_random_t, POOL_RANDOM)
+POOL_DONE(fs_work_done, uv_fs_t, POOL_FS, UV_FS, fs_name(req->fs_type), cb)
+POOL_DONE(getaddrinfo_work_done, uv_getaddrinfo_t, POOL_GETADDRINFO,
+          UV_GETADDRINFO, "uv_getaddrinfo", cb)
+POOL_DONE(getnameinfo_work_done, uv_getnameinfo_t, POOL_GETNAMEINFO,
+          UV_GETNAMEINFO, "uv_getnameinfo", getnameinfo_cb)
+POOL_DONE(work_work_done, uv_work_t, POOL_WORK, UV_WORK, "uv_queue_work",
+          after_work_cb)
+POOL_DONE(random_work_done, uv_random_t, POOL_RANDOM, UV_RANDOM, "uv_random",
+          cb)
 
 /* ------------------------------------------------------------ trampolines */
 
 /* A UDP send's callback, from the private field libuv keeps it in on
  * Unix (send_cb): the public one is left alone. */
 static void send_done(uv_udp_send_t *req, int status) {
+  struct al_slow slow = {.start = 0};
   void *cb;
+
+  if (AL_UNLIKELY(al_opt.slow_callback_ms > 0))
+    al_slow_begin(&slow, "uv_udp_send", al_uv_shim_id, UV_UDP_SEND,
+                  AL_RES_PENDING, (uintptr_t)req, NULL);
   if (!completed(req, &cb))
     return;
   req->send_cb = (uv_udp_send_cb)cb;
-  if (cb != NULL)
+  if (cb != NULL) {
+    slow.fn = cb;
     ((uv_udp_send_cb)cb)(req, status);
+    al_slow_end(&slow);
+  }
 }
 
 /* An fs call libuv completes without its thread pool calls req->cb. */
 static void fs_done(uv_fs_t *req) {
+  struct al_slow slow = {.start = 0};
   void *cb;
+
+  if (AL_UNLIKELY(al_opt.slow_callback_ms > 0))
+    al_slow_begin(&slow, fs_name(req->fs_type), al_uv_shim_id, UV_FS,
+                  AL_RES_PENDING, (uintptr_t)req, NULL);
   if (!completed(req, &cb))
     return;
   req->cb = (uv_fs_cb)cb;
+  slow.fn = cb;
   ((uv_fs_cb)cb)(req);
+  al_slow_end(&slow);
 }
 
 /* An fs call that libuv did not queue on its thread pool: the callback

@@ -122,6 +122,22 @@ void al_uv_close_check(const char *call, const uv_handle_t *h, int closes);
                       (request));                                             \
   } while (0)
 
+/* The slow-callback check (shim/uv-slow.c): the handle callbacks a start
+ * call may stand in for, and which of a handle's callbacks each is in the
+ * table of the program's callbacks (a stream has two). */
+enum al_uv_cb {
+  AL_UV_CB_TIMER, AL_UV_CB_IDLE, AL_UV_CB_PREPARE, AL_UV_CB_CHECK,
+  AL_UV_CB_ASYNC, AL_UV_CB_POLL, AL_UV_CB_SIGNAL, AL_UV_CB_READ,
+  AL_UV_CB_CONNECTION, AL_UV_CB_UDP_RECV, AL_UV_CB_FS_EVENT,
+  AL_UV_CB_FS_POLL, AL_UV_CB_KINDS
+};
+enum { AL_UV_CB_MAIN, AL_UV_CB_LISTEN };
+
+/* The callback to hand libuv for the program's cb of handle h, started
+ * by the program while slow_callback_ms is on: the runtime's stand-in,
+ * which times cb, or cb itself when it is not to be timed. */
+void *al_uv_stand_in(enum al_uv_cb kind, const void *h, void *cb);
+
 /* Names of handle types and request types. */
 const char *al_uv_type_name(unsigned type);
 const char *al_uv_req_type_name(unsigned type);

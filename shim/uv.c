@@ -187,12 +187,21 @@ static void handle_made(int outer, int ok, uv_loop_t *loop, void *handle,
     al_made(al_uv_shim_id, (uintptr_t)handle, type, (uintptr_t)loop);
 }
 
+/* Before the real init: the memory becomes a handle again, and the
+ * program's callbacks kept for an older handle there (slow_callback_ms)
+ * are forgotten. */
+static void handle_init(void *handle) {
+  if (AL_UNLIKELY(al_opt.slow_callback_ms > 0))
+    al_standin_forget((uintptr_t)handle);
+}
+
 #define INIT(name, type, params, args, loop, handle)                          \
   AL_EXPORT int name params {                                                 \
     __typeof__(&name) real = REAL(name);                                      \
     int outer, rc;                                                            \
     if (real == NULL)                                                         \
       return UV_ENOSYS;                                                       \
+    handle_init(handle);                                                      \
     outer = al_uv_enter_obj(handle);                                          \
     if (outer)                                                                \
       AL_UV_THREAD_CHECK(#name, loop, type, 0);                               \
@@ -219,8 +228,24 @@ INIT(uv_prepare_init, UV_PREPARE, (uv_loop_t * l, uv_prepare_t *h), (l, h),
      l, h)
 INIT(uv_check_init, UV_CHECK, (uv_loop_t * l, uv_check_t *h), (l, h), l, h)
 INIT(uv_idle_init, UV_IDLE, (uv_loop_t * l, uv_idle_t *h), (l, h), l, h)
-INIT(uv_async_init, UV_ASYNC, (uv_loop_t * l, uv_async_t *h, uv_async_cb cb),
-     (l, h, cb), l, h)
+
+/* Its callback is given here: with slow_callback_ms on, the runtime's
+ * stand-in goes to libuv (shim/uv-slow.c). */
+AL_EXPORT int uv_async_init(uv_loop_t *l, uv_async_t *h, uv_async_cb cb) {
+  __typeof__(&uv_async_init) real = REAL(uv_async_init);
+  int outer, rc;
+
+  if (real == NULL)
+    return UV_ENOSYS;
+  handle_init(h);
+  outer = al_uv_enter_obj(h);
+  if (outer && AL_UNLIKELY(al_opt.slow_callback_ms > 0))
+    cb = (uv_async_cb)al_uv_stand_in(AL_UV_CB_ASYNC, h, (void *)cb);
+  rc = real(l, h, cb);
+  handle_made(outer, rc == 0, l, h, UV_ASYNC);
+  return rc;
+}
+
 INIT(uv_timer_init, UV_TIMER, (uv_loop_t * l, uv_timer_t *h), (l, h), l, h)
 INIT(uv_fs_poll_init, UV_FS_POLL, (uv_loop_t * l, uv_fs_poll_t *h), (l, h),
      l, h)
@@ -237,6 +262,7 @@ AL_EXPORT int uv_spawn(uv_loop_t *loop, uv_process_t *h,
 
   if (real == NULL)
     return UV_ENOSYS;
+  handle_init(h);
   outer = al_uv_enter();
   if (outer)
     AL_UV_THREAD_CHECK("uv_spawn", loop, UV_PROCESS, 0);
@@ -257,6 +283,8 @@ AL_EXPORT int uv_fs_poll_start(uv_fs_poll_t *h, uv_fs_poll_cb cb,
     if (AL_UNLIKELY(al_opt.check_closes))
       al_uv_close_check("uv_fs_poll_start", (uv_handle_t *)h, 0);
     AL_UV_THREAD_CHECK("uv_fs_poll_start", h->loop, UV_FS_POLL, 0);
+    if (AL_UNLIKELY(al_opt.slow_callback_ms > 0))
+      cb = (uv_fs_poll_cb)al_uv_stand_in(AL_UV_CB_FS_POLL, h, (void *)cb);
   }
   rc = real(h, cb, path, interval);
   al_uv_leave();
@@ -269,9 +297,17 @@ AL_EXPORT int uv_fs_poll_start(uv_fs_poll_t *h, uv_fs_poll_cb cb,
  * close has completed; then hands over to the program's own. */
 static void close_done(uv_handle_t *h) {
   void *cb = NULL;
-  int saved = errno;
-  int found = al_res_closed((uintptr_t)h, &cb);
+  int saved = errno, found;
+  struct al_slow slow = {.start = 0};
 
+  /* Timed (slow_callback_ms) with the record still there, for its
+   * creation stack. */
+  if (AL_UNLIKELY(al_opt.slow_callback_ms > 0)) {
+    al_slow_begin(&slow, "uv_close", al_uv_shim_id, (unsigned)h->type,
+                  AL_RES_CLOSING, (uintptr_t)h, NULL);
+    al_standin_forget((uintptr_t)h);
+  }
+  found = al_res_closed((uintptr_t)h, &cb);
   errno = saved;
   if (!found) {
     al_warn("lost track of the close of handle %p; its callback is skipped",
@@ -279,8 +315,11 @@ static void close_done(uv_handle_t *h) {
     return;
   }
   h->close_cb = (uv_close_cb)cb;
-  if (cb != NULL)
+  if (cb != NULL) {
+    slow.fn = cb;
     ((uv_close_cb)cb)(h);
+    al_slow_end(&slow);
+  }
 }
 
 /* Starts following the close of h when the program asked for it and h is
@@ -328,6 +367,11 @@ AL_EXPORT void uv_close(uv_handle_t *h, uv_close_cb cb) {
     AL_UV_THREAD_CHECK("uv_close", h->loop, h->type, 0);
   seq = closing(outer, h, cb);
   real(h, seq ? close_done : cb);
+  /* A close not followed completes without the runtime: libuv calls none
+   * of the handle's callbacks from now on, so what was kept of them goes
+   * now. */
+  if (seq == 0 && AL_UNLIKELY(al_opt.slow_callback_ms > 0))
+    al_standin_forget((uintptr_t)h);
   al_uv_leave();
 }
 
@@ -352,6 +396,9 @@ AL_EXPORT int uv_tcp_close_reset(uv_tcp_t *h, uv_close_cb cb) {
     al_res_close_aborted((uintptr_t)h, seq);
     errno = saved;
   }
+  /* As in uv_close. */
+  if (seq == 0 && rc == 0 && AL_UNLIKELY(al_opt.slow_callback_ms > 0))
+    al_standin_forget((uintptr_t)h);
   al_uv_leave();
   return rc;
 }

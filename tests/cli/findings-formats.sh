@@ -94,7 +94,7 @@ prog=$O/progs/uv-wrong-thread
 src=tests/progs/uv-wrong-thread.c
 call=$(grep -n '/\* @call \*/' $src | cut -d: -f1)
 runl=$(grep -n '/\* @run \*/' $src | cut -d: -f1)
-run_formats --debug-checks "$prog" call
+run_formats --debug-checks --slow-callback=600000 "$prog" call
 expect_status 0
 valid
 expect "$j" "len(${p}['findings'])" 1
@@ -117,7 +117,7 @@ expect "$s" "${r}[0]['properties']['loopThread'] == ${r}[0]['properties']['pid']
 grep -q '<system-out>wrong-thread: uv_timer_start on a uv_timer_t from thread [0-9]* while thread [0-9]* runs its loop, 1 time, in call_from_worker; the run of its loop began in main.*(not a failure)' "$x" ||
   fail "no wrong-thread finding in the JUnit system-out: $(cat "$x")"
 
-run_formats --debug-checks --fail-on-findings "$prog" call
+run_formats --debug-checks --slow-callback=600000 --fail-on-findings "$prog" call
 expect_status 23
 valid
 expect "$s" "${r}[0]['level']" error
@@ -125,9 +125,59 @@ grep -q '<failure message="uv_timer_start on a uv_timer_t from thread [0-9]* whi
   fail "no JUnit failure for the wrong thread: $(cat "$x")"
 
 # The negative control: a loop handed over between threads.
-run_formats --debug-checks --fail-on-findings "$prog" handover
+run_formats --debug-checks --slow-callback=600000 --fail-on-findings "$prog" handover
 expect_status 0
 valid
+
+# The slow-callback check: the creation site of the timer, the callback
+# function by name and line, the count and the longest time.
+prog=$O/progs/uv-slow-callback
+src=tests/progs/uv-slow-callback.c
+made=$(grep -n '/\* @timer \*/' $src | cut -d: -f1)
+slow=$(grep -n '/\* @slow \*/' $src | cut -d: -f1)
+run_formats --slow-callback=100 "$prog" timer
+expect_status 0
+valid
+expect "$j" 'd["leaks"]' 0
+expect "$j" "${p}['totals']['findings']" 2
+expect "$j" "len(${p}['findings'])" 1
+expect "$j" "${f}['check']" slow-callback
+expect "$j" "${f}['call']" uv_timer_start
+expect "$j" "${f}['type']" uv_timer_t
+expect "$j" "${f}['count']" 2
+expect "$j" "${f}['value'] >= 300" true
+expect "$j" "${f}['fails']" false
+expect "$j" "${f}['frames'][${f}['own_frame']]['function']" make_timer
+expect "$j" "${f}['frames'][${f}['own_frame']]['line']" "$made"
+expect "$j" "len(${f}['related_frames'])" 1
+expect "$j" "${f}['related_frames'][0]['function']" slow_timer
+expect "$j" "${f}['related_frames'][0]['line']" "$slow"
+expect "$s" "len($r)" 1
+expect "$s" "${r}[0]['ruleId']" asyncleak/slow-callback
+expect "$s" "${r}[0]['level']" warning
+expect "$s" "${r}[0]['locations'][0]['physicalLocation']['region']['startLine']" "$made"
+expect "$s" "${r}[0]['relatedLocations'][0]['physicalLocation']['region']['startLine']" "$slow"
+expect "$s" "${r}[0]['relatedLocations'][0]['message']['text']" \
+  "the callback slow_timer"
+expect "$s" "${r}[0]['properties']['value'] >= 300" true
+grep -q 'failures="0"' "$x" || fail "a slow callback failed the JUnit suite: $(cat "$x")"
+grep -q '<system-out>slow-callback: uv_timer_start callback on a uv_timer_t held its loop, 2 times, the longest [0-9]* ms, created in make_timer; the callback slow_timer (not a failure)' "$x" ||
+  fail "no slow callback in the JUnit system-out: $(cat "$x")"
+
+run_formats --slow-callback=100 --fail-on-findings "$prog" timer
+expect_status 23
+valid
+expect "$s" "${r}[0]['level']" error
+grep -q '<failure message="uv_timer_start callback on a uv_timer_t held its loop, 2 times, the longest [0-9]* ms, created in make_timer; the callback slow_timer" type="slow-callback">' "$x" ||
+  fail "no JUnit failure for the slow callback: $(cat "$x")"
+grep -q '^the callback:$' "$x" ||
+  fail "no callback in the JUnit failure: $(cat "$x")"
+
+# The negative control: a fast callback, nothing in any format.
+run_formats --slow-callback=100 --fail-on-findings "$prog" fast
+expect_status 0
+valid
+expect "$j" "${p}['totals']['findings']" 0
 expect "$j" "len(${p}['findings'])" 0
 expect "$s" "len($r)" 0
 exit 0

@@ -1,5 +1,7 @@
-/* The findings of the debug checks (lib/findings.c) and the table of
- * closes the use-after-close check names them from (lib/closes.c). */
+/* The findings of the debug checks (lib/findings.c), the table of closes
+ * the use-after-close check names them from (lib/closes.c), and the
+ * slow-callback check's timing (lib/slow.c) and table of the program's
+ * callbacks (lib/standins.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +10,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -42,6 +45,8 @@ static int reset(void **state) {
   (void)state;
   al_findings_reset();
   al_closes_reset();
+  al_standins_reset();
+  al_opt.slow_callback_ms = 0;
   return 0;
 }
 
@@ -159,6 +164,100 @@ static void test_closes__bounded(void **state) {
   assert_true(al_close_lookup(base + 99999 * 64, &s));
 }
 
+static void pause_ms(long ms) {
+  struct timespec ts = {0, ms * 1000000};
+  while (nanosleep(&ts, &ts) != 0)
+    ;
+}
+
+static void some_callback(void) {
+}
+
+/* A call longer than the limit is a finding naming the callback as a
+ * one-frame stack (its address plus one, a return address's way), with
+ * its time; one within the limit is none. errno is kept. */
+static void test_slow__longer_than_the_limit(void **state) {
+  struct al_finding *out;
+  struct al_slow s;
+  uint64_t dropped;
+  uintptr_t h = 0x7f0000002000;
+
+  (void)state;
+  /* No timed assertion: within the limit is a limit no run reaches. */
+  al_opt.slow_callback_ms = 600000;
+  al_slow_begin(&s, "uv_timer_start", 0, 13, AL_RES_OPEN, h,
+                (void *)some_callback);
+  pause_ms(25);
+  errno = EAGAIN;
+  al_slow_end(&s);
+  assert_int_equal(errno, EAGAIN);
+  assert_int_equal(copy(&out, &dropped), 0);
+
+  al_opt.slow_callback_ms = 20;
+
+  al_slow_begin(&s, "uv_timer_start", 0, 13, AL_RES_OPEN, h,
+                (void *)some_callback);
+  pause_ms(40);
+  al_slow_end(&s);
+  al_slow_begin(&s, "uv_timer_start", 0, 13, AL_RES_OPEN, h,
+                (void *)some_callback);
+  pause_ms(25);
+  al_slow_end(&s);
+  assert_int_equal(copy(&out, &dropped), 1);
+  assert_int_equal(out[0].check, AL_CHECK_SLOW);
+  assert_int_equal(out[0].count, 2);
+  assert_true(out[0].value >= 40);
+  assert_int_equal(out[0].type, 13);
+  assert_null(out[0].stack); /* no record at h */
+  assert_non_null(out[0].other);
+  assert_int_equal(out[0].other->depth, 1);
+  assert_int_equal(out[0].other->pc[0], (uintptr_t)some_callback + 1);
+  assert_string_equal(al_check_name(out[0].check), "slow-callback");
+  free(out);
+}
+
+/* The table keeps one callback per handle and kind, replaced by a new
+ * start, forgotten with the handle; a full set refuses rather than
+ * losing a callback a stand-in still needs. */
+static void test_standins__kept_until_forgotten(void **state) {
+  uintptr_t h = 0x7f0000003000;
+  unsigned which = 0, any = AL_STANDIN_ANY;
+  const struct al_stack *st;
+  size_t kept = 0;
+
+  (void)state;
+  assert_null(al_standin_kept(h, &which, NULL));
+  assert_int_equal(al_standin_keep(h, 0, (void *)0x1234), 0);
+  assert_int_equal(al_standin_keep(h, 1, (void *)0x5678), 0);
+  assert_int_equal(al_standin_keep(h, 0, (void *)0x4321), 0);
+  which = 0;
+  assert_ptr_equal(al_standin_kept(h, &which, NULL), (void *)0x4321);
+  which = 1;
+  assert_ptr_equal(al_standin_kept(h, &which, &st), (void *)0x5678);
+  assert_null(st);
+  al_standin_note(h, 1, stack_of(0x9999));
+  assert_ptr_equal(al_standin_kept(h, &which, &st), (void *)0x5678);
+  assert_ptr_equal(st, stack_of(0x9999));
+  assert_non_null(al_standin_kept(h, &any, NULL));
+  al_standin_forget(h);
+  which = 0;
+  assert_null(al_standin_kept(h, &which, NULL));
+  which = 1;
+  assert_null(al_standin_kept(h, &which, NULL));
+
+  for (uintptr_t i = 1; i <= 100000; i++)
+    kept += al_standin_keep(h + i * 64, 0, (void *)i) == 0;
+  assert_true(kept > 0 && kept <= 4096);
+  for (uintptr_t i = 1; i <= 100000; i++) {
+    void *cb;
+    which = 0;
+    cb = al_standin_kept(h + i * 64, &which, NULL);
+    assert_true(cb == NULL || cb == (void *)i);
+    kept -= cb != NULL;
+  }
+  assert_int_equal(kept, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_findings__grouped, reset),
@@ -167,6 +266,8 @@ int main(void) {
       cmocka_unit_test_setup(test_findings__fork_child_forgets, reset),
       cmocka_unit_test_setup(test_closes__first_close_until_reused, reset),
       cmocka_unit_test_setup(test_closes__bounded, reset),
+      cmocka_unit_test_setup(test_slow__longer_than_the_limit, reset),
+      cmocka_unit_test_setup(test_standins__kept_until_forgotten, reset),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
