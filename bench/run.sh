@@ -130,11 +130,13 @@ row --------- ---- --------- ----- ------ ""
 : >"$TMP/churn.al"
 : >"$TMP/churn.threads"
 : >"$TMP/churn.slow"
+: >"$TMP/churn.closes"
 for _ in $(seq "$RUNS"); do
   churn_once >>"$TMP/churn.bare"
   churn_once "$AL" >>"$TMP/churn.al"
   churn_once env ASYNCLEAK_OPTIONS=check_threads=1 "$AL" >>"$TMP/churn.threads"
   churn_once "$AL" --slow-callback=100 >>"$TMP/churn.slow"
+  churn_once env ASYNCLEAK_OPTIONS=check_closes=1 "$AL" >>"$TMP/churn.closes"
 done
 cb=$(median <"$TMP/churn.bare")
 ca=$(median <"$TMP/churn.al")
@@ -145,6 +147,10 @@ row "churn (ns per cycle)" "$cb" "$ca" "${cr}x" "<= 2.0x" \
 # runs in progress (lib/threads.c). Its columns: off, then on.
 ct=$(median <"$TMP/churn.threads")
 row "churn, check_threads=1 (ns)" "$ca" "$ct" "$(calc "$ct / $ca")x" "" ""
+# The use-after-close check on: each close captures its stack and keeps
+# it in the table of closes, each init and start looks the handle up.
+cc=$(median <"$TMP/churn.closes")
+row "churn, check_closes=1 (ns)" "$ca" "$cc" "$(calc "$cc / $ca")x" "" ""
 # The slow-callback check on, against asyncleak with it off: each start
 # stands in for its callback, each close forgets it.
 cs=$(median <"$TMP/churn.slow")

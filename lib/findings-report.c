@@ -15,7 +15,7 @@ static const struct {
     [AL_CHECK_CLOSED] = {"on %s %s already closed", "at", "closed first at",
                          "where it was closed first is not known: before "
                          "check_closes was on, or past what is kept"},
-    [AL_CHECK_THREAD] = {"on %s %s", "began running the loop at",
+    [AL_CHECK_THREAD] = {"on %s %s", "at", "began running the loop at",
                          "where it began running the loop is not known: "
                          "before check_threads was on"},
     [AL_CHECK_SLOW] = {"callback on %s %s held its loop", "created at",

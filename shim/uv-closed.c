@@ -47,11 +47,14 @@ void al_uv_close_check(const char *call, const uv_handle_t *h, int closes) {
     int outer, rc;                                                            \
     if (real == NULL)                                                         \
       return UV_ENOSYS;                                                       \
-    if (AL_LIKELY(!(al_opt.check_closes | al_opt.slow_callback_ms)))          \
+    if (AL_LIKELY(!(al_opt.check_closes | al_opt.check_threads |             \
+                    al_opt.slow_callback_ms)))                                \
       return real args;                                                       \
     outer = al_uv_enter_obj(h);                                               \
     if (outer && al_opt.check_closes)                                         \
       al_uv_close_check(#name, (const uv_handle_t *)(h), 0);                  \
+    if (outer)                                                                \
+      AL_UV_THREAD_CHECK(#name, (h)->loop, (h)->type, 0);                     \
     if (outer && al_opt.slow_callback_ms > 0)                                 \
       cb = (__typeof__(cb))al_uv_stand_in((kind), (h), (void *)(cb));         \
     rc = real args;                                                           \

@@ -239,6 +239,8 @@ AL_EXPORT int uv_async_init(uv_loop_t *l, uv_async_t *h, uv_async_cb cb) {
     return UV_ENOSYS;
   handle_init(h);
   outer = al_uv_enter_obj(h);
+  if (outer)
+    AL_UV_THREAD_CHECK("uv_async_init", l, UV_ASYNC, 0);
   if (outer && AL_UNLIKELY(al_opt.slow_callback_ms > 0))
     cb = (uv_async_cb)al_uv_stand_in(AL_UV_CB_ASYNC, h, (void *)cb);
   rc = real(l, h, cb);

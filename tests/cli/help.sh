@@ -114,8 +114,8 @@ for key in stack_depth max_addresses suppressions baseline color \
 done
 # --debug-checks says which checks it turns on.
 run "$ASYNCLEAK" --help
-tr -s ' \n' ' ' <"$tmp/out" | grep -q -- "--debug-checks *turn on every debug check: check_closes and check_threads" ||
-  fail "--help does not say --debug-checks turns on check_threads: $(grep -A2 -- --debug-checks "$tmp/out")"
+tr -s ' \n' ' ' <"$tmp/out" | grep -q -- "--debug-checks *turn on every debug check: check_closes, check_threads, and slow_callback_ms at 100" ||
+  fail "--help does not say --debug-checks turns on check_threads and the slow-callback check: $(grep -A2 -- --debug-checks "$tmp/out")"
 run ASYNCLEAK_OPTIONS=help=1 "$ASYNCLEAK" sh -c true
 sed -n 's/^  \([a-z_]*\)  .*, flag \(--[a-z-]*\).*/\2 \1/p' "$tmp/err" |
   sort >"$tmp/table-keys"
