@@ -9,6 +9,19 @@
 
 prog=$O/progs/uv-ps
 src=tests/progs/uv-ps.c
+# A process forked by a program under test is not left behind, whatever
+# happens.
+child=
+trap '[ -z "$child" ] || kill -KILL "$child" 2>/dev/null; rm -rf "$tmp"' EXIT
+
+# child_of PID: a child of PID, from /proc (pgrep may not run where a
+# sanitizer's runtime is preloaded into every program).
+child_of() {
+  awk -v p="$1" '{ sub(/.*\) /, ""); split($0, f, " ")
+                   if (f[2] == p) { n = FILENAME; gsub(/[^0-9]/, "", n)
+                                    print n; found = 1; exit } }
+                 END { exit !found }' /proc/[0-9]*/stat 2>/dev/null
+}
 line_of() { grep -n "/\* @$1 \*/" "$src" | cut -d: -f1; }
 
 # wait_for WORD FILE: the pid on the line "WORD PID" of FILE, once there.
@@ -138,12 +151,14 @@ child=$(wait_for child "$tmp/prog.out")
 ask_waiting "$child"
 touch "$tmp/stop"
 wait $cmd || fail "the forking program's run failed ($?): $(cat "$tmp/prog.err")"
+gone "$child" || fail "the forked child did not end at the stop file"
 grep -q "^  thread $child (main) runs it: waiting for events" "$tmp/out" ||
   fail "the child does not answer as its own: $(cat "$tmp/out" "$tmp/err")"
 grep -q "#0 0x[0-9a-f]* in start_ticker .*uv-ps.c:$(line_of ticker)\$" \
   "$tmp/out" || fail "the child's ticker not listed: $(cat "$tmp/out")"
 grep -q "^    1 uv_timer_t (active, referenced), made in the parent process, before the fork, at:\$" \
   "$tmp/out" || fail "the ticker not said to be the parent's: $(cat "$tmp/out")"
+child=
 
 # Stuck inside a callback: the callback, for how long, and its stack now.
 start_and_ask "$prog" stuck
@@ -208,7 +223,7 @@ i=0
 until grep -q running "$tmp/prog.out" 2>/dev/null; do
   i=$((i + 1)); [ $i -le 200 ] || fail "uv-forever did not start"; sleep 0.05
 done
-linked=$(pgrep -P $cmd) || fail "no uv-forever under timeout $cmd"
+linked=$(child_of $cmd) || fail "no uv-forever under timeout $cmd"
 ask_waiting "$linked"
 kill -TERM $cmd; wait $cmd 2>/dev/null || :
 grep -q "^      #0 0x[0-9a-f]* in start_ticker .*uv-forever.c:[0-9]*\$" "$tmp/out" ||
