@@ -72,28 +72,6 @@ void al_findings_totals(const struct al_snapshot *s,
     t->findings += s->findings[i].count;
 }
 
-static void put_frames(struct al_buf *b, const struct al_site *site) {
-  for (uint32_t i = 0; i < site->depth; i++) {
-    const struct al_frame *f = &site->frames[i];
-
-    al_buf_printf(b, "    #%u 0x%012lx", i, (unsigned long)f->pc);
-    if (f->function != NULL) {
-      al_buf_printf(b, " in ");
-      al_buf_put_text(b, f->function);
-    }
-    if (f->file != NULL) {
-      al_buf_printf(b, " ");
-      al_buf_put_text(b, f->file);
-      al_buf_printf(b, ":%d", f->line);
-    } else if (f->module != NULL) {
-      al_buf_printf(b, " (");
-      al_buf_put_text(b, f->module);
-      al_buf_printf(b, "+0x%lx)", (unsigned long)f->offset);
-    }
-    al_buf_printf(b, "%s\n", f->inlined ? " (inlined)" : "");
-  }
-}
-
 void al_findings_put(struct al_buf *b, struct al_symbolizer *sym,
                      const struct al_snapshot *s, const char *title,
                      const char *off) {
@@ -132,7 +110,7 @@ void al_findings_put(struct al_buf *b, struct al_symbolizer *sym,
     al_buf_printf(b, ", %s:%s\n", texts[check].at, off);
     if (f->stack == NULL)
       al_buf_printf(b, "    <no stack>\n");
-    put_frames(b, site);
+    al_report_put_frames(b, site);
     if (f->other != NULL) {
       struct al_site *first = malloc(sizeof(*first));
       if (first == NULL) {
@@ -147,7 +125,7 @@ void al_findings_put(struct al_buf *b, struct al_symbolizer *sym,
         al_buf_printf(b, " ");
       }
       al_buf_printf(b, "%s:\n", texts[check].other);
-      put_frames(b, first);
+      al_report_put_frames(b, first);
       free(first);
     } else {
       al_buf_printf(b, "  %s\n", texts[check].unknown);

@@ -651,6 +651,9 @@ void al_site_put_record(struct al_buf *b, const char *state,
                         const struct al_site *s);
 /* Its "frame" lines alone. */
 void al_site_put_frames(struct al_buf *b, const struct al_site *s);
+/* Its frames as the text report writes a stack ("    #0 0x... in f
+ * file:line"), escaped (lib/report.c). */
+void al_report_put_frames(struct al_buf *b, const struct al_site *s);
 
 /* ------------------------------------------------------------- report */
 

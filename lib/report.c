@@ -68,6 +68,10 @@ static void put_stack(struct al_buf *b, const struct al_stack *s,
     al_buf_printf(b, "    <no stack>\n");
     return;
   }
+  al_report_put_frames(b, site);
+}
+
+void al_report_put_frames(struct al_buf *b, const struct al_site *site) {
   for (uint32_t i = 0; i < site->depth; i++)
     put_frame(b, i, site->frames[i].pc, &site->frames[i]);
 }
