@@ -191,4 +191,13 @@ void al_standin_forget(uintptr_t addr);
 /* Empties the table; for unit tests. */
 void al_standins_reset(void);
 
+/* Stand-ins by callback function, for a library that calls a callback
+ * without what it belongs to (libevent): the slot of fn, taken for it
+ * on first use and kept for good, or -1 when every slot is taken by
+ * other functions (said once). A shim has a stand-in per slot, which
+ * calls al_fn_slot_target(slot). Lock-free; keeps errno. */
+#define AL_FN_SLOTS 256
+int al_fn_slot(void *fn);
+void *al_fn_slot_target(unsigned slot);
+
 #endif /* ASYNCLEAK_FINDINGS_H_ */

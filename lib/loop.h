@@ -222,6 +222,11 @@ int al_run_here(uint8_t shim, uintptr_t loop);
 /* The object of the innermost run of the loop on the calling thread that
  * is still on its stack (al_run.object), or NULL: for a shim's stop. */
 void *al_run_object(uintptr_t loop);
+/* The loop of the innermost run on the calling thread that is still on
+ * its stack, when it is a run of this library's; else 0. For a stand-in
+ * of a callback the library calls with nothing of its loop: the loop
+ * dispatching it is the innermost run. */
+uintptr_t al_run_innermost(uint8_t shim);
 /* The caller, whose frame is at `frame`, is inside no run of this thread
  * (a test harness's setup or teardown, which the framework calls between
  * tests): runs recorded below it were left by a longjmp, and are gone. */

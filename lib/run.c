@@ -336,6 +336,16 @@ void *al_run_object(uintptr_t loop) {
   return NULL;
 }
 
+uintptr_t al_run_innermost(uint8_t shim) {
+  unsigned n;
+
+  prune((uintptr_t)__builtin_frame_address(0));
+  if (depth == 0 || depth > MAX_NESTED_RUNS)
+    return 0; /* none, or the innermost is not kept */
+  n = depth - 1;
+  return stack[n].shim == shim ? stack[n].loop : 0;
+}
+
 /* ------------------------------------------------------- graceful stop */
 
 /* A graceful signal came: shut the loop down and end the process, unless

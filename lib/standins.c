@@ -129,3 +129,47 @@ void al_standins_reset(void) {
   atomic_store(&used, 0);
   al_mutex_unlock(&standins_lock);
 }
+
+/* ------------------------------------------------ stand-ins by function */
+
+/* A loop library that calls a callback with no pointer to what it
+ * belongs to (libevent's cb(fd, what, arg)) cannot have a stand-in find
+ * the program's callback by the handle's address. Such a shim stands in
+ * with one of a fixed set of functions of its own instead, one per
+ * callback function of the program's: stand-in i calls what slot i
+ * holds. A slot, once given a function, keeps it for the life of the
+ * process, so a stand-in is right wherever it is called from, even from
+ * a copy of the handle's memory or by the program itself; what a slot
+ * holds is a function's address, not a handle's, so nothing of it can
+ * go stale. Lock-free: a slot is taken with one compare-and-swap. */
+static void *_Atomic fn_slots[AL_FN_SLOTS];
+static atomic_int fn_slots_full;
+
+int al_fn_slot(void *fn) {
+  uint64_t h = (uint64_t)((uintptr_t)fn >> 2) * 0x9e3779b97f4a7c15ull;
+  unsigned first = (unsigned)(h >> 32) % AL_FN_SLOTS;
+
+  if (fn == NULL)
+    return -1;
+  for (unsigned n = 0; n < AL_FN_SLOTS; n++) {
+    unsigned i = (first + n) % AL_FN_SLOTS;
+    void *held = atomic_load_explicit(&fn_slots[i], memory_order_acquire);
+    if (held == fn)
+      return (int)i;
+    if (held == NULL &&
+        (atomic_compare_exchange_strong(&fn_slots[i], &held, fn) ||
+         held == fn))
+      return (int)i;
+  }
+  if (!atomic_exchange(&fn_slots_full, 1))
+    al_warn("slow_callback_ms: the program's callbacks fill the %d "
+            "stand-ins of the runtime; others are not timed",
+            AL_FN_SLOTS);
+  return -1;
+}
+
+void *al_fn_slot_target(unsigned slot) {
+  return slot < AL_FN_SLOTS
+             ? atomic_load_explicit(&fn_slots[slot], memory_order_acquire)
+             : NULL;
+}

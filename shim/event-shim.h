@@ -41,12 +41,16 @@ struct evdns_base;
   X(evdns_getaddrinfo) X(evhttp_make_request) X(evhttp_request_free)          \
   X(evhttp_request_own)
 
+/* The getters of an event's callback, in shim/event-slow.c. */
+#define EV_SLOW_FUNCS(X) X(event_get_callback) X(event_get_assignment)
+
 /* Called by the runtime, never interposed. */
 #define EV_USED(X)                                                            \
   X(event_base_loopbreak) X(evdns_cancel_request)                            \
   X(evdns_getaddrinfo_cancel) X(evhttp_connection_get_base)             \
   X(evhttp_cancel_request) X(event_base_foreach_event)                      \
-  X(event_base_get_npriorities) X(evthread_get_lock_callbacks)
+  X(event_base_get_npriorities) X(evthread_get_lock_callbacks)             \
+  X(event_base_get_running_event)
 
 /* libevent 2.1 exports it without declaring it in a header: the lock
  * callbacks in use, whose alloc is NULL until threading is turned on. */
@@ -54,7 +58,7 @@ struct evthread_lock_callbacks *evthread_get_lock_callbacks(void);
 
 enum {
 #define X(name) F_##name,
-  EV_FUNCS(X) EV_OBJ_FUNCS(X) EV_REQ_FUNCS(X) EV_USED(X)
+  EV_FUNCS(X) EV_OBJ_FUNCS(X) EV_REQ_FUNCS(X) EV_SLOW_FUNCS(X) EV_USED(X)
 #undef X
       F_COUNT
 };
@@ -148,6 +152,12 @@ enum {
 /* shim/event.c: the program is done with the event at ev (freed, or
  * deleted from its memory) on base. */
 void al_ev_forget(uintptr_t addr, uintptr_t base);
+
+/* shim/event-slow.c: what to hand libevent for the program's callback
+ * cb of an event (the slow-callback check): a stand-in that times it, or
+ * cb itself. Only while slow_callback_ms is on. */
+typedef void (*al_ev_callback_fn)(int, short, void *);
+al_ev_callback_fn al_ev_stand_in(al_ev_callback_fn cb);
 
 /* shim/event-objects.c: names, the report's view and its words. */
 const char *al_ev_obj_type_name(unsigned type);

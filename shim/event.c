@@ -43,7 +43,7 @@
 
 static const char *const func_names[F_COUNT] = {
 #define X(name) #name,
-    EV_FUNCS(X) EV_OBJ_FUNCS(X) EV_REQ_FUNCS(X) EV_USED(X)
+    EV_FUNCS(X) EV_OBJ_FUNCS(X) EV_REQ_FUNCS(X) EV_SLOW_FUNCS(X) EV_USED(X)
 #undef X
 };
 
@@ -491,6 +491,16 @@ static inline void made_again(const struct event *ev) {
     al_close_forget((uintptr_t)ev);
 }
 
+/* The callback to hand libevent for the program's event: a stand-in
+ * that times it while the slow-callback check is on (event-slow.c). */
+static inline event_callback_fn callback_for(int program, int func,
+                                             event_callback_fn cb) {
+  if (AL_LIKELY(al_opt.slow_callback_ms <= 0) || !program ||
+      !al_loopsyms_own(&al_ev_lib, func))
+    return cb;
+  return al_ev_stand_in(cb);
+}
+
 AL_EXPORT struct event *event_new(struct event_base *base, evutil_socket_t fd,
                                   short events, event_callback_fn cb,
                                   void *arg) {
@@ -503,7 +513,8 @@ AL_EXPORT struct event *event_new(struct event_base *base, evutil_socket_t fd,
   program = enter(NULL);
   if (program && AL_UNLIKELY(al_opt.check_threads))
     al_ev_thread_check("event_new", (uintptr_t)base, T_NEW);
-  ev = fn(base, fd, events, cb, arg);
+  ev = fn(base, fd, events, callback_for(program, F_event_new, cb),
+          arg);
   leave();
   made_again(ev);
   if (program && ev != NULL && FOLLOWED(event_new))
@@ -522,7 +533,8 @@ AL_EXPORT int event_assign(struct event *ev, struct event_base *base,
   program = enter(ev);
   if (program && AL_UNLIKELY(al_opt.check_threads))
     al_ev_thread_check("event_assign", (uintptr_t)base, T_NEW);
-  rc = fn(ev, base, fd, events, cb, arg);
+  rc = fn(ev, base, fd, events,
+          callback_for(program, F_event_assign, cb), arg);
   leave();
   made_again(ev);
   if (program && rc == 0 && FOLLOWED(event_assign))
@@ -540,7 +552,7 @@ AL_EXPORT void event_set(struct event *ev, evutil_socket_t fd, short events,
   if (fn == NULL)
     return;
   program = enter(ev);
-  fn(ev, fd, events, cb, arg);
+  fn(ev, fd, events, callback_for(program, F_event_set, cb), arg);
   leave();
   made_again(ev);
   if (program && FOLLOWED(event_set) && ev->ev_base != NULL)

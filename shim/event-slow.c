@@ -1,0 +1,117 @@
+/* The slow-callback check of libevent (slow_callback_ms,
+ * docs/debug-checks.md) for an event's own callback. libevent keeps it in
+ * the event (ev_callback) and calls it as cb(fd, what, arg), with nothing
+ * of the event: a stand-in could not find the program's callback by the
+ * event's address, and the runtime leaves the argument alone (a program
+ * reads ev_arg, and libevent compares it for event_self_cbarg()). So,
+ * while the check is on, the program's event_new, event_assign and
+ * event_set hand libevent a stand-in per callback function instead: one
+ * of AL_FN_SLOTS functions here, stand-in i calling the function in the
+ * core's slot i (lib/standins.c), which never changes. A stand-in is
+ * therefore right wherever it is called from, a copy of the event or the
+ * program itself included.
+ *
+ * The event being called back is the one libevent says is running on the
+ * base of the innermost run on this thread (event_base_get_running_event):
+ * its record gives the creation stack, looked up before the call, which
+ * may free the event. A stand-in called outside a run of a base is still
+ * timed, with no creation stack.
+ *
+ * The getters give the program its own callback back (event_get_callback,
+ * event_get_assignment). A program that reads ev_callback straight from
+ * the event (event2/event_struct.h) finds the stand-in there, which calls
+ * its function. With the check off nothing is stood in for. A callback of
+ * libevent's, an event libevent makes itself (bufferevents, listeners),
+ * and callbacks past the AL_FN_SLOTS-th function are not timed. */
+#define _GNU_SOURCE
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "event-shim.h"
+
+static void stood_in(unsigned slot, evutil_socket_t fd, short what,
+                     void *arg) {
+  event_callback_fn cb = (event_callback_fn)al_fn_slot_target(slot);
+  __typeof__(&event_base_get_running_event) running =
+      USE(event_base_get_running_event);
+  uintptr_t base = al_run_innermost(al_ev_shim_id);
+  struct event *ev = NULL;
+  struct al_slow s;
+
+  if (base != 0 && running != NULL && AL_LIKELY(al_locks_held == 0))
+    ev = running((struct event_base *)base);
+  al_slow_begin(&s, "event_new", al_ev_shim_id, T_NEW, AL_RES_OPEN,
+                (uintptr_t)ev, (void *)cb);
+  if (s.type == T_ASSIGNED)
+    s.call = "event_assign";
+  cb(fd, what, arg);
+  al_slow_end(&s);
+}
+
+/* AL_FN_SLOTS stand-ins, stand_in_00 to stand_in_ff. */
+#define STAND_IN(i)                                                           \
+  static void stand_in_##i(evutil_socket_t fd, short what, void *arg) {      \
+    stood_in(0x##i, fd, what, arg);                                           \
+  }
+#define ROW(X, hi)                                                            \
+  X(hi##0) X(hi##1) X(hi##2) X(hi##3) X(hi##4) X(hi##5) X(hi##6) X(hi##7)     \
+  X(hi##8) X(hi##9) X(hi##a) X(hi##b) X(hi##c) X(hi##d) X(hi##e) X(hi##f)
+#define ALL(X)                                                                \
+  ROW(X, 0) ROW(X, 1) ROW(X, 2) ROW(X, 3) ROW(X, 4) ROW(X, 5) ROW(X, 6)       \
+  ROW(X, 7) ROW(X, 8) ROW(X, 9) ROW(X, a) ROW(X, b) ROW(X, c) ROW(X, d)       \
+  ROW(X, e) ROW(X, f)
+ALL(STAND_IN)
+#define ENTRY(i) stand_in_##i,
+static const event_callback_fn stand_ins[] = {ALL(ENTRY)};
+_Static_assert(sizeof(stand_ins) / sizeof(stand_ins[0]) == AL_FN_SLOTS,
+               "a stand-in per slot");
+
+/* The slot whose stand-in cb is, or -1. */
+static int slot_of(event_callback_fn cb) {
+  for (int i = 0; i < AL_FN_SLOTS; i++)
+    if (stand_ins[i] == cb)
+      return i;
+  return -1;
+}
+
+al_ev_callback_fn al_ev_stand_in(al_ev_callback_fn cb) {
+  int slot;
+
+  /* None, libevent's own, or a stand-in already (the program passing
+   * back what it read from an event). */
+  if (cb == NULL || al_ev_code_is_libevent((const void *)cb) ||
+      slot_of(cb) >= 0)
+    return cb;
+  slot = al_fn_slot((void *)cb);
+  return slot >= 0 ? stand_ins[slot] : cb;
+}
+
+static event_callback_fn program_cb(event_callback_fn cb) {
+  int slot;
+
+  if (AL_LIKELY(al_opt.slow_callback_ms <= 0) || cb == NULL ||
+      (slot = slot_of(cb)) < 0)
+    return cb;
+  return (event_callback_fn)al_fn_slot_target((unsigned)slot);
+}
+
+AL_EXPORT event_callback_fn event_get_callback(const struct event *ev) {
+  __typeof__(&event_get_callback) fn = REAL(event_get_callback);
+
+  return fn != NULL ? program_cb(fn(ev)) : NULL;
+}
+
+AL_EXPORT void event_get_assignment(const struct event *event,
+                                    struct event_base **base_out,
+                                    evutil_socket_t *fd_out,
+                                    short *events_out,
+                                    event_callback_fn *callback_out,
+                                    void **arg_out) {
+  __typeof__(&event_get_assignment) fn = REAL(event_get_assignment);
+
+  if (fn == NULL)
+    return;
+  fn(event, base_out, fd_out, events_out, callback_out, arg_out);
+  if (callback_out != NULL)
+    *callback_out = program_cb(*callback_out);
+}
