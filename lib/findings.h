@@ -199,5 +199,24 @@ void al_standins_reset(void);
 #define AL_FN_SLOTS 256
 int al_fn_slot(void *fn);
 void *al_fn_slot_target(unsigned slot);
+/* With a shim's stand-ins, stand_ins[0..AL_FN_SLOTS): what to hand the
+ * library for the program's callback fn (its stand-in, or fn itself when
+ * it is NULL, a stand-in already, or no slot is left); and the program's
+ * function for what the library holds (fn, or what its stand-in calls).
+ * The shim leaves its library's own callbacks alone. */
+void *al_fn_stand_in(void *const *stand_ins, void *fn);
+void *al_fn_unstand(void *const *stand_ins, void *fn);
+/* X(i) for i in 00..ff, two hex digits: a shim's stand-ins are made with
+ * it, stand-in 0x##i calling slot 0x##i. */
+#define AL_FN_SLOT_ROW(X, hi)                                                 \
+  X(hi##0) X(hi##1) X(hi##2) X(hi##3) X(hi##4) X(hi##5) X(hi##6) X(hi##7)     \
+  X(hi##8) X(hi##9) X(hi##a) X(hi##b) X(hi##c) X(hi##d) X(hi##e) X(hi##f)
+#define AL_FN_SLOTS_EACH(X)                                                   \
+  AL_FN_SLOT_ROW(X, 0) AL_FN_SLOT_ROW(X, 1) AL_FN_SLOT_ROW(X, 2)             \
+  AL_FN_SLOT_ROW(X, 3) AL_FN_SLOT_ROW(X, 4) AL_FN_SLOT_ROW(X, 5)             \
+  AL_FN_SLOT_ROW(X, 6) AL_FN_SLOT_ROW(X, 7) AL_FN_SLOT_ROW(X, 8)             \
+  AL_FN_SLOT_ROW(X, 9) AL_FN_SLOT_ROW(X, a) AL_FN_SLOT_ROW(X, b)             \
+  AL_FN_SLOT_ROW(X, c) AL_FN_SLOT_ROW(X, d) AL_FN_SLOT_ROW(X, e)             \
+  AL_FN_SLOT_ROW(X, f)
 
 #endif /* ASYNCLEAK_FINDINGS_H_ */

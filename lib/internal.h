@@ -269,6 +269,10 @@ int al_req_done(uintptr_t addr, void **cb);
 int al_req_pending(uintptr_t addr);
 /* Copies the newest pending request at addr into *out: 0, or -ENOENT. */
 int al_req_get(uintptr_t addr, struct al_res *out);
+/* The same, and also a request settled by its handle (al_req_start_on)
+ * that its library let go of: for the callback of that request, which
+ * the library calls once it has let go. */
+int al_req_get_called(uintptr_t addr, struct al_res *out);
 /* The same for the newest open record at addr. */
 int al_res_get(uintptr_t addr, struct al_res *out);
 /* The same for the newest record at addr in the given state. */

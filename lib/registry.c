@@ -768,7 +768,7 @@ int al_req_pending(uintptr_t addr) {
 
 /* Copies the newest record at addr in the given state; a request settled
  * by its handle that completed is not there. */
-static int get(uintptr_t addr, int state, struct al_res *out) {
+static int get(uintptr_t addr, int state, struct al_res *out, int settle) {
   uint64_t h = mix(addr);
   struct stripe *st = stripe_of(h);
   struct al_res **p;
@@ -780,20 +780,24 @@ static int get(uintptr_t addr, int state, struct al_res *out) {
     out->next = NULL;
   }
   al_spin_unlock(&st->lock);
-  return p != NULL && !settled(out, 0) ? 0 : -ENOENT;
+  return p != NULL && !(settle && settled(out, 0)) ? 0 : -ENOENT;
 }
 
 int al_req_get(uintptr_t addr, struct al_res *out) {
-  return get(addr, AL_RES_PENDING, out);
+  return get(addr, AL_RES_PENDING, out, 1);
+}
+
+int al_req_get_called(uintptr_t addr, struct al_res *out) {
+  return get(addr, AL_RES_PENDING, out, 0);
 }
 
 int al_res_get(uintptr_t addr, struct al_res *out) {
-  return get(addr, AL_RES_OPEN, out);
+  return get(addr, AL_RES_OPEN, out, 1);
 }
 
 int al_res_get_state(uintptr_t addr, enum al_res_state state,
                      struct al_res *out) {
-  return get(addr, (int)state, out);
+  return get(addr, (int)state, out, 1);
 }
 
 uint64_t al_res_next_seq(void) {

@@ -42,7 +42,10 @@ void al_slow_begin(struct al_slow *s, const char *call, uint8_t shim,
     errno = saved;
     return;
   }
-  if (al_res_get_state(addr, (enum al_res_state)state, &r) == 0 &&
+  if ((state == AL_RES_PENDING ? al_req_get_called(addr, &r)
+                               : al_res_get_state(addr,
+                                                  (enum al_res_state)state,
+                                                  &r)) == 0 &&
       r.shim == shim) {
     s->stack = r.stack;
     s->type = (uint16_t)r.type;

@@ -168,6 +168,27 @@ int al_fn_slot(void *fn) {
   return -1;
 }
 
+static int stand_in_slot(void *const *stand_ins, void *fn) {
+  for (int i = 0; i < AL_FN_SLOTS; i++)
+    if (stand_ins[i] == fn)
+      return i;
+  return -1;
+}
+
+void *al_fn_stand_in(void *const *stand_ins, void *fn) {
+  int slot;
+
+  if (fn == NULL || stand_in_slot(stand_ins, fn) >= 0)
+    return fn;
+  slot = al_fn_slot(fn);
+  return slot >= 0 ? stand_ins[slot] : fn;
+}
+
+void *al_fn_unstand(void *const *stand_ins, void *fn) {
+  int slot = fn != NULL ? stand_in_slot(stand_ins, fn) : -1;
+  return slot >= 0 ? al_fn_slot_target((unsigned)slot) : fn;
+}
+
 void *al_fn_slot_target(unsigned slot) {
   return slot < AL_FN_SLOTS
              ? atomic_load_explicit(&fn_slots[slot], memory_order_acquire)

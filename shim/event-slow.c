@@ -53,46 +53,23 @@ static void stood_in(unsigned slot, evutil_socket_t fd, short what,
   static void stand_in_##i(evutil_socket_t fd, short what, void *arg) {      \
     stood_in(0x##i, fd, what, arg);                                           \
   }
-#define ROW(X, hi)                                                            \
-  X(hi##0) X(hi##1) X(hi##2) X(hi##3) X(hi##4) X(hi##5) X(hi##6) X(hi##7)     \
-  X(hi##8) X(hi##9) X(hi##a) X(hi##b) X(hi##c) X(hi##d) X(hi##e) X(hi##f)
-#define ALL(X)                                                                \
-  ROW(X, 0) ROW(X, 1) ROW(X, 2) ROW(X, 3) ROW(X, 4) ROW(X, 5) ROW(X, 6)       \
-  ROW(X, 7) ROW(X, 8) ROW(X, 9) ROW(X, a) ROW(X, b) ROW(X, c) ROW(X, d)       \
-  ROW(X, e) ROW(X, f)
-ALL(STAND_IN)
-#define ENTRY(i) stand_in_##i,
-static const event_callback_fn stand_ins[] = {ALL(ENTRY)};
+AL_FN_SLOTS_EACH(STAND_IN)
+#define ENTRY(i) (void *)stand_in_##i,
+static void *const stand_ins[] = {AL_FN_SLOTS_EACH(ENTRY)};
 _Static_assert(sizeof(stand_ins) / sizeof(stand_ins[0]) == AL_FN_SLOTS,
                "a stand-in per slot");
 
-/* The slot whose stand-in cb is, or -1. */
-static int slot_of(event_callback_fn cb) {
-  for (int i = 0; i < AL_FN_SLOTS; i++)
-    if (stand_ins[i] == cb)
-      return i;
-  return -1;
-}
-
 al_ev_callback_fn al_ev_stand_in(al_ev_callback_fn cb) {
-  int slot;
-
-  /* None, libevent's own, or a stand-in already (the program passing
-   * back what it read from an event). */
-  if (cb == NULL || al_ev_code_is_libevent((const void *)cb) ||
-      slot_of(cb) >= 0)
+  /* libevent's own callback is left alone. */
+  if (cb == NULL || al_ev_code_is_libevent((const void *)cb))
     return cb;
-  slot = al_fn_slot((void *)cb);
-  return slot >= 0 ? stand_ins[slot] : cb;
+  return (al_ev_callback_fn)al_fn_stand_in(stand_ins, (void *)cb);
 }
 
 static event_callback_fn program_cb(event_callback_fn cb) {
-  int slot;
-
-  if (AL_LIKELY(al_opt.slow_callback_ms <= 0) || cb == NULL ||
-      (slot = slot_of(cb)) < 0)
+  if (AL_LIKELY(al_opt.slow_callback_ms <= 0))
     return cb;
-  return (event_callback_fn)al_fn_slot_target((unsigned)slot);
+  return (event_callback_fn)al_fn_unstand(stand_ins, (void *)cb);
 }
 
 AL_EXPORT event_callback_fn event_get_callback(const struct event *ev) {

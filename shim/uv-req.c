@@ -4,6 +4,9 @@
  * The program's callback stays in its request's callback field for as
  * long as the request is pending: programs read that field (to tell
  * requests apart, or to compare), and must find there what they put.
+ * The one exception is the slow-callback check, asked for: a stream
+ * request's field then holds a stand-in that times the program's
+ * callback (shim/uv-slow.c).
  * asyncleak learns of the completion another way, which depends on how
  * libuv completes the request:
  *
@@ -328,10 +331,12 @@ static void stream_follow(int outer, int ok, void *req, unsigned type,
   errno = saved;
 }
 
-/* One interposer: the program's callback cb goes to libuv unchanged. */
+/* One interposer: the program's callback cb goes to libuv unchanged,
+ * unless the slow-callback check is on (shim/uv-slow.c). */
 #define STREAM_REQUEST(name, params, req, type, h, cb, call)                  \
   AL_EXPORT int name params {                                                 \
     __typeof__(&name) real = REAL(name);                                      \
+    void *program_cb = (void *)cb;                                            \
     int outer, rc;                                                            \
     if (real == NULL)                                                         \
       return UV_ENOSYS;                                                       \
@@ -340,8 +345,10 @@ static void stream_follow(int outer, int ok, void *req, unsigned type,
       al_uv_close_check(#name, (const uv_handle_t *)(h), 0);                  \
     if (outer)                                                                \
       AL_UV_THREAD_CHECK(#name, (h)->loop, type, 1);                          \
+    if (outer && AL_UNLIKELY(al_opt.slow_callback_ms > 0))                    \
+      cb = (__typeof__(cb))al_uv_req_stand_in(program_cb);                    \
     rc = real call;                                                           \
-    stream_follow(outer, rc >= 0, req, type, (uv_stream_t *)(h), (void *)cb); \
+    stream_follow(outer, rc >= 0, req, type, (uv_stream_t *)(h), program_cb); \
     al_uv_leave();                                                            \
     return rc;                                                                \
   }
@@ -374,7 +381,10 @@ AL_EXPORT void uv_pipe_connect(uv_connect_t *req, uv_pipe_t *h,
   outer = al_uv_enter();
   if (outer)
     AL_UV_THREAD_CHECK("uv_pipe_connect", h->loop, UV_CONNECT, 1);
-  real(req, h, name, cb);
+  real(req, h, name,
+       outer && AL_UNLIKELY(al_opt.slow_callback_ms > 0)
+           ? (uv_connect_cb)al_uv_req_stand_in((void *)cb)
+           : cb);
   stream_follow(outer, 1, req, UV_CONNECT, (uv_stream_t *)h, (void *)cb);
   al_uv_leave();
 }

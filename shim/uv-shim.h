@@ -137,6 +137,10 @@ enum { AL_UV_CB_MAIN, AL_UV_CB_LISTEN };
  * by the program while slow_callback_ms is on: the runtime's stand-in,
  * which times cb, or cb itself when it is not to be timed. */
 void *al_uv_stand_in(enum al_uv_cb kind, const void *h, void *cb);
+/* The same for the callback of a stream request (uv_write, uv_write2,
+ * uv_shutdown, uv_tcp_connect, uv_pipe_connect), which libuv calls as
+ * cb(req, status) from the request's public field. */
+void *al_uv_req_stand_in(void *cb);
 
 /* Names of handle types and request types. */
 const char *al_uv_type_name(unsigned type);

@@ -15,8 +15,18 @@
  * test of the options (shim/uv-closed.c). A start made by libuv itself
  * (uv_fs_poll's timer) or with a callback of libuv's is left alone, and
  * so is one for which the table has no room: that callback is not timed.
- * Requests and close callbacks are timed where the runtime already stands
- * in front of their callbacks (shim/uv-req.c, shim/uv.c). */
+ * Thread-pool requests, UDP sends and close callbacks are timed where the
+ * runtime already stands in front of their callbacks (shim/uv-req.c,
+ * shim/uv.c).
+ *
+ * A stream request (write, shutdown, connect) is called back as
+ * cb(req, status) from its public field, once libuv has let go of it,
+ * and the program often frees or reuses the request in that callback, so
+ * nothing may be kept by the request's address. While the check is on,
+ * the start call hands libuv a stand-in per callback function instead
+ * (the core's slots, lib/standins.c): stand-in i calls the function slot
+ * i holds, for good. Between the start and the callback, the request's
+ * cb field holds the stand-in. */
 #include "uv-shim.h"
 
 /* The program's callback could not be found: the table lost it, which
@@ -102,4 +112,54 @@ void *al_uv_stand_in(enum al_uv_cb kind, const void *h, void *cb) {
   if (cb == NULL || cb == standin || al_loopsyms_owns(&al_uv_lib, cb))
     return cb;
   return al_standin_keep((uintptr_t)h, which, cb) == 0 ? standin : cb;
+}
+
+/* ------------------------------------------------- stream requests */
+
+static const char *stream_call(const uv_req_t *req) {
+  const uv_connect_t *c = (const uv_connect_t *)req;
+
+  switch (req->type) {
+  case UV_WRITE:
+    return "uv_write";
+  case UV_SHUTDOWN:
+    return "uv_shutdown";
+  case UV_CONNECT:
+    return c->handle != NULL && c->handle->type == UV_NAMED_PIPE
+               ? "uv_pipe_connect"
+               : "uv_tcp_connect";
+  default:
+    return "a stream request";
+  }
+}
+
+/* Times the function in slot for req. The request is read before the
+ * call only: the callback may free it. */
+static void req_stood_in(unsigned slot, uv_req_t *req, int status) {
+  void (*cb)(uv_req_t *, int) =
+      (void (*)(uv_req_t *, int))al_fn_slot_target(slot);
+  struct al_slow s;
+
+  al_slow_begin(&s, stream_call(req), al_uv_shim_id, (unsigned)req->type,
+                AL_RES_PENDING, (uintptr_t)req, (void *)cb);
+  cb(req, status);
+  al_slow_end(&s);
+}
+
+#define REQ_STAND_IN(i)                                                       \
+  static void req_stand_in_##i(uv_req_t *req, int status) {                  \
+    req_stood_in(0x##i, req, status);                                         \
+  }
+AL_FN_SLOTS_EACH(REQ_STAND_IN)
+#define REQ_ENTRY(i) (void *)req_stand_in_##i,
+static void *const req_stand_ins[] = {AL_FN_SLOTS_EACH(REQ_ENTRY)};
+_Static_assert(sizeof(req_stand_ins) / sizeof(req_stand_ins[0]) ==
+                   AL_FN_SLOTS,
+               "a stand-in per slot");
+
+void *al_uv_req_stand_in(void *cb) {
+  /* None (libuv's own requests carry one of libuv's), or libuv's. */
+  if (cb == NULL || al_loopsyms_owns(&al_uv_lib, cb))
+    return cb;
+  return al_fn_stand_in(req_stand_ins, cb);
 }

@@ -258,6 +258,34 @@ static void test_standins__kept_until_forgotten(void **state) {
   assert_int_equal(kept, 0);
 }
 
+/* Stand-ins by function: a slot per function, for good; a stand-in
+ * handed back is itself; past the slots, the function itself. */
+static void test_standins__by_function(void **state) {
+  static char marks[AL_FN_SLOTS], fns[AL_FN_SLOTS + 50];
+  void *stand_ins[AL_FN_SLOTS];
+  void *given[AL_FN_SLOTS + 50];
+  int stood = 0;
+  (void)state;
+
+  for (int i = 0; i < AL_FN_SLOTS; i++)
+    stand_ins[i] = &marks[i];
+  assert_null(al_fn_stand_in(stand_ins, NULL));
+  assert_null(al_fn_unstand(stand_ins, NULL));
+  for (int i = 0; i < AL_FN_SLOTS + 50; i++) {
+    given[i] = al_fn_stand_in(stand_ins, &fns[i]);
+    assert_ptr_equal(al_fn_stand_in(stand_ins, &fns[i]), given[i]);
+    assert_ptr_equal(al_fn_stand_in(stand_ins, given[i]), given[i]);
+    assert_ptr_equal(al_fn_unstand(stand_ins, given[i]), &fns[i]);
+    stood += given[i] != (void *)&fns[i];
+  }
+  assert_int_equal(stood, AL_FN_SLOTS);
+  for (int i = 0; i < AL_FN_SLOTS + 50; i++)
+    for (int j = 0; j < i; j++)
+      assert_true(given[i] != given[j]);
+  assert_int_equal(al_fn_slot(&fns[AL_FN_SLOTS + 49]), -1);
+  assert_ptr_equal(al_fn_unstand(stand_ins, &fns[0]), &fns[0]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_findings__grouped, reset),
@@ -268,6 +296,7 @@ int main(void) {
       cmocka_unit_test_setup(test_closes__bounded, reset),
       cmocka_unit_test_setup(test_slow__longer_than_the_limit, reset),
       cmocka_unit_test_setup(test_standins__kept_until_forgotten, reset),
+      cmocka_unit_test_setup(test_standins__by_function, reset),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
