@@ -10,9 +10,10 @@
  * The starts followed are those of libuv 1.x that arm a handle: the
  * timer's (uv_timer_again restarts one), the loop watchers', poll,
  * signal, the stream's reads, listens and requests (shim/uv-req.c),
- * UDP's receives and the file system watchers'. Stops are not followed:
- * libuv stops a handle as it closes it, and a stop of a closed handle does
- * nothing; but uv_poll_stop, on which libuv asserts as on uv_poll_start.
+ * UDP's receives and the file system watchers'. Stops are not followed
+ * by it: libuv stops a handle as it closes it, and a stop of a closed
+ * handle does nothing; but uv_poll_stop, on which libuv asserts as on
+ * uv_poll_start. The stops are followed by the wrong-thread check.
  *
  * libuv keeps UV_HANDLE_CLOSING, then UV_HANDLE_CLOSED too, in the
  * handle's flags from the close on, until the memory is initialised
@@ -81,6 +82,23 @@ void al_uv_close_check(const char *call, const uv_handle_t *h, int closes) {
     return rc;                                                                \
   }
 
+/* A stop: the wrong-thread check alone. A stop of a closed handle does
+ * nothing in libuv, so the use-after-close check has no part here. */
+#define STOP(name, htype)                                                     \
+  AL_EXPORT int name(htype *h) {                                              \
+    __typeof__(&name) real = REAL(name);                                      \
+    int rc;                                                                   \
+    if (real == NULL)                                                         \
+      return UV_ENOSYS;                                                       \
+    if (AL_LIKELY(!al_opt.check_threads))                                     \
+      return real(h);                                                         \
+    if (al_uv_enter_obj(h))                                                   \
+      AL_UV_THREAD_CHECK(#name, h->loop, h->type, 0);                         \
+    rc = real(h);                                                             \
+    al_uv_leave();                                                            \
+    return rc;                                                                \
+  }
+
 /* uv_timer_again restarts the timer with the callback in the handle: the
  * stand-in, when the last start stood in. */
 START_CB(uv_timer_start,
@@ -113,3 +131,13 @@ START_CB(uv_fs_event_start,
          (uv_fs_event_t * h, uv_fs_event_cb cb, const char *path,
           unsigned int flags),
          (h, cb, path, flags), h, cb, AL_UV_CB_FS_EVENT)
+
+STOP(uv_timer_stop, uv_timer_t)
+STOP(uv_idle_stop, uv_idle_t)
+STOP(uv_prepare_stop, uv_prepare_t)
+STOP(uv_check_stop, uv_check_t)
+STOP(uv_signal_stop, uv_signal_t)
+STOP(uv_read_stop, uv_stream_t)
+STOP(uv_udp_recv_stop, uv_udp_t)
+STOP(uv_fs_event_stop, uv_fs_event_t)
+STOP(uv_fs_poll_stop, uv_fs_poll_t)

@@ -40,6 +40,12 @@ enum {
   X(uv_signal_start_oneshot) X(uv_read_start) X(uv_listen)                    \
   X(uv_udp_recv_start) X(uv_fs_event_start)
 
+/* The stops the wrong-thread check follows, in shim/uv-closed.c. */
+#define UV_STOP_FUNCS(X)                                                      \
+  X(uv_timer_stop) X(uv_idle_stop) X(uv_prepare_stop) X(uv_check_stop)       \
+  X(uv_signal_stop) X(uv_read_stop) X(uv_udp_recv_stop) X(uv_fs_event_stop)  \
+  X(uv_fs_poll_stop)
+
 /* Requests, in shim/uv-req.c. */
 #define UV_REQ_FUNCS(X)                                                       \
   X(uv_write) X(uv_write2) X(uv_shutdown) X(uv_tcp_connect)                   \
@@ -59,13 +65,12 @@ enum {
 
 /* Called by the runtime, never interposed. */
 #define UV_USED(X)                                                            \
-  X(uv_timer_stop) X(uv_hrtime) X(uv_update_time)                            \
-  X(uv_stop) X(uv_unref) X(uv_cancel) X(uv_is_active)                         \
-  X(uv_idle_stop) X(uv_prepare_stop) X(uv_check_stop)
+  X(uv_hrtime) X(uv_update_time) X(uv_stop) X(uv_unref) X(uv_cancel)          \
+  X(uv_is_active)
 
 enum {
 #define X(name) F_##name,
-  UV_FUNCS(X) UV_START_FUNCS(X) UV_REQ_FUNCS(X) UV_USED(X)
+  UV_FUNCS(X) UV_START_FUNCS(X) UV_STOP_FUNCS(X) UV_REQ_FUNCS(X) UV_USED(X)
 #undef X
   F_COUNT
 };

@@ -22,7 +22,7 @@
 
 static const char *const func_names[F_COUNT] = {
 #define X(name) #name,
-    UV_FUNCS(X) UV_START_FUNCS(X) UV_REQ_FUNCS(X) UV_USED(X)
+    UV_FUNCS(X) UV_START_FUNCS(X) UV_STOP_FUNCS(X) UV_REQ_FUNCS(X) UV_USED(X)
 #undef X
 };
 
@@ -533,7 +533,7 @@ static void uv_timer_arm(void *timer, unsigned ms) {
 }
 
 static void uv_timer_halt(void *timer) {
-  USE(uv_timer_stop)((uv_timer_t *)timer);
+  REAL(uv_timer_stop)((uv_timer_t *)timer);
 }
 
 static void timer_closed(uv_handle_t *h) {
@@ -700,19 +700,19 @@ static int uv_quiet(uintptr_t addr) {
     return AL_QUIET_LEFT;
   switch (h->type) {
   case UV_TIMER:
-    if ((timer_stop = USE(uv_timer_stop)) != NULL)
+    if ((timer_stop = REAL(uv_timer_stop)) != NULL)
       timer_stop((uv_timer_t *)h);
     break;
   case UV_IDLE:
-    if ((idle_stop = USE(uv_idle_stop)) != NULL)
+    if ((idle_stop = REAL(uv_idle_stop)) != NULL)
       idle_stop((uv_idle_t *)h);
     break;
   case UV_PREPARE:
-    if ((prepare_stop = USE(uv_prepare_stop)) != NULL)
+    if ((prepare_stop = REAL(uv_prepare_stop)) != NULL)
       prepare_stop((uv_prepare_t *)h);
     break;
   case UV_CHECK:
-    if ((check_stop = USE(uv_check_stop)) != NULL)
+    if ((check_stop = REAL(uv_check_stop)) != NULL)
       check_stop((uv_check_t *)h);
     break;
   default:

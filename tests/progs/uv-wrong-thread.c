@@ -37,6 +37,16 @@
  * [failing] CHECK: SUMMARY: asyncleak: 0 handles left open; 1 finding of the debug checks$
  * [failing] EXIT: 23
  *
+ * A stop is a call on the handle too: the second thread stops a timer
+ * the main thread started.
+ * [stop] RUN: stop
+ * [stop] CLI: --debug-checks --slow-callback=600000
+ * [stop] CHECK: ^Wrong thread: uv_timer_stop on a uv_timer_t from thread [0-9]+ while thread [0-9]+ \(main\) runs its loop, 1 time, at:$
+ * [stop] CHECK: #0 0x[0-9a-f]+ in stop_from_worker .*uv-wrong-thread.c:%line(stop)$
+ * [stop] CHECK: ^  thread [0-9]+ \(main\) began running the loop at:$
+ * [stop] CHECK: 1 finding\(s\) of the debug checks in 1 process\(es\); not a failure
+ * [stop] EXIT: 0
+ *
  * The check is off unless asked for.
  * [off] RUN: call
  * [off] CHECK-NOT: finding
@@ -79,12 +89,18 @@ static void call_from_worker(void) {
   uv_timer_start(&timer, never, 100000, 0); /* @call */
 }
 
+static void stop_from_worker(void) {
+  uv_timer_stop(&timer); /* @stop */
+}
+
 /* The main thread is inside its run, in kick's callback, until done. */
 static void *worker(void *arg) {
   (void)arg;
   uv_sem_wait(&ready);
   if (!strcmp(mode, "call"))
     call_from_worker(); /* @worker */
+  if (!strcmp(mode, "stop"))
+    stop_from_worker();
   uv_async_send(&wake);
   uv_sem_post(&done);
   return NULL;
@@ -131,6 +147,8 @@ int main(int argc, char **argv) {
   uv_sem_init(&ready, 0);
   uv_sem_init(&done, 0);
   uv_timer_start(&kick, kicked, 0, 0);
+  if (!strcmp(mode, "stop"))
+    uv_timer_start(&timer, never, 100000, 0);
   pthread_create(&t, NULL, worker, NULL);
   uv_run(&loop, UV_RUN_DEFAULT); /* @run */
   pthread_join(t, NULL);
