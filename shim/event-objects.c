@@ -70,6 +70,21 @@ static void obj_gone(const void *obj) {
   errno = saved;
 }
 
+/* The wrong-thread check (check_threads) of the program's call named
+ * call on the object at obj, on the base it was made on. */
+static void obj_thread_check(const char *call, const void *obj) {
+  struct al_res r;
+  int saved = errno;
+
+  if (AL_LIKELY(!al_opt.check_threads) || obj == NULL ||
+      al_locks_held != 0)
+    return;
+  if (al_res_get((uintptr_t)obj, &r) == 0 && r.shim == al_ev_shim_id &&
+      r.type >= T_OBJ_FIRST && r.type <= T_OBJ_LAST)
+    al_ev_thread_check(call, r.loop, r.type);
+  errno = saved;
+}
+
 /* A constructor: follows what the program's own call made on base. */
 #define OBJ_NEW(ret, name, type, params, args, base)                          \
   AL_EXPORT ret *name params {                                                \
@@ -79,6 +94,8 @@ static void obj_gone(const void *obj) {
     if (fn == NULL)                                                           \
       return NULL;                                                            \
     program = enter(NULL);                                                    \
+    if (program && AL_UNLIKELY(al_opt.check_threads))                         \
+      al_ev_thread_check(#name, (uintptr_t)(base), (type));                   \
     obj = fn args;                                                            \
     leave();                                                                  \
     if (program && obj != NULL && (base) != NULL && FOLLOWED(name))           \
@@ -93,7 +110,8 @@ static void obj_gone(const void *obj) {
     __typeof__(&name) fn = REAL(name);                                        \
     if (fn == NULL)                                                           \
       return;                                                                 \
-    enter(obj);                                                               \
+    if (enter(obj) && FOLLOWED(name))                                         \
+      obj_thread_check(#name, (obj));                                         \
     if (FOLLOWED(name))                                                       \
       obj_gone(obj);                                                          \
     fn args;                                                                  \
@@ -147,6 +165,54 @@ bufferevent_filter_new(struct bufferevent *underlying,
 }
 
 OBJ_FREE(bufferevent_free, (struct bufferevent * bev), (bev), bev)
+
+/* What a program does with a bufferevent once made: the wrong-thread
+ * check alone, on a base without a lock (event-threads.c). */
+#define BEV_CALL(ret, name, params, args, bev, failed)                        \
+  AL_EXPORT ret name params {                                                 \
+    __typeof__(&name) fn = REAL(name);                                        \
+    ret rc;                                                                   \
+    if (fn == NULL)                                                           \
+      return failed;                                                          \
+    if (AL_LIKELY(!al_opt.check_threads))                                     \
+      return fn args;                                                         \
+    if (enter(bev) && FOLLOWED(name))                                         \
+      obj_thread_check(#name, (bev));                                         \
+    rc = fn args;                                                             \
+    leave();                                                                  \
+    return rc;                                                                \
+  }
+
+BEV_CALL(int, bufferevent_write,
+         (struct bufferevent * bev, const void *data, size_t size),
+         (bev, data, size), bev, -1)
+BEV_CALL(int, bufferevent_write_buffer,
+         (struct bufferevent * bev, struct evbuffer *buf), (bev, buf), bev, -1)
+BEV_CALL(size_t, bufferevent_read,
+         (struct bufferevent * bev, void *data, size_t size),
+         (bev, data, size), bev, 0)
+BEV_CALL(int, bufferevent_enable, (struct bufferevent * bev, short event),
+         (bev, event), bev, -1)
+BEV_CALL(int, bufferevent_disable, (struct bufferevent * bev, short event),
+         (bev, event), bev, -1)
+
+AL_EXPORT void bufferevent_setcb(struct bufferevent *bev,
+                                 bufferevent_data_cb readcb,
+                                 bufferevent_data_cb writecb,
+                                 bufferevent_event_cb eventcb, void *cbarg) {
+  __typeof__(&bufferevent_setcb) fn = REAL(bufferevent_setcb);
+
+  if (fn == NULL)
+    return;
+  if (AL_LIKELY(!al_opt.check_threads)) {
+    fn(bev, readcb, writecb, eventcb, cbarg);
+    return;
+  }
+  if (enter(bev) && FOLLOWED(bufferevent_setcb))
+    obj_thread_check("bufferevent_setcb", bev);
+  fn(bev, readcb, writecb, eventcb, cbarg);
+  leave();
+}
 
 /* The program's last reference, given up without bufferevent_free: known
  * to be the last only once it returns. */

@@ -32,7 +32,9 @@ struct evdns_base;
   X(evhttp_free) X(evhttp_bind_listener) X(evhttp_connection_base_new) \
   X(evhttp_connection_base_bufferevent_new) X(evhttp_connection_free)         \
   X(evdns_base_new) X(evdns_base_free) X(bufferevent_decref)                 \
-  X(evhttp_add_virtual_host) X(evhttp_remove_virtual_host)
+  X(evhttp_add_virtual_host) X(evhttp_remove_virtual_host)                   \
+  X(bufferevent_write) X(bufferevent_write_buffer) X(bufferevent_read)        \
+  X(bufferevent_enable) X(bufferevent_disable) X(bufferevent_setcb)
 
 /* Requests, and event_base_once, in shim/event-req.c. */
 #define EV_REQ_FUNCS(X)                                                       \

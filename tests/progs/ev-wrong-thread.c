@@ -19,6 +19,22 @@
  * CHECK: 1 finding\(s\) of the debug checks in 1 process\(es\); not a failure
  * EXIT: 0
  *
+ * A bufferevent is the base's too: a write to one from the second thread
+ * is a finding as well.
+ * [bev] RUN: bev
+ * [bev] CLI: --debug-checks --slow-callback=600000
+ * [bev] CHECK: ^Wrong thread: bufferevent_write on a bufferevent from thread [0-9]+ while thread [0-9]+ \(main\) runs its loop, 1 time, at:$
+ * [bev] CHECK: #0 0x[0-9a-f]+ in write_from_worker .*ev-wrong-thread.c:%line(write)$
+ * [bev] CHECK: ^  thread [0-9]+ \(main\) began running the loop at:$
+ * [bev] CHECK: 1 finding\(s\) of the debug checks in 1 process\(es\); not a failure
+ * [bev] EXIT: 0
+ * [bev-locked] RUN: bev-locked
+ * [bev-locked] CLI: --debug-checks --slow-callback=600000 --fail-on-findings
+ * [bev-locked] CHECK-NOT: finding
+ * [bev-locked] CHECK-NOT: Wrong thread
+ * [bev-locked] CHECK: ^asyncleak: no leaks: 1 loop\(s\)
+ * [bev-locked] EXIT: 0
+ *
  * The negative controls: the same call on a base made after
  * evthread_use_pthreads, which has a lock and is thread-safe; and the
  * check off.
@@ -33,6 +49,7 @@
  * [off] CHECK-NOT: Wrong thread
  * [off] EXIT: 0
  */
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <pthread.h>
@@ -41,7 +58,9 @@
 
 static struct event_base *base;
 static struct event *timer, *kick;
+static struct bufferevent *pair[2];
 static sem_t ready, done;
+static const char *mode = "call";
 
 static void never(evutil_socket_t fd, short what, void *arg) {
   (void)fd;
@@ -55,11 +74,18 @@ static void call_from_worker(void) {
   event_add(timer, &later); /* @call */
 }
 
+static void write_from_worker(void) {
+  bufferevent_write(pair[0], "x", 1); /* @write */
+}
+
 /* The main thread is inside its run, in kick's callback, until done. */
 static void *worker(void *arg) {
   (void)arg;
   sem_wait(&ready);
-  call_from_worker(); /* @worker */
+  if (!strncmp(mode, "bev", 3))
+    write_from_worker();
+  else
+    call_from_worker(); /* @worker */
   sem_post(&done);
   return NULL;
 }
@@ -79,9 +105,18 @@ int main(int argc, char **argv) {
   struct timeval now = {0, 0};
   pthread_t t;
 
-  if (argc > 1 && !strcmp(argv[1], "locked"))
+  if (argc > 1)
+    mode = argv[1];
+  if (strstr(mode, "locked") != NULL)
     evthread_use_pthreads();
   base = event_base_new();
+  if (!strncmp(mode, "bev", 3) &&
+      bufferevent_pair_new(base, BEV_OPT_CLOSE_ON_FREE |
+                                     (strstr(mode, "locked") != NULL
+                                          ? BEV_OPT_THREADSAFE
+                                          : 0),
+                           pair) != 0)
+    return 1;
   timer = evtimer_new(base, never, NULL);
   kick = evtimer_new(base, kicked, NULL);
   evtimer_add(kick, &now);
@@ -92,6 +127,10 @@ int main(int argc, char **argv) {
   pthread_join(t, NULL);
   sem_destroy(&ready);
   sem_destroy(&done);
+  if (pair[0] != NULL) {
+    bufferevent_free(pair[0]);
+    bufferevent_free(pair[1]);
+  }
   event_free(timer);
   event_free(kick);
   event_base_free(base);
