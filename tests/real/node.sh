@@ -48,12 +48,13 @@ group() {
   awk -v t="$1" '$0 == t { p = 1 } p && $0 == "" { exit } p' "$tmp/err"
 }
 
-# closing: the report of a node that ended by itself: its two platform
-# handles closing, shown apart, and nothing open or pending.
+# closing [EXPECTATION...]: the report of a node that ended by itself:
+# its two platform handles closing, shown apart, and nothing open or
+# pending; and the EXPECTATIONs (of tests/real/report.py).
 closing() {
   expect status=0 exit=0 handles_open=0 requests_pending=0 \
     handles_forced=0 handles_closing=2 \
-    closing:uv_async_t=1 closing:uv_timer_t=1
+    closing:uv_async_t=1 closing:uv_timer_t=1 "$@"
   count 1 '^1 handle of type uv_async_t closing'
   count 1 '^1 handle of type uv_timer_t closing'
   count 2 '^  0x[0-9a-f]+ on loop [0-9]+, thread [0-9]+ \(main\), closing'
@@ -198,4 +199,88 @@ grep -q "^      #[0-9]* 0x[0-9a-f]* in node::Environment::RunTimers(uv_timer_s\*
   "$tmp/out" || fail "node's timer callback not on the stack: $(cat "$tmp/out")"
 grep -q "^      #[0-9]* 0x[0-9a-f]* in uv_run " "$tmp/out" ||
   fail "uv_run not on the stack: $(cat "$tmp/out")"
+
+# g) The debug checks (docs/debug-checks.md) on node: what it prints, its
+# status and what is reported of it stay as without them, and none of its
+# own calls is a finding. Node calls libuv from more than its main
+# thread: its platform's worker threads and its thread pool wake the main
+# loop with uv_async_send, which libuv documents as safe from any thread,
+# and a Worker runs a loop of its own on its own thread. Node's own
+# callbacks here take some 20 ms at most, on a loaded machine too: far
+# from the 100 ms of --debug-checks.
+under --debug-checks -e 'setTimeout(() => console.log("tick"), 50)'
+closing findings=0
+expect_no "$tmp/err" "finding"
+[ "$(cat "$tmp/out")" = tick ] || fail "node printed: $(cat "$tmp/out")"
+
+# The files of b), read by the thread pool.
+under --debug-checks "$tmp/read.js" /etc/passwd /etc/hostname tests/cli/lib.sh
+closing findings=0
+expect_no "$tmp/err" "finding"
+[ "$(cat "$tmp/out")" = "read 3" ] || fail "read.js printed: $(cat "$tmp/out")"
+
+# An HTTP server and a client of its own on 127.0.0.1, one request; then
+# both close (agent: false, so that no connection is kept alive). Alone,
+# then under asyncleak.
+cat >"$tmp/http.js" <<'EOF'
+const http = require('http');
+const srv = http.createServer((req, res) => res.end('hello-node\n'));
+srv.listen(0, '127.0.0.1', () => {
+  const port = srv.address().port;
+  http.get({ host: '127.0.0.1', port, agent: false, timeout: 5000 }, (res) => {
+    let body = '';
+    res.on('data', (d) => { body += d; });
+    res.on('end', () => {
+      console.log(res.statusCode + ' ' + body.trim());
+      srv.close();
+    });
+  }).on('timeout', () => { throw new Error('no answer within 5 s'); });
+});
+EOF
+# shellcheck disable=SC2086 # $plain is words
+timeout -k 5 60 $plain LD_LIBRARY_PATH="$nodelib" "$node" "$tmp/http.js" \
+  >"$tmp/alone.out" 2>&1 ||
+  fail "alone, http.js failed: $(cat "$tmp/alone.out")"
+[ "$(cat "$tmp/alone.out")" = "200 hello-node" ] ||
+  fail "alone, http.js printed: $(cat "$tmp/alone.out")"
+under --debug-checks "$tmp/http.js"
+closing findings=0
+expect_no "$tmp/err" "finding"
+[ "$(cat "$tmp/out")" = "200 hello-node" ] ||
+  fail "http.js printed: $(cat "$tmp/out")"
+
+# A Worker: its loop runs on the Worker's thread, and each side posts to
+# the other with uv_async_send.
+cat >"$tmp/worker.js" <<'EOF'
+const { Worker } = require('worker_threads');
+const w = new Worker(
+  "require('worker_threads').parentPort.postMessage('hello-worker')",
+  { eval: true });
+w.on('message', (m) => console.log(m));
+w.on('exit', (code) => console.log('worker exited ' + code));
+EOF
+under --debug-checks "$tmp/worker.js"
+closing findings=0
+expect_no "$tmp/err" "finding"
+[ "$(cat "$tmp/out")" = "$(printf 'hello-worker\nworker exited 0')" ] ||
+  fail "worker.js printed: $(cat "$tmp/out")"
+
+# The control, a true finding: a timer's callback that spins for 300 ms
+# holds node's loop that long. Node runs every JavaScript timer from the
+# one uv_timer_t it makes in Environment::InitializeLibuv, whose callback
+# is Environment::RunTimers: the finding is that timer's, once.
+under --debug-checks -e 'setTimeout(() => {
+  const end = Date.now() + 300;
+  while (Date.now() < end) {}
+}, 10)'
+closing findings=1
+count 1 '^Slow callback: uv_timer_start callback on a uv_timer_t held its loop, 1 time, the longest [0-9]+ ms, created at:$'
+slow=$(awk '/^Slow callback: / { p = 1 } p && $0 == "" { exit } p' "$tmp/err")
+printf '%s\n' "$slow" | sed -n 2p |
+  grep -q '^    #0 0x[0-9a-f]* in node::Environment::InitializeLibuv()' ||
+  fail "the slow timer was not made in InitializeLibuv: $(cat "$tmp/err")"
+printf '%s\n' "$slow" | grep -A 1 -x '  the callback:' |
+  grep -q '^    #0 0x[0-9a-f]* in node::Environment::RunTimers(uv_timer_s\*)' ||
+  fail "the slow callback is not node's RunTimers: $(cat "$tmp/err")"
+count 0 '^(Wrong thread|Use after close): '
 exit 0
