@@ -220,4 +220,30 @@ serve
 stop
 expect_status 23
 expect status=23 exit=0 handles_open=4 open:ev_signal=4
+
+# d) The debug checks (docs/debug-checks.md) change nothing in what
+# sniproxy serves or in what is reported of it, and find nothing. While
+# the slow-callback check is on, each of sniproxy's watchers has
+# asyncleak's stand-in in its callback field from its start on (libev
+# calls w->cb), which calls sniproxy's own: the proxying and the 503 go
+# through it. sniproxy runs its one loop on its one thread (the wrong-
+# thread check), libev has no close (nothing for the use-after-close
+# check), and its callbacks answer at once.
+start asyncleak --debug-checks
+serve
+serve
+stop
+expect_status 23
+expect status=23 exit=0 handles_open=4 handles_closing=0 \
+  requests_pending=0 open:ev_signal=4 loops=1 loops_unclosed=1 findings=0
+for bad in SIGSEGV "killed by signal" "cannot find" "left no report" \
+  finding; do
+  expect_no "$tmp/err" "$bad"
+done
+count 4 '^1 handle of type ev_signal, created at:$'
+count 4 "^  0x[0-9a-f]+ on loop 1, thread $pid \\(main\\), started\$"
+count 1 '^SUMMARY: asyncleak: 4 handles left open \(4 ev_signal\) from 4 creation sites; 1 of 1 loop not closed$'
+[ "$(tail -n 1 "$tmp/err")" = \
+  "asyncleak: 4 handle(s) left open in 1 process(es)" ] ||
+  fail "asyncleak's last line: $(tail -n 1 "$tmp/err")"
 exit 0
