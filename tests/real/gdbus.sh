@@ -75,15 +75,17 @@ if [ -n "$followed" ]; then
     requests_created=0
 fi
 
-# monitor MODE SIGNAL: runs gdbus monitor alone (MODE alone) or under
-# asyncleak (MODE asyncleak, its JSON report in $tmp/report.json), waits
-# for its first two lines, runs a client whose coming and going it must
-# print, then sends SIGNAL to gdbus; sets $status. The shell starts
-# background commands with SIGINT ignored: env restores its default.
+# monitor MODE SIGNAL [FLAG]: runs gdbus monitor alone (MODE alone) or
+# under asyncleak (MODE asyncleak, with FLAG if given, its JSON report in
+# $tmp/report.json), waits for its first two lines, runs a client whose
+# coming and going it must print, then sends SIGNAL to gdbus; sets
+# $status. The shell starts background commands with SIGINT ignored: env
+# restores its default.
 monitor() {
   rm -f "$tmp/report.json" "$tmp/out" "$tmp/err"
   if [ "$1" = asyncleak ]; then
-    timeout -k 3 30 env --default-signal=INT "$ASYNCLEAK" \
+    # shellcheck disable=SC2086 # no FLAG is no word
+    timeout -k 3 30 env --default-signal=INT "$ASYNCLEAK" ${3:-} \
       --json="$tmp/report.json" gdbus monitor --session \
       --dest org.freedesktop.DBus >"$tmp/out" 2>"$tmp/err" </dev/null &
   else
@@ -165,6 +167,41 @@ SIG${sig%:*}: $(cat "$tmp/err")"
   expect_line "$tmp/err" "asyncleak: no leaks: 1 loop(s), 0 handle(s) \
 created, all closed; 1 loop(s) never closed"
 done
+
+# c) The debug checks (docs/debug-checks.md) change nothing in what gdbus
+# prints or in how it ends, and find nothing: a) and b) again, once each.
+# What they could check of a GLib program is its own sources (their
+# callbacks timed, an attach after their destroy); gdbus has none, and
+# GLib's own, of GDBus's worker thread, are not the program's: a finding
+# of theirs would be a false one. (GLib's contexts are thread-safe: no
+# wrong-thread check.)
+rm -f "$tmp/report.json"
+# shellcheck disable=SC2086
+run "$ASYNCLEAK" --debug-checks --json="$tmp/report.json" $call
+expect_line "$tmp/out" "(true,)"
+[ "$(wc -l <"$tmp/out")" -eq 1 ] ||
+  fail "under --debug-checks, gdbus call printed: $(cat "$tmp/out")"
+checked 0
+unwatched gdbus
+expect_no "$tmp/err" "finding"
+if [ -n "$followed" ]; then
+  expect status=0 exit=0 loops=0 handles_created=0 handles_open=0 \
+    requests_created=0 findings=0
+fi
+monitor asyncleak TERM --debug-checks
+grep -q "^asyncleak: 'gdbus' (pid [0-9]*) was killed by signal [0-9]* (SIGTERM: " \
+  "$tmp/err" || fail "asyncleak did not say gdbus was killed by SIGTERM: \
+$(cat "$tmp/err")"
+checked 143
+expect_no "$tmp/err" "finding"
+if [ -n "$followed" ]; then
+  expect status=143 loops=1 loops_unclosed=1 handles_created=0 \
+    handles_open=0 handles_closing=0 requests_pending=0 findings=0
+  expect_line "$tmp/err" "asyncleak: no leaks: 1 loop(s), 0 handle(s) \
+created, all closed; 1 loop(s) never closed"
+else
+  unwatched gdbus
+fi
 
 [ -n "$followed" ] ||
   skip "GLib is not followed by this runtime (no g_main_loop_run in \
