@@ -398,6 +398,11 @@ struct cli_proc {
   unsigned long long findings_dropped; /* not kept in a group */
   unsigned long long findings_fail;    /* they fail the run
                                           (fail_on_findings) */
+  /* Findings an image of the process made before it executed another
+   * program: its report of them went with it, and they are counted here
+   * (findings_at_exec=), the last one apart, which a failed exec gives
+   * back. */
+  unsigned long long findings_exec, findings_exec_last;
   unsigned long long suppressed, baselined;
   unsigned long long loops, loops_unclosed, handles_created, handles_open;
   unsigned long long requests_created, requests_pending;
@@ -424,6 +429,9 @@ int cli_group_fails(const struct cli_proc *p, const struct cli_group *g);
 /* The findings of process p that fail the run: all of them when p was
  * told to fail on them, else none. */
 unsigned long long cli_proc_findings_failing(const struct cli_proc *p);
+/* The findings of process p: its report's, and those of its images that
+ * executed another program, which no report shows. */
+unsigned long long cli_proc_findings(const struct cli_proc *p);
 
 /* Reads the reports in dir. Never fails: what cannot be read is left out,
  * with a warning when the directory itself cannot be read. */

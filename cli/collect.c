@@ -248,6 +248,14 @@ static void start_pair(struct cli_proc *p, const char *key, char *value) {
   } else if (!strcmp(key, "exec_failed")) {
     free(p->exec);
     p->exec = NULL;
+    /* The image that failed to exec runs on, and reports them itself. */
+    p->findings_exec -= p->findings_exec_last < p->findings_exec
+                            ? p->findings_exec_last
+                            : p->findings_exec;
+    p->findings_exec_last = 0;
+  } else if (!strcmp(key, "findings_at_exec")) {
+    p->findings_exec_last = number(value);
+    p->findings_exec += p->findings_exec_last;
   } else if (!strcmp(key, "uses")) {
     if (!p->used_loop)
       snprintf(p->uses, sizeof(p->uses), "%s", value);
@@ -1037,8 +1045,12 @@ void cli_reports_prune(const struct cli_reports *r) {
   close(fd);
 }
 
+unsigned long long cli_proc_findings(const struct cli_proc *p) {
+  return p->findings + p->findings_exec;
+}
+
 unsigned long long cli_proc_findings_failing(const struct cli_proc *p) {
-  return p->findings_fail ? p->findings : 0;
+  return p->findings_fail ? cli_proc_findings(p) : 0;
 }
 
 int cli_group_fails(const struct cli_proc *p, const struct cli_group *g) {

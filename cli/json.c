@@ -49,8 +49,9 @@ static void put_totals(struct cli_json *j, const struct cli_proc *p) {
   cli_json_uint(j, "resources_ensured", p->resources_ensured);
   cli_json_uint(j, "suppressed", p->suppressed);
   cli_json_uint(j, "baselined", p->baselined);
-  cli_json_uint(j, "findings", p->findings);
-  cli_json_uint(j, "findings_dropped", p->findings_dropped);
+  cli_json_uint(j, "findings", cli_proc_findings(p));
+  /* Those made before an exec are counted only, as the dropped are. */
+  cli_json_uint(j, "findings_dropped", p->findings_dropped + p->findings_exec);
   cli_json_close_object(j);
 }
 

@@ -69,9 +69,9 @@ static void add_up(const struct cli_reports *r, struct totals *t) {
     t->closing += p->handles_closing;
     t->closing_failing += p->closing_fails ? p->handles_closing : 0;
     t->closers += p->handles_closing > 0;
-    t->findings += p->findings;
+    t->findings += cli_proc_findings(p);
     t->findings_failing += cli_proc_findings_failing(p);
-    t->finders += p->findings > 0;
+    t->finders += cli_proc_findings(p) > 0;
     t->pending += p->requests_pending;
     t->cancelled += p->requests_cancelled;
     t->waiting += p->requests_pending > 0;
@@ -113,6 +113,15 @@ static void print_proc(int fd, const struct cli_proc *p, int quiet,
    * lines after it. */
   if (p->text_len > 0 && p->text[p->text_len - 1] != '\n')
     cli_write_all(fd, "\n", 1);
+}
+
+/* Findings whose report went with an exec: counted, and said. */
+static void say_findings_exec(int fd, const struct cli_proc *p) {
+  if (p->findings_exec > 0)
+    cli_say(fd, "process %d made %llu finding(s) of the debug checks before "
+            "it executed another program: they are counted, but not shown "
+            "(a process writes its findings as it ends)", (int)p->pid,
+            p->findings_exec);
 }
 
 /* main_proc is what the program itself reported, or NULL. With graceful
@@ -355,6 +364,8 @@ unsigned long long cli_report(const struct cli_reports *r,
   say_missing(fd, r, c, main_proc, opt->quiet, opt->missing_warn);
   cli_reaper_say(fd);
   say_copies(fd, r);
+  for (size_t i = 0; i < r->nr; i++)
+    say_findings_exec(fd, &r->procs[i]);
   if (t.missing > 0)
     cli_say(fd, "%s%zu process(es) used a loop library and left no "
             "complete report: what they leaked is not known%s",

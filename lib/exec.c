@@ -158,6 +158,12 @@ static void note(const char *path) {
   iov[1] = (struct iovec){(void *)path, strlen(path)};
   iov[2] = (struct iovec){"\n", 1};
   al_reportfile_putv(iov, 3);
+  /* The findings of the debug checks are written as the process ends:
+   * this image's end is the exec, which takes them. Their number is
+   * noted, for the command to count them (and to give them back should
+   * the exec fail). */
+  if (al_findings_made() > 0)
+    al_reportfile_line_n("findings_at_exec", "", al_findings_made(), "");
 }
 
 /* Notes file, found as execvp() would when search_path is set, as what

@@ -19,6 +19,9 @@ AL_LOCK_REGISTER(AL_LOCK_FINDINGS, findings_lock, AL_LOCK_FOR_REPORT)
 static struct al_finding groups[AL_FINDINGS_MAX];
 static size_t ngroups;
 static uint64_t dropped;
+/* Every finding made, dropped ones included: read with no lock before an
+ * exec (lib/exec.c), which may be in a signal handler. */
+static atomic_ullong made;
 
 static const struct {
   const char *name, *title;
@@ -51,6 +54,7 @@ void al_finding_add(const struct al_finding *f) {
   size_t i;
 
   al_mutex_lock(&findings_lock);
+  atomic_fetch_add_explicit(&made, count, memory_order_relaxed);
   for (i = 0; i < ngroups; i++)
     if (same_group(&groups[i], f))
       break;
@@ -114,10 +118,15 @@ void al_findings_atfork_child(void) {
     al_findings_reset();
 }
 
+unsigned long long al_findings_made(void) {
+  return atomic_load_explicit(&made, memory_order_relaxed);
+}
+
 void al_findings_reset(void) {
   al_mutex_lock(&findings_lock);
   ngroups = 0;
   dropped = 0;
+  atomic_store(&made, 0);
   memset(groups, 0, sizeof(groups));
   al_mutex_unlock(&findings_lock);
 }

@@ -82,6 +82,10 @@ const char *al_check_title(unsigned check);
 void al_findings_atfork_child(void);
 /* Forgets every finding; for unit tests, and for daemon()'s parent. */
 void al_findings_reset(void);
+/* How many findings the process made, dropped ones included. Lock-free,
+ * async-signal-safe: for the note before an exec, which takes the report
+ * of them with the old image. */
+unsigned long long al_findings_made(void);
 
 /* ---------------------------------------- the wrong thread (threads.c) */
 

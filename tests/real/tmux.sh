@@ -179,9 +179,10 @@ session sock
 # client, which forked it before running it, and the server runs it
 # itself from then on: no call on it is another thread's. tmux frees no
 # event (its events are in its own structures, set again with
-# event_set), and its callbacks are quick. (A pane's process, forked from
+# event_set), and its callbacks are quick. A pane's process, forked from
 # a callback of the server's, deletes the server's signal events before
-# it executes the pane's command: what it finds then is gone with the
-# exec, and is not checked here.)
+# it executes the pane's command: what it finds then is not shown, but
+# the runtime notes its number before the exec and the command counts it
+# (none here).
 session sock-debug --debug-checks
 exit 0
