@@ -373,6 +373,7 @@ struct cli_proc {
   int running;   /* 1 when it was still running as the reports were read,
                     0 when it had ended, -1 when that is not known */
   int used_loop; /* its image used a loop library (uses=, or libs=) */
+  int used_loop_before_exec; /* an earlier image did, then executed */
   char uses[32]; /* the first such library, for messages */
   int cut;       /* a part of the report ends early: a write failed */
   char *error;   /* why the runtime could not write the report, or NULL */

@@ -240,6 +240,7 @@ static void start_pair(struct cli_proc *p, const char *key, char *value) {
     replace(&p->exe, value);
     free(p->exec);
     p->exec = NULL;
+    p->used_loop_before_exec |= p->used_loop;
     p->used_loop = 0;
     p->uses[0] = '\0';
   } else if (!strcmp(key, "exec") || !strcmp(key, "exec_untraced")) {

@@ -22,6 +22,7 @@ struct totals {
   size_t closers;  /* processes with closes not completed */
   size_t finders;  /* processes with findings of the debug checks */
   int used_loop;   /* some process used a loop library */
+  int used_before_exec; /* some image did, then executed another program */
   int incomplete;  /* some process left no report, or half of one, that
                       may have held leaks */
   size_t missing;  /* processes whose lost report fails the run */
@@ -86,6 +87,7 @@ static void add_up(const struct cli_reports *r, struct totals *t) {
     t->leaking += p->handles_open > 0;
     t->forcing += p->handles_forced + p->requests_cancelled > 0;
     t->used_loop |= p->used_loop;
+    t->used_before_exec |= p->used_loop_before_exec;
     t->unwatched += p->ncopies > 0;
     /* A report cut short, or none from a process the runtime ran in,
      * unless it is known to have used no loop library. */
@@ -255,6 +257,13 @@ static void say_clean(int fd, const struct cli_child *c,
             "watched (%llu loop(s), %llu handle(s) created), but the "
             "copies of a loop library named above were not checked",
             t->loops, t->created);
+    return;
+  }
+  if (!t->used_loop && t->used_before_exec) {
+    cli_say(fd, "a loop library was used, then the process executed "
+            "another program, which used none: what was open at the exec "
+            "was not checked (docs/exit-paths.md)%s",
+            unchecked);
     return;
   }
   if (!t->used_loop) {
