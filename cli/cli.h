@@ -404,6 +404,7 @@ struct cli_proc {
    * (findings_at_exec=), the last one apart, which a failed exec gives
    * back. */
   unsigned long long findings_exec, findings_exec_last;
+  int findings_exec_fail; /* the image that made them fails on findings */
   unsigned long long suppressed, baselined;
   unsigned long long loops, loops_unclosed, handles_created, handles_open;
   unsigned long long requests_created, requests_pending;
@@ -450,6 +451,8 @@ size_t cli_reports_unwatched(const struct cli_reports *r);
 /* How many processes left no report where one was needed
  * (CLI_MISSING_FAILS). */
 size_t cli_reports_missing(const struct cli_reports *r);
+/* How many processes made findings before an exec (findings_exec). */
+size_t cli_reports_findings_exec(const struct cli_reports *r);
 /* The program itself among the processes, or NULL: the process of its pid
  * whose parent is this command. */
 const struct cli_proc *cli_reports_main(const struct cli_reports *r,

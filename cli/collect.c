@@ -240,12 +240,14 @@ static void start_pair(struct cli_proc *p, const char *key, char *value) {
     replace(&p->exe, value);
     free(p->exec);
     p->exec = NULL;
+    p->findings_exec_last = 0; /* that exec is done */
     p->used_loop_before_exec |= p->used_loop;
     p->used_loop = 0;
     p->uses[0] = '\0';
   } else if (!strcmp(key, "exec") || !strcmp(key, "exec_untraced")) {
     replace(&p->exec, value);
     p->exec_untraced = !strcmp(key, "exec_untraced");
+    p->findings_exec_last = 0; /* its findings_at_exec, if any, follows */
   } else if (!strcmp(key, "exec_failed")) {
     free(p->exec);
     p->exec = NULL;
@@ -257,6 +259,8 @@ static void start_pair(struct cli_proc *p, const char *key, char *value) {
   } else if (!strcmp(key, "findings_at_exec")) {
     p->findings_exec_last = number(value);
     p->findings_exec += p->findings_exec_last;
+  } else if (!strcmp(key, "findings_exec_fail")) {
+    p->findings_exec_fail = 1;
   } else if (!strcmp(key, "uses")) {
     if (!p->used_loop)
       snprintf(p->uses, sizeof(p->uses), "%s", value);
@@ -1051,7 +1055,18 @@ unsigned long long cli_proc_findings(const struct cli_proc *p) {
 }
 
 unsigned long long cli_proc_findings_failing(const struct cli_proc *p) {
-  return p->findings_fail ? cli_proc_findings(p) : 0;
+  /* Those before an exec fail as the image that made them was told, the
+   * new image's report (and its word) being possibly none. */
+  return (p->findings_fail ? p->findings : 0) +
+         (p->findings_fail || p->findings_exec_fail ? p->findings_exec : 0);
+}
+
+size_t cli_reports_findings_exec(const struct cli_reports *r) {
+  size_t n = 0;
+
+  for (size_t i = 0; i < r->nr; i++)
+    n += r->procs[i].findings_exec > 0;
+  return n;
 }
 
 int cli_group_fails(const struct cli_proc *p, const struct cli_group *g) {

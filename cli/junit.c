@@ -15,6 +15,10 @@ struct counts {
  * than passed. One with a copy of its own that could not be watched
  * fails instead. */
 static int proc_skipped(const struct cli_proc *p) {
+  /* An image before an exec that used a loop library, or made findings,
+   * was checked. */
+  if (p->used_loop_before_exec || p->findings_exec > 0)
+    return 0;
   return ((p->has_sum && !p->used_loop) ||
           p->missing == CLI_MISSING_NOTED ||
           p->missing == CLI_MISSING_UNTRACED) &&
@@ -27,7 +31,9 @@ static size_t failing_groups(const struct cli_proc *p) {
 
   for (size_t i = 0; i < p->ngroups; i++)
     n += cli_group_fails(p, &p->groups[i]);
-  return n + (cli_proc_findings_failing(p) > 0 ? p->nfinds : 0);
+  return n + (cli_proc_findings_failing(p) > 0
+                  ? p->nfinds + (p->findings_exec > 0)
+                  : 0);
 }
 
 /* A process whose totals fail but whose records list no failing group
@@ -296,6 +302,12 @@ static void put_proc(FILE *out, const struct cli_run *run,
       put_failure(out, &p->groups[i]);
   for (size_t i = 0; cli_proc_findings_failing(p) && i < p->nfinds; i++)
     put_finding(out, &p->finds[i]);
+  if (cli_proc_findings_failing(p) && p->findings_exec > 0)
+    fprintf(out,
+            "      <failure message=\"%llu finding(s) of the debug checks "
+            "made before the process executed another program: counted, "
+            "not shown\" type=\"findings-before-exec\"/>\n",
+            p->findings_exec);
   if (failing_groups(p) == 0 && cli_proc_failed(p))
     put_unlisted(out, p);
   put_system_out(out, p);

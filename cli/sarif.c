@@ -278,7 +278,8 @@ static void put_results(struct cli_json *j, const struct cli_reports *r) {
 static void put_unwatched(struct cli_json *j, const struct cli_reports *r) {
   char text[2048];
 
-  if (cli_reports_unwatched(r) == 0 && cli_reports_missing(r) == 0)
+  if (cli_reports_unwatched(r) == 0 && cli_reports_missing(r) == 0 &&
+      cli_reports_findings_exec(r) == 0)
     return;
   cli_json_array(j, "toolExecutionNotifications");
   /* Reports lost with what they held: as much the run's own failing. */
@@ -295,6 +296,25 @@ static void put_unwatched(struct cli_json *j, const struct cli_reports *r) {
     put_text(j, "message", text);
     cli_json_object(j, "properties");
     cli_json_string(j, "kind", "missing-report");
+    cli_json_int(j, "pid", p->pid);
+    cli_json_close_object(j);
+    cli_json_close_object(j);
+  }
+  /* Findings whose report an exec took: counted, no result to place. */
+  for (size_t i = 0; i < r->nr; i++) {
+    const struct cli_proc *p = &r->procs[i];
+
+    if (p->findings_exec == 0)
+      continue;
+    snprintf(text, sizeof(text), "process %d made %llu finding(s) of the "
+             "debug checks before it executed another program: counted, "
+             "not shown", (int)p->pid, p->findings_exec);
+    cli_json_object(j, NULL);
+    cli_json_string(j, "level",
+                    cli_proc_findings_failing(p) ? "error" : "warning");
+    put_text(j, "message", text);
+    cli_json_object(j, "properties");
+    cli_json_string(j, "kind", "findings-before-exec");
     cli_json_int(j, "pid", p->pid);
     cli_json_close_object(j);
     cli_json_close_object(j);

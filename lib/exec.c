@@ -162,8 +162,12 @@ static void note(const char *path) {
    * this image's end is the exec, which takes them. Their number is
    * noted, for the command to count them (and to give them back should
    * the exec fail). */
-  if (al_findings_made() > 0)
+  if (al_findings_made() > 0) {
     al_reportfile_line_n("findings_at_exec", "", al_findings_made(), "");
+    /* The new image may write no report to say so for them. */
+    if (al_opt.fail_on_findings)
+      al_reportfile_line("findings_exec_fail", "1");
+  }
 }
 
 /* Notes file, found as execvp() would when search_path is set, as what

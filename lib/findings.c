@@ -22,6 +22,8 @@ static uint64_t dropped;
 /* Every finding made, dropped ones included: read with no lock before an
  * exec (lib/exec.c), which may be in a signal handler. */
 static atomic_ullong made;
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2,
+               "the count is read in a signal handler");
 
 static const struct {
   const char *name, *title;

@@ -132,6 +132,9 @@ AL_EXPORT int bufferevent_pair_new(struct event_base *base, int options,
   if (fn == NULL)
     return -1;
   program = enter(NULL);
+  if (program && AL_UNLIKELY(al_opt.check_threads))
+    al_ev_thread_check("bufferevent_pair_new", (uintptr_t)base,
+                       T_BUFFEREVENT);
   rc = fn(base, options, pair);
   leave();
   if (program && rc == 0 && base != NULL && FOLLOWED(bufferevent_pair_new)) {
@@ -153,6 +156,8 @@ bufferevent_filter_new(struct bufferevent *underlying,
   if (fn == NULL)
     return NULL;
   program = enter(NULL);
+  if (program)
+    obj_thread_check("bufferevent_filter_new", underlying);
   bev = fn(underlying, input_filter, output_filter, options, free_context,
            ctx);
   leave();

@@ -14,8 +14,8 @@
  * The event being called back is the one libevent says is running on the
  * base of the innermost run on this thread (event_base_get_running_event):
  * its record gives the creation stack, looked up before the call, which
- * may free the event. A stand-in called outside a run of a base is still
- * timed, with no creation stack.
+ * may free the event. A stand-in called by anything but libevent's
+ * dispatch is still timed, with no creation stack.
  *
  * The getters give the program its own callback back (event_get_callback,
  * event_get_assignment). A program that reads ev_callback straight from
@@ -24,21 +24,47 @@
  * libevent's, an event libevent makes itself (bufferevents, listeners),
  * and callbacks past the AL_FN_SLOTS-th function are not timed. */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
 #include "event-shim.h"
 
-static void stood_in(unsigned slot, evutil_socket_t fd, short what,
-                     void *arg) {
-  event_callback_fn cb = (event_callback_fn)al_fn_slot_target(slot);
-  __typeof__(&event_base_get_running_event) running =
+/* libevent's event_base_get_running_event, when it is the one of the
+ * libevent whose event_base_loop runs (an older libevent, 1.4 or 2.0, has
+ * none, and another's must not be called on its base); else NULL. */
+static __typeof__(&event_base_get_running_event) running_event(void) {
+  static atomic_int usable = -1;
+  __typeof__(&event_base_get_running_event) fn =
       USE(event_base_get_running_event);
-  uintptr_t base = al_run_innermost(al_ev_shim_id);
+  int u = atomic_load_explicit(&usable, memory_order_relaxed);
+
+  if (u < 0) {
+    void *loop = (void *)REAL(event_base_loop);
+    Dl_info a, b;
+    u = fn != NULL && loop != NULL && dladdr((void *)fn, &a) &&
+        dladdr(loop, &b) && a.dli_fbase == b.dli_fbase;
+    atomic_store_explicit(&usable, u, memory_order_relaxed);
+  }
+  return u ? fn : NULL;
+}
+
+/* caller: where the stand-in was called from. Only libevent's dispatch
+ * has a running event: a stand-in the program calls itself is timed with
+ * no creation stack. So is one under a seccomp filter that may kill,
+ * where finding the innermost run could make a system call the program
+ * does not make (lib/seccomp.c). */
+static void stood_in(unsigned slot, const void *caller, evutil_socket_t fd,
+                     short what, void *arg) {
+  event_callback_fn cb = (event_callback_fn)al_fn_slot_target(slot);
+  __typeof__(&event_base_get_running_event) running;
+  uintptr_t base = 0;
   struct event *ev = NULL;
   struct al_slow s;
 
-  if (base != 0 && running != NULL && AL_LIKELY(al_locks_held == 0))
+  if (AL_LIKELY(al_locks_held == 0) && !al_ending_sealed() &&
+      al_ev_code_is_libevent(caller) && (running = running_event()) != NULL &&
+      (base = al_run_innermost(al_ev_shim_id)) != 0)
     ev = running((struct event_base *)base);
   al_slow_begin(&s, "event_new", al_ev_shim_id, T_NEW, AL_RES_OPEN,
                 (uintptr_t)ev, (void *)cb);
@@ -51,7 +77,7 @@ static void stood_in(unsigned slot, evutil_socket_t fd, short what,
 /* AL_FN_SLOTS stand-ins, stand_in_00 to stand_in_ff. */
 #define STAND_IN(i)                                                           \
   static void stand_in_##i(evutil_socket_t fd, short what, void *arg) {      \
-    stood_in(0x##i, fd, what, arg);                                           \
+    stood_in(0x##i, __builtin_return_address(0), fd, what, arg);              \
   }
 AL_FN_SLOTS_EACH(STAND_IN)
 #define ENTRY(i) (void *)stand_in_##i,

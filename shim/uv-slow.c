@@ -121,7 +121,8 @@ static const char *stream_call(const uv_req_t *req) {
 
   switch (req->type) {
   case UV_WRITE:
-    return "uv_write";
+    return ((const uv_write_t *)req)->send_handle != NULL ? "uv_write2"
+                                                          : "uv_write";
   case UV_SHUTDOWN:
     return "uv_shutdown";
   case UV_CONNECT:

@@ -180,4 +180,35 @@ valid
 expect "$j" "${p}['totals']['findings']" 0
 expect "$j" "len(${p}['findings'])" 0
 expect "$s" "len($r)" 0
+
+# Findings made before the process executed another program: counted in
+# the totals, as dropped (no group to show), a JUnit failure of their own
+# and a SARIF notification when they fail the run; never a "skipped"
+# process, nor a failure that names no cause.
+prog=$O/progs/uv-findings-exec
+run_formats --debug-checks --fail-on-findings "$prog" exec
+expect_status 23
+valid
+expect "$j" "${p}['totals']['findings']" 1
+expect "$j" "${p}['totals']['findings_dropped']" 1
+n='d["runs"][0]["invocations"][0]["toolExecutionNotifications"]'
+expect "$s" "len($r)" 0
+expect "$s" "len($n)" 1
+expect "$s" "${n}[0]['properties']['kind']" findings-before-exec
+expect "$s" "${n}[0]['level']" error
+grep -q '<failure message="1 finding(s) of the debug checks made before the process executed another program: counted, not shown" type="findings-before-exec"/>' "$x" ||
+  fail "no JUnit failure for the findings before the exec: $(cat "$x")"
+grep -q 'type="unlisted"' "$x" && fail "an unlisted failure: $(cat "$x")"
+grep -q '<skipped' "$x" && fail "the process was skipped: $(cat "$x")"
+# Not failing: a warning, and no JUnit failure.
+run_formats --debug-checks "$prog" exec
+expect_status 0
+valid
+expect "$s" "${n}[0]['level']" warning
+grep -q 'failures="0"' "$x" || fail "a JUnit failure: $(cat "$x")"
+# The negative control: no finding, nothing said.
+run_formats --debug-checks --fail-on-findings "$prog" clean
+expect_status 0
+valid
+expect "$s" "'toolExecutionNotifications' in d['runs'][0]['invocations'][0]" false
 exit 0

@@ -28,6 +28,22 @@
  * [failed] CHECK: 1 finding\(s\) of the debug checks in 1 process\(es\); not a failure
  * [failed] EXIT: 0
  *
+ * The same when the new program writes no report of its own to say
+ * whether findings fail the run: the image that made them said so.
+ * [untraced] RUN: exec
+ * [untraced] CLI: --debug-checks --fail-on-findings --trace-children=no
+ * [untraced] CHECK: made 1 finding\(s\) of the debug checks before it executed another program
+ * [untraced] CHECK: ^asyncleak: 1 finding\(s\) of the debug checks in 1 process\(es\)$
+ * [untraced] EXIT: 23
+ *
+ * An exec that succeeds, then one of the new image's that fails: only the
+ * failed one's findings (none) are given back.
+ * [chain] RUN: chain
+ * [chain] CLI: --debug-checks --fail-on-findings
+ * [chain] CHECK: made 1 finding\(s\) of the debug checks before it executed another program
+ * [chain] CHECK: ^asyncleak: 1 finding\(s\) of the debug checks in 1 process\(es\)$
+ * [chain] EXIT: 23
+ *
  * The negative control: no finding, the same exec.
  * [clean] RUN: clean
  * [clean] CLI: --debug-checks --fail-on-findings
@@ -46,10 +62,14 @@ int main(int argc, char **argv) {
 
   uv_timer_init(loop, &timer);
   uv_close((uv_handle_t *)&timer, NULL);
-  if (strcmp(mode, "clean") != 0)
+  if (strcmp(mode, "clean") != 0 && strcmp(mode, "failexec") != 0)
     uv_timer_start(&timer, NULL, 0, 0);
   uv_run(loop, UV_RUN_DEFAULT);
-  if (!strcmp(mode, "fail")) {
+  if (!strcmp(mode, "chain")) {
+    execl("/proc/self/exe", argv[0], "failexec", (char *)NULL);
+    return 1;
+  }
+  if (!strcmp(mode, "fail") || !strcmp(mode, "failexec")) {
     execl("/nonexistent/asyncleak-test", "x", (char *)NULL);
     return uv_loop_close(loop) != 0;
   }
