@@ -18,6 +18,7 @@
  * EXIT: 125
  *
  * The same with the check off.
+ * [off] SANITIZED: skip
  * [off] RUN: run
  * [off] CHECK: ^callback ran$
  * [off] CHECK: ^locked in, ending$
