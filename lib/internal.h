@@ -190,7 +190,9 @@ struct al_fin {
 
 /* One loop not closed yet. A loop that closes is counted and freed. */
 struct al_loop {
-  struct al_loop *next;
+  struct al_loop *next;  /* the registry's, in order of creation */
+  struct al_loop **link; /* what points at it in that order */
+  struct al_loop *chain; /* the next in its bucket of the open loops */
   uintptr_t addr;
   const struct al_stack *stack;
   uint64_t serial;      /* 1, 2, ... in order of creation */
