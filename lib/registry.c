@@ -1295,7 +1295,10 @@ void al_loop_closed(uintptr_t addr, uint64_t serial) {
   al_mutex_unlock(&loops_lock);
   if (l != NULL || serial == 0)
     al_run_forget(addr, 0);
-  if (l == NULL)
+  /* Nothing recorded on it, the common case: the registry need not be
+   * read. A loop with no count of its records (past the addresses
+   * counted) is read as before. */
+  if (l == NULL || al_loop_records(addr) == 0)
     return;
 
   /* The loop library closed the loop, so it holds no handle of the
