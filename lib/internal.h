@@ -963,6 +963,9 @@ struct iovec;
 int al_writev_all(int fd, const struct iovec *iov, int n, int own);
 /* Milliseconds of the monotonic clock, for ages and deadlines. */
 uint64_t al_now_ms(void);
+/* The same, as of the clock's last tick (up to a few ms behind): for
+ * times only shown, on hot paths. */
+uint64_t al_coarse_ms(void);
 /* The runtime's locks, their order and fork (lib/locks.c). */
 #include "locks.h"
 
@@ -985,7 +988,7 @@ unsigned long al_defer_lost(void);
 
 /* A run of a loop on some thread, and what that thread is doing: waiting
  * in the loop library's poll, or not (its callbacks and the library's own
- * work between them), since since_ms (al_now_ms). */
+ * work between them), since since_ms (al_coarse_ms). */
 struct al_run_info {
   uintptr_t loop;
   uint64_t since_ms;
