@@ -190,7 +190,9 @@ struct al_fin {
 
 /* One loop not closed yet. A loop that closes is counted and freed. */
 struct al_loop {
-  struct al_loop *next;
+  struct al_loop *next;  /* the registry's, in order of creation */
+  struct al_loop **link; /* what points at it in that order */
+  struct al_loop *chain; /* the next in its bucket of the open loops */
   uintptr_t addr;
   const struct al_stack *stack;
   uint64_t serial;      /* 1, 2, ... in order of creation */
@@ -961,6 +963,9 @@ struct iovec;
 int al_writev_all(int fd, const struct iovec *iov, int n, int own);
 /* Milliseconds of the monotonic clock, for ages and deadlines. */
 uint64_t al_now_ms(void);
+/* The same, as of the clock's last tick (up to a few ms behind): for
+ * times only shown, on hot paths. */
+uint64_t al_coarse_ms(void);
 /* The runtime's locks, their order and fork (lib/locks.c). */
 #include "locks.h"
 
@@ -983,7 +988,7 @@ unsigned long al_defer_lost(void);
 
 /* A run of a loop on some thread, and what that thread is doing: waiting
  * in the loop library's poll, or not (its callbacks and the library's own
- * work between them), since since_ms (al_now_ms). */
+ * work between them), since since_ms (al_coarse_ms). */
 struct al_run_info {
   uintptr_t loop;
   uint64_t since_ms;

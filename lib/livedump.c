@@ -114,10 +114,12 @@ static void put_loops(struct al_buf *b, struct al_symbolizer *sym,
   }
 }
 
-static void put_runs(struct al_buf *b, uint64_t now) {
+static void put_runs(struct al_buf *b) {
   struct al_run_info runs[MAX_RUNS];
   size_t n = al_run_list(runs, MAX_RUNS);
   unsigned lost = al_run_unlisted();
+  /* The clock the runs were timed with (lib/run.c). */
+  uint64_t now = al_coarse_ms();
 
   for (size_t i = 0; i < n; i++)
     al_buf_printf(b, "run\t%#lx\t%d\t%s\t%lu\t%s\n",
@@ -213,7 +215,7 @@ void al_live_dump(struct al_buf *b) {
   }
   sym = al_symbolizer_new();
   put_loops(b, sym, &s);
-  put_runs(b, now);
+  put_runs(b);
   put_groups(b, sym, &s, now);
   if (s.unreadable > 0)
     al_buf_printf(b, "unreadable\t%u\n", s.unreadable);

@@ -50,9 +50,22 @@ static uint64_t inherited_below = 1;
 static _Atomic unsigned shims_seen;
 
 static pthread_mutex_t loops_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Every loop kept, in order of creation, which the report follows. */
 static struct al_loop *loops_head, **loops_tail = &loops_head;
 static uint64_t loop_serial;
 static uint64_t loops_closed;
+
+/* The open loops by address: each loop of the list that is not
+ * AL_LOOP_REPLACED, which is at most one per address, chained through
+ * `chain` in a table that doubles when it holds as many loops as
+ * buckets. The first buckets are static, so that a loop can always be
+ * indexed; a table that cannot grow gets longer chains, never wrong
+ * answers. Under loops_lock. */
+#define LOOP_BUCKETS_FIRST 64u
+static struct al_loop *loop_buckets_first[LOOP_BUCKETS_FIRST];
+static struct al_loop **loop_buckets = loop_buckets_first;
+static size_t loop_nbuckets = LOOP_BUCKETS_FIRST; /* a power of two */
+static size_t loops_indexed;
 
 const struct al_shim *al_shims[AL_MAX_SHIMS];
 static pthread_mutex_t shims_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -887,13 +900,80 @@ int al_res_alive(uintptr_t addr, uint64_t seq) {
 
 /* ----------------------------------------------------------------- loops */
 
-/* Lock held. The newest loop at addr that has not been replaced. */
+static inline struct al_loop **loop_bucket(uintptr_t addr) {
+  return &loop_buckets[(mix(addr) >> 32) & (loop_nbuckets - 1)];
+}
+
+/* Doubles the index when it holds as many loops as buckets. Lock held. */
+static void loops_index_grow(void) {
+  size_t n = 2 * loop_nbuckets;
+  struct al_loop **nb;
+
+  if (loops_indexed < loop_nbuckets || n > SIZE_MAX / sizeof(*nb))
+    return;
+  nb = map(n * sizeof(*nb));
+  if (nb == NULL)
+    return;
+  for (size_t i = 0; i < loop_nbuckets; i++) {
+    struct al_loop *l = loop_buckets[i], *next;
+    for (; l != NULL; l = next) {
+      struct al_loop **b = &nb[(mix(l->addr) >> 32) & (n - 1)];
+      next = l->chain;
+      l->chain = *b;
+      *b = l;
+    }
+  }
+  if (loop_buckets != loop_buckets_first)
+    munmap(loop_buckets, loop_nbuckets * sizeof(*nb));
+  loop_buckets = nb;
+  loop_nbuckets = n;
+}
+
+/* Lock held: the loop open at addr, the one not replaced. */
 static struct al_loop *find_open_loop(uintptr_t addr) {
-  struct al_loop *found = NULL;
-  for (struct al_loop *l = loops_head; l != NULL; l = l->next)
-    if (l->addr == addr && !(l->flags & AL_LOOP_REPLACED))
-      found = l;
-  return found;
+  struct al_loop *l = *loop_bucket(addr);
+  while (l != NULL && l->addr != addr)
+    l = l->chain;
+  return l;
+}
+
+/* A loop kept, open at its address: appended to the list and indexed.
+ * Lock held; no other loop is open at its address. */
+static void loop_add(struct al_loop *l) {
+  struct al_loop **b;
+
+  l->next = NULL;
+  l->link = loops_tail;
+  *loops_tail = l;
+  loops_tail = &l->next;
+  loops_index_grow();
+  b = loop_bucket(l->addr);
+  l->chain = *b;
+  *b = l;
+  loops_indexed++;
+}
+
+/* The loop at its address is no longer open (replaced, freed or closed):
+ * out of the index, still in the list. Lock held. */
+static void loop_unindex(struct al_loop *l) {
+  for (struct al_loop **p = loop_bucket(l->addr); *p != NULL;
+       p = &(*p)->chain) {
+    if (*p == l) {
+      *p = l->chain;
+      l->chain = NULL;
+      loops_indexed--;
+      return;
+    }
+  }
+}
+
+/* Out of the list, once out of the index. Lock held. */
+static void loop_unlink(struct al_loop *l) {
+  *l->link = l->next;
+  if (l->next != NULL)
+    l->next->link = l->link;
+  else
+    loops_tail = l->link;
 }
 
 uint64_t al_loop_open(uint8_t shim, uintptr_t addr, unsigned flags,
@@ -912,6 +992,7 @@ uint64_t al_loop_open(uint8_t shim, uintptr_t addr, unsigned flags,
     /* The program initialised a loop over one it never closed: the old
      * loop and its handles are lost, and stay reported. */
     old->flags |= AL_LOOP_REPLACED;
+    loop_unindex(old);
     l = NULL;
   }
   if (l == NULL && (l = calloc(1, sizeof(*l))) != NULL) {
@@ -920,8 +1001,7 @@ uint64_t al_loop_open(uint8_t shim, uintptr_t addr, unsigned flags,
     l->tid = al_gettid();
     l->serial = ++loop_serial;
     l->first_seq = atomic_load(&next_seq);
-    *loops_tail = l;
-    loops_tail = &l->next;
+    loop_add(l);
   }
   if (l != NULL) {
     /* An outer call (uv_default_loop) knows the program's call site better
@@ -981,6 +1061,7 @@ void al_loop_freed(uintptr_t addr) {
   l = find_open_loop(addr);
   if (l != NULL) {
     l->flags |= AL_LOOP_FREED | AL_LOOP_REPLACED;
+    loop_unindex(l);
     if (!(l->flags & AL_LOOP_INHERITED))
       loops_closed++;
   }
@@ -1149,6 +1230,8 @@ void al_loop_shut_down(uintptr_t addr) {
 static void copy_loop(struct al_loop *dst, const struct al_loop *l) {
   *dst = *l;
   dst->next = NULL;
+  dst->link = NULL;
+  dst->chain = NULL;
   dst->fins = NULL;
   dst->waits = NULL;
 }
@@ -1192,18 +1275,14 @@ uint64_t al_loop_serial(uintptr_t addr) {
 }
 
 void al_loop_closed(uintptr_t addr, uint64_t serial) {
-  struct al_loop *l = NULL, **p, **link = NULL;
+  struct al_loop *l;
   uint64_t first_seq = 0;
 
   al_mutex_lock(&loops_lock);
-  for (p = &loops_head; *p != NULL; p = &(*p)->next)
-    if ((*p)->addr == addr && !((*p)->flags & AL_LOOP_REPLACED))
-      link = p; /* keep the newest */
-  l = link ? *link : NULL;
+  l = find_open_loop(addr);
   if (l != NULL && (serial == 0 || l->serial == serial)) {
-    *link = l->next;
-    if (loops_tail == &l->next)
-      loops_tail = link;
+    loop_unindex(l);
+    loop_unlink(l);
     first_seq = l->first_seq;
     if (!(l->flags & AL_LOOP_INHERITED))
       loops_closed++;
@@ -1216,7 +1295,10 @@ void al_loop_closed(uintptr_t addr, uint64_t serial) {
   al_mutex_unlock(&loops_lock);
   if (l != NULL || serial == 0)
     al_run_forget(addr, 0);
-  if (l == NULL)
+  /* Nothing recorded on it, the common case: the registry need not be
+   * read. A loop with no count of its records (past the addresses
+   * counted) is read as before. */
+  if (l == NULL || al_loop_records(addr) == 0)
     return;
 
   /* The loop library closed the loop, so it holds no handle of the
@@ -1401,6 +1483,12 @@ void al_registry_reset(void) {
     free(l);
   }
   loops_tail = &loops_head;
+  if (loop_buckets != loop_buckets_first)
+    munmap(loop_buckets, loop_nbuckets * sizeof(*loop_buckets));
+  memset(loop_buckets_first, 0, sizeof(loop_buckets_first));
+  loop_buckets = loop_buckets_first;
+  loop_nbuckets = LOOP_BUCKETS_FIRST;
+  loops_indexed = 0;
   loop_serial = 0;
   loops_closed = 0;
   al_mutex_unlock(&loops_lock);

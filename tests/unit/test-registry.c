@@ -1,4 +1,5 @@
 /* The registry: records, closes, loops, snapshots. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -506,6 +507,175 @@ static void test_registry__records_per_loop_closed(void **state) {
   assert_int_equal(al_loop_records(0x60), 0);
 }
 
+/* ------------------------------------------------ many loops, by address */
+
+/* Loops spaced as a program's loops in an array are (a uv_loop_t is
+ * 1,000 bytes or so), so that their hashes differ only in a few bits. */
+#define MANY 5000u
+#define LOOP_AT(i) ((uintptr_t)0x7f0000100000u + (uintptr_t)(i) * 0x3d0u)
+
+/* Whether every loop in [0, n) whose serial is given is found with it. */
+static void assert_all_found(const uint64_t *serial, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (serial[i] != 0)
+      assert_int_equal(al_loop_serial(LOOP_AT(i)), serial[i]);
+}
+
+/* Thousands of loops opened, each found right after it and after every
+ * growth of the index; replaced, freed and closed in mixed order, each
+ * lookup still finding the one open at its address, and the report's list
+ * still in order of creation. */
+static void test_registry__many_loops_found(void **state) {
+  uint64_t *serial = calloc(MANY, sizeof(*serial));
+  uint64_t *replaced = calloc(MANY, sizeof(*replaced));
+  struct al_snapshot s;
+  size_t nreplaced = 0, nclosed = 0;
+  (void)state;
+
+  assert_non_null(serial);
+  assert_non_null(replaced);
+  for (unsigned i = 0; i < MANY; i++) {
+    serial[i] = al_loop_open(shim, LOOP_AT(i), 0, NULL, 1);
+    assert_int_equal(serial[i], i + 1);
+    assert_int_equal(al_loop_serial(LOOP_AT(i)), serial[i]);
+    /* The index grows when it holds as many loops as buckets, a power of
+     * two: every loop is looked up again right after. */
+    if (((i + 1) & i) == 0)
+      assert_all_found(serial, i + 1);
+  }
+  assert_all_found(serial, MANY);
+  assert_int_equal(al_loop_serial(LOOP_AT(MANY)), 0);
+  assert_int_equal(al_loop_serial(LOOP_AT(0) + 8), 0);
+
+  /* Every third loop initialised again without a close: the new one is
+   * found, the old one stays listed. Every seventh, freed: found no more. */
+  for (unsigned i = 0; i < MANY; i += 3) {
+    replaced[nreplaced++] = serial[i];
+    serial[i] = al_loop_open(shim, LOOP_AT(i), 0, NULL, 1);
+    assert_true(serial[i] > MANY);
+  }
+  for (unsigned i = 1; i < MANY; i += 7) {
+    replaced[nreplaced++] = serial[i];
+    al_loop_freed(LOOP_AT(i));
+    serial[i] = 0;
+    assert_int_equal(al_loop_serial(LOOP_AT(i)), 0);
+  }
+  assert_all_found(serial, MANY);
+
+  /* Closed in an order unlike that of creation, half of them with their
+   * serial, after a stale serial that must not close them. */
+  for (unsigned k = 0; k < MANY; k++) {
+    unsigned i = (unsigned)(((uint64_t)k * 2903u) % MANY);
+    if (serial[i] == 0 || i % 5 == 0)
+      continue; /* freed, or kept open */
+    if (k % 2) {
+      al_loop_closed(LOOP_AT(i), serial[i] + 1);
+      assert_int_equal(al_loop_serial(LOOP_AT(i)), serial[i]);
+      al_loop_closed(LOOP_AT(i), serial[i]);
+    } else {
+      al_loop_closed(LOOP_AT(i), 0);
+    }
+    assert_int_equal(al_loop_serial(LOOP_AT(i)), 0);
+    serial[i] = 0;
+    nclosed++;
+    if (k % 500 == 0)
+      assert_all_found(serial, MANY);
+  }
+  assert_all_found(serial, MANY);
+
+  /* The list: the replaced and freed loops, and those kept open, in order
+   * of creation. */
+  assert_int_equal(al_registry_snapshot(&s), 0);
+  assert_int_equal(s.loops_closed, nclosed + (MANY + 6) / 7);
+  {
+    size_t open = 0, old = 0;
+    for (size_t i = 0; i < s.nloops; i++) {
+      if (i > 0)
+        assert_true(s.loops[i].serial > s.loops[i - 1].serial);
+      if (s.loops[i].flags & AL_LOOP_REPLACED)
+        old++;
+      else
+        open++;
+    }
+    assert_int_equal(old, nreplaced);
+    for (unsigned i = 0; i < MANY; i++)
+      open -= serial[i] != 0;
+    assert_int_equal(open, 0);
+  }
+  al_snapshot_release(&s);
+
+  /* Gone with a reset, index and all; opened again from the start. */
+  al_registry_reset();
+  for (unsigned i = 0; i < MANY; i += 97)
+    assert_int_equal(al_loop_serial(LOOP_AT(i)), 0);
+  assert_int_equal(al_loop_open(shim, LOOP_AT(1), 0, NULL, 1), 1);
+  assert_int_equal(al_loop_serial(LOOP_AT(1)), 1);
+  free(serial);
+  free(replaced);
+}
+
+/* A loop made again at the address of a closed one, among many: the new
+ * loop is found, with its own serial, records and calls on it. */
+static void test_registry__loop_made_again_where_one_closed(void **state) {
+  struct al_loop l;
+  struct al_snapshot s;
+  uint64_t first, again;
+  (void)state;
+
+  for (unsigned i = 0; i < 300; i++)
+    assert_int_not_equal(al_loop_open(shim, LOOP_AT(i), 0, NULL, 1), 0);
+  first = al_loop_serial(LOOP_AT(150));
+  al_loop_close_busy(LOOP_AT(150));
+  al_loop_closed(LOOP_AT(150), first);
+  assert_int_equal(al_loop_get(LOOP_AT(150), &l), -ENOENT);
+  again = al_loop_open(shim, LOOP_AT(150), 0, NULL, 1);
+  assert_true(again > first);
+  assert_int_equal(al_loop_get(LOOP_AT(150), &l), 0);
+  assert_int_equal(l.serial, again);
+  assert_int_equal(l.busy_closes, 0);
+  /* The copy carries none of the registry's links. */
+  assert_null(l.next);
+  assert_null(l.link);
+  assert_null(l.chain);
+  /* Its neighbours are untouched. */
+  assert_int_equal(al_loop_serial(LOOP_AT(149)), first - 1);
+  assert_int_equal(al_loop_serial(LOOP_AT(151)), first + 1);
+  /* Last in the list now: the list is the order of creation. */
+  assert_int_equal(al_registry_snapshot(&s), 0);
+  assert_int_equal(s.nloops, 300);
+  assert_int_equal(s.loops[299].addr, LOOP_AT(150));
+  assert_int_equal(s.loops[299].serial, again);
+  al_snapshot_release(&s);
+  /* A fork child's loops are inherited, and still found. */
+  al_registry_atfork_child();
+  assert_int_equal(al_loop_get(LOOP_AT(150), &l), 0);
+  assert_true(l.flags & AL_LOOP_INHERITED);
+  assert_int_equal(al_loop_serial(LOOP_AT(299)), 300);
+}
+
+/* A loop's close drops the records made on it, whether or not its
+ * address has a count of records (past 256 addresses it has none). */
+static void test_registry__loop_close_drops_records_of_many(void **state) {
+  struct al_snapshot s;
+  (void)state;
+
+  for (unsigned i = 0; i < 600; i++) {
+    assert_int_not_equal(al_loop_open(shim, LOOP_AT(i), 0, NULL, 1), 0);
+    al_res_open(shim, 0x900000 + (uintptr_t)i * 64, 0, LOOP_AT(i), NULL);
+  }
+  for (unsigned i = 0; i < 600; i += 2)
+    al_loop_closed(LOOP_AT(i), 0);
+  assert_int_equal(al_registry_snapshot(&s), 0);
+  assert_int_equal(s.nres, 300);
+  for (size_t i = 0; i < s.nres; i++)
+    assert_int_equal((s.res[i].loop - LOOP_AT(0)) / 0x3d0u % 2, 1);
+  al_snapshot_release(&s);
+  /* One closed with nothing left on it: the others' records stay. */
+  assert_int_equal(al_res_forget(0x900000 + 1 * 64), 1);
+  al_loop_closed(LOOP_AT(1), 0);
+  assert_int_equal(open_count(), 299);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -532,6 +702,10 @@ int main(void) {
       T(test_registry__loop_close_drops_its_requests),
       T(test_registry__records_per_loop),
       T(test_registry__records_per_loop_closed),
+      /* Last: they use more loop addresses than are counted. */
+      T(test_registry__many_loops_found),
+      T(test_registry__loop_made_again_where_one_closed),
+      T(test_registry__loop_close_drops_records_of_many),
 #undef T
   };
   return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
