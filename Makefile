@@ -545,6 +545,10 @@ BENCH_BIN := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC))
 $(O)/bench/%: bench/%.c | $(BUILD_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARN) -O2 -g -o $@ $< -luv
+# The libevent one, linked to the shared libevent the runtime interposes.
+$(O)/bench/event-once: bench/event-once.c | $(BUILD_DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -O2 -g -o $@ $< -levent_core
 
 bench: all $(BENCH_BIN)
 	@bench/run.sh $(O)

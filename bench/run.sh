@@ -14,7 +14,15 @@ AL=$O/bin/asyncleak
 RT=$O/lib/libasyncleak.so
 RUNS=${BENCH_RUNS:-7}
 TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT INT TERM
+# The tmux server of the real-program rows, once started, is ended too.
+TMUX_SOCK=
+cleanup() {
+  [ -z "$TMUX_SOCK" ] || env -u TMUX tmux -S "$TMUX_SOCK" kill-server \
+    2>/dev/null || :
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 CHURN_CYCLES=1000000
 ECHO_CONNS=4
@@ -23,6 +31,9 @@ ECHO_SIZE=64
 LIVE=1000000
 MANY_LOOPS=4900
 MANY_ROUNDS=200
+REQUESTS=100000
+ONCES=1000000
+READ_FILES=200
 
 # ----------------------------------------------------------------- helpers
 
@@ -80,6 +91,42 @@ many_loops_once() {
     die "many-loops failed: $(cat "$TMP/many-loops.err")"
   echo "$out" | field ns_per_switch >>"$out_to.switch"
   echo "$out" | field ns_per_remake >>"$out_to.remake"
+}
+
+# --------------------------------------------------------------- requests
+
+# requests_once PROGRAM COUNT CMD...: ns per request of bench/PROGRAM.
+requests_once() {
+  prog=$1
+  count=$2
+  shift 2
+  out=$("$@" "$B/$prog" "$count" 2>"$TMP/$prog.err") ||
+    die "$prog failed: $(cat "$TMP/$prog.err")"
+  echo "$out" | field ns_per_request
+}
+
+# -------------------------------------------------------------- real runs
+
+# real_once STATUS CMD...: wall milliseconds of one run of CMD (through
+# bench/timeit), which must exit with STATUS; its output is dropped.
+real_once() {
+  want=$1
+  shift
+  out=$("$B/timeit" 1 "$@" 2>"$TMP/real.err") ||
+    die "timeit failed: $(cat "$TMP/real.err")"
+  [ "$(echo "$out" | field status)" = "$want" ] ||
+    die "$* exited with $(echo "$out" | field status), not $want:
+$(tail -n 5 "$TMP/real.err")"
+  echo "$out" | field wall_ms
+}
+
+# ratio_row NAME BUDGET FILE: the row of the medians of FILE.bare and
+# FILE.al, their ratio held to at most BUDGET.
+ratio_row() {
+  b=$(median <"$3.bare")
+  a=$(median <"$3.al")
+  r=$(calc "$a / $b")
+  row "$1" "$b" "$a" "${r}x" "<= ${2}x" "$(verdict "$(calc "$r <= $2")")"
 }
 
 # ------------------------------------------------------------------- echo
@@ -193,6 +240,22 @@ lpb=$(median <"$TMP/loops.bare.remake")
 lpa=$(median <"$TMP/loops.al.remake")
 row "... loop closed, made (ns)" "$lpb" "$lpa" "$(calc "$lpa / $lpb")x" "" ""
 
+# --------------------------------------------------------------- requests
+# A steady stream of requests, 64 in flight, each completion starting the
+# next: libuv's uv_fs_stat of one file (bench/requests.c, the thread
+# pool's work), and libevent's event_base_once with a timeout of 0
+# (bench/event-once.c), the libevent call the runtime follows that needs
+# no network.
+rm -f "$TMP"/req.* "$TMP"/once.*
+for _ in $(seq "$RUNS"); do
+  requests_once requests "$REQUESTS" >>"$TMP/req.bare"
+  requests_once requests "$REQUESTS" "$AL" >>"$TMP/req.al"
+  requests_once event-once "$ONCES" >>"$TMP/once.bare"
+  requests_once event-once "$ONCES" "$AL" >>"$TMP/once.al"
+done
+ratio_row "uv_fs_stat, 64 in flight (ns)" 1.3 "$TMP/req"
+ratio_row "event_base_once, 64 (ns)" 1.3 "$TMP/once"
+
 # ------------------------------------------------------------------- echo
 rm -f "$TMP"/echo.*
 for _ in $(seq "$RUNS"); do
@@ -244,6 +307,94 @@ sca=$(calc "$sc - $sb")
 row "startup, runtime (ms)" "$sb" "$sr" "+$sra ms" "< +5 ms" \
   "$(verdict "$(calc "$sra < 5")")"
 row "startup, asyncleak cmd (ms)" "$sb" "$sc" "+$sca ms" "" ""
+
+# ----------------------------------------------------------- real programs
+# Debian's Node.js 18, unpacked into the build directory by
+# scripts/install-deps.sh, as tests/real/node.sh runs it: `node -e 1`, and
+# a script that reads 200 small files with fs.readFile (requests of
+# libuv's thread pool). Node leaves two handles closing at exit, which the
+# command reports (not a failure). Then `node -e 1` with one-frame stacks,
+# against bare: what is left when the stacks cost least.
+node=$O/node18/usr/bin/node
+nodelib=$O/node18/usr/lib/x86_64-linux-gnu
+if [ -x "$node" ] && LD_LIBRARY_PATH=$nodelib "$node" -p process.version \
+  2>/dev/null | grep -q '^v18\.'; then
+  mkdir "$TMP/files"
+  for i in $(seq "$READ_FILES"); do
+    echo "file $i" >"$TMP/files/f$i"
+  done
+  cat >"$TMP/read.js" <<'JS'
+const fs = require('fs');
+const dir = process.argv[2];
+const files = fs.readdirSync(dir);
+let left = files.length;
+for (const f of files) {
+  fs.readFile(dir + '/' + f, (err) => {
+    if (err) throw err;
+    if (--left === 0) console.log('read ' + files.length);
+  });
+}
+JS
+  rm -f "$TMP"/node.*
+  nenv="env LD_LIBRARY_PATH=$nodelib"
+  for _ in $(seq "$RUNS"); do
+    # shellcheck disable=SC2086 # $nenv is words
+    {
+      real_once 0 $nenv "$node" -e 1 >>"$TMP/node.e1.bare"
+      real_once 0 $nenv "$AL" "$node" -e 1 >>"$TMP/node.e1.al"
+      real_once 0 $nenv "$node" "$TMP/read.js" "$TMP/files" \
+        >>"$TMP/node.read.bare"
+      real_once 0 $nenv "$AL" "$node" "$TMP/read.js" "$TMP/files" \
+        >>"$TMP/node.read.al"
+      real_once 0 $nenv ASYNCLEAK_OPTIONS=stack_depth=1 "$AL" "$node" -e 1 \
+        >>"$TMP/node.d1"
+    }
+  done
+  ratio_row "node -e 1 (ms)" 1.25 "$TMP/node.e1"
+  ratio_row "node, $READ_FILES fs.readFile (ms)" 1.25 "$TMP/node.read"
+  nb=$(median <"$TMP/node.e1.bare")
+  nd=$(median <"$TMP/node.d1")
+  row "... node -e 1, stack_depth=1" "$nb" "$nd" "$(calc "$nd / $nb")x" "" ""
+else
+  echo "node rows skipped: Debian's Node.js 18 not installed in $O/node18" \
+    "(scripts/install-deps.sh $O)"
+fi
+
+# A real libevent program that runs its loop briefly and ends by itself:
+# a tmux client. It connects to a server (started bare, beforehand, on a
+# socket of its own), sends its command, runs its loop until the server
+# says it is done, and exits. It leaves its signal and connection events
+# added at exit, which the command reports (status 23).
+# `display-message -p` is one exchange; `list-keys` prints the few
+# hundred lines the server sends it. Then `display-message -p` with
+# three-frame stacks, which stay in tmux: the report then names no frame
+# of the C library, whose debug information it would read otherwise.
+if command -v tmux >/dev/null 2>&1; then
+  rm -f "$TMP"/tmux.*
+  TMUX_SOCK=$TMP/tmux-server
+  env -u TMUX tmux -S "$TMUX_SOCK" -f /dev/null new-session -d -s bench \
+    'sleep 600' || die "the tmux server did not start"
+  tmx="env -u TMUX tmux -S $TMUX_SOCK"
+  for _ in $(seq $((RUNS * 3))); do
+    # shellcheck disable=SC2086 # $tmx is words
+    {
+      real_once 0 $tmx display-message -p x >>"$TMP/tmux.msg.bare"
+      real_once 23 "$AL" $tmx display-message -p x >>"$TMP/tmux.msg.al"
+      real_once 0 $tmx list-keys >>"$TMP/tmux.keys.bare"
+      real_once 23 "$AL" $tmx list-keys >>"$TMP/tmux.keys.al"
+      real_once 23 env ASYNCLEAK_OPTIONS=stack_depth=3 "$AL" \
+        $tmx display-message -p x >>"$TMP/tmux.d3"
+    }
+  done
+  ratio_row "tmux client, display (ms)" 1.25 "$TMP/tmux.msg"
+  ratio_row "tmux client, list-keys (ms)" 1.25 "$TMP/tmux.keys"
+  tb=$(median <"$TMP/tmux.msg.bare")
+  td=$(median <"$TMP/tmux.d3")
+  row "... display, stack_depth=3" "$tb" "$td" "$(calc "$td / $tb")x" "" ""
+else
+  echo "tmux rows skipped: tmux not installed: no real libevent program" \
+    "that ends by itself"
+fi
 
 # ----------------------------------------------------------------- report
 # 10,000 handles from 100 sites, left open at exit: from main's return to
