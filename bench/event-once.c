@@ -45,8 +45,8 @@ int main(int argc, char **argv) {
     return 1;
   clock_gettime(CLOCK_MONOTONIC, &t1);
   if (failed != 0 || done != wanted) {
-    fprintf(stderr, "event-once: %ld of %ld failed, %ld done\n", failed,
-            wanted, done);
+    fprintf(stderr, "event-once: %ld of %ld failed, %ld done\n", failed, wanted,
+            done);
     return 1;
   }
   double ns = (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);

@@ -44,8 +44,8 @@ int main(int argc, char **argv) {
   uv_run(loop, UV_RUN_DEFAULT);
   clock_gettime(CLOCK_MONOTONIC, &t1);
   if (failed != 0 || done != wanted) {
-    fprintf(stderr, "requests: %ld of %ld failed, %ld done\n", failed,
-            wanted, done);
+    fprintf(stderr, "requests: %ld of %ld failed, %ld done\n", failed, wanted,
+            done);
     return 1;
   }
   double ns = (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
