@@ -61,11 +61,13 @@ static void stood_in(unsigned slot, const void *caller, evutil_socket_t fd,
   uintptr_t base = 0;
   struct event *ev = NULL;
   struct al_slow s;
+  int saved = errno;
 
   if (AL_LIKELY(al_locks_held == 0) && !al_ending_sealed() &&
       al_ev_code_is_libevent(caller) && (running = running_event()) != NULL &&
       (base = al_run_innermost(al_ev_shim_id)) != 0)
     ev = running((struct event_base *)base);
+  errno = saved; /* the callback finds what libevent left */
   al_slow_begin(&s, "event_new", al_ev_shim_id, T_NEW, AL_RES_OPEN,
                 (uintptr_t)ev, (void *)cb);
   if (s.type == T_ASSIGNED)
