@@ -274,7 +274,7 @@ ecb=$(median <"$TMP/echo.bare.cpu")
 eca=$(median <"$TMP/echo.al.cpu")
 row "echo, server CPU (us/request)" "$ecb" "$eca" "$(calc "$eca / $ecb")" "" ""
 # The slow-callback check on, against asyncleak with it off: every read
-# callback timed (the writes are stream requests, which it does not time).
+# callback timed, and every write's callback (a stream request's).
 es=$(median <"$TMP/echo.slow.rps")
 ecs=$(median <"$TMP/echo.slow.cpu")
 row "echo, slow_callback_ms=100" "$ea" "$es" "$(calc "$es / $ea")" "vs off" ""
