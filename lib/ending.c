@@ -327,6 +327,10 @@ __attribute__((noreturn)) static void copy_run(void) {
  * registry's, the shutdown log's, the unloaded objects', the libevent
  * listing's): each is held for microseconds, unless preempted. */
 #define HOLD_BUDGET_MS 200
+/* And for the live thread (lib/live.c) to be done being born or
+ * answering: a sanitizer's allocator lock it holds meanwhile would stop
+ * the copy for good. */
+#define LIVE_QUIET_MS 200
 
 /* Makes the copy, lets it write the report, and reaps it: only calls that
  * are safe in a signal handler, whatever state the process is in. */
@@ -347,6 +351,7 @@ static void report_from_copy(const struct al_ending *how) {
    * held here first (lib/locks.c), and nobody is. A thread that holds one of them
    * itself (a signal handler interrupted it in the registry) would wait
    * for its own: it gives up at once. */
+  al_live_quiesce(LIVE_QUIET_MS);
   al_locks_hold(al_locks_held > 0 ? 1 : HOLD_BUDGET_MS);
   copy = _Fork();
   if (copy == 0) {

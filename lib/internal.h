@@ -1017,6 +1017,10 @@ void al_live_dump(struct al_buf *b);
 /* The program is about to put itself under a seccomp filter that may
  * kill on a call the thread would make: the thread ends first. */
 void al_live_stop(void);
+/* The process is ending, and about to be copied with _Fork(): the live
+ * thread takes no more questions, and the one it is answering, or its
+ * birth, is waited for up to budget_ms. Async-signal-safe. */
+void al_live_quiesce(unsigned budget_ms);
 /* The program is about to make a call (AL_CALL_*) with flags that only a
  * process of one thread may make: the thread ends first, for good. */
 enum { AL_CALL_UNSHARE = 1, AL_CALL_SETNS = 2 };

@@ -48,6 +48,17 @@ static atomic_int answering = -1;
 static ino_t listen_ino;
 static pthread_t thread;
 static atomic_int has_thread;
+/* The thread is doing something other than waiting for a question: being
+ * born, or answering one. It may then hold the allocator's lock (a
+ * sanitizer's, or malloc's), which a copy of the process made with
+ * _Fork() at that instant would wait for forever (lib/ending.c). The
+ * ending asks for quiet first (al_live_quiesce): the thread then takes no
+ * question, and the ending waits, a little, for the one in hand. Set with
+ * sequentially consistent operations on both sides, so that either the
+ * thread sees the ask or the ending sees it busy. */
+static atomic_int busy;
+static atomic_int quiet_asked;
+
 /* Starting and stopping, one at a time: a stop that came while the thread
  * was being made must find it. */
 static pthread_mutex_t life = PTHREAD_MUTEX_INITIALIZER;
@@ -140,15 +151,31 @@ static void answer(int fd) {
 
 static void *serve(void *arg) {
   int fd = (int)(intptr_t)arg;
+  struct pollfd first = {fd, POLLIN, 0};
 
+  /* One wait that returns at once, while still busy: whatever the wait
+   * does for the first time on this thread (a sanitizer's interceptor
+   * and the runtime's own, their first calls bound) is done before the
+   * thread says it only waits. */
+  (void)poll(&first, 1, 0);
   for (;;) {
     struct pollfd p = {fd, POLLIN, 0};
     int c;
 
+    atomic_store(&busy, 0);
     if (poll(&p, 1, -1) < 0) {
       if (errno == EINTR)
         continue;
       break;
+    }
+    atomic_store(&busy, 1);
+    if (atomic_load(&quiet_asked)) {
+      /* The process is ending: nothing more, not even this thread's own
+       * end, whose freeing could be what the copy of the process finds
+       * half done. Every signal is blocked here. */
+      atomic_store(&busy, 0);
+      for (;;)
+        pause();
     }
     if (atomic_load(&state) != LIVE_ON || (p.revents & POLLNVAL) ||
         !still_ours(fd))
@@ -232,10 +259,12 @@ void al_live_start(void) {
   pthread_sigmask(SIG_SETMASK, &all, &old);
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, 1 << 20);
+  atomic_store(&busy, 1); /* until it first waits for a question */
   if (pthread_create(&thread, &attr, serve, (void *)(intptr_t)fd) == 0) {
     atomic_store(&has_thread, 1);
     pthread_setname_np(thread, "asyncleak-live");
   } else {
+    atomic_store(&busy, 0);
     atomic_store(&listen_fd, -1);
     close(fd);
   }
@@ -338,4 +367,12 @@ __attribute__((constructor)) static void live_init(void) {
   real_unshare = (unshare_fn *)dlsym(RTLD_NEXT, "unshare");
   real_setns = (setns_fn *)dlsym(RTLD_NEXT, "setns");
   al_on_fork_child(live_atfork_child);
+}
+
+void al_live_quiesce(unsigned budget_ms) {
+  const struct timespec step = {0, 1000000};
+
+  atomic_store(&quiet_asked, 1);
+  for (unsigned ms = 0; ms < budget_ms && atomic_load(&busy); ms++)
+    nanosleep(&step, NULL);
 }
