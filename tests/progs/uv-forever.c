@@ -65,7 +65,10 @@ int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "run";
   uv_loop_t *loop = uv_default_loop();
 
-  setvbuf(stdout, NULL, _IONBF, 0);
+  /* Line-buffered, so that each line is one write: unbuffered, puts
+     writes a line and its newline apart, and the forked child's line
+     could land between them. */
+  setvbuf(stdout, NULL, _IOLBF, 0);
   quick = strcmp(mode, "quick") == 0;
   if (strcmp(mode, "ignore") == 0)
     signal(SIGTERM, SIG_IGN);
