@@ -633,6 +633,9 @@ struct al_site {
  * the function's own line, or the callee's name without debug info, or the
  * module and the offset from the nearest symbol without a name (see
  * docs/design.md, Stacks). */
+/* Whether a module (a file's base name) is the C library, one of its
+ * companions or the loader: never the program's code. */
+int al_module_is_system(const char *module);
 void al_site_judge(struct al_symbolizer *sym, const struct al_stack *stack,
                    int is_request, const char *type, struct al_site *out);
 /* Judges out's frames (frames and depth filled in), as al_site_judge does

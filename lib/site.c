@@ -43,8 +43,12 @@ static const char *const system_modules[] = {
  * al_loop_library_name(). */
 static const char *const runtime_modules[] = {"libasyncleak.so", NULL};
 
+int al_module_is_system(const char *module) {
+  return module_is(module, system_modules);
+}
+
 static int system_frame(const struct al_frame *f) {
-  return module_is(f->module, system_modules);
+  return al_module_is_system(f->module);
 }
 
 /* Frames that are never the program's own, though they may have files:

@@ -67,8 +67,27 @@ struct module {
 #define REPORT_ROOM (4u << 20)
 #define DWARF_OVERHEAD 2
 
+/* A return address already named: its frames, innermost first, as
+ * symbolize() gives them with room for INLINED_MAX. */
+struct named {
+  uintptr_t pc;
+  uint32_t n;
+  struct al_frame *frames;
+};
+
+#define INLINED_MAX 64
+/* The most addresses kept named: a report's distinct return addresses are
+ * its groups' frames, and past this many each is looked up again. */
+#define NAMED_MAX (1u << 16)
+
 struct al_symbolizer {
   Dwfl *dwfl;
+  /* Addresses already named, open addressing by pc: a report names each
+   * group's stack several times (the verdict, the text, the records, the
+   * suppressions), and libdwfl searches a module's whole symbol table
+   * for each lookup. */
+  struct named *named;
+  size_t nnamed, named_cap;
   /* libdw ran out of memory in the middle of a lookup: the Dwfl may be
    * half updated and is not touched again, nor freed. */
   int broken;
@@ -602,6 +621,17 @@ static size_t symbolize(struct al_symbolizer *s, uintptr_t pc,
     at.symbol = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
     at.sym_offset = at.symbol != NULL ? (uintptr_t)off + 1 : 0;
   }
+  /* The C library's and the loader's frames are named from their symbol
+   * tables only: their debug information, where installed, is compressed
+   * and large (reading glibc's took most of a short program's report), and
+   * a file and line of theirs are never the program's. */
+  if (al_module_is_system(at.module)) {
+    if (at.symbol == NULL)
+      near_symbol(mod, addr, &at);
+    at.function = demangled(s, at.symbol);
+    f[0] = at;
+    return 1;
+  }
   /* After the symbols: looking them up found the debug file, if any. */
   if (!ready_dwarf(s, mod, name)) {
     s->unnamed++;
@@ -621,6 +651,20 @@ static size_t symbolize(struct al_symbolizer *s, uintptr_t pc,
   }
   cu = dwfl_module_addrdie(mod, addr, &bias);
   n = cu != NULL ? dwarf_getscopes(cu, addr - bias, &scopes) : 0;
+  /* Past an inlined call, dwarf_getscopes gives the scopes around the
+   * inlined function's definition, not those it was inlined into: the
+   * chain of DIEs that hold the innermost one has every inlined call and
+   * the function they are in. */
+  if (n > 0 && dwarf_tag(&scopes[0]) == DW_TAG_inlined_subroutine) {
+    Dwarf_Die *chain = NULL;
+    int m = dwarf_getscopes_die(&scopes[0], &chain);
+
+    if (m > 0) {
+      free(scopes);
+      scopes = chain;
+      n = m;
+    }
+  }
   /* Innermost first: inlined calls, lexical blocks, then the function. */
   for (int i = 0; i < n; i++) {
     int tag = dwarf_tag(&scopes[i]);
@@ -663,20 +707,88 @@ static size_t symbolize(struct al_symbolizer *s, uintptr_t pc,
   return k + 1;
 }
 
+static size_t named_slot(const struct al_symbolizer *s, uintptr_t pc) {
+  size_t mask = s->named_cap - 1;
+  size_t i = (size_t)((pc * 0x9e3779b97f4a7c15ull) >> 20) & mask;
+
+  while (s->named[i].frames != NULL && s->named[i].pc != pc)
+    i = (i + 1) & mask;
+  return i;
+}
+
+static const struct named *named_find(const struct al_symbolizer *s,
+                                      uintptr_t pc) {
+  size_t i;
+
+  if (s->named_cap == 0)
+    return NULL;
+  i = named_slot(s, pc);
+  return s->named[i].frames != NULL ? &s->named[i] : NULL;
+}
+
+/* Keeps pc's frames; without memory, or past NAMED_MAX, it is simply not
+ * kept. The table is at most half full. */
+static void named_keep(struct al_symbolizer *s, uintptr_t pc,
+                       const struct al_frame *f, size_t n) {
+  struct named *e;
+
+  if (s->nnamed >= NAMED_MAX)
+    return;
+  if (2 * (s->nnamed + 1) > s->named_cap) {
+    size_t cap = s->named_cap ? 2 * s->named_cap : 256;
+    struct named *old = s->named, *table = calloc(cap, sizeof(*table));
+
+    if (table == NULL)
+      return;
+    s->named = table;
+    s->named_cap = cap;
+    for (size_t i = 0; old != NULL && i < cap / 2; i++)
+      if (old[i].frames != NULL)
+        table[named_slot(s, old[i].pc)] = old[i];
+    free(old);
+  }
+  e = &s->named[named_slot(s, pc)];
+  if ((e->frames = malloc(n * sizeof(*f))) == NULL)
+    return;
+  memcpy(e->frames, f, n * sizeof(*f));
+  e->pc = pc;
+  e->n = (uint32_t)n;
+  s->nnamed++;
+}
+
+/* A named address's frames with room for max: as symbolize() would give
+ * them, the inlined frames past the room dropped and the outermost
+ * kept. */
+static size_t named_copy(const struct named *e, struct al_frame *f,
+                         size_t max) {
+  size_t inl = e->n - 1;
+
+  if (inl > max - 1)
+    inl = max - 1;
+  memcpy(f, e->frames, inl * sizeof(*f));
+  f[inl] = e->frames[e->n - 1];
+  return inl + 1;
+}
+
 size_t al_symbolize_inlined(struct al_symbolizer *s, uintptr_t pc,
                             struct al_frame *f, size_t max) {
   sigjmp_buf jump, *outer = oom_jump;
+  const struct named *e;
 
+  if (s != NULL && max > 0 && (e = named_find(s, pc)) != NULL)
+    return named_copy(e, f, max);
   if (s != NULL && s->dwfl != NULL && !s->broken) {
     if (sigsetjmp(jump, 0) == 0) {
+      struct al_frame all[INLINED_MAX];
       size_t n;
 
       oom_jump = &jump;
       current = s;
-      n = symbolize(s, pc, f, max);
+      n = symbolize(s, pc, all, INLINED_MAX);
       current = NULL;
       oom_jump = outer;
-      return n;
+      named_keep(s, pc, all, n);
+      return named_copy(&(struct named){pc, (uint32_t)n, all}, f, max);
     }
     current = NULL;
     oom_jump = outer;
@@ -720,6 +832,9 @@ void al_symbolizer_free(struct al_symbolizer *s) {
   }
   free(s->objects);
   free(s->modules);
+  for (size_t i = 0; i < s->named_cap; i++)
+    free(s->named[i].frames);
+  free(s->named);
   while (s->names != NULL) {
     struct name *n = s->names;
 
