@@ -345,6 +345,9 @@ static const struct {
      "and before"},
     {"slow-callback", "callback on %s %s held its loop", "created in",
      "the callback", "the callback"},
+    /* check_stacks: a finding about asyncleak's own capture; no type. */
+    {"stack-capture", "served from the cache differed from a full unwind",
+     "served in", "a full unwind gave", "and before"},
 };
 
 const char *cli_finding_other(const struct cli_finding *f) {

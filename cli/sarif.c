@@ -36,6 +36,10 @@ static const struct rule {
     {"slow-callback", "asyncleak/slow-callback", "SlowCallback",
      "A callback of the program's held its event loop longer than "
      "slow_callback_ms."},
+    {"stack-capture", "asyncleak/stack-capture", "StackCapture",
+     "A creation stack asyncleak served from its per-thread cache differed "
+     "from a full unwind made at the same call (check_stacks); the "
+     "unwound one was recorded."},
 };
 
 /* The first rule of a debug check: its findings are warnings unless they

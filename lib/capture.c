@@ -298,6 +298,28 @@ static int may_fill(struct cache *c, const struct entry *e) {
   return 1;
 }
 
+/* check_stacks: what the checks found, every thread's together. The first
+ * pair that differed is kept for the report; later ones are counted. */
+static atomic_ullong checked, differed;
+static _Atomic(const struct al_stack *) first_served, first_unwound;
+
+/* Checks a stack the cache served against a full unwind made from the same
+ * place, and returns the unwound one: what is recorded is exact either
+ * way. No lock, no allocation: a capture may be made in a signal
+ * handler. */
+static const struct al_stack *check_served(const struct al_stack *served,
+                                           const struct al_stack *full) {
+  atomic_fetch_add_explicit(&checked, 1, memory_order_relaxed);
+  /* Stacks are interned: equal frames, one pointer. */
+  if (full == served)
+    return full;
+  if (atomic_fetch_add_explicit(&differed, 1, memory_order_relaxed) == 0) {
+    atomic_store(&first_served, served);
+    atomic_store(&first_unwound, full);
+  }
+  return full != NULL ? full : served;
+}
+
 __attribute__((noinline)) const struct al_stack *al_stack_capture(void) {
   struct cache *c;
   const struct al_stack *stack;
@@ -330,9 +352,13 @@ __attribute__((noinline)) const struct al_stack *al_stack_capture(void) {
     if (e->hits < UINT16_MAX)
       e->hits++;
     c->hits++;
+    stack = e->stack;
     atomic_signal_fence(memory_order_seq_cst);
     c->busy = 0;
-    return e->stack;
+    if (AL_UNLIKELY(al_opt.check_stacks))
+      return check_served(stack,
+                          unwind((uintptr_t)__builtin_return_address(0)));
+    return stack;
   } else {
     if (e->state == ENTRY_FILLED && e->misses < UINT16_MAX)
       e->misses++;
@@ -366,6 +392,17 @@ void al_capture_stats(uint64_t *hits, uint64_t *misses) {
   *misses = c ? c->misses : 0;
 }
 
+void al_capture_spoil_for_test(const struct al_stack *stack) {
+  struct cache *c = tstate == 1 ? tcache : NULL;
+
+  for (int i = 0; c != NULL && i < ENTRIES; i++) {
+    if (stack == NULL)
+      c->e[i].state = ENTRY_EMPTY;
+    else if (c->e[i].state == ENTRY_FILLED)
+      c->e[i].stack = stack;
+  }
+}
+
 #else /* !CACHE_STACKS */
 
 __attribute__((noinline)) const struct al_stack *al_stack_capture(void) {
@@ -378,7 +415,41 @@ void al_capture_stats(uint64_t *hits, uint64_t *misses) {
   *hits = *misses = 0;
 }
 
+void al_capture_spoil_for_test(const struct al_stack *stack) {
+  (void)stack;
+}
+
+static const struct al_stack *first_served, *first_unwound;
+static uint64_t checked, differed;
+
 #endif
+
+void al_capture_checked(uint64_t *n, uint64_t *diff) {
+  *n = checked;
+  *diff = differed;
+}
+
+int al_capture_check_finding(struct al_finding *f) {
+  uint64_t n = differed;
+
+  if (n == 0)
+    return 0;
+  memset(f, 0, sizeof(*f));
+  f->check = AL_CHECK_STACK;
+  f->call = "a creation stack";
+  f->type = AL_TYPE_LOOP;
+  f->count = n;
+  f->stack = first_served;
+  f->other = first_unwound;
+  return 1;
+}
+
+void al_capture_check_reset(void) {
+  checked = 0;
+  differed = 0;
+  first_served = NULL;
+  first_unwound = NULL;
+}
 
 __attribute__((noinline)) const struct al_stack *
 al_stack_capture_uncached(void) {

@@ -21,6 +21,10 @@ static const struct {
     [AL_CHECK_SLOW] = {"callback on %s %s held its loop", "created at",
                        "the callback",
                        "the callback function is not known"},
+    /* Not about a loop or a type: the call reads alone. */
+    [AL_CHECK_STACK] = {"served from the cache differed from a full unwind",
+                        "as served", "as a full unwind gives it, recorded",
+                        "the full unwind gave no frame"},
 };
 
 /* "thread 4712 (main)": the process's first thread is named so, as in the

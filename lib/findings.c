@@ -31,6 +31,7 @@ static const struct {
     [AL_CHECK_CLOSED] = {"use-after-close", "Use after close"},
     [AL_CHECK_THREAD] = {"wrong-thread", "Wrong thread"},
     [AL_CHECK_SLOW] = {"slow-callback", "Slow callback"},
+    [AL_CHECK_STACK] = {"stack-capture", "Stack capture"},
 };
 
 const char *al_check_name(unsigned check) {
@@ -92,7 +93,8 @@ void al_finding_here(const struct al_finding *f) {
 
 size_t al_findings_copy(struct al_finding **out, uint64_t *lost,
                         int *budget) {
-  size_t n;
+  struct al_finding stacks;
+  size_t n, extra;
 
   *out = NULL;
   *lost = 0;
@@ -100,12 +102,18 @@ size_t al_findings_copy(struct al_finding **out, uint64_t *lost,
     return 0;
   n = ngroups;
   *lost = dropped;
-  if (n > 0 && (*out = malloc(n * sizeof(**out))) != NULL)
+  /* The stack check's finding is counted where it is made, with no lock
+   * (lib/capture.c), and joins the others here. */
+  extra = al_capture_check_finding(&stacks);
+  if (n + extra > 0 && (*out = malloc((n + extra) * sizeof(**out))) != NULL) {
     memcpy(*out, groups, n * sizeof(**out));
-  if (n > 0 && *out == NULL) {
+    if (extra)
+      (*out)[n++] = stacks;
+  } else if (n + extra > 0) {
     /* Said as dropped rather than lost without a word. */
     for (size_t i = 0; i < n; i++)
       *lost += groups[i].count;
+    *lost += extra ? stacks.count : 0;
     n = 0;
   }
   al_mutex_unlock(&findings_lock);
@@ -131,4 +139,5 @@ void al_findings_reset(void) {
   atomic_store(&made, 0);
   memset(groups, 0, sizeof(groups));
   al_mutex_unlock(&findings_lock);
+  al_capture_check_reset();
 }

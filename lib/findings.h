@@ -32,6 +32,11 @@ enum al_check {
    * request the callback belongs to, the second a one-frame stack of the
    * callback function's address, value the longest time in ms. */
   AL_CHECK_SLOW,
+  /* check_stacks: a creation stack the per-thread cache served that
+   * differed from a full unwind made at the same call (lib/capture.c).
+   * A finding about asyncleak, not the program: the stack is the one
+   * served, the second the unwound one, which is what was recorded. */
+  AL_CHECK_STACK,
   AL_CHECKS
 };
 

@@ -89,6 +89,19 @@ const struct al_stack *al_stack_capture_uncached(void);
 /* Counts of the calling thread's captures served by its cache and
  * unwound; for tests. */
 void al_capture_stats(uint64_t *hits, uint64_t *misses);
+/* check_stacks: the captures of every thread that the cache served and a
+ * full unwind checked, and how many of them differed. */
+void al_capture_checked(uint64_t *checked, uint64_t *differed);
+/* check_stacks: fills f with the finding of the captures that differed
+ * (the first one's two stacks, their count); 0 when none did. */
+int al_capture_check_finding(struct al_finding *f);
+/* Forgets the counts and the finding: in a fork child, and between the
+ * harness's tests, as findings are. */
+void al_capture_check_reset(void);
+/* For tests only: makes every stack the calling thread's cache holds
+ * serve `stack` instead, as a cache gone wrong would; NULL empties the
+ * cache. */
+void al_capture_spoil_for_test(const struct al_stack *stack);
 /* Return addresses of the calling thread, innermost first: the unwinder's
  * own. Returns how many it stored in buf, at most want. */
 int al_stack_unwind(void **buf, int want);

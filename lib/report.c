@@ -622,6 +622,20 @@ static void put_suppressions_used(struct al_buf *b, const size_t *hits) {
     al_buf_printf(b, "\n");
 }
 
+/* What check_stacks compared, said even when nothing differed: a check
+ * that compared nothing (no cache on this thread: valgrind,
+ * ThreadSanitizer) proves nothing. */
+static void put_stack_check(struct al_buf *b) {
+  uint64_t n, diff;
+
+  al_capture_checked(&n, &diff);
+  al_buf_printf(b, "Stack check: %llu creation %s served from the cache "
+                   "compared with a full unwind, %llu differed%s\n\n",
+                (unsigned long long)n, n == 1 ? "stack" : "stacks",
+                (unsigned long long)diff,
+                diff > 0 ? " (see Stack capture above)" : "");
+}
+
 /* The records the asyncleak command reads: every group not suppressed,
  * and the use of each suppression. */
 static void put_records(struct al_buf *rec, struct al_symbolizer *sym,
@@ -751,7 +765,8 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
   if (v.visible > 0 || v.shutdown_failed || t->unreadable ||
       al_defer_lost() > 0 ||
       (!check && (t->suppressed > 0 || t->baselined > 0 ||
-                  t->findings > 0 || al_opt.verbosity >= 1))) {
+                  t->findings > 0 || al_opt.verbosity >= 1 ||
+                  al_opt.check_stacks))) {
     struct al_site site;
 
     if (v.sym == NULL)
@@ -796,6 +811,8 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
     if (!check)
       put_loops(b, v.sym, s, t);
     al_symbolizer_put_note(b, v.sym);
+    if (!check && al_opt.check_stacks)
+      put_stack_check(b);
     if (t->baselined > 0)
       al_buf_printf(b, "In the baseline, not reported: %zu %s (%zu %s)\n\n",
                     t->baselined_groups,

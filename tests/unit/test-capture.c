@@ -232,6 +232,59 @@ static void test_capture__threads_come_and_go(void **state) {
   }
 }
 
+/* check_stacks: a stack the cache serves is compared with a full unwind
+ * from the same call, and the unwound one is what the capture returns. A
+ * cache made to serve a wrong stack is caught, and the finding names both
+ * stacks; with the check off the wrong stack is served. Every capture is
+ * made from the one call below, so that all are of one stack. */
+static void test_capture__check_mode_catches_a_wrong_stack(void **state) {
+  const struct al_stack *c, *u, *right = NULL, *wrong;
+  struct al_finding f;
+  uint64_t n, diff;
+  (void)state;
+  via_y(&wrong, &u);
+  if (!cache_on())
+    skip();
+  al_capture_check_reset();
+  al_opt.check_stacks = 1;
+  /* A thread spends one unwind filling its cache per 64 captures. */
+  for (int i = 0; i < 204; i++) {
+    if (i == 200) {
+      /* The cache, spoiled, serves another caller's stack... */
+      al_capture_checked(&n, &diff);
+      assert_true(n >= 100);
+      assert_int_equal(diff, 0);
+      assert_int_equal(al_capture_check_finding(&f), 0);
+      al_capture_spoil_for_test(wrong);
+      al_opt.check_stacks = 0;
+    }
+    if (i == 201)
+      al_opt.check_stacks = 1;
+    via_x(&c, &u);
+    assert_same_above(i == 200 ? right : c, u);
+    if (i == 200)
+      assert_ptr_equal(c, wrong); /* ...which the check off lets by */
+    else if (i > 0)
+      assert_ptr_equal(c, right);
+    right = i == 0 ? c : right;
+  }
+  assert_ptr_not_equal(wrong, right);
+  al_capture_checked(&n, &diff);
+  assert_int_equal(diff, 3);
+  assert_int_equal(al_capture_check_finding(&f), 1);
+  assert_int_equal(f.check, AL_CHECK_STACK);
+  assert_int_equal(f.count, 3);
+  assert_ptr_equal(f.stack, wrong);
+  assert_ptr_equal(f.other, right);
+  assert_string_equal(al_check_name(f.check), "stack-capture");
+
+  al_opt.check_stacks = 0;
+  al_capture_check_reset();
+  al_capture_checked(&n, &diff);
+  assert_int_equal(n + diff, 0);
+  al_capture_spoil_for_test(NULL); /* empties the cache */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_capture__repeat_is_served_and_equal,
@@ -242,6 +295,8 @@ int main(void) {
       cmocka_unit_test_setup(test_capture__depth_option_followed, setup),
       cmocka_unit_test_setup(test_capture__alternate_signal_stack, setup),
       cmocka_unit_test_setup(test_capture__threads_come_and_go, setup),
+      cmocka_unit_test_setup(test_capture__check_mode_catches_a_wrong_stack,
+                             setup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
