@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "symindex.h"
 
 /* libstdc++'s demangler, as the C++ ABI defines it. */
 typedef char *demangle_fn(const char *mangled, char *buf, size_t *len,
@@ -59,6 +60,8 @@ struct module {
   Dwfl_Module *mod;
   size_t cost;  /* bytes of its separate debug file's sections */
   int decided;  /* 0: not yet; 1: read; -1: not, for want of memory */
+  int indexed;  /* its symbols' index was asked for: */
+  struct al_symindex *index; /* NULL when there is none */
 };
 
 /* Room kept for the report itself, and what libdw takes for its own
@@ -144,7 +147,7 @@ static struct module *module_of(struct al_symbolizer *s, Dwfl_Module *mod) {
     s->modules = m;
   }
   m = &s->modules[s->nmodules++];
-  *m = (struct module){mod, 0, 0};
+  *m = (struct module){mod, 0, 0, 0, NULL};
   return m;
 }
 
@@ -615,10 +618,18 @@ static size_t symbolize(struct al_symbolizer *s, uintptr_t pc,
   at.module = base_name(name);
   at.offset = pc - start;
   {
+    struct module *m = module_of(s, mod);
     GElf_Off off = 0;
     GElf_Sym sym;
 
-    at.symbol = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
+    if (m != NULL && !m->indexed) {
+      m->indexed = 1;
+      m->index = al_symindex_new(mod);
+    }
+    at.symbol = m != NULL ? al_symindex_find(m->index, addr, &off) : NULL;
+    if (at.symbol == NULL)
+      at.symbol =
+          dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
     at.sym_offset = at.symbol != NULL ? (uintptr_t)off + 1 : 0;
   }
   /* The C library's and the loader's frames are named from their symbol
@@ -831,6 +842,8 @@ void al_symbolizer_free(struct al_symbolizer *s) {
     free(s->objects[i].name);
   }
   free(s->objects);
+  for (size_t i = 0; i < s->nmodules; i++)
+    al_symindex_free(s->modules[i].index);
   free(s->modules);
   for (size_t i = 0; i < s->named_cap; i++)
     free(s->named[i].frames);

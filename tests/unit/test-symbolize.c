@@ -12,7 +12,11 @@
 
 #include <cmocka.h>
 
+#include <elfutils/libdwfl.h>
+#include <gelf.h>
+
 #include "internal.h"
+#include "symindex.h"
 
 static volatile uintptr_t seen_pc;
 
@@ -119,11 +123,90 @@ static void test_symbolize__libc_by_symbol(void **state) {
   al_symbolizer_free(s);
 }
 
+/* The index of a module's symbols gives what libdwfl gives, wherever it
+ * answers: at the start, the middle and the last byte of every symbol of
+ * every module of this process with a table large enough to be indexed
+ * (the C library's, from its debug information where installed, else its
+ * dynamic symbols), and just past each. */
+struct compared {
+  unsigned long indexed, answered, differed;
+};
+
+static int compare_module(Dwfl_Module *mod, void **userdata,
+                          const char *name, Dwarf_Addr start, void *arg) {
+  struct compared *c = arg;
+  struct al_symindex *x = al_symindex_new(mod);
+  int n = dwfl_module_getsymtab(mod);
+
+  (void)userdata;
+  (void)start;
+  if (x == NULL)
+    return DWARF_CB_OK;
+  c->indexed++;
+  for (int i = 1; i < n; i++) {
+    GElf_Sym sym;
+    GElf_Addr at;
+    const char *sname =
+        dwfl_module_getsym_info(mod, i, &sym, &at, NULL, NULL, NULL);
+    GElf_Addr probe[4] = {at, at + sym.st_size / 2, at + sym.st_size - 1,
+                          at + sym.st_size};
+
+    /* Every 16th function: libdwfl reads the whole table for each. */
+    if (sname == NULL || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+        sym.st_size == 0 || i % 16 != 0)
+      continue;
+    for (int p = 0; p < 4; p++) {
+      GElf_Off off_x = 0, off_d = 0;
+      GElf_Sym s;
+      const char *by_x = al_symindex_find(x, probe[p], &off_x);
+      const char *by_d = dwfl_module_addrinfo(mod, probe[p], &off_d, &s,
+                                              NULL, NULL, NULL);
+
+      if (by_x == NULL)
+        continue;
+      c->answered++;
+      if (by_d == NULL || strcmp(by_x, by_d) != 0 || off_x != off_d) {
+        if (c->differed++ < 5)
+          print_message("%s at %#lx: index %s+%#lx, libdwfl %s+%#lx\n",
+                        name, (unsigned long)probe[p], by_x,
+                        (unsigned long)off_x, by_d ? by_d : "(none)",
+                        (unsigned long)off_d);
+      }
+    }
+  }
+  al_symindex_free(x);
+  return DWARF_CB_OK;
+}
+
+static void test_symbolize__index_as_libdwfl(void **state) {
+  static char *debuginfo_path;
+  static const Dwfl_Callbacks callbacks = {
+      .find_elf = dwfl_linux_proc_find_elf,
+      .find_debuginfo = dwfl_standard_find_debuginfo,
+      .debuginfo_path = &debuginfo_path,
+  };
+  Dwfl *dwfl = dwfl_begin(&callbacks);
+  struct compared c = {0, 0, 0};
+
+  (void)state;
+  assert_non_null(dwfl);
+  assert_int_equal(dwfl_linux_proc_report(dwfl, getpid()), 0);
+  assert_int_equal(dwfl_report_end(dwfl, NULL, NULL), 0);
+  dwfl_getmodules(dwfl, compare_module, &c, 0);
+  dwfl_end(dwfl);
+  assert_true(c.indexed >= 1); /* the C library at least */
+  print_message("%lu indexed modules, %lu addresses answered\n", c.indexed,
+                c.answered);
+  assert_true(c.answered >= 200);
+  assert_int_equal(c.differed, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_symbolize__inlined_frames),
       cmocka_unit_test(test_symbolize__named_again),
       cmocka_unit_test(test_symbolize__libc_by_symbol),
+      cmocka_unit_test(test_symbolize__index_as_libdwfl),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
