@@ -21,6 +21,7 @@
 #   SANITIZED: skip      not run in a sanitizer build (SANITIZE set): the
 #                        sanitizer owns what the run is about (malloc, or
 #                        the deadly signals)
+#   SANITIZED: skip thread  not run under ThreadSanitizer only
 #   RUN-BY: TEST         the program has no run of its own: the shell test
 #                        TEST (tests/cli/NAME.sh) runs it, and must exist
 #
@@ -117,8 +118,9 @@ run_one() {
   want=$(awk -F '\t' '$2 == "EXIT" { print $3; exit }' "$mine")
   want=${want:-0}
   if [ -n "${SANITIZE:-}" ] &&
-     awk -F '\t' '$2 == "SANITIZED" && $3 == "skip" { f = 1 } END { exit !f }' \
-       "$mine"; then
+     awk -F '\t' -v san="$SANITIZE" '$2 == "SANITIZED" &&
+       ($3 == "skip" || ($3 == "skip thread" && san ~ /thread/)) { f = 1 }
+       END { exit !f }' "$mine"; then
     echo "SKIP $name (SANITIZE=$SANITIZE)"
     return
   fi
