@@ -738,7 +738,7 @@ static int take(uintptr_t addr, int state, void **cb) {
   struct al_res **p, *r = NULL;
   uintptr_t handle = 0;
   uint64_t seq = 0;
-  int settles = 0;
+  int settles = 0, noted = 0;
 
   al_spin_lock(&st->lock);
   p = lookup(st, h, addr, state);
@@ -750,11 +750,15 @@ static int take(uintptr_t addr, int state, void **cb) {
     seq = r->seq;
     settles = al_shims[r->shim] != NULL &&
               al_shims[r->shim]->req_pending != NULL;
+    /* A handle's count of requests noted on it: never below the links
+     * that follow it (a prune sets it to those left), so 0 means none,
+     * and its bucket need not be read again. */
+    noted = state != AL_RES_PENDING && r->born_ms != 0;
     st->count--;
     res_free(st, r);
   }
   al_spin_unlock(&st->lock);
-  if (settles && state != AL_RES_PENDING)
+  if (settles && noted)
     drop_links(addr, 0, 0);
   else if (settles && handle != 0)
     drop_links(handle, addr, seq);
