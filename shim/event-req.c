@@ -48,8 +48,6 @@ struct call {
   uint64_t dns_seq;        /* and its record's number */
   _Atomic(void *) handle;  /* what libevent returned, to cancel it */
   atomic_int refs;         /* the call and the callback, each holds one */
-  evutil_socket_t fd;      /* event_base_once's */
-  short events;
   char what[80];           /* evdns: the call, as the report says it */
 };
 
@@ -95,25 +93,36 @@ static void request_end(uintptr_t addr) {
 /* The slow-callback check (slow_callback_ms): the trampolines here call
  * the program's callback themselves, and time it, the record's creation
  * stack taken before the record ends. state: the record's (enum
- * al_res_state). */
+ * al_res_state); addr: the record's, cb: the program's callback. */
 static void slow_begin(struct al_slow *s, const char *call, unsigned type,
-                       int state, const struct call *c) {
+                       int state, const void *addr, void *cb) {
   if (AL_UNLIKELY(al_opt.slow_callback_ms > 0))
-    al_slow_begin(s, call, al_ev_shim_id, type, state, (uintptr_t)c, c->cb);
+    al_slow_begin(s, call, al_ev_shim_id, type, state, (uintptr_t)addr, cb);
   else
     s->start = 0;
 }
 
+/* An event_base_once of the program's: the trampoline's argument, made
+ * for each call and freed as it fires. Small, and not zeroed: each field
+ * is set (its cost was most of what asyncleak added to a call). */
+struct once {
+  event_callback_fn cb; /* the program's callback */
+  void *arg;            /* and its argument */
+  uintptr_t base;       /* the event_base it runs on */
+  evutil_socket_t fd;   /* for the report */
+  short events;
+};
+
 static void once_fired(evutil_socket_t fd, short what, void *arg) {
-  struct call *c = arg;
-  event_callback_fn cb = (event_callback_fn)c->cb;
-  void *cb_arg = c->arg;
+  struct once *o = arg;
+  event_callback_fn cb = o->cb;
+  void *cb_arg = o->arg;
   struct al_call_scope scope;
   struct al_slow slow;
 
-  slow_begin(&slow, "event_base_once", T_ONCE, AL_RES_OPEN, c);
-  al_ev_forget((uintptr_t)c, c->base);
-  free(c);
+  slow_begin(&slow, "event_base_once", T_ONCE, AL_RES_OPEN, o, (void *)cb);
+  al_ev_forget((uintptr_t)o, o->base);
+  free(o);
   al_call_callback_begin(&al_ev_calls, &scope);
   cb(fd, what, cb_arg);
   al_call_callback_end(&al_ev_calls, &scope);
@@ -129,7 +138,7 @@ AL_EXPORT int event_base_once(struct event_base *base, evutil_socket_t fd,
                               short events, event_callback_fn cb, void *arg,
                               const struct timeval *tv) {
   __typeof__(&event_base_once) fn = REAL(event_base_once);
-  struct call *c = NULL;
+  struct once *o = NULL;
   int program, rc, saved;
 
   if (fn == NULL)
@@ -138,37 +147,36 @@ AL_EXPORT int event_base_once(struct event_base *base, evutil_socket_t fd,
   saved = errno;
   if (program && base != NULL && cb != NULL && FOLLOWED(event_base_once) &&
       !al_ev_code_is_libevent((const void *)cb) && al_ev_may_record() &&
-      (c = call_new((void *)cb, arg, (uintptr_t)base)) != NULL) {
-    c->fd = fd;
-    c->events = events;
+      (o = malloc(sizeof(*o))) != NULL) {
+    *o = (struct once){cb, arg, (uintptr_t)base, fd, events};
     /* Before: another thread running the base may fire it at once. */
-    al_res_open(al_ev_shim_id, (uintptr_t)c, T_ONCE, (uintptr_t)base,
+    al_res_open(al_ev_shim_id, (uintptr_t)o, T_ONCE, (uintptr_t)base,
                 al_stack_capture());
   }
   errno = saved;
-  rc = c ? fn(base, fd, events, once_fired, c, tv)
+  rc = o ? fn(base, fd, events, once_fired, o, tv)
          : fn(base, fd, events, cb, arg, tv);
   leave();
-  if (c != NULL && rc != 0) {
+  if (o != NULL && rc != 0) {
     saved = errno;
-    al_res_forget((uintptr_t)c);
-    free(c);
+    al_res_forget((uintptr_t)o);
+    free(o);
     errno = saved;
   }
   return rc;
 }
 
 void al_ev_once_state_text(const struct al_res *r, char *buf, size_t len) {
-  struct call c;
+  struct once o;
 
-  if (al_safe_read(&c, (const void *)r->addr, sizeof(c)) != 0) {
+  if (al_safe_read(&o, (const void *)r->addr, sizeof(o)) != 0) {
     snprintf(buf, len, "added once");
     return;
   }
-  if (c.events & (EV_READ | EV_WRITE))
-    snprintf(buf, len, "added once: fd %d%s%s", (int)c.fd,
-             c.events & EV_READ ? " read" : "",
-             c.events & EV_WRITE ? " write" : "");
+  if (o.events & (EV_READ | EV_WRITE))
+    snprintf(buf, len, "added once: fd %d%s%s", (int)o.fd,
+             o.events & EV_READ ? " read" : "",
+             o.events & EV_WRITE ? " write" : "");
   else
     snprintf(buf, len, "added once: timer");
 }
@@ -239,7 +247,7 @@ static void resolved(int result, char type, int count, int ttl,
   struct al_call_scope scope;
   struct al_slow slow;
 
-  slow_begin(&slow, "evdns_base_resolve_*", R_RESOLVE, AL_RES_PENDING, c);
+  slow_begin(&slow, "evdns_base_resolve_*", R_RESOLVE, AL_RES_PENDING, c, c->cb);
   request_end((uintptr_t)c);
   call_unref(c);
   al_call_callback_begin(&al_ev_calls, &scope);
@@ -255,7 +263,8 @@ static void got_addrinfo(int result, struct evutil_addrinfo *res, void *arg) {
   struct al_call_scope scope;
   struct al_slow slow;
 
-  slow_begin(&slow, "evdns_getaddrinfo", R_GETADDRINFO, AL_RES_PENDING, c);
+  slow_begin(&slow, "evdns_getaddrinfo", R_GETADDRINFO, AL_RES_PENDING, c,
+             c->cb);
   request_end((uintptr_t)c);
   call_unref(c);
   /* Answered at once, this runs inside our interposer. */
