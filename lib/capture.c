@@ -302,22 +302,28 @@ static int may_fill(struct cache *c, const struct entry *e) {
  * pair that differed is kept for the report; later ones are counted. */
 static atomic_ullong checked, differed;
 static _Atomic(const struct al_stack *) first_served, first_unwound;
+static atomic_flag first_claimed = ATOMIC_FLAG_INIT;
 
 /* Checks a stack the cache served against a full unwind made from the same
  * place, and returns the unwound one: what is recorded is exact either
- * way. No lock, no allocation: a capture may be made in a signal
+ * way. An unwind that gave nothing (no memory for its stack) checks
+ * nothing. No lock, no allocation: a capture may be made in a signal
  * handler. */
 static const struct al_stack *check_served(const struct al_stack *served,
                                            const struct al_stack *full) {
+  if (full == NULL)
+    return served;
   atomic_fetch_add_explicit(&checked, 1, memory_order_relaxed);
   /* Stacks are interned: equal frames, one pointer. */
   if (full == served)
     return full;
-  if (atomic_fetch_add_explicit(&differed, 1, memory_order_relaxed) == 0) {
+  /* The first pair is in place before the first count is seen. */
+  if (!atomic_flag_test_and_set(&first_claimed)) {
     atomic_store(&first_served, served);
     atomic_store(&first_unwound, full);
   }
-  return full != NULL ? full : served;
+  atomic_fetch_add(&differed, 1);
+  return full;
 }
 
 __attribute__((noinline)) const struct al_stack *al_stack_capture(void) {
@@ -449,6 +455,9 @@ void al_capture_check_reset(void) {
   differed = 0;
   first_served = NULL;
   first_unwound = NULL;
+#if CACHE_STACKS
+  atomic_flag_clear(&first_claimed);
+#endif
 }
 
 __attribute__((noinline)) const struct al_stack *

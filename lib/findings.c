@@ -129,7 +129,11 @@ void al_findings_atfork_child(void) {
 }
 
 unsigned long long al_findings_made(void) {
-  return atomic_load_explicit(&made, memory_order_relaxed);
+  uint64_t checked, differed;
+
+  /* With the stack check's, counted where they are made. */
+  al_capture_checked(&checked, &differed);
+  return atomic_load_explicit(&made, memory_order_relaxed) + differed;
 }
 
 void al_findings_reset(void) {

@@ -754,6 +754,17 @@ static int take(uintptr_t addr, int state, void **cb) {
      * that follow it (a prune sets it to those left), so 0 means none,
      * and its bucket need not be read again. */
     noted = state != AL_RES_PENDING && r->born_ms != 0;
+    if (noted) {
+      /* A newer record at the address (the handle initialised again
+       * before its close completed) now stands before the links that
+       * stay live, and takes their count. */
+      struct al_res **q = lookup(st, h, addr, AL_RES_OPEN);
+
+      if (q == NULL)
+        q = lookup(st, h, addr, AL_RES_CLOSING);
+      if (q != NULL)
+        (*q)->born_ms += r->born_ms;
+    }
     st->count--;
     res_free(st, r);
   }

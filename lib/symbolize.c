@@ -91,6 +91,9 @@ struct al_symbolizer {
    * for each lookup. */
   struct named *named;
   size_t nnamed, named_cap;
+  /* symbolize()'s frames for an address not named yet: 6 KiB, kept off
+   * the stack, which may be a signal's. */
+  struct al_frame scratch[INLINED_MAX];
   /* libdw ran out of memory in the middle of a lookup: the Dwfl may be
    * half updated and is not touched again, nor freed. */
   int broken;
@@ -666,15 +669,21 @@ static size_t symbolize(struct al_symbolizer *s, uintptr_t pc,
    * inlined function's definition, not those it was inlined into: the
    * chain of DIEs that hold the innermost one has every inlined call and
    * the function they are in. */
-  if (n > 0 && dwarf_tag(&scopes[0]) == DW_TAG_inlined_subroutine) {
+  for (int i = 0; i < n && dwarf_tag(&scopes[i]) != DW_TAG_subprogram; i++) {
     Dwarf_Die *chain = NULL;
-    int m = dwarf_getscopes_die(&scopes[0], &chain);
+    int m;
+
+    /* The innermost scope may be a block inside the inlined function. */
+    if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
+      continue;
+    m = dwarf_getscopes_die(&scopes[0], &chain);
 
     if (m > 0) {
       free(scopes);
       scopes = chain;
       n = m;
     }
+    break;
   }
   /* Innermost first: inlined calls, lexical blocks, then the function. */
   for (int i = 0; i < n; i++) {
@@ -786,20 +795,25 @@ size_t al_symbolize_inlined(struct al_symbolizer *s, uintptr_t pc,
   sigjmp_buf jump, *outer = oom_jump;
   const struct named *e;
 
-  if (s != NULL && max > 0 && (e = named_find(s, pc)) != NULL)
+  if (max == 0)
+    return 0;
+  /* Callers have room for a site's frames, which are INLINED_MAX. */
+  if (max > INLINED_MAX)
+    max = INLINED_MAX;
+  if (s != NULL && (e = named_find(s, pc)) != NULL)
     return named_copy(e, f, max);
   if (s != NULL && s->dwfl != NULL && !s->broken) {
     if (sigsetjmp(jump, 0) == 0) {
-      struct al_frame all[INLINED_MAX];
       size_t n;
 
       oom_jump = &jump;
       current = s;
-      n = symbolize(s, pc, all, INLINED_MAX);
+      n = symbolize(s, pc, s->scratch, INLINED_MAX);
       current = NULL;
       oom_jump = outer;
-      named_keep(s, pc, all, n);
-      return named_copy(&(struct named){pc, (uint32_t)n, all}, f, max);
+      named_keep(s, pc, s->scratch, n);
+      return named_copy(&(struct named){pc, (uint32_t)n, s->scratch}, f,
+                        max);
     }
     current = NULL;
     oom_jump = outer;

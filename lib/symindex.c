@@ -3,20 +3,21 @@
  * libdwfl's dwfl_module_addrinfo reads the whole symbol table for each
  * address: 1.6 ms in the 57,000 dynamic symbols of Node's libnode, most
  * of a short run's report. This index is built with one such read, and
- * answers an address in a binary search, with libdwfl's own answer.
+ * answers an address from buckets by address, with libdwfl's own answer.
  *
- * libdwfl searches the symbols that are not local first, in the order of
- * the table, among those with a name, a section, a type other than
- * section, file or TLS, that start at or below the address; of those that
- * have a size and hold the address, it keeps the one starting closest to
- * it, a weaker binding winning over a stronger at the same start (its
- * "global when it was local": LOCAL < GLOBAL < WEAK as numbers), and a
- * smaller one at the same start of no weaker binding. Only when none
- * holds the address does it weigh sizeless symbols and the local ones.
- * So the index holds the sized symbols that are not local: when one holds
- * the address, the answer is theirs, chosen by the same rule in the same
+ * libdwfl first searches the symbols from the table's first global one
+ * on (dwfl_module_getsymtab_first_global: the locals come first; all of
+ * them when it is 0), in the order of the table, among those with a name,
+ * a section, a type other than section, file or TLS, that start at or
+ * below the address. Of those that have a size and hold the address, it
+ * keeps the one starting closest to it, then the one of the stronger
+ * binding at the same start (GLOBAL over WEAK over LOCAL), then a smaller
+ * one at the same start of no weaker binding. Only when none holds the
+ * address does it weigh sizeless symbols and search the locals. So the
+ * index holds the sized symbols of that first search: when one holds the
+ * address, the answer is theirs, chosen by the same rule in the same
  * order; when none does, libdwfl is asked. tests/unit/test-symbolize.c
- * compares the two over every function of the C library and of the test.
+ * compares the two over the C library's functions.
  */
 #include <gelf.h>
 #include <stdlib.h>
@@ -66,21 +67,22 @@ static unsigned char binding_rank(int bind) {
 
 struct al_symindex *al_symindex_new(Dwfl_Module *mod) {
   int total = dwfl_module_getsymtab(mod);
+  int first = dwfl_module_getsymtab_first_global(mod);
   struct al_symindex *x;
   struct sym *in;
   GElf_Addr hi = 0;
   size_t n = 0;
 
-  if (total < INDEX_MIN || (x = calloc(1, sizeof(*x))) == NULL)
+  if (total < INDEX_MIN || first < 0 || (x = calloc(1, sizeof(*x))) == NULL)
     return NULL;
   in = malloc((size_t)total * sizeof(*in));
   x->s = malloc((size_t)total * sizeof(*x->s));
   if (in == NULL || x->s == NULL)
     goto fail;
   x->lo = ~(GElf_Addr)0;
-  for (int i = 1; i < total; i++) {
+  for (int i = first > 1 ? first : 1; i < total; i++) {
     GElf_Sym sym;
-    GElf_Addr at;
+    GElf_Addr at, end;
     GElf_Word shndx;
     const char *name =
         dwfl_module_getsym_info(mod, i, &sym, &at, &shndx, NULL, NULL);
@@ -88,10 +90,11 @@ struct al_symindex *al_symindex_new(Dwfl_Module *mod) {
 
     if (name == NULL || name[0] == '\0' || sym.st_shndx == SHN_UNDEF ||
         type == STT_SECTION || type == STT_FILE || type == STT_TLS ||
-        sym.st_size == 0 || GELF_ST_BIND(sym.st_info) == STB_LOCAL ||
-        at + sym.st_size < at)
+        sym.st_size == 0)
       continue;
-    in[n++] = (struct sym){at, at + sym.st_size, name, (unsigned)i,
+    /* Past the top of the address space: it holds all that is left. */
+    end = at + sym.st_size < at ? ~(GElf_Addr)0 : at + sym.st_size;
+    in[n++] = (struct sym){at, end, name, (unsigned)i,
                            binding_rank(GELF_ST_BIND(sym.st_info))};
     x->lo = at < x->lo ? at : x->lo;
     hi = at > hi ? at : hi;

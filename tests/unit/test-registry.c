@@ -243,6 +243,44 @@ static void test_registry__fork_child_inherits_silently(void **state) {
   al_snapshot_release(&s);
 }
 
+/* A library whose requests are noted on their handle (al_req_start_on),
+ * all of them still held. */
+static void held_all(uintptr_t handle, const struct al_res *const *reqs,
+                     size_t n, int live, unsigned char *pending) {
+  (void)handle;
+  (void)reqs;
+  (void)live;
+  memset(pending, 1, n);
+}
+
+/* A handle whose close was asked for is initialised again at its address
+ * before the close completes: the request noted on the first stays live
+ * behind the second record, and goes when the second is closed. */
+static void test_registry__noted_requests_follow_a_new_record(void **state) {
+  static struct al_shim noting;
+  struct al_snapshot s;
+  void *cb;
+  uint8_t id;
+  (void)state;
+  noting = fake_shim;
+  noting.name = "notinglib";
+  noting.req_pending = held_all;
+  id = al_shim_register(&noting);
+  al_res_open(id, 0x7000, 0, FAKE_LOOP, NULL);
+  assert_int_equal(al_req_start_on(id, 0x7100, 0, FAKE_LOOP, 0x7000, NULL), 0);
+  al_res_closing(0x7000, NULL);
+  al_res_open(id, 0x7000, 0, FAKE_LOOP, NULL); /* initialised again */
+  assert_int_equal(al_res_closed(0x7000, &cb), 1);
+  assert_int_equal(al_req_pending(0x7100), 1);
+  al_res_closing(0x7000, NULL);
+  assert_int_equal(al_res_closed(0x7000, &cb), 1);
+  /* Its handle's close completed: the request went with it. */
+  assert_int_equal(al_registry_snapshot(&s), 0);
+  assert_int_equal(s.nres, 0);
+  al_snapshot_release(&s);
+  assert_int_equal(al_loop_records(FAKE_LOOP), 0);
+}
+
 static void test_registry__request_start_done_round_trip(void **state) {
   struct al_snapshot s;
   void *cb = (void *)0x1;
@@ -693,6 +731,7 @@ int main(void) {
       T(test_registry__threads_lose_nothing),
       T(test_registry__fork_child_inherits_silently),
       T(test_registry__request_start_done_round_trip),
+      T(test_registry__noted_requests_follow_a_new_record),
       T(test_registry__request_without_callback),
       T(test_registry__requests_and_handles_apart),
       T(test_registry__request_restarted_from_its_callback),
