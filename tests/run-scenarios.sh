@@ -15,7 +15,8 @@
 #   ENV: NAME=VALUE...   environment for the run
 #   EXIT: N              expected exit status of asyncleak (default 0)
 #   CHECK: ERE           a line of the output matches, after the previous
-#                        CHECK's line
+#                        CHECK's line (an ERE as mawk reads it: no {n,m},
+#                        which fails the file)
 #   CHECK-NOT: ERE       no line of the output matches
 #   CHECK-COUNT-N: ERE   exactly N lines match
 #   SANITIZED: skip      not run in a sanitizer build (SANITIZE set): the
@@ -207,6 +208,17 @@ for file in "$@"; do
     else
       echo "  no directive parsed: the file would check nothing"
     fi
+    fail=$((fail + 1))
+    continue
+  fi
+  # The checker's awk is mawk, whose EREs have no {n,m}: such a CHECK
+  # would never match, and fail for a reason its author cannot see.
+  intervals=$(directives "$file" |
+    awk -F '\t' '$2 ~ /^CHECK/ && $3 ~ /[{][0-9]/ { print "  | " $0 }')
+  if [ -n "$intervals" ]; then
+    echo "FAIL $base"
+    echo "  a CHECK with a {n,m} interval, which the checker's awk does not read:"
+    printf '%s\n' "$intervals"
     fail=$((fail + 1))
     continue
   fi

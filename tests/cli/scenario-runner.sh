@@ -29,6 +29,13 @@ for bad in '[Leak] RUN: leak' 'CHECK-COUNT: x' 'CHECKNOT: x' 'RUN-AS: x' \
     fail "'$bad' not named: $(cat "$tmp/out")"
 done
 
+# mawk, the checker, reads no {n,m}: a CHECK with one would never match.
+printf '/*\n * RUN: none\n * CHECK: ^a{2,}$\n */\n' >"$tmp/progs/interval.c"
+runner "$tmp/progs/interval.c"
+expect_status 1
+expect_line "$tmp/out" "FAIL interval.c"
+expect_line "$tmp/out" "  a CHECK with a {n,m} interval, which the checker's awk does not read:"
+
 # RUN-BY: skipped when the test exists, a failure when it does not.
 printf '/*\n * RUN-BY: tests/cli/daemon.sh\n */\n' >"$tmp/progs/by.c"
 runner "$tmp/progs/by.c"
