@@ -149,6 +149,7 @@ void al_exec_path_unmap(char *path) {
 
 /* Notes path, which holds no newline, as what the process executes. */
 static void note(const char *path) {
+  unsigned long long findings = al_findings_made();
   struct iovec iov[3];
 
   if (al_opt.trace_children)
@@ -162,8 +163,8 @@ static void note(const char *path) {
    * this image's end is the exec, which takes them. Their number is
    * noted, for the command to count them (and to give them back should
    * the exec fail). */
-  if (al_findings_made() > 0) {
-    al_reportfile_line_n("findings_at_exec", "", al_findings_made(), "");
+  if (findings > 0) {
+    al_reportfile_line_n("findings_at_exec", "", findings, "");
     /* The new image may write no report to say so for them. */
     if (al_opt.fail_on_findings)
       al_reportfile_line("findings_exec_fail", "1");

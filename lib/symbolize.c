@@ -548,10 +548,10 @@ static int room_for(size_t size) {
 
 /* Readies a module's debug information for lookups, if there is room for
  * it: its Dwarf and the dwz file's, made to report a failed allocation to
- * us. Returns whether lookups may read it. */
-static int ready_dwarf(struct al_symbolizer *s, Dwfl_Module *mod,
-                       const char *name) {
-  struct module *m = module_of(s, mod);
+ * us. m: what is known of the module, or NULL. Returns whether lookups
+ * may read it. */
+static int ready_dwarf(struct al_symbolizer *s, struct module *m,
+                       Dwfl_Module *mod, const char *name) {
   Dwarf_Addr bias;
   Dwarf *dw, *alt;
 
@@ -603,6 +603,7 @@ static size_t symbolize(struct al_symbolizer *s, uintptr_t pc,
   Dwfl_Line *line;
   Dwarf_Addr start;
   Dwarf_Die *cu, *scopes = NULL, *outer = NULL;
+  struct module *m;
   struct al_frame at;
   const char *name;
   size_t k = 0;
@@ -620,8 +621,10 @@ static size_t symbolize(struct al_symbolizer *s, uintptr_t pc,
   name = dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL, NULL, NULL);
   at.module = base_name(name);
   at.offset = pc - start;
+  /* Its entry stays where it is: the debug file's callback, which the
+   * symbol table's reading may call, finds it there. */
+  m = module_of(s, mod);
   {
-    struct module *m = module_of(s, mod);
     GElf_Off off = 0;
     GElf_Sym sym;
 
@@ -647,7 +650,7 @@ static size_t symbolize(struct al_symbolizer *s, uintptr_t pc,
     return 1;
   }
   /* After the symbols: looking them up found the debug file, if any. */
-  if (!ready_dwarf(s, mod, name)) {
+  if (!ready_dwarf(s, m, mod, name)) {
     s->unnamed++;
     if (at.symbol == NULL)
       near_symbol(mod, addr, &at);
@@ -671,17 +674,16 @@ static size_t symbolize(struct al_symbolizer *s, uintptr_t pc,
    * the function they are in. */
   for (int i = 0; i < n && dwarf_tag(&scopes[i]) != DW_TAG_subprogram; i++) {
     Dwarf_Die *chain = NULL;
-    int m;
+    int depth;
 
     /* The innermost scope may be a block inside the inlined function. */
     if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
       continue;
-    m = dwarf_getscopes_die(&scopes[0], &chain);
-
-    if (m > 0) {
+    depth = dwarf_getscopes_die(&scopes[0], &chain);
+    if (depth > 0) {
       free(scopes);
       scopes = chain;
-      n = m;
+      n = depth;
     }
     break;
   }

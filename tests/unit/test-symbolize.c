@@ -71,47 +71,36 @@ static int same_frame(const struct al_frame *a, const struct al_frame *b) {
          !strcmp(a->file ? a->file : "", b->file ? b->file : "");
 }
 
-static void test_symbolize__inlined_frames(void **state) {
+/* The frames at seen_pc: two inlined calls, innermost first, then the
+ * function they are in, each at its line. */
+static void assert_chain(const char *const names[3], const int lines[3]) {
   struct al_symbolizer *s = al_symbolizer_new();
   struct al_frame f[8];
-  size_t n;
 
-  (void)state;
-  take_pc();
   assert_non_null(s);
-  n = al_symbolize_inlined(s, seen_pc, f, 8);
-  assert_int_equal(n, 3);
-  assert_string_equal(f[0].function, "inner");
-  assert_true(f[0].inlined);
-  assert_int_equal(f[0].line, INNER_LINE);
-  assert_string_equal(f[1].function, "outer");
-  assert_true(f[1].inlined);
-  assert_int_equal(f[1].line, OUTER_LINE);
-  assert_string_equal(f[2].function, "take_pc");
-  assert_false(f[2].inlined);
-  assert_int_equal(f[2].line, TAKE_LINE);
+  assert_int_equal(al_symbolize_inlined(s, seen_pc, f, 8), 3);
+  for (int i = 0; i < 3; i++) {
+    assert_string_equal(f[i].function, names[i]);
+    assert_int_equal(f[i].inlined, i < 2);
+    assert_int_equal(f[i].line, lines[i]);
+  }
   assert_int_equal(f[2].body_line, 1);
   assert_non_null(strstr(f[2].file, "test-symbolize.c"));
   al_symbolizer_free(s);
 }
 
-static void test_symbolize__inlined_frames_in_a_block(void **state) {
-  struct al_symbolizer *s = al_symbolizer_new();
-  struct al_frame f[8];
-  size_t n;
+static void test_symbolize__inlined_frames(void **state) {
+  (void)state;
+  take_pc();
+  assert_chain((const char *const[]){"inner", "outer", "take_pc"},
+               (const int[]){INNER_LINE, OUTER_LINE, TAKE_LINE});
+}
 
+static void test_symbolize__inlined_frames_in_a_block(void **state) {
   (void)state;
   take_pc_in_block();
-  assert_non_null(s);
-  n = al_symbolize_inlined(s, seen_pc, f, 8);
-  assert_int_equal(n, 3);
-  assert_string_equal(f[0].function, "in_block");
-  assert_int_equal(f[0].line, BLOCK_LINE);
-  assert_string_equal(f[1].function, "around");
-  assert_int_equal(f[1].line, AROUND_LINE);
-  assert_string_equal(f[2].function, "take_pc_in_block");
-  assert_int_equal(f[2].line, TAKE_BLOCK_LINE);
-  al_symbolizer_free(s);
+  assert_chain((const char *const[]){"in_block", "around", "take_pc_in_block"},
+               (const int[]){BLOCK_LINE, AROUND_LINE, TAKE_BLOCK_LINE});
 }
 
 /* An address named again, with any room, gives what a symbolizer that
