@@ -74,14 +74,31 @@ const char *__asyncleak_default_suppressions(void);
 typedef void (*asyncleak_finally_fn)(void *loop, void *arg);
 
 /* Registers fn(loop, arg) to run once at the loop's shutdown. Finalizers
- * run in reverse order of registration, as atexit handlers do, on the
- * thread that shuts the loop down, with the loop alive: they may write,
- * close handles and queue work. Registering the same fn and arg twice runs
- * it twice. */
+ * run in reverse order of registration, as atexit handlers do, unless
+ * ordered with asyncleak_finally_after, on the thread that shuts the loop
+ * down, with the loop alive: they may write, close handles and queue
+ * work. Registering the same fn and arg twice runs it twice. */
 int asyncleak_run_finally(void *loop, asyncleak_finally_fn fn, void *arg);
 
 /* Removes the most recent registration of fn with arg; -ENOENT if none. */
 int asyncleak_cancel_finally(void *loop, asyncleak_finally_fn fn, void *arg);
+
+/* Orders two finalizers registered on the loop with asyncleak_run_finally:
+ * at the shutdown, later_fn(loop, later_arg) starts only once
+ * earlier_fn(loop, earlier_arg) has run and its work is done: the
+ * requests it made on the loop have called back (its writes are done)
+ * and the handles it began to close are closed. The loop runs meanwhile.
+ * Finalizers that wait for nothing run as before, newest first. One
+ * whose prerequisite's work is not done when drain_timeout_ms passes runs
+ * then, and the report says which prerequisite held it. The order is
+ * between the two (fn, arg) pairs: it holds for each of their
+ * registrations, and is forgotten when either has none left (cancelled,
+ * or run by a shutdown). Returns 0 (also when said before), -ENOENT when
+ * either is not registered on this loop, -ELOOP when earlier_fn already
+ * waits, directly or not, for later_fn, or when they are the same. */
+int asyncleak_finally_after(void *loop, asyncleak_finally_fn later_fn,
+                            void *later_arg, asyncleak_finally_fn earlier_fn,
+                            void *earlier_arg);
 
 /* At the loop's shutdown, in turn with the finalizers: when
  * is_closed(resource) is false, calls close(resource) on the live loop and

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "asyncleak.h"
+#include "finorder.h"
 #include "internal.h"
 
 int al_loop_known(uintptr_t addr, struct al_loop *l) {
@@ -77,11 +78,60 @@ AL_EXPORT int asyncleak_run_finally(void *loop, asyncleak_finally_fn fn,
   return add(loop, f);
 }
 
+struct forget {
+  asyncleak_finally_fn fn;
+  void *arg;
+};
+
+static int forget_orders(struct al_loop *l, void *arg) {
+  const struct forget *f = arg;
+
+  al_finorder_forget(l, f->fn, f->arg);
+  return 0;
+}
+
 AL_EXPORT int asyncleak_cancel_finally(void *loop, asyncleak_finally_fn fn,
                                        void *arg) {
+  struct forget f = {fn, arg};
+  int rc;
+
   if (loop == NULL || fn == NULL)
     return -EINVAL;
-  return al_loop_fin_remove((uintptr_t)loop, fn, arg);
+  rc = al_loop_fin_remove((uintptr_t)loop, fn, arg);
+  if (rc == 0)
+    (void)al_loop_fins_visit((uintptr_t)loop, forget_orders, &f);
+  return rc;
+}
+
+static int add_order(struct al_loop *l, void *edge) {
+  return al_finorder_add(l, edge);
+}
+
+AL_EXPORT int asyncleak_finally_after(void *loop,
+                                      asyncleak_finally_fn later_fn,
+                                      void *later_arg,
+                                      asyncleak_finally_fn earlier_fn,
+                                      void *earlier_arg) {
+  struct al_fin *edge;
+  struct al_loop l;
+  int rc;
+
+  if (loop == NULL || later_fn == NULL || earlier_fn == NULL)
+    return -EINVAL;
+  al_init();
+  if ((rc = al_loop_known((uintptr_t)loop, &l)) != 0)
+    return rc;
+  if ((edge = calloc(1, sizeof(*edge))) == NULL)
+    return -ENOMEM;
+  edge->kind = AL_FIN_AFTER;
+  edge->fn = later_fn;
+  edge->arg = later_arg;
+  edge->before_fn = earlier_fn;
+  edge->before_arg = earlier_arg;
+  rc = al_loop_fins_visit((uintptr_t)loop, add_order, edge);
+  if (rc != 0)
+    free(edge);
+  return rc;
 }
 
 AL_EXPORT int asyncleak_ensure_closure(void *loop, void *resource,

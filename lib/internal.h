@@ -185,15 +185,18 @@ enum {
 };
 
 /* What a loop keeps for its shutdown: a function to call (run_finally),
- * a resource to close unless closed (ensure_closure), or a handle or
- * request the shutdown waits for (shutdown_waits_for). */
-enum al_fin_kind { AL_FIN_CALL, AL_FIN_ENSURE, AL_FIN_WAIT };
+ * a resource to close unless closed (ensure_closure), a handle or request
+ * the shutdown waits for (shutdown_waits_for), or an order between two
+ * functions to call (finally_after). */
+enum al_fin_kind { AL_FIN_CALL, AL_FIN_ENSURE, AL_FIN_WAIT, AL_FIN_AFTER };
 
 struct al_fin {
   struct al_fin *next;
-  void (*fn)(void *loop, void *arg); /* AL_FIN_CALL */
+  void (*fn)(void *loop, void *arg); /* AL_FIN_CALL; AL_FIN_AFTER: the later */
   void *arg;                         /* its argument, the resource, or the
                                         handle or request waited for */
+  void (*before_fn)(void *loop, void *arg); /* AL_FIN_AFTER: the earlier */
+  void *before_arg;                         /* AL_FIN_AFTER */
   int (*is_closed)(void *resource);  /* AL_FIN_ENSURE */
   void (*close)(void *resource);     /* AL_FIN_ENSURE */
   const struct al_stack *stack;      /* AL_FIN_ENSURE: where registered */
@@ -220,6 +223,7 @@ struct al_loop {
   unsigned sweep_at;    /* nfins at which closed resources are forgotten */
   struct al_fin *fins;  /* AL_FIN_CALL and AL_FIN_ENSURE, newest first */
   struct al_fin *waits; /* AL_FIN_WAIT */
+  struct al_fin *afters; /* AL_FIN_AFTER */
 };
 
 #define AL_MAX_SHIMS (1 << AL_RES_SHIM_BITS)
@@ -334,6 +338,13 @@ struct al_fin *al_loop_fin_take(uintptr_t addr);
 void al_fins_free(struct al_fin *f);
 /* Detaches the loop's newest finalizer, or returns NULL. */
 struct al_fin *al_loop_fin_pop(uintptr_t addr);
+/* Calls visit(loop, ctx) with the loops locked, for the open loop at
+ * addr, and returns what it returns, or -ENOENT: for the finalizers'
+ * order (finally.c, finorder.c), which reads and changes the loop's
+ * fins, nfins and afters. visit must not call back into the loops; it
+ * may ask the records. */
+int al_loop_fins_visit(uintptr_t addr, int (*visit)(struct al_loop *l, void *ctx),
+                       void *ctx);
 /* After a sweep: the next comes when the loop holds twice what is left. */
 void al_loop_sweep_done(uintptr_t addr);
 /* Forgets the protected handles for which open(loop, addr) is 0, and the
@@ -442,7 +453,16 @@ struct al_verdicts {
   unsigned cancelled;    /* requests cancelled by force_close */
 };
 
-#define AL_FIN_NAMED 4
+#define AL_FIN_NAMED 8
+
+/* A finalizer a shutdown ran, for the report. */
+struct al_fin_ran {
+  void *fn;
+  void *held_by;    /* it ran at the deadline, its prerequisite fn's work
+                       not done; else NULL */
+  uint32_t work_ms; /* from its call to its work done */
+  uint8_t done;     /* its work was done (work_ms holds) */
+};
 
 /* One loop's shutdown, kept for the report. */
 struct al_shutdown_entry {
@@ -455,7 +475,7 @@ struct al_shutdown_entry {
   uint8_t timed_out; /* the drain reached drain_timeout_ms */
   uint8_t forced;    /* force_close was on */
   unsigned nran;     /* finalizers that ran */
-  void *ran[AL_FIN_NAMED]; /* the first of them */
+  struct al_fin_ran ran[AL_FIN_NAMED]; /* the first of them, in order */
   struct al_verdicts v;
 };
 

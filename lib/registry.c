@@ -1186,6 +1186,18 @@ struct al_fin *al_loop_fin_pop(uintptr_t addr) {
   return f;
 }
 
+int al_loop_fins_visit(uintptr_t addr,
+                       int (*visit)(struct al_loop *l, void *ctx), void *ctx) {
+  struct al_loop *l;
+  int rc = -ENOENT;
+
+  al_mutex_lock(&loops_lock);
+  if ((l = find_open_loop(addr)) != NULL)
+    rc = visit(l, ctx);
+  al_mutex_unlock(&loops_lock);
+  return rc;
+}
+
 void al_loop_sweep_done(uintptr_t addr) {
   struct al_loop *l;
 
@@ -1249,6 +1261,7 @@ static void copy_loop(struct al_loop *dst, const struct al_loop *l) {
   dst->chain = NULL;
   dst->fins = NULL;
   dst->waits = NULL;
+  dst->afters = NULL;
 }
 
 int al_loop_get(uintptr_t addr, struct al_loop *out) {
@@ -1303,6 +1316,7 @@ void al_loop_closed(uintptr_t addr, uint64_t serial) {
       loops_closed++;
     al_fins_free(l->fins);
     al_fins_free(l->waits);
+    al_fins_free(l->afters);
     free(l);
   } else {
     l = NULL;
@@ -1450,7 +1464,8 @@ void al_registry_atfork_child(void) {
     /* The parent's goodbyes are not the child's to send. */
     al_fins_free(l->fins);
     al_fins_free(l->waits);
-    l->fins = l->waits = NULL;
+    al_fins_free(l->afters);
+    l->fins = l->waits = l->afters = NULL;
     l->nfins = 0;
   }
 }
@@ -1495,6 +1510,7 @@ void al_registry_reset(void) {
     loops_head = l->next;
     al_fins_free(l->fins);
     al_fins_free(l->waits);
+    al_fins_free(l->afters);
     free(l);
   }
   loops_tail = &loops_head;

@@ -287,7 +287,35 @@ static void put_ran(struct al_buf *b, struct al_symbolizer *sym,
                     const struct al_shutdown_entry *e) {
   for (unsigned i = 0; i < e->nran && i < AL_FIN_NAMED; i++) {
     al_buf_printf(b, "%s ", i ? "," : "");
-    al_buf_put_text(b, al_fn_name(sym, e->ran[i]));
+    al_buf_put_text(b, al_fn_name(sym, e->ran[i].fn));
+  }
+}
+
+/* How long each one's work took, from its call until the requests it
+ * made had called back and the closes it began had completed; and which
+ * ran at the deadline, not waiting any longer for the one before it. */
+static void put_work(struct al_buf *b, struct al_symbolizer *sym,
+                     const struct al_shutdown_entry *e) {
+  unsigned named = e->nran < AL_FIN_NAMED ? e->nran : AL_FIN_NAMED;
+
+  al_buf_printf(b, "    their work took:");
+  for (unsigned i = 0; i < named; i++) {
+    al_buf_printf(b, "%s ", i ? "," : "");
+    al_buf_put_text(b, al_fn_name(sym, e->ran[i].fn));
+    if (e->ran[i].done)
+      al_buf_printf(b, " %u ms", (unsigned)e->ran[i].work_ms);
+    else
+      al_buf_printf(b, " (not done)");
+  }
+  al_buf_printf(b, "\n");
+  for (unsigned i = 0; i < named; i++) {
+    if (e->ran[i].held_by == NULL)
+      continue;
+    al_buf_printf(b, "    ");
+    al_buf_put_text(b, al_fn_name(sym, e->ran[i].fn));
+    al_buf_printf(b, " ran at the deadline: the work of ");
+    al_buf_put_text(b, al_fn_name(sym, e->ran[i].held_by));
+    al_buf_printf(b, ", which it is to follow, was not done\n");
   }
 }
 
@@ -307,6 +335,7 @@ static void put_shutdown(struct al_buf *b, struct al_symbolizer *sym,
     if (e->nran > AL_FIN_NAMED)
       al_buf_printf(b, " and %u more", e->nran - AL_FIN_NAMED);
     al_buf_printf(b, "\n");
+    put_work(b, sym, e);
   }
   if (e->timed_out && e->nran > 0) {
     al_buf_printf(b, "    its finalizers' work was not done after %d ms:",

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "finorder.h"
 #include "internal.h"
 
 /* Finalizers run in one shutdown at most; more stay for the next. */
@@ -99,6 +100,7 @@ struct ctx {
   struct item *items; /* sorted by address */
   size_t n;
   enum phase phase;
+  struct al_fin_runs runs; /* the finalizers called, and their work */
   struct ctx *outer;
 };
 
@@ -117,6 +119,7 @@ void al_shutdown_saw_close(uintptr_t loop, uintptr_t addr) {
 
     if (c->loop != loop)
       continue;
+    al_finorder_saw_close(&c->runs, addr);
     key.r.addr = addr;
     it = c->items ? bsearch(&key, c->items, c->n, sizeof(*it), by_addr) : NULL;
     if (it == NULL)
@@ -282,20 +285,17 @@ static void verdicts(struct ctx *c, struct al_shutdown_entry *e) {
 
 /* ---------------------------------------------------------- the shutdown */
 
-static void note_ran(struct al_shutdown_entry *e, void *fn) {
-  if (e->nran < AL_FIN_NAMED)
-    e->ran[e->nran] = fn;
-  e->nran++;
-}
-
 /* Closes an ensure_closure resource the program left open. */
-static void ensure(const struct al_fin *f, struct al_shutdown_entry *e) {
+static void ensure(struct ctx *c, const struct al_fin *f,
+                   struct al_shutdown_entry *e) {
   struct al_note n = {(uintptr_t)f->arg, f->stack, (void *)f->close,
                       e->serial, 0, 0, e->shim, AL_NOTE_ENSURED};
   if (f->is_closed(f->arg))
     return;
+  al_finorder_call(&c->runs, NULL, NULL, (void *)f->close, NULL);
   f->close(f->arg);
-  note_ran(e, (void *)f->close);
+  al_finorder_returned(&c->runs);
+  e->nran++;
   log_note(&n);
 }
 
@@ -308,19 +308,42 @@ static int still_there(uintptr_t loop, uint64_t serial) {
 
 /* Newest first, one at a time from the loop's list, so that a finalizer
  * may cancel one not run yet, and one it registers runs next, as exit
- * handlers registered during exit do. Bounded, against one that registers
- * itself again each time. */
-static void run_finalizers(uintptr_t loop, struct al_shutdown_entry *e) {
+ * handlers registered during exit do; one ordered after another waits
+ * for the other's work, the loop running meanwhile (finorder.c). Bounded,
+ * against one that registers itself again each time. */
+static void run_finalizers(struct ctx *c, const struct al_loop *l,
+                           uint64_t end, struct al_shutdown_entry *e) {
   struct al_fin *f;
+  int late = 0;
 
-  for (unsigned n = 0; n < MAX_RUN && still_there(loop, e->serial) &&
-                       (f = al_loop_fin_pop(loop)) != NULL;
-       n++) {
+  for (unsigned n = 0; n < MAX_RUN && still_there(l->addr, e->serial);) {
+    int waiting;
+    void *held_by;
+
+    f = al_finorder_next(&c->runs, late || left(end) == 0, &waiting,
+                         &held_by);
+    if (f == NULL && waiting) {
+      /* What runs now is the program's callbacks, finishing that work. */
+      c->phase = BY_PROGRAM;
+      late = al_run_until(l->shim, l->addr, left(end), al_finorder_progress,
+                          &c->runs) != 0;
+      c->phase = BY_FINALIZER;
+      continue;
+    }
+    if (f == NULL)
+      break;
+    n++;
+    if (!still_there(l->addr, e->serial)) {
+      free(f);
+      break;
+    }
     if (f->kind == AL_FIN_ENSURE) {
-      ensure(f, e);
+      ensure(c, f, e);
     } else {
-      note_ran(e, (void *)f->fn);
-      f->fn((void *)loop, f->arg);
+      al_finorder_call(&c->runs, f->fn, f->arg, (void *)f->fn, held_by);
+      e->nran++;
+      f->fn((void *)l->addr, f->arg);
+      al_finorder_returned(&c->runs);
     }
     free(f);
   }
@@ -333,10 +356,12 @@ static void run_finalizers(uintptr_t loop, struct al_shutdown_entry *e) {
 struct goal {
   const struct al_shim *sh;
   uint64_t since;
+  struct al_fin_runs *runs; /* whose work is done is noted as it is */
 };
 
 static int work_done(uintptr_t loop, void *arg) {
   const struct goal *g = arg;
+  (void)al_finorder_progress(loop, g->runs);
   if (g->sh->closing(loop) || al_shutdown_holds(loop))
     return 0;
   if (g->since)
@@ -344,9 +369,9 @@ static int work_done(uintptr_t loop, void *arg) {
   return !g->sh->requests(loop);
 }
 
-static int drain(uintptr_t loop, uint8_t shim, uint64_t since,
-                 uint64_t end) {
-  struct goal g = {al_shims[shim], since};
+static int drain(struct ctx *c, uint8_t shim, uint64_t since, uint64_t end) {
+  uintptr_t loop = c->loop;
+  struct goal g = {al_shims[shim], since, &c->runs};
   return al_run_until(shim, loop, left(end), work_done, &g);
 }
 
@@ -417,6 +442,8 @@ int al_shutdown(uintptr_t loop, enum al_why why) {
   e.forced = (uint8_t)force;
   end = al_now_ms() + (uint64_t)al_opt.drain_timeout_ms;
   c.loop = loop;
+  c.runs.loop = loop;
+  c.runs.sh = sh;
   collect(&c, &l);
   if (l.nfins == 0 && c.n == 0 && !holds &&
       !al_req_pending_on(loop, l.first_seq)) {
@@ -430,10 +457,10 @@ int al_shutdown(uintptr_t loop, enum al_why why) {
    * the loop then. */
   c.phase = BY_FINALIZER;
   started = al_res_next_seq();
-  run_finalizers(loop, &e);
+  run_finalizers(&c, &l, end, &e);
   c.phase = BY_PROGRAM;
   if (still_there(loop, l.serial))
-    rc = drain(loop, l.shim, force ? started : 0, end);
+    rc = drain(&c, l.shim, force ? started : 0, end);
   if (force && still_there(loop, l.serial)) {
     struct al_res *tried;
     size_t ntried;
@@ -441,7 +468,7 @@ int al_shutdown(uintptr_t loop, enum al_why why) {
     force_close(&c, sh, end);
     ntried = force_cancel(&l, sh, &tried);
     c.phase = BY_PROGRAM;
-    rc = drain(loop, l.shim, 0, end);
+    rc = drain(&c, l.shim, 0, end);
     force_cancelled(tried, ntried, &e);
     free(tried);
   }
@@ -453,6 +480,7 @@ int al_shutdown(uintptr_t loop, enum al_why why) {
   else
     rc = AL_SHUTDOWN_CLOSED;
   verdicts(&c, &e);
+  al_finorder_end(&c.runs, &e);
   free(c.items);
   if (e.nran > 0 || (e.forced && e.v.at_start > 0) || e.v.cancelled > 0 ||
       e.timed_out)

@@ -183,7 +183,7 @@ static void test_finally__timeout_names_them(void **state) {
   s = snap();
   assert_int_equal(s.nshutdowns, 1);
   assert_true(s.shutdowns[0].timed_out);
-  assert_ptr_equal(s.shutdowns[0].ran[0], (void *)note);
+  assert_ptr_equal(s.shutdowns[0].ran[0].fn, (void *)note);
   al_snapshot_release(&s);
 }
 
@@ -405,7 +405,9 @@ static void test_finally__force_cancels_unprotected_requests(void **state) {
   assert_non_null(strstr(text, line));
   assert_non_null(strstr(text, "\nShutdowns:\n  loop 1, created at an "
                                "unknown place, by asyncleak_loop_close:\n    finalizers run: "
-                               "note\n    its finalizers' work was not done "
+                               "note\n    their work took: note "));
+  /* note made no request: its work was done as it returned. */
+  assert_non_null(strstr(text, " ms\n    its finalizers' work was not done "
                                "after 20 ms: note\n"
                                "    1 request cancelled by force\n\n"));
   /* The protected one is still pending, and said so. */
@@ -499,6 +501,128 @@ static void test_finally__no_cancel_without_force(void **state) {
   assert_int_equal(s.shutdowns[0].v.cancelled, 0);
   assert_false(s.shutdowns[0].forced);
   al_snapshot_release(&s);
+}
+
+/* --------------------------------------------- asyncleak_finally_after */
+
+/* A finalizer whose work is a request of the loop's, done when a drain
+ * runs the loop. */
+static void start_request(void *loop, void *arg) {
+  note(loop, arg);
+  assert_int_equal(al_req_start(shim, 0x800, 0, FAKE_LOOP, (void *)0x81,
+                                NULL), 0);
+}
+
+static int pending_when_later_ran = -1;
+
+static void later(void *loop, void *arg) {
+  note(loop, arg);
+  pending_when_later_ran = al_req_pending(0x800);
+}
+
+static void finish_request(void) {
+  void *cb;
+  assert_true(al_req_done(0x800, &cb));
+}
+
+static void test_finally__after_waits_for_work(void **state) {
+  struct al_snapshot s;
+  (void)state;
+  /* Registered first, so that without the order it would run last. */
+  assert_int_equal(asyncleak_run_finally(LOOP, start_request, "a"), 0);
+  assert_int_equal(asyncleak_run_finally(LOOP, later, "b"), 0);
+  assert_int_equal(asyncleak_run_finally(LOOP, note, "c"), 0);
+  assert_int_equal(asyncleak_finally_after(LOOP, later, "b", start_request,
+                                           "a"), 0);
+  fake_on_drain = finish_request;
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CLOSE), 0);
+  /* c waits for nothing and is newest: first. b waited for a's request
+   * to call back. */
+  assert_string_equal(order, "cab");
+  assert_int_equal(pending_when_later_ran, 0);
+  s = snap();
+  assert_int_equal(s.nshutdowns, 1);
+  assert_int_equal(s.shutdowns[0].nran, 3);
+  assert_ptr_equal(s.shutdowns[0].ran[1].fn, (void *)start_request);
+  assert_ptr_equal(s.shutdowns[0].ran[2].fn, (void *)later);
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(s.shutdowns[0].ran[i].done, 1);
+    assert_null(s.shutdowns[0].ran[i].held_by);
+  }
+  assert_false(s.shutdowns[0].timed_out);
+  al_snapshot_release(&s);
+}
+
+static void test_finally__after_chain_and_refusals(void **state) {
+  (void)state;
+  assert_int_equal(asyncleak_run_finally(LOOP, note, "1"), 0);
+  assert_int_equal(asyncleak_run_finally(LOOP, note, "2"), 0);
+  assert_int_equal(asyncleak_run_finally(LOOP, note, "3"), 0);
+  /* 1 after 2 after 3: the reverse of the usual order, the same here. */
+  assert_int_equal(asyncleak_finally_after(LOOP, note, "1", note, "2"), 0);
+  assert_int_equal(asyncleak_finally_after(LOOP, note, "2", note, "3"), 0);
+  assert_int_equal(asyncleak_finally_after(LOOP, note, "2", note, "3"), 0);
+  assert_int_equal(asyncleak_finally_after(LOOP, note, "3", note, "1"),
+                   -ELOOP);
+  assert_int_equal(asyncleak_finally_after(LOOP, note, "3", note, "2"),
+                   -ELOOP);
+  assert_int_equal(asyncleak_finally_after(LOOP, note, "3", note, "3"),
+                   -ELOOP);
+  assert_int_equal(asyncleak_finally_after(LOOP, note, "3", note, "9"),
+                   -ENOENT);
+  assert_int_equal(asyncleak_finally_after(LOOP, note, "9", note, "3"),
+                   -ENOENT);
+  assert_int_equal(asyncleak_finally_after((void *)0x99, note, "1", note,
+                                           "2"), -ENOENT);
+  assert_int_equal(asyncleak_finally_after(NULL, note, "1", note, "2"),
+                   -EINVAL);
+  assert_int_equal(asyncleak_finally_after(LOOP, NULL, "1", note, "2"),
+                   -EINVAL);
+  assert_int_equal(asyncleak_finally_after(LOOP, note, "1", NULL, "2"),
+                   -EINVAL);
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CLOSE), 0);
+  assert_string_equal(order, "321");
+}
+
+static void test_finally__after_cancelled_prerequisite(void **state) {
+  (void)state;
+  assert_int_equal(asyncleak_run_finally(LOOP, note, "b"), 0);
+  assert_int_equal(asyncleak_run_finally(LOOP, note, "a"), 0);
+  assert_int_equal(asyncleak_run_finally(LOOP, note, "c"), 0);
+  assert_int_equal(asyncleak_finally_after(LOOP, note, "a", note, "b"), 0);
+  assert_int_equal(asyncleak_finally_after(LOOP, note, "c", note, "a"), 0);
+  /* b cancelled: a waits for nothing, and its order with b is gone, so
+   * that b registered again may follow c, which follows a: no cycle. */
+  assert_int_equal(asyncleak_cancel_finally(LOOP, note, "b"), 0);
+  assert_int_equal(asyncleak_run_finally(LOOP, note, "b"), 0);
+  assert_int_equal(asyncleak_finally_after(LOOP, note, "b", note, "c"), 0);
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CLOSE), 0);
+  assert_string_equal(order, "acb");
+}
+
+static void test_finally__after_deadline_names_prerequisite(void **state) {
+  struct al_snapshot s;
+  (void)state;
+  assert_int_equal(asyncleak_run_finally(LOOP, start_request, "a"), 0);
+  assert_int_equal(asyncleak_run_finally(LOOP, later, "b"), 0);
+  assert_int_equal(asyncleak_finally_after(LOOP, later, "b", start_request,
+                                           "a"), 0);
+  /* a's request never calls back. */
+  al_opt.drain_timeout_ms = 20;
+  assert_int_equal(al_shutdown(FAKE_LOOP, AL_WHY_CLOSE), -ETIMEDOUT);
+  assert_string_equal(order, "ab");
+  assert_int_equal(pending_when_later_ran, 1);
+  s = snap();
+  assert_int_equal(s.nshutdowns, 1);
+  assert_int_equal(s.shutdowns[0].nran, 2);
+  assert_false(s.shutdowns[0].ran[0].done);
+  assert_null(s.shutdowns[0].ran[0].held_by);
+  assert_ptr_equal(s.shutdowns[0].ran[1].fn, (void *)later);
+  assert_ptr_equal(s.shutdowns[0].ran[1].held_by, (void *)start_request);
+  assert_true(s.shutdowns[0].ran[1].done);
+  assert_true(s.shutdowns[0].timed_out);
+  al_snapshot_release(&s);
+  finish_request();
 }
 
 static void test_finally__force_cancel_spares_other_loops(void **state) {
@@ -718,6 +842,10 @@ int main(void) {
       T(test_finally__drain_closes_loop),
       T(test_finally__no_cancel_without_force),
       T(test_finally__force_cancel_spares_other_loops),
+      T(test_finally__after_waits_for_work),
+      T(test_finally__after_chain_and_refusals),
+      T(test_finally__after_cancelled_prerequisite),
+      T(test_finally__after_deadline_names_prerequisite),
       T(test_finally__force_cancel_with_handles),
       T(test_finally__force_cancels_without_finalizers),
 #undef T
