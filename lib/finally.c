@@ -209,7 +209,10 @@ AL_EXPORT int asyncleak_shutdown_waits_for(void *loop,
   f->kind = AL_FIN_WAIT;
   f->what = (uint8_t)what;
   f->arg = handle_or_request;
-  return add(loop, f);
+  if ((rc = add(loop, f)) == 0)
+    al_shutdown_saw_wait((uintptr_t)loop, (uintptr_t)handle_or_request,
+                         what);
+  return rc;
 }
 
 AL_EXPORT int asyncleak_loop_close(void *loop) {

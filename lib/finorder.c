@@ -232,26 +232,42 @@ void al_finorder_returned(struct al_fin_runs *rs) {
   (void)al_finorder_progress(rs->loop, rs);
 }
 
-void al_finorder_saw_close(struct al_fin_runs *rs, uintptr_t addr) {
+void al_finorder_saw(struct al_fin_runs *rs, uintptr_t addr,
+                     enum al_kind what) {
   struct al_fin_run *r = rs->running;
 
   if (r == NULL)
     return;
-  if (r->ncloses < AL_FIN_CLOSES)
-    r->closes[r->ncloses++] = addr;
-  else
-    r->closes_lost = 1;
+  if (r->nwork < AL_FIN_WORK) {
+    r->work_kind[r->nwork] = (uint8_t)what;
+    r->work[r->nwork++] = addr;
+  } else {
+    r->work_lost = 1;
+  }
 }
 
-static int closes_done(const struct al_fin_runs *rs,
-                       const struct al_fin_run *r) {
+static int closes_and_waits_done(const struct al_fin_runs *rs,
+                                 const struct al_fin_run *r) {
   struct al_res res;
 
-  if (r->closes_lost)
-    return !rs->sh->closing(rs->loop);
-  for (unsigned i = 0; i < r->ncloses; i++)
-    if (al_res_get_state(r->closes[i], AL_RES_CLOSING, &res) == 0)
-      return 0;
+  if (r->work_lost)
+    return !rs->sh->closing(rs->loop) && !al_shutdown_holds(rs->loop);
+  for (unsigned i = 0; i < r->nwork; i++) {
+    uintptr_t a = r->work[i];
+    switch (r->work_kind[i]) {
+    case AL_KIND_REQUEST:
+      if (al_req_pending(a))
+        return 0;
+      break;
+    case AL_KIND_HANDLE:
+      if (al_handle_open(rs->sh, rs->loop, a))
+        return 0;
+      break;
+    default:
+      if (al_res_get_state(a, AL_RES_CLOSING, &res) == 0)
+        return 0;
+    }
+  }
   return 1;
 }
 
@@ -284,7 +300,7 @@ int al_finorder_progress(uintptr_t loop, void *runs) {
   for (size_t i = rs->first_busy; i < rs->n; i++) {
     struct al_fin_run *r = &rs->v[i];
     if (r->done || r == rs->running || !requests_done(r, res, n) ||
-        !closes_done(rs, r))
+        !closes_and_waits_done(rs, r))
       continue;
     r->done = 1;
     r->done_ms = now;

@@ -9,13 +9,15 @@
 
 #include "internal.h"
 
-/* Closes followed one by one per finalizer; past them, its work counts as
- * done when no close on the loop is unfinished. */
-#define AL_FIN_CLOSES 8
+/* Closes and waits followed one by one per finalizer; past them, its
+ * work counts as done when no close on the loop is unfinished and nothing
+ * the shutdown waits for is left. */
+#define AL_FIN_WORK 8
 
 /* One finalizer a shutdown called, and the work it started: the requests
- * made on the loop while it ran (their seq in [from, to)), and the
- * handles whose close it began. */
+ * made on the loop while it ran (their seq in [from, to)), the handles
+ * whose close it began, and what it asked the shutdown to wait for
+ * (asyncleak_shutdown_waits_for). */
 struct al_fin_run {
   void (*fn)(void *loop, void *arg); /* a run_finally's pair, or NULL */
   void *arg;
@@ -23,9 +25,11 @@ struct al_fin_run {
   void *held_by;    /* ran at the deadline, this prerequisite not done */
   uint64_t from, to;
   uint64_t started_ms, done_ms;
-  uintptr_t closes[AL_FIN_CLOSES];
-  uint8_t ncloses;
-  uint8_t closes_lost; /* more than AL_FIN_CLOSES */
+  uintptr_t work[AL_FIN_WORK];
+  uint8_t work_kind[AL_FIN_WORK]; /* enum al_kind: a wait's, or NONE for a
+                                     close */
+  uint8_t nwork;
+  uint8_t work_lost; /* more than AL_FIN_WORK */
   uint8_t done;
 };
 
@@ -55,8 +59,11 @@ void al_finorder_call(struct al_fin_runs *rs,
                       void (*fn)(void *loop, void *arg), void *arg,
                       void *named, void *held_by);
 void al_finorder_returned(struct al_fin_runs *rs);
-/* A close on the loop began: it is the running finalizer's work. */
-void al_finorder_saw_close(struct al_fin_runs *rs, uintptr_t addr);
+/* A close on the loop began (what AL_KIND_NONE), or the shutdown was
+ * asked to wait for a handle or request (AL_KIND_HANDLE, _REQUEST): it is
+ * the running finalizer's work. */
+void al_finorder_saw(struct al_fin_runs *rs, uintptr_t addr,
+                     enum al_kind what);
 /* Looks whose work is done now. Returns 1 when some finalizer's work
  * became done, or none is under way: for al_run_until. */
 int al_finorder_progress(uintptr_t loop, void *runs);

@@ -508,6 +508,9 @@ int al_shutdown(uintptr_t loop, enum al_why why);
 /* The program, a finalizer or force began closing the handle at addr of
  * the loop: for the verdicts of a shutdown under way on this thread. */
 void al_shutdown_saw_close(uintptr_t loop, uintptr_t addr);
+/* A finalizer of a shutdown under way on this thread asked it to wait for
+ * the handle or request at addr: that is the finalizer's work. */
+void al_shutdown_saw_wait(uintptr_t loop, uintptr_t addr, enum al_kind what);
 /* Whether a handle the loop's shutdown waits for is still open, or a
  * request it waits for still pending. */
 int al_shutdown_holds(uintptr_t loop);

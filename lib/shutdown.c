@@ -119,7 +119,7 @@ void al_shutdown_saw_close(uintptr_t loop, uintptr_t addr) {
 
     if (c->loop != loop)
       continue;
-    al_finorder_saw_close(&c->runs, addr);
+    al_finorder_saw(&c->runs, addr, AL_KIND_NONE);
     key.r.addr = addr;
     it = c->items ? bsearch(&key, c->items, c->n, sizeof(*it), by_addr) : NULL;
     if (it == NULL)
@@ -154,6 +154,15 @@ static void collect(struct ctx *c, const struct al_loop *l) {
   free(res);
   if (c->items != NULL)
     qsort(c->items, c->n, sizeof(*c->items), by_addr);
+}
+
+void al_shutdown_saw_wait(uintptr_t loop, uintptr_t addr, enum al_kind what) {
+  for (struct ctx *c = current; c != NULL; c = c->outer) {
+    if (c->loop == loop) {
+      al_finorder_saw(&c->runs, addr, what);
+      return;
+    }
+  }
 }
 
 int al_shutdown_forced(uintptr_t addr) {
