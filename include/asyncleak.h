@@ -125,6 +125,29 @@ int asyncleak_shutdown_waits_for(void *loop, void *handle_or_request);
  * shutdown without the preloaded runtime intercepting uv_loop_close. */
 int asyncleak_loop_close(void *loop);
 
+/* ------------------------------------------------------- virtual time
+ *
+ * For tests of timeouts: with virtual time on, whenever the loop would
+ * block waiting for its next timer, with nothing ready and no work of its
+ * in other threads (libuv's thread pool, GLib's tasks), its clock jumps to
+ * that timer at once. A program whose timers add up to an hour finishes in
+ * milliseconds, its timers firing in the same order and at the same times
+ * of the loop's clock (uv_now, and uv_hrtime and the monotonic clocks read
+ * in its callbacks) as they would in real time. Events on real sockets
+ * and pipes are delivered as they come; a reply from another process that
+ * has not come when the loop would block loses to a timer due before it,
+ * however far ahead. Work in other threads is waited for in real time.
+ * The clock only goes forward: switched off, the loop keeps the time it
+ * gained and waits in real time again. The thread that switches it on,
+ * and each thread while it runs the loop, reads the loop's clock; other
+ * threads and loops keep real time. The option virtual_time=1
+ * (--virtual-time) switches it on for every loop. */
+
+/* Switches virtual time on (on != 0) or off for the loop. Returns 0,
+ * -EINVAL for a NULL loop, -ENOENT for memory that holds no loop, or
+ * -ENOSPC when 256 loops of the process already had it. */
+int asyncleak_virtual_time(void *loop, int on);
+
 /* ----------------------------------------------------- drain and check
  *
  * For test harnesses, like Go's goleak: run the loop until the program's

@@ -1000,8 +1000,38 @@ int al_write_all(int fd, const char *buf, size_t len);
  * limit is raised to the hard one for the write. */
 struct iovec;
 int al_writev_all(int fd, const struct iovec *iov, int n, int own);
-/* Milliseconds of the monotonic clock, for ages and deadlines. */
+/* Milliseconds of the monotonic clock, for ages and deadlines: the real
+ * clock, never a loop's virtual one. */
 uint64_t al_now_ms(void);
+
+/* Virtual time (lib/vtime.c). The C library's clock_gettime, which the
+ * runtime's own times use: the runtime exports clock_gettime. */
+#include <time.h>
+int al_clock_real(clockid_t id, struct timespec *ts);
+/* Switches the loop's virtual time on or off: 0, or -ENOSPC when no more
+ * loops can have one. On, the calling thread reads the loop's clock. */
+int al_vtime_set(uintptr_t loop, int on);
+/* A run of loop begins on this thread: its clocks read the loop's time.
+ * Returns what they read before, for al_vtime_leave when it ends. */
+void *al_vtime_enter(uintptr_t loop);
+void al_vtime_leave(void *prev);
+/* A drain of the core's runs on this thread until end_ms (real), or
+ * ends (0); returns the one it was inside of, to put back. */
+uint64_t al_vtime_drain(uint64_t end_ms);
+/* The loop library's own wait of timeout_ms, in a run of loop: whether
+ * to make it without blocking, and advance the loop's clock by
+ * timeout_ms when nothing is ready (al_vtime_advance). */
+int al_vtime_skip(uintptr_t loop, uint8_t shim, int timeout_ms);
+void al_vtime_advance(uintptr_t loop, int timeout_ms);
+/* Some loop ever had virtual time: the waits look further. */
+int al_vtime_in_use(void);
+struct al_vtime_totals {
+  unsigned loops;       /* loops that had virtual time */
+  unsigned refused;     /* loops that asked and had none: no slot left */
+  unsigned long jumps;  /* waits skipped */
+  uint64_t advanced_ns; /* the clocks' offsets, added up */
+};
+void al_vtime_totals(struct al_vtime_totals *t);
 /* The same, as of the clock's last tick (up to a few ms behind): for
  * times only shown, on hot paths. */
 uint64_t al_coarse_ms(void);

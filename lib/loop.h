@@ -93,6 +93,9 @@ struct al_shim {
    * in flight, the library's own and those not followed included. */
   int (*closing)(uintptr_t loop);
   int (*requests)(uintptr_t loop);
+  /* Whether the loop waits for work in other threads (libuv's thread
+   * pool), which virtual time waits for in real time; NULL: never. */
+  int (*offloaded)(uintptr_t loop);
   /* Whether the memory at loop holds a live loop of this library, for a
    * loop the interposers did not see made. Must not fault; NULL when the
    * library's loops cannot be told from memory. */
@@ -274,6 +277,10 @@ void al_made(uint8_t shim, uintptr_t addr, unsigned type, uintptr_t loop);
 void al_loop_made(uint8_t shim, uintptr_t loop, unsigned flags,
                   int with_stack, int fresh);
 
+/* The loop whose run is innermost on this thread, when pc (the caller of
+ * a wait; NULL: any) is the loop library's own code: its wait. 0 when
+ * there is none; *shim is set when there is. */
+uintptr_t al_run_own_wait(const void *pc, uint8_t *shim);
 /* How many times al_run_until was called; for tests. */
 unsigned long al_run_until_calls(void);
 /* The loop is about to be freed (alive: al_loop_freeing), or is gone

@@ -349,6 +349,26 @@ static void put_shutdown(struct al_buf *b, struct al_symbolizer *sym,
   put_verdicts(b, &e->v);
 }
 
+/* What virtual time did, whenever a loop asked for it: the times in the
+ * report's callbacks and timers are then the loops' clocks. */
+static void put_vtime(struct al_buf *b) {
+  struct al_vtime_totals t;
+
+  al_vtime_totals(&t);
+  if (t.loops > 0)
+    al_buf_printf(b, "Virtual time: %u %s; %lu %s for a timer skipped, the "
+                     "clocks advanced by %.3f s in all\n", t.loops,
+                  plural(t.loops, "loop", "loops"), t.jumps,
+                  plural(t.jumps, "wait", "waits"),
+                  (double)t.advanced_ns / 1e9);
+  if (t.refused > 0)
+    al_buf_printf(b, "Virtual time: %u %s asked for it and kept real time: "
+                     "256 loops of a process had it already\n", t.refused,
+                  plural(t.refused, "loop", "loops"));
+  if (t.loops > 0 || t.refused > 0)
+    al_buf_printf(b, "\n");
+}
+
 /* Whether force mode acted in some shutdown. */
 static int any_forced(const struct al_snapshot *s) {
   for (size_t i = 0; i < s->nshutdowns; i++)
@@ -837,8 +857,10 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
                        "where the program may still close them, or has torn "
                        "down what their callbacks use.\n\n");
     put_shutdowns(b, v.sym, s);
-    if (!check)
+    if (!check) {
       put_loops(b, v.sym, s, t);
+      put_vtime(b);
+    }
     al_symbolizer_put_note(b, v.sym);
     if (!check && al_opt.check_stacks)
       put_stack_check(b);

@@ -40,6 +40,7 @@ static AL_TLS struct {
   uintptr_t guard;
   int slot;
   uint8_t shim;
+  void *vt_prev; /* the clock the thread read before (lib/vtime.c) */
 } stack[MAX_NESTED_RUNS];
 /* Runs on this thread's stack; past MAX_NESTED_RUNS only counted. */
 static AL_TLS unsigned depth;
@@ -236,6 +237,8 @@ static void push(uint8_t shim, uintptr_t loop, uintptr_t frame,
     stack[depth].guard = run->guard;
     stack[depth].slot = run->slot;
     stack[depth].shim = shim;
+    /* The loop's clock is the one its run reads. */
+    stack[depth].vt_prev = al_vtime_enter(loop);
   }
   depth++;
 }
@@ -269,6 +272,7 @@ static void drop_top(void) {
   }
   depth--;
   slot_give(stack[depth].slot);
+  al_vtime_leave(stack[depth].vt_prev);
 }
 
 /* Forgets the runs, innermost first, that a longjmp left. */
@@ -481,6 +485,20 @@ void al_run_wait_end(int slot) {
     slot_doing(slot, 0);
 }
 
+uintptr_t al_run_own_wait(const void *pc, uint8_t *shim) {
+  const struct al_shim *sh;
+
+  if (AL_LIKELY(depth == 0) || depth > MAX_NESTED_RUNS)
+    return 0;
+  sh = al_shims[stack[depth - 1].shim];
+  /* As al_run_wait_begin: only the library's own wait is the loop's. */
+  if (sh == NULL || (pc != NULL && (sh->syms == NULL ||
+                                    !al_loopsyms_main_owns(sh->syms, pc))))
+    return 0;
+  *shim = stack[depth - 1].shim;
+  return stack[depth - 1].loop;
+}
+
 /* ----------------------------------------------------------- the drain */
 
 static atomic_ulong run_until_calls;
@@ -495,7 +513,7 @@ al_run_until(uint8_t shim, uintptr_t loop, unsigned timeout_ms,
   const struct al_shim *sh = al_shims[shim];
   uintptr_t frame = (uintptr_t)__builtin_frame_address(0);
   struct al_run run = {0};
-  uint64_t end;
+  uint64_t end, drain_prev;
   void *timer;
   int rc = 0;
 
@@ -513,6 +531,7 @@ al_run_until(uint8_t shim, uintptr_t loop, unsigned timeout_ms,
     return -ENOMEM;
   /* Running it, as far as a drain or a close from its callbacks asks. */
   push(shim, loop, frame, &run, NULL);
+  drain_prev = al_vtime_drain(end);
   while (!done(loop, arg)) {
     uint64_t now = al_now_ms();
     if (now >= end) {
@@ -527,6 +546,7 @@ al_run_until(uint8_t shim, uintptr_t loop, unsigned timeout_ms,
   /* Deliver what the last writes made ready elsewhere on the loop. */
   sh->run_once(loop, AL_RUN_NOWAIT);
   sh->timer_free(timer);
+  al_vtime_drain(drain_prev);
   pop(&run);
   return rc;
 }

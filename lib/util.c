@@ -288,7 +288,7 @@ int al_spin_lock_briefly(al_spin_t *l, int *budget) {
  * costs tens of nanoseconds on the path of a request. */
 uint64_t al_now_ms(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  al_clock_real(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
@@ -297,7 +297,7 @@ uint64_t al_now_ms(void) {
  * run begins and waits. */
 uint64_t al_coarse_ms(void) {
   struct timespec ts;
-  if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) != 0)
+  if (al_clock_real(CLOCK_MONOTONIC_COARSE, &ts) != 0)
     return al_now_ms();
   return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }

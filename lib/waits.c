@@ -8,10 +8,13 @@
  * program's own, other libraries', from any thread and from signal
  * handlers. Each goes on to the C library's function unchanged, with its
  * result and errno; what is done around it is a few loads and stores,
- * and two reads of the clock when the call is a loop's wait. */
+ * and two reads of the clock when the call is a loop's wait. The one
+ * exception is a loop's own wait under virtual time (lib/vtime.c), made
+ * without blocking. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -108,34 +111,85 @@ static const void *caller(const void *pc) {
     return rc_;                                                              \
   } while (0)
 
+/* Virtual time (lib/vtime.c): the loop library's own wait for timeout_ms,
+ * in a run of a loop whose time is virtual. Returns that loop when the
+ * wait is to be made without blocking, and its clock advanced by
+ * timeout_ms when nothing is ready; else 0, to wait as usual. Never from
+ * inside the runtime (a signal handler's wait): the check reads the
+ * records. */
+static uintptr_t virtual_wait(const void *pc, int timeout_ms) {
+  uintptr_t loop;
+  uint8_t shim;
+
+  if (AL_LIKELY(!al_vtime_in_use()) || timeout_ms <= 0 || al_locks_held != 0)
+    return 0;
+  loop = al_run_own_wait(caller(pc), &shim);
+  return loop != 0 && al_vtime_skip(loop, shim, timeout_ms) ? loop : 0;
+}
+
+/* The wait, made without blocking; when nothing was ready, the time it
+ * would have waited passes on the loop's clock. */
+#define VIRTUALLY(loop, timeout_ms, call)                                    \
+  do {                                                                       \
+    int rc_ = (call);                                                        \
+    if (rc_ == 0)                                                            \
+      al_vtime_advance((loop), (timeout_ms));                                \
+    return rc_;                                                              \
+  } while (0)
+
 AL_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout) {
   poll_fn *real = REAL_OF(poll, poll_fn);
+  uintptr_t vloop;
   if (real == NULL)
     NO_FUNCTION();
+  if (AL_UNLIKELY(vloop = virtual_wait(__builtin_return_address(0), timeout)))
+    VIRTUALLY(vloop, timeout, real(fds, n, 0));
   AROUND(real(fds, n, timeout));
+}
+
+/* A timespec's milliseconds, rounded up as the C library does; -1 for
+ * none (forever), and at most INT_MAX. */
+static int ts_ms(const struct timespec *t) {
+  long long ms;
+
+  if (t == NULL)
+    return -1;
+  ms = (long long)t->tv_sec * 1000 + (t->tv_nsec + 999999) / 1000000;
+  return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
 AL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *t,
                     const sigset_t *mask) {
+  static const struct timespec zero = {0, 0};
   ppoll_fn *real = REAL_OF(ppoll, ppoll_fn);
+  uintptr_t vloop;
   if (real == NULL)
     NO_FUNCTION();
+  if (AL_UNLIKELY(vloop = virtual_wait(__builtin_return_address(0),
+                                       ts_ms(t))))
+    VIRTUALLY(vloop, ts_ms(t), real(fds, n, &zero, mask));
   AROUND(real(fds, n, t, mask));
 }
 
 AL_EXPORT int epoll_wait(int ep, struct epoll_event *ev, int max,
                          int timeout) {
   epoll_wait_fn *real = REAL_OF(epoll_wait, epoll_wait_fn);
+  uintptr_t vloop;
   if (real == NULL)
     NO_FUNCTION();
+  if (AL_UNLIKELY(vloop = virtual_wait(__builtin_return_address(0), timeout)))
+    VIRTUALLY(vloop, timeout, real(ep, ev, max, 0));
   AROUND(real(ep, ev, max, timeout));
 }
 
 AL_EXPORT int epoll_pwait(int ep, struct epoll_event *ev, int max,
                           int timeout, const sigset_t *mask) {
   epoll_pwait_fn *real = REAL_OF(epoll_pwait, epoll_pwait_fn);
+  uintptr_t vloop;
   if (real == NULL)
     NO_FUNCTION();
+  if (AL_UNLIKELY(vloop = virtual_wait(__builtin_return_address(0), timeout)))
+    VIRTUALLY(vloop, timeout, real(ep, ev, max, 0, mask));
   AROUND(real(ep, ev, max, timeout, mask));
 }
 

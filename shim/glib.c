@@ -625,6 +625,8 @@ static const struct al_shim glib_shim = {
     .state_text = al_glib_state_text,
     .closing = shim_closing,
     .requests = al_glib_requests,
+    /* A task may run in another thread (g_task_run_in_thread). */
+    .offloaded = al_glib_requests,
     .claim = shim_claim,
     .kind = NULL,
     .handle_open = NULL,

@@ -505,6 +505,20 @@ static int uv_requests(uintptr_t addr) {
   return ((const uv_loop_t *)addr)->active_reqs.count > 0;
 }
 
+/* Work of the program's in the thread pool, not called back yet. */
+static int uv_offloaded(uintptr_t loop) {
+  struct al_res *res;
+  size_t n = al_res_on_loop(loop, 0, 1u << AL_RES_PENDING, &res);
+  int found = 0;
+
+  for (size_t i = 0; i < n && !found; i++)
+    found = res[i].type == UV_WORK || res[i].type == UV_FS ||
+            res[i].type == UV_GETADDRINFO || res[i].type == UV_GETNAMEINFO ||
+            res[i].type == UV_RANDOM;
+  free(res);
+  return found;
+}
+
 /* The core's timer and watch: handles made through libuv directly, so
  * that they are not the program's, and flagged as libuv's own, so that
  * uv_walk, and a program closing every handle it walks, pass over them. */
@@ -735,6 +749,7 @@ static const struct al_shim uv_shim = {
     .describe = al_uv_req_describe,
     .closing = uv_closing,
     .requests = uv_requests,
+    .offloaded = uv_offloaded,
     .claim = uv_claim,
     .kind = uv_kind,
     .handle_open = uv_handle_open,

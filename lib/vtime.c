@@ -1,0 +1,213 @@
+/* Virtual time: a loop whose clock jumps to its next timer whenever it
+ * would block waiting for it, with nothing ready and no work in other
+ * threads it must wait for. A test of a one-hour timeout takes
+ * milliseconds; its timers fire in the same order and at the same times
+ * of the loop's clock.
+ *
+ * Loop-neutral. Each loop library reads the time with clock_gettime from
+ * the C library and waits with poll or epoll_wait (lib/waits.c), so both
+ * are done here: the clock a thread reads is the monotonic clock plus the
+ * offset of the loop it runs (of the last virtual loop it ran or switched
+ * on, outside runs), and the loop library's own wait, inside a run of a
+ * virtual loop, is first made without blocking: when nothing is ready,
+ * the loop's offset grows by the wait's timeout instead. A shim says only
+ * whether the loop has work in other threads (al_shim.offloaded), which
+ * is waited for in real time.
+ *
+ * Offsets only grow, and a loop's slot is never given to another, so
+ * that the clock a thread reads never goes back while it stays with one
+ * loop. The program's other clocks (CLOCK_REALTIME, gettimeofday) are
+ * not changed. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "asyncleak.h"
+#include "internal.h"
+
+#define VT_LOOPS 256
+
+struct vt_loop {
+  _Atomic uintptr_t loop;
+  _Atomic int64_t offset_ns;
+  atomic_int on;
+  atomic_ulong jumps;
+};
+
+static struct vt_loop vt[VT_LOOPS];
+static atomic_int vt_used;     /* some loop was switched on: look further */
+static atomic_uint vt_refused; /* loops that found no slot */
+
+/* The offset this thread's monotonic clocks read, or NULL. */
+static AL_TLS _Atomic int64_t *vt_thread;
+
+/* ---------------------------------------------------------- the clock */
+
+typedef int clock_gettime_fn(clockid_t, struct timespec *);
+static clock_gettime_fn *real_clock_gettime;
+
+__attribute__((constructor)) static void vtime_init(void) {
+  real_clock_gettime =
+      (clock_gettime_fn *)dlsym(RTLD_NEXT, "clock_gettime");
+}
+
+int al_clock_real(clockid_t id, struct timespec *ts) {
+  clock_gettime_fn *real = real_clock_gettime;
+
+  /* Before the constructor ran (another library's constructor): the
+   * system call, which is what the C library would make of it. */
+  if (AL_UNLIKELY(real == NULL))
+    return (int)syscall(SYS_clock_gettime, id, ts);
+  return real(id, ts);
+}
+
+static int monotonic(clockid_t id) {
+  return id == CLOCK_MONOTONIC || id == CLOCK_MONOTONIC_COARSE ||
+         id == CLOCK_MONOTONIC_RAW || id == CLOCK_BOOTTIME;
+}
+
+AL_EXPORT int clock_gettime(clockid_t id, struct timespec *ts) {
+  int rc = al_clock_real(id, ts);
+  _Atomic int64_t *off = vt_thread;
+
+  if (AL_UNLIKELY(off != NULL) && rc == 0 && monotonic(id)) {
+    int64_t ns = (int64_t)ts->tv_nsec +
+                 atomic_load_explicit(off, memory_order_relaxed);
+    ts->tv_sec += (time_t)(ns / 1000000000);
+    ts->tv_nsec = (long)(ns % 1000000000);
+  }
+  return rc;
+}
+
+/* --------------------------------------------------------- the loops */
+
+/* The loop's slot, made when `make`; NULL when it has none. */
+static struct vt_loop *slot_of(uintptr_t loop, int make) {
+  unsigned first = (unsigned)(((uint64_t)loop >> 4) * 0x9e3779b97f4a7c15ull >>
+                              56) % VT_LOOPS;
+
+  for (unsigned n = 0; n < VT_LOOPS; n++) {
+    struct vt_loop *s = &vt[(first + n) % VT_LOOPS];
+    uintptr_t l = atomic_load_explicit(&s->loop, memory_order_acquire);
+    if (l == loop)
+      return s;
+    if (l == 0) {
+      if (!make)
+        return NULL;
+      if (atomic_compare_exchange_strong(&s->loop, &l, loop) || l == loop)
+        return s;
+    }
+  }
+  return NULL;
+}
+
+int al_vtime_set(uintptr_t loop, int on) {
+  struct vt_loop *s = slot_of(loop, on);
+
+  if (s == NULL) {
+    if (!on)
+      return 0;
+    atomic_fetch_add(&vt_refused, 1);
+    return -ENOSPC;
+  }
+  if (on && !atomic_load(&s->on)) {
+    /* Starts where the thread's clock is, so that it does not go back. */
+    _Atomic int64_t *mine = vt_thread;
+    int64_t from = mine != NULL ? atomic_load(mine) : 0;
+    if (atomic_load(&s->offset_ns) < from)
+      atomic_store(&s->offset_ns, from);
+  }
+  atomic_store(&s->on, on);
+  if (on) {
+    atomic_store(&vt_used, 1);
+    vt_thread = &s->offset_ns;
+  }
+  return 0;
+}
+
+void *al_vtime_enter(uintptr_t loop) {
+  _Atomic int64_t *prev = vt_thread;
+  struct vt_loop *s;
+
+  if (AL_LIKELY(!atomic_load_explicit(&vt_used, memory_order_relaxed)))
+    return prev;
+  s = slot_of(loop, 0);
+  vt_thread = s != NULL ? &s->offset_ns : NULL;
+  return prev;
+}
+
+void al_vtime_leave(void *prev) {
+  vt_thread = prev;
+}
+
+/* A drain of the core's on this thread (al_run_until): its deadline, in
+ * real milliseconds, or 0. */
+static AL_TLS uint64_t drain_end;
+
+uint64_t al_vtime_drain(uint64_t end_ms) {
+  uint64_t prev = drain_end;
+
+  drain_end = end_ms;
+  return prev;
+}
+
+int al_vtime_skip(uintptr_t loop, uint8_t shim, int timeout_ms) {
+  const struct al_shim *sh = al_shims[shim];
+  struct vt_loop *s;
+
+  if (timeout_ms <= 0 || (s = slot_of(loop, 0)) == NULL ||
+      !atomic_load_explicit(&s->on, memory_order_relaxed))
+    return 0;
+  /* In a drain, a wait as long as what is left of it waits for the
+   * drain's own deadline, not a timer of the program's: it is waited in
+   * real time, for the work of other processes to come. */
+  if (drain_end != 0) {
+    uint64_t now = al_now_ms();
+    if ((uint64_t)timeout_ms + 1 >= (now < drain_end ? drain_end - now : 0))
+      return 0;
+  }
+  /* Work in other threads is waited for, in real time. */
+  return sh == NULL || sh->offloaded == NULL || !sh->offloaded(loop);
+}
+
+void al_vtime_advance(uintptr_t loop, int timeout_ms) {
+  struct vt_loop *s = slot_of(loop, 0);
+
+  if (s == NULL)
+    return;
+  atomic_fetch_add(&s->offset_ns, (int64_t)timeout_ms * 1000000);
+  atomic_fetch_add(&s->jumps, 1);
+}
+
+int al_vtime_in_use(void) {
+  return atomic_load_explicit(&vt_used, memory_order_relaxed);
+}
+
+void al_vtime_totals(struct al_vtime_totals *t) {
+  *t = (struct al_vtime_totals){0};
+  t->refused = atomic_load(&vt_refused);
+  for (unsigned i = 0; i < VT_LOOPS; i++) {
+    if (atomic_load(&vt[i].loop) == 0)
+      continue;
+    t->loops++;
+    t->jumps += atomic_load(&vt[i].jumps);
+    t->advanced_ns += (uint64_t)atomic_load(&vt[i].offset_ns);
+  }
+}
+
+/* ------------------------------------------------------------ the API */
+
+AL_EXPORT int asyncleak_virtual_time(void *loop, int on) {
+  struct al_loop l;
+  int rc;
+
+  if (loop == NULL)
+    return -EINVAL;
+  al_init();
+  if ((rc = al_loop_known((uintptr_t)loop, &l)) != 0)
+    return rc;
+  return al_vtime_set((uintptr_t)loop, on != 0);
+}
