@@ -179,9 +179,5 @@ void al_loop_made(uint8_t shim, uintptr_t loop, unsigned flags,
   else
     al_loop_open(shim, loop, flags, with_stack ? al_stack_capture() : NULL,
                  fresh);
-  /* A loop made anew at the address of one that had virtual time has it
-   * only if asked again. */
-  if (fresh)
-    al_vtime_set(loop, al_opt.virtual_time);
   errno = saved;
 }

@@ -995,6 +995,7 @@ uint64_t al_loop_open(uint8_t shim, uintptr_t addr, unsigned flags,
                       const struct al_stack *stack, int fresh) {
   struct al_loop *l, *old;
   uint64_t serial = 0;
+  int made = 0;
 
   if (AL_UNLIKELY(al_ending_sealed())) /* as in record() */
     return 0;
@@ -1017,6 +1018,7 @@ uint64_t al_loop_open(uint8_t shim, uintptr_t addr, unsigned flags,
     l->serial = ++loop_serial;
     l->first_seq = atomic_load(&next_seq);
     loop_add(l);
+    made = 1;
   }
   if (l != NULL) {
     /* An outer call (uv_default_loop) knows the program's call site better
@@ -1027,6 +1029,10 @@ uint64_t al_loop_open(uint8_t shim, uintptr_t addr, unsigned flags,
     serial = l->serial;
   }
   al_mutex_unlock(&loops_lock);
+  /* A loop new here has virtual time when the option gives it to every
+   * loop, and not because one at its address had it. */
+  if (made)
+    al_vtime_set(addr, al_opt.virtual_time);
   if (!(atomic_load_explicit(&shims_seen, memory_order_relaxed) & 1u << shim))
     shim_seen(shim);
   return serial;
