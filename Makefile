@@ -236,7 +236,8 @@ LINK_RT   = -L$(O)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lasyncleak
 $(O)/progs/%: tests/progs/%.c | $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -luv -lpthread -ldl
-CMOCKA_PROGS := $(O)/progs/uv-cmocka $(O)/progs/uv-cmocka-isolated
+CMOCKA_PROGS := $(O)/progs/uv-cmocka $(O)/progs/uv-cmocka-isolated \
+                $(O)/progs/uv-cmocka-vtime
 API_PROGS := $(filter-out $(CMOCKA_PROGS),\
                $(patsubst tests/progs/%.c,$(O)/progs/%,\
                $(shell grep -l '^\#include "asyncleak' $(PROG_SRC))))

@@ -11,6 +11,8 @@
 
 /* The moment the calling thread's test began. */
 static AL_TLS asyncleak_snapshot *began;
+/* And virtual time's mark then (lib/vtime.c). */
+static AL_TLS unsigned long began_vtime;
 
 /* A suite whose libuv calls bypass the runtime would pass every check:
  * each test fails its setup instead, saying why and what to change. */
@@ -22,6 +24,7 @@ AL_EXPORT int asyncleak_cmocka_setup(void **state) {
     return -1;
   asyncleak_snapshot_free(began);
   began = asyncleak_snapshot_take();
+  began_vtime = al_vtime_generation();
   return began != NULL ? 0 : -1;
 }
 
@@ -86,6 +89,10 @@ AL_EXPORT int asyncleak_cmocka_teardown(void **state) {
   /* A failed assertion in a callback of the test's jumped out of a run. */
   al_run_left_below(frame);
   drain_mine(frame);
+  /* Virtual time the test switched on is its own: the next test begins
+   * in real time. What the option gives every loop stays. */
+  if (began_vtime != 0)
+    al_vtime_api_off(began_vtime);
   left = al_check_and_isolate(began, stderr, frame);
   asyncleak_snapshot_free(began);
   began = NULL;

@@ -1032,6 +1032,10 @@ struct al_vtime_totals {
   uint64_t advanced_ns; /* the clocks' offsets, added up */
 };
 void al_vtime_totals(struct al_vtime_totals *t);
+/* For the harness: a mark, then switches off the virtual time that the
+ * calling thread switched on through the API since it. */
+unsigned long al_vtime_generation(void);
+void al_vtime_api_off(unsigned long since);
 /* The same, as of the clock's last tick (up to a few ms behind): for
  * times only shown, on hot paths. */
 uint64_t al_coarse_ms(void);

@@ -35,11 +35,16 @@ struct vt_loop {
   _Atomic int64_t offset_ns;
   atomic_int on;
   atomic_ulong jumps;
+  /* Switched on through the API: when (al_vtime_generation), and by
+   * which thread; 0 otherwise. For the harness's teardown. */
+  atomic_ulong api_gen;
+  _Atomic pid_t api_tid;
 };
 
 static struct vt_loop vt[VT_LOOPS];
 static atomic_int vt_used;     /* some loop was switched on: look further */
 static atomic_uint vt_refused; /* loops that found no slot */
+static atomic_ulong vt_gen = 1;  /* counts switches on through the API */
 
 /* The offset this thread's monotonic clocks read, or NULL. */
 static AL_TLS _Atomic int64_t *vt_thread;
@@ -201,6 +206,7 @@ void al_vtime_totals(struct al_vtime_totals *t) {
 /* ------------------------------------------------------------ the API */
 
 AL_EXPORT int asyncleak_virtual_time(void *loop, int on) {
+  struct vt_loop *s;
   struct al_loop l;
   int rc;
 
@@ -209,5 +215,29 @@ AL_EXPORT int asyncleak_virtual_time(void *loop, int on) {
   al_init();
   if ((rc = al_loop_known((uintptr_t)loop, &l)) != 0)
     return rc;
-  return al_vtime_set((uintptr_t)loop, on != 0);
+  if ((rc = al_vtime_set((uintptr_t)loop, on != 0)) != 0)
+    return rc;
+  if ((s = slot_of((uintptr_t)loop, 0)) != NULL) {
+    atomic_store(&s->api_tid, on ? al_gettid() : 0);
+    atomic_store(&s->api_gen, on ? atomic_fetch_add(&vt_gen, 1) : 0);
+  }
+  return 0;
+}
+
+unsigned long al_vtime_generation(void) {
+  return atomic_load(&vt_gen);
+}
+
+void al_vtime_api_off(unsigned long since) {
+  pid_t self = al_gettid();
+
+  for (unsigned i = 0; i < VT_LOOPS; i++) {
+    struct vt_loop *s = &vt[i];
+    if (atomic_load(&s->api_gen) >= since && atomic_load(&s->api_tid) == self &&
+        atomic_load(&s->loop) != 0) {
+      atomic_store(&s->on, 0);
+      atomic_store(&s->api_gen, 0);
+      atomic_store(&s->api_tid, 0);
+    }
+  }
 }
