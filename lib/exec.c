@@ -179,6 +179,7 @@ static void note_exec(const char *file, int search_path) {
   char *path;
   int saved = errno;
 
+  al_children_exec(); /* a program of its own, not a worker */
   if (!al_reportfile_ready() || file == NULL || al_ending_sealed())
     return;
   path = al_exec_path_map(file, search_path);
@@ -245,6 +246,7 @@ AL_EXPORT int fexecve(int fd, char *const argv[], char *const envp[]) {
     errno = ENOSYS;
     return -1;
   }
+  al_children_exec();
   /* The fd's number, then what it is: the command reads that file. */
   if (al_reportfile_ready() && !al_ending_sealed()) {
     al_put_ulong(link + n, fd >= 0 ? (unsigned long long)fd : 0);

@@ -46,7 +46,9 @@ __attribute__((constructor)) static void fork_init(void) {
 }
 
 AL_EXPORT pid_t fork(void) {
+  void *page = NULL;
   pid_t pid;
+  int slot = -1, saved;
 
   if (real_fork == NULL)
     fork_init();
@@ -54,7 +56,16 @@ AL_EXPORT pid_t fork(void) {
     errno = ENOSYS;
     return -1;
   }
+  /* A worker of a prefork server, for graceful signals (children.c). */
+  if (!al_ending_sealed()) {
+    saved = errno;
+    slot = al_children_fork_begin(&page);
+    errno = saved;
+  }
   pid = real_fork();
+  saved = errno;
+  al_children_fork_end(slot, pid, page);
+  errno = saved;
   if (pid > 0 && !al_ending_sealed())
     al_reportfile_child(pid, NULL, 0);
   return pid;

@@ -112,6 +112,19 @@ static int from_parent(const siginfo_t *info) {
          info->si_pid == getppid();
 }
 
+/* How long the workers a graceful signal was passed on to are waited for:
+ * their own drain, and their reports. */
+static unsigned workers_ms(void) {
+  return (unsigned)al_opt.drain_timeout_ms + 2000;
+}
+
+/* The process ends by sig without a graceful shutdown of its own, as it
+ * would without graceful_signals; its workers end first. */
+__attribute__((noreturn)) static void end_without_loop(int sig) {
+  al_children_wait(workers_ms());
+  al_ending_signal(sig);
+}
+
 /* Whether a loop has the shutdown in hand, or is about to. */
 static int in_hand(void) {
   return atomic_load(&taken) || atomic_load(&busy) > 0;
@@ -124,7 +137,7 @@ void al_graceful_handler(int sig, siginfo_t *info, void *context) {
     timer_disarm();
     /* The moment is over, and no run came. */
     if (first != 0 && !in_hand())
-      al_ending_signal(first);
+      end_without_loop(first);
     errno = saved;
     return;
   }
@@ -141,17 +154,19 @@ void al_graceful_handler(int sig, siginfo_t *info, void *context) {
       al_ending_signal(sig);
     al_die_by_signal(sig);
   }
+  /* The workers of a prefork server stop with it (lib/children.c). */
+  al_children_signal(sig);
   /* A loop that cannot be stopped would never notice: the signal ends the
    * process now, as it would without graceful_signals. */
   if (al_wake_cannot())
-    al_ending_signal(sig);
+    end_without_loop(sig);
   atomic_store(&requested_ms, al_now_ms());
   atomic_store(&requested_by_parent, from_parent(info));
   /* Before busy is read: a run that begins meanwhile counts itself busy
    * before it reads requested, so one of the two sees the other. */
   atomic_store(&requested, sig);
   if (!in_hand() && timer_arm(sig) != 0)
-    al_ending_signal(sig);
+    end_without_loop(sig);
   al_wake_all();
   errno = saved;
 }
@@ -179,6 +194,10 @@ int al_graceful_signal(void) {
   return sig;
 }
 
+int al_graceful_requested(void) {
+  return atomic_load(&requested);
+}
+
 void al_graceful_running(int delta) {
   atomic_fetch_add(&busy, delta);
 }
@@ -199,6 +218,7 @@ void al_graceful_end(void) {
        ms++)
     nanosleep(&step, NULL);
   if (atomic_exchange(&ending, 1) == 0) {
+    al_children_wait(workers_ms());
     al_report_write();
     al_die_by_signal(sig);
   }

@@ -307,8 +307,9 @@ uint64_t al_loop_open(uint8_t shim, uintptr_t addr, unsigned flags,
 /* Notes that the calling thread runs the loop at addr. */
 void al_loop_ran(uint8_t shim, uintptr_t addr);
 /* The child of a fork took over the loop at addr, made in the parent
- * (libevent's event_reinit): it is the child's to close and report from
- * here on. */
+ * (uv_loop_fork, libevent's event_reinit, ev_loop_fork): it is the
+ * child's to close and report from here on, and its graceful wake-up is
+ * the child's. */
 void al_loop_adopt(uintptr_t addr);
 /* A close of the loop failed because handles were still open. */
 void al_loop_close_busy(uintptr_t addr);
@@ -535,6 +536,8 @@ void al_graceful_install(void);
 /* The signal that asked for a graceful shutdown, or 0. A caller that gets
  * one takes the shutdown on: it stops its loop and has its shutdown. */
 int al_graceful_signal(void);
+/* The same, without taking it on: for the exit, to end by it. */
+int al_graceful_requested(void);
 /* A loop began or ended running, for al_graceful_end to wait for. */
 void al_graceful_running(int delta);
 /* After a loop's graceful shutdown: once every running loop has had its
@@ -858,6 +861,25 @@ pid_t al_pid(void);
  * open files, at most 1024) less room, or at least above 2 (lib/fds.c).
  * Returns the number it has now; fd itself when it cannot be moved. */
 int al_fd_move_high(int fd, int room);
+
+/* Graceful signals in a prefork server (lib/children.c). Around the
+ * program's fork: begin reserves the child's slot (-1: not followed) in
+ * the page it shares with the parent, end keeps the child's pidfd in the
+ * parent, and the slot in the child. */
+int al_children_fork_begin(void **parent_page);
+void al_children_fork_end(int slot, pid_t pid, void *parent_page);
+void al_children_atfork_child(void);
+/* This process, a followed fork child, made or took over a loop: it is a
+ * worker, which a graceful signal is passed on to; or it executes
+ * another program, and is not. */
+void al_children_made_loop(void);
+void al_children_exec(void);
+/* Passes a graceful signal on to the workers (returns how many), and
+ * waits up to ms for them to end. */
+unsigned al_children_signal(int sig);
+void al_children_wait(unsigned ms);
+/* Children of this process that could not be followed. */
+unsigned al_children_unfollowed(void);
 
 /* The report file (lib/reportfile.c): the one file in the report
  * directory through which the process tells the asyncleak command what it

@@ -1031,8 +1031,10 @@ uint64_t al_loop_open(uint8_t shim, uintptr_t addr, unsigned flags,
   al_mutex_unlock(&loops_lock);
   /* A loop new here has virtual time when the option gives it to every
    * loop, and not because one at its address had it. */
-  if (made)
+  if (made) {
     al_vtime_set(addr, al_opt.virtual_time);
+    al_children_made_loop(); /* a fork child with a loop: a worker */
+  }
   if (!(atomic_load_explicit(&shims_seen, memory_order_relaxed) & 1u << shim))
     shim_seen(shim);
   return serial;
@@ -1063,6 +1065,7 @@ void al_loop_ran(uint8_t shim, uintptr_t addr) {
 void al_loop_adopt(uintptr_t addr) {
   struct al_loop *l;
   pid_t tid = al_gettid();
+  int adopted = 0;
 
   al_mutex_lock(&loops_lock);
   l = find_open_loop(addr);
@@ -1070,8 +1073,15 @@ void al_loop_adopt(uintptr_t addr) {
     l->flags &= ~(unsigned)AL_LOOP_INHERITED;
     l->tid = tid;
     l->run_tid = 0;
+    adopted = 1;
   }
   al_mutex_unlock(&loops_lock);
+  if (adopted) {
+    /* Its wake-up for graceful signals watched the parent's pipe: made
+     * anew for the child at its next run (lib/wake.c). */
+    al_run_forget(addr, 1);
+    al_children_made_loop();
+  }
 }
 
 void al_loop_freed(uintptr_t addr) {

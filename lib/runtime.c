@@ -592,6 +592,12 @@ static void report_write(const struct al_ending *how) {
 
 static void report_at_exit(void *unused) {
   int saved = errno;
+
+  /* A graceful signal came, and the program went on to exit before a
+   * loop's run took it on (one that runs none, waiting for its workers):
+   * the process still ends by the signal, its workers first. */
+  if (al_graceful_requested() != 0)
+    al_graceful_end();
   al_report_write();
   errno = saved;
 }

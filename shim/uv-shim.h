@@ -31,7 +31,8 @@ enum {
   X(uv_poll_init) X(uv_poll_init_socket) X(uv_prepare_init)                   \
   X(uv_check_init) X(uv_idle_init) X(uv_async_init) X(uv_timer_init)          \
   X(uv_fs_poll_init) X(uv_fs_poll_start) X(uv_signal_init)                    \
-  X(uv_fs_event_init) X(uv_spawn) X(uv_close) X(uv_tcp_close_reset)
+  X(uv_fs_event_init) X(uv_spawn) X(uv_close) X(uv_tcp_close_reset)        \
+  X(uv_loop_fork)
 
 /* The starts the use-after-close check follows, in shim/uv-closed.c. */
 #define UV_START_FUNCS(X)                                                     \

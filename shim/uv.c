@@ -428,6 +428,26 @@ AL_EXPORT int uv_loop_init(uv_loop_t *loop) {
   return rc;
 }
 
+/* After fork, the child that calls uv_loop_fork takes the loop over: made
+ * in the parent, it is now the child's to close, and its report's, and
+ * it has an epoll set of its own, where its graceful wake-up can be. */
+AL_EXPORT int uv_loop_fork(uv_loop_t *loop) {
+  __typeof__(&uv_loop_fork) real = REAL(uv_loop_fork);
+  int outer, rc;
+
+  if (real == NULL)
+    return UV_ENOSYS;
+  outer = al_uv_enter();
+  rc = real(loop);
+  al_uv_leave();
+  if (outer && rc == 0 && loop != NULL && AL_LIKELY(al_locks_held == 0)) {
+    int saved = errno;
+    al_loop_adopt((uintptr_t)loop);
+    errno = saved;
+  }
+  return rc;
+}
+
 AL_EXPORT uv_loop_t *uv_loop_new(void) {
   __typeof__(&uv_loop_new) real = REAL(uv_loop_new);
   uv_loop_t *loop;
