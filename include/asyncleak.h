@@ -138,10 +138,12 @@ int asyncleak_loop_close(void *loop);
  * has not come when the loop would block loses to a timer due before it,
  * however far ahead. Work in other threads is waited for in real time.
  * The clock only goes forward: switched off, the loop keeps the time it
- * gained and waits in real time again. The thread that switches it on,
- * and each thread while it runs the loop, reads the loop's clock; other
- * threads and loops keep real time. The option virtual_time=1
- * (--virtual-time) switches it on for every loop. */
+ * gained and waits in real time again. Each thread reads the loop's clock
+ * while it runs the loop; outside runs, the loop library's own reads
+ * (uv_hrtime, uv_update_time) on the thread that switched it on or last
+ * ran it do; other threads and loops keep real time
+ * (docs/virtual-time.md). The option virtual_time=1 (--virtual-time)
+ * switches it on for every loop. */
 
 /* Switches virtual time on (on != 0) or off for the loop. Returns 0,
  * -EINVAL for a NULL loop, -ENOENT for memory that holds no loop, or

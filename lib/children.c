@@ -38,20 +38,30 @@
 
 #define MAX_KIDS 64
 
-enum kid_state { KID_FREE, KID_FORKED, KID_LOOP, KID_SIGNALLED };
+/* KID_DEAD: a child that could not be followed, whose slot is never given
+ * again: the child still holds it. */
+enum kid_state { KID_FREE, KID_FORKED, KID_LOOP, KID_SIGNALLED, KID_DEAD };
 
+/* What a child shares with its parent: the state only. Its pidfd is the
+ * parent's alone (pidfds, below), so that nothing a child writes can
+ * name a descriptor of the parent's. */
 struct kid {
   atomic_int state; /* enum kid_state */
-  atomic_int pidfd; /* the parent's; -1 when it has none */
 };
 
 /* This process's children, in a page they share; made at the first fork
  * followed. */
 static _Atomic(struct kid *) kids;
-/* In a fork child: its slot in its parent's page, or NULL. */
+/* Their pidfds, in this process's own memory: -1 for none. Set after the
+ * pidfd is open, cleared before it is closed, so that a fork child, which
+ * gets a copy of both, closes its copies of exactly these. */
+static atomic_int pidfds[MAX_KIDS] = {[0 ... MAX_KIDS - 1] = -1};
+/* In a fork child: its slot in its parent's page, or NULL; and its pid,
+ * which a vfork child sharing this memory does not have. */
 static _Atomic(struct kid *) my_slot;
+static _Atomic pid_t my_pid;
 /* Children of this process that could not be followed (no slot, no
- * pidfd): the report says so. */
+ * pidfd): the report says so (lib/report.c). */
 static atomic_uint unfollowed;
 
 static struct kid *page(void) {
@@ -64,8 +74,6 @@ static struct kid *page(void) {
            MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED)
     return NULL;
-  for (int i = 0; i < MAX_KIDS; i++)
-    atomic_store(&((struct kid *)p)[i].pidfd, -1);
   if (!atomic_compare_exchange_strong(&kids, &expected, (struct kid *)p)) {
     munmap(p, MAX_KIDS * sizeof(*k));
     return expected;
@@ -89,10 +97,10 @@ int al_children_fork_begin(void **parent_page) {
     return -1;
   *parent_page = k;
   for (int i = 0; i < MAX_KIDS; i++) {
-    int fd = atomic_load(&k[i].pidfd), st = atomic_load(&k[i].state);
+    int fd = atomic_load(&pidfds[i]), st = atomic_load(&k[i].state);
     /* A slot of a child gone is given again. */
-    if (st != KID_FREE && fd >= 0 && ended(fd) &&
-        atomic_compare_exchange_strong(&k[i].pidfd, &fd, -1)) {
+    if (st != KID_FREE && st != KID_DEAD && fd >= 0 && ended(fd) &&
+        atomic_compare_exchange_strong(&pidfds[i], &fd, -1)) {
       close(fd);
       atomic_store(&k[i].state, KID_FREE);
       st = KID_FREE;
@@ -113,36 +121,64 @@ void al_children_fork_end(int slot, pid_t pid, void *parent_page) {
     return;
   if (pid == 0) {
     /* The child (al_children_atfork_child has run): its slot in the
-     * parent's page, which it shares. The parent's pidfds of its
-     * siblings stay open here, out of the way and closed on exec. */
+     * parent's page, which it shares. */
+    atomic_store(&my_pid, (pid_t)syscall(SYS_getpid));
     atomic_store(&my_slot, &k[slot]);
     return;
   }
-  fd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
-  if (fd < 0) {
-    if (pid > 0)
-      atomic_fetch_add(&unfollowed, 1);
+  if (pid < 0) {
     atomic_store(&k[slot].state, KID_FREE);
     return;
   }
-  /* Out of the program's way, and closed on exec (pidfd_open's own). */
-  atomic_store(&k[slot].pidfd, al_fd_move_high(fd, 8));
+  fd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0) {
+    /* The child holds the slot: never given again. */
+    atomic_fetch_add(&unfollowed, 1);
+    atomic_store(&k[slot].state, KID_DEAD);
+    return;
+  }
+  /* Out of the program's way (room above the runtime's other
+   * descriptors for all of them), and closed on exec (pidfd_open's). */
+  atomic_store(&pidfds[slot], al_fd_move_high(fd, MAX_KIDS + 16));
 }
+
+/* Whether the calling process is the followed child itself, not a vfork
+ * child borrowing its memory. */
+static struct kid *mine(void) {
+  struct kid *s = atomic_load(&my_slot);
+
+  return s != NULL && atomic_load(&my_pid) == (pid_t)syscall(SYS_getpid)
+             ? s
+             : NULL;
+}
+
+/* The followed child made a loop: it is a worker. */
+static atomic_int made_loop;
 
 void al_children_made_loop(void) {
   struct kid *s = atomic_load(&my_slot);
   int forked = KID_FORKED;
 
-  if (s != NULL)
-    atomic_compare_exchange_strong(&s->state, &forked, KID_LOOP);
+  if (s == NULL || (s = mine()) == NULL)
+    return;
+  atomic_store(&made_loop, 1);
+  atomic_compare_exchange_strong(&s->state, &forked, KID_LOOP);
 }
 
 void al_children_exec(void) {
   struct kid *s = atomic_load(&my_slot);
   int loop = KID_LOOP;
 
-  if (s != NULL)
+  if (s != NULL && (s = mine()) != NULL)
     atomic_compare_exchange_strong(&s->state, &loop, KID_FORKED);
+}
+
+void al_children_exec_failed(void) {
+  struct kid *s = atomic_load(&my_slot);
+  int forked = KID_FORKED;
+
+  if (s != NULL && (s = mine()) != NULL && atomic_load(&made_loop))
+    atomic_compare_exchange_strong(&s->state, &forked, KID_LOOP);
 }
 
 unsigned al_children_signal(int sig) {
@@ -150,7 +186,7 @@ unsigned al_children_signal(int sig) {
   unsigned n = 0;
 
   for (int i = 0; k != NULL && i < MAX_KIDS; i++) {
-    int loop = KID_LOOP, fd = atomic_load(&k[i].pidfd);
+    int loop = KID_LOOP, fd = atomic_load(&pidfds[i]);
     if (fd < 0 ||
         !atomic_compare_exchange_strong(&k[i].state, &loop, KID_SIGNALLED))
       continue;
@@ -172,7 +208,7 @@ void al_children_wait(unsigned ms) {
     struct timespec left;
 
     for (int i = 0; k != NULL && i < MAX_KIDS; i++) {
-      int fd = atomic_load(&k[i].pidfd);
+      int fd = atomic_load(&pidfds[i]);
       if (atomic_load(&k[i].state) == KID_SIGNALLED && fd >= 0 && !ended(fd))
         p[n++] = (struct pollfd){fd, POLLIN, 0};
     }
@@ -189,8 +225,15 @@ void al_children_wait(unsigned ms) {
 /* Any fork's child, followed or not: its children are its own to follow,
  * and it is no one's worker until the fork's wrapper says it is. */
 void al_children_atfork_child(void) {
+  /* The parent's pidfds of its other children are the parent's. */
+  for (int i = 0; i < MAX_KIDS; i++) {
+    int fd = atomic_exchange(&pidfds[i], -1);
+    if (fd >= 0)
+      close(fd);
+  }
   atomic_store(&kids, NULL);
   atomic_store(&my_slot, NULL);
+  atomic_store(&made_loop, 0);
   atomic_store(&unfollowed, 0);
 }
 

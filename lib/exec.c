@@ -193,6 +193,8 @@ static void note_exec(const char *file, int search_path) {
 static void note_failed(void) {
   int saved = errno;
 
+  al_children_exec_failed(); /* a worker still */
+
   al_reportfile_line_n("exec_failed", "", (unsigned long long)saved, "");
   errno = saved;
 }

@@ -874,6 +874,7 @@ void al_children_atfork_child(void);
  * another program, and is not. */
 void al_children_made_loop(void);
 void al_children_exec(void);
+void al_children_exec_failed(void);
 /* Passes a graceful signal on to the workers (returns how many), and
  * waits up to ms for them to end. */
 unsigned al_children_signal(int sig);
@@ -1033,6 +1034,9 @@ int al_clock_real(clockid_t id, struct timespec *ts);
 /* Switches the loop's virtual time on or off: 0, or -ENOSPC when no more
  * loops can have one. On, the calling thread reads the loop's clock. */
 int al_vtime_set(uintptr_t loop, int on);
+/* A loop new to the registry: it has virtual time when the option says
+ * so, and goes on from the clock of the thread that made it. */
+void al_vtime_made(uintptr_t loop);
 /* A run of loop begins on this thread: its clocks read the loop's time.
  * Returns what they read before, for al_vtime_leave when it ends. */
 void *al_vtime_enter(uintptr_t loop);

@@ -96,6 +96,10 @@ struct al_shim {
   /* Whether the loop waits for work in other threads (libuv's thread
    * pool), which virtual time waits for in real time; NULL: never. */
   int (*offloaded)(uintptr_t loop);
+  /* Whether a finite wait of the loop may end at a timer of the
+   * program's; NULL: every finite wait does (the library waits for ever
+   * when it has no timer). */
+  int (*timed)(uintptr_t loop);
   /* Whether the memory at loop holds a live loop of this library, for a
    * loop the interposers did not see made. Must not fault; NULL when the
    * library's loops cannot be told from memory. */

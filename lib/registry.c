@@ -1032,7 +1032,7 @@ uint64_t al_loop_open(uint8_t shim, uintptr_t addr, unsigned flags,
   /* A loop new here has virtual time when the option gives it to every
    * loop, and not because one at its address had it. */
   if (made) {
-    al_vtime_set(addr, al_opt.virtual_time);
+    al_vtime_made(addr);
     al_children_made_loop(); /* a fork child with a loop: a worker */
   }
   if (!(atomic_load_explicit(&shims_seen, memory_order_relaxed) & 1u << shim))

@@ -369,6 +369,18 @@ static void put_vtime(struct al_buf *b) {
     al_buf_printf(b, "\n");
 }
 
+/* Children that a graceful signal could not be passed on to: more than
+ * the 64 followed at a time, or no pidfd. */
+static void put_unfollowed(struct al_buf *b) {
+  unsigned n = al_children_unfollowed();
+
+  if (n > 0)
+    al_buf_printf(b, "Graceful signals: %u %s of this process could not "
+                     "be followed, and would not be passed a graceful "
+                     "signal on\n\n", n,
+                  plural(n, "child", "children"));
+}
+
 /* Whether force mode acted in some shutdown. */
 static int any_forced(const struct al_snapshot *s) {
   for (size_t i = 0; i < s->nshutdowns; i++)
@@ -860,6 +872,7 @@ int al_report_format(struct al_snapshot *s, struct al_buf *b,
     if (!check) {
       put_loops(b, v.sym, s, t);
       put_vtime(b);
+      put_unfollowed(b);
     }
     al_symbolizer_put_note(b, v.sym);
     if (!check && al_opt.check_stacks)

@@ -123,8 +123,13 @@ static uintptr_t virtual_wait(const void *pc, int timeout_ms) {
 
   if (AL_LIKELY(!al_vtime_in_use()) || timeout_ms <= 0 || al_locks_held != 0)
     return 0;
+  int saved = errno;
+
   loop = al_run_own_wait(caller(pc), &shim);
-  return loop != 0 && al_vtime_skip(loop, shim, timeout_ms) ? loop : 0;
+  if (loop != 0 && !al_vtime_skip(loop, shim, timeout_ms))
+    loop = 0;
+  errno = saved;
+  return loop;
 }
 
 /* The wait, made without blocking; when nothing was ready, the time it

@@ -124,6 +124,7 @@ void al_libev_describe(const struct al_res *r, char *buf, size_t len);
 /* Whether ev_once requests of the program's that can still fire are
  * pending on the loop. */
 int al_libev_requests(uintptr_t loop);
+int al_libev_timed(uintptr_t loop);
 /* Stops the program's watcher at addr as its type's stop would, when the
  * record is of a type quiet (only) lists: 1 when it was stopped. */
 int al_libev_stop_watcher(uintptr_t addr, int quiet_only);

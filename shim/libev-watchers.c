@@ -477,6 +477,33 @@ int al_libev_requests(uintptr_t loop) {
   return fires;
 }
 
+/* Whether a timer of the program's may be what a wait of the loop ends
+ * at: an ev_timer started, or an ev_once pending. libev bounds every
+ * wait (MAX_BLOCKTIME, about a minute) even with no timer at all, so
+ * that virtual time must not take a finite wait for a timer's. An
+ * ev_periodic follows the wall clock, which virtual time leaves alone. */
+int al_libev_timed(uintptr_t loop) {
+  struct al_res *res;
+  struct al_loop l;
+  size_t n;
+  int timed = 0;
+
+  if (al_loop_get(loop, &l) != 0)
+    return 0;
+  n = al_res_on_loop(loop, l.first_seq,
+                     1u << AL_RES_OPEN | 1u << AL_RES_PENDING, &res);
+  for (size_t i = 0; i < n && !timed; i++) {
+    ev_watcher w;
+    if (res[i].state == AL_RES_PENDING)
+      timed = 1;
+    else if (res[i].type == T_TIMER &&
+             al_safe_read(&w, (const void *)res[i].addr, sizeof(w)) == 0)
+      timed = w.active != 0;
+  }
+  free(res);
+  return timed;
+}
+
 /* ---------------------------------------------------- what the core does */
 
 int al_libev_stop_watcher(uintptr_t addr, int quiet_only) {

@@ -366,6 +366,7 @@ static const struct al_shim libev_shim = {
     .state_text = al_libev_state_text,
     .closing = shim_closing,
     .requests = al_libev_requests,
+    .timed = al_libev_timed,
     .claim = NULL,
     .kind = NULL,
     .handle_open = NULL,

@@ -33,9 +33,23 @@
  * [off] CHECK: ^real time: at least 50 ms$
  * [off] CHECK-NOT: ERROR
  * [off] EXIT: 0
+ *
+ * [io]: virtual time on a loop with an I/O watcher and no timer, which a
+ * thread wakes after 300 ms: libev's waits, bounded at about a minute
+ * even so, are not taken for a timer's, and the loop waits in real time
+ * instead of spinning through them.
+ * [io] RUN: io
+ * [io] ENV: ASYNCLEAK_OPTIONS=verbosity=1
+ * [io] CHECK: ^virtual: 0$
+ * [io] CHECK: ^readable after 300 ms of real time: yes$
+ * [io] CHECK: ^Virtual time: 1 loop; 0 waits for a timer skipped
+ * [io] CHECK-NOT: ERROR
+ * [io] EXIT: 0
  */
 #include <ev.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 
@@ -78,6 +92,43 @@ static void on_hour(struct ev_loop *loop, ev_timer *w, int revents) {
   fired(loop, "hour");
 }
 
+/* ------------------------------------------------------------- [io] */
+
+static int fds[2];
+static double io_start;
+
+static void *writer(void *arg) {
+  (void)arg;
+  usleep(300 * 1000);
+  (void)!write(fds[1], "x", 1);
+  return NULL;
+}
+
+static void on_readable(struct ev_loop *loop, ev_io *w, int revents) {
+  (void)revents;
+  printf("readable after 300 ms of real time: %s\n",
+         real_s() - io_start >= 0.29 ? "yes" : "no");
+  ev_io_stop(loop, w);
+}
+
+static int io(struct ev_loop *loop) {
+  ev_io w;
+  pthread_t th;
+
+  if (pipe(fds) != 0)
+    return 2;
+  printf("virtual: %d\n", asyncleak_virtual_time(loop, 1));
+  io_start = real_s();
+  ev_io_init(&w, on_readable, fds[0], EV_READ);
+  ev_io_start(loop, &w);
+  if (pthread_create(&th, NULL, writer, NULL) != 0)
+    return 2;
+  ev_run(loop, 0);
+  pthread_join(th, NULL);
+  ev_loop_destroy(loop);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "";
   struct ev_loop *loop = ev_loop_new(0);
@@ -86,6 +137,8 @@ int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (loop == NULL)
     return 2;
+  if (strcmp(mode, "io") == 0)
+    return io(loop);
   if (strcmp(mode, "off") == 0)
     minute = 0.001;
   else if (strcmp(mode, "cli") != 0)
