@@ -62,10 +62,19 @@ static AL_TLS _Atomic int64_t *vt_thread;
 
 typedef int clock_gettime_fn(clockid_t, struct timespec *);
 static clock_gettime_fn *real_clock_gettime;
+/* An object that interposes clock_gettime in front of the runtime (a
+ * sanitizer's runtime): its code is the caller of every read, which then
+ * cannot be told the loop library's from the program's. */
+static uintptr_t front_lo, front_hi;
 
 __attribute__((constructor)) static void vtime_init(void) {
+  void *first = dlsym(RTLD_DEFAULT, "clock_gettime");
+
   real_clock_gettime =
       (clock_gettime_fn *)dlsym(RTLD_NEXT, "clock_gettime");
+  if (first != NULL && first != (void *)clock_gettime &&
+      al_code_range((uintptr_t)first, &front_lo, &front_hi, NULL) != 0)
+    front_lo = front_hi = 0;
 }
 
 int al_clock_real(clockid_t id, struct timespec *ts) {
@@ -83,8 +92,11 @@ static int monotonic(clockid_t id) {
          id == CLOCK_MONOTONIC_RAW || id == CLOCK_BOOTTIME;
 }
 
-/* Whether pc is a loop library's code (loads only). */
+/* Whether pc is a loop library's code (loads only); a front's counts as
+ * any. */
 static int loop_code(const void *pc) {
+  if ((uintptr_t)pc >= front_lo && (uintptr_t)pc < front_hi)
+    return 1;
   for (int i = 0; i < AL_MAX_SHIMS && al_shims[i] != NULL; i++)
     if (al_shims[i]->syms != NULL &&
         al_loopsyms_main_owns(al_shims[i]->syms, pc))
