@@ -1023,6 +1023,10 @@ int al_write_all(int fd, const char *buf, size_t len);
  * limit is raised to the hard one for the write. */
 struct iovec;
 int al_writev_all(int fd, const struct iovec *iov, int n, int own);
+/* The C library's function name, which the runtime's own (ours)
+ * interposes: the next definition after the runtime, or, when the runtime
+ * was loaded after the C library, the first that is not ours. */
+void *al_next_symbol(const char *name, void *ours);
 /* Milliseconds of the monotonic clock, for ages and deadlines: the real
  * clock, never a loop's virtual one. */
 uint64_t al_now_ms(void);

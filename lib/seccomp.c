@@ -39,9 +39,10 @@ static int (*real_prctl)(int, ...);
  * dlsym() is not safe where a signal handler may call syscall(). */
 __attribute__((constructor(101))) static void resolve(void) {
   if (real_syscall == NULL)
-    real_syscall = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+    real_syscall =
+        (long (*)(long, ...))al_next_symbol("syscall", (void *)syscall);
   if (real_prctl == NULL)
-    real_prctl = (int (*)(int, ...))dlsym(RTLD_NEXT, "prctl");
+    real_prctl = (int (*)(int, ...))al_next_symbol("prctl", (void *)prctl);
 }
 
 static const char sealed_said[] =

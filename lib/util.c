@@ -283,6 +283,18 @@ int al_spin_lock_briefly(al_spin_t *l, int *budget) {
   }
 }
 
+void *al_next_symbol(const char *name, void *ours) {
+  void *next = dlsym(RTLD_NEXT, name);
+  void *first;
+
+  /* Loaded after the C library (linked by a library the program links,
+   * not preloaded), the runtime has nothing after it: the C library's, or
+   * what stands in front of it, comes first. */
+  if (next == NULL && (first = dlsym(RTLD_DEFAULT, name)) != ours)
+    next = first;
+  return next;
+}
+
 /* Not the coarse clock: it lags by up to a tick (4 ms here), which would
  * end a drain before drain_timeout_ms had passed. Through the vDSO this
  * costs tens of nanoseconds on the path of a request. */

@@ -70,8 +70,8 @@ static uintptr_t front_lo, front_hi;
 __attribute__((constructor)) static void vtime_init(void) {
   void *first = dlsym(RTLD_DEFAULT, "clock_gettime");
 
-  real_clock_gettime =
-      (clock_gettime_fn *)dlsym(RTLD_NEXT, "clock_gettime");
+  real_clock_gettime = (clock_gettime_fn *)al_next_symbol(
+      "clock_gettime", (void *)clock_gettime);
   if (first != NULL && first != (void *)clock_gettime &&
       al_code_range((uintptr_t)first, &front_lo, &front_hi, NULL) != 0)
     front_lo = front_hi = 0;
@@ -80,10 +80,14 @@ __attribute__((constructor)) static void vtime_init(void) {
 int al_clock_real(clockid_t id, struct timespec *ts) {
   clock_gettime_fn *real = real_clock_gettime;
 
-  /* Before the constructor ran (another library's constructor): the
-   * system call, which is what the C library would make of it. */
+  /* Before the constructor ran (another library's constructor). */
   if (AL_UNLIKELY(real == NULL))
-    return (int)syscall(SYS_clock_gettime, id, ts);
+    real = real_clock_gettime = (clock_gettime_fn *)al_next_symbol(
+        "clock_gettime", (void *)clock_gettime);
+  if (AL_UNLIKELY(real == NULL)) {
+    errno = ENOSYS;
+    return -1;
+  }
   return real(id, ts);
 }
 
