@@ -295,6 +295,31 @@ void *al_next_symbol(const char *name, void *ours) {
   return next;
 }
 
+typedef int clock_gettime_fn(clockid_t, struct timespec *);
+static clock_gettime_fn *real_clock_gettime;
+
+/* Before main: dlsym() is no call for a signal handler. */
+__attribute__((constructor)) static void clock_init(void) {
+  real_clock_gettime = (clock_gettime_fn *)al_next_symbol(
+      "clock_gettime", (void *)clock_gettime);
+}
+
+/* The C library's clock, not the runtime's own clock_gettime, which gives
+ * loops their virtual time (lib/vtime.c). */
+int al_clock_real(clockid_t id, struct timespec *ts) {
+  clock_gettime_fn *real = real_clock_gettime;
+
+  /* Before the constructor ran (another library's constructor). */
+  if (AL_UNLIKELY(real == NULL))
+    real = real_clock_gettime = (clock_gettime_fn *)al_next_symbol(
+        "clock_gettime", (void *)clock_gettime);
+  if (AL_UNLIKELY(real == NULL)) {
+    errno = ENOSYS;
+    return -1;
+  }
+  return real(id, ts);
+}
+
 /* Not the coarse clock: it lags by up to a tick (4 ms here), which would
  * end a drain before drain_timeout_ms had passed. Through the vDSO this
  * costs tens of nanoseconds on the path of a request. */

@@ -60,8 +60,6 @@ static AL_TLS _Atomic int64_t *vt_thread;
 
 /* ---------------------------------------------------------- the clock */
 
-typedef int clock_gettime_fn(clockid_t, struct timespec *);
-static clock_gettime_fn *real_clock_gettime;
 /* An object that interposes clock_gettime in front of the runtime (a
  * sanitizer's runtime): its code is the caller of every read, which then
  * cannot be told the loop library's from the program's. */
@@ -70,25 +68,9 @@ static uintptr_t front_lo, front_hi;
 __attribute__((constructor)) static void vtime_init(void) {
   void *first = dlsym(RTLD_DEFAULT, "clock_gettime");
 
-  real_clock_gettime = (clock_gettime_fn *)al_next_symbol(
-      "clock_gettime", (void *)clock_gettime);
   if (first != NULL && first != (void *)clock_gettime &&
       al_code_range((uintptr_t)first, &front_lo, &front_hi, NULL) != 0)
     front_lo = front_hi = 0;
-}
-
-int al_clock_real(clockid_t id, struct timespec *ts) {
-  clock_gettime_fn *real = real_clock_gettime;
-
-  /* Before the constructor ran (another library's constructor). */
-  if (AL_UNLIKELY(real == NULL))
-    real = real_clock_gettime = (clock_gettime_fn *)al_next_symbol(
-        "clock_gettime", (void *)clock_gettime);
-  if (AL_UNLIKELY(real == NULL)) {
-    errno = ENOSYS;
-    return -1;
-  }
-  return real(id, ts);
 }
 
 static int monotonic(clockid_t id) {
