@@ -457,22 +457,28 @@ void al_run_end(struct al_run *run) {
 
 /* -------------------------------------------------- waiting in the loop */
 
-int al_run_wait_begin(const void *pc) {
+/* Whether a wait called from pc (NULL: any) is the innermost kept run's
+ * own: only the library's own wait is the loop's, and a callback that
+ * polls is still inside its callback. Its main object's bounds are all
+ * that is looked at, with loads only: a signal handler may be here. */
+static int own_wait(const void *pc) {
   const struct al_shim *sh;
+
+  /* Outside every run: the common case of a program's own poll. */
+  if (AL_LIKELY(depth == 0) || depth > MAX_NESTED_RUNS)
+    return 0;
+  sh = al_shims[stack[depth - 1].shim];
+  return sh != NULL &&
+         (pc == NULL ||
+          (sh->syms != NULL && al_loopsyms_main_owns(sh->syms, pc)));
+}
+
+int al_run_wait_begin(const void *pc) {
   int slot;
 
-  /* Outside every run: the common case of a program's own poll. Nothing
-   * is kept when no live query can ask. */
-  if (AL_LIKELY(depth == 0) || depth > MAX_NESTED_RUNS || !al_opt.live)
-    return -1;
-  slot = stack[depth - 1].slot;
-  sh = al_shims[stack[depth - 1].shim];
-  /* Only the library's own wait is the loop's: a callback that polls is
-   * still inside its callback. Its main object's bounds are all that is
-   * looked at, with loads only: a signal handler may be here. */
-  if (slot < 0 || sh == NULL ||
-      (pc != NULL &&
-       (sh->syms == NULL || !al_loopsyms_main_owns(sh->syms, pc))))
+  /* Nothing is kept when no live query can ask. */
+  if (!al_opt.live || !own_wait(pc) ||
+      (slot = stack[depth - 1].slot) < 0)
     return -1;
   slot_doing(slot, 1);
   /* A fork child that goes on inside its parent's run answers too. */
@@ -486,14 +492,7 @@ void al_run_wait_end(int slot) {
 }
 
 uintptr_t al_run_own_wait(const void *pc, uint8_t *shim) {
-  const struct al_shim *sh;
-
-  if (AL_LIKELY(depth == 0) || depth > MAX_NESTED_RUNS)
-    return 0;
-  sh = al_shims[stack[depth - 1].shim];
-  /* As al_run_wait_begin: only the library's own wait is the loop's. */
-  if (sh == NULL || (pc != NULL && (sh->syms == NULL ||
-                                    !al_loopsyms_main_owns(sh->syms, pc))))
+  if (!own_wait(pc))
     return 0;
   *shim = stack[depth - 1].shim;
   return stack[depth - 1].loop;

@@ -120,11 +120,11 @@ static const void *caller(const void *pc) {
 static uintptr_t virtual_wait(const void *pc, int timeout_ms) {
   uintptr_t loop;
   uint8_t shim;
+  int saved;
 
   if (AL_LIKELY(!al_vtime_in_use()) || timeout_ms <= 0 || al_locks_held != 0)
     return 0;
-  int saved = errno;
-
+  saved = errno;
   loop = al_run_own_wait(caller(pc), &shim);
   if (loop != 0 && !al_vtime_skip(loop, shim, timeout_ms))
     loop = 0;
